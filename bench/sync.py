@@ -1,0 +1,178 @@
+"""Sync throughput and latency against a real server on 127.0.0.1. Prints figures; asserts nothing.
+
+    .venv/bin/python bench/sync.py                 # 5,000 and 100,000 cards (a few minutes)
+    .venv/bin/python bench/sync.py --sizes 5000    # quick
+
+For each book size: initial push in batches of 1,000 (cards/s), a fresh device's full pull
+(cards/s, seconds), no-op sync p50/p99 over 500 calls, then 32 concurrent devices doing no-op and
+small-edit syncs for 10 s (requests/s, p50/p99), and the server's RSS.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sync.hlc import Clock  # noqa: E402
+from sync.store import Store  # noqa: E402
+from sync.users import add_user, create_token  # noqa: E402
+from tests.conftest import start_server, stop_server  # noqa: E402
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚"
+LATIN = ["James Smith", "Maria Garcia", "Akira Tanaka", "Anna Müller", "Olivia Brown", "Lucas Martin"]
+COMPANIES = ["上海贸易有限公司", "北京科技股份", "深圳电子", "Acme Trading", "Globex Ltd", "杭州茶业"]
+TAGS = ["vip", "新客户", "老客户", "lead", "distributor", "华东", "华南", "expo-2026"]
+NOTE = "客户对新产品很感兴趣，下次拜访带样品。Interested in the new range; bring samples next visit. "
+
+
+def fake_card(rng: random.Random) -> dict:
+    if rng.random() < 0.6:
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
+    else:
+        name = rng.choice(LATIN)
+    phones = [f"+861{rng.choice('3456789')}{rng.randint(0, 999999999):09d}"]
+    if rng.random() < 0.2:
+        phones.append(f"+1650{rng.randint(2000000, 9999999)}")
+    fields = {
+        "name": name, "company": rng.choice(COMPANIES), "title": rng.choice(["经理", "Buyer", "总监", None]),
+        "phones": phones, "emails": [f"user{rng.randint(0, 10**9)}@example.com"],
+        "address": "上海市浦东新区世纪大道100号", "region": rng.choice(["华东", "华南", "华北"]),
+        "industry": rng.choice(["零售", "制造", "Retail"]), "segment": rng.choice("ABC"),
+        "tags": rng.sample(TAGS, rng.randint(0, 3)), "follow_up": f"2026-12-{rng.randint(1, 28):02d}",
+        "notes": NOTE * rng.randint(1, 3),
+    }
+    return fields
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def push(client: httpx.Client, clock: Clock, cards: list[dict]) -> tuple[float, list[str]]:
+    ids = []
+    started = time.perf_counter()
+    for start in range(0, len(cards), 1000):
+        mutations = []
+        for fields in cards[start:start + 1000]:
+            card_id = str(uuid.uuid4())
+            ids.append(card_id)
+            mutations.append({"id": str(uuid.uuid4()), "op": "card.put", "card": card_id, "at": clock.now(), "fields": fields})
+        r = client.post("/api/v1/sync", json={"device": "bench-pusher", "mutations": mutations, "limit": 1})
+        r.raise_for_status()
+        assert all(x["status"] == "applied" for x in r.json()["results"])
+    return time.perf_counter() - started, ids
+
+
+def full_pull(client: httpx.Client, device: str) -> tuple[float, int, str]:
+    cursor, count = None, 0
+    started = time.perf_counter()
+    while True:
+        body = client.post("/api/v1/sync", json={"device": device, "cursor": cursor, "limit": 5000}).json()
+        count += sum(1 for c in body["changes"] if c["type"] == "card")
+        cursor = body["cursor"]
+        if not body["more"]:
+            return time.perf_counter() - started, count, cursor
+
+
+def concurrent(url: str, tokens: list[str], card_ids: list[str], seconds: float) -> tuple[int, list[float]]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop_at = time.time() + seconds
+
+    def device(n: int) -> None:
+        clock = Clock(f"load-{n}")
+        with httpx.Client(base_url=url, headers={"authorization": f"Bearer {tokens[n % len(tokens)]}"}, timeout=60) as c:
+            _, _, cursor = full_pull(c, f"load-{n}")
+            mine: list[float] = []
+            i = 0
+            while time.time() < stop_at:
+                mutations = []
+                if i % 2:
+                    card = card_ids[(n * 7919 + i) % len(card_ids)]
+                    mutations = [{"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": clock.now(),
+                                  "fields": {"follow_up": f"2027-01-{1 + i % 28:02d}"}}]
+                t0 = time.perf_counter()
+                r = c.post("/api/v1/sync", json={"device": f"load-{n}", "cursor": cursor, "mutations": mutations})
+                mine.append(time.perf_counter() - t0)
+                cursor = r.json()["cursor"]
+                i += 1
+            with lock:
+                latencies.extend(mine)
+
+    threads = [threading.Thread(target=device, args=(n,)) for n in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(latencies), latencies
+
+
+def run(size: int, tmp: Path) -> dict:
+    data = tmp / f"data-{size}"
+    proc, url = start_server(data, "--no-backup")
+    try:
+        st = Store(data / "fieldcards.db")
+        add_user(st, "office", "office")
+        token = create_token(st, "office")
+        st.close()
+        rng = random.Random(size)
+        cards = [fake_card(rng) for _ in range(size)]
+        avg_bytes = statistics.mean(len(json.dumps(c, ensure_ascii=False).encode()) for c in cards[:500])
+        headers = {"authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=url, headers=headers, timeout=600) as client:
+            push_s, ids = push(client, Clock("bench"), cards)
+            pull_s, pulled, cursor = full_pull(client, "bench-fresh")
+            noop = []
+            for _ in range(500):
+                t0 = time.perf_counter()
+                client.post("/api/v1/sync", json={"device": "bench-fresh", "cursor": cursor}).raise_for_status()
+                noop.append(time.perf_counter() - t0)
+        rss_after_pull = rss_mb(proc.pid)
+        requests, latencies = concurrent(url, [token], ids, 10.0)
+        return {
+            "cards": size, "card_json_bytes": round(avg_bytes), "push_cards_per_s": round(size / push_s),
+            "pull_cards_per_s": round(pulled / pull_s), "pull_seconds": round(pull_s, 2), "pulled": pulled,
+            "noop_p50_ms": round(percentile(noop, 0.5) * 1000, 1), "noop_p99_ms": round(percentile(noop, 0.99) * 1000, 1),
+            "load_requests_per_s": round(requests / 10.0), "load_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+            "load_p99_ms": round(percentile(latencies, 0.99) * 1000, 1), "server_rss_mb": round(max(rss_after_pull, rss_mb(proc.pid))),
+        }
+    finally:
+        stop_server(proc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="5000,100000")
+    args = parser.parse_args()
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            figures = run(size, Path(tmp))
+            print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""`POST /api/v1/sync`: one round trip that pushes a device's mutations and pulls what changed."""
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sync.model import parse_sync_request
+
+from ..auth.tokens import authenticate
+from .body import read_json
+
+
+async def sync(request: Request) -> Response:
+    user = await run_in_threadpool(authenticate, request)
+    body = parse_sync_request(await read_json(request))
+    engine = request.app.state.engine
+    response = await run_in_threadpool(engine.sync, user, body, user_agent=request.headers.get("user-agent"))
+    return Response(response.render(), media_type="application/json")

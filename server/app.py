@@ -1,0 +1,161 @@
+"""`create_app(config)`: the Starlette application, its routes in one place, and the one handler
+that turns every error into the contract's shape."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from sync.engine import Engine
+from sync.errors import FieldcardsError, Maintenance, RateLimited
+from sync.store import Store
+
+from .api import admin, cards, conflicts
+from .api import sync as sync_api
+from .backup.litestream import Replicator
+from .config import Config
+
+log = logging.getLogger("fieldcards")
+PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "content-security-policy": "default-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'",
+    "x-frame-options": "DENY",
+}
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when the database takes a write lock and, with backup on, Litestream is running."""
+    state = request.app.state
+    if state.maintenance:
+        return JSONResponse({"status": "maintenance", "reason": state.maintenance}, status_code=503)
+
+    def writable() -> None:
+        with state.store.write() as conn:
+            conn.execute("SELECT 1")
+
+    try:
+        await run_in_threadpool(writable)
+    except Exception as error:  # any failure to lock or write means not ready; say why
+        return JSONResponse({"status": "unavailable", "reason": f"database not writable: {error}"}, status_code=503)
+    if state.replicator is not None and not state.replicator.running:
+        return JSONResponse({"status": "unavailable", "reason": "replication is not running"}, status_code=503)
+    return JSONResponse({"status": "ready", "backup": state.replicator is not None})
+
+
+def error_response(error: FieldcardsError) -> JSONResponse:
+    headers = {}
+    if isinstance(error, (Maintenance, RateLimited)):
+        headers["retry-after"] = str(error.retry_after)
+    return JSONResponse(error.to_json(), status_code=error.status, headers=headers)
+
+
+async def on_fieldcards_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, FieldcardsError)
+    return error_response(error)
+
+
+async def on_http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    body = {"error": {"code": codes.get(error.status_code, "invalid_request"), "message": str(error.detail)}}
+    return JSONResponse(body, status_code=error.status_code, headers=getattr(error, "headers", None))
+
+
+async def on_bug(request: Request, error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"error": {"code": "internal", "message": "an internal error; it was logged"}}, status_code=500)
+
+
+class HeadersAndMaintenance:
+    """Adds the security headers to every response; answers 503 `maintenance` during a restore."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        reason = scope["app"].state.maintenance
+        if reason and scope["path"].startswith("/api/"):
+            await error_response(Maintenance(f"the server is being restored: {reason}"))(scope, receive, send)
+            return
+
+        async def send_with_headers(message) -> None:  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def routes() -> list:
+    api = [
+        Route("/me", cards.me),
+        Route("/schema", cards.schema),
+        Route("/sync", sync_api.sync, methods=["POST"]),
+        Route("/cards", cards.list_cards),
+        Route("/cards/{card_id}", cards.get_card),
+        Route("/cards/{card_id}/history", cards.card_history),
+        Route("/conflicts", conflicts.list_conflicts),
+        Route("/conflicts/{conflict_id}/resolve", conflicts.resolve, methods=["POST"]),
+        Route("/devices", admin.devices),
+        Route("/devices/{device_id}/revoke", admin.revoke_device, methods=["POST"]),
+    ]
+    found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api)]
+    if PWA_DIR.is_dir():
+        found.append(Mount("/", StaticFiles(directory=PWA_DIR, html=True), name="pwa"))
+    return found
+
+
+def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
+    """The app over `config.db_path`; with backup on, it supervises `litestream replicate`."""
+    store = Store(config.db_path)
+    engine = Engine(store, default_region=config.default_region)
+    replicator = Replicator(config) if (config.backup if replicate is None else replicate) else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(engine.forget_old_results)
+        if replicator is not None:
+            replicator.start()
+        try:
+            yield
+        finally:
+            if replicator is not None:
+                replicator.stop()
+            store.close()
+
+    app = Starlette(
+        routes=routes(),
+        middleware=[Middleware(HeadersAndMaintenance)],
+        lifespan=lifespan,
+        exception_handlers={FieldcardsError: on_fieldcards_error, HTTPException: on_http_error, Exception: on_bug},
+    )
+    app.state.config = config
+    app.state.store = store
+    app.state.engine = engine
+    app.state.replicator = replicator
+    app.state.maintenance = None
+
+    return app

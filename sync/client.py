@@ -1,0 +1,308 @@
+"""The reference device: how a Fieldcards client must behave, in plain Python over httpx.
+
+A device keeps a local SQLite store (cards, activities, a journal of its mutations, sync
+metadata). Every edit is applied locally at once, stamped with the device's HLC, written to the
+journal as `pending`, and sent by `sync()`. Acknowledged mutations stay in the journal for 90
+days: after a server restore (a new epoch) the device re-sends them with the same ids and `at`,
+so work the restore rolled back comes back. Rejected mutations stay, visible and fixable.
+Tests, benchmarks and scripts use this class; the PWA's `sync.js` mirrors it.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .hlc import Clock
+
+JOURNAL_DAYS = 90
+BATCH = 1000
+SET_FIELDS = ("phones", "emails", "tags")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS cards (id TEXT PRIMARY KEY, server TEXT, view TEXT);
+CREATE TABLE IF NOT EXISTS activities (id TEXT PRIMARY KEY, card TEXT, data TEXT);
+CREATE INDEX IF NOT EXISTS activities_card ON activities(card);
+-- state: pending (in the outbox), acked (answered), rejected (kept to fix), discarded
+CREATE TABLE IF NOT EXISTS journal (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, card TEXT, body TEXT, state TEXT,
+  result TEXT, created_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS journal_state ON journal(state, seq);
+"""
+
+
+class SyncFailed(Exception):
+    """The server answered with an error for the request as a whole (4xx/5xx)."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"sync failed with HTTP {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+@dataclass
+class SyncReport:
+    rounds: int = 0
+    sent: int = 0
+    pulled: int = 0
+    reset: bool = False
+    statuses: dict[str, int] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Device:
+    """One install of Fieldcards: a local store at `path`, talking to `base_url` with `token`."""
+
+    def __init__(self, base_url: str, token: str, path: Path | str, *, device_id: str | None = None,
+                 transport: httpx.BaseTransport | None = None, app_version: str = "ref-0.1",
+                 timeout: float = 60.0) -> None:
+        self.db = sqlite3.connect(str(path), isolation_level=None)
+        self.db.executescript(_SCHEMA)
+        self.device_id = self._meta("device") or device_id or str(uuid.uuid4())
+        self._set_meta("device", self.device_id)
+        self.clock = Clock(self.device_id)
+        if self._meta("last_at"):
+            self.clock.receive(self._meta("last_at"))  # never stamp behind what we stamped before
+        self.http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout,
+                                 headers={"authorization": f"Bearer {token}"})
+        self.app_version = app_version
+
+    def close(self) -> None:
+        self.http.close()
+        self.db.close()
+
+    # --- local edits ---------------------------------------------------------------------
+
+    def create_card(self, **fields: Any) -> str:
+        card_id = str(uuid.uuid4())
+        self._record({"op": "card.put", "card": card_id, "fields": fields})
+        return card_id
+
+    def edit_card(self, card_id: str, **fields: Any) -> str:
+        """Change some fields; `was` is what this device shows now, so the server can merge."""
+        view = self.card(card_id)
+        if view is None:
+            raise KeyError(card_id)
+        was = {name: view.get(name) for name in fields}
+        return self._record({"op": "card.put", "card": card_id, "fields": fields, "was": was})
+
+    def delete_card(self, card_id: str) -> str:
+        view = self.card(card_id)
+        if view is None:
+            raise KeyError(card_id)
+        return self._record({"op": "card.delete", "card": card_id, "version": view.get("version", 0)})
+
+    def add_activity(self, card_id: str, kind: str, text: str = "", **extra: Any) -> str:
+        activity_id = str(uuid.uuid4())
+        at = extra.pop("at", None) or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        activity = {"id": activity_id, "card": card_id, "kind": kind, "at": at, "text": text, **extra}
+        self._record({"op": "activity.add", "card": card_id, "activity": activity})
+        return activity_id
+
+    def _record(self, body: dict[str, Any]) -> str:
+        body = {"id": str(uuid.uuid4()), **body, "at": self.clock.now()}
+        self._set_meta("last_at", body["at"])
+        self.db.execute(
+            "INSERT INTO journal(id, card, body, state, created_ms) VALUES (?, ?, ?, 'pending', ?)",
+            (body["id"], body["card"], json.dumps(body, ensure_ascii=False), int(time.time() * 1000)),
+        )
+        self._refresh_view(body["card"])
+        if body["op"] == "activity.add":
+            self.db.execute("INSERT OR REPLACE INTO activities(id, card, data) VALUES (?, ?, ?)",
+                            (body["activity"]["id"], body["card"], json.dumps(body["activity"], ensure_ascii=False)))
+        return body["id"]
+
+    # --- what the device shows -----------------------------------------------------------
+
+    def card(self, card_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT view FROM cards WHERE id = ?", (card_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def cards(self) -> dict[str, dict[str, Any]]:
+        return {r[0]: json.loads(r[1]) for r in self.db.execute("SELECT id, view FROM cards WHERE view IS NOT NULL")}
+
+    def server_cards(self) -> dict[str, dict[str, Any]]:
+        """The last server copy of every card this device holds (what it will equal once synced)."""
+        return {r[0]: json.loads(r[1]) for r in self.db.execute("SELECT id, server FROM cards WHERE server IS NOT NULL")}
+
+    def activities(self, card_id: str | None = None) -> list[dict[str, Any]]:
+        sql, params = "SELECT data FROM activities", ()
+        if card_id:
+            sql, params = sql + " WHERE card = ?", (card_id,)
+        return [json.loads(r[0]) for r in self.db.execute(sql + " ORDER BY id", params)]
+
+    def pending(self) -> list[dict[str, Any]]:
+        return self._journal("pending")
+
+    def rejected(self) -> list[dict[str, Any]]:
+        """Rejected mutations with the server's errors: shown to the person to fix or discard."""
+        rows = self.db.execute("SELECT body, result FROM journal WHERE state = 'rejected' ORDER BY seq")
+        return [{**json.loads(b), "result": json.loads(r)} for b, r in rows]
+
+    def acknowledged(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT body, result FROM journal WHERE state = 'acked' ORDER BY seq")
+        return [{**json.loads(b), "result": json.loads(r)} for b, r in rows]
+
+    def fix(self, mutation_id: str, fields: dict[str, Any]) -> None:
+        """Correct a rejected edit; it goes back to the outbox with the same id."""
+        row = self.db.execute("SELECT body FROM journal WHERE id = ? AND state = 'rejected'", (mutation_id,)).fetchone()
+        if row is None:
+            raise KeyError(mutation_id)
+        body = json.loads(row[0])
+        body["fields"] = {**body.get("fields", {}), **fields}
+        self.db.execute("UPDATE journal SET body = ?, state = 'pending', result = NULL WHERE id = ?",
+                        (json.dumps(body, ensure_ascii=False), mutation_id))
+        self._refresh_view(body["card"])
+
+    def discard(self, mutation_id: str) -> None:
+        card = self.db.execute("SELECT card FROM journal WHERE id = ?", (mutation_id,)).fetchone()
+        self.db.execute("UPDATE journal SET state = 'discarded' WHERE id = ?", (mutation_id,))
+        if card:
+            self._refresh_view(card[0])
+
+    @property
+    def epoch(self) -> str | None:
+        return self._meta("epoch")
+
+    # --- sync ----------------------------------------------------------------------------
+
+    def sync(self, *, limit: int = 1000, max_rounds: int = 10_000) -> SyncReport:
+        """Push the outbox and pull until the server has nothing more; handles reset after a restore."""
+        report = SyncReport()
+        for _ in range(max_rounds):
+            batch = self._journal("pending")[:BATCH]
+            body = {
+                "device": self.device_id, "epoch": self._meta("epoch"), "cursor": self._meta("cursor"),
+                "limit": limit, "pending": len(batch), "app": self.app_version,
+                "mutations": batch,
+            }
+            response = self.http.post("/api/v1/sync", json=body)
+            if response.status_code != 200:
+                raise SyncFailed(response.status_code, _body_of(response))
+            answer = response.json()
+            report.rounds += 1
+            report.sent += len(batch)
+            if answer["reset"]:
+                self._start_over()
+                report.reset = True
+            self._apply_results(answer["results"], report)
+            report.warnings.extend(answer.get("warnings", []))
+            self._apply_changes(answer["changes"])
+            report.pulled += len(answer["changes"])
+            self._set_meta("epoch", answer["epoch"])
+            self._set_meta("cursor", answer["cursor"])
+            if not answer["more"] and not self._journal("pending"):
+                return report
+        return report
+
+    def _start_over(self) -> None:
+        """The server was restored: re-send the 90-day journal, replace the local copy with a full pull."""
+        cutoff = int(time.time() * 1000) - JOURNAL_DAYS * 86_400_000
+        self.db.execute("UPDATE journal SET state = 'pending' WHERE state = 'acked' AND created_ms >= ?", (cutoff,))
+        self.db.execute("DELETE FROM cards")
+        self.db.execute("DELETE FROM activities")
+        self._set_meta("cursor", None)
+
+    def _apply_results(self, results: list[dict[str, Any]], report: SyncReport) -> None:
+        for result in results:
+            status = result["status"]
+            report.statuses[status] = report.statuses.get(status, 0) + 1
+            state = "rejected" if status == "rejected" else "acked"
+            self.db.execute("UPDATE journal SET state = ?, result = ? WHERE id = ?",
+                            (state, json.dumps(result, ensure_ascii=False), result["id"]))
+            if "card" in result:
+                self._store_server_card(result["card"])
+            else:
+                card = self.db.execute("SELECT card FROM journal WHERE id = ?", (result["id"],)).fetchone()
+                if card:
+                    self._refresh_view(card[0])
+
+    def _apply_changes(self, changes: list[dict[str, Any]]) -> None:
+        for change in changes:
+            kind = change["type"]
+            if kind == "card":
+                self._store_server_card(change["card"])
+            elif kind == "activity":
+                activity = change["activity"]
+                self.db.execute("INSERT OR REPLACE INTO activities(id, card, data) VALUES (?, ?, ?)",
+                                (activity["id"], activity["card"], json.dumps(activity, ensure_ascii=False)))
+            elif kind == "remove":
+                self.db.execute("DELETE FROM cards WHERE id = ?", (change["card"],))
+                self.db.execute("DELETE FROM activities WHERE card = ?", (change["card"],))
+
+    def _store_server_card(self, card: dict[str, Any]) -> None:
+        current = self.db.execute("SELECT server FROM cards WHERE id = ?", (card["id"],)).fetchone()
+        if current and current[0] and json.loads(current[0])["version"] > card["version"]:
+            return  # an older copy (a stored result replayed) must not hide a newer one
+        self.db.execute("INSERT INTO cards(id, server) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET server = excluded.server",
+                        (card["id"], json.dumps(card, ensure_ascii=False)))
+        self._refresh_view(card["id"])
+
+    def _refresh_view(self, card_id: str) -> None:
+        """The view is the server copy with this device's pending edits applied on top."""
+        row = self.db.execute("SELECT server FROM cards WHERE id = ?", (card_id,)).fetchone()
+        view = json.loads(row[0]) if row and row[0] else None
+        for body in self._journal("pending", card_id):
+            view = _apply_locally(view, body)
+        if view is None or view.get("deleted"):
+            if row is None or not row[0]:
+                self.db.execute("DELETE FROM cards WHERE id = ?", (card_id,))
+            else:
+                self.db.execute("UPDATE cards SET view = NULL WHERE id = ?", (card_id,))
+            return
+        self.db.execute("INSERT INTO cards(id, view) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET view = excluded.view",
+                        (card_id, json.dumps(view, ensure_ascii=False)))
+
+    # --- small helpers -------------------------------------------------------------------
+
+    def _journal(self, state: str, card_id: str | None = None) -> list[dict[str, Any]]:
+        sql, params = "SELECT body FROM journal WHERE state = ?", [state]
+        if card_id:
+            sql += " AND card = ?"
+            params.append(card_id)
+        return [json.loads(r[0]) for r in self.db.execute(sql + " ORDER BY seq", params)]
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str | None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+def _apply_locally(view: dict[str, Any] | None, body: dict[str, Any]) -> dict[str, Any] | None:
+    """An optimistic local copy of what the server will do; the server's answer replaces it."""
+    op = body["op"]
+    if op == "card.delete":
+        return None
+    if op != "card.put":
+        return view
+    if view is None and body.get("was") is not None:
+        return None  # an edit of a card this device no longer holds creates nothing
+    card = dict(view) if view else {"id": body["card"], "phones": [], "emails": [], "tags": [], "custom": {},
+                                    "version": 0, "deleted": False}
+    was = body.get("was") or {}
+    for name, value in body["fields"].items():
+        if name in SET_FIELDS and isinstance(value, list):
+            removed = [x for x in was.get(name) or [] if x not in value]
+            added = [x for x in value if x not in (was.get(name) or [])]
+            current = [x for x in card.get(name) or [] if x not in removed]
+            card[name] = current + [x for x in added if x not in current]
+        else:
+            card[name] = value
+    return card
+
+
+def _body_of(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:500]

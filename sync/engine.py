@@ -1,0 +1,543 @@
+"""The sync engine: applies a device's batch of mutations, then builds its pull page.
+
+This is where the contract's section 4 happens. `merge.py` decides each field; this module
+checks rights, stamps versions and stream positions, writes history and conflict records, and
+remembers every accepted result so a retried push applies nothing twice. A whole batch is one
+transaction: `sync()` returns only after SQLite committed it.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from . import cursor as cursors
+from . import hlc
+from . import store
+from .access import User, can_reassign, can_see, owner_filter
+from .errors import FieldcardsError, FieldError, InvalidInput, NotAllowed, NotFound, invalid
+from .merge import FieldOutcome, merge_notes, merge_scalar, merge_set, values_equal
+from .model import ActivityAdd, CardDelete, CardPut, SyncRequest, mutation_id_of, parse_mutation
+from .search import search_text
+from .store import CardRow, Store
+from .validate import (
+    CARD_FIELDS,
+    EMPTY_VALUES,
+    SET_FIELDS,
+    normalize_was,
+    validate_activity,
+    validate_card_fields,
+)
+
+# Limits that a merge of concurrent set edits could push past (contract section 3).
+SET_LIMITS = {"phones": 10, "emails": 10, "tags": 20}
+RESULTS_KEPT = timedelta(days=120)  # the contract promises at least 90 days
+
+
+class DeviceRevoked(NotAllowed):
+    code = "device_revoked"
+
+
+def utc_now() -> str:
+    """Server time as RFC 3339 UTC with milliseconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class SyncResponse:
+    """What `/sync` answers. Pulled cards stay as the stored JSON text, so a page of 1,000
+    cards is joined, not decoded and re-encoded."""
+
+    epoch: str
+    reset: bool
+    results: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    changes: list[str]
+    cursor: str
+    more: bool
+
+    def render(self) -> bytes:
+        head = (
+            f'{{"epoch":{dumps(self.epoch)},"reset":{dumps(self.reset)},'
+            f'"results":{dumps(self.results)},"warnings":{dumps(self.warnings)},"changes":['
+        )
+        tail = f'],"cursor":{dumps(self.cursor)},"more":{dumps(self.more)}}}'
+        return (head + ",".join(self.changes) + tail).encode()
+
+    def to_json(self) -> dict[str, Any]:
+        return json.loads(self.render())
+
+
+@dataclass
+class _Write:
+    """What one mutation does to one card before it is saved."""
+
+    row: CardRow
+    before: dict[str, Any]
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    merged: bool = False
+
+
+class Engine:
+    """Applies batches and builds pull pages over one `Store`."""
+
+    def __init__(self, store_: Store, *, default_region: str = "CN") -> None:
+        self.store = store_
+        self.default_region = default_region
+        self.clock = hlc.Clock("server")
+
+    # --- the sync round trip ---------------------------------------------------------
+
+    def sync(self, user: User, request: SyncRequest, *, user_agent: str | None = None) -> SyncResponse:
+        _check_mutation_ids(request.mutations)
+        with self.store.read() as conn:
+            if store.device_revoked(conn, request.device):
+                raise DeviceRevoked("this device was revoked by an administrator; wipe its local data and sign in again")
+            epoch = store.meta_value(conn, "epoch") or ""
+        after, reset = self._start_position(request, epoch)
+        results: list[dict[str, Any]] = []
+        warnings: list[dict[str, Any]] = []
+        with self.store.write() as conn:
+            now = utc_now()
+            store.record_device(conn, request.device, user.name, now, request.pending, request.app, user_agent)
+            if request.mutations:
+                batch = _Batch(self, conn, user, request.device, now)
+                for raw in request.mutations:
+                    result, warning = batch.apply(raw)
+                    results.append(result)
+                    if warning:
+                        warnings.append(warning)
+                batch.finish()
+        # Committed: only now may the device be told. The pull reads a fresh snapshot.
+        with self.store.read() as conn:
+            changes, last, more = self.pull_page(conn, user, after, request.limit)
+        return SyncResponse(epoch, reset, results, warnings, changes, cursors.encode(epoch, last), more)
+
+    def _start_position(self, request: SyncRequest, epoch: str) -> tuple[int, bool]:
+        """Where the pull starts, and whether the device must reset (its epoch is from before a restore)."""
+        if request.epoch is not None and request.epoch != epoch:
+            return 0, True
+        if request.cursor is None:
+            return 0, False
+        cursor_epoch, seq = cursors.decode(request.cursor)
+        if cursor_epoch != epoch:
+            return 0, True
+        return seq, False
+
+    def pull_page(self, conn: sqlite3.Connection, user: User, after: int, limit: int) -> tuple[list[str], int, bool]:
+        rows = store.stream_after(conn, after, owner_filter(user), user.name, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        changes = [_change_json(r) for r in rows]
+        return changes, (rows[-1].seq if rows else after), more
+
+    # --- conflicts -------------------------------------------------------------------
+
+    def resolve_conflict(self, user: User, conflict_id: str, body: object) -> dict[str, Any]:
+        """Apply a person's decision on a conflict record as a normal, versioned change."""
+        choice = _parse_resolution(body)
+        with self.store.write() as conn:
+            record = store.conflict_by_id(conn, conflict_id)
+            row = store.card_row(conn, record["card"]) if record else None
+            if record is None or row is None or not can_see(user, row.owner):
+                raise NotFound("no such conflict")
+            if record["status"] == "resolved" or choice == ("keep", "current"):
+                store.resolve_conflict_row(conn, conflict_id, user.name, utc_now())
+                return row.card
+            value = record["other"] if choice[0] == "keep" else choice[1]
+            batch = _Batch(self, conn, user, None, utc_now())
+            batch.write_decision(row, record["field"], value, f"conflict:{conflict_id}")
+            store.resolve_conflict_row(conn, conflict_id, user.name, batch.now)
+            batch.finish()
+            return store.card_json(conn, row.id) or row.card
+
+    def forget_old_results(self) -> int:
+        cutoff = (datetime.now(timezone.utc) - RESULTS_KEPT).isoformat()
+        with self.store.write() as conn:
+            return store.forget_results_before(conn, cutoff)
+
+
+def _check_mutation_ids(mutations: list[dict[str, Any]]) -> None:
+    """A mutation without a usable id cannot get a result of its own: the request is malformed."""
+    errors = [
+        FieldError(f"mutations[{i}].id", "required: a string of 1–100 characters")
+        for i, raw in enumerate(mutations)
+        if mutation_id_of(raw) is None
+    ]
+    if errors:
+        raise InvalidInput("every mutation needs an id", errors)
+
+
+def _change_json(row: store.StreamRow) -> str:
+    if row.kind == "card":
+        if row.deleted:
+            return dumps({"type": "remove", "card": row.ref, "reason": row.reason, "into": row.into})
+        return f'{{"type":"card","card":{row.data}}}'
+    if row.kind == "activity":
+        return f'{{"type":"activity","activity":{row.data}}}'
+    return dumps({"type": "remove", "card": row.ref, "reason": row.reason, "into": row.into})
+
+
+def _parse_resolution(body: object) -> tuple[str, Any]:
+    if not isinstance(body, dict) or len(body) != 1 or not ({"keep", "value"} & body.keys()):
+        raise invalid("", 'send {"keep": "current"}, {"keep": "other"} or {"value": …}')
+    if "keep" in body:
+        if body["keep"] not in ("current", "other"):
+            raise invalid("keep", 'must be "current" or "other"')
+        return ("keep", body["keep"])
+    return ("value", body["value"])
+
+
+class _Batch:
+    """One transaction's worth of mutations from one device."""
+
+    def __init__(self, engine: Engine, conn: sqlite3.Connection, user: User, device: str | None, now: str) -> None:
+        self.engine = engine
+        self.conn = conn
+        self.user = user
+        self.device = device
+        self.now = now
+        self.seq = store.last_seq(conn)
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def finish(self) -> None:
+        store.set_meta(self.conn, "seq", str(self.seq))
+
+    # --- one mutation ----------------------------------------------------------------
+
+    def apply(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        mutation_id = mutation_id_of(raw) or ""
+        seen = store.stored_result(self.conn, mutation_id)
+        if seen is not None:
+            seen_user, result = seen
+            if seen_user != self.user.name:
+                return _rejected(mutation_id, "invalid", [FieldError("id", "this mutation id was already used by another user")]), None
+            return result, None
+        self.conn.execute("SAVEPOINT mutation")
+        try:
+            mutation = parse_mutation(raw)
+            result, warning = self._apply(mutation)
+            store.store_result(self.conn, mutation_id, self.user.name, self.device or "", self.now, result)
+        except FieldcardsError as error:
+            self.conn.execute("ROLLBACK TO mutation")
+            self.conn.execute("RELEASE mutation")
+            code = {"forbidden": "forbidden", "device_revoked": "forbidden", "not_found": "not_found"}.get(error.code, "invalid")
+            errors = error.fields or [FieldError("", error.message)]
+            return _rejected(mutation_id, code, errors), None
+        self.conn.execute("RELEASE mutation")
+        return result, warning
+
+    def _apply(self, m: CardPut | CardDelete | ActivityAdd) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        self.engine.clock.receive(m.at)
+        at = hlc.bounded(m.at, self.engine.clock.now(), hlc.wall_ms())
+        if isinstance(m, CardPut):
+            return self._put(m, at)
+        if isinstance(m, CardDelete):
+            return self._delete(m, at), None
+        return self._activity(m, at), None
+
+    def _put(self, m: CardPut, at: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        row = store.card_row(self.conn, m.card)
+        if row is None and m.was is not None:
+            raise NotFound("no such card: it may have been deleted for good or never synced")
+        try:
+            fields = validate_card_fields(m.fields, region=self.engine.default_region, creating=row is None)
+        except InvalidInput as error:
+            raise error.under("fields") from None
+        if row is None:
+            return self._create(m, fields, at)
+        if not can_see(self.user, row.owner):
+            return self._edit_of_card_taken_away(m, row, fields, at), None
+        try:
+            was = normalize_was(m.was, region=self.engine.default_region) if m.was is not None else {}
+        except InvalidInput as error:
+            raise error.under("was") from None
+        self._check_owner_change(fields, row.owner)
+        write = _Write(row, dict(row.card))
+        for name, new in fields.items():
+            self._merge_field(write, name, was.get(name, EMPTY_VALUES[name]), new, at, m.id)
+        self._check_set_limits(write.row.card)
+        if row.deleted:
+            self._resurrect(write, at, m.id)
+        self._save(write, at, m)
+        result = self._result(m.id, write, warn_keys=("phones" in write.changes or "emails" in write.changes))
+        return result
+
+    def _create(self, m: CardPut, fields: dict[str, Any], at: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        owner = fields.get("owner", self.user.name)
+        if owner != self.user.name:
+            self._check_owner_change({"owner": owner}, self.user.name)
+        card: dict[str, Any] = {"id": m.card}
+        for name in CARD_FIELDS:
+            card[name] = fields.get(name, _empty(name))
+        card.update(owner=owner, version=0, created_at=self.now, updated_at=self.now, deleted=False)
+        row = CardRow(card, {}, 0, None)
+        write = _Write(row, {"id": m.card, **{n: _empty(n) for n in CARD_FIELDS}, "owner": None})
+        for name in CARD_FIELDS:
+            if not values_equal(card[name], _empty(name)) or name == "owner":
+                write.changes[name] = [write.before.get(name), card[name]]
+                row.clocks[name] = [at, self.user.name, self.device or ""]
+        self._save(write, at, m)
+        return self._result(m.id, write, warn_keys=True)
+
+    def _merge_field(self, write: _Write, name: str, was: Any, new: Any, at: str, mutation: str) -> None:
+        card, clocks = write.row.card, write.row.clocks
+        if name == "custom":
+            self._merge_custom(write, was if isinstance(was, dict) else {}, new, at, mutation)
+            return
+        current_at = (clocks.get(name) or [""])[0]
+        if name in SET_FIELDS:
+            out = merge_set(card[name], was if isinstance(was, list) else [], new)
+        elif name == "notes":
+            out = merge_notes(card[name], was, new, current_at=current_at, new_at=at)
+        else:
+            out = merge_scalar(card[name], was, new, current_at=current_at, new_at=at)
+        self._take(write, name, name, out, at, mutation, new)
+
+    def _merge_custom(self, write: _Write, was: dict[str, Any], new: dict[str, Any], at: str, mutation: str) -> None:
+        """Each custom key merges on its own, like a scalar; a list value (a `choices` field) like a set."""
+        custom = dict(write.row.card.get("custom") or {})
+        for key, value in new.items():
+            current = custom.get(key)
+            clock = (write.row.clocks.get(f"custom.{key}") or [""])[0]
+            if isinstance(value, list):
+                out = merge_set(current if isinstance(current, list) else [], was.get(key) or [], value)
+            else:
+                out = merge_scalar(current, was.get(key), value, current_at=clock, new_at=at)
+            if not values_equal(out.value, current):
+                if out.value is None or out.value == []:
+                    custom.pop(key, None)
+                else:
+                    custom[key] = out.value
+            self._note_outcome(write, f"custom.{key}", out, at, mutation, current, value)
+        if not values_equal(custom, write.row.card.get("custom") or {}):
+            write.changes["custom"] = [write.before.get("custom"), custom]
+            write.row.card["custom"] = custom
+
+    def _take(self, write: _Write, name: str, clock_key: str, out: FieldOutcome, at: str, mutation: str, new: Any) -> None:
+        current = write.row.card[name]
+        if not values_equal(out.value, current):
+            write.changes[name] = [write.before[name], out.value]
+            write.row.card[name] = out.value
+        self._note_outcome(write, clock_key, out, at, mutation, current, new)
+
+    def _note_outcome(self, write: _Write, clock_key: str, out: FieldOutcome, at: str, mutation: str,
+                      current: Any, new: Any) -> None:
+        clocks = write.row.clocks
+        if out.status == "merged":
+            write.merged = True
+        if out.status == "conflict":
+            previous = clocks.get(clock_key) or ["", "", ""]
+            mine = [at, self.user.name]
+            kept_by, kept_at, other_by, other_at = (
+                (mine[1], mine[0], previous[1], previous[0]) if out.incoming_won
+                else (previous[1], previous[0], mine[1], mine[0])
+            )
+            write.conflicts.append(self._conflict(write.row.id, clock_key, out.value, out.loser,
+                                                  kept_by, kept_at, other_by, other_at))
+        if out.status in ("applied", "merged") or (out.status == "conflict" and out.incoming_won):
+            clocks[clock_key] = [at, self.user.name, self.device or ""]
+
+    def _resurrect(self, write: _Write, at: str, mutation: str) -> None:
+        """An edit that arrives for a deleted card brings it back; the delete waits for a person."""
+        deleted_by = write.row.clocks.get("deleted") or ["", "", ""]
+        write.row.card["deleted"] = False
+        write.row.merged_into = None
+        write.changes["deleted"] = [True, False]
+        write.conflicts.append(self._conflict(write.row.id, "deleted", False, True,
+                                              self.user.name, at, deleted_by[1], deleted_by[0]))
+        write.row.clocks["deleted"] = [at, self.user.name, self.device or ""]
+
+    def _conflict(self, card: str, field_name: str, kept: Any, other: Any, kept_by: str, kept_at: str,
+                  other_by: str, other_at: str) -> dict[str, Any]:
+        return {
+            "id": str(uuid.uuid4()), "card": card, "field": field_name, "status": "open",
+            "kept": kept, "other": other, "kept_by": kept_by or None, "other_by": other_by or None,
+            "kept_at": kept_at or None, "other_at": other_at or None, "created_at": self.now,
+        }
+
+    def _check_owner_change(self, fields: dict[str, Any], current_owner: str) -> None:
+        owner = fields.get("owner")
+        if owner is None or owner == current_owner:
+            return
+        if not can_reassign(self.user):
+            raise NotAllowed("only office staff and admins may change a card's owner",
+                             [FieldError("fields.owner", "only office staff and admins may change the owner")])
+        if not store.user_exists(self.conn, owner):
+            raise invalid("fields.owner", f"there is no user named {owner!r}")
+
+    def _check_set_limits(self, card: dict[str, Any]) -> None:
+        errors = [
+            FieldError(f"fields.{name}", f"merged with concurrent edits this card would hold {len(card[name])} "
+                                         f"{name}; at most {limit}")
+            for name, limit in SET_LIMITS.items() if len(card[name]) > limit
+        ]
+        if errors:
+            raise InvalidInput("too many values after merging", errors)
+
+    # --- saving ----------------------------------------------------------------------
+
+    def _save(self, write: _Write, at: str, m: CardPut | CardDelete | ActivityAdd | None,
+              *, mutation_ref: str | None = None) -> None:
+        """Stamp a new version and stream position if anything changed; record history and conflicts."""
+        row, card = write.row, write.row.card
+        mutation_id = m.id if m else mutation_ref
+        for record in write.conflicts:
+            store.insert_conflict(self.conn, record, mutation_id)
+        if not write.changes:
+            return
+        old_owner = write.before.get("owner")
+        card["version"] = row.version + 1
+        card["updated_at"] = self.now
+        if old_owner and old_owner != card["owner"] and not card["deleted"]:
+            # The old owner's devices must drop it; a rep who cannot see it any more gets `remove`.
+            store.mark_exit(self.conn, self.next_seq(), row.id, old_owner, "revoked", None)
+        row.seq = self.next_seq()
+        store.save_card(self.conn, row, search_text(card))
+        store.replace_card_keys(self.conn, row.id, [] if card["deleted"] else _keys(card))
+        if (old_owner and old_owner != card["owner"]) or write.changes.get("deleted") == [True, False]:
+            # The card enters someone's view: its activities must follow it, after the card.
+            for activity_id in store.activity_ids_of_card(self.conn, row.id):
+                store.move_activity_to_seq(self.conn, activity_id, self.next_seq())
+        store.insert_history(
+            self.conn, card=row.id, version=card["version"], at=at,
+            authored_at=m.at if m else at, received_at=self.now, user=self.user.name,
+            device=self.device, mutation=mutation_id, changes=write.changes,
+        )
+
+    def _result(self, mutation_id: str, write: _Write, *, warn_keys: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        card = write.row.card
+        status = "conflict" if write.conflicts else "merged" if write.merged else "applied"
+        result: dict[str, Any] = {"id": mutation_id, "status": status, "version": card["version"], "card": card}
+        if write.conflicts:
+            result["conflicts"] = [c["id"] for c in write.conflicts]
+        warning = None
+        if warn_keys and not card["deleted"]:
+            others = store.cards_sharing_keys(self.conn, card["id"], _keys(card), owner_filter(self.user))
+            if others:
+                warning = {"mutation": mutation_id, "code": "possible_duplicate", "cards": others}
+        return result, warning
+
+    # --- rights lost while offline -------------------------------------------------------
+
+    def _edit_of_card_taken_away(self, m: CardPut, row: CardRow, fields: dict[str, Any], at: str) -> dict[str, Any]:
+        """A rep's offline edit of a card reassigned away from them: kept as conflicts for the new owner."""
+        if not store.card_left_user(self.conn, row.id, self.user.name):
+            raise NotFound("no such card")
+        records = []
+        for name, value in fields.items():
+            if name == "owner" or values_equal(value, row.card[name]):
+                continue
+            clock = row.clocks.get(name) or ["", "", ""]
+            records.append(self._conflict(row.id, name, row.card[name], value, clock[1], clock[0], self.user.name, at))
+        for record in records:
+            store.insert_conflict(self.conn, record, m.id)
+        return {"id": m.id, "status": "conflict", "version": row.version, "conflicts": [r["id"] for r in records]}
+
+    # --- delete ----------------------------------------------------------------------
+
+    def _delete(self, m: CardDelete, at: str) -> dict[str, Any]:
+        row = store.card_row(self.conn, m.card)
+        if row is None:
+            raise NotFound("no such card")
+        if not can_see(self.user, row.owner):
+            if not store.card_left_user(self.conn, row.id, self.user.name):
+                raise NotFound("no such card")
+            clock = row.clocks.get("deleted") or ["", "", ""]
+            record = self._conflict(row.id, "deleted", row.deleted, True, clock[1], clock[0], self.user.name, at)
+            store.insert_conflict(self.conn, record, m.id)
+            return {"id": m.id, "status": "conflict", "version": row.version, "conflicts": [record["id"]]}
+        write = _Write(row, dict(row.card))
+        if row.deleted:
+            return self._result(m.id, write, warn_keys=False)[0]
+        if m.version < row.version and store.edited_by_other_device_since(self.conn, row.id, m.version, self.device or ""):
+            # Someone else edited after this device last saw the card: a person confirms the delete.
+            clock = row.clocks.get("deleted") or ["", "", ""]
+            write.conflicts.append(self._conflict(row.id, "deleted", False, True, clock[1], clock[0], self.user.name, at))
+        else:
+            self._set_deleted(write, True, at)
+        self._save(write, at, m)
+        return self._result(m.id, write, warn_keys=False)[0]
+
+    def _set_deleted(self, write: _Write, deleted: bool, at: str) -> None:
+        write.row.card["deleted"] = deleted
+        write.changes["deleted"] = [not deleted, deleted]
+        write.row.clocks["deleted"] = [at, self.user.name, self.device or ""]
+
+    # --- activities ------------------------------------------------------------------
+
+    def _activity(self, m: ActivityAdd, at: str) -> dict[str, Any]:
+        try:
+            activity = validate_activity(m.activity, card_id=m.card)
+        except InvalidInput as error:
+            raise error.under("activity") from None
+        row = store.card_row(self.conn, m.card)
+        if row is None:
+            raise NotFound("no such card")
+        visible = can_see(self.user, row.owner)
+        if not visible and not store.card_left_user(self.conn, row.id, self.user.name):
+            raise NotFound("no such card")
+        write = _Write(row, dict(row.card))
+        if not store.activity_exists(self.conn, activity["id"]):
+            if visible and row.deleted:
+                self._resurrect(write, at, m.id)
+                self._save(write, at, m)
+            activity.update(by=self.user.name, created_at=self.now)
+            store.insert_activity(self.conn, activity, self.next_seq())
+        if not visible:
+            # Logged offline before the card was reassigned: the record is kept, the card stays hidden.
+            return {"id": m.id, "status": "applied", "version": row.version}
+        return self._result(m.id, write, warn_keys=False)[0]
+
+    # --- a person's decision on a conflict -----------------------------------------------
+
+    def write_decision(self, row: CardRow, field_name: str, value: Any, mutation: str) -> None:
+        at = self.engine.clock.now()
+        write = _Write(row, dict(row.card))
+        if field_name == "deleted":
+            if not isinstance(value, bool):
+                raise invalid("value", "must be true or false")
+            if value != row.deleted:
+                self._set_deleted(write, value, at)
+        else:
+            top, _, key = field_name.partition(".")
+            try:
+                checked = validate_card_fields({top: {key: value} if key else value},
+                                               region=self.engine.default_region, creating=False)
+            except InvalidInput as error:
+                raise error.under("value") from None
+            if top == "owner":
+                self._check_owner_change(checked, row.owner)
+            new_value = checked[top]
+            if key:
+                new_value = {**(row.card.get("custom") or {}), **new_value}
+                new_value = {k: v for k, v in new_value.items() if v is not None}
+            if not values_equal(new_value, row.card[top]):
+                write.changes[top] = [row.card[top], new_value]
+                row.card[top] = new_value
+                row.clocks[field_name] = [at, self.user.name, ""]
+        self._save(write, at, None, mutation_ref=mutation)
+
+
+def _empty(name: str) -> Any:
+    value = EMPTY_VALUES[name]
+    return list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
+
+
+def _keys(card: dict[str, Any]) -> list[str]:
+    return [f"p:{p}" for p in card.get("phones") or ()] + [f"e:{e.lower()}" for e in card.get("emails") or ()]
+
+
+def _rejected(mutation_id: str, code: str, errors: list[FieldError]) -> dict[str, Any]:
+    return {"id": mutation_id, "status": "rejected", "code": code, "errors": [e.to_json() for e in errors]}

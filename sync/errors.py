@@ -1,0 +1,106 @@
+"""The one exception hierarchy of Fieldcards, modelled on httpx's `_exceptions.py`.
+
+The server maps each class to an HTTP status and the contract's error shape in one handler;
+the sync engine turns the same classes into per-mutation `rejected` results.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one input value: `path` in the contract's dotted/indexed form."""
+
+    path: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+    def under(self, prefix: str) -> "FieldError":
+        """The same error seen from an enclosing object: `phones[0]` under `fields`."""
+        if not prefix:
+            return self
+        if not self.path:
+            return FieldError(prefix, self.message)
+        joiner = "" if self.path.startswith("[") else "."
+        return FieldError(f"{prefix}{joiner}{self.path}", self.message)
+
+
+class FieldcardsError(Exception):
+    """Base of every error we raise on purpose. `code` is the contract's stable error code."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, fields: list[FieldError] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = list(fields or [])
+
+    def to_json(self) -> dict:
+        body: dict = {"code": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = [f.to_json() for f in self.fields]
+        return {"error": body}
+
+
+class InvalidInput(FieldcardsError):
+    """The input breaks a rule; `fields` says which value and why."""
+
+    code = "invalid_request"
+    status = 400
+
+    def under(self, prefix: str) -> "InvalidInput":
+        return InvalidInput(self.message, [f.under(prefix) for f in self.fields])
+
+
+class Unauthenticated(FieldcardsError):
+    code = "unauthenticated"
+    status = 401
+
+
+class NotAllowed(FieldcardsError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(FieldcardsError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(FieldcardsError):
+    code = "conflict"
+    status = 409
+
+
+class TooLarge(FieldcardsError):
+    code = "too_large"
+    status = 413
+
+
+class RateLimited(FieldcardsError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Maintenance(FieldcardsError):
+    """The database is being restored; clients retry after `retry_after` seconds."""
+
+    code = "maintenance"
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def invalid(path: str, message: str) -> InvalidInput:
+    """Shorthand for the common single-field error."""
+    return InvalidInput(f"{path}: {message}" if path else message, [FieldError(path, message)])

@@ -1,0 +1,44 @@
+"""The text a card is found by: name, company, phone digits, emails, tags, notes, and the pinyin
+of Chinese names in full (`wangwei`) and as initials (`ww`), so reps can type Latin letters."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from pypinyin import Style, lazy_pinyin
+
+HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+@lru_cache(maxsize=65536)
+def pinyin_keys(name: str) -> str:
+    """`王伟` -> `wangwei ww`; empty for names without Chinese characters."""
+    if not HAN.search(name):
+        return ""
+    syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s]
+    return " ".join(("".join(syllables), "".join(s[0] for s in syllables))) if syllables else ""
+
+
+def search_text(card: dict[str, Any]) -> str:
+    parts: list[str] = [card.get("name") or "", card.get("company") or ""]
+    name = card.get("name") or ""
+    parts.append(pinyin_keys(name))
+    for phone in card.get("phones") or ():
+        digits = phone.lstrip("+")
+        parts.append(digits)
+        # National form too, so `13812345678` finds `+8613812345678`.
+        if digits.startswith("86"):
+            parts.append(digits[2:])
+    parts.extend(card.get("emails") or ())
+    parts.extend(card.get("tags") or ())
+    parts.append(card.get("notes") or "")
+    return "\n".join(p for p in parts if p).lower()
+
+
+def query_text(q: str) -> str:
+    """A search box entry as matched against `search_text`: phone punctuation dropped."""
+    q = q.strip().lower()
+    if re.fullmatch(r"[\d\s+()\-.]+", q) and any(c.isdigit() for c in q):
+        return re.sub(r"\D", "", q)
+    return q

@@ -1,0 +1,626 @@
+"""Every SQL statement of Fieldcards: schema and migrations, connections, reads and writes.
+
+One writer connection (serialised by a lock, one transaction per sync batch) and one read
+connection per thread. The app never checkpoints: Litestream owns the WAL (see docs/operations.md).
+Queries are named after what they return; values are always bound as parameters.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .access import User
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    # Litestream takes over checkpointing; an app-side TRUNCATE checkpoint would block behind it.
+    "PRAGMA wal_autocheckpoint=0",
+)
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """Open a connection with our pragmas. `isolation_level=None`: we issue BEGIN/COMMIT ourselves."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0)
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    return conn
+
+
+# --- schema -------------------------------------------------------------------------------
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    """The first schema: users, tokens, devices, cards, change streams, history, conflicts."""
+    db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    db["users"].create(
+        {"name": str, "role": str, "display": str, "created_at": str, "disabled": int},
+        pk="name", not_null={"role", "created_at"}, defaults={"disabled": 0}, if_not_exists=True,
+    )
+    db["tokens"].create(
+        {"id": str, "user": str, "hash": str, "label": str, "created_at": str,
+         "last_used_at": str, "revoked_at": str},
+        pk="id", not_null={"user", "hash"}, foreign_keys=[("user", "users", "name")], if_not_exists=True,
+    )
+    db["tokens"].create_index(["hash"], unique=True, if_not_exists=True)
+    db["devices"].create(
+        {"id": str, "user": str, "first_sync": str, "last_sync": str, "pending": int,
+         "app": str, "user_agent": str, "revoked_at": str},
+        pk="id", if_not_exists=True,
+    )
+    # `data` is the full card as the contract's JSON, so a pull streams it without re-encoding.
+    # `seq` is the card's position in the change stream: bumped on every change.
+    db["cards"].create(
+        {"id": str, "owner": str, "deleted": int, "version": int, "seq": int,
+         "created_at": str, "updated_at": str, "merged_into": str,
+         "clocks": str, "search": str, "data": str},
+        pk="id", not_null={"owner", "version", "seq", "data"}, if_not_exists=True,
+    )
+    db["cards"].create_index(["seq"], unique=True, if_not_exists=True)
+    db["cards"].create_index(["owner", "seq"], if_not_exists=True)
+    # Normalised phones (`p:+86…`) and emails (`e:…`) of live cards, for duplicate warnings.
+    db["card_keys"].create({"key": str, "card": str}, pk=("key", "card"), if_not_exists=True)
+    db["card_keys"].create_index(["card"], if_not_exists=True)
+    db["activities"].create(
+        {"id": str, "card": str, "seq": int, "data": str}, pk="id", not_null={"card", "seq", "data"},
+        if_not_exists=True,
+    )
+    db["activities"].create_index(["seq"], unique=True, if_not_exists=True)
+    db["activities"].create_index(["card"], if_not_exists=True)
+    # A card leaving one user's view while it stays alive (reassigned away from a rep).
+    db["exits"].create(
+        {"seq": int, "card": str, "user": str, "reason": str, "into_card": str}, pk="seq", if_not_exists=True,
+    )
+    db["exits"].create_index(["user", "seq"], if_not_exists=True)
+    db["exits"].create_index(["card", "user"], if_not_exists=True)
+    db["history"].create(
+        {"id": int, "card": str, "version": int, "at": str, "authored_at": str, "received_at": str,
+         "user": str, "device": str, "mutation": str, "changes": str},
+        pk="id", if_not_exists=True,
+    )
+    db["history"].create_index(["card", "version"], if_not_exists=True)
+    db["conflicts"].create(
+        {"id": str, "card": str, "field": str, "status": str, "kept": str, "other": str,
+         "kept_by": str, "other_by": str, "kept_at": str, "other_at": str, "created_at": str,
+         "mutation": str, "resolved_at": str, "resolved_by": str},
+        pk="id", if_not_exists=True,
+    )
+    db["conflicts"].create_index(["card", "status"], if_not_exists=True)
+    db["conflicts"].create_index(["status"], if_not_exists=True)
+    # Results of accepted mutations, so a retried push returns the same answer and applies nothing.
+    db["mutations"].create(
+        {"id": str, "user": str, "device": str, "received_at": str, "result": str},
+        pk="id", if_not_exists=True,
+    )
+    db["mutations"].create_index(["received_at"], if_not_exists=True)
+
+
+MIGRATIONS = (_migration_1,)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations this database has not seen yet; returns the schema version reached."""
+    db = sqlite_utils.Database(conn)
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, migration in enumerate(MIGRATIONS, start=1):
+        if number <= version:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            migration(db)
+            conn.execute(f"PRAGMA user_version={number:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        version = number
+    return version
+
+
+def new_epoch() -> str:
+    return secrets.token_urlsafe(12)
+
+
+# --- rows that travel -------------------------------------------------------------------
+
+
+@dataclass
+class CardRow:
+    """A stored card with the bookkeeping the merge needs; `card` is the contract's JSON object."""
+
+    card: dict[str, Any]
+    clocks: dict[str, list[str]]  # field -> [at, user, device] of the write that set it
+    seq: int
+    merged_into: str | None
+
+    @property
+    def id(self) -> str:
+        return self.card["id"]
+
+    @property
+    def owner(self) -> str:
+        return self.card["owner"]
+
+    @property
+    def deleted(self) -> bool:
+        return bool(self.card["deleted"])
+
+    @property
+    def version(self) -> int:
+        return int(self.card["version"])
+
+
+@dataclass(frozen=True)
+class StreamRow:
+    """One entry of the change stream, still as stored: `kind` is card, activity or exit."""
+
+    seq: int
+    kind: str
+    ref: str  # card id
+    data: str | None
+    deleted: bool = False
+    reason: str | None = None
+    into: str | None = None
+
+
+# --- the store --------------------------------------------------------------------------
+
+
+class Store:
+    """Owns the database file: the one writer, per-thread readers, and the epoch."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = connect(self.path)
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self.generation = 0  # bumped by reopen() so per-thread readers reconnect after a restore
+        migrate(self._writer)
+        if meta_value(self._writer, "epoch") is None:
+            with self.write() as tx:
+                set_meta(tx, "epoch", new_epoch())
+                set_meta(tx, "seq", "0")
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """The one writer, inside BEGIN IMMEDIATE … COMMIT. Returning means SQLite committed."""
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read-only snapshot on this thread's own connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "generation", -1) != self.generation:
+            conn = connect(self.path)
+            self._local.conn, self._local.generation = conn, self.generation
+            with self._readers_lock:
+                self._readers.append(conn)
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    @property
+    def epoch(self) -> str:
+        with self.read() as conn:
+            return meta_value(conn, "epoch") or ""
+
+    def close(self) -> None:
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        self._writer.close()
+
+
+# --- meta -------------------------------------------------------------------------------
+
+
+def meta_value(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def last_seq(conn: sqlite3.Connection) -> int:
+    return int(meta_value(conn, "seq") or 0)
+
+
+# --- users and tokens -------------------------------------------------------------------
+
+
+def insert_user(conn: sqlite3.Connection, name: str, role: str, display: str, now: str) -> None:
+    conn.execute(
+        "INSERT INTO users(name, role, display, created_at, disabled) VALUES (?, ?, ?, ?, 0)",
+        (name, role, display, now),
+    )
+
+
+def user_named(conn: sqlite3.Connection, name: str) -> User | None:
+    row = conn.execute(
+        "SELECT name, role, display FROM users WHERE name = ? AND disabled = 0", (name,)
+    ).fetchone()
+    return User(*row) if row else None
+
+
+def user_exists(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is not None
+
+
+def insert_token(conn: sqlite3.Connection, token_id: str, user: str, token_hash: str, label: str, now: str) -> None:
+    conn.execute(
+        "INSERT INTO tokens(id, user, hash, label, created_at) VALUES (?, ?, ?, ?, ?)",
+        (token_id, user, token_hash, label, now),
+    )
+
+
+def user_for_token_hash(conn: sqlite3.Connection, token_hash: str) -> tuple[str, User] | None:
+    """The live token with this hash and its user; the hash is an index key, so no timing leak."""
+    row = conn.execute(
+        "SELECT t.id, u.name, u.role, u.display FROM tokens t JOIN users u ON u.name = t.user "
+        "WHERE t.hash = ? AND t.revoked_at IS NULL AND u.disabled = 0",
+        (token_hash,),
+    ).fetchone()
+    return (row[0], User(row[1], row[2], row[3])) if row else None
+
+
+def touch_token(conn: sqlite3.Connection, token_id: str, now: str) -> None:
+    conn.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (now, token_id))
+
+
+# --- devices ----------------------------------------------------------------------------
+
+
+def device_revoked(conn: sqlite3.Connection, device: str) -> bool:
+    row = conn.execute("SELECT revoked_at FROM devices WHERE id = ?", (device,)).fetchone()
+    return bool(row and row[0])
+
+
+def record_device(
+    conn: sqlite3.Connection, device: str, user: str, now: str, pending: int | None,
+    app: str | None, user_agent: str | None,
+) -> None:
+    conn.execute(
+        "INSERT INTO devices(id, user, first_sync, last_sync, pending, app, user_agent) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET user = excluded.user, "
+        "last_sync = excluded.last_sync, pending = coalesce(excluded.pending, devices.pending), "
+        "app = coalesce(excluded.app, devices.app), "
+        "user_agent = coalesce(excluded.user_agent, devices.user_agent)",
+        (device, user, now, now, pending, app, user_agent),
+    )
+
+
+def all_devices(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT id, user, first_sync, last_sync, pending, app, user_agent, revoked_at "
+        "FROM devices ORDER BY last_sync DESC"
+    ).fetchall()
+    keys = ("id", "user", "first_sync", "last_sync", "pending", "app", "user_agent", "revoked_at")
+    return [dict(zip(keys, row)) for row in rows]
+
+
+def revoke_device(conn: sqlite3.Connection, device: str, now: str) -> bool:
+    cur = conn.execute("UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, device))
+    return cur.rowcount > 0 or conn.execute("SELECT 1 FROM devices WHERE id = ?", (device,)).fetchone() is not None
+
+
+# --- cards ------------------------------------------------------------------------------
+
+
+def card_row(conn: sqlite3.Connection, card_id: str) -> CardRow | None:
+    row = conn.execute(
+        "SELECT data, clocks, seq, merged_into FROM cards WHERE id = ?", (card_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    return CardRow(json.loads(row[0]), json.loads(row[1] or "{}"), row[2], row[3])
+
+
+def save_card(conn: sqlite3.Connection, row: CardRow, search: str) -> None:
+    """Insert or replace the stored card; `row.seq` must already be the new stream position."""
+    card = row.card
+    conn.execute(
+        "INSERT INTO cards(id, owner, deleted, version, seq, created_at, updated_at, merged_into, "
+        "clocks, search, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+        "owner = excluded.owner, deleted = excluded.deleted, version = excluded.version, "
+        "seq = excluded.seq, updated_at = excluded.updated_at, merged_into = excluded.merged_into, "
+        "clocks = excluded.clocks, search = excluded.search, data = excluded.data",
+        (
+            card["id"], card["owner"], int(card["deleted"]), card["version"], row.seq,
+            card["created_at"], card["updated_at"], row.merged_into,
+            json.dumps(row.clocks, ensure_ascii=False, separators=(",", ":")), search,
+            json.dumps(card, ensure_ascii=False, separators=(",", ":")),
+        ),
+    )
+
+
+def replace_card_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str]) -> None:
+    conn.execute("DELETE FROM card_keys WHERE card = ?", (card_id,))
+    conn.executemany("INSERT OR IGNORE INTO card_keys(key, card) VALUES (?, ?)", [(k, card_id) for k in keys])
+
+
+def cards_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str], owner: str | None) -> list[str]:
+    """Other live cards with one of these phone/email keys, restricted to `owner` when given."""
+    if not keys:
+        return []
+    marks = ",".join("?" * len(keys))
+    sql = (
+        f"SELECT DISTINCT k.card FROM card_keys k JOIN cards c ON c.id = k.card "
+        f"WHERE k.key IN ({marks}) AND k.card != ? AND c.deleted = 0"
+    )
+    params: list[Any] = [*keys, card_id]
+    if owner is not None:
+        sql += " AND c.owner = ?"
+        params.append(owner)
+    return [r[0] for r in conn.execute(sql + " ORDER BY k.card LIMIT 20", params)]
+
+
+def card_json(conn: sqlite3.Connection, card_id: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT data FROM cards WHERE id = ?", (card_id,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def list_cards(
+    conn: sqlite3.Connection, *, owner: str | None, q: str | None, segment: str | None,
+    tag: str | None, region: str | None, due_before: str | None, include_deleted: bool,
+    after: str | None, limit: int,
+) -> list[dict[str, Any]]:
+    """Cards matching the filters, in id order from `after` (keyset pagination)."""
+    where, params = ["1 = 1"], []
+    if not include_deleted:
+        where.append("deleted = 0")
+    if owner is not None:
+        where.append("owner = ?")
+        params.append(owner)
+    if q:
+        where.append("search LIKE ? ESCAPE '\\'")
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.append(f"%{escaped}%")
+    if segment:
+        where.append("json_extract(data, '$.segment') = ?")
+        params.append(segment)
+    if region:
+        where.append("json_extract(data, '$.region') = ?")
+        params.append(region)
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM json_each(cards.data, '$.tags') WHERE value = ?)")
+        params.append(tag)
+    if due_before:
+        where.append("json_extract(data, '$.follow_up') <= ?")
+        params.append(due_before)
+    if after:
+        where.append("id > ?")
+        params.append(after)
+    sql = f"SELECT data FROM cards WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
+    return [json.loads(r[0]) for r in conn.execute(sql, [*params, limit])]
+
+
+def mark_exit(conn: sqlite3.Connection, seq: int, card_id: str, user: str, reason: str, into: str | None) -> None:
+    conn.execute(
+        "INSERT INTO exits(seq, card, user, reason, into_card) VALUES (?, ?, ?, ?, ?)",
+        (seq, card_id, user, reason, into),
+    )
+
+
+def card_left_user(conn: sqlite3.Connection, card_id: str, user: str) -> bool:
+    """Whether this card was once the user's and was reassigned away (their edits become conflicts)."""
+    return conn.execute(
+        "SELECT 1 FROM exits WHERE card = ? AND user = ? AND reason = 'revoked' LIMIT 1", (card_id, user)
+    ).fetchone() is not None
+
+
+# --- activities -------------------------------------------------------------------------
+
+
+def activity_exists(conn: sqlite3.Connection, activity_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM activities WHERE id = ?", (activity_id,)).fetchone() is not None
+
+
+def insert_activity(conn: sqlite3.Connection, activity: dict[str, Any], seq: int) -> None:
+    conn.execute(
+        "INSERT INTO activities(id, card, seq, data) VALUES (?, ?, ?, ?)",
+        (activity["id"], activity["card"], seq, json.dumps(activity, ensure_ascii=False, separators=(",", ":"))),
+    )
+
+
+def activity_ids_of_card(conn: sqlite3.Connection, card_id: str) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT id FROM activities WHERE card = ? ORDER BY seq", (card_id,))]
+
+
+def move_activity_to_seq(conn: sqlite3.Connection, activity_id: str, seq: int) -> None:
+    conn.execute("UPDATE activities SET seq = ? WHERE id = ?", (seq, activity_id))
+
+
+def activities_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT data FROM activities WHERE card = ? ORDER BY json_extract(data, '$.at'), seq", (card_id,)
+    )
+    return [json.loads(r[0]) for r in rows]
+
+
+# --- the change stream ------------------------------------------------------------------
+
+
+def stream_after(conn: sqlite3.Connection, after: int, owner: str | None, user: str, limit: int) -> list[StreamRow]:
+    """Up to `limit` stream entries after `after`, oldest first, that `user` may see.
+
+    Three indexed range scans merged in Python: a single UNION ... ORDER BY would sort every
+    row past the cursor on each page of a full pull.
+    """
+    if owner is None:
+        cards = conn.execute(
+            "SELECT seq, id, data, deleted, merged_into FROM cards WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, limit),
+        ).fetchall()
+        acts = conn.execute(
+            "SELECT a.seq, a.card, a.data FROM activities a JOIN cards c ON c.id = a.card "
+            "WHERE a.seq > ? AND c.deleted = 0 ORDER BY a.seq LIMIT ?",
+            (after, limit),
+        ).fetchall()
+        exits: list[tuple] = []
+    else:
+        cards = conn.execute(
+            "SELECT seq, id, data, deleted, merged_into FROM cards WHERE owner = ? AND seq > ? "
+            "ORDER BY seq LIMIT ?",
+            (owner, after, limit),
+        ).fetchall()
+        acts = conn.execute(
+            "SELECT a.seq, a.card, a.data FROM activities a JOIN cards c ON c.id = a.card "
+            "WHERE a.seq > ? AND c.owner = ? AND c.deleted = 0 ORDER BY a.seq LIMIT ?",
+            (after, owner, limit),
+        ).fetchall()
+        exits = conn.execute(
+            "SELECT seq, card, reason, into_card FROM exits WHERE user = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (user, after, limit),
+        ).fetchall()
+    rows = [StreamRow(s, "card", i, d, bool(x), "merged" if m else "deleted", m) for s, i, d, x, m in cards]
+    rows += [StreamRow(s, "activity", c, d) for s, c, d in acts]
+    rows += [StreamRow(s, "exit", c, None, False, r, i) for s, c, r, i in exits]
+    rows.sort(key=lambda r: r.seq)
+    return rows[:limit]
+
+
+# --- history ----------------------------------------------------------------------------
+
+
+def insert_history(
+    conn: sqlite3.Connection, *, card: str, version: int, at: str, authored_at: str, received_at: str,
+    user: str, device: str | None, mutation: str | None, changes: dict[str, list[Any]],
+) -> None:
+    conn.execute(
+        "INSERT INTO history(card, version, at, authored_at, received_at, user, device, mutation, changes) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (card, version, at, authored_at, received_at, user, device, mutation,
+         json.dumps(changes, ensure_ascii=False, separators=(",", ":"))),
+    )
+
+
+def history_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT version, at, authored_at, received_at, user, device, mutation, changes FROM history "
+        "WHERE card = ? ORDER BY id",
+        (card_id,),
+    )
+    keys = ("version", "at", "authored_at", "received_at", "user", "device", "mutation")
+    return [{**dict(zip(keys, r[:7])), "changes": json.loads(r[7])} for r in rows]
+
+
+def edited_by_other_device_since(conn: sqlite3.Connection, card_id: str, version: int, device: str) -> bool:
+    """Whether a device other than `device` changed the card after `version` (delete-vs-edit rule)."""
+    return conn.execute(
+        "SELECT 1 FROM history WHERE card = ? AND version > ? AND (device IS NULL OR device != ?) LIMIT 1",
+        (card_id, version, device),
+    ).fetchone() is not None
+
+
+def mutation_ids_in_history(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT DISTINCT mutation FROM history WHERE mutation IS NOT NULL")}
+
+
+# --- conflicts --------------------------------------------------------------------------
+
+CONFLICT_KEYS = ("id", "card", "field", "status", "kept", "other", "kept_by", "other_by",
+                 "kept_at", "other_at", "created_at")
+
+
+def insert_conflict(conn: sqlite3.Connection, record: dict[str, Any], mutation: str | None) -> None:
+    conn.execute(
+        "INSERT INTO conflicts(id, card, field, status, kept, other, kept_by, other_by, kept_at, other_at, "
+        "created_at, mutation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (record["id"], record["card"], record["field"], record["status"],
+         json.dumps(record["kept"], ensure_ascii=False), json.dumps(record["other"], ensure_ascii=False),
+         record["kept_by"], record["other_by"], record["kept_at"], record["other_at"], record["created_at"],
+         mutation),
+    )
+
+
+def _conflict_from_row(row: Sequence[Any]) -> dict[str, Any]:
+    record = dict(zip(CONFLICT_KEYS, row))
+    record["kept"] = json.loads(record["kept"])
+    record["other"] = json.loads(record["other"])
+    return record
+
+
+def conflict_by_id(conn: sqlite3.Connection, conflict_id: str) -> dict[str, Any] | None:
+    row = conn.execute(f"SELECT {', '.join(CONFLICT_KEYS)} FROM conflicts WHERE id = ?", (conflict_id,)).fetchone()
+    return _conflict_from_row(row) if row else None
+
+
+def list_conflicts(conn: sqlite3.Connection, *, status: str | None, owner: str | None, card: str | None) -> list[dict[str, Any]]:
+    cols = ", ".join(f"k.{c}" for c in CONFLICT_KEYS)
+    sql = f"SELECT {cols} FROM conflicts k JOIN cards c ON c.id = k.card WHERE 1 = 1"
+    params: list[Any] = []
+    if status:
+        sql += " AND k.status = ?"
+        params.append(status)
+    if owner is not None:
+        sql += " AND c.owner = ?"
+        params.append(owner)
+    if card:
+        sql += " AND k.card = ?"
+        params.append(card)
+    return [_conflict_from_row(r) for r in conn.execute(sql + " ORDER BY k.created_at, k.id LIMIT 1000", params)]
+
+
+def resolve_conflict_row(conn: sqlite3.Connection, conflict_id: str, user: str, now: str) -> None:
+    conn.execute(
+        "UPDATE conflicts SET status = 'resolved', resolved_at = ?, resolved_by = ? WHERE id = ?",
+        (now, user, conflict_id),
+    )
+
+
+# --- mutation results (idempotency) -------------------------------------------------------
+
+
+def stored_result(conn: sqlite3.Connection, mutation_id: str) -> tuple[str, dict[str, Any]] | None:
+    row = conn.execute("SELECT user, result FROM mutations WHERE id = ?", (mutation_id,)).fetchone()
+    return (row[0], json.loads(row[1])) if row else None
+
+
+def store_result(conn: sqlite3.Connection, mutation_id: str, user: str, device: str, now: str, result: dict[str, Any]) -> None:
+    conn.execute(
+        "INSERT INTO mutations(id, user, device, received_at, result) VALUES (?, ?, ?, ?, ?)",
+        (mutation_id, user, device, now, json.dumps(result, ensure_ascii=False, separators=(",", ":"))),
+    )
+
+
+def forget_results_before(conn: sqlite3.Connection, cutoff: str) -> int:
+    """Drop idempotency records older than the contract's 90-day promise."""
+    return conn.execute("DELETE FROM mutations WHERE received_at < ?", (cutoff,)).rowcount
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return {
+        "cards": conn.execute("SELECT count(*) FROM cards WHERE deleted = 0").fetchone()[0],
+        "activities": conn.execute("SELECT count(*) FROM activities").fetchone()[0],
+        "changes": conn.execute("SELECT count(*) FROM history").fetchone()[0],
+    }

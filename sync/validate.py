@@ -1,0 +1,456 @@
+"""Card and activity rules (contract section 3): normalise phones to E.164, emails to a lowercase
+domain, dates to real YYYY-MM-DD; enforce limits; report every problem with its path.
+
+Shared by the sync engine and (later) spreadsheet import. Plain Python on purpose: this runs for
+every field of every mutation, and a push of 10,000 cards a second leaves no room for building
+a model per call.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from .errors import FieldError, InvalidInput
+
+CARD_FIELDS = ("name", "company", "title", "phones", "emails", "address", "region", "industry",
+               "segment", "tags", "owner", "birthday", "follow_up", "notes", "custom")
+SET_FIELDS = ("phones", "emails", "tags")
+SCALAR_FIELDS = tuple(f for f in CARD_FIELDS if f not in SET_FIELDS and f != "custom")
+SERVER_FIELDS = ("id", "version", "created_at", "updated_at", "deleted")
+EMPTY_VALUES: dict[str, Any] = {f: None for f in SCALAR_FIELDS} | {"phones": [], "emails": [], "tags": [], "custom": {}}
+
+TEXT_LIMITS = {"name": 200, "company": 200, "title": 200, "address": 500, "region": 100,
+               "industry": 100, "notes": 10_000}
+SET_LIMITS = {"phones": 10, "emails": 10, "tags": 20}
+SEGMENTS = ("A", "B", "C")
+OWNER_RE = re.compile(r"^[a-z0-9._-]{1,64}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+AMOUNT_RE = re.compile(r"^-?\d{1,15}(\.\d{1,4})?$")
+ACTIVITY_KINDS = ("visit", "call", "email", "chat", "note", "purchase", "feedback")
+ACTIVITY_KEYS = ("id", "card", "kind", "at", "text", "amount", "currency", "rating")
+CUSTOM_TYPES = ("text", "number", "date", "choice", "choices")
+
+
+def _short(value: str, limit: int = 40) -> str:
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+@lru_cache(maxsize=100_000)
+def normalize_phone(value: str, region: str) -> str:
+    """`138 1234 5678` read in region CN -> `+8613812345678`; ValueError if it is not a real number."""
+    text = unicodedata.normalize("NFKC", value).strip()  # full-width digits from Chinese keyboards
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"{_short(value)!r} is not a valid phone number for region {region}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{_short(value)!r} is not a valid phone number for region {region}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=100_000)
+def normalize_email(value: str) -> str:
+    """Keep the local part as typed, lowercase the domain; ValueError if it is not an address."""
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError(f"{_short(value)!r} is not a valid email address") from None
+    return f"{checked.local_part}@{checked.domain.lower()}"
+
+
+def check_date(value: str) -> str:
+    """A real calendar date written YYYY-MM-DD: `2026-02-30` is refused."""
+    if not isinstance(value, str) or not DATE_RE.match(value):
+        raise ValueError(f"not a date: {_short(str(value))} (write YYYY-MM-DD)")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not a date: {value}") from None
+    return value
+
+
+def canonical_uuid(value: object) -> str:
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValueError("not a UUID")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError("not a UUID") from None
+
+
+# --- card fields ---------------------------------------------------------------------------
+
+
+def _text(value: Any, limit: int, required: bool) -> str | None:
+    if value is None:
+        if required:
+            raise ValueError("required")
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    value = value.strip()
+    if not value:
+        if required:
+            raise ValueError("required: at least 1 character")
+        return None
+    if len(value) > limit:
+        raise ValueError(f"at most {limit} characters (this has {len(value)})")
+    return value
+
+
+def _set(name: str, value: Any, errors: list[FieldError], normalize) -> list[Any]:  # type: ignore[no-untyped-def]
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors.append(FieldError(name, "must be a list"))
+        return []
+    if len(value) > SET_LIMITS[name]:
+        errors.append(FieldError(name, f"at most {SET_LIMITS[name]} {name} (this has {len(value)})"))
+        return []
+    out: list[Any] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            errors.append(FieldError(f"{name}[{i}]", "must be text"))
+            continue
+        try:
+            normal = normalize(item)
+        except ValueError as error:
+            errors.append(FieldError(f"{name}[{i}]", str(error)))
+            continue
+        if normal not in out:  # a set: order kept, duplicates dropped
+            out.append(normal)
+    return out
+
+
+def _tag(value: str) -> str:
+    tag = value.strip()
+    if not 1 <= len(tag) <= 40:
+        raise ValueError("a tag has 1 to 40 characters")
+    return tag
+
+
+def _field(name: str, value: Any, region: str, creating: bool, errors: list[FieldError],
+           custom_fields: Sequence[dict[str, Any]]) -> Any:
+    """One field's normalised value; problems go to `errors` with their paths."""
+    try:
+        if name in TEXT_LIMITS:
+            return _text(value, TEXT_LIMITS[name], required=(name == "name"))
+        if name == "phones":
+            return _set(name, value, errors, lambda v: normalize_phone(v, region))
+        if name == "emails":
+            return _set(name, value, errors, normalize_email)
+        if name == "tags":
+            return _set(name, value, errors, _tag)
+        if name == "segment":
+            if value is not None and value not in SEGMENTS:
+                raise ValueError("must be A, B, C or null")
+            return value
+        if name == "owner":
+            if not isinstance(value, str) or not OWNER_RE.match(value):
+                raise ValueError("must be a user name (1–64 of a-z, 0-9, '.', '_', '-')")
+            return value
+        if name in ("birthday", "follow_up"):
+            return None if value is None else check_date(value)
+        if name == "custom":
+            return _custom(value, custom_fields, creating, errors)
+    except ValueError as error:
+        errors.append(FieldError(name, str(error)))
+    return None
+
+
+def validate_card_fields(fields: object, *, region: str, creating: bool,
+                         custom_fields: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The `fields` of a `card.put`, normalised; InvalidInput with every problem otherwise.
+
+    Paths are relative to the fields object (`phones[0]`); the engine prefixes `fields.`.
+    """
+    if not isinstance(fields, dict):
+        raise InvalidInput("fields must be an object", [FieldError("", "must be an object")])
+    errors: list[FieldError] = []
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name in SERVER_FIELDS:
+            errors.append(FieldError(name, "cannot be set by a client"))
+        elif name not in EMPTY_VALUES:
+            errors.append(FieldError(_short(str(name), 60), "unknown field"))
+        else:
+            out[name] = _field(name, value, region, creating, errors, custom_fields)
+    if creating and "name" not in fields:
+        errors.append(FieldError("name", "required"))
+    if creating and "custom" not in fields:
+        _missing_required(custom_fields, {}, errors)
+    if errors:
+        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
+    return out
+
+
+def normalize_was(was: object, *, region: str) -> dict[str, Any]:
+    """What the device saw before its edit: same keys as `fields`, but values are taken leniently
+    (a device may have seen a value that no longer passes today's rules)."""
+    if not isinstance(was, dict):
+        raise InvalidInput("was must be an object", [FieldError("", "must be an object")])
+    unknown = [FieldError(_short(str(k), 60), "unknown field") for k in was if k not in EMPTY_VALUES]
+    if unknown:
+        raise InvalidInput("was has unknown fields", unknown)
+    out: dict[str, Any] = {}
+    for name, value in was.items():
+        if name in SET_FIELDS:
+            items = value if isinstance(value, list) else []
+            normal: list[Any] = []
+            for item in items:
+                try:
+                    item = {"phones": lambda v: normalize_phone(v, region), "emails": normalize_email,
+                            "tags": _tag}[name](item) if isinstance(item, str) else item
+                except ValueError:
+                    pass
+                if item not in normal:
+                    normal.append(item)
+            out[name] = normal
+        elif name == "custom":
+            out[name] = value if isinstance(value, dict) else {}
+        elif isinstance(value, str) and name in TEXT_LIMITS:
+            out[name] = value.strip() or None
+        else:
+            out[name] = value
+    return out
+
+
+# --- custom fields ---------------------------------------------------------------------------
+
+
+def _custom(value: Any, custom_fields: Sequence[dict[str, Any]], creating: bool,
+            errors: list[FieldError]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        errors.append(FieldError("custom", "must be an object"))
+        return {}
+    defined = {f["key"]: f for f in custom_fields}
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        spec = defined.get(key)
+        path = f"custom.{_short(str(key), 60)}"
+        if spec is None:
+            errors.append(FieldError(path, "unknown custom field"))
+            continue
+        try:
+            out[key] = _custom_value(spec, item)
+        except ValueError as error:
+            errors.append(FieldError(path, str(error)))
+    if creating:
+        _missing_required(custom_fields, out, errors)
+    return out
+
+
+def _missing_required(custom_fields: Sequence[dict[str, Any]], given: dict[str, Any], errors: list[FieldError]) -> None:
+    for spec in custom_fields:
+        if spec.get("required") and given.get(spec["key"]) in (None, [], ""):
+            errors.append(FieldError(f"custom.{spec['key']}", "required"))
+
+
+def _custom_value(spec: dict[str, Any], value: Any) -> Any:
+    if value is None:
+        if spec.get("required"):
+            raise ValueError("required")
+        return None
+    kind = spec.get("type")
+    choices = spec.get("choices") or []
+    if kind == "text":
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        if len(value) > 1000:
+            raise ValueError("at most 1000 characters")
+        if spec.get("pattern") and not re.fullmatch(spec["pattern"], value):
+            raise ValueError(f"does not match the pattern {spec['pattern']}")
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise ValueError("must be a number")
+        return value
+    if kind == "date":
+        return check_date(value)
+    if kind == "choice":
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(map(str, choices))}")
+        return value
+    if kind == "choices":
+        if not isinstance(value, list):
+            raise ValueError("must be a list")
+        out: list[Any] = []
+        for item in value:
+            if item not in choices:
+                raise ValueError(f"{_short(str(item))!r} is not one of {', '.join(map(str, choices))}")
+            if item not in out:
+                out.append(item)
+        return out
+    raise ValueError(f"unknown custom field type {kind!r}")
+
+
+# --- activities ------------------------------------------------------------------------------
+
+
+def _timestamp(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError("must be an RFC 3339 timestamp like 2026-11-24T10:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be an RFC 3339 timestamp like 2026-11-24T10:00:00Z") from None
+    if parsed.tzinfo is None or "T" not in value.upper():
+        raise ValueError("must be an RFC 3339 timestamp with a time zone, like 2026-11-24T10:00:00Z")
+    return value
+
+
+def validate_activity(obj: object, *, card_id: str) -> dict[str, Any]:
+    """An activity of a card's timeline, normalised; `by` and `created_at` are the server's to set."""
+    if not isinstance(obj, dict):
+        raise InvalidInput("activity must be an object", [FieldError("", "must be an object")])
+    errors: list[FieldError] = []
+    for key in obj:
+        if key not in ACTIVITY_KEYS and key not in ("by", "created_at"):
+            errors.append(FieldError(_short(str(key), 60), "unknown field"))
+    out: dict[str, Any] = {}
+
+    def check(key: str, rule) -> None:  # type: ignore[no-untyped-def]
+        try:
+            out[key] = rule(obj.get(key))
+        except ValueError as error:
+            errors.append(FieldError(key, str(error)))
+
+    check("id", canonical_uuid)
+    check("card", lambda v: card_id if v is None else _same_card(v, card_id))
+    check("kind", lambda v: _one_of(v, ACTIVITY_KINDS))
+    check("at", _timestamp)
+    check("text", lambda v: _activity_text(v))
+    check("amount", lambda v: _amount(v))
+    check("currency", lambda v: _currency(v))
+    check("rating", lambda v: _rating(v))
+    if out.get("rating") is not None and out.get("kind") != "feedback":
+        errors.append(FieldError("rating", "only feedback has a rating"))
+    if (out.get("amount") is not None or out.get("currency") is not None) and out.get("kind") != "purchase":
+        errors.append(FieldError("amount", "only purchases have an amount and currency"))
+    if errors:
+        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
+    return out
+
+
+def _same_card(value: Any, card_id: str) -> str:
+    if canonical_uuid(value) != card_id:
+        raise ValueError("does not match the mutation's card")
+    return card_id
+
+
+def _one_of(value: Any, options: Sequence[str]) -> str:
+    if value not in options:
+        raise ValueError(f"must be one of {', '.join(options)}")
+    return value
+
+
+def _activity_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    if len(value) > 5000:
+        raise ValueError(f"at most 5000 characters (this has {len(value)})")
+    return value
+
+
+def _amount(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not AMOUNT_RE.match(value):
+        raise ValueError('must be a decimal number written as text, like "1200.50"')
+    try:
+        return str(Decimal(value))
+    except InvalidOperation:
+        raise ValueError('must be a decimal number written as text, like "1200.50"') from None
+
+
+def _currency(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not CURRENCY_RE.match(value):
+        raise ValueError("must be an ISO 4217 code like CNY or USD")
+    return value
+
+
+def _rating(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValueError("must be a whole number from 1 to 5")
+    return value
+
+
+# --- JSON Schema, for the browser ----------------------------------------------------------------
+
+
+def _nullable_text(limit: int) -> dict[str, Any]:
+    return {"type": ["string", "null"], "maxLength": limit}
+
+
+def card_json_schema() -> dict[str, Any]:
+    date_rule = {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Card",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "name"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "company": _nullable_text(200),
+            "title": _nullable_text(200),
+            "phones": {"type": "array", "maxItems": 10, "uniqueItems": True,
+                       "items": {"type": "string", "pattern": r"^\+[1-9]\d{6,14}$"}},
+            "emails": {"type": "array", "maxItems": 10, "uniqueItems": True,
+                       "items": {"type": "string", "format": "email"}},
+            "address": _nullable_text(500),
+            "region": _nullable_text(100),
+            "industry": _nullable_text(100),
+            "segment": {"enum": ["A", "B", "C", None]},
+            "tags": {"type": "array", "maxItems": 20, "uniqueItems": True,
+                     "items": {"type": "string", "minLength": 1, "maxLength": 40}},
+            "owner": {"type": "string", "pattern": OWNER_RE.pattern},
+            "birthday": date_rule,
+            "follow_up": date_rule,
+            "notes": _nullable_text(10_000),
+            "custom": {"type": "object"},
+            "version": {"type": "integer", "minimum": 0},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "deleted": {"type": "boolean"},
+        },
+    }
+
+
+def activity_json_schema() -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Activity",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "card", "kind", "at"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "card": {"type": "string", "format": "uuid"},
+            "kind": {"enum": list(ACTIVITY_KINDS)},
+            "at": {"type": "string", "format": "date-time"},
+            "text": {"type": "string", "maxLength": 5000},
+            "amount": {"type": ["string", "null"], "pattern": AMOUNT_RE.pattern},
+            "currency": {"type": ["string", "null"], "pattern": CURRENCY_RE.pattern},
+            "rating": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
+            "by": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    }
