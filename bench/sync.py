@@ -37,6 +37,7 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 LATIN = ["James Smith", "Maria Garcia", "Akira Tanaka", "Anna Müller", "Olivia Brown", "Lucas Martin"]
 COMPANIES = ["上海贸易有限公司", "北京科技股份", "深圳电子", "Acme Trading", "Globex Ltd", "杭州茶业"]
 TAGS = ["vip", "新客户", "老客户", "lead", "distributor", "华东", "华南", "expo-2026"]
+MOBILE_PREFIXES = [f"13{d}" for d in range(10)] + ["150", "151", "152", "155", "157", "158", "159"] + [f"18{d}" for d in range(10)]
 NOTE = "客户对新产品很感兴趣，下次拜访带样品。Interested in the new range; bring samples next visit. "
 
 
@@ -45,7 +46,7 @@ def fake_card(rng: random.Random) -> dict:
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
     else:
         name = rng.choice(LATIN)
-    phones = [f"+861{rng.choice('3456789')}{rng.randint(0, 999999999):09d}"]
+    phones = [f"+86{rng.choice(MOBILE_PREFIXES)}{rng.randint(0, 99999999):08d}"]
     if rng.random() < 0.2:
         phones.append(f"+1650{rng.randint(2000000, 9999999)}")
     fields = {

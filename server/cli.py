@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 failed, 2 usage. Errors go to stderr on one line; data to st
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -39,7 +40,11 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
         )
     backup = "with Litestream replication to " + config.replica if config.backup else "without backup (--no-backup)"
     print(f"Fieldcards on http://{config.host}:{config.port}/ — data in {config.data_dir}, {backup}", file=sys.stderr)
-    # uvicorn handles SIGTERM/SIGINT: it stops accepting, finishes requests, runs our shutdown.
+    # uvicorn handles SIGTERM/SIGINT: it stops accepting, finishes requests, runs our shutdown
+    # (which stops Litestream), then re-raises the signal to the handler found before it. That
+    # handler is ours and does nothing, so a clean stop exits 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False)
     return 0
 

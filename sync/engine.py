@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -35,6 +37,8 @@ from .validate import (
 # Limits that a merge of concurrent set edits could push past (contract section 3).
 SET_LIMITS = {"phones": 10, "emails": 10, "tags": 20}
 RESULTS_KEPT = timedelta(days=120)  # the contract promises at least 90 days
+DEVICE_RECORD_EVERY_S = 30.0
+PULLS_AT_ONCE = 4
 
 
 class DeviceRevoked(NotAllowed):
@@ -93,6 +97,8 @@ class Engine:
         self.store = store_
         self.default_region = default_region
         self.clock = hlc.Clock("server")
+        self._pulls = threading.BoundedSemaphore(PULLS_AT_ONCE)
+        self._device_records: dict[str, tuple[tuple[Any, ...], float]] = {}
 
     # --- the sync round trip ---------------------------------------------------------
 
@@ -105,21 +111,34 @@ class Engine:
         after, reset = self._start_position(request, epoch)
         results: list[dict[str, Any]] = []
         warnings: list[dict[str, Any]] = []
-        with self.store.write() as conn:
-            now = utc_now()
-            store.record_device(conn, request.device, user.name, now, request.pending, request.app, user_agent)
-            if request.mutations:
-                batch = _Batch(self, conn, user, request.device, now)
-                for raw in request.mutations:
-                    result, warning = batch.apply(raw)
-                    results.append(result)
-                    if warning:
-                        warnings.append(warning)
-                batch.finish()
-        # Committed: only now may the device be told. The pull reads a fresh snapshot.
-        with self.store.read() as conn:
+        device_seen = (request.device, user.name, request.pending, request.app, user_agent)
+        if request.mutations or self._device_record_due(device_seen):
+            with self.store.write() as conn:
+                now = utc_now()
+                store.record_device(conn, request.device, user.name, now, request.pending, request.app, user_agent)
+                if request.mutations:
+                    batch = _Batch(self, conn, user, request.device, now)
+                    for raw in request.mutations:
+                        result, warning = batch.apply(raw)
+                        results.append(result)
+                        if warning:
+                            warnings.append(warning)
+                    batch.finish()
+        # Committed: only now may the device be told. The pull reads a fresh snapshot; the
+        # semaphore bounds how many pages are built at once, and so the memory they take.
+        with self._pulls, self.store.read() as conn:
             changes, last, more = self.pull_page(conn, user, after, request.limit)
         return SyncResponse(epoch, reset, results, warnings, changes, cursors.encode(epoch, last), more)
+
+    def _device_record_due(self, seen: tuple[Any, ...]) -> bool:
+        """A no-op sync writes the device record only when something in it changed or every
+        DEVICE_RECORD_EVERY_S: otherwise every idle poll would queue behind the one writer."""
+        now = time.monotonic()
+        last = self._device_records.get(seen[0])
+        if last is not None and last[0] == seen and now - last[1] < DEVICE_RECORD_EVERY_S:
+            return False
+        self._device_records[seen[0]] = (seen, now)
+        return True
 
     def _start_position(self, request: SyncRequest, epoch: str) -> tuple[int, bool]:
         """Where the pull starts, and whether the device must reset (its epoch is from before a restore)."""

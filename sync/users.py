@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 import uuid
 
 from . import store
@@ -42,6 +43,12 @@ def create_token(st: Store, name: str, label: str = "") -> str:
     return token
 
 
+# Last-use times are recorded at most once a minute per token: a write per request would make
+# every no-op sync queue behind the one writer.
+TOUCH_EVERY_S = 60.0
+_touched: dict[str, float] = {}
+
+
 def user_for_token(st: Store, token: str) -> User | None:
     """The user a bearer token belongs to, recording its use; None for unknown or revoked tokens."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
@@ -52,6 +59,9 @@ def user_for_token(st: Store, token: str) -> User | None:
     if found is None:
         return None
     token_id, user = found
-    with st.write() as conn:
-        store.touch_token(conn, token_id, utc_now())
+    now = time.monotonic()
+    if now - _touched.get(token_id, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:
+        _touched[token_id] = now
+        with st.write() as conn:
+            store.touch_token(conn, token_id, utc_now())
     return user

@@ -137,3 +137,11 @@ def test_unknown_route_and_method_get_the_error_shape(seeded):
         assert error_of(c.get("/api/v1/cards", params={"limit": "lots"}))["fields"][0]["path"] == "limit"
         assert c.post("/api/v1/conflicts/nope/resolve", json={"keep": "other"}).status_code == 404
         assert c.post("/api/v1/conflicts/nope/resolve", json={"keep": "maybe"}).status_code == 400
+
+
+def test_missing_credentials_are_401_even_with_a_malformed_body(seeded):
+    server, _, _ = seeded
+    import httpx
+
+    r = httpx.post(server.url + "/api/v1/sync", content=b"{not json")
+    assert r.status_code == 401 and error_of(r)["code"] == "unauthenticated"

@@ -12,8 +12,11 @@ from .body import read_json
 
 
 async def sync(request: Request) -> Response:
-    user = await run_in_threadpool(authenticate, request)
+    user = await run_in_threadpool(authenticate, request)  # credentials first: 401 before any 400
     body = parse_sync_request(await read_json(request))
     engine = request.app.state.engine
-    response = await run_in_threadpool(engine.sync, user, body, user_agent=request.headers.get("user-agent"))
-    return Response(response.render(), media_type="application/json")
+
+    def sync_and_render() -> bytes:
+        return engine.sync(user, body, user_agent=request.headers.get("user-agent")).render()
+
+    return Response(await run_in_threadpool(sync_and_render), media_type="application/json")

@@ -1,0 +1,46 @@
+"""`fieldcards serve` runs under Litestream replication by default (the real binary)."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+
+from sync.store import Store
+from sync.users import add_user, create_token
+from tests.conftest import start_server, stop_server
+
+
+def test_serve_replicates_to_a_file_replica_and_is_ready(tmp_path):
+    data = tmp_path / "data"
+    proc, url = start_server(data)
+    try:
+        st = Store(data / "fieldcards.db")
+        add_user(st, "admin", "admin")
+        token = create_token(st, "admin")
+        st.close()
+        card = str(uuid.uuid4())
+        r = httpx.post(url + "/api/v1/sync", headers={"authorization": f"Bearer {token}"}, json={
+            "device": "d", "mutations": [{"id": "m", "op": "card.put", "card": card,
+                                          "at": "1763971200123-0000-d", "fields": {"name": "Replicated"}}]})
+        assert r.status_code == 200
+        deadline = time.time() + 20
+        replica = data / "replica"
+        while time.time() < deadline and not list(replica.rglob("*.ltx")):
+            time.sleep(0.2)
+        assert list(replica.rglob("*.ltx")), "no LTX file reached the replica"
+        ready = httpx.get(url + "/readyz")
+        assert ready.status_code == 200 and ready.json()["backup"] is True
+    finally:
+        output = stop_server(proc)
+    assert proc.returncode == 0, output
+
+
+def test_no_backup_is_ready_without_litestream(tmp_path):
+    proc, url = start_server(tmp_path / "data", "--no-backup")
+    try:
+        ready = httpx.get(url + "/readyz")
+        assert ready.status_code == 200 and ready.json()["backup"] is False
+        assert not (tmp_path / "data" / "replica").exists()
+    finally:
+        stop_server(proc)

@@ -1,0 +1,159 @@
+"""Card, activity and request validation: normalisation, limits, and paths on every error."""
+from __future__ import annotations
+
+import pytest
+
+from sync.errors import InvalidInput
+from sync.model import CardDelete, CardPut, parse_mutation, parse_sync_request
+from sync.validate import (
+    check_date,
+    normalize_email,
+    normalize_phone,
+    normalize_was,
+    validate_activity,
+    validate_card_fields,
+)
+
+CARD = "0b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90"
+
+
+def errors_of(call) -> dict[str, str]:
+    with pytest.raises(InvalidInput) as caught:
+        call()
+    return {e.path: e.message for e in caught.value.fields}
+
+
+def fields(**values):
+    return validate_card_fields(values, region="CN", creating=True)
+
+
+def test_national_format_phone_is_read_with_default_region():
+    assert normalize_phone("138 1234 5678", "CN") == "+8613812345678"
+    assert normalize_phone("(650) 253-0000", "US") == "+16502530000"
+
+
+def test_full_width_digits_from_a_chinese_keyboard_are_read():
+    assert normalize_phone("１３８１２３４５６７８", "CN") == "+8613812345678"
+
+
+def test_international_format_ignores_default_region():
+    assert normalize_phone("+44 20 7946 0958", "CN") == "+442079460958"
+
+
+def test_short_phone_is_refused_with_region_in_message():
+    with pytest.raises(ValueError, match="not a valid phone number for region CN"):
+        normalize_phone("138 1234", "CN")
+
+
+def test_email_domain_lowercased_local_part_kept():
+    assert normalize_email("Wang.Wei@Example.COM") == "Wang.Wei@example.com"
+    with pytest.raises(ValueError, match="not a valid email"):
+        normalize_email("foo@")
+
+
+def test_february_30_is_not_a_date():
+    with pytest.raises(ValueError, match="not a date: 2026-02-30"):
+        check_date("2026-02-30")
+    assert check_date("2024-02-29") == "2024-02-29"
+    with pytest.raises(ValueError):
+        check_date("24-2-9")
+
+
+def test_chinese_name_is_kept_as_typed_and_trimmed():
+    assert fields(name="  欧阳娜娜 ")["name"] == "欧阳娜娜"
+
+
+def test_name_limit_is_200_characters():
+    assert fields(name="名" * 200)["name"] == "名" * 200
+    assert "name" in errors_of(lambda: fields(name="名" * 201))
+
+
+def test_name_is_required_only_when_creating():
+    assert errors_of(lambda: fields(company="Acme")) == {"name": "required"}
+    assert validate_card_fields({"company": "Acme"}, region="CN", creating=False) == {"company": "Acme"}
+
+
+def test_phones_in_different_formats_collapse_to_one():
+    assert fields(name="X", phones=["13812345678", "+86 138 1234 5678", "138-1234-5678"])["phones"] == ["+8613812345678"]
+
+
+def test_set_limits_at_the_boundary():
+    phones = [f"+86138000000{i:02d}" for i in range(11)]
+    assert len(fields(name="X", phones=phones[:10])["phones"]) == 10
+    assert "phones" in errors_of(lambda: fields(name="X", phones=phones))
+    tags = [f"t{i}" for i in range(21)]
+    assert len(fields(name="X", tags=tags[:20])["tags"]) == 20
+    assert "tags" in errors_of(lambda: fields(name="X", tags=tags))
+    assert "tags[1]" in errors_of(lambda: fields(name="X", tags=["ok", "x" * 41]))
+
+
+def test_all_errors_are_reported_together_with_paths():
+    found = errors_of(lambda: fields(name="", phones=["12", "13812345678", "bad"], birthday="2026-02-30",
+                                     segment="D", unknown=1, version=3))
+    assert set(found) == {"name", "phones[0]", "phones[2]", "birthday", "segment", "unknown", "version"}
+    assert found["version"] == "cannot be set by a client"
+    assert found["unknown"] == "unknown field"
+
+
+@pytest.mark.parametrize("field,value", [
+    ("name", 5), ("company", ["x"]), ("phones", "13812345678"), ("phones", [13812345678]),
+    ("tags", {"a": 1}), ("segment", 1), ("owner", "Bad Name"), ("custom", []), ("birthday", 20260101),
+])
+def test_wrong_json_types_are_errors_not_exceptions(field, value):
+    given = {"name": "X", field: value}
+    assert field in {p.split("[")[0] for p in errors_of(lambda: fields(**given))}
+
+
+def test_empty_optional_text_becomes_null():
+    assert fields(name="X", company="   ")["company"] is None
+
+
+def test_custom_fields_follow_their_definitions():
+    defs = [{"key": "size", "type": "choice", "choices": ["S", "M"], "required": True},
+            {"key": "lines", "type": "choices", "choices": ["tea", "rice"]},
+            {"key": "code", "type": "text", "pattern": r"[A-Z]{3}"},
+            {"key": "staff", "type": "number"}, {"key": "since", "type": "date"}]
+    good = validate_card_fields({"name": "X", "custom": {"size": "S", "lines": ["tea", "tea"], "code": "ABC",
+                                                         "staff": 12, "since": "2020-01-31"}},
+                                region="CN", creating=True, custom_fields=defs)
+    assert good["custom"]["lines"] == ["tea"]
+    bad = errors_of(lambda: validate_card_fields(
+        {"name": "X", "custom": {"lines": ["coffee"], "code": "abc", "staff": True, "since": "2020-02-30", "nope": 1}},
+        region="CN", creating=True, custom_fields=defs))
+    assert set(bad) == {"custom.size", "custom.lines", "custom.code", "custom.staff", "custom.since", "custom.nope"}
+
+
+def test_was_is_read_leniently():
+    assert normalize_was({"phones": ["13812345678", "garbage"], "name": " A "}, region="CN") == {
+        "phones": ["+8613812345678", "garbage"], "name": "A"}
+    assert "bogus" in errors_of(lambda: normalize_was({"bogus": 1}, region="CN"))
+
+
+def test_activity_rules():
+    ok = validate_activity({"id": CARD.upper(), "kind": "purchase", "at": "2026-11-24T10:00:00+08:00",
+                            "amount": "1200.50", "currency": "CNY"}, card_id=CARD)
+    assert ok["id"] == CARD and ok["card"] == CARD and ok["text"] == ""
+    bad = errors_of(lambda: validate_activity({"id": "x", "kind": "visit", "at": "2026-11-24", "rating": 6,
+                                                "extra": 1}, card_id=CARD))
+    assert {"id", "at", "rating", "extra"} <= set(bad)
+    assert "rating" in errors_of(lambda: validate_activity(
+        {"id": CARD, "kind": "visit", "at": "2026-11-24T10:00:00Z", "rating": 3}, card_id=CARD))
+
+
+def test_sync_request_is_strict():
+    assert parse_sync_request({"device": "d"}).limit == 1000
+    for bad, path in (({"device": "d", "limit": "10"}, "limit"), ({"device": "d", "limit": True}, "limit"),
+                      ({"device": "d", "x": 1}, "x"), ({}, "device"), ({"device": "d", "mutations": [1]}, "mutations[0]")):
+        assert path in errors_of(lambda: parse_sync_request(bad))
+
+
+def test_mutation_envelopes():
+    put = parse_mutation({"id": "m", "op": "card.put", "card": CARD.upper(), "at": "1763971200123-0000-d",
+                          "fields": {"name": "x"}})
+    assert isinstance(put, CardPut) and put.card == CARD and put.was is None
+    delete = parse_mutation({"id": "m", "op": "card.delete", "card": CARD, "at": "1763971200123-0000-d", "version": 3})
+    assert isinstance(delete, CardDelete) and delete.version == 3
+    assert {"version"} == set(errors_of(lambda: parse_mutation(
+        {"id": "m", "op": "card.delete", "card": CARD, "at": "1763971200123-0000-d", "version": "3"})))
+    assert {"at", "card", "zzz"} <= set(errors_of(lambda: parse_mutation(
+        {"id": "m", "op": "card.put", "card": "nope", "at": "now", "fields": {}, "zzz": 1})))
