@@ -98,18 +98,28 @@ def full_pull(client: httpx.Client, device: str) -> tuple[float, int, str]:
             return time.perf_counter() - started, count, cursor
 
 
-def concurrent(url: str, tokens: list[str], card_ids: list[str], seconds: float) -> tuple[int, list[float]]:
+def concurrent(url: str, tokens: list[str], card_ids: list[str], seconds: float,
+               interval: float | None) -> tuple[int, list[float]]:
+    """32 devices alternate no-op and small-edit syncs. With `interval`, each device syncs once per
+    interval (a paced, open load); without, as fast as answers come (closed loop, max throughput).
+    Every device first pulls the whole book; the clock starts when all have."""
     latencies: list[float] = []
     lock = threading.Lock()
-    stop_at = time.time() + seconds
+    stop_at: list[float] = []
+    ready = threading.Barrier(33, action=lambda: stop_at.append(time.time() + seconds))
 
     def device(n: int) -> None:
         clock = Clock(f"load-{n}")
         with httpx.Client(base_url=url, headers={"authorization": f"Bearer {tokens[n % len(tokens)]}"}, timeout=60) as c:
             _, _, cursor = full_pull(c, f"load-{n}")
+            ready.wait()
             mine: list[float] = []
             i = 0
-            while time.time() < stop_at:
+            next_at = time.perf_counter() + (interval or 0) * n / 32
+            while time.time() < stop_at[0]:
+                if interval:
+                    time.sleep(max(0.0, next_at - time.perf_counter()))
+                    next_at += interval
                 mutations = []
                 if i % 2:
                     card = card_ids[(n * 7919 + i) % len(card_ids)]
@@ -126,6 +136,7 @@ def concurrent(url: str, tokens: list[str], card_ids: list[str], seconds: float)
     threads = [threading.Thread(target=device, args=(n,)) for n in range(32)]
     for t in threads:
         t.start()
+    ready.wait()
     for t in threads:
         t.join()
     return len(latencies), latencies
@@ -145,6 +156,7 @@ def run(size: int, tmp: Path) -> dict:
         headers = {"authorization": f"Bearer {token}"}
         with httpx.Client(base_url=url, headers=headers, timeout=600) as client:
             push_s, ids = push(client, Clock("bench"), cards)
+            rss_after_push = round(rss_mb(proc.pid))
             pull_s, pulled, cursor = full_pull(client, "bench-fresh")
             noop = []
             for _ in range(500):
@@ -152,13 +164,18 @@ def run(size: int, tmp: Path) -> dict:
                 client.post("/api/v1/sync", json={"device": "bench-fresh", "cursor": cursor}).raise_for_status()
                 noop.append(time.perf_counter() - t0)
         rss_after_pull = rss_mb(proc.pid)
-        requests, latencies = concurrent(url, [token], ids, 10.0)
+        paced_requests, paced = concurrent(url, [token], ids, 10.0, interval=0.1)
+        requests, latencies = concurrent(url, [token], ids, 10.0, interval=None)
         return {
             "cards": size, "card_json_bytes": round(avg_bytes), "push_cards_per_s": round(size / push_s),
             "pull_cards_per_s": round(pulled / pull_s), "pull_seconds": round(pull_s, 2), "pulled": pulled,
             "noop_p50_ms": round(percentile(noop, 0.5) * 1000, 1), "noop_p99_ms": round(percentile(noop, 0.99) * 1000, 1),
-            "load_requests_per_s": round(requests / 10.0), "load_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
-            "load_p99_ms": round(percentile(latencies, 0.99) * 1000, 1), "server_rss_mb": round(max(rss_after_pull, rss_mb(proc.pid))),
+            "paced_32_requests_per_s": round(paced_requests / 10.0),
+            "paced_32_p50_ms": round(percentile(paced, 0.5) * 1000, 1), "paced_32_p99_ms": round(percentile(paced, 0.99) * 1000, 1),
+            "closed_32_requests_per_s": round(requests / 10.0), "closed_32_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+            "closed_32_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+            "rss_mb_after_push": rss_after_push, "rss_mb_after_pull": round(rss_after_pull),
+            "rss_mb_after_load": round(rss_mb(proc.pid)),
         }
     finally:
         stop_server(proc)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
@@ -27,6 +28,7 @@ from .backup.litestream import Replicator
 from .config import Config
 
 log = logging.getLogger("fieldcards")
+THREADS = 8
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
 SECURITY_HEADERS = {
@@ -136,6 +138,9 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # SQLite has one writer; more threads than this only add reader connections and malloc
+        # arenas (memory) without adding throughput on a small machine.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         await run_in_threadpool(engine.forget_old_results)
         if replicator is not None:
             replicator.start()
