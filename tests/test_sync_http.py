@@ -250,3 +250,27 @@ def test_search_finds_chinese_name_by_pinyin_and_phone_digits(server):
             cards = c.get("/api/v1/cards", params={"q": q}).json()["cards"]
             assert [x["id"] for x in cards] == [card], q
         assert c.get("/api/v1/cards", params={"q": "lina"}).json()["cards"] == []
+
+
+def test_reassigned_card_leaves_the_old_reps_device_and_their_offline_edit_is_kept(server, tmp_path):
+    server.user("rep1")
+    server.user("rep2")
+    server.user("office1", "office")
+    phone, office, other = server.device("rep1", tmp_path), server.device("office1", tmp_path), server.device("rep2", tmp_path)
+    card = phone.create_card(name="Moving On", company="Old Co")
+    phone.add_activity(card, "visit", "first visit")
+    phone.sync()
+    office.sync()
+    phone.edit_card(card, company="Offline Co")  # offline on the phone...
+    office.edit_card(card, owner="rep2")           # ...while the office reassigns the card
+    office.sync()
+    report = phone.sync()
+    assert report.statuses == {"conflict": 1}
+    assert card not in phone.cards() and phone.activities(card) == []
+    other.sync()
+    assert other.card(card)["company"] == "Old Co"
+    assert [a["text"] for a in other.activities(card)] == ["first visit"]  # it arrived whole
+    with server.client("rep2") as c:
+        records = c.get("/api/v1/conflicts", params={"status": "open"}).json()["conflicts"]
+    assert [(r["field"], r["kept"], r["other"], r["other_by"]) for r in records] == [
+        ("company", "Old Co", "Offline Co", "rep1")]
