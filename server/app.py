@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,7 +25,10 @@ from sync.store import Store
 
 from .api import admin, cards, conflicts
 from .api import sync as sync_api
+from .backup.drill import run_drill
 from .backup.litestream import Replicator
+from .backup.restore import Restorer
+from .backup.status import BackupMonitor
 from .config import Config
 
 log = logging.getLogger("fieldcards")
@@ -57,8 +61,9 @@ async def readyz(request: Request) -> JSONResponse:
         await run_in_threadpool(writable)
     except Exception as error:  # any failure to lock or write means not ready; say why
         return JSONResponse({"status": "unavailable", "reason": f"database not writable: {error}"}, status_code=503)
-    if state.replicator is not None and not state.replicator.running:
-        return JSONResponse({"status": "unavailable", "reason": "replication is not running"}, status_code=503)
+    problem = await run_in_threadpool(state.backup.replication_problem)
+    if problem:
+        return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503)
     return JSONResponse({"status": "ready", "backup": state.replicator is not None})
 
 
@@ -123,6 +128,9 @@ def routes() -> list:
         Route("/conflicts/{conflict_id}/resolve", conflicts.resolve, methods=["POST"]),
         Route("/devices", admin.devices),
         Route("/devices/{device_id}/revoke", admin.revoke_device, methods=["POST"]),
+        Route("/admin/backup", admin.backup_status),
+        Route("/admin/restore-points", admin.restore_points),
+        Route("/admin/restore", admin.restore, methods=["POST"]),
     ]
     found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api)]
     if PWA_DIR.is_dir():
@@ -135,6 +143,15 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
     store = Store(config.db_path)
     engine = Engine(store, default_region=config.default_region)
     replicator = Replicator(config) if (config.backup if replicate is None else replicate) else None
+    stopping = threading.Event()
+
+    def drill_daily() -> None:
+        """The scheduled restore drill; its result shows on the admin screen and in /admin/backup."""
+        while not stopping.wait(config.drill_every_hours * 3600):
+            try:
+                run_drill(config, store)
+            except Exception:  # a drill that crashes must not stop the next one; the log says why
+                log.exception("scheduled restore drill crashed")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -144,9 +161,11 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
         await run_in_threadpool(engine.forget_old_results)
         if replicator is not None:
             replicator.start()
+            threading.Thread(target=drill_daily, name="drill", daemon=True).start()
         try:
             yield
         finally:
+            stopping.set()
             if replicator is not None:
                 replicator.stop()
             store.close()
@@ -162,5 +181,9 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
     app.state.engine = engine
     app.state.replicator = replicator
     app.state.maintenance = None
+    app.state.backup = BackupMonitor(config, store, replicator)
+    app.state.restorer = Restorer(config, store, replicator,
+                                  set_maintenance=lambda reason: setattr(app.state, "maintenance", reason))
+    app.state.restore_lock = threading.Lock()
 
     return app

@@ -5,6 +5,8 @@ Exit codes: 0 ok, 1 failed, 2 usage. Errors go to stderr on one line; data to st
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -13,6 +15,9 @@ from sync.errors import FieldcardsError
 from sync.store import Store
 from sync.users import add_user, create_token
 
+from .backup.drill import run_drill
+from .backup.litestream import restore_points
+from .backup.restore import Restorer
 from .config import Config
 
 
@@ -45,8 +50,76 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     # handler is ours and does nothing, so a clean stop exits 0.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
-    uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False)
+    pid_file = config.data_dir / "fieldcards.pid"
+    pid_file.write_text(str(os.getpid()))
+    try:
+        uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False)
+    finally:
+        pid_file.unlink(missing_ok=True)
     return 0
+
+
+def _server_running(config: Config) -> bool:
+    try:
+        os.kill(int((config.data_dir / "fieldcards.pid").read_text().strip()), 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def cmd_restore_points(config: Config, args: argparse.Namespace) -> int:
+    points = restore_points(config)
+    if args.json:
+        print(json.dumps(points, indent=2))
+        return 0
+    if not points:
+        print("no restore points yet: the replica is empty", file=sys.stderr)
+        return 1
+    for point in points:
+        print(f"{point['timestamp']}  level {point['level']}  txid {point['max_txid']}")
+    print(f"{len(points)} points from {points[0]['timestamp']} to {points[-1]['timestamp']}", file=sys.stderr)
+    return 0
+
+
+def cmd_restore(config: Config, args: argparse.Namespace) -> int:
+    if _server_running(config):
+        raise UsageError("the server is running on this data directory: restore from the admin screen "
+                         "(POST /api/v1/admin/restore), or stop the server first")
+    st = Store(config.db_path)
+    try:
+        restorer = Restorer(config, st, replicator=None)
+        if args.dry_run:
+            print(json.dumps(restorer.preview(args.to), indent=2, ensure_ascii=False))
+            return 0
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UsageError("add --yes to restore without a question (or --dry-run to preview)")
+            preview = restorer.preview(args.to)
+            answer = input(f"Restore to {preview['to']}: {preview['then']['cards']} cards (now "
+                           f"{preview['now']['cards']}), rolling back {preview['rolled_back']['changes']} "
+                           "changes. Type yes to go on: ")
+            if answer.strip().lower() != "yes":
+                print("nothing restored", file=sys.stderr)
+                return 1
+        outcome = restorer.restore(args.to, by="cli")
+    finally:
+        st.close()
+    print(f"restored to {outcome['to']}; new epoch {outcome['epoch']}; the previous database is kept as "
+          f"{outcome['pre_restore']}", file=sys.stderr)
+    return 0
+
+
+def cmd_drill(config: Config, args: argparse.Namespace) -> int:
+    st = Store(config.db_path)
+    try:
+        result = run_drill(config, st)
+    finally:
+        st.close()
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(("drill passed: " if result["ok"] else "drill FAILED: ") + result["message"])
+    return 0 if result["ok"] else 1
 
 
 def _user_count(config: Config) -> int:
@@ -110,6 +183,22 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("name")
     token_create.add_argument("--label")
     token_create.set_defaults(run=cmd_token_create)
+    points = commands.add_parser("restore-points", help="list the times the replica can restore to",
+                                 epilog="example: fieldcards restore-points --json")
+    points.add_argument("--json", action="store_true")
+    points.set_defaults(run=cmd_restore_points)
+
+    restore = commands.add_parser("restore", help="point-in-time restore (server stopped)",
+                                  epilog="example: fieldcards restore --to 2026-11-24T09:30:00Z --dry-run")
+    restore.add_argument("--to", required=True, help="RFC 3339 time, or latest")
+    restore.add_argument("--dry-run", action="store_true", help="preview only: what the restore gives and rolls back")
+    restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    restore.set_defaults(run=cmd_restore)
+
+    drill = commands.add_parser("drill", help="restore the latest replica to a scratch file and check it",
+                                epilog="example: fieldcards drill --json")
+    drill.add_argument("--json", action="store_true")
+    drill.set_defaults(run=cmd_drill)
     return parser
 
 
@@ -131,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FieldcardsError as error:
         print(f"fieldcards: {error.message}", file=sys.stderr)
         return 1
-    except OSError as error:
+    except (OSError, ValueError) as error:
         print(f"fieldcards: {error}", file=sys.stderr)
         return 1
 

@@ -20,6 +20,8 @@ class Config:
     replica_url: str = ""
     max_body: int = 5 * 1024 * 1024
     litestream_bin: str = "litestream"
+    max_lag_seconds: int = 60
+    drill_every_hours: float = 24.0
 
     @property
     def db_path(self) -> Path:
@@ -43,6 +45,8 @@ class Config:
             "default_region": env.get("FIELDCARDS_DEFAULT_REGION", "CN").upper(),
             "replica_url": env.get("FIELDCARDS_REPLICA_URL", ""),
             "litestream_bin": env.get("FIELDCARDS_LITESTREAM_BIN") or _litestream_beside_python(),
+            "max_lag_seconds": int(env.get("FIELDCARDS_MAX_LAG_SECONDS", "60")),
+            "drill_every_hours": float(env.get("FIELDCARDS_DRILL_EVERY_HOURS", "24")),
         }
         values.update({k: v for k, v in flags.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

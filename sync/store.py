@@ -132,6 +132,37 @@ def new_epoch() -> str:
     return secrets.token_urlsafe(12)
 
 
+def begin_new_epoch(conn: sqlite3.Connection) -> str:
+    """After a restore: devices that saw the old epoch will reset and re-send their journals."""
+    epoch = new_epoch()
+    set_meta(conn, "epoch", epoch)
+    return epoch
+
+
+def latest_change(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    """The newest history entry: what a drill compares between the live database and a restore."""
+    row = conn.execute("SELECT id, card, version, received_at FROM history ORDER BY id DESC LIMIT 1").fetchone()
+    return dict(zip(("id", "card", "version", "received_at"), row)) if row else None
+
+
+def history_after(conn: sqlite3.Connection, history_id: int, limit: int) -> list[dict[str, Any]]:
+    """History entries newer than `history_id`: the changes a restore would roll back."""
+    rows = conn.execute(
+        "SELECT id, card, version, received_at, user, device, mutation, changes FROM history WHERE id > ? "
+        "ORDER BY id LIMIT ?", (history_id, limit),
+    )
+    keys = ("id", "card", "version", "received_at", "user", "device", "mutation")
+    return [{**dict(zip(keys, r[:7])), "changes": json.loads(r[7])} for r in rows]
+
+
+def count_history_after(conn: sqlite3.Connection, history_id: int) -> int:
+    return conn.execute("SELECT count(*) FROM history WHERE id > ?", (history_id,)).fetchone()[0]
+
+
+def devices_not_synced_since(conn: sqlite3.Connection, moment: str) -> list[dict[str, Any]]:
+    return [d for d in all_devices(conn) if not d["revoked_at"] and (d["last_sync"] or "") < moment]
+
+
 # --- rows that travel -------------------------------------------------------------------
 
 
@@ -213,6 +244,10 @@ class Store:
         """A read-only snapshot on this thread's own connection."""
         conn = getattr(self._local, "conn", None)
         if conn is None or getattr(self._local, "generation", -1) != self.generation:
+            if conn is not None:
+                conn.close()
+                with self._readers_lock:
+                    self._readers.remove(conn)
             conn = connect(self.path)
             self._local.conn, self._local.generation = conn, self.generation
             with self._readers_lock:
@@ -222,6 +257,22 @@ class Store:
             yield conn
         finally:
             conn.execute("COMMIT")
+
+    @contextmanager
+    def swapped(self) -> Iterator[None]:
+        """Hold the writer while the database file is replaced (a restore), then reconnect.
+
+        Readers on other threads notice the new generation and reconnect on their next read;
+        the old file stays readable to them through its open descriptor until then.
+        """
+        with self._write_lock:
+            self._writer.close()
+            self.generation += 1
+            try:
+                yield
+            finally:
+                self._writer = connect(self.path)
+                migrate(self._writer)
 
     @property
     def epoch(self) -> str:
@@ -624,3 +675,19 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
         "activities": conn.execute("SELECT count(*) FROM activities").fetchone()[0],
         "changes": conn.execute("SELECT count(*) FROM history").fetchone()[0],
     }
+
+
+def integrity(conn: sqlite3.Connection) -> str:
+    """`ok`, or the first problem PRAGMA integrity_check found."""
+    return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a live database through SQLite's backup API (WAL content included)."""
+    src = sqlite3.connect(str(source), timeout=5.0)
+    dst = sqlite3.connect(str(target))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()

@@ -1,4 +1,4 @@
-"""Admin endpoints: devices (list, revoke)."""
+"""Admin endpoints: devices (list, revoke), backup status, restore points, restore."""
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
@@ -7,10 +7,12 @@ from starlette.responses import JSONResponse
 
 from sync import store
 from sync.engine import utc_now
-from sync.errors import NotFound
+from sync.errors import Conflict, NotFound, invalid
 
 from ..auth.roles import require_admin
 from ..auth.tokens import authenticate
+from ..backup import litestream
+from .body import read_json
 
 
 async def devices(request: Request) -> JSONResponse:
@@ -36,3 +38,42 @@ async def revoke_device(request: Request) -> JSONResponse:
     if not await run_in_threadpool(write):
         raise NotFound("no such device")
     return JSONResponse({"device": device, "revoked": True})
+
+
+async def backup_status(request: Request) -> JSONResponse:
+    user = await run_in_threadpool(authenticate, request)
+    require_admin(user)
+    fresh = request.query_params.get("fresh") in ("1", "true")
+    return JSONResponse(await run_in_threadpool(request.app.state.backup.status, fresh=fresh))
+
+
+async def restore_points(request: Request) -> JSONResponse:
+    user = await run_in_threadpool(authenticate, request)
+    require_admin(user)
+    points = await run_in_threadpool(litestream.restore_points, request.app.state.config)
+    return JSONResponse({"restore_points": points})
+
+
+async def restore(request: Request) -> JSONResponse:
+    """`{"to": TIME, "dry_run": true}` previews; without dry_run the server restores while it runs."""
+    user = await run_in_threadpool(authenticate, request)
+    require_admin(user)
+    body = await read_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("to"), str):
+        raise invalid("to", 'required: an RFC 3339 time or "latest"')
+    unknown = sorted(set(body) - {"to", "dry_run"})
+    if unknown:
+        raise invalid(unknown[0], "unknown field")
+    dry_run = body.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise invalid("dry_run", "must be true or false")
+    restorer = request.app.state.restorer
+    if dry_run:
+        return JSONResponse({"preview": await run_in_threadpool(restorer.preview, body["to"])})
+    if not request.app.state.restore_lock.acquire(blocking=False):
+        raise Conflict("a restore is already running")
+    try:
+        outcome = await run_in_threadpool(restorer.restore, body["to"], by=user.name)
+    finally:
+        request.app.state.restore_lock.release()
+    return JSONResponse({"restore": outcome})
