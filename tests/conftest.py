@@ -60,10 +60,12 @@ class Server:
 
 
 def start_server(data: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`fieldcards serve` on a free port; `env` adds variables (a None value removes one)."""
     port = free_port()
+    merged = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
     proc = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "--data", str(data), "serve", "--port", str(port), *extra],
-        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=merged, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
