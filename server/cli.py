@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
+from sync import audit
 from sync.errors import FieldcardsError
 from sync.store import Store
 from sync.users import add_user, create_token
@@ -151,6 +152,17 @@ def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
+    st = Store(config.db_path)
+    try:
+        with st.read() as conn:
+            ok, summary = audit.verify(conn)
+    finally:
+        st.close()
+    print(("audit log verified: " if ok else "audit log BROKEN: ") + summary, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="fieldcards",
@@ -199,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
                                 epilog="example: fieldcards drill --json")
     drill.add_argument("--json", action="store_true")
     drill.set_defaults(run=cmd_drill)
+    audit_cmd = commands.add_parser("audit", help="the audit log")
+    audit_commands = audit_cmd.add_subparsers(dest="audit_command", parser_class=_Parser)
+    verify = audit_commands.add_parser("verify", help="check the audit log's hash chain",
+                                       epilog="example: fieldcards audit verify")
+    verify.set_defaults(run=cmd_audit_verify)
     return parser
 
 

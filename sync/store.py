@@ -106,7 +106,16 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["mutations"].create_index(["received_at"], if_not_exists=True)
 
 
-MIGRATIONS = (_migration_1,)
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """The audit log: append-only, each entry carrying the hash of the one before it."""
+    db["audit"].create(
+        {"id": int, "at": str, "actor": str, "action": str, "target": str, "detail": str,
+         "prev_hash": str, "hash": str},
+        pk="id", not_null={"at", "actor", "action", "hash"}, if_not_exists=True,
+    )
+
+
+MIGRATIONS = (_migration_1, _migration_2)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -691,3 +700,25 @@ def copy_database(source: Path, target: Path) -> None:
     finally:
         dst.close()
         src.close()
+
+
+# --- audit log --------------------------------------------------------------------------------
+
+AUDIT_KEYS = ("id", "at", "actor", "action", "target", "detail", "prev_hash", "hash")
+
+
+def last_audit(conn: sqlite3.Connection) -> tuple[int, str] | None:
+    row = conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def insert_audit(conn: sqlite3.Connection, entry: dict[str, Any]) -> None:
+    conn.execute(
+        "INSERT INTO audit(id, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        tuple(entry[k] for k in AUDIT_KEYS),
+    )
+
+
+def audit_entries(conn: sqlite3.Connection, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    rows = conn.execute(f"SELECT {', '.join(AUDIT_KEYS)} FROM audit WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
+    return [dict(zip(AUDIT_KEYS, r)) for r in rows]

@@ -58,9 +58,25 @@ def normalize_phone(value: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# The common case, a plain ASCII address on an ordinary domain, checked in microseconds instead
+# of email-validator's ~90 µs. Only addresses that email-validator certainly accepts match;
+# everything else (quotes, Unicode, IP literals, special-use domains) goes through it.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_EMAIL = re.compile(
+    rf"^(?=.{{6,254}}$)(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+_SPECIAL_USE_TLDS = {"arpa", "invalid", "local", "localhost", "onion", "test", "internal", "home", "lan", "corp"}
+
+
 @lru_cache(maxsize=100_000)
 def normalize_email(value: str) -> str:
     """Keep the local part as typed, lowercase the domain; ValueError if it is not an address."""
+    plain = value.strip()
+    if (_PLAIN_EMAIL.match(plain) and plain.rsplit(".", 1)[1].lower() not in _SPECIAL_USE_TLDS
+            and "xn--" not in plain.lower()):  # punycode is decoded by email-validator
+        local, domain = plain.rsplit("@", 1)
+        return f"{local}@{domain.lower()}"
     try:
         checked = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError:

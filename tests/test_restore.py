@@ -159,6 +159,8 @@ def test_running_server_restores_and_devices_bring_back_the_rolled_back_work(bac
         status = admin.get("/api/v1/admin/backup", params={"fresh": "1"}).json()
         assert status["last_restore"]["devices_not_synced"] == []
         assert status["running"] is True
+        entries = admin.get("/api/v1/audit").json()["audit"]
+        assert [(e["actor"], e["action"], e["target"]) for e in entries][-1] == ("admin", "backup.restore", moment)
 
     with backed_up.client("rep1") as rep:
         card = rep.get(f"/api/v1/cards/{base}").json()

@@ -157,3 +157,23 @@ def test_mutation_envelopes():
         {"id": "m", "op": "card.delete", "card": CARD, "at": "1763971200123-0000-d", "version": "3"})))
     assert {"at", "card", "zzz"} <= set(errors_of(lambda: parse_mutation(
         {"id": "m", "op": "card.put", "card": "nope", "at": "now", "fields": {}, "zzz": 1})))
+
+
+def test_fast_email_path_agrees_with_email_validator():
+    from email_validator import EmailNotValidError, validate_email
+
+    samples = ["a.b+c@Example.COM", "user@sub.domain.co", "x@y.io", "first.last@mail.example.org", "a..b@x.com",
+               ".a@x.com", "a@x", "a@-x.com", "a@x-.com", "a@x.c", "a@x.123", "a@localhost", "a@host.local",
+               "a@x.test", "王@example.com", "a b@x.com", '"quoted"@x.com', "a@[127.0.0.1]", "a@xn--fsq.com",
+               "very.long." + "x" * 60 + "@x.com", "a@" + "b" * 64 + ".com", "o'brien@example.ie"]
+    for sample in samples:
+        try:
+            checked = validate_email(sample, check_deliverability=False)
+            expected = f"{checked.local_part}@{checked.domain.lower()}"
+        except EmailNotValidError:
+            expected = None
+        try:
+            got = normalize_email(sample)
+        except ValueError:
+            got = None
+        assert got == expected, sample

@@ -77,3 +77,18 @@ async def restore(request: Request) -> JSONResponse:
     finally:
         request.app.state.restore_lock.release()
     return JSONResponse({"restore": outcome})
+
+
+async def audit_log(request: Request) -> JSONResponse:
+    user = await run_in_threadpool(authenticate, request)
+    require_admin(user)
+    try:
+        after = int(request.query_params.get("after", "0"))
+    except ValueError:
+        raise invalid("after", "must be an entry number") from None
+
+    def read() -> list[dict]:
+        with request.app.state.store.read() as conn:
+            return store.audit_entries(conn, after=after, limit=1000)
+
+    return JSONResponse({"audit": await run_in_threadpool(read)})

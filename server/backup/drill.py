@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sync import store
+from sync import audit, store
 from sync.engine import utc_now
 from sync.store import Store
 
@@ -55,6 +55,8 @@ def run_drill(config: Config, st: Store) -> dict[str, Any]:
     result["seconds"] = round(time.monotonic() - started, 2)
     with st.write() as conn:
         store.set_meta(conn, "last_drill", json.dumps(result, ensure_ascii=False))
+        audit.record(conn, "system", "backup.drill", "passed" if result["ok"] else "failed",
+                     {"message": result.get("message")})
     with open(config.data_dir / "drills.jsonl", "a", encoding="utf-8") as log:
         log.write(json.dumps(result, ensure_ascii=False) + "\n")
     return result

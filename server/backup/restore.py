@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sync import store
+from sync import audit, store
 from sync.engine import utc_now
 from sync.errors import invalid
 from sync.store import Store
@@ -93,14 +93,19 @@ class Restorer:
                 known_devices = [d["id"] for d in store.all_devices(conn) if not d["revoked_at"]]
             record = {"to": moment or "latest", "at": utc_now(), "by": by, "preview_then": preview["then"],
                       "rolled_back": preview["rolled_back"]["changes"], "devices": known_devices}
-            epoch = self._stamp_scratch(scratch, record)
-            kept = self._swap(scratch, moment)
+            self.set_maintenance(f"restoring to {moment or 'the latest replica'}")
+            try:
+                epoch = self._stamp_scratch(scratch, record)
+                kept = self._swap(scratch)
+            finally:
+                self.set_maintenance(None)
         finally:
             scratch.unlink(missing_ok=True)
         return {**record, "epoch": epoch, "pre_restore": str(kept), "preview": preview}
 
     def _stamp_scratch(self, scratch: Path, record: dict[str, Any]) -> str:
-        """New epoch and the restore record go into the restored file before it goes live, so no
+        """New epoch, the audit entries written since the restore point (the audit log is never
+        rolled back) and the restore itself go into the restored file before it goes live, so no
         request can ever see the restored data under the old epoch."""
         conn = store.connect(scratch)
         try:
@@ -108,13 +113,17 @@ class Restorer:
             conn.execute("BEGIN IMMEDIATE")
             epoch = store.begin_new_epoch(conn)
             store.set_meta(conn, "last_restore", json.dumps({**record, "epoch": epoch}, ensure_ascii=False))
+            with self.store.read() as live:
+                audit.copy_entries(live, conn)
+            audit.record(conn, record["by"], "backup.restore", record["to"],
+                         {"rolled_back": record["rolled_back"], "epoch": epoch})
             conn.execute("COMMIT")
             return epoch
         finally:
             conn.close()
 
-    def _swap(self, scratch: Path, moment: str | None) -> Path:
-        self.set_maintenance(f"restoring to {moment or 'the latest replica'}")
+    def _swap(self, scratch: Path) -> Path:
+        """Maintenance is on: stop replication, keep the live file, put the restored one in place."""
         try:
             if self.replicator is not None:
                 self.replicator.stop()  # a file replaced under a running Litestream stops backups silently
@@ -129,7 +138,6 @@ class Restorer:
         finally:
             if self.replicator is not None:
                 self.replicator.start()
-            self.set_maintenance(None)
 
 
 def restore_status(st: Store) -> dict[str, Any] | None:
