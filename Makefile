@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench clean
+.PHONY: install run test bench clean chromium
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,7 +18,16 @@ run: install
 	@mkdir -p data
 	$(VENV)/bin/fieldcards --data data serve --host 127.0.0.1 --port 8000
 
-test: install
+# Browser tests drive Debian's chromium (Playwright cannot download its own browser here), with a
+# CJK font so that Chinese screens render in screenshots.
+BROWSER_PACKAGES := chromium fonts-wqy-zenhei
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wenquanyi; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES); \
+	fi
+
+test: install chromium
 	$(VENV)/bin/pytest -q
 
 bench: install

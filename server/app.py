@@ -131,6 +131,7 @@ def routes() -> list:
         Route("/admin/backup", admin.backup_status),
         Route("/admin/restore-points", admin.restore_points),
         Route("/admin/restore", admin.restore, methods=["POST"]),
+        Route("/admin/drill", admin.drill, methods=["POST"]),
         Route("/audit", admin.audit_log),
     ]
     found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api)]

@@ -54,7 +54,9 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     pid_file = config.data_dir / "fieldcards.pid"
     pid_file.write_text(str(os.getpid()))
     try:
-        uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False)
+        # Phones on mobile networks pause between requests; keep their connections a while.
+        uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False,
+                    timeout_keep_alive=30)
     finally:
         pid_file.unlink(missing_ok=True)
     return 0

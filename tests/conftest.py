@@ -100,5 +100,5 @@ def server(tmp_path: Path) -> Iterator[Server]:
     yield srv
     for device in srv.devices:
         device.close()
-    output = stop_server(proc)
+    output = stop_server(srv.proc)  # a test may have restarted it: stop the one running now
     assert "Traceback" not in output, output

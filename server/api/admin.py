@@ -12,6 +12,7 @@ from sync.errors import Conflict, NotFound, invalid
 from ..auth.roles import require_admin
 from ..auth.tokens import authenticate
 from ..backup import litestream
+from ..backup.drill import run_drill
 from .body import read_json
 
 
@@ -50,7 +51,12 @@ async def backup_status(request: Request) -> JSONResponse:
 async def restore_points(request: Request) -> JSONResponse:
     user = await run_in_threadpool(authenticate, request)
     require_admin(user)
+    raw_limit = request.query_params.get("limit")
+    if raw_limit is not None and (not raw_limit.isdigit() or int(raw_limit) < 1):
+        raise invalid("limit", "must be a whole number of at least 1")
     points = await run_in_threadpool(litestream.restore_points, request.app.state.config)
+    if raw_limit is not None:
+        points = points[-int(raw_limit):]  # the newest: what an admin usually restores to
     return JSONResponse({"restore_points": points})
 
 
@@ -92,3 +98,17 @@ async def audit_log(request: Request) -> JSONResponse:
             return store.audit_entries(conn, after=after, limit=1000)
 
     return JSONResponse({"audit": await run_in_threadpool(read)})
+
+
+async def drill(request: Request) -> JSONResponse:
+    """Run a restore drill now (the admin screen's button); the result is recorded like a scheduled one."""
+    user = await run_in_threadpool(authenticate, request)
+    require_admin(user)
+    if not request.app.state.restore_lock.acquire(blocking=False):
+        raise Conflict("a restore or drill is already running")
+    try:
+        result = await run_in_threadpool(run_drill, request.app.state.config, request.app.state.store)
+    finally:
+        request.app.state.restore_lock.release()
+    request.app.state.backup.status(fresh=True)
+    return JSONResponse({"drill": result})

@@ -115,6 +115,10 @@ class Restorer:
             store.set_meta(conn, "last_restore", json.dumps({**record, "epoch": epoch}, ensure_ascii=False))
             with self.store.read() as live:
                 audit.copy_entries(live, conn)
+                # The drill record describes the replica, not the data: it must not roll back either.
+                last_drill = store.meta_value(live, "last_drill")
+            if last_drill:
+                store.set_meta(conn, "last_drill", last_drill)
             audit.record(conn, record["by"], "backup.restore", record["to"],
                          {"rolled_back": record["rolled_back"], "epoch": epoch})
             conn.execute("COMMIT")

@@ -1,0 +1,92 @@
+"""The admin's backup screen in a real browser: status, a drill, a previewed restore, the devices
+still to sync, in English and Chinese. Screenshots go to docs/screenshots/."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tests.conftest import ROOT, Server, start_server, stop_server
+from tests.test_restore import replica_txid, wait_replicated
+
+SHOTS = ROOT / "docs" / "screenshots"
+
+
+def test_admin_previews_and_restores_from_the_backup_screen(browser, tmp_path):
+    data = tmp_path / "data"
+    proc, url = start_server(data)
+    server = Server(url, data, proc)
+    try:
+        server.user("admin", "admin")
+        server.user("rep1")
+        phone = server.device("rep1", tmp_path)
+        mark = replica_txid(data)
+        phone.create_card(name="王伟", phones=["13812345678"])
+        phone.sync()
+        wait_replicated(data, mark)
+        time.sleep(1.2)
+        moment = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        time.sleep(1.2)
+        mark = replica_txid(data)
+        phone.create_card(name="Rolled Back Later")
+        phone.sync()
+        wait_replicated(data, mark)
+
+        page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="en-US")
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(url + "/admin.html")
+        page.fill("#token", server.tokens["admin"])
+        page.click("button[type=submit]")
+        page.wait_for_selector("#running")
+        assert page.text_content("#running") == "running"
+        assert page.text_content("#drill") == "No drill has run yet."
+
+        page.click("text=Run a drill now")
+        page.wait_for_selector("#drill.ok", timeout=60_000)
+        assert page.text_content("#drill").startswith("Passed")
+
+        page.fill("#custom-time", moment)
+        page.click("#preview")
+        page.wait_for_selector("#rolled-back", timeout=60_000)
+        assert page.text_content("#rolled-back").startswith("1 changes would be rolled back")
+        page.screenshot(path=str(SHOTS / "admin-backup-1366-en.png"), full_page=True)
+
+        page.click("#confirm")
+        page.wait_for_selector("#notice", timeout=60_000)
+        assert page.text_content("#notice").startswith("Restored to")
+        page.wait_for_selector("#waiting li")
+        assert phone.device_id in page.text_content("#waiting")
+
+        phone.sync()  # the phone sends back what the restore rolled back
+        page.click("text=Refresh")
+        page.wait_for_selector("#waiting:not(ul)")
+        assert page.text_content("#waiting") == "Every device has synced since the restore."
+
+        page.select_option("#lang", "zh-CN")
+        page.wait_for_selector("text=备份与恢复")
+        assert page.text_content("#running") == "运行中"
+        assert page.text_content("#notice").startswith("已恢复到")
+        assert page.text_content("#drill").startswith("通过")  # the drill record survived the restore
+        page.screenshot(path=str(SHOTS / "admin-backup-1366-zh-CN.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(SHOTS / "admin-backup-390-zh-CN.png"), full_page=True)
+        page.close()
+    finally:
+        stop_server(server.proc)
+
+
+def test_non_admin_token_is_told_it_cannot_see_backups(browser, tmp_path):
+    data = tmp_path / "data"
+    proc, url = start_server(data, "--no-backup")
+    server = Server(url, data, proc)
+    try:
+        server.user("rep1")
+        page = browser.new_page(locale="en-US")
+        page.goto(url + "/admin.html")
+        page.fill("#token", server.tokens["rep1"])
+        page.click("button[type=submit]")
+        page.wait_for_selector("#error")
+        assert page.text_content("#error") == "Only admins can see backups."
+        page.close()
+    finally:
+        stop_server(server.proc)
