@@ -142,9 +142,9 @@ def routes() -> list:
 
 def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
     """The app over `config.db_path`; with backup on, it supervises `litestream replicate`."""
-    store = Store(config.db_path)
-    engine = Engine(store, default_region=config.default_region)
     replicator = Replicator(config) if (config.backup if replicate is None else replicate) else None
+    store = Store(config.db_path, autocheckpoint=replicator is None)
+    engine = Engine(store, default_region=config.default_region)
     stopping = threading.Event()
 
     def drill_daily() -> None:

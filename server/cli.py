@@ -5,11 +5,14 @@ Exit codes: 0 ok, 1 failed, 2 usage. Errors go to stderr on one line; data to st
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import json
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from sync import audit
 from sync.errors import FieldcardsError
@@ -19,6 +22,7 @@ from sync.users import add_user, create_token
 from .backup.drill import run_drill
 from .backup.litestream import restore_points
 from .backup.restore import Restorer
+from .backup.snapshot import create_key, write_snapshot
 from .config import Config
 
 
@@ -31,8 +35,24 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _few_malloc_arenas() -> None:
+    """glibc gives each thread its own malloc arena; with big pull pages built on several threads
+    the freed memory stays mapped in every arena. Two arenas keep the server's memory near what
+    it uses. Must run before the worker threads start; harmless where it is not glibc."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(M_ARENA_MAX, 2)
+    except (OSError, AttributeError):
+        pass
+
+
+M_ARENA_MAX = -8
+
+
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     import uvicorn
+
+    _few_malloc_arenas()
 
     from .app import create_app
 
@@ -84,6 +104,17 @@ def cmd_restore_points(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _confirmed(previewed: Callable[[], dict]) -> bool:
+    """Ask on a terminal; without one, --yes is required (a script must say what it means)."""
+    if not sys.stdin.isatty():
+        raise UsageError("add --yes to restore without a question (or --dry-run to preview)")
+    preview = previewed()
+    answer = input(f"Restore to {preview['to']}: {preview['then']['cards']} cards (now "
+                   f"{preview['now']['cards']}), rolling back {preview['rolled_back']['changes']} "
+                   "changes. Type yes to go on: ")
+    return answer.strip().lower() == "yes"
+
+
 def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     if _server_running(config):
         raise UsageError("the server is running on this data directory: restore from the admin screen "
@@ -94,16 +125,9 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
         if args.dry_run:
             print(json.dumps(restorer.preview(args.to), indent=2, ensure_ascii=False))
             return 0
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise UsageError("add --yes to restore without a question (or --dry-run to preview)")
-            preview = restorer.preview(args.to)
-            answer = input(f"Restore to {preview['to']}: {preview['then']['cards']} cards (now "
-                           f"{preview['now']['cards']}), rolling back {preview['rolled_back']['changes']} "
-                           "changes. Type yes to go on: ")
-            if answer.strip().lower() != "yes":
-                print("nothing restored", file=sys.stderr)
-                return 1
+        if not args.yes and not _confirmed(lambda: restorer.preview(args.to)):
+            print("nothing restored", file=sys.stderr)
+            return 1
         outcome = restorer.restore(args.to, by="cli")
     finally:
         st.close()
@@ -123,6 +147,49 @@ def cmd_drill(config: Config, args: argparse.Namespace) -> int:
     else:
         print(("drill passed: " if result["ok"] else "drill FAILED: ") + result["message"])
     return 0 if result["ok"] else 1
+
+
+def cmd_backup_keygen(config: Config, args: argparse.Namespace) -> int:
+    key = create_key(Path(args.keyfile))
+    print(f"wrote key {key} to {args.keyfile} (mode 600). Keep a copy apart from the data and the "
+          "snapshots: without it no snapshot can be opened.", file=sys.stderr)
+    return 0
+
+
+def cmd_backup_snapshot(config: Config, args: argparse.Namespace) -> int:
+    if args.keep is not None and args.keep < 1:
+        raise UsageError("--keep must be 1 or more")
+    result = write_snapshot(config, Path(args.to), Path(args.key), keep=args.keep)
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(result["file"])
+        counts = result["source"]["counts"]
+        print(f"snapshot of {counts['cards']} cards and {counts['activities']} activities, {result['bytes']} bytes, "
+              f"key {result['key_id']}" + (f"; removed {len(result['pruned'])} older" if result["pruned"] else ""),
+              file=sys.stderr)
+    return 0
+
+
+def cmd_backup_restore_snapshot(config: Config, args: argparse.Namespace) -> int:
+    if _server_running(config):
+        raise UsageError("the server is running on this data directory: stop it before restoring a snapshot")
+    snapshot, key = Path(args.file), Path(args.key)
+    st = Store(config.db_path)
+    try:
+        restorer = Restorer(config, st, replicator=None)
+        if args.dry_run:
+            print(json.dumps(restorer.preview_snapshot(snapshot, key), indent=2, ensure_ascii=False))
+            return 0
+        if not args.yes and not _confirmed(lambda: restorer.preview_snapshot(snapshot, key)):
+            print("nothing restored", file=sys.stderr)
+            return 1
+        outcome = restorer.restore_snapshot(snapshot, key, by="cli")
+    finally:
+        st.close()
+    print(f"restored the snapshot of {outcome['to']}; new epoch {outcome['epoch']}; the previous database is "
+          f"kept as {outcome['pre_restore']}", file=sys.stderr)
+    return 0
 
 
 def _user_count(config: Config) -> int:
@@ -213,6 +280,30 @@ def build_parser() -> argparse.ArgumentParser:
                                 epilog="example: fieldcards drill --json")
     drill.add_argument("--json", action="store_true")
     drill.set_defaults(run=cmd_drill)
+    backup = commands.add_parser("backup", help="encrypted snapshots, a second backup location")
+    backup_commands = backup.add_subparsers(dest="backup_command", parser_class=_Parser)
+    keygen = backup_commands.add_parser("keygen", help="make a new snapshot key file (mode 600)",
+                                        epilog="example: fieldcards backup keygen /etc/fieldcards/snapshot.key")
+    keygen.add_argument("keyfile")
+    keygen.set_defaults(run=cmd_backup_keygen)
+    snapshot = backup_commands.add_parser(
+        "snapshot", help="write an encrypted, consistent snapshot (safe while the server runs)",
+        epilog="example: fieldcards backup snapshot --to /mnt/offsite --key /etc/fieldcards/snapshot.key --keep 30")
+    snapshot.add_argument("--to", required=True, help="directory for the snapshot")
+    snapshot.add_argument("--key", required=True, help="key file from fieldcards backup keygen")
+    snapshot.add_argument("--keep", type=int, help="keep only the newest N snapshots in the directory")
+    snapshot.add_argument("--json", action="store_true")
+    snapshot.set_defaults(run=cmd_backup_snapshot)
+    restore_snapshot = backup_commands.add_parser(
+        "restore-snapshot", help="restore an encrypted snapshot (server stopped)",
+        epilog="example: fieldcards backup restore-snapshot /mnt/offsite/fieldcards-20261124T093000Z.fcsnap "
+               "--key /etc/fieldcards/snapshot.key --dry-run")
+    restore_snapshot.add_argument("file")
+    restore_snapshot.add_argument("--key", required=True)
+    restore_snapshot.add_argument("--dry-run", action="store_true", help="decrypt and check only; show what it holds")
+    restore_snapshot.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    restore_snapshot.set_defaults(run=cmd_backup_restore_snapshot)
+
     audit_cmd = commands.add_parser("audit", help="the audit log")
     audit_commands = audit_cmd.add_subparsers(dest="audit_command", parser_class=_Parser)
     verify = audit_commands.add_parser("verify", help="check the audit log's hash chain",

@@ -25,16 +25,20 @@ PRAGMAS = (
     "PRAGMA busy_timeout=5000",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
-    # Litestream takes over checkpointing; an app-side TRUNCATE checkpoint would block behind it.
-    "PRAGMA wal_autocheckpoint=0",
 )
 
 
-def connect(path: Path | str) -> sqlite3.Connection:
-    """Open a connection with our pragmas. `isolation_level=None`: we issue BEGIN/COMMIT ourselves."""
+def connect(path: Path | str, *, autocheckpoint: bool = False) -> sqlite3.Connection:
+    """Open a connection with our pragmas. `isolation_level=None`: we issue BEGIN/COMMIT ourselves.
+
+    While Litestream replicates, it owns checkpoints (an app-side checkpoint would race it), so
+    ours are off. Without Litestream (`--no-backup`) SQLite's passive autocheckpoint keeps the WAL
+    from growing forever.
+    """
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0)
     for pragma in PRAGMAS:
         conn.execute(pragma)
+    conn.execute(f"PRAGMA wal_autocheckpoint={1000 if autocheckpoint else 0}")
     return conn
 
 
@@ -220,10 +224,11 @@ class StreamRow:
 class Store:
     """Owns the database file: the one writer, per-thread readers, and the epoch."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, autocheckpoint: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = connect(self.path)
+        self.autocheckpoint = autocheckpoint
+        self._writer = connect(self.path, autocheckpoint=autocheckpoint)
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -257,7 +262,7 @@ class Store:
                 conn.close()
                 with self._readers_lock:
                     self._readers.remove(conn)
-            conn = connect(self.path)
+            conn = connect(self.path, autocheckpoint=self.autocheckpoint)
             self._local.conn, self._local.generation = conn, self.generation
             with self._readers_lock:
                 self._readers.append(conn)
@@ -280,7 +285,7 @@ class Store:
             try:
                 yield
             finally:
-                self._writer = connect(self.path)
+                self._writer = connect(self.path, autocheckpoint=self.autocheckpoint)
                 migrate(self._writer)
 
     @property

@@ -44,3 +44,26 @@ def test_no_backup_is_ready_without_litestream(tmp_path):
         assert not (tmp_path / "data" / "replica").exists()
     finally:
         stop_server(proc)
+
+
+def test_without_backup_the_wal_is_checkpointed_by_sqlite(tmp_path):
+    """With no Litestream to own checkpoints, the WAL must not grow without bound."""
+    from sync.store import Store
+
+    proc, url = start_server(tmp_path / "data", "--no-backup")
+    try:
+        st = Store(tmp_path / "data" / "fieldcards.db")
+        add_user(st, "office", "office")
+        token = create_token(st, "office")
+        st.close()
+        with httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}, timeout=60) as c:
+            for batch in range(8):
+                mutations = [{"id": str(uuid.uuid4()), "op": "card.put", "card": str(uuid.uuid4()),
+                              "at": f"1763971200123-{batch:04d}-d", "fields": {"name": "x" * 200, "notes": "n" * 3000}}
+                             for _ in range(500)]
+                assert c.post("/api/v1/sync", json={"device": "d", "limit": 1, "mutations": mutations}).status_code == 200
+        wal = tmp_path / "data" / "fieldcards.db-wal"
+        # 4,000 cards of ~3 KB wrote well over 12 MB; checkpoints keep the WAL near 1,000 pages.
+        assert wal.stat().st_size < 12 * 1024 * 1024
+    finally:
+        stop_server(proc)

@@ -18,6 +18,7 @@ from sync.store import Store
 
 from ..config import Config
 from .litestream import BackupError, Replicator, restore_to
+from .snapshot import open_snapshot
 
 ROLLED_BACK_SHOWN = 50
 
@@ -86,16 +87,42 @@ class Restorer:
 
     def restore(self, text: str, *, by: str) -> dict[str, Any]:
         moment = parse_moment(text)
-        scratch = self._scratch(moment)
+        return self._adopt(self._scratch(moment), moment, by=by, action="backup.restore")
+
+    def snapshot_scratch(self, snapshot: Path, key_path: Path) -> tuple[Path, dict[str, Any]]:
+        """Decrypt an encrypted snapshot into a checked scratch file; returns it with its header."""
+        scratch = self.config.data_dir / f"restore-scratch-{_stamp()}.db"
+        header = open_snapshot(snapshot, key_path, scratch)
+        check, _, _ = _read(scratch)
+        if check != "ok":
+            scratch.unlink(missing_ok=True)
+            raise BackupError(f"the snapshot decrypted but failed its integrity check: {check}")
+        return scratch, header
+
+    def preview_snapshot(self, snapshot: Path, key_path: Path) -> dict[str, Any]:
+        scratch, header = self.snapshot_scratch(snapshot, key_path)
+        try:
+            return self._preview(scratch, header["created_at"]) | {"snapshot": str(snapshot)}
+        finally:
+            scratch.unlink(missing_ok=True)
+
+    def restore_snapshot(self, snapshot: Path, key_path: Path, *, by: str) -> dict[str, Any]:
+        scratch, header = self.snapshot_scratch(snapshot, key_path)
+        return self._adopt(scratch, header["created_at"], by=by, action="backup.restore_snapshot",
+                           extra={"snapshot": str(snapshot)})
+
+    def _adopt(self, scratch: Path, moment: str | None, *, by: str, action: str,
+               extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Make a checked scratch file the live database: preview, stamp, swap."""
         try:
             preview = self._preview(scratch, moment)
             with self.store.read() as conn:
                 known_devices = [d["id"] for d in store.all_devices(conn) if not d["revoked_at"]]
             record = {"to": moment or "latest", "at": utc_now(), "by": by, "preview_then": preview["then"],
-                      "rolled_back": preview["rolled_back"]["changes"], "devices": known_devices}
+                      "rolled_back": preview["rolled_back"]["changes"], "devices": known_devices, **(extra or {})}
             self.set_maintenance(f"restoring to {moment or 'the latest replica'}")
             try:
-                epoch = self._stamp_scratch(scratch, record)
+                epoch = self._stamp_scratch(scratch, record, action)
                 kept = self._swap(scratch)
             finally:
                 self.set_maintenance(None)
@@ -103,7 +130,7 @@ class Restorer:
             scratch.unlink(missing_ok=True)
         return {**record, "epoch": epoch, "pre_restore": str(kept), "preview": preview}
 
-    def _stamp_scratch(self, scratch: Path, record: dict[str, Any]) -> str:
+    def _stamp_scratch(self, scratch: Path, record: dict[str, Any], action: str) -> str:
         """New epoch, the audit entries written since the restore point (the audit log is never
         rolled back) and the restore itself go into the restored file before it goes live, so no
         request can ever see the restored data under the old epoch."""
@@ -119,8 +146,10 @@ class Restorer:
                 last_drill = store.meta_value(live, "last_drill")
             if last_drill:
                 store.set_meta(conn, "last_drill", last_drill)
-            audit.record(conn, record["by"], "backup.restore", record["to"],
-                         {"rolled_back": record["rolled_back"], "epoch": epoch})
+            detail = {"rolled_back": record["rolled_back"], "epoch": epoch}
+            if "snapshot" in record:
+                detail["snapshot"] = record["snapshot"]
+            audit.record(conn, record["by"], action, record["to"], detail)
             conn.execute("COMMIT")
             return epoch
         finally:
