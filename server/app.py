@@ -23,8 +23,9 @@ from sync.engine import Engine
 from sync.errors import FieldcardsError, Maintenance, RateLimited
 from sync.store import Store
 
-from .api import admin, cards, conflicts
+from .api import admin, cards, conflicts, identity
 from .api import sync as sync_api
+from .auth.guard import ADMIN, ANYONE, PUBLIC, guarded
 from .backup.drill import run_drill
 from .backup.litestream import Replicator
 from .backup.restore import Restorer
@@ -106,34 +107,55 @@ class HeadersAndMaintenance:
             await error_response(Maintenance(f"the server is being restored: {reason}"))(scope, receive, send)
             return
 
+        secure = scope["app"].state.config.secure_cookies
+
         async def send_with_headers(message) -> None:  # type: ignore[no-untyped-def]
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if secure:  # only where the public origin is https: HSTS on plain http would lock people out
+                    headers.setdefault("strict-transport-security", "max-age=31536000")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
 def routes() -> list:
-    api = [
-        Route("/me", cards.me),
-        Route("/schema", cards.schema),
-        Route("/sync", sync_api.sync, methods=["POST"]),
-        Route("/cards", cards.list_cards),
-        Route("/cards/{card_id}", cards.get_card),
-        Route("/cards/{card_id}/history", cards.card_history),
-        Route("/conflicts", conflicts.list_conflicts),
-        Route("/conflicts/{conflict_id}/resolve", conflicts.resolve, methods=["POST"]),
-        Route("/devices", admin.devices),
-        Route("/devices/{device_id}/revoke", admin.revoke_device, methods=["POST"]),
-        Route("/admin/backup", admin.backup_status),
-        Route("/admin/restore-points", admin.restore_points),
-        Route("/admin/restore", admin.restore, methods=["POST"]),
-        Route("/admin/drill", admin.drill, methods=["POST"]),
-        Route("/audit", admin.audit_log),
+    """Every API route with what it needs (see auth/guard.py): the one place roles are enforced."""
+    table = [
+        # path, handler, methods, who may call
+        ("/me", cards.me, ["GET"], ANYONE),
+        ("/schema", cards.schema, ["GET"], ANYONE),
+        ("/sync", sync_api.sync, ["POST"], ANYONE),
+        ("/cards", cards.list_cards, ["GET"], ANYONE),
+        ("/cards/{card_id}", cards.get_card, ["GET"], ANYONE),
+        ("/cards/{card_id}/history", cards.card_history, ["GET"], ANYONE),
+        ("/conflicts", conflicts.list_conflicts, ["GET"], ANYONE),
+        ("/conflicts/{conflict_id}/resolve", conflicts.resolve, ["POST"], ANYONE),
+        ("/auth/register/options", identity.register_options, ["POST"], PUBLIC),
+        ("/auth/register", identity.register, ["POST"], PUBLIC),
+        ("/auth/login/options", identity.login_options, ["POST"], PUBLIC),
+        ("/auth/login", identity.login, ["POST"], PUBLIC),
+        ("/auth/logout", identity.logout, ["POST"], ANYONE),
+        ("/passkeys", identity.list_passkeys, ["GET"], ANYONE),
+        ("/passkeys/{passkey_id}/remove", identity.remove_passkey, ["POST"], ANYONE),
+        ("/tokens", identity.list_tokens, ["GET"], ANYONE),
+        ("/tokens", identity.create_token, ["POST"], ANYONE),
+        ("/tokens/{token_id}/revoke", identity.revoke_token, ["POST"], ANYONE),
+        ("/users", identity.list_users, ["GET"], ADMIN),
+        ("/users", identity.create_user, ["POST"], ADMIN),
+        ("/users/{name}", identity.update_user, ["PATCH"], ADMIN),
+        ("/users/{name}/invite", identity.invite_user, ["POST"], ADMIN),
+        ("/devices", admin.devices, ["GET"], ADMIN),
+        ("/devices/{device_id}/revoke", admin.revoke_device, ["POST"], ADMIN),
+        ("/admin/backup", admin.backup_status, ["GET"], ADMIN),
+        ("/admin/restore-points", admin.restore_points, ["GET"], ADMIN),
+        ("/admin/restore", admin.restore, ["POST"], ADMIN),
+        ("/admin/drill", admin.drill, ["POST"], ADMIN),
+        ("/audit", admin.audit_log, ["GET"], ADMIN),
     ]
+    api = [Route(path, guarded(need, handler), methods=methods) for path, handler, methods, need in table]
     found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api)]
     if PWA_DIR.is_dir():
         found.append(Mount("/", StaticFiles(directory=PWA_DIR, html=True), name="pwa"))

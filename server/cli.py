@@ -19,6 +19,7 @@ from sync.errors import FieldcardsError
 from sync.store import Store
 from sync.users import add_user, create_token
 
+from .auth.passkeys import create_invite
 from .backup.drill import run_drill
 from .backup.litestream import restore_points
 from .backup.restore import Restorer
@@ -59,13 +60,15 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     app = create_app(config)
     if not config.db_path.exists() or _user_count(config) == 0:
         print(
-            "No users yet. In another terminal create the first admin and a token:\n"
+            "No users yet. In another terminal create the first admin and open the link it prints\n"
+            f"(at {config.public_origin}) to register a passkey:\n"
             f"  fieldcards --data {config.data_dir} user add admin --role admin\n"
-            f"  fieldcards --data {config.data_dir} token create admin",
+            f"  fieldcards --data {config.data_dir} invite admin\n"
+            f"  fieldcards --data {config.data_dir} token create admin     # for scripts and curl",
             file=sys.stderr,
         )
     backup = "with Litestream replication to " + config.replica if config.backup else "without backup (--no-backup)"
-    print(f"Fieldcards on http://{config.host}:{config.port}/ — data in {config.data_dir}, {backup}", file=sys.stderr)
+    print(f"Fieldcards on {config.public_origin}/ (listening on {config.host}:{config.port}) — data in {config.data_dir}, {backup}", file=sys.stderr)
     # uvicorn handles SIGTERM/SIGINT: it stops accepting, finishes requests, runs our shutdown
     # (which stops Litestream), then re-raises the signal to the handler found before it. That
     # handler is ours and does nothing, so a clean stop exits 0.
@@ -221,6 +224,19 @@ def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_invite(config: Config, args: argparse.Namespace) -> int:
+    st = Store(config.db_path)
+    try:
+        invite = create_invite(st, config, args.name, "cli")
+    finally:
+        st.close()
+    print(invite["url"])
+    print(f"one-time link for {args.name}, valid until {invite['expires_at']}; open it in the browser "
+          f"that should hold the passkey (set FIELDCARDS_ORIGIN when serving elsewhere than "
+          f"{config.public_origin})", file=sys.stderr)
+    return 0
+
+
 def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
     st = Store(config.db_path)
     try:
@@ -264,6 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("name")
     token_create.add_argument("--label")
     token_create.set_defaults(run=cmd_token_create)
+    invite = commands.add_parser("invite", help="print a one-time link on which a user registers a passkey",
+                                 epilog="example: fieldcards invite wang.wei")
+    invite.add_argument("name")
+    invite.set_defaults(run=cmd_invite)
+
     points = commands.add_parser("restore-points", help="list the times the replica can restore to",
                                  epilog="example: fieldcards restore-points --json")
     points.add_argument("--json", action="store_true")

@@ -5,6 +5,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 REPO_LITESTREAM = Path(__file__).resolve().parent.parent / "litestream.yml"
 PACKAGED_LITESTREAM = Path(__file__).resolve().parent / "litestream.yml"
@@ -22,6 +23,10 @@ class Config:
     litestream_bin: str = "litestream"
     max_lag_seconds: int = 60
     drill_every_hours: float = 24.0
+    origin: str = ""
+    session_idle_days: float = 30.0
+    session_max_days: float = 90.0
+    invite_hours: float = 72.0
 
     @property
     def db_path(self) -> Path:
@@ -31,6 +36,20 @@ class Config:
     def replica(self) -> str:
         """Where Litestream replicates: the configured URL, else a file replica beside the data."""
         return self.replica_url or f"file://{(self.data_dir / 'replica').resolve()}"
+
+    @property
+    def public_origin(self) -> str:
+        """The origin browsers use (passkeys are bound to it): FIELDCARDS_ORIGIN, else localhost."""
+        return (self.origin or f"http://localhost:{self.port}").rstrip("/")
+
+    @property
+    def rp_id(self) -> str:
+        """The passkey relying-party id: the origin's host name (never an IP address)."""
+        return urlparse(self.public_origin).hostname or "localhost"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_origin.startswith("https://")
 
     @property
     def litestream_config(self) -> Path:
@@ -47,6 +66,10 @@ class Config:
             "litestream_bin": env.get("FIELDCARDS_LITESTREAM_BIN") or _litestream_beside_python(),
             "max_lag_seconds": int(env.get("FIELDCARDS_MAX_LAG_SECONDS", "60")),
             "drill_every_hours": float(env.get("FIELDCARDS_DRILL_EVERY_HOURS", "24")),
+            "origin": env.get("FIELDCARDS_ORIGIN", ""),
+            "session_idle_days": float(env.get("FIELDCARDS_SESSION_IDLE_DAYS", "30")),
+            "session_max_days": float(env.get("FIELDCARDS_SESSION_MAX_DAYS", "90")),
+            "invite_hours": float(env.get("FIELDCARDS_INVITE_HOURS", "72")),
         }
         values.update({k: v for k, v in flags.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -48,6 +48,10 @@ class SyncFailed(Exception):
         self.body = body
 
 
+class DeviceRevoked(SyncFailed):
+    """An administrator revoked this device; its local data has been wiped."""
+
+
 @dataclass
 class SyncReport:
     rounds: int = 0
@@ -178,15 +182,21 @@ class Device:
         """Push the outbox and pull until the server has nothing more; handles reset after a restore."""
         report = SyncReport()
         for _ in range(max_rounds):
-            batch = self._journal("pending")[:BATCH]
+            outbox = self._journal("pending")
+            batch = outbox[:BATCH]
             body = {
                 "device": self.device_id, "epoch": self._meta("epoch"), "cursor": self._meta("cursor"),
-                "limit": limit, "pending": len(batch), "app": self.app_version,
+                "limit": limit, "pending": len(outbox), "app": self.app_version,
                 "mutations": batch,
             }
             response = self.http.post("/api/v1/sync", json=body)
             if response.status_code != 200:
-                raise SyncFailed(response.status_code, _body_of(response))
+                body = _body_of(response)
+                if response.status_code == 403 and isinstance(body, dict) and \
+                        body.get("error", {}).get("code") == "device_revoked":
+                    self.wipe()
+                    raise DeviceRevoked(response.status_code, body)
+                raise SyncFailed(response.status_code, body)
             answer = response.json()
             report.rounds += 1
             report.sent += len(batch)
@@ -202,6 +212,12 @@ class Device:
             if not answer["more"] and not self._journal("pending"):
                 return report
         return report
+
+    def wipe(self) -> None:
+        """Forget every card, activity and journal entry: a lost phone must not keep customer data."""
+        for table in ("cards", "activities", "journal", "meta"):
+            self.db.execute(f"DELETE FROM {table}")
+        self.db.execute("VACUUM")  # deleted rows must not linger in free pages of the file
 
     def _start_over(self) -> None:
         """The server was restored: re-send the 90-day journal, replace the local copy with a full pull."""

@@ -111,11 +111,14 @@ class Engine:
         after, reset = self._start_position(request, epoch)
         results: list[dict[str, Any]] = []
         warnings: list[dict[str, Any]] = []
-        device_seen = (request.device, user.name, request.pending, request.app, user_agent)
+        # `pending` counts the outbox before this request; what is left once it is answered is what
+        # an admin wants to see ("this phone still holds 12 unsent changes").
+        left = None if request.pending is None else max(0, request.pending - len(request.mutations))
+        device_seen = (request.device, user.name, left, request.app, user_agent)
         if request.mutations or self._device_record_due(device_seen):
             with self.store.write() as conn:
                 now = utc_now()
-                store.record_device(conn, request.device, user.name, now, request.pending, request.app, user_agent)
+                store.record_device(conn, request.device, user.name, now, left, request.app, user_agent)
                 if request.mutations:
                     batch = _Batch(self, conn, user, request.device, now)
                     for raw in request.mutations:

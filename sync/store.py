@@ -119,7 +119,34 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = (_migration_1, _migration_2)
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """Identity: passkeys, one-time invites and challenges, browser sessions (see sync/identity.py)."""
+    if "webauthn_id" not in db["users"].columns_dict:
+        db["users"].add_column("webauthn_id", str)
+    db["credentials"].create(
+        {"id": str, "user": str, "public_key": str, "sign_count": int, "transports": str, "label": str,
+         "created_at": str, "last_used_at": str},
+        pk="id", not_null={"user", "public_key"}, foreign_keys=[("user", "users", "name")], if_not_exists=True,
+    )
+    db["credentials"].create_index(["user"], if_not_exists=True)
+    # Invites and sessions are stored by the SHA-256 of their secret, like tokens. Expiries are Unix seconds.
+    db["invites"].create(
+        {"id": str, "user": str, "created_by": str, "created_at": str, "expires": int, "used_at": str},
+        pk="id", not_null={"user", "expires"}, if_not_exists=True,
+    )
+    db["challenges"].create(
+        {"id": str, "purpose": str, "challenge": str, "user": str, "invite": str, "expires": int},
+        pk="id", not_null={"purpose", "challenge", "expires"}, if_not_exists=True,
+    )
+    db["sessions"].create(
+        {"id": str, "user": str, "created_at": str, "last_seen": int, "expires": int, "user_agent": str,
+         "revoked_at": str},
+        pk="id", not_null={"user", "last_seen", "expires"}, if_not_exists=True,
+    )
+    db["sessions"].create_index(["user"], if_not_exists=True)
+
+
+MIGRATIONS = (_migration_1, _migration_2, _migration_3)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -7,7 +7,7 @@ import secrets
 import time
 import uuid
 
-from . import store
+from . import audit, store
 from .access import ROLES, User
 from .engine import utc_now
 from .errors import Conflict, NotFound, invalid
@@ -21,32 +21,43 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_user(st: Store, name: str, role: str, display: str = "") -> User:
-    if not NAME_RE.match(name):
+def add_user(st: Store, name: str, role: str, display: str = "", *, by: str = "cli") -> User:
+    if not isinstance(name, str) or not NAME_RE.match(name):
         raise invalid("name", "use 1–64 of a-z, 0-9, '.', '_' and '-'")
     if role not in ROLES:
         raise invalid("role", "must be rep, office or admin")
+    display = (display or name).strip()[:200] or name
     with st.write() as conn:
         if store.user_exists(conn, name):
             raise Conflict(f"user {name!r} exists already")
-        store.insert_user(conn, name, role, display or name, utc_now())
-    return User(name, role, display or name)
+        store.insert_user(conn, name, role, display, utc_now())
+        audit.record(conn, by, "user.add", name, {"role": role})
+    return User(name, role, display)
 
 
-def create_token(st: Store, name: str, label: str = "") -> str:
+def issue_token(st: Store, name: str, label: str = "", *, by: str = "cli") -> dict[str, str]:
     """A new bearer token for `name`; only its hash is stored, so this is the one time it is seen."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = str(uuid.uuid4())
     with st.write() as conn:
         if store.user_named(conn, name) is None:
-            raise NotFound(f"no user named {name!r}")
-        store.insert_token(conn, str(uuid.uuid4()), name, hash_token(token), label, utc_now())
-    return token
+            raise NotFound(f"no active user named {name!r}")
+        store.insert_token(conn, token_id, name, hash_token(token), label, utc_now())
+        audit.record(conn, by, "token.create", token_id, {"user": name, "label": label})
+    return {"id": token_id, "token": token, "user": name, "label": label}
+
+
+def create_token(st: Store, name: str, label: str = "", *, by: str = "cli") -> str:
+    return issue_token(st, name, label, by=by)["token"]
 
 
 # Last-use times are recorded at most once a minute per token: a write per request would make
 # every no-op sync queue behind the one writer.
 TOUCH_EVERY_S = 60.0
 _touched: dict[str, float] = {}
+# Token use goes to the audit log once an hour per token: enough to see which tokens are alive.
+AUDIT_USE_EVERY_S = 3600.0
+_audited: dict[str, float] = {}
 
 
 def user_for_token(st: Store, token: str) -> User | None:
@@ -64,4 +75,7 @@ def user_for_token(st: Store, token: str) -> User | None:
         _touched[token_id] = now
         with st.write() as conn:
             store.touch_token(conn, token_id, utc_now())
+            if now - _audited.get(token_id, -AUDIT_USE_EVERY_S) >= AUDIT_USE_EVERY_S:
+                _audited[token_id] = now
+                audit.record(conn, user.name, "token.use", token_id)
     return user

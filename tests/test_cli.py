@@ -41,3 +41,18 @@ def test_failures_exit_1_with_one_line_and_usage_errors_exit_2(tmp_path):
     assert usage.returncode == 2 and len(usage.stderr.strip().splitlines()) == 1
     assert fieldcards("--data", data, "frobnicate").returncode == 2
     assert fieldcards("--data", data).returncode == 2
+
+
+def test_invite_prints_a_one_time_link_on_the_configured_origin(tmp_path):
+    import os
+
+    data = str(tmp_path / "data")
+    assert fieldcards("--data", data, "user", "add", "admin", "--role", "admin").returncode == 0
+    env = {**os.environ, "FIELDCARDS_ORIGIN": "https://cards.example.com"}
+    made = subprocess.run([sys.executable, "-m", "server.cli", "--data", data, "invite", "admin"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert made.returncode == 0, made.stderr
+    lines = made.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("https://cards.example.com/signin.html#invite=")
+    unknown = fieldcards("--data", data, "invite", "nobody")
+    assert unknown.returncode == 1 and "nobody" in unknown.stderr

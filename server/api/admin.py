@@ -5,20 +5,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sync import store
+from sync import audit, store
 from sync.engine import utc_now
 from sync.errors import Conflict, NotFound, invalid
 
-from ..auth.roles import require_admin
-from ..auth.tokens import authenticate
 from ..backup import litestream
 from ..backup.drill import run_drill
 from .body import read_json
 
 
 async def devices(request: Request) -> JSONResponse:
-    user = await run_in_threadpool(authenticate, request)
-    require_admin(user)
 
     def read() -> list[dict]:
         with request.app.state.store.read() as conn:
@@ -28,13 +24,15 @@ async def devices(request: Request) -> JSONResponse:
 
 
 async def revoke_device(request: Request) -> JSONResponse:
-    user = await run_in_threadpool(authenticate, request)
-    require_admin(user)
+    user = request.state.user
     device = request.path_params["device_id"]
 
     def write() -> bool:
         with request.app.state.store.write() as conn:
-            return store.revoke_device(conn, device, utc_now())
+            found = store.revoke_device(conn, device, utc_now())
+            if found:
+                audit.record(conn, user.name, "device.revoke", device)
+            return found
 
     if not await run_in_threadpool(write):
         raise NotFound("no such device")
@@ -42,15 +40,11 @@ async def revoke_device(request: Request) -> JSONResponse:
 
 
 async def backup_status(request: Request) -> JSONResponse:
-    user = await run_in_threadpool(authenticate, request)
-    require_admin(user)
     fresh = request.query_params.get("fresh") in ("1", "true")
     return JSONResponse(await run_in_threadpool(request.app.state.backup.status, fresh=fresh))
 
 
 async def restore_points(request: Request) -> JSONResponse:
-    user = await run_in_threadpool(authenticate, request)
-    require_admin(user)
     raw_limit = request.query_params.get("limit")
     if raw_limit is not None and (not raw_limit.isdigit() or int(raw_limit) < 1):
         raise invalid("limit", "must be a whole number of at least 1")
@@ -62,8 +56,7 @@ async def restore_points(request: Request) -> JSONResponse:
 
 async def restore(request: Request) -> JSONResponse:
     """`{"to": TIME, "dry_run": true}` previews; without dry_run the server restores while it runs."""
-    user = await run_in_threadpool(authenticate, request)
-    require_admin(user)
+    user = request.state.user
     body = await read_json(request)
     if not isinstance(body, dict) or not isinstance(body.get("to"), str):
         raise invalid("to", 'required: an RFC 3339 time or "latest"')
@@ -86,8 +79,6 @@ async def restore(request: Request) -> JSONResponse:
 
 
 async def audit_log(request: Request) -> JSONResponse:
-    user = await run_in_threadpool(authenticate, request)
-    require_admin(user)
     try:
         after = int(request.query_params.get("after", "0"))
     except ValueError:
@@ -102,8 +93,6 @@ async def audit_log(request: Request) -> JSONResponse:
 
 async def drill(request: Request) -> JSONResponse:
     """Run a restore drill now (the admin screen's button); the result is recorded like a scheduled one."""
-    user = await run_in_threadpool(authenticate, request)
-    require_admin(user)
     if not request.app.state.restore_lock.acquire(blocking=False):
         raise Conflict("a restore or drill is already running")
     try:

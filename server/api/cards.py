@@ -8,34 +8,32 @@ from starlette.responses import JSONResponse
 from sync import queries
 from sync.schema import schema_document
 
-from ..auth.tokens import authenticate
 
 
 async def me(request: Request) -> JSONResponse:
-    user = await run_in_threadpool(authenticate, request)
+    user = request.state.user
     return JSONResponse({"user": user.name, "role": user.role, "display": user.display})
 
 
 async def schema(request: Request) -> JSONResponse:
-    await run_in_threadpool(authenticate, request)
     return JSONResponse(schema_document(request.app.state.config.default_region))
 
 
 async def list_cards(request: Request) -> JSONResponse:
-    user = await run_in_threadpool(authenticate, request)
+    user = request.state.user
     params = dict(request.query_params)
     return JSONResponse(await run_in_threadpool(queries.list_cards, request.app.state.store, user, params))
 
 
 async def get_card(request: Request) -> JSONResponse:
-    user = await run_in_threadpool(authenticate, request)
+    user = request.state.user
     found = await run_in_threadpool(queries.card_with_activities, request.app.state.store, user,
                                     request.path_params["card_id"])
     return JSONResponse(found)
 
 
 async def card_history(request: Request) -> JSONResponse:
-    user = await run_in_threadpool(authenticate, request)
+    user = request.state.user
     found = await run_in_threadpool(queries.card_history, request.app.state.store, user,
                                     request.path_params["card_id"])
     return JSONResponse(found)

@@ -7,18 +7,17 @@ from starlette.responses import JSONResponse
 
 from sync import queries
 
-from ..auth.tokens import authenticate
 from .body import read_json
 
 
 async def list_conflicts(request: Request) -> JSONResponse:
-    user = await run_in_threadpool(authenticate, request)
+    user = request.state.user
     found = await run_in_threadpool(queries.conflicts, request.app.state.store, user, dict(request.query_params))
     return JSONResponse(found)
 
 
 async def resolve(request: Request) -> JSONResponse:
-    user = await run_in_threadpool(authenticate, request)
+    user = request.state.user
     body = await read_json(request)
     card = await run_in_threadpool(request.app.state.engine.resolve_conflict, user,
                                    request.path_params["conflict_id"], body)

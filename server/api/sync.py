@@ -7,12 +7,11 @@ from starlette.responses import Response
 
 from sync.model import parse_sync_request
 
-from ..auth.tokens import authenticate
 from .body import read_json
 
 
 async def sync(request: Request) -> Response:
-    user = await run_in_threadpool(authenticate, request)  # credentials first: 401 before any 400
+    user = request.state.user
     body = parse_sync_request(await read_json(request))
     engine = request.app.state.engine
 

@@ -1,5 +1,6 @@
 // The admin's backup screen: replication status, drills, point-in-time restore with a preview.
 import { api, ApiError, setToken, token } from "../api.js";
+import { signOut } from "../auth/passkey.js";
 import { h } from "../dom.js";
 import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
 
@@ -20,8 +21,14 @@ async function refresh() {
     state.points = [...new Set(points.restore_points.map((p) => p.timestamp))].reverse();
     state.error = null;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) setToken(null);
-    state.error = error instanceof ApiError && error.status === 403 ? t("signin.notadmin") : t("error.generic", { message: error.message });
+    state.status = null;
+    if (error instanceof ApiError && error.status === 401) {
+      // No token and no session yet is not an error: it is the sign-in form.
+      state.error = token() ? t("signin.failed") : null;
+      setToken(null);
+    } else {
+      state.error = error instanceof ApiError && error.status === 403 ? t("signin.notadmin") : t("error.generic", { message: error.message });
+    }
   }
   render();
 }
@@ -46,8 +53,13 @@ function header() {
     languages().map((l) => h("option", { value: l, selected: l === language() }, l === "en" ? "English" : "简体中文")));
   return h("header", { class: "bar" },
     h("h1", {}, `${t("app.title")} · ${t("backup.title")}`),
-    h("div", { class: "bar-tools" }, select,
-      token() ? h("button", { type: "button", onclick: () => { setToken(null); state.status = null; render(); } }, t("signin.out")) : null));
+    h("div", { class: "bar-tools" }, h("a", { href: "people.html" }, t("people.title")), select,
+      state.status ? h("button", { type: "button", onclick: async () => {
+        if (token()) setToken(null);
+        else await signOut().catch(() => null);
+        state.status = null;
+        render();
+      } }, t("signin.out")) : null));
 }
 
 function signIn() {
@@ -56,7 +68,8 @@ function signIn() {
     h("h2", {}, t("signin.title")),
     h("label", { for: "token" }, t("signin.token")), input,
     h("p", { class: "hint" }, t("signin.hint")),
-    h("button", { type: "submit" }, t("signin.submit")));
+    h("button", { type: "submit" }, t("signin.submit")),
+    h("p", {}, h("a", { href: "signin.html?next=admin.html" }, t("signin.passkey"))));
 }
 
 function row(label, value, id) {
@@ -147,9 +160,9 @@ function render() {
       state.busy ? h("p", { class: "busy", role: "status" }, state.busy) : null,
       state.notice ? h("p", { class: "notice", role: "status", id: "notice" }, t(...state.notice)) : null,
       state.error ? h("p", { class: "error", role: "alert", id: "error" }, state.error) : null,
-      !token() || !s ? (token() && !state.error ? null : signIn()) : [statusCard(s), warningsCard(s), drillCard(s), restoreCard(), lastRestoreCard(s)]));
+      !s ? signIn() : [statusCard(s), warningsCard(s), drillCard(s), restoreCard(), lastRestoreCard(s)]));
 }
 
 await loadLanguage(pickLanguage());
 render();
-if (token()) await refresh();
+await refresh(); // with a token from this tab, or with the passkey session's cookie

@@ -1,0 +1,505 @@
+// The admin's people screen: users and their roles, invite links, API tokens, devices, the audit log.
+import { api, ApiError, setToken, token } from "../api.js";
+import { h } from "../dom.js";
+import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
+
+const ROLES = ["rep", "office", "admin"];
+const AUDIT_PAGE = 1000; // what GET /audit answers at most per call
+const AUDIT_SHOWN = 200;
+const AUDIT_KEPT = 5000; // the newest entries kept in memory for the filter
+
+// Notices, errors and busy labels are kept as functions returning text, so they follow a change of language.
+const state = {
+  phase: "loading", // loading | signin | ready
+  me: null, users: [], tokens: [], devices: [], audit: [], auditAfter: 0,
+  invite: null, newToken: null,
+  draft: { name: "", display: "", role: "rep" }, addError: null,
+  tokenDraft: { user: "", label: "" }, tokenError: null,
+  filter: "", notice: null, error: null, busy: null, tried: false,
+  focus: null, restoreFocus: null,
+};
+const root = document.getElementById("app");
+
+// Times as YYYY-MM-DD HH:MM:SS UTC: one unambiguous form for everyone.
+const fmt = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC") : t("status.none"));
+const short = (id) => (id || "").slice(0, 8);
+const roleName = (role) => (ROLES.includes(role) ? t(`people.role.${role}`) : role);
+const userPath = (name) => `/users/${encodeURIComponent(name)}`;
+
+// A long user agent shortened to what tells devices apart: the browser and the platform.
+const BROWSERS = [/MicroMessenger\/[\d.]+/, /Edg\/[\d.]+/, /OPR\/[\d.]+/, /Firefox\/[\d.]+/, /CriOS\/[\d.]+/, /Chrome\/[\d.]+/, /Version\/[\d.]+/];
+const PLATFORMS = [/Android [\d.]+/, /iPhone OS [\d_]+/, /iPad/, /Windows NT [\d.]+/, /Mac OS X [\d_.]+/, /CrOS/, /Linux/];
+function shortAgent(agent) {
+  if (!agent) return t("status.none");
+  if (agent.length <= 48) return agent;
+  const find = (patterns) => patterns.map((p) => agent.match(p)).find(Boolean)?.[0];
+  const browser = find(BROWSERS)?.replace("Version/", "Safari/");
+  const platform = find(PLATFORMS)?.replace(/_/g, ".");
+  return [browser, platform].filter(Boolean).join(" · ") || `${agent.slice(0, 45)}…`;
+}
+
+// An audit detail is a JSON object as text: shown as "key: value" pairs; a change (user.update) as "before → after".
+function detailText(action, detail) {
+  const shown = (v) => (v !== null && typeof v === "object" ? JSON.stringify(v) : String(v));
+  try {
+    const value = JSON.parse(detail || "{}");
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      return Object.entries(value).map(([k, v]) => (action === "user.update" && Array.isArray(v) && v.length === 2
+        ? `${k}: ${shown(v[0])} → ${shown(v[1])}`
+        : k === "expires" && Number.isInteger(v) ? `${k}: ${fmt(new Date(v * 1000).toISOString())}` : `${k}: ${shown(v)}`)).join(", ");
+    }
+  } catch {
+    // not JSON: show it as it is
+  }
+  return String(detail ?? "");
+}
+
+// --- loading and acting -----------------------------------------------------------------------
+
+// 401: sign in (again). 403 while loading: not an admin. Anything else is said as it is.
+function failed(error, loading = false) {
+  if (error instanceof ApiError && error.status === 401) {
+    const was = state.phase;
+    setToken(null);
+    state.phase = "signin";
+    state.error = state.tried ? () => t("signin.failed") : was === "ready" ? () => t("people.signin.ended") : null;
+  } else if (error instanceof ApiError && error.status === 403 && loading) {
+    state.phase = "signin";
+    state.error = () => t("people.notadmin");
+  } else {
+    const message = error.message;
+    state.error = () => t("error.generic", { message });
+  }
+}
+
+// The audit log comes oldest first in pages; only what is new since the last call is fetched.
+async function loadAudit() {
+  for (;;) {
+    const page = (await api(`/audit?after=${state.auditAfter}`)).audit;
+    const fresh = page.filter((e) => e.id > state.auditAfter); // two refreshes at once must not add entries twice
+    if (fresh.length) {
+      state.audit.push(...fresh);
+      state.auditAfter = fresh[fresh.length - 1].id;
+      if (state.audit.length > AUDIT_KEPT) state.audit.splice(0, state.audit.length - AUDIT_KEPT);
+    }
+    if (page.length < AUDIT_PAGE) return;
+  }
+}
+
+async function refresh() {
+  try {
+    const [me, users, tokens, devices] = await Promise.all(
+      [api("/me"), api("/users"), api("/tokens?user=*"), api("/devices"), loadAudit()]);
+    Object.assign(state, { me, users: users.users, tokens: tokens.tokens, devices: devices.devices, phase: "ready", tried: false });
+  } catch (error) {
+    failed(error, true);
+  }
+  render();
+}
+
+// Runs one action with the buttons disabled, then reloads everything; the action sets the notice.
+async function busy(label, work) {
+  state.busy = label;
+  state.notice = null;
+  state.error = null;
+  render();
+  try {
+    await work();
+  } catch (error) {
+    failed(error);
+  } finally {
+    state.busy = null;
+  }
+  if (state.phase === "ready") await refresh();
+  else render();
+}
+
+// A token lives only in this tab; a passkey sign-in is a session cookie, which the server ends.
+async function signOut() {
+  if (token()) setToken(null);
+  else await api("/auth/logout", { method: "POST" }).catch(() => {});
+  Object.assign(state, { phase: "signin", me: null, users: [], tokens: [], devices: [], audit: [], auditAfter: 0,
+    invite: null, newToken: null, notice: null, error: null, addError: null, tokenError: null });
+  render();
+}
+
+function saveRole(user, role) {
+  if (role === user.role) return;
+  state.focus = `role-${user.name}`;
+  busy(() => t("people.users.saving"), async () => {
+    await api(userPath(user.name), { method: "PATCH", body: { role } });
+    state.notice = () => t("people.users.roleChanged", { name: user.name, role: roleName(role) });
+  });
+}
+
+function setDisabled(user, disabled) {
+  if (disabled && !window.confirm(t("people.users.disableQuestion", { name: user.name }))) return;
+  state.focus = `${disabled ? "enable" : "disable"}-${user.name}`;
+  busy(() => t("people.users.saving"), async () => {
+    await api(userPath(user.name), { method: "PATCH", body: { disabled } });
+    state.notice = () => t(disabled ? "people.users.disabledDone" : "people.users.enabledDone", { name: user.name });
+  });
+}
+
+function invite(user) {
+  state.focus = "invite-url";
+  busy(() => t("people.invite.making"), async () => {
+    const made = (await api(`${userPath(user.name)}/invite`, { method: "POST" })).invite;
+    state.invite = { ...made, display: user.display };
+    state.newToken = null;
+  });
+}
+
+async function addUser(event) {
+  event.preventDefault();
+  const draft = { ...state.draft, name: state.draft.name.trim(), display: state.draft.display.trim() };
+  if (!draft.name) {
+    state.addError = { message: null, fields: { name: () => t("people.add.required") } };
+    state.focus = "new-name";
+    render();
+    return;
+  }
+  state.addError = null;
+  state.focus = "invite-url";
+  await busy(() => t("people.add.adding"), async () => {
+    try {
+      const made = await api("/users", { method: "POST", body: draft });
+      state.invite = { ...made.invite, user: made.user.name, display: made.user.display };
+      state.newToken = null;
+      state.draft = { name: "", display: "", role: "rep" };
+      state.notice = () => t("people.add.done", { name: made.user.name });
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status === 401) throw error;
+      const fields = Object.fromEntries(error.fields.filter((f) => ["name", "display", "role"].includes(f.path))
+        .map((f) => [f.path, () => f.message]));
+      const message = error.message;
+      state.addError = { message: Object.keys(fields).length ? () => t("people.add.check") : () => t("people.add.failed", { message }), fields };
+      state.focus = Object.keys(fields).length ? `new-${Object.keys(fields)[0]}` : "add-error";
+    }
+  });
+}
+
+async function createToken(event) {
+  event.preventDefault();
+  const body = { user: state.tokenDraft.user || state.me?.user, label: state.tokenDraft.label.trim() };
+  state.tokenError = null;
+  state.focus = "new-token";
+  await busy(() => t("people.tokens.creating"), async () => {
+    try {
+      state.newToken = await api("/tokens", { method: "POST", body });
+      state.invite = null;
+      state.tokenDraft = { user: body.user, label: "" };
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status === 401) throw error;
+      const message = error.fields[0] ? `${error.fields[0].path}: ${error.fields[0].message}` : error.message;
+      state.tokenError = () => t("people.tokens.failed", { message });
+      state.focus = "token-error";
+    }
+  });
+}
+
+function revokeToken(tk) {
+  const label = tk.label || t("people.tokens.noLabel");
+  if (!window.confirm(t("people.tokens.revokeQuestion", { label, user: tk.user }))) return;
+  busy(() => t("people.tokens.revoking"), async () => {
+    await api(`/tokens/${encodeURIComponent(tk.id)}/revoke`, { method: "POST" });
+    if (state.newToken?.id === tk.id) state.newToken = null;
+    state.notice = () => t("people.tokens.revoked", { label, user: tk.user });
+  });
+}
+
+function revokeDevice(device) {
+  if (!window.confirm(t("people.devices.revokeQuestion", { id: short(device.id), user: device.user ?? "?" }))) return;
+  busy(() => t("people.devices.revoking"), async () => {
+    await api(`/devices/${encodeURIComponent(device.id)}/revoke`, { method: "POST" });
+    state.notice = () => t("people.devices.revoked", { id: short(device.id), user: device.user ?? "?" });
+  });
+}
+
+// --- pieces -----------------------------------------------------------------------------------
+
+function header() {
+  const select = h("select", { id: "lang", "aria-label": t("lang.label"), onchange: async (e) => { await loadLanguage(e.target.value); render(); } },
+    languages().map((l) => h("option", { value: l, selected: l === language() }, l === "en" ? "English" : "简体中文")));
+  return h("header", { class: "bar" },
+    h("h1", {}, `${t("app.title")} · ${t("people.title")}`),
+    h("div", { class: "bar-tools" },
+      h("a", { href: "admin.html" }, t("backup.title")),
+      select,
+      state.phase === "ready" ? h("button", { type: "button", id: "sign-out", onclick: signOut }, t("signin.out")) : null));
+}
+
+function signIn() {
+  const input = h("input", { id: "token", type: "password", autocomplete: "off", required: true });
+  return h("form", { class: "card", onsubmit: async (e) => {
+    e.preventDefault();
+    setToken(input.value.trim());
+    state.tried = true;
+    state.phase = "loading";
+    state.error = null;
+    render();
+    await refresh();
+  } },
+  h("h2", {}, t("signin.title")),
+  h("label", { for: "token" }, t("signin.token")), input,
+  h("p", { class: "hint" }, t("signin.hint")),
+  h("button", { type: "submit" }, t("signin.submit")),
+  h("p", {}, h("a", { href: "signin.html?next=people.html" }, t("people.signin.passkey"))));
+}
+
+// A read-only value with a Copy button and a live region that says whether it worked.
+function copyable(id, label, value) {
+  const input = h("input", { id, type: "text", readonly: true, value, class: "mono", spellcheck: "false", autocomplete: "off" });
+  const said = h("span", { class: "hint", role: "status", id: `${id}-copied` });
+  const copy = async () => {
+    input.focus();
+    input.select();
+    let ok = false;
+    try {
+      await navigator.clipboard.writeText(value);
+      ok = true;
+    } catch {
+      ok = document.execCommand("copy");
+    }
+    said.textContent = ok ? t("people.copied") : t("people.copyFailed");
+  };
+  return [h("label", { for: id }, label),
+    h("div", { class: "copy-row" }, input,
+      h("button", { type: "button", id: `${id}-copy`, "aria-describedby": `${id}-copied`, onclick: copy }, t("people.copy"))),
+    said];
+}
+
+function cell(label, ...children) {
+  return h("td", { "data-label": label }, ...children);
+}
+
+function table(id, captionKey, columns, rows, emptyKey) {
+  if (!rows.length) return h("p", { id, class: "hint" }, t(emptyKey));
+  return h("div", { class: "table-scroll" },
+    h("table", { id, class: "stack" },
+      h("caption", { class: "sr-only" }, t(captionKey)),
+      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows)));
+}
+
+function inviteBox() {
+  const inv = state.invite;
+  if (!inv) return null;
+  const who = inv.display && inv.display !== inv.user ? `${inv.display} (${inv.user})` : inv.user;
+  return h("div", { class: "secret", id: "invite", role: "region", "aria-labelledby": "invite-title" },
+    h("h3", { id: "invite-title" }, t("people.users.inviteFor", { name: who })),
+    copyable("invite-url", t("people.invite.link"), inv.url),
+    h("p", { id: "invite-expires" }, t("people.invite.expires", { time: fmt(inv.expires_at) })),
+    h("p", { class: "hint" }, t("people.invite.hint")),
+    h("button", { type: "button", class: "secondary", id: "invite-done", onclick: () => { state.invite = null; state.focus = "new-name"; render(); } },
+      t("people.invite.close")));
+}
+
+function userRow(u) {
+  const off = Boolean(state.busy);
+  const me = u.name === state.me?.user;
+  // The Save button shows once another role is picked: choosing with the arrow keys changes nothing yet.
+  const save = h("button", { type: "button", class: "secondary", id: `save-role-${u.name}`, hidden: true, disabled: off,
+    "aria-label": t("people.users.saveRoleFor", { name: u.name }), onclick: () => saveRole(u, select.value) }, t("people.users.saveRole"));
+  const select = h("select", { id: `role-${u.name}`, "aria-label": t("people.users.roleFor", { name: u.name }), disabled: off,
+    onchange: () => { save.hidden = select.value === u.role; } },
+  ROLES.map((r) => h("option", { value: r, selected: r === u.role }, roleName(r))));
+  const toggle = u.disabled
+    ? h("button", { type: "button", class: "secondary", id: `enable-${u.name}`, disabled: off,
+      "aria-label": t("people.users.enableFor", { name: u.name }), onclick: () => setDisabled(u, false) }, t("people.users.enable"))
+    : h("button", { type: "button", class: "secondary", id: `disable-${u.name}`, disabled: off,
+      "aria-label": t("people.users.disableFor", { name: u.name }), onclick: () => setDisabled(u, true) }, t("people.users.disable"));
+  const inviteButton = u.disabled ? null : h("button", { type: "button", class: "secondary", id: `invite-${u.name}`, disabled: off,
+    "aria-label": t("people.users.inviteFor", { name: u.name }), onclick: () => invite(u) }, t("people.users.invite"));
+  return h("tr", { class: u.disabled ? "off" : null, "data-user": u.name },
+    cell(t("people.users.name"), h("span", {}, u.display || u.name),
+      h("span", { class: "sub" }, me ? `${u.name} · ${t("people.you")}` : u.name)),
+    cell(t("people.users.role"), h("div", { class: "inline" }, select, save)),
+    cell(t("people.users.passkeys"), String(u.passkeys ?? 0)),
+    cell(t("people.users.lastSignIn"), fmt(u.last_sign_in)),
+    cell(t("people.users.created"), fmt(u.created_at)),
+    cell(t("people.users.status"), u.disabled ? t("people.users.disabled") : t("people.users.active")),
+    cell(t("people.users.actions"), h("div", { class: "inline" }, toggle, inviteButton)));
+}
+
+function field(id, label, control, { hint, error } = {}) {
+  const described = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ");
+  if (described) control.setAttribute("aria-describedby", described);
+  if (error) control.setAttribute("aria-invalid", "true");
+  return h("div", { class: "field" },
+    h("label", { for: id }, label), control,
+    hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
+    error ? h("p", { class: "field-error", id: `${id}-error` }, error()) : null);
+}
+
+function addUserForm() {
+  const d = state.draft;
+  const errors = state.addError?.fields || {};
+  const name = h("input", { id: "new-name", type: "text", value: d.name, autocomplete: "off", autocapitalize: "none", spellcheck: "false",
+    maxlength: "64", required: true, oninput: (e) => { d.name = e.target.value; } });
+  const display = h("input", { id: "new-display", type: "text", value: d.display, autocomplete: "off", maxlength: "200",
+    oninput: (e) => { d.display = e.target.value; } });
+  const role = h("select", { id: "new-role", onchange: (e) => { d.role = e.target.value; } },
+    ROLES.map((r) => h("option", { value: r, selected: r === d.role }, roleName(r))));
+  return h("form", { id: "add-user", class: "subform", novalidate: true, "aria-labelledby": "add-title", onsubmit: addUser },
+    h("h3", { id: "add-title" }, t("people.add.title")),
+    h("div", { class: "fields" },
+      field("new-name", t("people.add.name"), name, { hint: t("people.add.nameHint"), error: errors.name }),
+      field("new-display", t("people.add.display"), display, { hint: t("people.add.displayHint"), error: errors.display }),
+      field("new-role", t("people.add.role"), role, { error: errors.role })),
+    state.addError?.message ? h("p", { class: "error", role: "alert", id: "add-error", tabindex: "-1" }, state.addError.message()) : null,
+    h("button", { type: "submit", id: "add-submit", disabled: Boolean(state.busy) }, t("people.add.submit")));
+}
+
+function usersCard() {
+  const cols = ["name", "role", "passkeys", "lastSignIn", "created", "status", "actions"].map((k) => t(`people.users.${k}`));
+  return h("section", { class: "card", "aria-labelledby": "users-title" },
+    h("h2", { id: "users-title" }, t("people.users.title")),
+    inviteBox(),
+    table("users", "people.users.title", cols, state.users.map(userRow), "people.users.none"),
+    addUserForm());
+}
+
+function newTokenBox() {
+  const made = state.newToken;
+  if (!made) return null;
+  return h("div", { class: "secret warn", id: "new-token-box", role: "region", "aria-labelledby": "new-token-title" },
+    h("h3", { id: "new-token-title" }, t("people.tokens.newTitle", { user: made.user, label: made.label || t("people.tokens.noLabel") })),
+    h("p", { class: "bad", id: "new-token-once" }, h("strong", {}, t("people.tokens.once"))),
+    copyable("new-token", t("people.tokens.value"), made.token),
+    h("button", { type: "button", id: "new-token-done", onclick: () => { state.newToken = null; state.focus = "token-label"; render(); } },
+      t("people.tokens.done")));
+}
+
+function tokenRow(tk) {
+  const label = tk.label || t("people.tokens.noLabel");
+  return h("tr", { class: tk.revoked_at ? "off" : null, "data-token": tk.id },
+    cell(t("people.tokens.user"), tk.user),
+    cell(t("people.tokens.label"), label),
+    cell(t("people.tokens.id"), h("span", { class: "mono", title: tk.id }, short(tk.id))),
+    cell(t("people.tokens.created"), fmt(tk.created_at)),
+    cell(t("people.tokens.lastUsed"), fmt(tk.last_used_at)),
+    cell(t("people.tokens.status"), tk.revoked_at ? t("people.tokens.revokedAt", { time: fmt(tk.revoked_at) }) : t("people.tokens.active")),
+    cell(t("people.users.actions"), tk.revoked_at ? "" : h("button", { type: "button", class: "danger", id: `revoke-token-${tk.id}`,
+      disabled: Boolean(state.busy), "aria-label": t("people.tokens.revokeFor", { label, user: tk.user }), onclick: () => revokeToken(tk) },
+    t("people.tokens.revoke"))));
+}
+
+function tokensCard() {
+  const d = state.tokenDraft;
+  const active = state.users.filter((u) => !u.disabled);
+  if (!d.user || !active.some((u) => u.name === d.user)) d.user = state.me?.user || active[0]?.name || "";
+  const owner = h("select", { id: "token-user", onchange: (e) => { d.user = e.target.value; } },
+    active.map((u) => h("option", { value: u.name, selected: u.name === d.user }, u.display && u.display !== u.name ? `${u.display} (${u.name})` : u.name)));
+  const label = h("input", { id: "token-label", type: "text", value: d.label, maxlength: "80", autocomplete: "off",
+    "aria-describedby": "token-label-hint", oninput: (e) => { d.label = e.target.value; } });
+  const cols = ["user", "label", "id", "created", "lastUsed", "status"].map((k) => t(`people.tokens.${k}`)).concat(t("people.users.actions"));
+  return h("section", { class: "card", "aria-labelledby": "tokens-title" },
+    h("h2", { id: "tokens-title" }, t("people.tokens.title")),
+    h("p", { class: "hint" }, t("people.tokens.intro")),
+    newTokenBox(),
+    h("form", { id: "create-token", class: "subform", "aria-labelledby": "token-form-title", onsubmit: createToken },
+      h("h3", { id: "token-form-title" }, t("people.tokens.createTitle")),
+      h("div", { class: "fields" },
+        h("div", { class: "field" }, h("label", { for: "token-user" }, t("people.tokens.user")), owner),
+        h("div", { class: "field" }, h("label", { for: "token-label" }, t("people.tokens.label")), label,
+          h("p", { class: "hint", id: "token-label-hint" }, t("people.tokens.labelHint")))),
+      state.tokenError ? h("p", { class: "error", role: "alert", id: "token-error", tabindex: "-1" }, state.tokenError()) : null,
+      h("button", { type: "submit", id: "token-submit", disabled: Boolean(state.busy) || !active.length }, t("people.tokens.create"))),
+    table("tokens", "people.tokens.title", cols, state.tokens.map(tokenRow), "people.tokens.none"));
+}
+
+function deviceRow(d) {
+  return h("tr", { class: d.revoked_at ? "off" : null, "data-device": d.id },
+    cell(t("people.devices.user"), d.user ?? "?"),
+    cell(t("people.devices.id"), h("span", { class: "mono", title: d.id }, short(d.id))),
+    cell(t("people.devices.app"), d.app || t("status.none")),
+    cell(t("people.devices.agent"), h("span", { title: d.user_agent || "" }, shortAgent(d.user_agent))),
+    cell(t("people.devices.lastSync"), fmt(d.last_sync)),
+    cell(t("people.devices.pending"), String(d.pending ?? 0)),
+    cell(t("people.devices.status"), d.revoked_at ? t("people.devices.revokedAt", { time: fmt(d.revoked_at) }) : t("people.devices.active")),
+    cell(t("people.users.actions"), d.revoked_at ? "" : h("button", { type: "button", class: "danger", id: `revoke-device-${d.id}`,
+      disabled: Boolean(state.busy), "aria-label": t("people.devices.revokeFor", { id: short(d.id), user: d.user ?? "?" }),
+      onclick: () => revokeDevice(d) }, t("people.devices.revoke"))));
+}
+
+function devicesCard() {
+  const cols = ["user", "id", "app", "agent", "lastSync", "pending", "status"].map((k) => t(`people.devices.${k}`)).concat(t("people.users.actions"));
+  return h("section", { class: "card", "aria-labelledby": "devices-title" },
+    h("h2", { id: "devices-title" }, t("people.devices.title")),
+    h("p", { class: "hint", id: "devices-intro" }, t("people.devices.intro")),
+    table("devices", "people.devices.title", cols, state.devices.map(deviceRow), "people.devices.none"));
+}
+
+function auditRows() {
+  const wanted = state.filter.trim().toLowerCase();
+  const matching = [];
+  for (let i = state.audit.length - 1; i >= 0 && matching.length < AUDIT_SHOWN; i -= 1) {
+    const e = state.audit[i];
+    if (!wanted || e.action.toLowerCase().includes(wanted) || e.actor.toLowerCase().includes(wanted)) matching.push(e);
+  }
+  return matching.map((e) => h("tr", { "data-audit": e.id },
+    cell(t("people.audit.time"), fmt(e.at)),
+    cell(t("people.audit.actor"), e.actor),
+    cell(t("people.audit.action"), h("span", { class: "mono" }, e.action)),
+    cell(t("people.audit.target"), e.target),
+    cell(t("people.audit.detail"), detailText(e.action, e.detail))));
+}
+
+// The filter redraws only the table, so typing keeps the focus in the box.
+function auditTable() {
+  const rows = auditRows();
+  const cols = ["time", "actor", "action", "target", "detail"].map((k) => t(`people.audit.${k}`));
+  return h("div", { id: "audit-result" },
+    h("p", { class: "hint", id: "audit-count", role: "status" },
+      state.filter.trim() ? t("people.audit.countFiltered", { shown: rows.length }) : t("people.audit.count", { shown: rows.length, total: state.audit.length })),
+    table("audit", "people.audit.title", cols, rows, "people.audit.none"));
+}
+
+function auditCard() {
+  const filter = h("input", { id: "audit-filter", type: "search", value: state.filter, autocomplete: "off", spellcheck: "false",
+    oninput: (e) => { state.filter = e.target.value; document.getElementById("audit-result").replaceWith(auditTable()); } });
+  return h("section", { class: "card", "aria-labelledby": "audit-title" },
+    h("h2", { id: "audit-title" }, t("people.audit.title")),
+    h("label", { for: "audit-filter" }, t("people.audit.filter")), filter,
+    auditTable());
+}
+
+function jumpLinks() {
+  return h("nav", { class: "jump", "aria-label": t("people.jump") },
+    [["users-title", "people.users.title"], ["tokens-title", "people.tokens.title"], ["devices-title", "people.devices.title"],
+      ["audit-title", "people.audit.title"]].map(([id, key]) => h("a", { href: `#${id}` }, t(key))),
+    h("button", { type: "button", id: "refresh", class: "secondary", disabled: Boolean(state.busy), onclick: () => { state.error = null; state.notice = null; refresh(); } }, t("status.refresh")));
+}
+
+function render() {
+  const active = document.activeElement;
+  const want = state.focus || (active && active !== document.body && active.id) || state.restoreFocus;
+  state.focus = null;
+  document.title = `${t("people.title")} · ${t("app.title")}`;
+  const ready = state.phase === "ready";
+  root.replaceChildren(
+    header(),
+    h("main", { class: "people" },
+      state.phase === "loading" ? h("p", { class: "busy", role: "status" }, t("people.loading")) : null,
+      state.busy ? h("p", { class: "busy", role: "status" }, state.busy()) : null,
+      state.notice ? h("p", { class: "notice", role: "status", id: "notice", tabindex: "-1" }, state.notice()) : null,
+      state.error ? h("p", { class: "error", role: "alert", id: "error", tabindex: "-1" }, state.error()) : null,
+      ready ? [jumpLinks(), usersCard(), tokensCard(), devicesCard(), auditCard()] : null,
+      state.phase === "signin" ? signIn() : null));
+  // Keep the keyboard where it was: the same control after a redraw, else the message that replaced it.
+  const el = want && document.getElementById(want);
+  if (el && !el.disabled) {
+    el.focus();
+    state.restoreFocus = null;
+  } else if (el || state.busy) {
+    state.restoreFocus = want;
+  } else {
+    state.restoreFocus = null;
+    if (want && want !== "lang") (document.getElementById("error") || document.getElementById("notice"))?.focus();
+  }
+}
+
+await loadLanguage(pickLanguage());
+render();
+await refresh(); // a token in this tab, or the session cookie of a passkey sign-in
