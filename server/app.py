@@ -17,12 +17,12 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from sync.engine import Engine
 from sync.errors import FieldcardsError, Maintenance, RateLimited
 from sync.store import Store
 
+from . import pwa
 from .api import admin, cards, conflicts, identity
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, PUBLIC, guarded
@@ -34,7 +34,6 @@ from .config import Config
 
 log = logging.getLogger("fieldcards")
 THREADS = 8
-PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -121,7 +120,7 @@ class HeadersAndMaintenance:
         await self.app(scope, receive, send_with_headers)
 
 
-def routes() -> list:
+def routes(pwa_dir: Path) -> list:
     """Every API route with what it needs (see auth/guard.py): the one place roles are enforced."""
     table = [
         # path, handler, methods, who may call
@@ -157,8 +156,8 @@ def routes() -> list:
     ]
     api = [Route(path, guarded(need, handler), methods=methods) for path, handler, methods, need in table]
     found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api)]
-    if PWA_DIR.is_dir():
-        found.append(Mount("/", StaticFiles(directory=PWA_DIR, html=True), name="pwa"))
+    if pwa_dir.is_dir():
+        found += pwa.routes(pwa_dir)
     return found
 
 
@@ -195,7 +194,7 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
             store.close()
 
     app = Starlette(
-        routes=routes(),
+        routes=routes(config.pwa_dir),
         middleware=[Middleware(HeadersAndMaintenance)],
         lifespan=lifespan,
         exception_handlers={FieldcardsError: on_fieldcards_error, HTTPException: on_http_error, Exception: on_bug},

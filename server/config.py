@@ -27,6 +27,7 @@ class Config:
     session_idle_days: float = 30.0
     session_max_days: float = 90.0
     invite_hours: float = 72.0
+    pwa_dir: Path = Path(__file__).resolve().parent.parent / "pwa"
 
     @property
     def db_path(self) -> Path:
@@ -71,6 +72,8 @@ class Config:
             "session_max_days": float(env.get("FIELDCARDS_SESSION_MAX_DAYS", "90")),
             "invite_hours": float(env.get("FIELDCARDS_INVITE_HOURS", "72")),
         }
+        if env.get("FIELDCARDS_PWA_DIR"):  # another copy of the app (tests of the update flow use one)
+            values["pwa_dir"] = Path(env["FIELDCARDS_PWA_DIR"]).resolve()
         values.update({k: v for k, v in flags.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

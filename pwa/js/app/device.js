@@ -1,0 +1,278 @@
+// The device: local edits into the outbox, the view of each card, and the sync protocol.
+// It follows sync/client.py (the reference client) step by step; read that for the why.
+//   - an edit is applied locally at once, stamped with the device's HLC, kept in the journal as
+//     "pending", and sent by sync(); `was` carries what the device showed, so the server merges
+//   - acknowledged mutations stay in the journal for 90 days: after a server restore (new epoch)
+//     they are re-sent with the same ids and `at`, so work the restore rolled back comes back
+//   - a rejected mutation stays, with the server's message, until the person fixes or discards it
+import { Clock } from "./hlc.js";
+import { searchText } from "./search.js";
+
+export const JOURNAL_DAYS = 90;
+export const BATCH = 1000;
+const SET_FIELDS = ["phones", "emails", "tags"];
+const DAY_MS = 86_400_000;
+
+export class SyncError extends Error {
+  constructor(status, body) {
+    super(body?.error?.message || `sync failed with HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+    this.code = body?.error?.code || null;
+  }
+}
+
+// An optimistic local copy of what the server will do; the server's answer replaces it.
+export function applyLocally(view, body) {
+  if (body.op === "card.delete") return null;
+  if (body.op !== "card.put") return view;
+  if (!view && body.was) return null; // an edit of a card this device no longer holds creates nothing
+  const card = view ? structuredClone(view) : { id: body.card, phones: [], emails: [], tags: [], custom: {}, version: 0, deleted: false };
+  const was = body.was || {};
+  for (const [name, value] of Object.entries(body.fields)) {
+    if (SET_FIELDS.includes(name) && Array.isArray(value)) {
+      const before = was[name] || [];
+      const removed = before.filter((x) => !value.includes(x));
+      const added = value.filter((x) => !before.includes(x));
+      const current = (card[name] || []).filter((x) => !removed.includes(x));
+      card[name] = [...current, ...added.filter((x) => !current.includes(x))];
+    } else {
+      card[name] = value;
+    }
+  }
+  return card;
+}
+
+export function viewOf(server, pendingBodies) {
+  let view = server || null;
+  for (const body of pendingBodies) view = applyLocally(view, body);
+  return view && !view.deleted ? view : null;
+}
+
+const bySeq = (a, b) => a.seq - b.seq;
+
+export class Device {
+  constructor(store, deviceId, { appVersion = "pwa", now = () => Date.now() } = {}) {
+    this.store = store;
+    this.deviceId = deviceId;
+    this.appVersion = appVersion;
+    this.now = now;
+    this.clock = new Clock(deviceId, now);
+  }
+
+  static async open(store, options = {}) {
+    const meta = await store.allMeta();
+    const deviceId = meta.device || options.deviceId || crypto.randomUUID();
+    const device = new Device(store, deviceId, options);
+    if (!meta.device) await store.write((s) => s.meta.put({ key: "device", value: deviceId }));
+    if (meta.last_at) device.clock.receive(meta.last_at); // never stamp behind what we stamped before
+    return device;
+  }
+
+  // --- local edits ---------------------------------------------------------------------------
+
+  async createCard(fields) {
+    const card = crypto.randomUUID();
+    await this.record({ op: "card.put", card, fields });
+    return card;
+  }
+
+  async editCard(cardId, fields) {
+    const view = await this.card(cardId);
+    if (!view) throw new Error(`no card ${cardId} on this device`);
+    const was = Object.fromEntries(Object.keys(fields).map((name) => [name, view[name] ?? null]));
+    return this.record({ op: "card.put", card: cardId, fields, was });
+  }
+
+  async deleteCard(cardId) {
+    const view = await this.card(cardId);
+    if (!view) throw new Error(`no card ${cardId} on this device`);
+    return this.record({ op: "card.delete", card: cardId, version: view.version || 0 });
+  }
+
+  async addActivity(cardId, kind, text = "", extra = {}) {
+    const activity = { id: crypto.randomUUID(), card: cardId, kind, at: new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, "Z"), text, ...extra };
+    await this.record({ op: "activity.add", card: cardId, activity });
+    return activity.id;
+  }
+
+  async record(partial) {
+    const body = { id: crypto.randomUUID(), ...partial, at: this.clock.now() };
+    const [row, pending] = [await this.store.card(body.card), await this.store.journal("pending", body.card)];
+    const view = viewOf(row?.server, [...pending.sort(bySeq).map((e) => e.body), body]);
+    await this.store.write((s) => {
+      s.journal.add({ id: body.id, card: body.card, body, state: "pending", result: null, created_ms: this.now() });
+      s.meta.put({ key: "last_at", value: body.at });
+      this.putView(s, body.card, row?.server || null, view);
+      if (body.op === "activity.add") s.activities.put(body.activity);
+    });
+    return body.id;
+  }
+
+  putView(s, id, server, view) {
+    if (!server && !view) s.cards.delete(id);
+    else s.cards.put({ id, server, view, search: view ? searchText(view) : "" });
+  }
+
+  // --- what the device shows -----------------------------------------------------------------
+
+  async card(id) {
+    return (await this.store.card(id))?.view || null;
+  }
+
+  async cards() {
+    return (await this.store.cards()).map((row) => row.view);
+  }
+
+  async activities(cardId) {
+    return (await this.store.activitiesOf(cardId)).sort((a, b) => (a.at < b.at ? 1 : -1));
+  }
+
+  // The outbox and its history for the pending page: waiting, rejected (with the server's errors).
+  async outbox() {
+    const [pending, rejected] = [await this.store.journal("pending"), await this.store.journal("rejected")];
+    return [...pending, ...rejected].sort(bySeq);
+  }
+
+  async pendingCount() {
+    return (await this.store.journal("pending")).length;
+  }
+
+  // Correct a rejected edit: it goes back to the outbox with the same id.
+  async fix(mutationId, fields) {
+    const entry = await this.store.journalEntry(mutationId);
+    if (!entry || entry.state !== "rejected") throw new Error("only a rejected change can be fixed");
+    const body = { ...entry.body, fields: { ...entry.body.fields, ...fields } };
+    await this.store.write((s) => s.journal.put({ ...entry, body, state: "pending", result: null }));
+    await this.refreshViews([entry.card]);
+  }
+
+  async discard(mutationId) {
+    const entry = await this.store.journalEntry(mutationId);
+    if (!entry) return;
+    await this.store.write((s) => s.journal.put({ ...entry, state: "discarded" }));
+    await this.refreshViews([entry.card]);
+  }
+
+  async refreshViews(cardIds) {
+    const pending = (await this.store.journal("pending")).sort(bySeq);
+    const rows = await Promise.all(cardIds.map((id) => this.store.card(id)));
+    await this.store.write((s) => cardIds.forEach((id, n) => {
+      const server = rows[n]?.server || null;
+      this.putView(s, id, server, viewOf(server, pending.filter((e) => e.card === id).map((e) => e.body)));
+    }));
+  }
+
+  // --- sync ----------------------------------------------------------------------------------
+
+  // `send(body)` posts to /api/v1/sync and resolves with the answer, or throws SyncError.
+  // Loops until the server has nothing more and the outbox is empty (or maxRounds).
+  async sync(send, { limit = 1000, maxRounds = 10_000 } = {}) {
+    const report = { rounds: 0, sent: 0, pulled: 0, reset: false, statuses: {}, warnings: [] };
+    for (let round = 0; round < maxRounds; round += 1) {
+      const outbox = (await this.store.journal("pending")).sort(bySeq);
+      const batch = outbox.slice(0, BATCH);
+      const meta = await this.store.allMeta();
+      const body = {
+        device: this.deviceId, epoch: meta.epoch || null, cursor: meta.cursor || null, limit,
+        pending: outbox.length, app: this.appVersion, mutations: batch.map((e) => e.body),
+      };
+      let answer;
+      try {
+        answer = await send(body);
+      } catch (error) {
+        if (error instanceof SyncError && error.code === "device_revoked") await this.wipe();
+        throw error;
+      }
+      report.rounds += 1;
+      report.sent += batch.length;
+      if (answer.reset) {
+        await this.startOver();
+        report.reset = true;
+      }
+      await this.applyAnswer(answer, report);
+      if (!answer.more && (await this.pendingCount()) === 0) break;
+    }
+    return report;
+  }
+
+  async applyAnswer(answer, report) {
+    const results = new Map(answer.results.map((r) => [r.id, r]));
+    const journal = (await this.store.journal("pending")).sort(bySeq);
+    const answered = journal.filter((e) => results.has(e.id));
+    const stillPending = journal.filter((e) => !results.has(e.id));
+    // Server copies: from results (our own mutations) and from the pulled changes, newest wins.
+    const incoming = new Map();
+    const keepNewer = (card) => {
+      const known = incoming.get(card.id);
+      if (!known || known.version <= card.version) incoming.set(card.id, card);
+    };
+    answer.results.forEach((r) => r.card && keepNewer(r.card));
+    const removed = new Set();
+    const activities = [];
+    for (const change of answer.changes) {
+      if (change.type === "card") {
+        keepNewer(change.card);
+        removed.delete(change.card.id);
+      } else if (change.type === "activity") activities.push(change.activity);
+      else if (change.type === "remove") {
+        incoming.delete(change.card);
+        removed.add(change.card);
+      }
+    }
+    const touched = new Set([...incoming.keys(), ...removed, ...answered.map((e) => e.card)]);
+    const ids = [...touched];
+    const rows = await Promise.all(ids.map((id) => this.store.card(id)));
+    const removedActivities = await Promise.all([...removed].map((id) => this.store.activitiesOf(id)));
+
+    await this.store.write((s) => {
+      for (const entry of answered) {
+        const result = results.get(entry.id);
+        report.statuses[result.status] = (report.statuses[result.status] || 0) + 1;
+        s.journal.put({ ...entry, state: result.status === "rejected" ? "rejected" : "acked", result });
+      }
+      ids.forEach((id, n) => {
+        const current = rows[n]?.server || null;
+        let server = current;
+        if (removed.has(id)) server = null;
+        else if (incoming.has(id) && (!current || current.version <= incoming.get(id).version)) server = incoming.get(id);
+        // An older copy (a stored result replayed) must not hide a newer one; a removed card leaves
+        // the device together with any edit still waiting for it (the server keeps that as a conflict).
+        const pending = removed.has(id) ? [] : stillPending.filter((e) => e.card === id).map((e) => e.body);
+        this.putView(s, id, server, viewOf(server, pending));
+      });
+      removedActivities.flat().forEach((a) => s.activities.delete(a.id));
+      activities.filter((a) => !removed.has(a.card)).forEach((a) => s.activities.put(a));
+      s.meta.put({ key: "epoch", value: answer.epoch });
+      s.meta.put({ key: "cursor", value: answer.cursor });
+      s.meta.put({ key: "last_sync", value: new Date(this.now()).toISOString() });
+    });
+    report.pulled += answer.changes.length;
+    report.warnings.push(...(answer.warnings || []));
+  }
+
+  // The server was restored: re-send the 90-day journal, replace the local copy with a full pull.
+  async startOver() {
+    const cutoff = this.now() - JOURNAL_DAYS * DAY_MS;
+    const acked = (await this.store.journal("acked")).filter((e) => e.created_ms >= cutoff);
+    await this.store.write((s) => {
+      acked.forEach((e) => s.journal.put({ ...e, state: "pending", result: null }));
+      s.cards.clear();
+      s.activities.clear();
+      s.meta.delete("cursor");
+    });
+  }
+
+  // Forget everything: a revoked (lost) device must not keep customer data.
+  async wipe() {
+    await this.store.clearAll();
+  }
+
+  // Acknowledged journal entries older than 90 days are no longer needed for a rescue.
+  async pruneJournal() {
+    const cutoff = this.now() - JOURNAL_DAYS * DAY_MS;
+    const old = [...(await this.store.journal("acked")), ...(await this.store.journal("discarded"))].filter((e) => e.created_ms < cutoff);
+    if (old.length) await this.store.write((s) => old.forEach((e) => s.journal.delete(e.seq)));
+    return old.length;
+  }
+}
