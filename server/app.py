@@ -23,9 +23,9 @@ from sync.errors import FieldcardsError, Maintenance, RateLimited
 from sync.store import Store
 
 from . import pwa
-from .api import admin, cards, conflicts, identity
+from .api import admin, cards, conflicts, identity, office
 from .api import sync as sync_api
-from .auth.guard import ADMIN, ANYONE, PUBLIC, guarded
+from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, guarded
 from .backup.drill import run_drill
 from .backup.litestream import Replicator
 from .backup.restore import Restorer
@@ -153,6 +153,10 @@ def routes(pwa_dir: Path) -> list:
         ("/admin/restore", admin.restore, ["POST"], ADMIN),
         ("/admin/drill", admin.drill, ["POST"], ADMIN),
         ("/audit", admin.audit_log, ["GET"], ADMIN),
+        ("/imports", office.import_file, ["POST"], OFFICE),
+        ("/imports/progress/{progress_id}", office.import_progress, ["GET"], OFFICE),
+        ("/imports/{import_id}/undo", office.undo_import, ["POST"], OFFICE),
+        ("/export", office.export, ["GET"], ANYONE),
     ]
     api = [Route(path, guarded(need, handler), methods=methods) for path, handler, methods, need in table]
     found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api)]

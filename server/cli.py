@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sync import audit
+from sync.access import User
 from sync.errors import FieldcardsError
 from sync.store import Store
 from sync.users import add_user, create_token
@@ -237,6 +238,69 @@ def cmd_invite(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _acting_user(st: Store, name: str | None) -> User:
+    """Who a command acts as: --as NAME, else the first admin (imports and exports are audited under it)."""
+    from sync import store as records
+
+    with st.read() as conn:
+        if name is None:
+            row = conn.execute("SELECT name FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY created_at LIMIT 1").fetchone()
+            if row is None:
+                raise UsageError("no admin yet: fieldcards user add NAME --role admin, or give --as NAME")
+            name = row[0]
+        user = records.user_named(conn, name)
+    if user is None:
+        raise UsageError(f"no active user named {name!r}")
+    return user
+
+
+def cmd_import(config: Config, args: argparse.Namespace) -> int:
+    from sync import importer
+    from sync.engine import Engine
+    from sync.spreadsheet import read_table
+
+    path = Path(args.file)
+    st = Store(config.db_path)
+    try:
+        user = _acting_user(st, args.as_user)
+        engine = Engine(st, default_region=config.default_region)
+        match = [m.strip() for m in args.match.split(",") if m.strip()]
+        table = read_table(path.name, path.read_bytes())
+        plan = importer.plan_import(engine, user, table, mapping=None, match=match, mode=args.mode)
+        for error in plan.errors[:50]:
+            print(f"row {error['row']}, {error['column']}: {error['message']}", file=sys.stderr)
+        counts = plan.counts()
+        if args.dry_run:
+            print(json.dumps({"import": None, "rows": len(plan.rows), **counts, "errors": plan.errors,
+                              "mapping": plan.mapping}, indent=2, ensure_ascii=False))
+            return 0
+        outcome = importer.run_import(engine, user, plan, filename=path.name, mode=args.mode, match=match)
+    finally:
+        st.close()
+    print(json.dumps(outcome, indent=2, ensure_ascii=False))
+    print(f"import {outcome['import']}: {counts['create']} created, {counts['update']} updated, {counts['skip']} "
+          f"skipped; undo with POST /api/v1/imports/{outcome['import']}/undo", file=sys.stderr)
+    return 0
+
+
+def cmd_export(config: Config, args: argparse.Namespace) -> int:
+    from sync import exporter
+
+    path = Path(args.file)
+    fmt = "xlsx" if path.suffix.lower() == ".xlsx" else "csv" if path.suffix.lower() == ".csv" else None
+    if fmt is None:
+        raise UsageError("the file name must end in .csv or .xlsx")
+    st = Store(config.db_path)
+    try:
+        user = _acting_user(st, args.as_user)
+        data, _, _, count = exporter.export(st, user, {"format": fmt, "lang": args.lang})
+    finally:
+        st.close()
+    path.write_bytes(data)
+    print(f"exported {count} cards to {path}", file=sys.stderr)
+    return 0
+
+
 def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
     st = Store(config.db_path)
     try:
@@ -324,6 +388,21 @@ def build_parser() -> argparse.ArgumentParser:
     restore_snapshot.add_argument("--dry-run", action="store_true", help="decrypt and check only; show what it holds")
     restore_snapshot.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     restore_snapshot.set_defaults(run=cmd_backup_restore_snapshot)
+
+    import_cmd = commands.add_parser("import", help="import cards from a CSV or XLSX file",
+                                     epilog="example: fieldcards import customers.xlsx --dry-run --match phone,email")
+    import_cmd.add_argument("file")
+    import_cmd.add_argument("--dry-run", action="store_true", help="show what would happen; write nothing")
+    import_cmd.add_argument("--match", default="phone,email", help="keys that find an existing card: phone,email,name+company")
+    import_cmd.add_argument("--mode", default="upsert", choices=["create", "update", "upsert"])
+    import_cmd.add_argument("--as", dest="as_user", help="the office or admin user the import is made as (default: the first admin)")
+    import_cmd.set_defaults(run=cmd_import)
+    export_cmd = commands.add_parser("export", help="export the cards to a CSV (UTF-8 with BOM) or XLSX file",
+                                     epilog="example: fieldcards export cards.xlsx")
+    export_cmd.add_argument("file")
+    export_cmd.add_argument("--as", dest="as_user", help="whose view to export (default: the first admin)")
+    export_cmd.add_argument("--lang", default="en", choices=["en", "zh-CN"], help="column headers in English or Chinese")
+    export_cmd.set_defaults(run=cmd_export)
 
     audit_cmd = commands.add_parser("audit", help="the audit log")
     audit_commands = audit_cmd.add_subparsers(dest="audit_command", parser_class=_Parser)

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -132,6 +133,19 @@ class Engine:
         with self._pulls, self.store.read() as conn:
             changes, last, more = self.pull_page(conn, user, after, request.limit)
         return SyncResponse(epoch, reset, results, warnings, changes, cursors.encode(epoch, last), more)
+
+    def apply(self, user: User, device: str, mutations: list[dict[str, Any]],
+              within: Callable[[sqlite3.Connection, list[dict[str, Any]]], None] | None = None) -> list[dict[str, Any]]:
+        """Apply mutations in one transaction without a pull (imports, undo): one result each.
+        `within(conn, results)` runs in the same transaction, so what it records commits with them."""
+        _check_mutation_ids(mutations)
+        with self.store.write() as conn:
+            batch = _Batch(self, conn, user, device, utc_now())
+            results = [batch.apply(raw)[0] for raw in mutations]
+            batch.finish()
+            if within is not None:
+                within(conn, results)
+        return results
 
     def _device_record_due(self, seen: tuple[Any, ...]) -> bool:
         """A no-op sync writes the device record only when something in it changed or every

@@ -146,7 +146,21 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db["sessions"].create_index(["user"], if_not_exists=True)
 
 
-MIGRATIONS = (_migration_1, _migration_2, _migration_3)
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """Spreadsheet imports, each one batch that can be undone row by row."""
+    db["imports"].create(
+        {"id": str, "user": str, "created_at": str, "filename": str, "mode": str, "match": str,
+         "summary": str, "undone_at": str, "undone_by": str},
+        pk="id", not_null={"user", "created_at"}, if_not_exists=True,
+    )
+    # before/after: the fields the import changed, as they were and as it wrote them.
+    db["import_rows"].create(
+        {"import": str, "row": int, "card": str, "action": str, "before": str, "after": str},
+        pk=("import", "row"), if_not_exists=True,
+    )
+
+
+MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

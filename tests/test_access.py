@@ -70,6 +70,9 @@ def test_every_endpoint_answers_each_role_as_the_contract_says(server, people):
         ("GET", "/admin/restore-points", None, {**admins_only, "admin": None}),
         ("POST", "/admin/restore", {"to": "latest", "dry_run": True}, {**admins_only, "admin": None}),
         ("GET", "/audit", None, {**admins_only, "admin": 200}),
+        ("POST", "/imports", {}, {"rep1": 403, "rep2": 403, "office": 400, "admin": 400}),
+        ("POST", f"/imports/{no_conflict}/undo", None, {"rep1": 403, "rep2": 403, "office": 404, "admin": 404}),
+        ("GET", "/export?format=csv", None, everyone),
     ]
     for method, path, body, expected in matrix:
         for who in ROLES:

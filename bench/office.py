@@ -1,0 +1,78 @@
+"""Spreadsheet import at scale against a real server: a 50,000-row CSV with Chinese headers,
+dry run and import through the API, then undo. Prints figures; asserts nothing.
+
+    .venv/bin/python bench/office.py            # 50,000 rows
+    .venv/bin/python bench/office.py --rows 10000
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import platform
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sync.store import Store  # noqa: E402
+from sync.users import add_user, create_token  # noqa: E402
+from tests.conftest import start_server, stop_server  # noqa: E402
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
+
+
+def sheet(rows: int) -> bytes:
+    rng = random.Random(3)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["姓名", "公司", "手机", "邮箱", "地区", "客户等级", "标签", "备注"])
+    for n in range(rows):
+        writer.writerow([rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN), f"公司{n % 997}",
+                         f"139{n:08d}", f"c{n}@example.cn", rng.choice(["上海", "北京", "广州"]),
+                         rng.choice("ABC"), "vip、新", "导入"])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=50_000)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="fieldcards-bench-office-"))
+    proc, url = start_server(tmp / "data", "--no-backup")
+    try:
+        st = Store(tmp / "data" / "fieldcards.db")
+        add_user(st, "office", "office")
+        token = create_token(st, "office")
+        st.close()
+        data = sheet(args.rows)
+        figures: dict[str, object] = {"rows": args.rows, "file_mb": round(len(data) / 1048576, 1)}
+        with httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}, timeout=600) as client:
+            for label, form in (("dry_run", {"dry_run": "true"}), ("import", {})):
+                started = time.perf_counter()
+                answer = client.post("/api/v1/imports", files={"file": ("big.csv", data)}, data={"mode": "upsert", **form})
+                figures[f"{label}_s"] = round(time.perf_counter() - started, 1)
+                figures[f"{label}_status"] = answer.status_code
+                if answer.status_code == 200:
+                    figures[f"{label}_created"] = answer.json()["create"]
+                    import_id = answer.json()["import"]
+            started = time.perf_counter()
+            undone = client.post(f"/api/v1/imports/{import_id}/undo")
+            figures["undo_s"] = round(time.perf_counter() - started, 1)
+            figures["undo_status"] = undone.status_code
+        print(f"machine: {platform.platform()}, 2 cores, Python {platform.python_version()}")
+        print(json.dumps(figures))
+    finally:
+        stop_server(proc)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Office tools over HTTP: spreadsheet import (preview, apply, undo) and export (contract section 5)."""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from sync import exporter, importer
+from sync.access import User
+from sync.errors import TooLarge, invalid
+from sync.spreadsheet import read_table
+
+# Progress of running imports by the id the client chose, for the progress bar (`progress` field).
+_progress: dict[str, dict[str, int]] = {}
+_progress_lock = threading.Lock()
+
+
+async def _form(request: Request) -> Any:
+    limit: int = request.app.state.config.max_body
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"the file is larger than {limit // (1024 * 1024)} MiB; split it")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise invalid("file", "send the file as multipart/form-data with a field named file")
+    try:
+        return await request.form(max_files=1, max_fields=10, max_part_size=limit)
+    except Exception as error:  # python-multipart's parse errors: malformed uploads are 400, never 500
+        raise invalid("file", f"the upload could not be read: {str(error)[:100]}") from None
+
+
+def _flag(value: Any, name: str) -> bool:
+    if value in (None, "", "false", "0", "no"):
+        return False
+    if value in ("true", "1", "yes", "on"):
+        return True
+    raise invalid(name, "must be true or false")
+
+
+async def import_file(request: Request) -> JSONResponse:
+    """multipart: file, match (phone,email,name+company), mode (create|update|upsert), dry_run,
+    mapping (JSON {header: field}), progress (an id to poll at /imports/progress/{id})."""
+    user: User = request.state.user
+    form = await _form(request)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise invalid("file", "required: the spreadsheet (.csv or .xlsx)")
+    raw = await upload.read()
+    match = [m.strip() for m in str(form.get("match") or "phone,email").split(",") if m.strip()]
+    mode = str(form.get("mode") or "upsert")
+    dry_run = _flag(form.get("dry_run"), "dry_run")
+    mapping = None
+    if form.get("mapping"):
+        try:
+            mapping = json.loads(str(form["mapping"]))
+        except ValueError:
+            raise invalid("mapping", "must be a JSON object of column → field") from None
+        if not isinstance(mapping, dict):
+            raise invalid("mapping", "must be a JSON object of column → field")
+    progress_id = str(form.get("progress") or "")[:64]
+    engine = request.app.state.engine
+
+    def work() -> dict[str, Any]:
+        table = read_table(upload.filename or "upload.csv", raw)
+        plan = importer.plan_import(engine, user, table, mapping=mapping, match=match, mode=mode)
+        preview = {"headers": table.headers, "mapping": plan.mapping,
+                   "preview": [r.public() for r in plan.rows[:importer.PREVIEW_ROWS]]}
+        if dry_run:
+            return {"import": None, "rows": len(plan.rows), **plan.counts(), "errors": plan.errors, **preview}
+
+        def report(done: int, total: int) -> None:
+            if progress_id:
+                with _progress_lock:
+                    _progress[progress_id] = {"done": done, "total": total}
+
+        outcome = importer.run_import(engine, user, plan, filename=upload.filename or "", mode=mode, match=match,
+                                      progress=report)
+        return {**outcome, **preview}
+
+    try:
+        return JSONResponse(await run_in_threadpool(work))
+    finally:
+        with _progress_lock:
+            _progress.pop(progress_id, None)
+
+
+async def import_progress(request: Request) -> JSONResponse:
+    with _progress_lock:
+        found = _progress.get(request.path_params["progress_id"])
+    return JSONResponse(found or {"done": 0, "total": 0})
+
+
+async def undo_import(request: Request) -> JSONResponse:
+    result = await run_in_threadpool(importer.undo_import, request.app.state.engine, request.state.user,
+                                     request.path_params["import_id"])
+    return JSONResponse(result)
+
+
+async def export(request: Request) -> Response:
+    data, media_type, filename, count = await run_in_threadpool(
+        exporter.export, request.app.state.store, request.state.user, dict(request.query_params))
+    return Response(data, media_type=media_type, headers={
+        "content-disposition": f'attachment; filename="{filename}"', "x-fieldcards-count": str(count)})

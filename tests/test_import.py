@@ -1,0 +1,186 @@
+"""Spreadsheets in and out over HTTP on a real server: XLSX and GB18030 CSV with Chinese headers,
+dry runs, upsert by phone, undo (with a conflict for a field changed since), export → import
+changing nothing, and bad files refused clearly."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+import httpx
+from openpyxl import Workbook
+
+from tests.conftest import Server
+
+HEADERS = ["姓名", "公司", "职位", "手机", "邮箱", "地区", "客户等级", "标签", "生日", "下次跟进", "备注"]
+
+
+def xlsx(rows: list[list[object]], headers: list[str] = HEADERS, merge: str | None = None) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    if merge:
+        sheet.merge_cells(merge)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def gb18030_csv(rows: list[list[str]], headers: list[str] = HEADERS) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return out.getvalue().encode("gb18030")
+
+
+def upload(client: httpx.Client, name: str, data: bytes, **form: str) -> httpx.Response:
+    return client.post("/api/v1/imports", files={"file": (name, data)}, data=form, timeout=120)
+
+
+def cards_by_name(client: httpx.Client) -> dict[str, dict]:
+    return {c["name"]: c for c in client.get("/api/v1/cards", params={"limit": 1000}).json()["cards"]}
+
+
+def test_xlsx_with_chinese_headers_dry_run_then_import(server: Server):
+    server.user("office", "office")
+    data = xlsx([
+        ["王伟", "上海贸易", "经理", 13812345678, "Wang@Example.CN", "上海", "a", "vip、重点", "1980-05-06", "2026-12-01", "老客户"],
+        ["李娜", "北京科技", None, "139 0000 1111", None, "北京", "B", None, None, None, None],
+        ["坏日期", None, None, None, None, None, None, None, "2026-02-30", None, None],
+        ["公式", None, None, None, None, None, None, None, None, None, "=1+1"],
+    ])
+    with server.client("office") as office:
+        dry = upload(office, "客户.xlsx", data, dry_run="true", mode="upsert")
+        assert dry.status_code == 200, dry.text
+        plan = dry.json()
+        assert (plan["rows"], plan["create"], plan["update"], plan["skip"]) == (4, 2, 0, 2)
+        assert plan["mapping"]["手机"] == "phones" and plan["mapping"]["客户等级"] == "segment"
+        assert {"row": 4, "column": "生日", "message": "not a date: 2026-02-30"} in plan["errors"]
+        assert any(e["row"] == 5 and e["column"] == "备注" and "formula" in e["message"] for e in plan["errors"])
+        assert office.get("/api/v1/cards").json()["cards"] == []  # a dry run writes nothing
+
+        done = upload(office, "客户.xlsx", data, mode="upsert")
+        assert done.status_code == 200, done.text
+        assert done.json()["import"] and done.json()["create"] == 2
+        cards = cards_by_name(office)
+        assert set(cards) == {"王伟", "李娜"}
+        wang = cards["王伟"]
+        assert wang["phones"] == ["+8613812345678"] and wang["emails"] == ["Wang@example.cn"]
+        assert (wang["segment"], wang["tags"], wang["birthday"], wang["follow_up"]) == ("A", ["vip", "重点"], "1980-05-06", "2026-12-01")
+        assert wang["owner"] == "office"
+        assert cards["李娜"]["phones"] == ["+8613900001111"]
+        history = office.get(f"/api/v1/cards/{wang['id']}/history").json()["history"]
+        assert history[0]["device"].startswith("import:")
+        audit_actions = [e["action"] for e in server_audit(server)]
+        assert "import" in audit_actions
+
+
+def server_audit(server: Server) -> list[dict]:
+    if "admin" not in server.tokens:
+        server.user("admin", "admin")
+    with server.client("admin") as admin:
+        return admin.get("/api/v1/audit").json()["audit"]
+
+
+def test_gb18030_upsert_by_phone_then_undo_with_a_conflict(server: Server, tmp_path):
+    server.user("office", "office")
+    server.user("rep1")
+    phone = server.device("rep1", tmp_path)
+    known = phone.create_card(name="张三", phones=["13811112222"], company="旧公司", tags=["a"])
+    untouched = phone.create_card(name="赵六", phones=["13833334444"])
+    phone.sync()
+    with server.client("office") as office:
+        before = {c["id"]: c for c in office.get("/api/v1/cards").json()["cards"]}
+        data = gb18030_csv([["张三", "新公司", "", "+86 138 1111 2222", "", "", "", "b", "", "", ""],
+                            ["新客户", "某公司", "", "13855556666", "", "", "", "", "", "", ""]])
+        done = upload(office, "客户.csv", data, match="phone", mode="upsert")
+        assert done.status_code == 200, done.text
+        assert (done.json()["create"], done.json()["update"]) == (1, 1)
+        import_id = done.json()["import"]
+        updated = office.get(f"/api/v1/cards/{known}").json()["card"]
+        assert updated["company"] == "新公司" and updated["tags"] == ["a", "b"]
+        assert office.get(f"/api/v1/cards/{untouched}").json()["card"] == before[untouched]
+
+        # The rep changes the company again after the import: the undo must not overwrite it.
+        phone.sync()
+        phone.edit_card(known, company="代表改的公司")
+        phone.sync()
+        undone = office.post(f"/api/v1/imports/{import_id}/undo")
+        assert undone.status_code == 200, undone.text
+        assert undone.json()["conflicts"] == 1
+        after = office.get(f"/api/v1/cards/{known}").json()["card"]
+        assert after["company"] == "代表改的公司" and after["tags"] == ["a"]
+        conflicts = office.get("/api/v1/conflicts", params={"status": "open"}).json()["conflicts"]
+        assert [(c["card"], c["field"], c["kept"], c["other"]) for c in conflicts] == [(known, "company", "代表改的公司", "旧公司")]
+        names = set(cards_by_name(office))
+        assert names == {"张三", "赵六"}  # the created card is gone again
+        again = office.post(f"/api/v1/imports/{import_id}/undo")
+        assert again.status_code == 400
+
+
+def test_undo_restores_exactly_the_previous_state(server: Server):
+    server.user("office", "office")
+    with server.client("office") as office:
+        first = upload(office, "a.xlsx", xlsx([["王伟", "甲公司", "经理", "13812345678", "", "", "A", "", "", "", "note"]]))
+        assert first.status_code == 200
+        before = cards_by_name(office)["王伟"]
+        second = upload(office, "b.xlsx", xlsx([["王伟", "乙公司", "总监", "13812345678", "w@x.cn", "广州", "B", "vip", "", "", "new note"]]))
+        assert second.json()["update"] == 1
+        assert office.post(f"/api/v1/imports/{second.json()['import']}/undo").status_code == 200
+        after = cards_by_name(office)["王伟"]
+        keep = lambda card: {k: v for k, v in card.items() if k not in ("version", "updated_at")}  # noqa: E731
+        assert keep(after) == keep(before)
+
+
+def test_export_then_import_changes_nothing_and_reps_export_only_their_cards(server: Server, tmp_path):
+    server.user("office", "office")
+    server.user("rep1")
+    server.user("rep2")
+    for rep, name in (("rep1", "王伟"), ("rep2", "李娜")):
+        device = server.device(rep, tmp_path)
+        device.create_card(name=name, phones=["138" + str(abs(hash(name)))[:8]], tags=["vip", "新"], notes="第一行\n=不是公式",
+                           company="+上海")
+        device.sync()
+    with server.client("office") as office:
+        for fmt, lang in (("csv", "en"), ("xlsx", "zh-CN")):
+            exported = office.get("/api/v1/export", params={"format": fmt, "lang": lang})
+            assert exported.status_code == 200, exported.text
+            if fmt == "csv":
+                assert exported.content.startswith(b"\xef\xbb\xbf")
+                assert "'=不是公式" not in exported.content.decode("utf-8-sig")  # only cells that start a formula
+            again = upload(office, f"export.{fmt}", exported.content, mode="upsert", match="phone,email")
+            assert again.status_code == 200, again.text
+            assert (again.json()["create"], again.json()["update"]) == (0, 0), again.json()
+    with server.client("rep1") as rep:
+        mine = rep.get("/api/v1/export", params={"format": "csv"}).content.decode("utf-8-sig")
+        assert "王伟" in mine and "李娜" not in mine
+        assert upload(rep, "x.csv", b"name\nA\n").status_code == 403
+    assert sum(e["action"] == "export" for e in server_audit(server)) == 3
+
+
+def test_bad_files_get_clear_errors_and_change_nothing(server: Server):
+    server.user("office", "office")
+    with server.client("office") as office:
+        cases = [
+            ("empty.csv", b"", "empty"),
+            ("notes.txt", b"name\nA\n", ".csv or .xlsx"),
+            ("fake.xlsx", b"PK\x03\x04 not really a workbook", "not a valid Excel"),
+            ("binary.csv", os.urandom(4096), ""),
+            ("merged.xlsx", xlsx([["A", "B"]], merge="A2:B2"), "merged cells"),
+            ("headers.csv", "foo,bar\n1,2\n".encode(), "name"),
+        ]
+        for name, data, words in cases:
+            answer = upload(office, name, data)
+            assert answer.status_code == 400, (name, answer.status_code, answer.text)
+            body = answer.json()["error"]
+            assert body["code"] == "invalid_request" and words in str(body), (name, body)
+        huge = upload(office, "huge.csv", os.urandom(6 * 1024 * 1024))
+        assert huge.status_code == 413
+        no_file = office.post("/api/v1/imports", data={"mode": "upsert"})
+        assert no_file.status_code == 400
+        bad_mode = upload(office, "a.csv", "姓名\n王伟\n".encode(), mode="replace")
+        assert bad_mode.status_code == 400 and bad_mode.json()["error"]["fields"][0]["path"] == "mode"
+        assert office.get("/api/v1/cards").json()["cards"] == []
