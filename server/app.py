@@ -157,6 +157,9 @@ def routes(pwa_dir: Path) -> list:
         ("/imports/progress/{progress_id}", office.import_progress, ["GET"], OFFICE),
         ("/imports/{import_id}/undo", office.undo_import, ["POST"], OFFICE),
         ("/export", office.export, ["GET"], ANYONE),
+        ("/duplicates", office.duplicates, ["GET"], OFFICE),
+        ("/cards/merge", office.merge, ["POST"], OFFICE),
+        ("/merges/{merge_id}/undo", office.unmerge, ["POST"], OFFICE),
     ]
     api = [Route(path, guarded(need, handler), methods=methods) for path, handler, methods, need in table]
     found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api)]

@@ -283,8 +283,17 @@ class _Batch:
             return self._delete(m, at), None
         return self._activity(m, at), None
 
+    def _survivor(self, row: CardRow | None) -> CardRow | None:
+        """A card merged into another stands for the card it was merged into (chains followed)."""
+        for _ in range(20):
+            if row is None or not row.merged_into:
+                return row
+            row = store.card_row(self.conn, row.merged_into)
+        return row
+
     def _put(self, m: CardPut, at: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        row = store.card_row(self.conn, m.card)
+        # An edit made offline to a card that was merged meanwhile lands on the surviving card.
+        row = self._survivor(store.card_row(self.conn, m.card))
         if row is None and m.was is not None:
             raise NotFound("no such card: it may have been deleted for good or never synced")
         try:
@@ -518,9 +527,10 @@ class _Batch:
             activity = validate_activity(m.activity, card_id=m.card)
         except InvalidInput as error:
             raise error.under("activity") from None
-        row = store.card_row(self.conn, m.card)
+        row = self._survivor(store.card_row(self.conn, m.card))
         if row is None:
             raise NotFound("no such card")
+        activity["card"] = row.id  # logged offline on a card merged meanwhile: it joins the survivor
         visible = can_see(self.user, row.owner)
         if not visible and not store.card_left_user(self.conn, row.id, self.user.name):
             raise NotFound("no such card")

@@ -160,7 +160,16 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4)
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """Merges: what each card looked like before, so a merge can be undone."""
+    db["merges"].create(
+        {"id": str, "into": str, "from": str, "snapshot": str, "result": str, "by": str, "at": str,
+         "undone_at": str, "undone_by": str},
+        pk="id", not_null={"into", "from", "snapshot"}, if_not_exists=True,
+    )
+
+
+MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

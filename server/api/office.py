@@ -10,10 +10,12 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sync import exporter, importer
+from sync import exporter, importer, merges
 from sync.access import User
 from sync.errors import TooLarge, invalid
 from sync.spreadsheet import read_table
+
+from .body import read_json
 
 # Progress of running imports by the id the client chose, for the progress bar (`progress` field).
 _progress: dict[str, dict[str, int]] = {}
@@ -105,3 +107,18 @@ async def export(request: Request) -> Response:
         exporter.export, request.app.state.store, request.state.user, dict(request.query_params))
     return Response(data, media_type=media_type, headers={
         "content-disposition": f'attachment; filename="{filename}"', "x-fieldcards-count": str(count)})
+
+
+async def duplicates(request: Request) -> JSONResponse:
+    groups = await run_in_threadpool(merges.duplicate_groups, request.app.state.engine, request.state.user)
+    return JSONResponse({"groups": groups})
+
+
+async def merge(request: Request) -> JSONResponse:
+    body = await read_json(request)
+    return JSONResponse(await run_in_threadpool(merges.merge_cards, request.app.state.engine, request.state.user, body))
+
+
+async def unmerge(request: Request) -> JSONResponse:
+    return JSONResponse(await run_in_threadpool(merges.unmerge, request.app.state.engine, request.state.user,
+                                                request.path_params["merge_id"]))
