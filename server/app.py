@@ -126,6 +126,7 @@ def routes(pwa_dir: Path) -> list:
         # path, handler, methods, who may call
         ("/me", cards.me, ["GET"], ANYONE),
         ("/schema", cards.schema, ["GET"], ANYONE),
+        ("/template", cards.save_template, ["PUT"], ADMIN),
         ("/sync", sync_api.sync, ["POST"], ANYONE),
         ("/cards", cards.list_cards, ["GET"], ANYONE),
         ("/cards/{card_id}", cards.get_card, ["GET"], ANYONE),

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import cursor as cursors
 from . import hlc
-from . import store
+from . import store, template
 from .access import User, can_reassign, can_see, owner_filter
 from .errors import FieldcardsError, FieldError, InvalidInput, NotAllowed, NotFound, invalid
 from .merge import FieldOutcome, merge_notes, merge_scalar, merge_set, values_equal
@@ -242,6 +242,7 @@ class _Batch:
         self.device = device
         self.now = now
         self.seq = store.last_seq(conn)
+        self.custom_fields = template.for_validation(template.load(conn))
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -297,7 +298,8 @@ class _Batch:
         if row is None and m.was is not None:
             raise NotFound("no such card: it may have been deleted for good or never synced")
         try:
-            fields = validate_card_fields(m.fields, region=self.engine.default_region, creating=row is None)
+            fields = validate_card_fields(m.fields, region=self.engine.default_region, creating=row is None,
+                                          custom_fields=self.custom_fields)
         except InvalidInput as error:
             raise error.under("fields") from None
         if row is None:
@@ -560,7 +562,8 @@ class _Batch:
             top, _, key = field_name.partition(".")
             try:
                 checked = validate_card_fields({top: {key: value} if key else value},
-                                               region=self.engine.default_region, creating=False)
+                                               region=self.engine.default_region, creating=False,
+                                               custom_fields=self.custom_fields)
             except InvalidInput as error:
                 raise error.under("value") from None
             if top == "owner":

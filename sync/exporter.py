@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from . import audit, queries
+from . import audit, queries, template
 from .access import User
 from .engine import utc_now
 from .errors import invalid
@@ -49,8 +49,13 @@ def export(st: Store, user: User, params: dict[str, str]) -> tuple[bytes, str, s
         raise invalid("format", "must be csv or xlsx")
     if lang not in ("en", "zh-CN"):
         raise invalid("lang", "must be en or zh-CN")
+    with st.read() as conn:
+        custom = template.active(template.load(conn))
     headers = [HEADERS_ZH[c] if lang == "zh-CN" else c for c in COLUMNS]
-    rows = [[_cell(card.get(column)) for column in COLUMNS] for card in _cards(st, user, params)]
+    headers += [spec["label"]["zh-CN"] if lang == "zh-CN" else f"custom.{spec['key']}" for spec in custom]
+    rows = [[_cell(card.get(column)) for column in COLUMNS]
+            + [_cell((card.get("custom") or {}).get(spec["key"])) for spec in custom]
+            for card in _cards(st, user, params)]
     data = write_csv(headers, rows) if fmt == "csv" else write_xlsx(headers, rows)
     with st.write() as conn:
         audit.record(conn, user.name, "export", fmt, {"cards": len(rows), "filters": params})

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import audit, store
+from . import audit, store, template
 from .access import User
 from .engine import Engine, utc_now
 from .errors import InvalidInput, NotAllowed, NotFound, invalid
@@ -54,9 +54,13 @@ def _key(header: str) -> str:
     return re.sub(r"[\s_\-:：()（）]", "", header.strip().lower())
 
 
-def suggest_mapping(headers: Sequence[str]) -> dict[str, str]:
-    """Header → field for every header we recognise; each field taken once, first column wins."""
+def suggest_mapping(headers: Sequence[str], custom_fields: Sequence[dict[str, Any]] = ()) -> dict[str, str]:
+    """Header → field for every header we recognise; each field taken once, first column wins.
+    Custom fields are found by their key (`custom.key`) or either label."""
     lookup = {_key(alias).replace("_", ""): name for name, aliases in ALIASES.items() for alias in aliases}
+    for spec in custom_fields:
+        for alias in (f"custom.{spec['key']}", spec["key"], *spec["label"].values()):
+            lookup.setdefault(_key(alias).replace("_", ""), f"custom.{spec['key']}")
     mapping: dict[str, str] = {}
     for header in headers:
         name = lookup.get(_key(header))
@@ -65,14 +69,14 @@ def suggest_mapping(headers: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
-def check_mapping(headers: Sequence[str], mapping: dict[str, Any]) -> dict[str, str]:
+def check_mapping(headers: Sequence[str], mapping: dict[str, Any], custom_keys: Sequence[str] = ()) -> dict[str, str]:
     clean: dict[str, str] = {}
     for header, name in mapping.items():
         if header not in headers:
             raise invalid(f"mapping.{header}", "no such column in the file")
         if name in ("", None):
             continue
-        if name not in IMPORTABLE:
+        if name not in IMPORTABLE and not (isinstance(name, str) and name.removeprefix("custom.") in custom_keys):
             raise invalid(f"mapping.{header}", f"not a card field: {name}")
         if name in clean.values():
             raise invalid(f"mapping.{header}", f"two columns go to {name}")
@@ -142,12 +146,31 @@ class _Known:
         return None
 
 
-def _cells_to_fields(cells: dict[str, str]) -> dict[str, Any]:
+def _custom_cell(spec: dict[str, Any], text: str) -> Any:
+    """A custom field's cell as the value its type wants; a bad value is left for validation to name."""
+    kind = spec["type"]
+    if kind == "number":
+        try:
+            number = float(text.replace(",", ""))
+            return int(number) if number.is_integer() else number
+        except ValueError:
+            return text
+    if kind == "choices":
+        return [part.strip() for part in LIST_SPLIT.split(text) if part.strip()]
+    if kind == "date":
+        return text.strip().replace("/", "-").replace(".", "-")[:10]
+    return text
+
+
+def _cells_to_fields(cells: dict[str, str], specs: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name, text in cells.items():
         if not text:
             continue
-        if name in SET_FIELDS:
+        if name.startswith("custom."):
+            key = name.removeprefix("custom.")
+            fields.setdefault("custom", {})[key] = _custom_cell((specs or {})[key], text)
+        elif name in SET_FIELDS:
             fields[name] = [part.strip() for part in LIST_SPLIT.split(text) if part.strip()]
         elif name == "segment":
             fields[name] = text.strip().upper()
@@ -163,7 +186,11 @@ def _changes(current: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, An
     fields, was = {}, {}
     for name, value in new.items():
         before = current.get(name)
-        if name in SET_FIELDS:
+        if name == "custom":  # per key: the columns present change their keys, others stay
+            merged = {**(before or {}), **value}
+            if merged != (before or {}):
+                fields[name], was[name] = merged, dict(before or {})
+        elif name in SET_FIELDS:
             added = [v for v in value if v not in (before or [])]
             if added:
                 fields[name], was[name] = list(before or []) + added, list(before or [])
@@ -181,7 +208,10 @@ def plan_import(engine: Engine, user: User, table: Table, *, mapping: dict[str, 
     for key in match:
         if key not in MATCH_KEYS:
             raise invalid("match", f"unknown match key {key!r}: use phone, email or name+company")
-    columns = check_mapping(table.headers, mapping if mapping is not None else suggest_mapping(table.headers))
+    with engine.store.read() as conn:
+        specs = {f["key"]: f for f in template.for_validation(template.load(conn))}
+    columns = check_mapping(table.headers, mapping if mapping is not None else suggest_mapping(table.headers, list(specs.values())),
+                            list(specs))
     index = {header: n for n, header in enumerate(table.headers)}
     column_of = {name: header for header, name in columns.items()}
     errors = [{"row": r, "column": table.headers[c - 1] if c - 1 < len(table.headers) else str(c),
@@ -194,15 +224,18 @@ def plan_import(engine: Engine, user: User, table: Table, *, mapping: dict[str, 
     seen_in_file: dict[str, int] = {}
     for offset, cells in enumerate(table.rows):
         number = offset + 2
-        raw = _cells_to_fields({name: cells[index[header]] for header, name in columns.items()})
+        raw = _cells_to_fields({name: cells[index[header]] for header, name in columns.items()}, specs)
         card_id = raw.pop("id", None)
         row_errors: list[dict[str, Any]] = []
         try:
-            fields = validate_card_fields(raw, region=engine.default_region, creating=False)
+            fields = validate_card_fields(raw, region=engine.default_region, creating=False,
+                                          custom_fields=list(specs.values()))
         except InvalidInput as error:
             fields = {}
             for problem in error.fields:
                 name = re.split(r"[\[.]", problem.path, maxsplit=1)[0]
+                if name == "custom":
+                    name = "custom." + re.split(r"[\[.]", problem.path)[1]
                 row_errors.append({"row": number, "column": column_of.get(name, name), "message": problem.message})
         if "owner" in fields and fields["owner"] not in users:
             row_errors.append({"row": number, "column": column_of["owner"], "message": f"no user named {fields['owner']!r}"})
@@ -212,7 +245,13 @@ def plan_import(engine: Engine, user: User, table: Table, *, mapping: dict[str, 
             errors.extend(e for e in row_errors if e["column"])
             plans.append(RowPlan(number, "skip", reason="; ".join(e["message"] for e in row_errors)))
             continue
-        plans.append(_plan_row(number, fields, card_id, known, match, mode, seen_in_file, column_of, errors))
+        plan = _plan_row(number, fields, card_id, known, match, mode, seen_in_file, column_of, errors)
+        missing = [k for k, spec in specs.items() if spec.get("required") and not (fields.get("custom") or {}).get(k)]
+        if plan.action == "create" and missing:
+            for key in missing:
+                errors.append({"row": number, "column": column_of.get(f"custom.{key}", f"custom.{key}"), "message": "required"})
+            plan = RowPlan(number, "skip", reason="required fields missing: " + ", ".join(missing))
+        plans.append(plan)
     return Plan(plans, errors, columns)
 
 

@@ -9,16 +9,18 @@ from .validate import activity_json_schema, card_json_schema
 SEGMENTS = ["A", "B", "C"]
 
 
-def schema_document(default_region: str) -> dict[str, Any]:
+def schema_document(default_region: str, card_template: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`card_template` is the admins' template (sync/template.py): custom fields and suggestion lists."""
+    card_template = card_template or {}
     return {
         "card": card_json_schema(),
         "activity": activity_json_schema(),
         "options": {
             "segments": SEGMENTS,
-            "tags": [],
-            "industries": [],
-            "regions": [],
+            "tags": card_template.get("tags", []),
+            "industries": card_template.get("industries", []),
+            "regions": card_template.get("regions", []),
             "default_region": default_region,
-            "custom_fields": [],
+            "custom_fields": [f for f in card_template.get("custom_fields", []) if not f.get("hidden")],
         },
     }

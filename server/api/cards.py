@@ -5,9 +5,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sync import queries
+from sync import queries, template
 from sync.schema import schema_document
 
+from .body import read_json
 
 
 async def me(request: Request) -> JSONResponse:
@@ -16,7 +17,19 @@ async def me(request: Request) -> JSONResponse:
 
 
 async def schema(request: Request) -> JSONResponse:
-    return JSONResponse(schema_document(request.app.state.config.default_region))
+    def read() -> dict:
+        with request.app.state.store.read() as conn:
+            return template.load(conn)
+
+    card_template = await run_in_threadpool(read)
+    return JSONResponse(schema_document(request.app.state.config.default_region, card_template))
+
+
+async def save_template(request: Request) -> JSONResponse:
+    """Admins: `PUT /api/v1/template` with custom_fields, industries, regions, tags."""
+    body = await read_json(request)
+    saved = await run_in_threadpool(template.save, request.app.state.store, request.state.user, body)
+    return JSONResponse({"template": saved})
 
 
 async def list_cards(request: Request) -> JSONResponse:
