@@ -23,7 +23,7 @@ from sync.errors import FieldcardsError, Maintenance, RateLimited
 from sync.store import Store
 
 from . import pwa
-from .api import admin, cards, conflicts, identity, office
+from .api import admin, cards, conflicts, identity, insights, office, reminders
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, guarded
 from .backup.drill import run_drill
@@ -158,6 +158,12 @@ def routes(pwa_dir: Path) -> list:
         ("/imports/progress/{progress_id}", office.import_progress, ["GET"], OFFICE),
         ("/imports/{import_id}/undo", office.undo_import, ["POST"], OFFICE),
         ("/export", office.export, ["GET"], ANYONE),
+        ("/reminders", reminders.reminders, ["GET"], ANYONE),
+        ("/calendar/key", reminders.new_calendar_key, ["POST"], ANYONE),
+        ("/calendar.ics", reminders.calendar, ["GET"], PUBLIC),
+        ("/dashboard", insights.figures, ["GET"], ANYONE),
+        ("/dashboard.csv", insights.figure_csv, ["GET"], ANYONE),
+        ("/quality", insights.quality_report, ["GET"], ANYONE),
         ("/duplicates", office.duplicates, ["GET"], OFFICE),
         ("/cards/merge", office.merge, ["POST"], OFFICE),
         ("/merges/{merge_id}/undo", office.unmerge, ["POST"], OFFICE),

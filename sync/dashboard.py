@@ -1,0 +1,101 @@
+"""Segment analysis for the dashboard: cards by segment, region, industry, owner and tag; new
+cards and activities per week; purchases by segment; feedback ratings; a segment × region pivot.
+Every figure answers only with the cards the user may see, under the same filters, and each can
+be had as CSV rows.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .access import User, owner_filter
+from .errors import invalid
+from .store import Store
+
+FILTERS = ("owner", "segment", "region", "industry", "tag")
+WEEKS = 12
+NONE = "—"  # the bucket of cards where the field is empty
+
+
+def _week(day: str) -> str:
+    year, week, _ = date.fromisoformat(day[:10]).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _counted(counter: Counter) -> list[dict[str, Any]]:
+    return [{"key": key, "count": count} for key, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict[str, Any]:
+    unknown = sorted(set(filters) - set(FILTERS))
+    if unknown:
+        raise invalid(unknown[0], "unknown filter")
+    owner = owner_filter(user) or filters.get("owner")
+    sql = "SELECT data FROM cards WHERE deleted = 0" + (" AND owner = ?" if owner else "")
+    with st.read() as conn:
+        cards = [json.loads(r[0]) for r in conn.execute(sql, (owner,) if owner else ())]
+        cards = [c for c in cards if _passes(c, filters)]
+        ids = {c["id"] for c in cards}
+        activities = [json.loads(r[0]) for r in conn.execute("SELECT data FROM activities")]
+    activities = [a for a in activities if a["card"] in ids]
+    segment_of = {c["id"]: c.get("segment") or NONE for c in cards}
+
+    weeks = [_week((today - timedelta(weeks=n)).isoformat()) for n in range(WEEKS - 1, -1, -1)]
+    new_cards = Counter(_week(c["created_at"]) for c in cards)
+    new_activities = Counter(_week(a.get("created_at") or a["at"]) for a in activities)
+    purchases: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
+    ratings: list[int] = []
+    for activity in activities:
+        if activity["kind"] == "purchase" and activity.get("amount"):
+            try:
+                amount = Decimal(activity["amount"])
+            except InvalidOperation:
+                continue
+            purchases[(segment_of[activity["card"]], activity.get("currency") or NONE)].append(amount)
+        if activity["kind"] == "feedback" and activity.get("rating"):
+            ratings.append(int(activity["rating"]))
+    regions = sorted({c.get("region") or NONE for c in cards})
+    segments = ["A", "B", "C", NONE]
+    pivot = Counter((c.get("segment") or NONE, c.get("region") or NONE) for c in cards)
+    return {
+        "cards": len(cards),
+        "filters": {k: v for k, v in filters.items() if v},
+        "by_segment": _counted(Counter(c.get("segment") or NONE for c in cards)),
+        "by_region": _counted(Counter(c.get("region") or NONE for c in cards)),
+        "by_industry": _counted(Counter(c.get("industry") or NONE for c in cards)),
+        "by_owner": _counted(Counter(c["owner"] for c in cards)),
+        "by_tag": _counted(Counter(t for c in cards for t in c.get("tags") or [])),
+        "new_cards_per_week": [{"key": w, "count": new_cards.get(w, 0)} for w in weeks],
+        "activities_per_week": [{"key": w, "count": new_activities.get(w, 0)} for w in weeks],
+        "purchases_by_segment": [{"segment": s, "currency": cur, "total": str(sum(v)), "count": len(v)}
+                                 for (s, cur), v in sorted(purchases.items())],
+        "feedback": {"average": round(sum(ratings) / len(ratings), 2) if ratings else None, "count": len(ratings)},
+        "segment_by_region": {"rows": segments, "columns": regions,
+                              "cells": [[pivot.get((s, r), 0) for r in regions] for s in segments]},
+    }
+
+
+def _passes(card: dict[str, Any], filters: dict[str, str]) -> bool:
+    for name in ("segment", "region", "industry"):
+        if filters.get(name) and (card.get(name) or NONE) != filters[name]:
+            return False
+    if filters.get("owner") and card["owner"] != filters["owner"]:
+        return False
+    return not filters.get("tag") or filters["tag"] in (card.get("tags") or [])
+
+
+def figure_rows(found: dict[str, Any], figure: str) -> tuple[list[str], list[list[str]]]:
+    """One figure as a header and rows, for the CSV download beside each chart."""
+    if figure not in found or figure in ("cards", "filters"):
+        raise invalid("figure", "one of " + ", ".join(k for k in found if k not in ("cards", "filters")))
+    value = found[figure]
+    if figure == "segment_by_region":
+        return ["segment", *value["columns"]], [[row, *map(str, cells)] for row, cells in zip(value["rows"], value["cells"])]
+    if figure == "feedback":
+        return ["average", "count"], [[str(value["average"] if value["average"] is not None else ""), str(value["count"])]]
+    if figure == "purchases_by_segment":
+        return ["segment", "currency", "total", "count"], [[p["segment"], p["currency"], p["total"], str(p["count"])] for p in value]
+    return ["key", "count"], [[item["key"], str(item["count"])] for item in value]

@@ -1,0 +1,74 @@
+"""Dashboard figures and the data-quality report against a known data set."""
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+
+from tests.conftest import Server
+
+
+def known_book(server: Server, tmp_path) -> dict[str, str]:
+    server.user("office", "office")
+    server.user("rep1")
+    server.user("rep2")
+    one, two = server.device("rep1", tmp_path), server.device("rep2", tmp_path)
+    ids = {
+        "a1": one.create_card(name="甲", segment="A", region="华东", industry="制造", tags=["vip"], phones=["13812345678"],
+                              company="甲公司", follow_up="2026-12-01"),
+        "a2": one.create_card(name="乙", segment="A", region="华南", tags=["vip", "new"]),
+        "b1": two.create_card(name="丙", segment="B", region="华东", emails=["c@example.cn"]),
+        "x1": two.create_card(name="丁"),
+    }
+    one.add_activity(ids["a1"], "purchase", "订单", amount="1200.50", currency="CNY")
+    one.add_activity(ids["a2"], "purchase", "订单", amount="99.50", currency="CNY")
+    one.add_activity(ids["a1"], "feedback", "满意", rating=5)
+    two.add_activity(ids["b1"], "feedback", "一般", rating=3)
+    two.add_activity(ids["b1"], "chat", "微信聊天")
+    one.sync()
+    two.sync()
+    return ids
+
+
+def test_dashboard_figures_for_a_known_book(server: Server, tmp_path):
+    known_book(server, tmp_path)
+    with server.client("office") as office:
+        found = office.get("/api/v1/dashboard", params={"date": "2026-11-25"}).json()
+        assert found["cards"] == 4
+        assert found["by_segment"] == [{"key": "A", "count": 2}, {"key": "B", "count": 1}, {"key": "—", "count": 1}]
+        assert found["by_region"][0] == {"key": "华东", "count": 2}
+        assert found["by_owner"] == [{"key": "rep1", "count": 2}, {"key": "rep2", "count": 2}]
+        assert found["by_tag"] == [{"key": "vip", "count": 2}, {"key": "new", "count": 1}]
+        assert found["purchases_by_segment"] == [{"segment": "A", "currency": "CNY", "total": "1300.00", "count": 2}]
+        assert found["feedback"] == {"average": 4.0, "count": 2}
+        assert sum(w["count"] for w in found["new_cards_per_week"]) == 4
+        assert sum(w["count"] for w in found["activities_per_week"]) == 5
+        pivot = found["segment_by_region"]
+        assert pivot["cells"][pivot["rows"].index("A")][pivot["columns"].index("华东")] == 1
+        only_vip = office.get("/api/v1/dashboard", params={"tag": "vip", "date": "2026-11-25"}).json()
+        assert only_vip["cards"] == 2 and only_vip["feedback"]["count"] == 1
+        sheet = office.get("/api/v1/dashboard.csv", params={"figure": "by_segment"})
+        rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+        assert rows == [["key", "count"], ["A", "2"], ["B", "1"], ["—", "1"]]
+        assert office.get("/api/v1/dashboard.csv", params={"figure": "nonsense"}).status_code == 400
+        assert office.get("/api/v1/dashboard", params={"colour": "red"}).status_code == 400
+    with server.client("rep1") as rep:
+        mine = rep.get("/api/v1/dashboard").json()
+        assert mine["cards"] == 2 and mine["by_owner"] == [{"key": "rep1", "count": 2}]  # reps see their own
+        assert rep.get("/api/v1/dashboard", params={"owner": "rep2"}).json()["cards"] == 0
+
+
+def test_quality_scores_stale_cards_and_values_that_no_longer_pass(server: Server, tmp_path):
+    ids = known_book(server, tmp_path)
+    with sqlite3.connect(server.data / "fieldcards.db") as db:  # values written under older, looser rules
+        db.execute("UPDATE cards SET data = json_set(data, '$.phones', json_array('12345')) WHERE id = ?", (ids["a2"],))
+        db.execute("UPDATE cards SET data = json_set(data, '$.emails', json_array('not-an-email')) WHERE id = ?", (ids["x1"],))
+    with server.client("office") as office:
+        found = office.get("/api/v1/quality", params={"date": "2026-11-25"}).json()
+        scores = {c["id"]: (c["score"], c["missing"]) for c in found["incomplete"]}
+        assert ids["a1"] not in scores  # complete: 100
+        assert scores[ids["x1"]] == (29, ["company", "segment", "region", "industry", "follow_up"])
+        assert found["owners"]["rep2"]["incomplete"] == 2
+        assert {(p["card"], p["field"]) for p in found["invalid_values"]} == {(ids["a2"], "phones[0]"), (ids["x1"], "emails[0]")}
+        later = office.get("/api/v1/quality", params={"date": "2027-06-01", "stale_days": "30"}).json()
+        assert len(later["stale"]) == 4

@@ -1,0 +1,64 @@
+"""Reminders and the calendar feed for a fixed clock (the `date` the app sends)."""
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import Server
+
+TODAY = "2026-12-01"
+
+
+def test_due_overdue_birthdays_and_stale_per_rep_and_across_reps(server: Server, tmp_path):
+    server.user("office", "office")
+    server.user("rep1")
+    server.user("rep2")
+    one, two = server.device("rep1", tmp_path), server.device("rep2", tmp_path)
+    due = one.create_card(name="今天跟进", follow_up="2026-12-01")
+    late = one.create_card(name="逾期", follow_up="2026-11-20")
+    one.create_card(name="以后", follow_up="2026-12-20")
+    bday = one.create_card(name="生日快到", birthday="1980-12-05", phones=["13812345678"])
+    one.create_card(name="生日已过", birthday="1980-11-30")
+    leap = two.create_card(name="闰年生日", birthday="1984-02-29")
+    two.create_card(name="Other rep", follow_up="2026-11-30")
+    one.sync()
+    two.sync()
+    with server.client("rep1") as rep:
+        found = rep.get("/api/v1/reminders", params={"date": TODAY}).json()
+        assert [c["id"] for c in found["due"]] == [due]
+        assert [(c["id"], c["days_late"]) for c in found["overdue"]] == [(late, 11)]
+        assert [(c["id"], c["on"], c["in_days"]) for c in found["birthdays"]] == [(bday, "2026-12-05", 4)]
+        assert found["birthdays"][0]["phones"] == ["+8613812345678"]  # the greeting shortcut: call or message
+        assert found["stale"] == []
+        later = rep.get("/api/v1/reminders", params={"date": "2027-06-01", "stale_days": "30"}).json()
+        assert len(later["stale"]) == 5 and later["by_owner"]["rep1"]["stale"] == 5
+        assert rep.get("/api/v1/reminders", params={"date": "2026-13-01"}).status_code == 400
+    with server.client("office") as office:
+        everyone = office.get("/api/v1/reminders", params={"date": TODAY}).json()
+        assert set(everyone["by_owner"]) == {"rep1", "rep2"} and everyone["by_owner"]["rep2"]["overdue"] == 1
+        feb = office.get("/api/v1/reminders", params={"date": "2027-02-24"}).json()
+        assert [(c["id"], c["on"]) for c in feb["birthdays"]] == [(leap, "2027-02-28")]
+
+
+def test_private_calendar_feed(server: Server, tmp_path):
+    server.user("rep1")
+    server.user("rep2")
+    phone = server.device("rep1", tmp_path)
+    card = phone.create_card(name="王伟, 经理; 上海", company="上海贸易", follow_up="2026-12-01", birthday="1984-02-29")
+    server.device("rep2", tmp_path).create_card(name="Not mine", follow_up="2026-12-02")
+    phone.sync()
+    with server.client("rep1") as rep:
+        made = rep.post("/api/v1/calendar/key")
+        assert made.status_code == 201
+        url = made.json()["url"]
+    feed = httpx.get(url.replace("http://localhost", "http://127.0.0.1"))  # no credentials: the key is the secret
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    text = feed.text
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+    assert f"UID:follow-{card}@fieldcards" in text and "DTSTART;VALUE=DATE:20261201" in text
+    assert "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1" in text
+    assert "王伟\\, 经理\\; 上海" in text.replace("\r\n ", "")
+    assert "Not mine" not in text
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    with server.client("rep1") as rep:
+        rep.post("/api/v1/calendar/key")  # a new link replaces the old one
+    assert httpx.get(url.replace("http://localhost", "http://127.0.0.1")).status_code == 404
