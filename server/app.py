@@ -163,6 +163,7 @@ def routes(pwa_dir: Path) -> list:
         ("/calendar.ics", reminders.calendar, ["GET"], PUBLIC),
         ("/dashboard", insights.figures, ["GET"], ANYONE),
         ("/dashboard.csv", insights.figure_csv, ["GET"], ANYONE),
+        ("/dashboard.svg", insights.figure_svg, ["GET"], ANYONE),
         ("/quality", insights.quality_report, ["GET"], ANYONE),
         ("/duplicates", office.duplicates, ["GET"], OFFICE),
         ("/cards/merge", office.merge, ["POST"], OFFICE),

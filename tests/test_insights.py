@@ -51,6 +51,12 @@ def test_dashboard_figures_for_a_known_book(server: Server, tmp_path):
         rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
         assert rows == [["key", "count"], ["A", "2"], ["B", "1"], ["—", "1"]]
         assert office.get("/api/v1/dashboard.csv", params={"figure": "nonsense"}).status_code == 400
+        for figure in ("by_region", "new_cards_per_week", "segment_by_region"):
+            svg = office.get("/api/v1/dashboard.svg", params={"figure": figure})
+            assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+            assert svg.text.startswith("<svg") and "<script" not in svg.text
+        assert "华东" in office.get("/api/v1/dashboard.svg", params={"figure": "by_region"}).text
+        assert office.get("/api/v1/dashboard.svg", params={"figure": "feedback"}).status_code == 400
         assert office.get("/api/v1/dashboard", params={"colour": "red"}).status_code == 400
     with server.client("rep1") as rep:
         mine = rep.get("/api/v1/dashboard").json()

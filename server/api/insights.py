@@ -5,7 +5,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sync import dashboard, quality
+from sync import charts, dashboard, quality
 from sync.errors import invalid
 from sync.spreadsheet import write_csv
 
@@ -39,3 +39,11 @@ async def quality_report(request: Request) -> JSONResponse:
                                     _day(request.query_params.get("date")), stale_days=int(stale),
                                     region=request.app.state.config.default_region)
     return JSONResponse(found)
+
+
+async def figure_svg(request: Request) -> Response:
+    figure = request.query_params.get("figure", "")
+    found = await run_in_threadpool(dashboard.figures, request.app.state.store, request.state.user,
+                                    _filters(request, "figure"), _day(request.query_params.get("date")))
+    return Response(charts.chart(found, figure), media_type="image/svg+xml",
+                    headers={"cache-control": "private, max-age=60"})
