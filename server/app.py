@@ -22,7 +22,7 @@ from sync.engine import Engine
 from sync.errors import FieldcardsError, Maintenance, RateLimited
 from sync.store import Store
 
-from . import pwa
+from . import guide, pwa
 from .api import admin, cards, conflicts, identity, insights, office, reminders
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, guarded
@@ -171,6 +171,7 @@ def routes(pwa_dir: Path) -> list:
     ]
     api = [Route(path, guarded(need, handler), methods=methods) for path, handler, methods, need in table]
     found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api)]
+    found += guide.routes()
     if pwa_dir.is_dir():
         found += pwa.routes(pwa_dir)
     return found

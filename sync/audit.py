@@ -9,7 +9,7 @@ import sqlite3
 from typing import Any
 
 from . import store
-from .engine import utc_now
+from .times import utc_now
 
 
 def _digest(entry: dict[str, Any]) -> str:

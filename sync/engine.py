@@ -26,6 +26,7 @@ from .merge import FieldOutcome, merge_notes, merge_scalar, merge_set, values_eq
 from .model import ActivityAdd, CardDelete, CardPut, SyncRequest, mutation_id_of, parse_mutation
 from .search import search_text
 from .store import CardRow, Store
+from .times import utc_now
 from .validate import (
     CARD_FIELDS,
     EMPTY_VALUES,
@@ -44,11 +45,6 @@ PULLS_AT_ONCE = 4
 
 class DeviceRevoked(NotAllowed):
     code = "device_revoked"
-
-
-def utc_now() -> str:
-    """Server time as RFC 3339 UTC with milliseconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def dumps(value: Any) -> str:

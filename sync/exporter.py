@@ -7,7 +7,7 @@ from typing import Any
 
 from . import audit, queries, template
 from .access import User
-from .engine import utc_now
+from .times import utc_now
 from .errors import invalid
 from .spreadsheet import write_csv, write_xlsx
 from .store import Store

@@ -9,7 +9,7 @@ import uuid
 
 from . import audit, store
 from .access import ROLES, User
-from .engine import utc_now
+from .times import utc_now
 from .errors import Conflict, NotFound, invalid
 from .store import Store
 

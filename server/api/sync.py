@@ -5,7 +5,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sync import audit, identity
+from sync.engine import DeviceRevoked
 from sync.model import parse_sync_request
+from sync.times import utc_now
 
 from .body import read_json
 
@@ -16,6 +19,16 @@ async def sync(request: Request) -> Response:
     engine = request.app.state.engine
 
     def sync_and_render() -> bytes:
-        return engine.sync(user, body, user_agent=request.headers.get("user-agent")).render()
+        try:
+            return engine.sync(user, body, user_agent=request.headers.get("user-agent")).render()
+        except DeviceRevoked:
+            # A revoked (lost) phone wipes itself on this answer; its browser session ends with it,
+            # so the same cookie cannot start over as a new device.
+            session = getattr(request.state, "session", None)
+            if session:
+                with request.app.state.store.write() as conn:
+                    identity.end_session(conn, session, utc_now())
+                    audit.record(conn, user.name, "auth.signout", user.name, {"reason": "device revoked"})
+            raise
 
     return Response(await run_in_threadpool(sync_and_render), media_type="application/json")

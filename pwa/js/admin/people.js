@@ -225,6 +225,7 @@ function header() {
     h("h1", {}, `${t("app.title")} · ${t("people.title")}`),
     h("div", { class: "bar-tools" },
       h("a", { href: "admin.html" }, t("backup.title")),
+      h("a", { href: "office.html" }, t("office.title")),
       select,
       state.phase === "ready" ? h("button", { type: "button", id: "sign-out", onclick: signOut }, t("signin.out")) : null));
 }

@@ -26,11 +26,13 @@ export function httpSend(token = () => null) {
 }
 
 export class SyncLoop extends EventTarget {
-  constructor(device, send, { online = () => navigator.onLine } = {}) {
+  // `beforeSync()` may answer false to hold syncing (another user signed in on this device).
+  constructor(device, send, { online = () => navigator.onLine, beforeSync = async () => true } = {}) {
     super();
     this.device = device;
     this.send = send;
     this.online = online;
+    this.beforeSync = beforeSync;
     this.state = { status: "idle", pending: 0, lastSync: null, error: null, conflicts: 0 };
     this.running = null;
     this.again = false;
@@ -81,7 +83,9 @@ export class SyncLoop extends EventTarget {
 
   async run() {
     clearTimeout(this.timer);
+    if (this.state.status === "revoked") return null; // wiped: nothing may sync under this id again
     if (!this.online()) return this.refresh({ status: "offline" });
+    if (!(await this.beforeSync())) return this.refresh({ status: "held" });
     await this.refresh({ status: "syncing" });
     try {
       const report = await this.device.sync(this.send);

@@ -1,0 +1,178 @@
+// One card: tap to call, text or mail, the address on a map, every field, the activity timeline,
+// "Log visit" in two taps, a quick follow-up date, Edit and Delete. Used full screen on a phone
+// and in the side panel of the desktop table.
+import { h } from "../../dom.js";
+import { t } from "../../i18n.js";
+import { addDays, addMonths, customFieldsOf, dateTime, isRealDate, ymd } from "../format.js";
+import { badge, field, heading, phoneText, swap, valueText } from "./parts.js";
+
+const KINDS = ["visit", "call", "email", "chat", "note", "purchase", "feedback"];
+const kindName = (kind) => (KINDS.includes(kind) ? t(`field.kind.${kind}`) : kind);
+
+function contact(v) {
+  const items = [];
+  for (const phone of v.phones || []) {
+    items.push(h("li", { class: "contact-row" },
+      h("a", { href: `tel:${phone}`, class: "contact call", "aria-label": t("field.card.call", { phone: phoneText(phone) }) }, phoneText(phone)),
+      h("a", { href: `sms:${phone}`, class: "contact sms", "aria-label": t("field.card.sms", { phone: phoneText(phone) }) }, t("field.card.smsShort"))));
+  }
+  for (const email of v.emails || []) {
+    items.push(h("li", { class: "contact-row" }, h("a", { href: `mailto:${email}`, class: "contact mail" }, email)));
+  }
+  if (v.address) {
+    items.push(h("li", { class: "contact-row" },
+      h("a", { href: `https://maps.google.com/?q=${encodeURIComponent(v.address)}`, class: "contact map", target: "_blank", rel: "noopener noreferrer",
+        "aria-label": t("field.card.map", { address: v.address }) }, v.address)));
+  }
+  return items.length ? h("ul", { class: "contacts", id: "contacts" }, items) : null;
+}
+
+function details(app, v) {
+  const rows = [
+    ["segment", v.segment ? t("field.segment.value", { segment: v.segment }) : null],
+    ["tags", (v.tags || []).length ? h("span", { class: "tags" }, v.tags.map((tag) => badge(tag, "tag"))) : null],
+    ["follow_up", v.follow_up], ["birthday", v.birthday], ["region", v.region], ["industry", v.industry],
+    ["owner", v.owner], ["notes", v.notes ? h("span", { class: "notes" }, v.notes) : null],
+  ];
+  for (const spec of customFieldsOf(app.schema)) {
+    const label = spec.label?.[document.documentElement.lang] || spec.label?.en || spec.key;
+    rows.push([label, v.custom?.[spec.key] ?? null, true]);
+  }
+  rows.push(["updated", v.updated_at ? dateTime(v.updated_at) : null]);
+  return h("dl", { class: "details", id: "details" }, rows.flatMap(([name, value, custom]) => [
+    h("dt", {}, custom ? name : t(`field.f.${name}`)),
+    h("dd", { "data-field": custom ? `custom.${name}` : name }, value instanceof Node ? value : valueText(value)),
+  ]));
+}
+
+function timeline(activities) {
+  if (!activities.length) return h("p", { class: "hint", id: "timeline" }, t("field.timeline.empty"));
+  return h("ol", { class: "timeline", id: "timeline" }, activities.map((a) => h("li", { "data-activity-id": a.id },
+    h("p", { class: "when" }, h("strong", {}, kindName(a.kind)), " · ", h("time", { datetime: a.at }, dateTime(a.at)),
+      a.by ? ` · ${a.by}` : ` · ${t("field.timeline.unsynced")}`),
+    a.text ? h("p", { class: "what" }, a.text) : null,
+    a.amount ? h("p", { class: "sub" }, `${a.amount} ${a.currency || ""}`.trim()) : null,
+    a.rating ? h("p", { class: "sub" }, t("field.timeline.rating", { n: a.rating })) : null)));
+}
+
+// The card as a component: {el, update}. `close` (desktop panel) replaces the back link.
+export function cardDetail(app, id, { inPanel = false } = {}) {
+  const state = { logging: false, visitText: "", followUp: "", error: null, activities: [], loaded: false };
+  const el = h("article", { class: "card-detail", id: "card-detail", "aria-labelledby": "card-title" });
+
+  async function act(work, message) {
+    try {
+      await work();
+      if (message) app.say(message);
+      await app.saved();
+    } catch (error) {
+      state.error = t("error.generic", { message: error.message });
+      render();
+    }
+  }
+
+  const setFollowUp = (date) => act(() => app.device.editCard(id, { follow_up: date }),
+    () => (date ? t("field.followup.set", { date }) : t("field.followup.cleared")));
+
+  function visitForm() {
+    if (!state.logging) {
+      return h("button", { type: "button", id: "log-visit", class: "big", onclick: () => {
+        state.logging = true;
+        render();
+        document.getElementById("visit-text")?.focus();
+      } }, t("field.visit.log"));
+    }
+    const text = h("textarea", { rows: "3", maxlength: "5000", oninput: (e) => { state.visitText = e.target.value; } }, state.visitText);
+    return h("form", { class: "visit-form", id: "visit-form", onsubmit: (e) => {
+      e.preventDefault();
+      const note = state.visitText.trim();
+      state.logging = false;
+      state.visitText = "";
+      act(() => app.device.addActivity(id, "visit", note), () => t("field.visit.saved"));
+    } },
+    field("visit-text", t("field.visit.text"), text),
+    h("div", { class: "actions" },
+      h("button", { type: "submit", id: "visit-save" }, t("field.visit.save")),
+      h("button", { type: "button", class: "secondary", id: "visit-cancel", onclick: () => {
+        state.logging = false;
+        render();
+        document.getElementById("log-visit")?.focus();
+      } }, t("field.cancel"))));
+  }
+
+  function followUp(v) {
+    const today = ymd();
+    const picker = h("input", { type: "date", value: state.followUp || v.follow_up || "", oninput: (e) => { state.followUp = e.target.value; } });
+    const quick = (label, id2, date) => h("button", { type: "button", class: "secondary", id: id2, onclick: () => setFollowUp(date) }, label);
+    return h("section", { class: "followup", "aria-labelledby": "fu-title" },
+      h("h3", { id: "fu-title" }, t("field.followup.title"),
+        h("span", { class: "sub", id: "fu-current" }, v.follow_up
+          ? ` ${v.follow_up}${v.follow_up < today ? ` · ${t("field.followup.overdue")}` : ""}` : ` ${t("field.followup.none")}`)),
+      h("div", { class: "actions" },
+        quick(t("field.followup.tomorrow"), "fu-1d", addDays(today, 1)),
+        quick(t("field.followup.week"), "fu-1w", addDays(today, 7)),
+        quick(t("field.followup.month"), "fu-1m", addMonths(today, 1)),
+        v.follow_up ? quick(t("field.followup.clear"), "fu-clear", null) : null),
+      h("form", { class: "inline", onsubmit: (e) => {
+        e.preventDefault();
+        const date = state.followUp || picker.value;
+        if (!isRealDate(date)) {
+          state.error = t("field.err.date", { value: date || "" });
+          render();
+          return;
+        }
+        state.followUp = "";
+        setFollowUp(date);
+      } },
+      h("label", { for: "fu-date", class: "sr-only" }, t("field.followup.pick")), Object.assign(picker, { id: "fu-date" }),
+      h("button", { type: "submit", id: "fu-set" }, t("field.followup.setButton"))));
+  }
+
+  function render() {
+    const row = app.row(id);
+    if (!row) {
+      swap(el, heading(t("field.card.gone")), h("p", { class: "hint", id: "card-gone" }, t("field.card.goneText")),
+        inPanel ? null : h("p", {}, h("a", { href: "#/cards" }, t("field.back"))));
+      return;
+    }
+    const v = row.view;
+    swap(el,
+      inPanel ? null : h("p", { class: "back" }, h("a", { href: "#/cards", id: "back" }, `← ${t("field.nav.cards")}`)),
+      h("header", { class: "card-head" },
+        h("h2", { id: "card-title", tabindex: "-1" }, v.name || t("field.none")),
+        v.company || v.title ? h("p", { class: "sub", id: "card-company" }, [v.company, v.title].filter(Boolean).join(" · ")) : null,
+        app.pendingIds?.has(id) ? badge(t("field.badge.unsynced"), "wait") : null),
+      state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
+      contact(v),
+      h("div", { class: "visit" }, visitForm()),
+      followUp(v),
+      details(app, v),
+      h("div", { class: "actions" },
+        h("a", { href: `#/edit/${encodeURIComponent(id)}`, id: "edit-card", class: "button" }, t("field.card.edit")),
+        h("button", { type: "button", id: "delete-card", class: "danger", onclick: () => {
+          if (!window.confirm(t("field.card.deleteQuestion", { name: v.name }))) return;
+          act(async () => {
+            await app.device.deleteCard(id);
+            app.go("#/cards");
+          }, () => t("field.card.deleted", { name: v.name }));
+        } }, t("field.card.delete"))),
+      h("section", { class: "timeline-box", "aria-labelledby": "timeline-title" },
+        h("h3", { id: "timeline-title" }, t("field.timeline.title")),
+        state.loaded ? timeline(state.activities) : null));
+  }
+
+  async function update() {
+    state.activities = await app.device.activities(id);
+    state.loaded = true;
+    state.error = null;
+    render();
+  }
+  render();
+  update();
+  return { el, update, title: app.row(id)?.view?.name || t("field.nav.cards") };
+}
+
+export function cardScreen(app, id) {
+  const detail = cardDetail(app, id);
+  return { el: h("section", { class: "card-screen" }, detail.el), update: detail.update, title: detail.title };
+}

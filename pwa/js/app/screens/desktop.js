@@ -1,0 +1,190 @@
+// The cards screen on a desk (>= 1024 px): every card on the device in a sortable, filterable table,
+// the selected card in a side panel (view or edit), and several cards at once: add a tag, or (office
+// and admin) hand them to another rep. An owner change is an ordinary edit; the server decides.
+import { h } from "../../dom.js";
+import { language, t } from "../../i18n.js";
+import { phoneText, swap } from "./parts.js";
+import { cardDetail } from "./card.js";
+import { allOwners, filterBar, filtered } from "./cards.js";
+import { editForm } from "./edit.js";
+
+const PAGE = 500;
+const COLUMNS = [
+  ["name", (v) => v.name || ""], ["company", (v) => v.company || ""], ["phone", (v) => (v.phones || [])[0] || ""],
+  ["segment", (v) => v.segment || ""], ["tags", (v) => (v.tags || []).join(", ")], ["owner", (v) => v.owner || ""],
+  ["follow_up", (v) => v.follow_up || ""], ["updated", (v) => v.updated_at || ""],
+];
+
+export function desktopScreen(app, name, id) {
+  const ui = app.ui;
+  const panel = h("aside", { class: "side-panel", id: "side-panel", "aria-label": t("field.desk.panel") });
+  const count = h("p", { id: "result-count", class: "hint", "aria-live": "polite" });
+  const bulk = h("div", { class: "bulk", id: "bulk" });
+  const tableBox = h("div", { class: "table-scroll" });
+  const bulkState = { tag: "", owner: "", error: null };
+  let current = { name, id };
+  let inPanel = null;
+
+  function sorted() {
+    const [, get] = COLUMNS.find(([key]) => key === ui.sort.key) || COLUMNS[0];
+    const collator = new Intl.Collator(language(), { sensitivity: "base", numeric: true });
+    const compare = (x, y) => {
+      if (!x !== !y) return x ? -1 : 1; // empty cells last, whichever the direction
+      return ui.sort.dir * collator.compare(x, y);
+    };
+    return filtered(app).sort((a, b) => compare(get(a.view), get(b.view)) || collator.compare(a.view.name || "", b.view.name || ""));
+  }
+
+  function header() {
+    return h("tr", {},
+      h("th", { scope: "col", class: "select" },
+        h("input", { type: "checkbox", id: "select-all", "aria-label": t("field.desk.selectAll"), onchange: (e) => {
+          const shown = sorted().slice(0, ui.limit);
+          for (const row of shown) {
+            if (e.target.checked) ui.selected.add(row.id);
+            else ui.selected.delete(row.id);
+          }
+          renderTable();
+          renderBulk();
+        } })),
+      COLUMNS.map(([key]) => {
+        const active = ui.sort.key === key;
+        return h("th", { scope: "col", "aria-sort": active ? (ui.sort.dir > 0 ? "ascending" : "descending") : null },
+          h("button", { type: "button", class: "sort", id: `sort-${key}`, onclick: () => {
+            ui.sort = { key, dir: active ? -ui.sort.dir : 1 };
+            renderTable();
+          } }, t(`field.col.${key}`), h("span", { "aria-hidden": "true" }, active ? (ui.sort.dir > 0 ? " ▲" : " ▼") : "")));
+      }));
+  }
+
+  function renderTable() {
+    const rows = sorted();
+    const shown = rows.slice(0, ui.limit);
+    const selectedId = current.id;
+    count.textContent = app.rows.length ? t("field.cards.count", { shown: rows.length, total: app.rows.length }) : t("field.cards.empty");
+    const body = shown.map((row) => {
+      const v = row.view;
+      return h("tr", { "data-card-id": row.id, class: row.id === selectedId ? "current" : null },
+        h("td", { class: "select" }, h("input", { type: "checkbox", id: `sel-${row.id}`, checked: ui.selected.has(row.id),
+          "aria-label": t("field.desk.select", { name: v.name }), onchange: (e) => {
+            if (e.target.checked) ui.selected.add(row.id);
+            else ui.selected.delete(row.id);
+            renderBulk();
+          } })),
+        h("td", {}, h("a", { href: `#/card/${encodeURIComponent(row.id)}`, id: `open-${row.id}`, "aria-current": row.id === selectedId ? "true" : null }, v.name || t("field.none")),
+          app.pendingIds?.has(row.id) ? h("span", { class: "dot", title: t("field.badge.unsynced"), "aria-label": t("field.badge.unsynced") }, " •") : null),
+        h("td", {}, v.company || ""),
+        h("td", { class: "nowrap" }, (v.phones || [])[0] ? phoneText(v.phones[0]) : ""),
+        h("td", {}, v.segment || ""),
+        h("td", {}, (v.tags || []).join(", ")),
+        h("td", {}, v.owner || ""),
+        h("td", { class: "nowrap" }, v.follow_up || ""),
+        h("td", { class: "nowrap" }, v.updated_at ? v.updated_at.slice(0, 10) : t("field.badge.unsynced")));
+    });
+    swap(tableBox,
+      h("table", { class: "cards-table", id: "cards-table" },
+        h("caption", { class: "sr-only" }, t("field.desk.caption")),
+        h("thead", {}, header()), h("tbody", {}, body)),
+      rows.length > shown.length ? h("button", { type: "button", class: "secondary", id: "show-more", onclick: () => { ui.limit += PAGE; renderTable(); } },
+        t("field.cards.more", { n: rows.length - shown.length })) : null);
+  }
+
+  async function bulkEdit(change, message) {
+    const ids = [...ui.selected].filter((x) => app.row(x));
+    let n = 0;
+    for (const cardId of ids) {
+      const fields = change(app.row(cardId).view);
+      if (!fields) continue;
+      await app.device.editCard(cardId, fields);
+      n += 1;
+    }
+    app.say(() => message(n));
+    await app.saved();
+  }
+
+  function renderBulk() {
+    const n = [...ui.selected].filter((x) => app.row(x)).length;
+    if (!n) {
+      swap(bulk);
+      return;
+    }
+    const tag = h("input", { type: "text", id: "bulk-tag", value: bulkState.tag, autocomplete: "off", oninput: (e) => { bulkState.tag = e.target.value; } });
+    const owner = h("input", { type: "text", id: "bulk-owner", value: bulkState.owner, list: "bulk-owners", autocomplete: "off", oninput: (e) => { bulkState.owner = e.target.value; } });
+    swap(bulk,
+      h("p", { id: "selected-count" }, t("field.desk.selected", { n })),
+      h("form", { class: "inline", id: "bulk-tag-form", onsubmit: (e) => {
+        e.preventDefault();
+        const value = bulkState.tag.trim();
+        if (!value || value.length > 40) {
+          bulkState.error = t("field.err.tagTooLong", { value, max: 40 });
+          renderBulk();
+          return;
+        }
+        bulkState.error = null;
+        bulkState.tag = "";
+        bulkEdit((v) => ((v.tags || []).includes(value) ? null : { tags: [...(v.tags || []), value] }), (count2) => t("field.desk.tagged", { n: count2, tag: value }));
+      } },
+      h("label", { for: "bulk-tag" }, t("field.desk.addTag")), tag,
+      h("button", { type: "submit", id: "bulk-tag-add" }, t("field.desk.addTagButton"))),
+      app.canReassign() ? h("form", { class: "inline", id: "bulk-owner-form", onsubmit: (e) => {
+        e.preventDefault();
+        const value = bulkState.owner.trim();
+        if (!/^[a-z0-9._-]{1,64}$/.test(value)) {
+          bulkState.error = t("field.err.owner");
+          renderBulk();
+          return;
+        }
+        bulkState.error = null;
+        bulkState.owner = "";
+        bulkEdit((v) => (v.owner === value ? null : { owner: value }), (count2) => t("field.desk.reassigned", { n: count2, owner: value }));
+      } },
+      h("label", { for: "bulk-owner" }, t("field.desk.reassign")), owner,
+      h("datalist", { id: "bulk-owners" }, allOwners(app).map((o) => h("option", { value: o }))),
+      h("button", { type: "submit", id: "bulk-owner-set" }, t("field.desk.reassignButton"))) : null,
+      h("button", { type: "button", class: "secondary", id: "bulk-clear", onclick: () => {
+        ui.selected.clear();
+        renderTable();
+        renderBulk();
+      } }, t("field.desk.clear")),
+      bulkState.error ? h("p", { class: "field-error", role: "alert" }, bulkState.error) : null);
+  }
+
+  function renderPanel() {
+    const { name: route, id: cardId } = current;
+    if (route === "card" && cardId) inPanel = cardDetail(app, cardId, { inPanel: true });
+    else if (route === "edit" && cardId) inPanel = editForm(app, cardId, { inPanel: true });
+    else if (route === "new") inPanel = editForm(app, null, { inPanel: true });
+    else inPanel = { el: h("p", { class: "hint", id: "panel-empty" }, t("field.desk.pick")) };
+    panel.replaceChildren(inPanel.el);
+  }
+
+  const filters = filterBar(app, () => renderTable(), { owners: true });
+  renderTable();
+  renderBulk();
+  renderPanel();
+
+  const el = h("div", { class: "desk" },
+    h("section", { class: "desk-main", "aria-labelledby": "cards-title" },
+      h("div", { class: "screen-head" },
+        h("h2", { id: "cards-title", tabindex: "-1" }, t("field.nav.cards")),
+        h("a", { href: "#/new", id: "new-card", class: "button" }, t("field.cards.new"))),
+      filters.el, count, bulk, tableBox),
+    panel);
+
+  return {
+    el,
+    title: t("field.nav.cards"),
+    route(nextName, nextId) {
+      current = { name: nextName, id: nextId };
+      renderPanel();
+      renderTable();
+      if (nextName !== "cards") panel.querySelector("h2")?.focus({ preventScroll: true });
+    },
+    update() {
+      filters.refresh();
+      renderTable();
+      renderBulk();
+      inPanel?.update?.();
+    },
+  };
+}
