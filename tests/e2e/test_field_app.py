@@ -451,6 +451,58 @@ def test_help_opens_the_guide_for_the_role_in_the_apps_language(browser, server,
         context.close()
 
 
+def test_purchases_and_feedback_are_logged_and_totalled_on_the_card(browser, server, tmp_path):
+    server.user("rep1")
+    seed = server.device("rep1", tmp_path)
+    card = seed.create_card(name="Zhou Jie")
+    seed.sync()
+    context = signed_in(browser, server, "rep1")
+    try:
+        page = open_app(context, server, f"#/card/{card}")
+        up_to_date(page)
+        page.click("#add-activity")
+        page.select_option("#activity-kind", "purchase")
+        page.fill("#activity-text", "Order 42")
+        page.fill("#activity-amount", "1200.50")
+        page.click("#activity-save")
+        page.click("#add-activity")
+        page.select_option("#activity-kind", "feedback")
+        page.select_option("#activity-rating", "4")
+        page.click("#activity-save")
+        expect(page.locator("#card-totals")).to_have_text("Purchases 1200.50 CNY · Feedback 4.0/5 (1)", timeout=WAIT_MS)
+        up_to_date(page)
+        def on_server() -> dict | None:
+            with server.client("rep1") as rep:
+                found = rep.get(f"/api/v1/cards/{card}").json()["activities"]
+            return {a["kind"]: a for a in found} if len(found) == 2 else None
+
+        kinds = eventually(on_server, "both activities on the server")
+        assert (kinds["purchase"]["amount"], kinds["purchase"]["currency"]) == ("1200.50", "CNY")
+        assert kinds["feedback"]["rating"] == 4
+    finally:
+        context.close()
+
+
+def test_today_offers_a_birthday_greeting_and_a_private_calendar_link(browser, server, tmp_path):
+    server.user("rep1")
+    seed = server.device("rep1", tmp_path)
+    seed.create_card(name="Gu Yan", phones=["13812345678"], emails=["gu@example.cn"], birthday=f"1990-{date.today():%m-%d}")
+    seed.sync()
+    context = signed_in(browser, server, "rep1")
+    try:
+        page = open_app(context, server, "#/today")
+        up_to_date(page)
+        expect(page.locator("#birthday-list .greet a")).to_have_count(3)
+        expect(page.locator("#birthday-list a.sms")).to_have_attribute("href", "sms:+8613812345678")
+        page.click("#calendar-link")
+        url = page.locator("#calendar-url").input_value()
+        assert "/api/v1/calendar.ics?key=cal_" in url
+        feed = httpx.get(url.replace("localhost", "127.0.0.1"))
+        assert feed.status_code == 200 and "Gu Yan" in feed.text
+    finally:
+        context.close()
+
+
 # --- screenshots -------------------------------------------------------------------------------
 
 

@@ -74,7 +74,7 @@ function signInCard() {
 
 function signedIn() {
   const me = state.me;
-  const next = nextPage() || (me.role === "admin" ? "admin.html" : null);
+  const next = nextPage() || (me.role === "admin" ? "admin.html" : "index.html");
   return h("section", { class: "card" },
     h("h2", {}, t("auth.signedin", { name: me.display || me.user, role: t(`role.${me.role}`) })),
     next ? h("p", {}, h("a", { href: next, id: "continue" }, t("auth.continue"))) : null,

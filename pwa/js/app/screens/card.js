@@ -57,7 +57,7 @@ function timeline(activities) {
 
 // The card as a component: {el, update}. `close` (desktop panel) replaces the back link.
 export function cardDetail(app, id, { inPanel = false } = {}) {
-  const state = { logging: false, visitText: "", followUp: "", error: null, activities: [], loaded: false };
+  const state = { logging: false, visitText: "", followUp: "", error: null, activities: [], loaded: false, adding: null };
   const el = h("article", { class: "card-detail", id: "card-detail", "aria-labelledby": "card-title" });
 
   async function act(work, message) {
@@ -98,6 +98,73 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
         render();
         document.getElementById("log-visit")?.focus();
       } }, t("field.cancel"))));
+  }
+
+  // Any kind of activity: a call, a chat, a purchase with its amount, feedback with a 1–5 rating.
+  function activityForm() {
+    if (!state.adding) {
+      return h("button", { type: "button", id: "add-activity", class: "secondary", onclick: () => {
+        state.adding = { kind: "call", text: "", amount: "", currency: "CNY", rating: "5" };
+        render();
+        document.getElementById("activity-kind")?.focus();
+      } }, t("field.activity.add"));
+    }
+    const a = state.adding;
+    const set = (key) => (e) => { a[key] = e.target.value; if (key === "kind") render(); };
+    const kind = h("select", { id: "activity-kind", onchange: set("kind") },
+      KINDS.map((k) => h("option", { value: k, selected: k === a.kind }, kindName(k))));
+    const text = h("textarea", { id: "activity-text", rows: "2", maxlength: "5000", oninput: set("text") }, a.text);
+    const extra = [];
+    if (a.kind === "purchase") {
+      extra.push(field("activity-amount", t("field.activity.amount"),
+        h("input", { id: "activity-amount", inputmode: "decimal", value: a.amount, oninput: set("amount"), placeholder: "1200.00" })));
+      extra.push(field("activity-currency", t("field.activity.currency"),
+        h("input", { id: "activity-currency", value: a.currency, maxlength: "3", oninput: set("currency") })));
+    }
+    if (a.kind === "feedback") {
+      extra.push(field("activity-rating", t("field.activity.rating"),
+        h("select", { id: "activity-rating", onchange: set("rating") },
+          ["5", "4", "3", "2", "1"].map((n) => h("option", { value: n, selected: n === a.rating }, "★".repeat(Number(n)))))));
+    }
+    return h("form", { class: "activity-form", id: "activity-form", onsubmit: (e) => {
+      e.preventDefault();
+      const more = {};
+      if (a.kind === "purchase") {
+        if (!/^\d{1,12}(\.\d{1,4})?$/.test(a.amount.trim())) {
+          state.error = t("field.activity.badAmount");
+          render();
+          return;
+        }
+        more.amount = a.amount.trim();
+        more.currency = a.currency.trim().toUpperCase() || null;
+      }
+      if (a.kind === "feedback") more.rating = Number(a.rating);
+      const chosen = a.kind;
+      state.adding = null;
+      act(() => app.device.addActivity(id, chosen, a.text.trim(), more), () => t("field.activity.saved"));
+    } },
+    field("activity-kind", t("field.activity.kind"), kind),
+    field("activity-text", t("field.visit.text"), text),
+    ...extra,
+    h("div", { class: "actions" },
+      h("button", { type: "submit", id: "activity-save" }, t("field.visit.save")),
+      h("button", { type: "button", class: "secondary", onclick: () => { state.adding = null; render(); } }, t("field.cancel"))));
+  }
+
+  // Purchase totals per currency and the average feedback rating, from the timeline.
+  function totals() {
+    const sums = {};
+    const ratings = [];
+    for (const a of state.activities) {
+      if (a.kind === "purchase" && a.amount) sums[a.currency || ""] = (sums[a.currency || ""] || 0) + Number(a.amount);
+      if (a.kind === "feedback" && a.rating) ratings.push(a.rating);
+    }
+    const parts = Object.entries(sums).map(([cur, sum]) => t("field.totals.purchases", { amount: sum.toFixed(2), currency: cur }));
+    if (ratings.length) {
+      const average = (ratings.reduce((x, y) => x + y, 0) / ratings.length).toFixed(1);
+      parts.push(t("field.totals.rating", { average, n: ratings.length }));
+    }
+    return parts.length ? h("p", { class: "totals", id: "card-totals" }, parts.join(" · ")) : null;
   }
 
   function followUp(v) {
@@ -144,7 +211,8 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
         app.pendingIds?.has(id) ? badge(t("field.badge.unsynced"), "wait") : null),
       state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
       contact(v),
-      h("div", { class: "visit" }, visitForm()),
+      totals(),
+      h("div", { class: "visit" }, visitForm(), state.logging ? null : activityForm()),
       followUp(v),
       details(app, v),
       h("div", { class: "actions" },

@@ -1,4 +1,5 @@
 // Today: follow-ups due today or overdue (oldest first), and birthdays in the coming 7 days.
+import { api } from "../../api.js";
 import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { daysToBirthday, ymd } from "../format.js";
@@ -18,8 +19,38 @@ function link(row, ...extra) {
       h("span", { class: "badges" }, extra)));
 }
 
+// A birthday greeting in one tap: call, text or mail the customer.
+function greet(row) {
+  const v = row.view;
+  const phone = (v.phones || [])[0];
+  const email = (v.emails || [])[0];
+  const subject = encodeURIComponent(t("field.today.greeting"));
+  return h("span", { class: "greet" },
+    phone ? h("a", { href: `tel:${phone}`, class: "contact call" }, t("field.today.greetCall")) : null,
+    phone ? h("a", { href: `sms:${phone}`, class: "contact sms" }, t("field.today.greetSms")) : null,
+    email ? h("a", { href: `mailto:${email}?subject=${subject}`, class: "contact mail" }, t("field.today.greetMail")) : null);
+}
+
 export function todayScreen(app) {
   const el = h("section", { class: "today-screen", "aria-labelledby": "today-title" });
+  const feed = { url: null, error: null };
+  // The private calendar link: follow-ups and birthdays in the phone's own calendar.
+  function calendar() {
+    return h("section", { class: "panel", "aria-labelledby": "cal-title" },
+      h("h3", { id: "cal-title" }, t("field.today.calendar")),
+      h("p", { class: "hint" }, t("field.today.calendarHint")),
+      feed.url ? h("p", {}, h("input", { id: "calendar-url", readonly: true, value: feed.url, "aria-label": t("field.today.calendar") })) : null,
+      feed.error ? h("p", { class: "error", role: "alert" }, feed.error) : null,
+      h("button", { type: "button", class: "secondary", id: "calendar-link", disabled: !navigator.onLine, onclick: async () => {
+        try {
+          feed.url = (await api("/calendar/key", { method: "POST", body: {} })).url;
+          feed.error = null;
+        } catch (error) {
+          feed.error = t("error.generic", { message: error.message });
+        }
+        render();
+      } }, feed.url ? t("field.today.calendarNew") : t("field.today.calendarMake")));
+  }
   function render() {
     const today = ymd();
     const names = byName();
@@ -40,9 +71,14 @@ export function todayScreen(app) {
         })) : h("p", { class: "hint", id: "due-none" }, t("field.today.dueNone"))),
       h("section", { class: "panel", "aria-labelledby": "bd-title" },
         h("h3", { id: "bd-title" }, t("field.today.birthdays", { n: birthdays.length })),
-        birthdays.length ? h("ul", { class: "card-list", id: "birthday-list" }, birthdays.map(([row, days]) => link(row,
-          badge(days === 0 ? t("field.today.birthdayToday") : t("field.today.birthdayIn", { n: days, date: row.view.birthday.slice(5) }), days === 0 ? "good" : "")))) :
-          h("p", { class: "hint", id: "birthday-none" }, t("field.today.birthdaysNone"))));
+        birthdays.length ? h("ul", { class: "card-list", id: "birthday-list" }, birthdays.map(([row, days]) => {
+          const item = link(row,
+            badge(days === 0 ? t("field.today.birthdayToday") : t("field.today.birthdayIn", { n: days, date: row.view.birthday.slice(5) }), days === 0 ? "good" : ""));
+          item.append(greet(row));
+          return item;
+        })) :
+          h("p", { class: "hint", id: "birthday-none" }, t("field.today.birthdaysNone"))),
+      calendar());
   }
   render();
   return { el, update: render, title: t("field.nav.today") };
