@@ -15,12 +15,14 @@ const fmt = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace("
 const asOf = (iso) => new Date(Date.parse(iso) + 1000).toISOString().replace(".000Z", "Z");
 
 async function refresh() {
+  const used = token(); // an answer for an older sign-in must not undo a newer one
   try {
     const [status, points] = await Promise.all([api("/admin/backup?fresh=1"), api("/admin/restore-points?limit=500")]);
     state.status = status;
     state.points = [...new Set(points.restore_points.map((p) => p.timestamp))].reverse();
     state.error = null;
   } catch (error) {
+    if (token() !== used) return;
     state.status = null;
     if (error instanceof ApiError && error.status === 401) {
       // No token and no session yet is not an error: it is the sign-in form.

@@ -87,11 +87,13 @@ async function loadAudit() {
 }
 
 async function refresh() {
+  const used = token(); // an answer for an older sign-in must not undo a newer one
   try {
     const [me, users, tokens, devices] = await Promise.all(
       [api("/me"), api("/users"), api("/tokens?user=*"), api("/devices"), loadAudit()]);
     Object.assign(state, { me, users: users.users, tokens: tokens.tokens, devices: devices.devices, phase: "ready", tried: false });
   } catch (error) {
+    if (token() !== used) return;
     failed(error, true);
   }
   render();
