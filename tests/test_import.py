@@ -170,13 +170,17 @@ def test_bad_files_get_clear_errors_and_change_nothing(server: Server):
             ("fake.xlsx", b"PK\x03\x04 not really a workbook", "not a valid Excel"),
             ("binary.csv", os.urandom(4096), ""),
             ("merged.xlsx", xlsx([["A", "B"]], merge="A2:B2"), "merged cells"),
-            ("headers.csv", "foo,bar\n1,2\n".encode(), "name"),
         ]
         for name, data, words in cases:
             answer = upload(office, name, data)
             assert answer.status_code == 400, (name, answer.status_code, answer.text)
             body = answer.json()["error"]
             assert body["code"] == "invalid_request" and words in str(body), (name, body)
+        unmapped = upload(office, "headers.csv", "foo,bar\n1,2\n".encode())
+        assert unmapped.status_code == 400 and "name" in unmapped.json()["error"]["message"]
+        preview = upload(office, "headers.csv", "foo,bar\n1,2\n".encode(), dry_run="true")
+        assert preview.status_code == 200 and preview.json()["headers"] == ["foo", "bar"]  # shown, so they can be mapped
+        assert preview.json()["skip"] == 1 and "name" in preview.json()["errors"][0]["message"]
         huge = upload(office, "huge.csv", os.urandom(6 * 1024 * 1024))
         assert huge.status_code == 413
         no_file = office.post("/api/v1/imports", data={"mode": "upsert"})

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from sync import exporter, importer, merges
 from sync.access import User
-from sync.errors import TooLarge, invalid
+from sync.errors import InvalidInput, TooLarge, invalid
 from sync.spreadsheet import read_table
 
 from .body import read_json
@@ -68,7 +68,16 @@ async def import_file(request: Request) -> JSONResponse:
 
     def work() -> dict[str, Any]:
         table = read_table(upload.filename or "upload.csv", raw)
-        plan = importer.plan_import(engine, user, table, mapping=mapping, match=match, mode=mode)
+        try:
+            plan = importer.plan_import(engine, user, table, mapping=mapping, match=match, mode=mode)
+        except InvalidInput as error:
+            if not dry_run or not error.fields or error.fields[0].path != "mapping":
+                raise  # a wrong choice for one column is answered at that column (`mapping.HEADER`)
+            # A preview whose columns cannot be mapped yet still shows them, so a person can map them.
+            return {"import": None, "rows": len(table.rows), "create": 0, "update": 0, "skip": len(table.rows),
+                    "errors": [{"row": 1, "column": "",
+                                "message": error.fields[0].message}],
+                    "headers": table.headers, "mapping": importer.suggest_mapping(table.headers), "preview": []}
         preview = {"headers": table.headers, "mapping": plan.mapping,
                    "preview": [r.public() for r in plan.rows[:importer.PREVIEW_ROWS]]}
         if dry_run:

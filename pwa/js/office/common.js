@@ -1,0 +1,122 @@
+// What the office screens share: requests api.js does not cover (multipart uploads, files and
+// SVG with the same credentials), the card field names, tables, labelled fields and dates.
+import { ApiError, token } from "../api.js";
+import { h } from "../dom.js";
+import { language, t } from "../i18n.js";
+
+// The card fields a person can pick in a mapping or a merge, in the order a card shows them.
+export const CARD_FIELDS = ["id", "name", "company", "title", "phones", "emails", "address", "region", "industry",
+  "segment", "tags", "owner", "birthday", "follow_up", "notes"];
+
+// Times as YYYY-MM-DD HH:MM:SS UTC, dates as YYYY-MM-DD: one unambiguous form for everyone.
+export const fmtTime = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC") : t("status.none"));
+export const short = (id) => (id || "").slice(0, 8);
+
+// The person's own date, not UTC: "today" is where they are.
+export function today() {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+// A card field's name in the current language; custom fields by their label.
+export function fieldName(name, customFields = []) {
+  if (name?.startsWith("custom.")) {
+    const key = name.slice(7);
+    const spec = customFields.find((f) => f.key === key);
+    return spec ? `${spec.label[language()] || spec.label.en || key}` : key;
+  }
+  const label = t(`office.field.${name}`);
+  return label === `office.field.${name}` ? name : label;
+}
+
+// A value as a person reads it: lists joined, empty as a dash.
+export function shown(value) {
+  if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) return t("status.none");
+  if (Array.isArray(value)) return value.join(", ");
+  if (typeof value === "object") return Object.entries(value).map(([k, v]) => `${k}: ${shown(v)}`).join("; ");
+  return String(value);
+}
+
+export const isEmpty = (value) => value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length);
+
+function headers() {
+  const found = { "X-Fieldcards": "1" };
+  if (token()) found.Authorization = `Bearer ${token()}`;
+  return found;
+}
+
+async function failIfBad(response) {
+  if (response.ok) return response;
+  const data = await response.json().catch(() => null);
+  throw new ApiError(response.status, data);
+}
+
+// A multipart form (a spreadsheet upload); the answer as JSON, errors as ApiError like api().
+export async function postForm(path, form) {
+  const response = await fetch(`/api/v1${path}`, { method: "POST", headers: headers(), body: form });
+  return (await failIfBad(response)).json();
+}
+
+// A GET whose answer is not JSON (CSV, SVG), with the same credentials.
+export async function fetchRaw(path) {
+  return failIfBad(await fetch(`/api/v1${path}`, { headers: headers() }));
+}
+
+// Saves a downloaded file under its name; the object URL is only navigated to, never shown.
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { href: url, download: filename, class: "sr-only" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// Errors said in words: the first field's path and message when the server named one.
+export function errorText(error) {
+  if (error instanceof ApiError && error.fields.length) {
+    return error.fields.slice(0, 3).map((f) => (f.path ? `${f.path}: ${f.message}` : f.message)).join("; ");
+  }
+  return error?.message || String(error);
+}
+
+export function cell(label, ...children) {
+  return h("td", { "data-label": label }, ...children);
+}
+
+// A table that turns into labelled blocks on a phone (the people screen's `stack` style).
+export function table(id, caption, columns, rows, empty) {
+  if (!rows.length) return h("p", { id, class: "hint" }, empty);
+  return h("div", { class: "table-scroll" },
+    h("table", { id, class: "stack" },
+      h("caption", { class: "sr-only" }, caption),
+      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows)));
+}
+
+// A labelled control with an optional hint and the server's error for it.
+export function field(id, label, control, { hint, error, cls = "field" } = {}) {
+  const described = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ");
+  if (described) control.setAttribute("aria-describedby", described);
+  if (error) control.setAttribute("aria-invalid", "true");
+  return h("div", { class: cls },
+    h("label", { for: id }, label), control,
+    hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
+    error ? h("p", { class: "field-error", id: `${id}-error` }, error) : null);
+}
+
+export function checkbox(id, label, checked, onchange) {
+  return h("label", { class: "check", for: id },
+    h("input", { type: "checkbox", id, checked, onchange: (e) => onchange(e.target.checked) }), label);
+}
+
+// Several nodes as one child: h() flattens only one level of arrays, so parts that return
+// several nodes return a fragment.
+export function group(...children) {
+  const fragment = document.createDocumentFragment();
+  for (const child of children.flat(Infinity)) {
+    if (child !== null && child !== undefined && child !== false) fragment.append(child instanceof Node ? child : String(child));
+  }
+  return fragment;
+}
