@@ -503,6 +503,27 @@ def test_today_offers_a_birthday_greeting_and_a_private_calendar_link(browser, s
         context.close()
 
 
+def test_office_exports_what_the_desktop_filters_show(browser, server, tmp_path):
+    server.user("office", "office")
+    seed = server.device("office", tmp_path)
+    seed.create_card(name="王伟", segment="A", tags=["vip"])
+    seed.create_card(name="李娜", segment="B")
+    seed.sync()
+    context = signed_in(browser, server, "office", viewport=DESK)
+    try:
+        page = open_app(context, server, "#/cards")
+        up_to_date(page)
+        page.select_option("#filter-segment", "A")
+        href = page.get_attribute("#export-csv", "href")
+        assert "segment=A" in href and "format=csv" in href
+        with page.expect_download() as download:
+            page.click("#export-csv")
+        text = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+        assert "王伟" in text and "李娜" not in text
+    finally:
+        context.close()
+
+
 # --- screenshots -------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 // and admin) hand them to another rep. An owner change is an ordinary edit; the server decides.
 import { h } from "../../dom.js";
 import { language, t } from "../../i18n.js";
+import { ymd } from "../format.js";
 import { phoneText, swap } from "./parts.js";
 import { cardDetail } from "./card.js";
 import { allOwners, filterBar, filtered } from "./cards.js";
@@ -158,7 +159,23 @@ export function desktopScreen(app, name, id) {
     panel.replaceChildren(inPanel.el);
   }
 
-  const filters = filterBar(app, () => renderTable(), { owners: true });
+  // Export what the filters show, as the server sees it (GET /api/v1/export): CSV opens in Excel
+  // with Chinese intact, XLSX for everything else. Every export is in the audit log.
+  function exportHref(format) {
+    const params = new URLSearchParams({ format, lang: language() === "zh-CN" ? "zh-CN" : "en" });
+    if (ui.query.trim()) params.set("q", ui.query.trim());
+    if (ui.segment && ui.segment !== "none") params.set("segment", ui.segment);
+    if (ui.tag) params.set("tag", ui.tag);
+    if (ui.owner) params.set("owner", ui.owner);
+    if (ui.due) params.set("due_before", ymd()); // follow-ups up to and including today, as the filter shows
+    return `/api/v1/export?${params}`;
+  }
+  const exports = h("span", { class: "exports" });
+  const renderExports = () => swap(exports,
+    h("a", { href: exportHref("csv"), id: "export-csv", class: "button secondary", download: "" }, t("field.desk.exportCsv")),
+    h("a", { href: exportHref("xlsx"), id: "export-xlsx", class: "button secondary", download: "" }, t("field.desk.exportXlsx")));
+  const filters = filterBar(app, () => { renderTable(); renderExports(); }, { owners: true });
+  renderExports();
   renderTable();
   renderBulk();
   renderPanel();
@@ -167,7 +184,7 @@ export function desktopScreen(app, name, id) {
     h("section", { class: "desk-main", "aria-labelledby": "cards-title" },
       h("div", { class: "screen-head" },
         h("h2", { id: "cards-title", tabindex: "-1" }, t("field.nav.cards")),
-        h("a", { href: "#/new", id: "new-card", class: "button" }, t("field.cards.new"))),
+        h("span", { class: "head-actions" }, exports, h("a", { href: "#/new", id: "new-card", class: "button" }, t("field.cards.new")))),
       filters.el, count, bulk, tableBox),
     panel);
 
