@@ -68,7 +68,8 @@ def test_admin_manages_people_tokens_devices_and_reads_the_audit_log(browser, tm
         page.click("button[type=submit]")
         page.wait_for_selector("#users")
         assert page.text_content("h1") == "Fieldcards · People and access"
-        assert page.get_attribute(".bar a", "href") == "admin.html"
+        assert page.get_attribute(".bar a[href='admin.html']", "href") == "admin.html"
+        assert page.get_attribute("#help", "href") == "/guide/admin.en"
 
         # A name the server refuses: its message shows next to the field.
         page.get_by_label("User name", exact=True).fill("Wang Wei")

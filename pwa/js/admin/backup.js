@@ -55,7 +55,7 @@ function header() {
     languages().map((l) => h("option", { value: l, selected: l === language() }, l === "en" ? "English" : "简体中文")));
   return h("header", { class: "bar" },
     h("h1", {}, `${t("app.title")} · ${t("backup.title")}`),
-    h("div", { class: "bar-tools" }, h("a", { href: "people.html" }, t("people.title")), select,
+    h("div", { class: "bar-tools" }, h("a", { href: `/guide/admin.${language()}`, id: "help", target: "_blank", rel: "noopener" }, t("field.help")), h("a", { href: "people.html" }, t("people.title")), select,
       state.status ? h("button", { type: "button", onclick: async () => {
         if (token()) setToken(null);
         else await signOut().catch(() => null);

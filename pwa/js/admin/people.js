@@ -226,6 +226,7 @@ function header() {
   return h("header", { class: "bar" },
     h("h1", {}, `${t("app.title")} · ${t("people.title")}`),
     h("div", { class: "bar-tools" },
+      h("a", { href: `/guide/admin.${language()}`, id: "help", target: "_blank", rel: "noopener" }, t("field.help")),
       h("a", { href: "admin.html" }, t("backup.title")),
       h("a", { href: "office.html" }, t("office.title")),
       select,

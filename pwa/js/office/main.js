@@ -105,6 +105,7 @@ function header() {
       h("a", { href: "index.html" }, t("office.fieldApp")),
       admin ? h("a", { href: "people.html" }, t("people.title")) : null,
       admin ? h("a", { href: "admin.html" }, t("backup.title")) : null,
+      h("a", { href: `/guide/office.${language()}`, id: "help", target: "_blank", rel: "noopener" }, t("field.help")),
       select,
       state.phase === "ready" ? h("button", { type: "button", id: "sign-out", onclick: signOut }, t("signin.out")) : null));
 }
