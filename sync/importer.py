@@ -18,7 +18,8 @@ from .access import User
 from .engine import Engine, utc_now
 from .errors import InvalidInput, NotAllowed, NotFound, invalid
 from .spreadsheet import Table
-from .validate import canonical_uuid, validate_card_fields
+from .merge import values_equal
+from .validate import CARD_FIELDS, EMPTY_VALUES, canonical_uuid, validate_card_fields
 
 SET_FIELDS = ("phones", "emails", "tags")
 IMPORTABLE = ("id", "name", "company", "title", "phones", "emails", "address", "region", "industry",
@@ -344,13 +345,17 @@ def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
         if now_card is None or now_card.get("deleted"):
             continue
         mutation_id = str(uuid.uuid5(namespace, f"undo-{number}"))
+        before, after = json.loads(before_json), json.loads(after_json)
         if action == "create":
             # Deleting at the version the import left: if someone edited since, the delete-vs-edit
-            # rule keeps the card and records a conflict for a person to decide.
+            # rule keeps the card and records a conflict for a person to decide. A card that is
+            # again exactly as imported (a merge undone, say) holds nobody's work: it goes.
+            untouched = all(values_equal(now_card.get(name), after.get(name, EMPTY_VALUES[name]))
+                            for name in CARD_FIELDS if name != "owner")
+            version = now_card["version"] if untouched else _version_after_import(engine, card, import_id)
             mutations.append({"id": mutation_id, "op": "card.delete", "card": card, "at": engine.clock.now(),
-                              "version": _version_after_import(engine, card, import_id)})
+                              "version": version})
             continue
-        before, after = json.loads(before_json), json.loads(after_json)
         fields, was = {}, {}
         for name, written in after.items():
             value = now_card.get(name)
