@@ -524,6 +524,48 @@ def test_office_exports_what_the_desktop_filters_show(browser, server, tmp_path)
         context.close()
 
 
+def test_another_user_on_the_same_browser_never_sends_or_sees_the_first_users_work(browser, server, tmp_path):
+    server.user("rep1")
+    server.user("rep2")
+    theirs = server.device("rep2", tmp_path)
+    theirs_card = theirs.create_card(name="Card of rep2")
+    theirs.sync()
+    context = signed_in(browser, server, "rep1")
+    try:
+        page = open_app(context, server)
+        up_to_date(page)
+        context.set_offline(True)
+        page.goto(app_url(server, "#/new"))
+        page.fill("#f-name", "Written by rep1 offline")
+        page.click("#save")
+        expect(page.locator("#sync-status")).to_contain_text("1 pending", timeout=WAIT_MS)
+
+        # rep2 signs in on the same browser while rep1's edit still waits: nothing is sent.
+        context.clear_cookies()
+        context.add_cookies([session_cookie(server, "rep2")])
+        context.set_offline(False)
+        page.reload()
+        expect(page.locator("#held")).to_contain_text("rep1", timeout=WAIT_MS)
+        time.sleep(1)
+        assert set(server_cards(server, "rep2")) == {theirs_card}
+        assert server_cards(server, "rep1") == {}
+
+        # rep1 comes back and sends it; then rep2 takes over an empty outbox: the device is handed over.
+        context.clear_cookies()
+        context.add_cookies([session_cookie(server, "rep1")])
+        page.reload()
+        up_to_date(page)
+        assert [c["name"] for c in server_cards(server, "rep1").values()] == ["Written by rep1 offline"]
+        context.clear_cookies()
+        context.add_cookies([session_cookie(server, "rep2")])
+        page.goto(app_url(server, "#/cards"))
+        page.reload()
+        expect(page.locator(f"[data-card-id='{theirs_card}']")).to_be_visible(timeout=WAIT_MS)
+        expect(page.locator("[data-card-id]")).to_have_count(1)
+    finally:
+        context.close()
+
+
 # --- screenshots -------------------------------------------------------------------------------
 
 
