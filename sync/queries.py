@@ -50,8 +50,8 @@ def list_cards(st: Store, user: User, params: dict[str, str]) -> dict[str, Any]:
         raise invalid("limit", "must be a whole number from 1 to 1000") from None
     if not 1 <= limit <= MAX_PAGE:
         raise invalid("limit", "must be a whole number from 1 to 1000")
-    if params.get("segment") and params["segment"] not in ("A", "B", "C"):
-        raise invalid("segment", "must be A, B or C")
+    if params.get("segment") and params["segment"] not in ("A", "B", "C", "none"):
+        raise invalid("segment", "must be A, B, C, or none for cards without one")
     due_before = params.get("due_before") or None
     if due_before:
         try:

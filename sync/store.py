@@ -520,7 +520,9 @@ def list_cards(
         where.append("search LIKE ? ESCAPE '\\'")
         escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params.append(f"%{escaped}%")
-    if segment:
+    if segment == "none":  # cards with no segment yet
+        where.append("json_extract(data, '$.segment') IS NULL")
+    elif segment:
         where.append("json_extract(data, '$.segment') = ?")
         params.append(segment)
     if region:

@@ -154,11 +154,14 @@ def test_export_then_import_changes_nothing_and_reps_export_only_their_cards(ser
             again = upload(office, f"export.{fmt}", exported.content, mode="upsert", match="phone,email")
             assert again.status_code == 200, again.text
             assert (again.json()["create"], again.json()["update"]) == (0, 0), again.json()
+        none = office.get("/api/v1/export", params={"format": "csv", "segment": "none"}).content.decode("utf-8-sig")
+        assert "王伟" in none and "李娜" in none  # neither has a segment
+        assert "王伟" not in office.get("/api/v1/export", params={"format": "csv", "segment": "A"}).content.decode("utf-8-sig")
     with server.client("rep1") as rep:
         mine = rep.get("/api/v1/export", params={"format": "csv"}).content.decode("utf-8-sig")
         assert "王伟" in mine and "李娜" not in mine
         assert upload(rep, "x.csv", b"name\nA\n").status_code == 403
-    assert sum(e["action"] == "export" for e in server_audit(server)) == 3
+    assert sum(e["action"] == "export" for e in server_audit(server)) == 5
 
 
 def test_bad_files_get_clear_errors_and_change_nothing(server: Server):

@@ -164,7 +164,7 @@ export function desktopScreen(app, name, id) {
   function exportHref(format) {
     const params = new URLSearchParams({ format, lang: language() === "zh-CN" ? "zh-CN" : "en" });
     if (ui.query.trim()) params.set("q", ui.query.trim());
-    if (ui.segment && ui.segment !== "none") params.set("segment", ui.segment);
+    if (ui.segment) params.set("segment", ui.segment); // "none": cards without a segment
     if (ui.tag) params.set("tag", ui.tag);
     if (ui.owner) params.set("owner", ui.owner);
     if (ui.due) params.set("due_before", ymd()); // follow-ups up to and including today, as the filter shows
