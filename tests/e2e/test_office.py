@@ -200,6 +200,7 @@ def test_import_checks_remaps_imports_with_progress_and_undoes(browser, tmp_path
         to_chinese(page)
         expect(page.locator("#dry-title")).to_have_text("导入前检查")
         assert "生日" in page.text_content("#import-errors")
+        assert "不是有效日期：2026-02-30" in page.text_content("#import-errors")  # the server's message, in Chinese
         shot(page, "import-1366-zh-CN")
         fits_a_phone(page)
         assert problems == []

@@ -1,5 +1,6 @@
 // What the office screens share: requests api.js does not cover (multipart uploads, files and
 // SVG with the same credentials), the card field names, tables, labelled fields and dates.
+import { localMessage } from "../messages.js";
 import { ApiError, token } from "../api.js";
 import { h } from "../dom.js";
 import { language, t } from "../i18n.js";
@@ -76,9 +77,9 @@ export function saveBlob(blob, filename) {
 // Errors said in words: the first field's path and message when the server named one.
 export function errorText(error) {
   if (error instanceof ApiError && error.fields.length) {
-    return error.fields.slice(0, 3).map((f) => (f.path ? `${f.path}: ${f.message}` : f.message)).join("; ");
+    return error.fields.slice(0, 3).map((f) => (f.path ? `${f.path}: ${localMessage(f.message)}` : localMessage(f.message))).join("; ");
   }
-  return error?.message || String(error);
+  return localMessage(error?.message) || String(error);
 }
 
 export function cell(label, ...children) {

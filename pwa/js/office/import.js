@@ -1,6 +1,7 @@
 // Import (#/import): a spreadsheet is checked first (a dry run: counts, errors at their row and
 // column, a preview per row, the column mapping to adjust), then imported with a progress bar,
 // and can be undone. This session's imports are kept in sessionStorage with their undo buttons.
+import { localMessage } from "../messages.js";
 import { api, ApiError } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
@@ -50,12 +51,12 @@ function showError(ctx, error) {
   s.mappingErrors = {};
   const fields = error instanceof ApiError ? error.fields : [];
   for (const f of fields) {
-    if (f.path.startsWith("mapping.")) s.mappingErrors[f.path.slice(8)] = f.message;
+    if (f.path.startsWith("mapping.")) s.mappingErrors[f.path.slice(8)] = localMessage(f.message);
   }
   const rest = fields.filter((f) => !f.path.startsWith("mapping."));
   if (rest.some((f) => f.path === "mapping") && !s.dry) {
     s.error = t("office.import.noNameColumn"); // without a preview there is no column list to map from
-  } else if (rest.length) s.error = rest.map((f) => (f.path ? `${f.path}: ${f.message}` : f.message)).join("; ");
+  } else if (rest.length) s.error = rest.map((f) => (f.path ? `${f.path}: ${localMessage(f.message)}` : localMessage(f.message))).join("; ");
   else s.error = fields.length ? t("office.import.mappingProblem") : errorText(error);
 }
 
@@ -196,7 +197,7 @@ function errorsTable(errors, id) {
   if (!errors.length) return h("p", { class: "hint", id }, t("office.import.noErrors"));
   const cols = ["row", "column", "message"].map((k) => t(`office.import.error.${k}`));
   const rows = errors.slice(0, ERRORS_SHOWN).map((e) => h("tr", { "data-row": e.row },
-    cell(cols[0], String(e.row)), cell(cols[1], e.column || t("status.none")), cell(cols[2], e.message)));
+    cell(cols[0], String(e.row)), cell(cols[1], e.column || t("status.none")), cell(cols[2], localMessage(e.message))));
   return group(h("h3", {}, t("office.import.errors")),
     table(id, t("office.import.errors"), cols, rows, ""),
     errors.length > ERRORS_SHOWN ? h("p", { class: "hint" }, t("office.import.moreErrors", { count: errors.length - ERRORS_SHOWN })) : null);

@@ -1,6 +1,7 @@
 // Data quality (#/quality): completeness per rep, incomplete and stale cards, and stored phones and
 // emails that no longer pass validation, each with an inline fix sent as an ordinary sync mutation
 // (so history, merge rules and conflicts apply as for any device).
+import { localMessage } from "../messages.js";
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
@@ -60,7 +61,7 @@ async function fix(ctx, item) {
     const answer = await api("/sync", { method: "POST", body: { device: DEVICE, limit: 1, mutations: [mutation] } });
     const result = answer.results[0];
     if (result.status === "rejected") {
-      f.error = result.errors.map((e) => e.message).join("; ") || result.code;
+      f.error = result.errors.map((e) => localMessage(e.message)).join("; ") || result.code;
       f.busy = false;
       ctx.render();
       return;
@@ -102,7 +103,7 @@ function invalidSection(ctx, d) {
       cell(cols[0], cardLink(item.card, item.name)),
       cell(cols[1], fieldLabel(item.field)),
       cell(cols[2], h("span", { class: "mono" }, item.value)),
-      cell(cols[3], item.message),
+      cell(cols[3], localMessage(item.message)),
       cell(cols[4], h("form", { class: "inline fix", onsubmit: (e) => { e.preventDefault(); fix(ctx, item); } },
         input, h("button", { type: "submit", id: `${id}-save`, disabled: f.busy,
           "aria-label": t("office.quality.saveFor", { field: fieldLabel(item.field), name: item.name }) }, t("office.quality.save"))),

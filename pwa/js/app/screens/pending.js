@@ -1,6 +1,7 @@
 // Pending changes: every entry of the outbox, waiting or rejected with the server's messages; a
 // rejected edit is fixed here (same mutation id, corrected fields) or discarded. Below: the last
 // successful sync and this device's storage (used, quota, whether the browser may evict it).
+import { localMessage } from "../../messages.js";
 import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { dateTime, formatBytes, readDraft, TEXT_FIELDS } from "../format.js";
@@ -92,7 +93,7 @@ export function pendingScreen(app) {
       body.op === "activity.add" && body.activity.text ? h("p", { class: "what" }, body.activity.text) : null,
       body.op === "card.put" && !rejected ? h("p", { class: "sub" }, Object.entries(body.fields).map(([k, v]) => `${fieldName(k)}: ${Array.isArray(v) ? v.join(", ") : v ?? t("field.none")}`).join(" · ")) : null,
       rejected ? h("ul", { class: "server-errors" }, errors.length
-        ? errors.map((e) => h("li", {}, e.path ? h("code", {}, e.path) : null, e.path ? ": " : "", e.message))
+        ? errors.map((e) => h("li", {}, e.path ? h("code", {}, e.path) : null, e.path ? ": " : "", localMessage(e.message)))
         : h("li", {}, entry.result?.code || t("field.pending.noReason"))) : null,
       rejected && body.op === "card.put" ? fixForm(entry) : null,
       rejected ? h("button", { type: "button", class: "danger", id: `discard-${entry.seq}`, onclick: async () => {
