@@ -1,4 +1,5 @@
 // The admin's backup screen: replication status, drills, point-in-time restore with a preview.
+import { localMessage } from "../messages.js";
 import { api, ApiError, setToken, token } from "../api.js";
 import { signOut } from "../auth/passkey.js";
 import { h } from "../dom.js";
@@ -29,7 +30,7 @@ async function refresh() {
       state.error = token() ? t("signin.failed") : null;
       setToken(null);
     } else {
-      state.error = error instanceof ApiError && error.status === 403 ? t("signin.notadmin") : t("error.generic", { message: error.message });
+      state.error = error instanceof ApiError && error.status === 403 ? t("signin.notadmin") : t("error.generic", { message: localMessage(error.message) });
     }
   }
   render();
@@ -43,7 +44,7 @@ async function busy(label, work) {
     await work();
     state.error = null;
   } catch (error) {
-    state.error = t("error.generic", { message: error.message });
+    state.error = t("error.generic", { message: localMessage(error.message) });
   } finally {
     state.busy = null;
   }

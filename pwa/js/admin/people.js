@@ -1,4 +1,5 @@
 // The admin's people screen: users and their roles, invite links, API tokens, devices, the audit log.
+import { localMessage } from "../messages.js";
 import { api, ApiError, setToken, token } from "../api.js";
 import { h } from "../dom.js";
 import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
@@ -68,7 +69,7 @@ function failed(error, loading = false) {
     state.error = () => t("people.notadmin");
   } else {
     const message = error.message;
-    state.error = () => t("error.generic", { message });
+    state.error = () => t("error.generic", { message: localMessage(message) });
   }
 }
 
@@ -173,9 +174,9 @@ async function addUser(event) {
     } catch (error) {
       if (!(error instanceof ApiError) || error.status === 401) throw error;
       const fields = Object.fromEntries(error.fields.filter((f) => ["name", "display", "role"].includes(f.path))
-        .map((f) => [f.path, () => f.message]));
+        .map((f) => [f.path, () => localMessage(f.message)]));
       const message = error.message;
-      state.addError = { message: Object.keys(fields).length ? () => t("people.add.check") : () => t("people.add.failed", { message }), fields };
+      state.addError = { message: Object.keys(fields).length ? () => t("people.add.check") : () => t("people.add.failed", { message: localMessage(message) }), fields };
       state.focus = Object.keys(fields).length ? `new-${Object.keys(fields)[0]}` : "add-error";
     }
   });
@@ -194,7 +195,7 @@ async function createToken(event) {
     } catch (error) {
       if (!(error instanceof ApiError) || error.status === 401) throw error;
       const message = error.fields[0] ? `${error.fields[0].path}: ${error.fields[0].message}` : error.message;
-      state.tokenError = () => t("people.tokens.failed", { message });
+      state.tokenError = () => t("people.tokens.failed", { message: localMessage(message) });
       state.focus = "token-error";
     }
   });

@@ -1,5 +1,6 @@
 // The sign-in screen: register a passkey from an invite link (#invite=CODE), sign in with a
 // passkey, and, once signed in, see and manage this user's passkeys and sessions.
+import { localMessage } from "../messages.js";
 import { ApiError } from "../api.js";
 import { h } from "../dom.js";
 import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
@@ -16,7 +17,7 @@ function nextPage() {
 }
 
 function explain(error) {
-  if (error instanceof ApiError) return error.message;
+  if (error instanceof ApiError) return localMessage(error.message);
   if (error && error.name === "NotAllowedError") return t("auth.cancelled");
   return t("error.generic", { message: error?.message || String(error) });
 }
