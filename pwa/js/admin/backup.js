@@ -1,4 +1,5 @@
 // The admin's backup screen: replication status, drills, point-in-time restore with a preview.
+import { tokenSignIn } from "../auth/tokenform.js";
 import { localMessage } from "../messages.js";
 import { api, ApiError, setToken, token } from "../api.js";
 import { signOut } from "../auth/passkey.js";
@@ -66,13 +67,7 @@ function header() {
 }
 
 function signIn() {
-  const input = h("input", { id: "token", type: "password", autocomplete: "off", required: true });
-  return h("form", { class: "card", onsubmit: async (e) => { e.preventDefault(); setToken(input.value.trim()); await refresh(); } },
-    h("h2", {}, t("signin.title")),
-    h("label", { for: "token" }, t("signin.token")), input,
-    h("p", { class: "hint" }, t("signin.hint")),
-    h("button", { type: "submit" }, t("signin.submit")),
-    h("p", {}, h("a", { href: "signin.html?next=admin.html" }, t("signin.passkey"))));
+  return tokenSignIn({ next: "admin.html", signedIn: refresh });
 }
 
 function row(label, value, id) {

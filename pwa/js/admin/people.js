@@ -1,4 +1,5 @@
 // The admin's people screen: users and their roles, invite links, API tokens, devices, the audit log.
+import { tokenSignIn } from "../auth/tokenform.js";
 import { localMessage } from "../messages.js";
 import { api, ApiError, setToken, token } from "../api.js";
 import { h } from "../dom.js";
@@ -235,21 +236,13 @@ function header() {
 }
 
 function signIn() {
-  const input = h("input", { id: "token", type: "password", autocomplete: "off", required: true });
-  return h("form", { class: "card", onsubmit: async (e) => {
-    e.preventDefault();
-    setToken(input.value.trim());
+  return tokenSignIn({ next: "people.html", passkey: t("people.signin.passkey"), signedIn: async () => {
     state.tried = true;
     state.phase = "loading";
     state.error = null;
     render();
     await refresh();
-  } },
-  h("h2", {}, t("signin.title")),
-  h("label", { for: "token" }, t("signin.token")), input,
-  h("p", { class: "hint" }, t("signin.hint")),
-  h("button", { type: "submit" }, t("signin.submit")),
-  h("p", {}, h("a", { href: "signin.html?next=people.html" }, t("people.signin.passkey"))));
+  } });
 }
 
 // A read-only value with a Copy button and a live region that says whether it worked.

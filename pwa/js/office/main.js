@@ -2,6 +2,7 @@
 // dashboard, data quality and (admins only) the card template. One module per screen; this one
 // signs in, routes by the hash (#/import, #/duplicates, #/dashboard, #/quality, #/template) and
 // draws the header. Screens keep their own state and call ctx.render() when it changes.
+import { tokenSignIn } from "../auth/tokenform.js";
 import { api, ApiError, setToken, token } from "../api.js";
 import { signOut as endSession } from "../auth/passkey.js";
 import { h } from "../dom.js";
@@ -117,21 +118,13 @@ function nav() {
 }
 
 function signIn() {
-  const input = h("input", { id: "token", type: "password", autocomplete: "off", required: true });
-  return h("form", { class: "card narrow-card", onsubmit: async (e) => {
-    e.preventDefault();
-    setToken(input.value.trim());
+  return tokenSignIn({ next: "office.html", hint: t("office.signin.hint"), className: "card narrow-card", signedIn: async () => {
     state.tried = true;
     state.phase = "loading";
     state.error = null;
     render();
     await start();
-  } },
-  h("h2", {}, t("signin.title")),
-  h("label", { for: "token" }, t("signin.token")), input,
-  h("p", { class: "hint" }, t("office.signin.hint")),
-  h("button", { type: "submit" }, t("signin.submit")),
-  h("p", {}, h("a", { href: "signin.html?next=office.html" }, t("signin.passkey"))));
+  } });
 }
 
 function body() {
