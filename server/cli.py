@@ -60,12 +60,13 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
 
     app = create_app(config)
     if not config.db_path.exists() or _user_count(config) == 0:
+        command = _how_to_call()
         print(
             "No users yet. In another terminal create the first admin and open the link it prints\n"
             f"(at {config.public_origin}) to register a passkey:\n"
-            f"  fieldcards --data {config.data_dir} user add admin --role admin\n"
-            f"  fieldcards --data {config.data_dir} invite admin\n"
-            f"  fieldcards --data {config.data_dir} token create admin     # for scripts and curl",
+            f"  {command} --data {config.data_dir} user add admin --role admin\n"
+            f"  {command} --data {config.data_dir} invite admin\n"
+            f"  {command} --data {config.data_dir} token create admin     # for scripts and curl",
             file=sys.stderr,
         )
     backup = "with Litestream replication to " + config.replica if config.backup else "without backup (--no-backup)"
@@ -84,6 +85,18 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     finally:
         pid_file.unlink(missing_ok=True)
     return 0
+
+
+def _how_to_call() -> str:
+    """The command as the person can type it: `.venv/bin/fieldcards` after `make run`, where the
+    venv is not on PATH; plain `fieldcards` when it is."""
+    launched = Path(sys.argv[0])
+    if launched.name == "fieldcards" and str(launched.parent) not in os.environ.get("PATH", "").split(os.pathsep):
+        try:
+            return str(launched.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(launched)
+    return "fieldcards"
 
 
 def _server_running(config: Config) -> bool:
