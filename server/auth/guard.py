@@ -29,8 +29,8 @@ CSRF_HEADER = "x-fieldcards"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-# Failed bearer tokens: 30 a minute per address, then further failures get 429 (valid tokens pass).
-TOKEN_FAILURES = FailureLimiter(limit=30, window_s=60)
+# Failed bearer tokens: 60 a minute per address, then further failures get 429 (valid tokens pass).
+TOKEN_FAILURES = FailureLimiter(limit=60, window_s=60)
 # Failed passkey sign-ins: 10 in 5 minutes per address, then sign-in waits.
 SIGN_IN_FAILURES = FailureLimiter(limit=10, window_s=300)
 
