@@ -484,3 +484,33 @@ def test_an_admin_adds_a_required_choice_field_that_reaches_the_schema(browser, 
         assert problems == []
     finally:
         finish(server)
+
+
+def test_a_merge_over_the_phone_limit_lets_the_person_pick_the_phones_to_keep(browser, tmp_path):
+    server = started(tmp_path)
+    try:
+        server.user("office", "office")
+        client = api(server, "office")
+        phone = server.device("office", tmp_path)
+        first = phone.create_card(name="赵敏", emails=["zhao@example.cn"], phones=[f"1381234560{n}" for n in range(6)])
+        second = phone.create_card(name="赵敏 (2)", emails=["zhao@example.cn"], phones=[f"1391234560{n}" for n in range(6)])
+        phone.sync()
+        page, problems = open_office(browser, server, "office", "#/duplicates")
+        group = page.locator(f"section.dup-group[data-group*='{first}']")
+        expect(group).to_be_visible(timeout=WAIT_MS)
+        group.locator(f"input[name^='keep-'][value='{first}']").check()
+        trim = group.locator("fieldset.trim")
+        expect(trim).to_contain_text("12")
+        assert trim.locator("input:checked").count() == 10
+        trim.locator("input[value='+8613912345605']").check()  # the 11th: too many now
+        group.locator("button[id^='merge-']").click()
+        expect(group.locator("p[role=alert]")).to_contain_text("Tick at most 10")
+        expect(group.locator("p[id$='-phones-count']")).to_have_text("11 of at most 10 ticked.")
+        trim.locator("input[value='+8613812345600']").uncheck()
+        group.locator("button[id^='merge-']").click()
+        expect(page.locator("#notice")).to_contain_text("Merged", timeout=WAIT_MS)
+        phones = client.get(f"/cards/{first}").json()["card"]["phones"]
+        assert len(phones) == 10 and "+8613812345600" not in phones and "+8613912345605" in phones
+        assert problems == []
+    finally:
+        finish(server)

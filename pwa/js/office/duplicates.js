@@ -11,6 +11,8 @@ const PAGE = 10;
 // The fields a person chooses between; phones, emails and tags are united by the server.
 const CHOSEN = ["name", "company", "title", "address", "region", "industry", "segment", "owner", "birthday", "follow_up", "notes"];
 const UNITED = ["phones", "emails", "tags"];
+// What a card may hold (the contract's limits): past them the person picks what to keep.
+const LIMITS = { phones: 10, emails: 10, tags: 20 };
 const LONG = 160;
 
 const readMerges = () => {
@@ -74,11 +76,30 @@ function defaults(group, keep) {
   return picks;
 }
 
+// Every value of a set field across the cards, the kept card's first, as the server unites them.
+function unionOf(group, keep, name) {
+  const out = [];
+  for (const id of [keep, ...group.cards.filter((c) => c !== keep)]) {
+    for (const value of s.cards.get(id)?.card?.[name] || []) if (!out.includes(value)) out.push(value);
+  }
+  return out;
+}
+
+// Set fields whose union is over the limit: which values to keep (the first ones, until changed).
+function trimsOf(group, keep) {
+  const trims = {};
+  for (const name of UNITED) {
+    const union = unionOf(group, keep, name);
+    if (union.length > LIMITS[name]) trims[name] = new Set(union.slice(0, LIMITS[name]));
+  }
+  return trims;
+}
+
 function formOf(group) {
   const key = keyOf(group);
   if (!s.forms[key]) {
     const keep = group.cards[0];
-    s.forms[key] = { keep, picks: defaults(group, keep), error: null, busy: false };
+    s.forms[key] = { keep, picks: defaults(group, keep), trims: trimsOf(group, keep), error: null, busy: false };
   }
   return s.forms[key];
 }
@@ -90,6 +111,14 @@ async function merge(ctx, group) {
   for (const name of CHOSEN) {
     const from = form.picks[name];
     if (from !== form.keep && !same(s.cards.get(from).card[name], kept[name])) values[name] = s.cards.get(from).card[name];
+  }
+  for (const [name, kept] of Object.entries(form.trims)) {
+    if (kept.size > LIMITS[name]) {
+      form.error = t("office.dup.trimTooMany", { field: fieldName(name), limit: LIMITS[name] });
+      ctx.render();
+      return;
+    }
+    values[name] = unionOf(group, form.keep, name).filter((v) => kept.has(v));
   }
   const others = group.cards.filter((id) => id !== form.keep);
   form.busy = true;
@@ -171,7 +200,7 @@ function groupView(ctx, group, gi) {
     group.cards.map((id, ci) => h("td", { class: keptCol(id) },
       h("label", { class: "check", for: `keep-${gi}-${ci}` },
         h("input", { type: "radio", name: `keep-${gi}`, id: `keep-${gi}-${ci}`, value: id, checked: id === form.keep,
-          onchange: () => { form.keep = id; form.picks = defaults(group, id); ctx.render(); } }),
+          onchange: () => { form.keep = id; form.picks = defaults(group, id); form.trims = trimsOf(group, id); ctx.render(); } }),
         t("office.dup.keepThis")))));
   const chosenRows = CHOSEN.map((name) => {
     const values = cards.map((c) => c[name]);
@@ -206,9 +235,29 @@ function groupView(ctx, group, gi) {
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("office.dup.field")), group.cards.map((id, n) => cardHead(id, n)))),
         h("tbody", {}, keepRow, chosenRows, unitedRows, facts, updated))),
     h("p", { class: "hint" }, t("office.dup.unitedHint")),
+    Object.entries(form.trims).map(([name, kept]) => trimChoice(ctx, group, gi, form, name, kept)),
     form.error ? h("p", { class: "error", role: "alert", id: `merge-error-${gi}` }, form.error) : null,
     h("button", { type: "button", id: `merge-${gi}`, disabled: form.busy, onclick: () => merge(ctx, group) },
       t("office.dup.merge", { count: group.cards.length })));
+}
+
+// More phones (emails, tags) than a card may hold: the person ticks the ones to keep.
+function trimChoice(ctx, group, gi, form, name, kept) {
+  const union = unionOf(group, form.keep, name);
+  return h("fieldset", { class: "trim", id: `trim-${gi}-${name}` },
+    h("legend", {}, t("office.dup.trim", { count: union.length, field: fieldName(name), limit: LIMITS[name] })),
+    union.map((value, n) => {
+      const id = `trim-${gi}-${name}-${n}`;
+      return h("label", { class: "check", for: id },
+        h("input", { type: "checkbox", id, value, checked: kept.has(value), onchange: (e) => {
+          if (e.target.checked) kept.add(value);
+          else kept.delete(value);
+          form.error = null;
+          ctx.render();
+        } }), shown(value));
+    }),
+    h("p", { class: kept.size > LIMITS[name] ? "error" : "hint", id: `trim-${gi}-${name}-count` },
+      t("office.dup.trimCount", { n: kept.size, limit: LIMITS[name] })));
 }
 
 function mergesCard(ctx) {
