@@ -47,7 +47,7 @@ class Build:
 
     def current(self) -> tuple[str, list[str]]:
         files = self._files()
-        stamp = tuple((url, p.stat().st_mtime_ns, p.stat().st_size) for url, p in files)
+        stamp = tuple((url, *_mtime_and_size(p)) for url, p in files)
         with self._lock:
             if stamp != self._stamp:
                 digest = hashlib.sha256()
@@ -55,6 +55,11 @@ class Build:
                     digest.update(url.encode() + b"\0" + path.read_bytes())
                 self._stamp, self._cached = stamp, (digest.hexdigest()[:16], [url for url, _ in files])
             return self._cached
+
+
+def _mtime_and_size(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_mtime_ns, info.st_size
 
 
 def routes(pwa_dir: Path) -> list[BaseRoute]:

@@ -5,12 +5,12 @@ be had as CSV rows.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from . import store
 from .access import User, owner_filter
 from .errors import invalid
 from .store import Store
@@ -34,12 +34,10 @@ def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict
     if unknown:
         raise invalid(unknown[0], "unknown filter")
     owner = owner_filter(user) or filters.get("owner")
-    sql = "SELECT data FROM cards WHERE deleted = 0" + (" AND owner = ?" if owner else "")
     with st.read() as conn:
-        cards = [json.loads(r[0]) for r in conn.execute(sql, (owner,) if owner else ())]
-        cards = [c for c in cards if _passes(c, filters)]
-        ids = {c["id"] for c in cards}
-        activities = [json.loads(r[0]) for r in conn.execute("SELECT data FROM activities")]
+        cards = [c for c in store.live_cards(conn, owner) if _passes(c, filters)]
+        activities = store.live_activities(conn, owner)
+    ids = {c["id"] for c in cards}
     activities = [a for a in activities if a["card"] in ids]
     segment_of = {c["id"]: c.get("segment") or NONE for c in cards}
 

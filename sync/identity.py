@@ -22,11 +22,18 @@ def digest(secret: str) -> str:
 
 # --- users -------------------------------------------------------------------------------------
 
-def webauthn_id(conn: sqlite3.Connection, user: str) -> bytes:
-    """The opaque id a passkey stores for its user (random, so it reveals nothing about the name)."""
+def known_webauthn_id(conn: sqlite3.Connection, user: str) -> bytes | None:
+    """The user's passkey user id, if one was made (a read: safe on a reader connection)."""
     row = conn.execute("SELECT webauthn_id FROM users WHERE name = ?", (user,)).fetchone()
-    if row and row[0]:
-        return bytes.fromhex(row[0])
+    return bytes.fromhex(row[0]) if row and row[0] else None
+
+
+def webauthn_id(conn: sqlite3.Connection, user: str) -> bytes:
+    """The opaque id a passkey stores for its user (random, so it reveals nothing about the name);
+    made on first use, so call it inside a write transaction."""
+    known = known_webauthn_id(conn, user)
+    if known is not None:
+        return known
     fresh = secrets.token_bytes(16)
     conn.execute("UPDATE users SET webauthn_id = ? WHERE name = ?", (fresh.hex(), user))
     return fresh

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import audit, store, template
-from .access import User
+from .access import User, owner_filter
 from .engine import Engine, utc_now
 from .errors import InvalidInput, NotAllowed, NotFound, invalid
 from .spreadsheet import Table
@@ -123,10 +123,8 @@ class _Known:
     def __init__(self, conn: Any, user: User) -> None:
         self.cards: dict[str, dict[str, Any]] = {}
         self.by_key: dict[str, str] = {}
-        owner = None if user.sees_everything else user.name
-        sql = "SELECT data FROM cards WHERE deleted = 0" + (" AND owner = ?" if owner else "")
-        for (data,) in conn.execute(sql, (owner,) if owner else ()):
-            self.add(json.loads(data))
+        for card in store.live_cards(conn, owner_filter(user)):
+            self.add(card)
 
     def add(self, card: dict[str, Any]) -> None:
         self.cards[card["id"]] = card
@@ -337,6 +335,9 @@ def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
         rows = conn.execute('SELECT row, card, action, before, after FROM import_rows WHERE "import" = ? ORDER BY row',
                             (import_id,)).fetchall()
         current = {card: store.card_json(conn, card) for _, card, _, _, _ in rows}
+        # The version each card had when the import left it: one query, not one per row.
+        left_at = dict(conn.execute("SELECT card, max(version) FROM history WHERE device = ? GROUP BY card",
+                                    (f"import:{import_id[:8]}",)).fetchall())
     namespace = uuid.UUID(import_id)
     mutations: list[dict[str, Any]] = []
     conflicts: list[dict[str, Any]] = []
@@ -352,7 +353,7 @@ def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
             # again exactly as imported (a merge undone, say) holds nobody's work: it goes.
             untouched = all(values_equal(now_card.get(name), after.get(name, EMPTY_VALUES[name]))
                             for name in CARD_FIELDS if name != "owner")
-            version = now_card["version"] if untouched else _version_after_import(engine, card, import_id)
+            version = now_card["version"] if untouched else int(left_at.get(card) or 1)
             mutations.append({"id": mutation_id, "op": "card.delete", "card": card, "at": engine.clock.now(),
                               "version": version})
             continue
@@ -385,11 +386,3 @@ def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
     for result in results:
         statuses[result["status"]] = statuses.get(result["status"], 0) + 1
     return {"import": import_id, "undone": len(mutations), "statuses": statuses, "conflicts": len(conflicts)}
-
-
-def _version_after_import(engine: Engine, card: str, import_id: str) -> int:
-    with engine.store.read() as conn:
-        row = conn.execute("SELECT max(version) FROM history WHERE card = ? AND device = ?",
-                           (card, f"import:{import_id[:8]}")).fetchone()
-    return int(row[0] or 1)
-

@@ -3,11 +3,10 @@ rep, and a cleaning run that finds stored values that no longer pass validation 
 cannot be read as E.164, an email that is not valid) so a person can fix them."""
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from typing import Any
 
-from . import template
+from . import store, template
 from .access import User, owner_filter
 from .store import Store
 from .validate import normalize_email, normalize_phone
@@ -30,8 +29,7 @@ def completeness(card: dict[str, Any], required_custom: list[str]) -> tuple[int,
 def report(st: Store, user: User, today: date, *, stale_days: int = 90, region: str = "CN") -> dict[str, Any]:
     owner = owner_filter(user)
     with st.read() as conn:
-        sql = "SELECT data FROM cards WHERE deleted = 0" + (" AND owner = ?" if owner else "")
-        cards = [json.loads(r[0]) for r in conn.execute(sql, (owner,) if owner else ())]
+        cards = store.live_cards(conn, owner)
         required = [f["key"] for f in template.active(template.load(conn)) if f.get("required")]
     stale_before = (today - timedelta(days=stale_days)).isoformat()
     incomplete, stale, problems = [], [], []

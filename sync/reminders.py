@@ -6,12 +6,12 @@ tests and the Today view agree on one clock.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import sqlite3
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from . import store
 from .access import User, owner_filter
 from .errors import NotFound, invalid
 from .store import Store
@@ -22,9 +22,7 @@ FEED_PREFIX = "cal_"
 
 
 def _cards(conn: sqlite3.Connection, user: User, owner: str | None) -> list[dict[str, Any]]:
-    restrict = owner_filter(user) or owner
-    sql = "SELECT data FROM cards WHERE deleted = 0" + (" AND owner = ?" if restrict else "")
-    return [json.loads(r[0]) for r in conn.execute(sql, (restrict,) if restrict else ())]
+    return store.live_cards(conn, owner_filter(user) or owner)
 
 
 def _next_birthday(birthday: str, today: date) -> date | None:

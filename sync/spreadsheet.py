@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from .errors import InvalidInput, invalid
+from .errors import invalid
 
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200
@@ -143,7 +143,3 @@ def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[str]], title: str
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def too_large(size: int, limit: int) -> InvalidInput:
-    return invalid("file", f"the file is {size / 1048576:.1f} MB; at most {limit / 1048576:.0f} MB")

@@ -499,6 +499,19 @@ def cards_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[st
     return [r[0] for r in conn.execute(sql + " ORDER BY k.card LIMIT 20", params)]
 
 
+def live_cards(conn: sqlite3.Connection, owner: str | None) -> list[dict[str, Any]]:
+    """Every card that is not deleted, only `owner`'s when given, as the contract's JSON."""
+    sql = "SELECT data FROM cards WHERE deleted = 0" + (" AND owner = ?" if owner else "")
+    return [json.loads(r[0]) for r in conn.execute(sql, (owner,) if owner else ())]
+
+
+def live_activities(conn: sqlite3.Connection, owner: str | None) -> list[dict[str, Any]]:
+    """The activities of those cards."""
+    sql = ("SELECT a.data FROM activities a JOIN cards c ON c.id = a.card WHERE c.deleted = 0"
+           + (" AND c.owner = ?" if owner else ""))
+    return [json.loads(r[0]) for r in conn.execute(sql, (owner,) if owner else ())]
+
+
 def card_json(conn: sqlite3.Connection, card_id: str) -> dict[str, Any] | None:
     row = conn.execute("SELECT data FROM cards WHERE id = ?", (card_id,)).fetchone()
     return json.loads(row[0]) if row else None

@@ -5,6 +5,7 @@ Each sensitive act is written to the audit log in the same transaction as the ac
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -125,18 +126,22 @@ async def logout(request: Request) -> JSONResponse:
 
 # --- passkeys ----------------------------------------------------------------------------------
 
-async def list_passkeys(request: Request) -> JSONResponse:
-    """Your passkeys; admins may ask for `?user=NAME`, or `?user=*` for everyone's."""
+async def _listed(request: Request, what: str, reader: Callable[[Any, str | None], list[dict[str, Any]]]) -> JSONResponse:
+    """Your own `what`; admins may ask for `?user=NAME`, or `?user=*` for everyone's."""
     user: User = request.state.user
     wanted = request.query_params.get("user", user.name)
     if wanted != user.name and not user.is_admin:
-        raise NotAllowed("only admins may see other users' passkeys")
+        raise NotAllowed(f"only admins may see other users' {what}")
 
     def read() -> list[dict[str, Any]]:
         with request.app.state.store.read() as conn:
-            return identity.list_credentials(conn, None if wanted == "*" else wanted)
+            return reader(conn, None if wanted == "*" else wanted)
 
-    return JSONResponse({"passkeys": await run_in_threadpool(read)})
+    return JSONResponse({what: await run_in_threadpool(read)})
+
+
+async def list_passkeys(request: Request) -> JSONResponse:
+    return await _listed(request, "passkeys", identity.list_credentials)
 
 
 async def remove_passkey(request: Request) -> JSONResponse:
@@ -158,17 +163,7 @@ async def remove_passkey(request: Request) -> JSONResponse:
 # --- tokens ------------------------------------------------------------------------------------
 
 async def list_tokens(request: Request) -> JSONResponse:
-    """Your tokens; admins see everyone's with `?user=*` or one user's with `?user=NAME`."""
-    user: User = request.state.user
-    wanted = request.query_params.get("user", user.name)
-    if wanted != user.name and not user.is_admin:
-        raise NotAllowed("only admins may see other users' tokens")
-
-    def read() -> list[dict[str, Any]]:
-        with request.app.state.store.read() as conn:
-            return identity.list_tokens(conn, None if wanted == "*" else wanted)
-
-    return JSONResponse({"tokens": await run_in_threadpool(read)})
+    return await _listed(request, "tokens", identity.list_tokens)
 
 
 async def create_token(request: Request) -> JSONResponse:

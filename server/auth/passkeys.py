@@ -152,7 +152,7 @@ def finish_login(st: Store, config: Config, handle: Any, credential: Any) -> tup
     cred_id = credential.get("rawId") or credential.get("id")
     with st.read() as conn:
         stored = identity.credential(conn, cred_id) if isinstance(cred_id, str) and len(cred_id) < 1400 else None
-        expected_handle = identity.webauthn_id(conn, stored["user"]) if stored else None
+        expected_handle = identity.known_webauthn_id(conn, stored["user"]) if stored else None
     if stored is None:
         raise SignInFailed("this passkey is not registered here (it may have been removed)", "unknown passkey")
     if stored["disabled"]:

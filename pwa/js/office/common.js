@@ -74,6 +74,23 @@ export function saveBlob(blob, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+// A screen's load: its `loading` flag on and its error cleared while `work` runs, the error in
+// words if it fails (a session that ended is the shell's to handle), then drawn again.
+export async function loading(ctx, state, work) {
+  state.loading = true;
+  state.error = null;
+  ctx.render();
+  try {
+    await work();
+  } catch (error) {
+    if (ctx.lost(error)) return;
+    state.error = errorText(error);
+  } finally {
+    state.loading = false;
+  }
+  ctx.render();
+}
+
 // Errors said in words: the first field's path and message when the server named one.
 export function errorText(error) {
   if (error instanceof ApiError && error.fields.length) {

@@ -4,7 +4,7 @@
 import { api, ApiError } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
-import { errorText, fieldName, fmtTime, isEmpty, short, shown } from "./common.js";
+import { errorText, fieldName, fmtTime, isEmpty, loading, short, shown } from "./common.js";
 
 const MERGES_KEY = "fieldcards.office.merges";
 const PAGE = 10;
@@ -50,20 +50,11 @@ async function loadCards(ctx) {
 }
 
 async function load(ctx) {
-  s.loading = true;
-  s.error = null;
-  ctx.render();
-  try {
+  await loading(ctx, s, async () => {
     s.groups = (await api("/duplicates")).groups;
     s.page = Math.min(s.page, Math.max(0, Math.ceil(s.groups.length / PAGE) - 1));
     await loadCards(ctx);
-  } catch (error) {
-    if (ctx.lost(error)) return;
-    s.error = errorText(error);
-  } finally {
-    s.loading = false;
-  }
-  ctx.render();
+  });
 }
 
 // The default for each field: the kept card's value, else the first card that has one.

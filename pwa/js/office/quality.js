@@ -5,7 +5,7 @@ import { localMessage } from "../messages.js";
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
-import { cell, errorText, fieldName, fmtTime, table, today } from "./common.js";
+import { cell, errorText, fieldName, fmtTime, loading, table, today } from "./common.js";
 
 // One device id per signed-in user: revoking one person's browser must not stop everyone's fixes.
 let DEVICE = "office-web";
@@ -25,18 +25,9 @@ async function load(ctx) {
     ctx.render();
     return;
   }
-  s.loading = true;
-  s.error = null;
-  ctx.render();
-  try {
+  await loading(ctx, s, async () => {
     s.data = await api(`/quality?date=${today()}&stale_days=${days}`);
-  } catch (error) {
-    if (ctx.lost(error)) return;
-    s.error = errorText(error);
-  } finally {
-    s.loading = false;
-  }
-  ctx.render();
+  });
 }
 
 // The fix replaces the one bad element of the list (or drops it when the box is empty); `was` is
