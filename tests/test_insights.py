@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
+from datetime import date, timedelta
 
 from tests.conftest import Server
 
@@ -15,7 +16,7 @@ def known_book(server: Server, tmp_path) -> dict[str, str]:
     one, two = server.device("rep1", tmp_path), server.device("rep2", tmp_path)
     ids = {
         "a1": one.create_card(name="甲", segment="A", region="华东", industry="制造", tags=["vip"], phones=["13812345678"],
-                              company="甲公司", follow_up="2026-12-01"),
+                              company="甲公司", follow_up="2030-12-01"),
         "a2": one.create_card(name="乙", segment="A", region="华南", tags=["vip", "new"]),
         "b1": two.create_card(name="丙", segment="B", region="华东", emails=["c@example.cn"]),
         "x1": two.create_card(name="丁"),
@@ -31,9 +32,12 @@ def known_book(server: Server, tmp_path) -> dict[str, str]:
 
 
 def test_dashboard_figures_for_a_known_book(server: Server, tmp_path):
-    known_book(server, tmp_path)
+    ids = known_book(server, tmp_path)
     with server.client("office") as office:
-        found = office.get("/api/v1/dashboard", params={"date": "2026-11-25"}).json()
+        # The cards carry the server's real clock: the dashboard is asked for the day they were made,
+        # so that this passes on any date the suite runs (issue 11).
+        today = office.get(f"/api/v1/cards/{ids['a1']}").json()["card"]["created_at"][:10]
+        found = office.get("/api/v1/dashboard", params={"date": today}).json()
         assert found["cards"] == 4
         assert found["by_segment"] == [{"key": "A", "count": 2}, {"key": "B", "count": 1}, {"key": "—", "count": 1}]
         assert found["by_region"][0] == {"key": "华东", "count": 2}
@@ -45,7 +49,7 @@ def test_dashboard_figures_for_a_known_book(server: Server, tmp_path):
         assert sum(w["count"] for w in found["activities_per_week"]) == 5
         pivot = found["segment_by_region"]
         assert pivot["cells"][pivot["rows"].index("A")][pivot["columns"].index("华东")] == 1
-        only_vip = office.get("/api/v1/dashboard", params={"tag": "vip", "date": "2026-11-25"}).json()
+        only_vip = office.get("/api/v1/dashboard", params={"tag": "vip", "date": today}).json()
         assert only_vip["cards"] == 2 and only_vip["feedback"]["count"] == 1
         sheet = office.get("/api/v1/dashboard.csv", params={"figure": "by_segment"})
         rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
@@ -70,11 +74,13 @@ def test_quality_scores_stale_cards_and_values_that_no_longer_pass(server: Serve
         db.execute("UPDATE cards SET data = json_set(data, '$.phones', json_array('12345')) WHERE id = ?", (ids["a2"],))
         db.execute("UPDATE cards SET data = json_set(data, '$.emails', json_array('not-an-email')) WHERE id = ?", (ids["x1"],))
     with server.client("office") as office:
-        found = office.get("/api/v1/quality", params={"date": "2026-11-25"}).json()
+        made = date.fromisoformat(office.get(f"/api/v1/cards/{ids['a1']}").json()["card"]["created_at"][:10])
+        found = office.get("/api/v1/quality", params={"date": made.isoformat()}).json()
         scores = {c["id"]: (c["score"], c["missing"]) for c in found["incomplete"]}
         assert ids["a1"] not in scores  # complete: 100
         assert scores[ids["x1"]] == (29, ["company", "segment", "region", "industry", "follow_up"])
         assert found["owners"]["rep2"]["incomplete"] == 2
         assert {(p["card"], p["field"]) for p in found["invalid_values"]} == {(ids["a2"], "phones[0]"), (ids["x1"], "emails[0]")}
-        later = office.get("/api/v1/quality", params={"date": "2027-06-01", "stale_days": "30"}).json()
+        later = office.get("/api/v1/quality", params={"date": (made + timedelta(days=200)).isoformat(),
+                                                         "stale_days": "30"}).json()
         assert len(later["stale"]) == 4

@@ -16,8 +16,9 @@ from sync.engine import utc_now
 from sync.store import Store
 from sync.users import add_user, create_token
 from tests.conftest import ROOT, Server, start_server, stop_server
+from tests.e2e.conftest import shots_dir
 
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = shots_dir()
 
 # Controls a screen reader could not name: no <label for>, no aria-label, no text.
 UNLABELLED = """[...document.querySelectorAll('input, select, textarea, button')].filter((el) =>

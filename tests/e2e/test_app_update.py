@@ -61,14 +61,14 @@ def test_a_new_version_waits_for_the_outbox_then_takes_over(browser, tmp_path):
             css.write("\n/* version 2 */\n")
         page.evaluate("() => navigator.serviceWorker.getRegistration().then((r) => r.update())")
         poll(page, "() => navigator.serviceWorker.getRegistration().then((r) => r.waiting !== null)")
-        poll(page, "() => document.querySelector('#update-toast') !== null", timeout=10)
+        poll(page, "() => document.querySelector('#update-toast') !== null", timeout=120)
         time.sleep(3)
         assert page.evaluate("() => window.stillTheSamePage === true")  # not taken over: the outbox holds an edit
         assert page.evaluate(VERSION) == first
 
         page.unroute("**/api/v1/sync")
         poll(page, "() => window.stillTheSamePage === undefined && navigator.serviceWorker.controller !== null",
-             timeout=90)  # the app syncs (backoff), the outbox drains, the new version takes over, reload
+             timeout=180)  # the app syncs (backoff), the outbox drains, the new version takes over, reload
         assert poll(page, VERSION) != first
         with server.client("rep1") as rep:
             names = [c["name"] for c in rep.get("/api/v1/cards").json()["cards"]]

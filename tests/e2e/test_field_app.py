@@ -21,12 +21,12 @@ from server.auth import sessions
 from server.config import Config
 from sync.store import Store
 from tests.conftest import ROOT, Server
-from tests.e2e.conftest import CHROMIUM, FLAGS
+from tests.e2e.conftest import CHROMIUM, FLAGS, shots_dir
 
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = shots_dir()
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1366, "height": 768}
-WAIT_MS = 20_000
+WAIT_MS = 120_000  # a state the app reports; long, so a busy machine is late, not failed
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ import sqlite3
 import httpx
 
 from tests.conftest import ROOT, Server, start_server, stop_server
+from tests.e2e.conftest import shots_dir
 
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = shots_dir()
 
 # Runs in the page: one complete sign-in by hand, so the test can send the same answer twice.
 SIGN_IN_BY_HAND = """async () => {
