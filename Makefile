@@ -39,6 +39,7 @@ test: install chromium
 
 bench: install
 	$(PY) bench/sync.py
+	$(PY) bench/durability.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info node_modules

@@ -19,18 +19,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from sync.engine import Engine
-from sync.errors import FieldcardsError, Maintenance, RateLimited
+from sync.errors import Busy, FieldcardsError, Maintenance, RateLimited
 from sync.store import Store
 
-from . import guide, pwa
+from . import guide, openapi, pwa
 from .api import admin, cards, conflicts, identity, insights, office, reminders
 from .api import sync as sync_api
-from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, guarded
+from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, Handler, guarded
 from .backup.drill import run_drill
 from .backup.litestream import Replicator
-from .backup.restore import Restorer
+from .backup.restore import Restorer, clean_leftovers
 from .backup.status import BackupMonitor
 from .config import Config
+from .lanes import HeavyLane
 
 log = logging.getLogger("fieldcards")
 THREADS = 8
@@ -69,7 +70,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 def error_response(error: FieldcardsError) -> JSONResponse:
     headers = {}
-    if isinstance(error, (Maintenance, RateLimited)):
+    if isinstance(error, (Maintenance, RateLimited, Busy)):
         headers["retry-after"] = str(error.retry_after)
     return JSONResponse(error.to_json(), status_code=error.status, headers=headers)
 
@@ -82,13 +83,13 @@ async def on_fieldcards_error(request: Request, error: Exception) -> Response:
 async def on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
-    body = {"error": {"code": codes.get(error.status_code, "invalid_request"), "message": str(error.detail)}}
+    body = {"error": {"code": codes.get(error.status_code, "invalid_request"), "message": str(error.detail), "fields": []}}
     return JSONResponse(body, status_code=error.status_code, headers=getattr(error, "headers", None))
 
 
 async def on_bug(request: Request, error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse({"error": {"code": "internal", "message": "an internal error; it was logged"}}, status_code=500)
+    return JSONResponse({"error": {"code": "internal", "message": "an internal error; it was logged", "fields": []}}, status_code=500)
 
 
 class HeadersAndMaintenance:
@@ -120,10 +121,12 @@ class HeadersAndMaintenance:
         await self.app(scope, receive, send_with_headers)
 
 
-def routes(pwa_dir: Path) -> list:
-    """Every API route with what it needs (see auth/guard.py): the one place roles are enforced."""
-    table = [
+def api_table() -> list[tuple[str, Handler, list[str], str]]:
+    """Every API route with what it needs (see auth/guard.py): the one place roles are enforced.
+    The OpenAPI document (openapi.py) is built from this table, so a route cannot go undescribed."""
+    return [
         # path, handler, methods, who may call
+        ("/openapi.json", openapi.serve, ["GET"], PUBLIC),
         ("/me", cards.me, ["GET"], ANYONE),
         ("/schema", cards.schema, ["GET"], ANYONE),
         ("/template", cards.save_template, ["PUT"], ADMIN),
@@ -169,7 +172,11 @@ def routes(pwa_dir: Path) -> list:
         ("/cards/merge", office.merge, ["POST"], OFFICE),
         ("/merges/{merge_id}/undo", office.unmerge, ["POST"], OFFICE),
     ]
-    api = [Route(path, guarded(need, handler), methods=methods) for path, handler, methods, need in table]
+
+
+def routes(pwa_dir: Path) -> list:
+    """Every route: the API table under /api/v1, health checks, the guide and the PWA."""
+    api = [Route(path, guarded(need, handler), methods=methods) for path, handler, methods, need in api_table()]
     found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api)]
     found += guide.routes()
     if pwa_dir.is_dir():
@@ -180,6 +187,8 @@ def routes(pwa_dir: Path) -> list:
 def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
     """The app over `config.db_path`; with backup on, it supervises `litestream replicate`."""
     replicator = Replicator(config) if (config.backup if replicate is None else replicate) else None
+    if config.data_dir.is_dir():
+        clean_leftovers(config.data_dir)  # of a restore killed midway; nothing uses them now
     store = Store(config.db_path, autocheckpoint=replicator is None)
     engine = Engine(store, default_region=config.default_region)
     stopping = threading.Event()
@@ -198,6 +207,8 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
         # arenas (memory) without adding throughput on a small machine.
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         await run_in_threadpool(engine.forget_old_results)
+        # A restore killed after its swap left server work to re-apply: finish it before serving.
+        await run_in_threadpool(app.state.restorer.finish_pending)
         if replicator is not None:
             replicator.start()
             threading.Thread(target=drill_daily, name="drill", daemon=True).start()
@@ -222,7 +233,9 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
     app.state.maintenance = None
     app.state.backup = BackupMonitor(config, store, replicator)
     app.state.restorer = Restorer(config, store, replicator,
-                                  set_maintenance=lambda reason: setattr(app.state, "maintenance", reason))
+                                  set_maintenance=lambda reason: setattr(app.state, "maintenance", reason),
+                                  engine=engine)
     app.state.restore_lock = threading.Lock()
+    app.state.heavy = HeavyLane()
 
     return app

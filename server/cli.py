@@ -49,6 +49,7 @@ def _few_malloc_arenas() -> None:
 
 
 M_ARENA_MAX = -8
+LIMIT_CONNECTIONS = 2000
 
 
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
@@ -57,6 +58,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     _few_malloc_arenas()
 
     from .app import create_app
+    from .deadlines import DeadlineH11Protocol
 
     app = create_app(config)
     if not config.db_path.exists() or _user_count(config) == 0:
@@ -80,8 +82,10 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     pid_file.write_text(str(os.getpid()))
     try:
         # Phones on mobile networks pause between requests; keep their connections a while.
+        # Slow clients are cut off (server/deadlines.py), and past LIMIT_CONNECTIONS open
+        # connections new ones get 503 instead of a file descriptor each.
         uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False,
-                    timeout_keep_alive=30)
+                    timeout_keep_alive=30, http=DeadlineH11Protocol, limit_concurrency=LIMIT_CONNECTIONS)
     finally:
         pid_file.unlink(missing_ok=True)
     return 0
@@ -132,6 +136,13 @@ def _confirmed(previewed: Callable[[], dict]) -> bool:
     return answer.strip().lower() == "yes"
 
 
+def _id_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of entry ids, like 12,15") from None
+
+
 def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     if _server_running(config):
         raise UsageError("the server is running on this data directory: restore from the admin screen "
@@ -145,7 +156,7 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
         if not args.yes and not _confirmed(lambda: restorer.preview(args.to)):
             print("nothing restored", file=sys.stderr)
             return 1
-        outcome = restorer.restore(args.to, by="cli")
+        outcome = restorer.restore(args.to, by="cli", exclude=args.exclude)
     finally:
         st.close()
     print(f"restored to {outcome['to']}; new epoch {outcome['epoch']}; the previous database is kept as "
@@ -372,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--to", required=True, help="RFC 3339 time, or latest")
     restore.add_argument("--dry-run", action="store_true", help="preview only: what the restore gives and rolls back")
     restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    restore.add_argument("--exclude", type=_id_list, default=[], metavar="ID,ID",
+                         help="server work not to re-apply: ids from the dry run's server_work.entries "
+                              "(e.g. the bad import the restore undoes)")
     restore.set_defaults(run=cmd_restore)
 
     drill = commands.add_parser("drill", help="restore the latest replica to a scratch file and check it",

@@ -18,12 +18,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from . import cursor as cursors
-from . import hlc
+from . import hlc, journal
 from . import store, template
 from .access import User, can_reassign, can_see, owner_filter
 from .errors import FieldcardsError, FieldError, InvalidInput, NotAllowed, NotFound, invalid
 from .merge import FieldOutcome, merge_notes, merge_scalar, merge_set, values_equal
 from .model import ActivityAdd, CardDelete, CardPut, SyncRequest, mutation_id_of, parse_mutation
+from .recent import RecentTable
 from .search import search_text
 from .store import CardRow, Store
 from .times import utc_now
@@ -41,10 +42,19 @@ SET_LIMITS = {"phones": 10, "emails": 10, "tags": 20}
 RESULTS_KEPT = timedelta(days=120)  # the contract promises at least 90 days
 DEVICE_RECORD_EVERY_S = 30.0
 PULLS_AT_ONCE = 4
+MAX_DEVICES_PER_USER = 50
+PROGRESS_EVERY = 1000  # mutations between two progress reports of a long `apply`
 
 
 class DeviceRevoked(NotAllowed):
     code = "device_revoked"
+
+
+class TooManyDevices(NotAllowed):
+    """A new device id over the cap: one user registering thousands of ids (a script making a new id
+    per sync) would fill the device list an admin reads (issue 11)."""
+
+    code = "too_many_devices"
 
 
 def dumps(value: Any) -> str:
@@ -95,7 +105,7 @@ class Engine:
         self.default_region = default_region
         self.clock = hlc.Clock("server")
         self._pulls = threading.BoundedSemaphore(PULLS_AT_ONCE)
-        self._device_records: dict[str, tuple[tuple[Any, ...], float]] = {}
+        self._device_records = RecentTable(max_keys=50_000, ttl_s=DEVICE_RECORD_EVERY_S)
 
     # --- the sync round trip ---------------------------------------------------------
 
@@ -115,6 +125,11 @@ class Engine:
         if request.mutations or self._device_record_due(device_seen):
             with self.store.write() as conn:
                 now = utc_now()
+                if (not store.device_known(conn, request.device)
+                        and store.active_devices_of_user(conn, user.name) >= MAX_DEVICES_PER_USER):
+                    raise TooManyDevices(
+                        f"{user.name} already has {MAX_DEVICES_PER_USER} devices; an admin can revoke the ones "
+                        "no longer used (People → Devices)")
                 store.record_device(conn, request.device, user.name, now, left, request.app, user_agent)
                 if request.mutations:
                     batch = _Batch(self, conn, user, request.device, now)
@@ -124,6 +139,10 @@ class Engine:
                         if warning:
                             warnings.append(warning)
                     batch.finish()
+                    if user.sees_everything:
+                        # Office work (reassignments, fixes, scripts) may come from clients that
+                        # keep no journal: the server keeps one, so a restore re-applies it.
+                        journal.record(conn, user, "sync", {"device": request.device, "mutations": request.mutations})
         # Committed: only now may the device be told. The pull reads a fresh snapshot; the
         # semaphore bounds how many pages are built at once, and so the memory they take.
         with self._pulls, self.store.read() as conn:
@@ -131,13 +150,19 @@ class Engine:
         return SyncResponse(epoch, reset, results, warnings, changes, cursors.encode(epoch, last), more)
 
     def apply(self, user: User, device: str, mutations: list[dict[str, Any]],
-              within: Callable[[sqlite3.Connection, list[dict[str, Any]]], None] | None = None) -> list[dict[str, Any]]:
+              within: Callable[[sqlite3.Connection, list[dict[str, Any]]], None] | None = None,
+              progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
         """Apply mutations in one transaction without a pull (imports, undo): one result each.
-        `within(conn, results)` runs in the same transaction, so what it records commits with them."""
+        `within(conn, results)` runs in the same transaction, so what it records commits with them.
+        `progress(done)` is told every PROGRESS_EVERY mutations; nothing is committed before the end."""
         _check_mutation_ids(mutations)
         with self.store.write() as conn:
             batch = _Batch(self, conn, user, device, utc_now())
-            results = [batch.apply(raw)[0] for raw in mutations]
+            results = []
+            for raw in mutations:
+                results.append(batch.apply(raw)[0])
+                if progress is not None and len(results) % PROGRESS_EVERY == 0:
+                    progress(len(results))
             batch.finish()
             if within is not None:
                 within(conn, results)
@@ -146,12 +171,7 @@ class Engine:
     def _device_record_due(self, seen: tuple[Any, ...]) -> bool:
         """A no-op sync writes the device record only when something in it changed or every
         DEVICE_RECORD_EVERY_S: otherwise every idle poll would queue behind the one writer."""
-        now = time.monotonic()
-        last = self._device_records.get(seen[0])
-        if last is not None and last[0] == seen and now - last[1] < DEVICE_RECORD_EVERY_S:
-            return False
-        self._device_records[seen[0]] = (seen, now)
-        return True
+        return self._device_records.due(seen[0], DEVICE_RECORD_EVERY_S, seen)
 
     def _start_position(self, request: SyncRequest, epoch: str) -> tuple[int, bool]:
         """Where the pull starts, and whether the device must reset (its epoch is from before a restore)."""
@@ -182,6 +202,9 @@ class Engine:
             if record is None or row is None or not can_see(user, row.owner):
                 raise NotFound("no such conflict")
             if record["status"] == "resolved" or choice == ("keep", "current"):
+                if record["status"] != "resolved":
+                    journal.record(conn, user, "resolve", {"conflict": conflict_id, "card": row.id,
+                                                           "field": record["field"]}, ref=conflict_id)
                 store.resolve_conflict_row(conn, conflict_id, user.name, utc_now())
                 return row.card
             value = record["other"] if choice[0] == "keep" else choice[1]
@@ -189,11 +212,28 @@ class Engine:
             batch.write_decision(row, record["field"], value, f"conflict:{conflict_id}")
             store.resolve_conflict_row(conn, conflict_id, user.name, batch.now)
             batch.finish()
+            journal.record(conn, user, "resolve", {"conflict": conflict_id, "card": row.id, "field": record["field"],
+                                                   "value": value}, ref=conflict_id)
             return store.card_json(conn, row.id) or row.card
+
+    def replay_decision(self, user: User, decision: dict[str, Any]) -> None:
+        """A person's decision on a conflict, re-applied after a restore: the value they chose goes
+        on the card as a normal change (the conflict record may not exist again yet: the mutation
+        that made it may still be on its way back from a phone), and the record, if there, is closed."""
+        with self.store.write() as conn:
+            row = store.card_row(conn, decision["card"])
+            record = store.conflict_by_id(conn, decision["conflict"])
+            if row is not None and "value" in decision:
+                batch = _Batch(self, conn, user, None, utc_now())
+                batch.write_decision(row, decision["field"], decision["value"], f"conflict:{decision['conflict']}")
+                batch.finish()
+            if record is not None and record["status"] != "resolved":
+                store.resolve_conflict_row(conn, decision["conflict"], user.name, utc_now())
 
     def forget_old_results(self) -> int:
         cutoff = (datetime.now(timezone.utc) - RESULTS_KEPT).isoformat()
         with self.store.write() as conn:
+            journal.forget_old(conn)
             return store.forget_results_before(conn, cutoff)
 
 
@@ -272,8 +312,7 @@ class _Batch:
         return result, warning
 
     def _apply(self, m: CardPut | CardDelete | ActivityAdd) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        self.engine.clock.receive(m.at)
-        at = hlc.bounded(m.at, self.engine.clock.now(), hlc.wall_ms())
+        at = self.engine.clock.receive(m.at)
         if isinstance(m, CardPut):
             return self._put(m, at)
         if isinstance(m, CardDelete):
@@ -533,7 +572,13 @@ class _Batch:
         if not visible and not store.card_left_user(self.conn, row.id, self.user.name):
             raise NotFound("no such card")
         write = _Write(row, dict(row.card))
-        if not store.activity_exists(self.conn, activity["id"]):
+        author = store.activity_author(self.conn, activity["id"])
+        if author is not None and author != self.user.name:
+            # Someone else's activity id: answering `applied` would tell this device its entry was
+            # kept when nothing was stored (issue 11).
+            raise InvalidInput("this activity id is already used", [
+                FieldError("activity.id", "an activity with this id already exists; give the new one a new id")])
+        if author is None:
             if visible and row.deleted:
                 self._resurrect(write, at, m.id)
                 self._save(write, at, m)

@@ -40,9 +40,8 @@ class FieldcardsError(Exception):
         self.fields = list(fields or [])
 
     def to_json(self) -> dict:
-        body: dict = {"code": self.code, "message": self.message}
-        if self.fields:
-            body["fields"] = [f.to_json() for f in self.fields]
+        # `fields` is always present (contract 7), an empty list when no single value is at fault.
+        body: dict = {"code": self.code, "message": self.message, "fields": [f.to_json() for f in self.fields]}
         return {"error": body}
 
 
@@ -81,11 +80,29 @@ class TooLarge(FieldcardsError):
     status = 413
 
 
+class TooSlow(FieldcardsError):
+    """The request body did not arrive in time."""
+
+    code = "timeout"
+    status = 408
+
+
 class RateLimited(FieldcardsError):
     code = "rate_limited"
     status = 429
 
     def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Busy(FieldcardsError):
+    """Heavy work (exports, imports, reports) is queued full; the caller retries later."""
+
+    code = "busy"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int = 30) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 

@@ -1,5 +1,6 @@
 """Spreadsheet export of exactly the cards a user may see under the given filters. The columns
-are those the importer reads back, so exporting and importing the same file changes nothing."""
+are those the importer reads back, so exporting and importing the same file changes nothing (the
+rules that make it so are in `spreadsheet`: quoted list items, the CSV formula guard, text cells)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from . import audit, queries, template
 from .access import User
 from .times import utc_now
 from .errors import invalid
-from .spreadsheet import write_csv, write_xlsx
+from .spreadsheet import join_list, write_csv, write_xlsx
 from .store import Store
 
 COLUMNS = ("id", "name", "company", "title", "phones", "emails", "address", "region", "industry", "segment",
@@ -23,10 +24,13 @@ FORMATS = {"csv": "text/csv; charset=utf-8",
 
 
 def _cell(value: Any) -> str:
+    """A value as its cell. Lists go through `join_list`, which quotes an item holding a separator,
+    so that a tag `a; b` comes back as one tag. Characters no spreadsheet can hold are replaced by
+    the writers (`spreadsheet.UNWRITABLE`): an export never fails on what is stored."""
     if value is None:
         return ""
     if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
+        return join_list(str(v) for v in value)
     return str(value)
 
 

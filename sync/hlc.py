@@ -54,16 +54,24 @@ class Clock:
             self._tick(self._wall())
             return str(Stamp(self._ms, self._counter, self.node))
 
-    def receive(self, remote: str) -> None:
-        """Advance past a remote stamp so our next `now()` sorts after it (within skew bounds)."""
+    def receive(self, remote: str) -> str:
+        """Fold in a device's stamp and return the stamp that orders its write (contract section 4).
+
+        A stamp within the skew bound advances our clock past it and orders as given. A stamp
+        further ahead is ordered as server time, and it never moves our clock: otherwise one phone
+        set ten days ahead would drag the server 5 minutes into the future and win every conflict
+        against honest edits made in those minutes (issue 11).
+        """
         stamp = parse(remote)
         with self._lock:
             wall = self._wall()
-            # Never let one device's runaway clock drag ours far into the future.
-            remote_ms = min(stamp.ms, wall + MAX_SKEW_MS)
-            if remote_ms > self._ms or (remote_ms == self._ms and stamp.counter > self._counter):
-                self._ms, self._counter = remote_ms, min(stamp.counter, MAX_COUNTER - 1)
+            if stamp.ms > wall + MAX_SKEW_MS:
+                self._tick(wall)
+                return str(Stamp(self._ms, self._counter, self.node))
+            if stamp.ms > self._ms or (stamp.ms == self._ms and stamp.counter > self._counter):
+                self._ms, self._counter = stamp.ms, min(stamp.counter, MAX_COUNTER - 1)
             self._tick(wall)
+            return remote
 
     def _tick(self, wall: int) -> None:
         if wall > self._ms:
@@ -74,9 +82,3 @@ class Clock:
             # Counter exhausted within one millisecond: borrow the next millisecond.
             self._ms, self._counter = self._ms + 1, 0
 
-
-def bounded(at: str, server_now: str, wall: int) -> str:
-    """The stamp used for ordering: a device stamp more than 5 minutes ahead counts as server time."""
-    if parse(at).ms > wall + MAX_SKEW_MS:
-        return server_now
-    return at

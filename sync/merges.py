@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from . import audit, store
+from . import audit, journal, store
 from .access import User, can_see
 from .engine import _Batch, _Write, utc_now
 from .errors import InvalidInput, NotAllowed, NotFound, invalid
@@ -93,7 +93,9 @@ def _ids(body: dict[str, Any]) -> tuple[str, list[str]]:
     return into, ids
 
 
-def merge_cards(engine: Any, user: User, body: object) -> dict[str, Any]:
+def merge_cards(engine: Any, user: User, body: object, *, merge_id: str | None = None) -> dict[str, Any]:
+    """Merge cards into one; `merge_id` is given only when a restore re-applies a journaled merge
+    (so that a later unmerge of it still finds it)."""
     if not user.sees_everything:
         raise NotAllowed("only office staff and admins may merge cards")
     if not isinstance(body, dict) or set(body) - {"into", "from", "values"}:
@@ -104,7 +106,7 @@ def merge_cards(engine: Any, user: User, body: object) -> dict[str, Any]:
         chosen = validate_card_fields(values, region=engine.default_region, creating=False)
     except InvalidInput as error:
         raise error.under("values") from None
-    merge_id = str(uuid.uuid4())
+    merge_id = merge_id or str(uuid.uuid4())
     with engine.store.write() as conn:
         rows = {card_id: store.card_row(conn, card_id) for card_id in [into, *from_ids]}
         for card_id, row in rows.items():
@@ -149,6 +151,7 @@ def merge_cards(engine: Any, user: User, body: object) -> dict[str, Any]:
                      (merge_id, into, json.dumps(from_ids), json.dumps(snapshot, ensure_ascii=False),
                       json.dumps(survivor.card, ensure_ascii=False), user.name, batch.now))
         audit.record(conn, user.name, "merge", into, {"merge": merge_id, "from": from_ids})
+        journal.record(conn, user, "merge", {"body": body}, ref=merge_id)
         return {"merge": merge_id, "card": store.card_json(conn, into)}
 
 
@@ -206,4 +209,5 @@ def unmerge(engine: Any, user: User, merge_id: str) -> dict[str, Any]:
         batch.finish()
         conn.execute("UPDATE merges SET undone_at = ?, undone_by = ? WHERE id = ?", (batch.now, user.name, merge_id))
         audit.record(conn, user.name, "merge.undo", into, {"merge": merge_id, "from": from_ids, "conflicts": conflicts})
+        journal.record(conn, user, "unmerge", {}, ref=merge_id)
         return {"merge": merge_id, "cards": [store.card_json(conn, c) for c in [into, *from_ids]], "conflicts": conflicts}

@@ -15,6 +15,11 @@ from .errors import FieldError, InvalidInput
 from .validate import canonical_uuid
 
 
+# Whole numbers a device may send; SQLite stores at most 2^63 - 1, and no outbox or card gets near these.
+MAX_PENDING = 1_000_000_000
+MAX_VERSION = 2**53
+
+
 class SyncRequest(BaseModel):
     """The body of `POST /api/v1/sync` (contract section 4). Unknown keys and loose types are refused."""
 
@@ -24,7 +29,7 @@ class SyncRequest(BaseModel):
     epoch: Annotated[StrictStr, Field(max_length=100)] | None = None
     cursor: Annotated[StrictStr, Field(max_length=200)] | None = None
     limit: Annotated[StrictInt, Field(ge=1, le=5000)] = 1000
-    pending: Annotated[StrictInt, Field(ge=0)] | None = None
+    pending: Annotated[StrictInt, Field(ge=0, le=MAX_PENDING)] | None = None
     app: Annotated[StrictStr, Field(max_length=50)] | None = None
     mutations: Annotated[list[dict[str, Any]], Field(max_length=1000)] = []
 
@@ -108,7 +113,7 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
         card = canonical_uuid(raw.get("card"))
     except ValueError:
         card = ""
-        errors.append(FieldError("card", "must be the card's UUID"))
+        errors.append(FieldError("card", "must be the card's UUID in canonical form (lowercase, with dashes)"))
     try:
         hlc.parse(raw.get("at"))
     except ValueError as error:
@@ -124,7 +129,7 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
         mutation = CardPut(mutation_id, card, raw.get("at"), fields, was) if not errors else None  # type: ignore[arg-type]
     elif op == "card.delete":
         version = raw.get("version")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= MAX_VERSION:
             errors.append(FieldError("version", "required: the card version this device saw, a whole number"))
         mutation = CardDelete(mutation_id, card, raw.get("at"), version) if not errors else None  # type: ignore[arg-type]
     else:

@@ -1,6 +1,7 @@
 """Read-side questions about cards, each answered only with what the asking user may see."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import store
@@ -11,6 +12,7 @@ from .store import Store
 from .validate import canonical_uuid, check_date
 
 MAX_PAGE = 1000
+MAX_PARAM = 500  # a search or filter longer than this is not a person's query
 
 
 def _card_id(value: str) -> str:
@@ -44,12 +46,13 @@ def list_cards(st: Store, user: User, params: dict[str, str]) -> dict[str, Any]:
     unknown = sorted(set(params) - known)
     if unknown:
         raise invalid(unknown[0], "unknown parameter")
-    try:
-        limit = int(params.get("limit", "100"))
-    except ValueError:
-        raise invalid("limit", "must be a whole number from 1 to 1000") from None
-    if not 1 <= limit <= MAX_PAGE:
+    raw_limit = params.get("limit") or "100"
+    if not re.fullmatch(r"[0-9]{1,4}", raw_limit) or not 1 <= int(raw_limit) <= MAX_PAGE:
         raise invalid("limit", "must be a whole number from 1 to 1000")
+    limit = int(raw_limit)
+    for name in ("q", "tag", "owner", "region", "after"):
+        if len(params.get(name) or "") > MAX_PARAM:
+            raise invalid(name, f"at most {MAX_PARAM} characters")
     if params.get("segment") and params["segment"] not in ("A", "B", "C", "none"):
         raise invalid("segment", "must be A, B, C, or none for cards without one")
     due_before = params.get("due_before") or None

@@ -11,9 +11,10 @@ import re
 import sqlite3
 from typing import Any
 
-from . import audit, store
+from . import audit, journal, store
 from .access import User
 from .errors import FieldError, InvalidInput, NotAllowed
+from .patterns import MAX_PATTERN, compile_pattern
 from .store import Store
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -59,9 +60,9 @@ def _check_field(n: int, spec: Any, errors: list[FieldError]) -> dict[str, Any] 
     pattern = spec.get("pattern")
     if pattern is not None:
         try:
-            re.compile(pattern) if isinstance(pattern, str) and len(pattern) <= 200 else None
-        except re.error as error:
-            errors.append(FieldError(f"{path}.pattern", f"not a regular expression: {error}"))
+            compile_pattern(pattern) if isinstance(pattern, str) and len(pattern) <= MAX_PATTERN else None
+        except ValueError as error:
+            errors.append(FieldError(f"{path}.pattern", str(error)))
         if not isinstance(pattern, str) or len(pattern) > 200 or kind != "text":
             errors.append(FieldError(f"{path}.pattern", "a regular expression (text fields only)"))
     if not isinstance(spec.get("required", False), bool):
@@ -104,4 +105,5 @@ def save(st: Store, user: User, body: object) -> dict[str, Any]:
         template = {"custom_fields": clean + hidden, **lists}
         store.set_meta(conn, "template", json.dumps(template, ensure_ascii=False))
         audit.record(conn, user.name, "template.update", "card", {"fields": keys, "hidden": [f["key"] for f in hidden]})
+        journal.record(conn, user, "template", {"body": body})
     return template

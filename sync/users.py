@@ -10,6 +10,7 @@ import uuid
 from . import audit, store
 from .access import ROLES, User
 from .times import utc_now
+from .recent import RecentTable
 from .errors import Conflict, NotFound, invalid
 from .store import Store
 
@@ -54,10 +55,10 @@ def create_token(st: Store, name: str, label: str = "", *, by: str = "cli") -> s
 # Last-use times are recorded at most once a minute per token: a write per request would make
 # every no-op sync queue behind the one writer.
 TOUCH_EVERY_S = 60.0
-_touched: dict[str, float] = {}
+_touched = RecentTable(max_keys=100_000, ttl_s=TOUCH_EVERY_S)
 # Token use goes to the audit log once an hour per token: enough to see which tokens are alive.
 AUDIT_USE_EVERY_S = 3600.0
-_audited: dict[str, float] = {}
+_audited = RecentTable(max_keys=100_000, ttl_s=AUDIT_USE_EVERY_S)
 
 
 def user_for_token(st: Store, token: str) -> User | None:
@@ -70,12 +71,9 @@ def user_for_token(st: Store, token: str) -> User | None:
     if found is None:
         return None
     token_id, user = found
-    now = time.monotonic()
-    if now - _touched.get(token_id, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:
-        _touched[token_id] = now
+    if _touched.due(token_id, TOUCH_EVERY_S):
         with st.write() as conn:
             store.touch_token(conn, token_id, utc_now())
-            if now - _audited.get(token_id, -AUDIT_USE_EVERY_S) >= AUDIT_USE_EVERY_S:
-                _audited[token_id] = now
+            if _audited.due(token_id, AUDIT_USE_EVERY_S):
                 audit.record(conn, user.name, "token.use", token_id)
     return user

@@ -20,6 +20,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import FieldError, InvalidInput
+from .patterns import matches
 
 CARD_FIELDS = ("name", "company", "title", "phones", "emails", "address", "region", "industry",
                "segment", "tags", "owner", "birthday", "follow_up", "notes", "custom")
@@ -96,24 +97,46 @@ def check_date(value: str) -> str:
 
 
 def canonical_uuid(value: object) -> str:
-    if not isinstance(value, str) or len(value) > 64:
-        raise ValueError("not a UUID")
+    """Ids in the canonical form only (contract section 3): `UUID(...)` alone would also accept
+    uppercase, braces, `urn:uuid:` and no dashes, and fold them all into one card."""
+    if not isinstance(value, str) or len(value) != 36:
+        raise ValueError("not a UUID in canonical form (lowercase, with dashes)")
     try:
-        return str(uuid.UUID(value))
+        canonical = str(uuid.UUID(value))
     except ValueError:
-        raise ValueError("not a UUID") from None
+        raise ValueError("not a UUID in canonical form (lowercase, with dashes)") from None
+    if canonical != value:
+        raise ValueError("not a UUID in canonical form (lowercase, with dashes)")
+    return canonical
 
 
 # --- card fields ---------------------------------------------------------------------------
 
 
-def _text(value: Any, limit: int, required: bool) -> str | None:
+# Control characters (C0 and DEL) are invisible, break spreadsheets (XLSX cannot hold them) and
+# terminals; they are refused at input with the field's path. Line breaks and tabs are kept where
+# text may span lines.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROLS_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MULTILINE_FIELDS = frozenset({"notes", "address"})
+MAX_NUMBER = 10**15  # a custom number stays exact in JavaScript and in spreadsheets
+
+
+def _no_controls(value: str, *, multiline: bool) -> None:
+    found = (_CONTROLS_MULTILINE if multiline else _CONTROLS).search(value)
+    if found:
+        raise ValueError(f"holds a control character (U+{ord(found.group()):04X}) at position {found.start() + 1}; "
+                         "remove it")
+
+
+def _text(value: Any, limit: int, required: bool, *, multiline: bool = False) -> str | None:
     if value is None:
         if required:
             raise ValueError("required")
         return None
     if not isinstance(value, str):
         raise ValueError("must be text")
+    _no_controls(value, multiline=multiline)
     value = value.strip()
     if not value:
         if required:
@@ -149,6 +172,7 @@ def _set(name: str, value: Any, errors: list[FieldError], normalize) -> list[Any
 
 
 def _tag(value: str) -> str:
+    _no_controls(value, multiline=False)
     tag = value.strip()
     if not 1 <= len(tag) <= 40:
         raise ValueError("a tag has 1 to 40 characters")
@@ -160,7 +184,7 @@ def _field(name: str, value: Any, region: str, creating: bool, errors: list[Fiel
     """One field's normalised value; problems go to `errors` with their paths."""
     try:
         if name in TEXT_LIMITS:
-            return _text(value, TEXT_LIMITS[name], required=(name == "name"))
+            return _text(value, TEXT_LIMITS[name], required=(name == "name"), multiline=name in MULTILINE_FIELDS)
         if name == "phones":
             return _set(name, value, errors, lambda v: normalize_phone(v, region))
         if name == "emails":
@@ -284,12 +308,15 @@ def _custom_value(spec: dict[str, Any], value: Any) -> Any:
             raise ValueError("must be text")
         if len(value) > 1000:
             raise ValueError("at most 1000 characters")
-        if spec.get("pattern") and not re.fullmatch(spec["pattern"], value):
+        _no_controls(value, multiline=True)
+        if spec.get("pattern") and not matches(spec["pattern"], value):
             raise ValueError(f"does not match the pattern {spec['pattern']}")
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise ValueError("must be a number")
+        if abs(value) > MAX_NUMBER:
+            raise ValueError(f"must be between -{MAX_NUMBER:,} and {MAX_NUMBER:,}")
         return value
     if kind == "date":
         return check_date(value)
@@ -377,6 +404,7 @@ def _activity_text(value: Any) -> str:
         raise ValueError("must be text")
     if len(value) > 5000:
         raise ValueError(f"at most 5000 characters (this has {len(value)})")
+    _no_controls(value, multiline=True)
     return value
 
 

@@ -160,7 +160,8 @@ def test_running_server_restores_and_devices_bring_back_the_rolled_back_work(bac
         assert status["last_restore"]["devices_not_synced"] == []
         assert status["running"] is True
         entries = admin.get("/api/v1/audit").json()["audit"]
-        assert [(e["actor"], e["action"], e["target"]) for e in entries][-1] == ("admin", "backup.restore", moment)
+        assert [(e["actor"], e["action"], e["target"]) for e in entries][-2:] == [
+            ("admin", "backup.restore", moment), ("admin", "backup.reapply", moment)]
 
     with backed_up.client("rep1") as rep:
         card = rep.get(f"/api/v1/cards/{base}").json()

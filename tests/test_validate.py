@@ -130,7 +130,9 @@ def test_was_is_read_leniently():
 
 
 def test_activity_rules():
-    ok = validate_activity({"id": CARD.upper(), "kind": "purchase", "at": "2026-11-24T10:00:00+08:00",
+    assert "id" in errors_of(lambda: validate_activity({"id": CARD.upper(), "kind": "visit",
+                                                      "at": "2026-11-24T10:00:00Z"}, card_id=CARD))
+    ok = validate_activity({"id": CARD, "kind": "purchase", "at": "2026-11-24T10:00:00+08:00",
                             "amount": "1200.50", "currency": "CNY"}, card_id=CARD)
     assert ok["id"] == CARD and ok["card"] == CARD and ok["text"] == ""
     bad = errors_of(lambda: validate_activity({"id": "x", "kind": "visit", "at": "2026-11-24", "rating": 6,
@@ -148,15 +150,28 @@ def test_sync_request_is_strict():
 
 
 def test_mutation_envelopes():
-    put = parse_mutation({"id": "m", "op": "card.put", "card": CARD.upper(), "at": "1763971200123-0000-d",
+    put = parse_mutation({"id": "m", "op": "card.put", "card": CARD, "at": "1763971200123-0000-d",
                           "fields": {"name": "x"}})
     assert isinstance(put, CardPut) and put.card == CARD and put.was is None
+    # Only the canonical form: uppercase, braces, urn:uuid: or no dashes would fold into one card.
+    for folded in (CARD.upper(), "{" + CARD + "}", "urn:uuid:" + CARD, CARD.replace("-", "")):
+        assert {"card"} == set(errors_of(lambda: parse_mutation(
+            {"id": "m", "op": "card.put", "card": folded, "at": "1763971200123-0000-d", "fields": {"name": "x"}})))
     delete = parse_mutation({"id": "m", "op": "card.delete", "card": CARD, "at": "1763971200123-0000-d", "version": 3})
     assert isinstance(delete, CardDelete) and delete.version == 3
     assert {"version"} == set(errors_of(lambda: parse_mutation(
         {"id": "m", "op": "card.delete", "card": CARD, "at": "1763971200123-0000-d", "version": "3"})))
     assert {"at", "card", "zzz"} <= set(errors_of(lambda: parse_mutation(
         {"id": "m", "op": "card.put", "card": "nope", "at": "now", "fields": {}, "zzz": 1})))
+
+
+def test_control_characters_are_refused_with_the_path():
+    for bad in ("\x00", "\x01", "\x0b", "\x1b", "\x7f"):
+        found = errors_of(lambda: fields(name=f"A{bad}B", notes=f"x{bad}y", tags=[f"t{bad}"], company=bad))
+        assert {"name", "notes", "tags[0]", "company"} <= set(found), (bad, found)
+        assert "control character" in found["name"]
+    ok = fields(name="A", notes="line one\nline two\ttab\r\n", address="上海\n浦东")
+    assert ok["notes"].startswith("line one\nline two")
 
 
 def test_fast_email_path_agrees_with_email_validator():

@@ -12,15 +12,21 @@ from sync.errors import Conflict, NotFound, invalid
 from ..backup import litestream
 from ..backup.drill import run_drill
 from .body import read_json
+from .params import whole_number
 
 
 async def devices(request: Request) -> JSONResponse:
+    """Newest sync first, in pages: `limit` (default 500) and `after` (the `next` of the last page)."""
+    limit = whole_number(request.query_params, "limit", 500, 1, 1000)
+    offset = whole_number(request.query_params, "after", 0, 0, 10**9)
 
     def read() -> list[dict]:
         with request.app.state.store.read() as conn:
-            return store.all_devices(conn)
+            return store.all_devices(conn, limit=limit + 1, offset=offset)
 
-    return JSONResponse({"devices": await run_in_threadpool(read)})
+    found = await run_in_threadpool(read)
+    more = len(found) > limit
+    return JSONResponse({"devices": found[:limit], "next": str(offset + limit) if more else None})
 
 
 async def revoke_device(request: Request) -> JSONResponse:
@@ -45,12 +51,10 @@ async def backup_status(request: Request) -> JSONResponse:
 
 
 async def restore_points(request: Request) -> JSONResponse:
-    raw_limit = request.query_params.get("limit")
-    if raw_limit is not None and (not raw_limit.isdigit() or int(raw_limit) < 1):
-        raise invalid("limit", "must be a whole number of at least 1")
-    points = await run_in_threadpool(litestream.restore_points, request.app.state.config)
-    if raw_limit is not None:
-        points = points[-int(raw_limit):]  # the newest: what an admin usually restores to
+    limit = whole_number(request.query_params, "limit", 0, 1, 1_000_000)
+    points = await request.app.state.heavy.run(litestream.restore_points, request.app.state.config)
+    if limit:
+        points = points[-limit:]  # the newest: what an admin usually restores to
     return JSONResponse({"restore_points": points})
 
 
@@ -60,29 +64,30 @@ async def restore(request: Request) -> JSONResponse:
     body = await read_json(request)
     if not isinstance(body, dict) or not isinstance(body.get("to"), str):
         raise invalid("to", 'required: an RFC 3339 time or "latest"')
-    unknown = sorted(set(body) - {"to", "dry_run"})
+    unknown = sorted(set(body) - {"to", "dry_run", "exclude"})
     if unknown:
         raise invalid(unknown[0], "unknown field")
+    exclude = body.get("exclude", [])
+    if not isinstance(exclude, list) or len(exclude) > 10_000 or not all(
+            isinstance(e, int) and not isinstance(e, bool) and 0 < e < 2**62 for e in exclude):
+        raise invalid("exclude", "a list of the ids of server work not to re-apply (preview: server_work.entries)")
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise invalid("dry_run", "must be true or false")
     restorer = request.app.state.restorer
     if dry_run:
-        return JSONResponse({"preview": await run_in_threadpool(restorer.preview, body["to"])})
+        return JSONResponse({"preview": await request.app.state.heavy.run(restorer.preview, body["to"])})
     if not request.app.state.restore_lock.acquire(blocking=False):
         raise Conflict("a restore is already running")
     try:
-        outcome = await run_in_threadpool(restorer.restore, body["to"], by=user.name)
+        outcome = await request.app.state.heavy.run(restorer.restore, body["to"], by=user.name, exclude=exclude)
     finally:
         request.app.state.restore_lock.release()
     return JSONResponse({"restore": outcome})
 
 
 async def audit_log(request: Request) -> JSONResponse:
-    try:
-        after = int(request.query_params.get("after", "0"))
-    except ValueError:
-        raise invalid("after", "must be an entry number") from None
+    after = whole_number(request.query_params, "after", 0, 0, 2**62)
 
     def read() -> list[dict]:
         with request.app.state.store.read() as conn:
@@ -96,7 +101,7 @@ async def drill(request: Request) -> JSONResponse:
     if not request.app.state.restore_lock.acquire(blocking=False):
         raise Conflict("a restore or drill is already running")
     try:
-        result = await run_in_threadpool(run_drill, request.app.state.config, request.app.state.store)
+        result = await request.app.state.heavy.run(run_drill, request.app.state.config, request.app.state.store)
     finally:
         request.app.state.restore_lock.release()
     request.app.state.backup.status(fresh=True)

@@ -4,9 +4,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 
-from sync.errors import TooLarge, invalid
+from sync.errors import TooLarge, TooSlow, invalid
+
+from ..deadlines import BODY_DEADLINE_S
 
 
 async def read_json(request: Request) -> Any:
@@ -15,22 +18,71 @@ async def read_json(request: Request) -> Any:
     if declared and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"the request body is larger than {limit // (1024 * 1024)} MiB")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"the request body is larger than {limit // (1024 * 1024)} MiB")
-        chunks.append(chunk)
+    try:
+        with anyio.fail_after(BODY_DEADLINE_S):  # a client trickling its body must not hold a worker
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"the request body is larger than {limit // (1024 * 1024)} MiB")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise TooSlow(f"the request body did not arrive within {BODY_DEADLINE_S:.0f} s") from None
     raw = b"".join(chunks)
     if not raw.strip():
         raise invalid("", "the request body is empty; send a JSON object")
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise invalid("", "the request body is not UTF-8") from None
+    return parse_json_text(text, "", "the request body")
+
+
+def parse_json_text(text: str, path: str, what: str) -> Any:
+    """JSON text from a body or a form field, checked like a body: `path` names it in errors."""
+    try:
+        data = json.loads(text, parse_constant=_no_constants)
     except RecursionError:
-        raise invalid("", "the JSON is nested too deeply") from None
+        raise invalid(path, "the JSON is nested too deeply") from None
     except ValueError as error:
-        raise invalid("", f"the request body is not valid JSON: {str(error)[:120]}") from None
+        raise invalid(path, f"{what} is not valid JSON: {str(error)[:120]}") from None
+    check_values(data, path)
+    return data
+
+
+MAX_DEPTH = 64
+
+
+def check_values(data: Any, root: str = "") -> None:
+    """Refuse what valid JSON can hold but nothing downstream should see: text that is not valid
+    Unicode (a lone surrogate such as "\\ud800" cannot be stored or encoded as UTF-8), numbers
+    too large for a float, and nesting deeper than any of our bodies needs. Iterative, so that a
+    hostile body cannot exhaust the stack."""
+    stack: list[tuple[str, Any, int]] = [(root, data, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise invalid(path, f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(value, str):
+            if not _is_unicode(value):
+                raise invalid(path, "holds text that is not valid Unicode (a lone surrogate)")
+        elif isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise invalid(path, "a number too large to use")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not _is_unicode(key):
+                    raise invalid(path, "has a key that is not valid Unicode (a lone surrogate)")
+                stack.append((f"{path}.{key}" if path else key, item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item, depth + 1) for i, item in enumerate(value))
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _no_constants(name: str) -> None:

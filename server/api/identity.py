@@ -20,6 +20,7 @@ from sync.users import add_user, issue_token
 
 from ..auth import passkeys, sessions
 from ..auth.guard import SIGN_IN_FAILURES, authenticate, client_address
+from ..auth.limits import FailureLimiter
 from .body import read_json
 
 
@@ -46,8 +47,20 @@ def _signed_in_response(request: Request, user: User, action: str, detail: dict[
 
 # --- passkey ceremonies ------------------------------------------------------------------------
 
+# Every options call stores a challenge (expiring after a few minutes): 30 a minute per address
+# is plenty for people, and keeps a loop from filling the table (issue 11).
+CHALLENGES_PER_ADDRESS = FailureLimiter(limit=30, window_s=60)
+
+
+def _count_challenge(request: Request) -> None:
+    wait = CHALLENGES_PER_ADDRESS.failed(client_address(request))
+    if wait is not None:
+        raise RateLimited("too many sign-in attempts from this address; wait and try again", wait)
+
+
 async def register_options(request: Request) -> JSONResponse:
     """`{"invite": code}` for a first passkey; `{}` while signed in to add another."""
+    _count_challenge(request)
     body = _object(await read_json(request), {"invite"})
     invite = body.get("invite")
     if invite is not None and (not isinstance(invite, str) or len(invite) > 200):
@@ -70,6 +83,7 @@ async def register(request: Request) -> JSONResponse:
 
 async def login_options(request: Request) -> JSONResponse:
     _refuse_while_limited(request)
+    _count_challenge(request)
     return JSONResponse(await run_in_threadpool(passkeys.login_options, request.app.state.store, request.app.state.config))
 
 

@@ -1,8 +1,9 @@
 """Office tools over HTTP: spreadsheet import (preview, apply, undo) and export (contract section 5)."""
 from __future__ import annotations
 
-import json
 import threading
+
+import anyio
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -12,10 +13,11 @@ from starlette.responses import JSONResponse, Response
 
 from sync import exporter, importer, merges
 from sync.access import User
-from sync.errors import InvalidInput, TooLarge, invalid
+from sync.errors import InvalidInput, TooLarge, TooSlow, invalid
 from sync.spreadsheet import read_table
 
-from .body import read_json
+from ..deadlines import BODY_DEADLINE_S
+from .body import parse_json_text, read_json
 
 # Progress of running imports by the id the client chose, for the progress bar (`progress` field).
 _progress: dict[str, dict[str, int]] = {}
@@ -30,7 +32,10 @@ async def _form(request: Request) -> Any:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise invalid("file", "send the file as multipart/form-data with a field named file")
     try:
-        return await request.form(max_files=1, max_fields=10, max_part_size=limit)
+        with anyio.fail_after(BODY_DEADLINE_S * 5):  # a large file on a slow line, but not forever
+            return await request.form(max_files=1, max_fields=10, max_part_size=limit)
+    except TimeoutError:
+        raise TooSlow("the upload did not arrive in time") from None
     except Exception as error:  # python-multipart's parse errors: malformed uploads are 400, never 500
         raise invalid("file", f"the upload could not be read: {str(error)[:100]}") from None
 
@@ -57,12 +62,9 @@ async def import_file(request: Request) -> JSONResponse:
     dry_run = _flag(form.get("dry_run"), "dry_run")
     mapping = None
     if form.get("mapping"):
-        try:
-            mapping = json.loads(str(form["mapping"]))
-        except ValueError:
-            raise invalid("mapping", "must be a JSON object of column → field") from None
-        if not isinstance(mapping, dict):
-            raise invalid("mapping", "must be a JSON object of column → field")
+        mapping = parse_json_text(str(form["mapping"]), "mapping", "mapping")
+        if not isinstance(mapping, dict) or not all(isinstance(v, (str, type(None))) for v in mapping.values()):
+            raise invalid("mapping", "must be a JSON object of column → field name (or null to skip)")
     progress_id = str(form.get("progress") or "")[:64]
     engine = request.app.state.engine
 
@@ -93,7 +95,7 @@ async def import_file(request: Request) -> JSONResponse:
         return {**outcome, **preview}
 
     try:
-        return JSONResponse(await run_in_threadpool(work))
+        return JSONResponse(await request.app.state.heavy.run(work))
     finally:
         with _progress_lock:
             _progress.pop(progress_id, None)
@@ -106,20 +108,20 @@ async def import_progress(request: Request) -> JSONResponse:
 
 
 async def undo_import(request: Request) -> JSONResponse:
-    result = await run_in_threadpool(importer.undo_import, request.app.state.engine, request.state.user,
-                                     request.path_params["import_id"])
+    result = await request.app.state.heavy.run(importer.undo_import, request.app.state.engine, request.state.user,
+                                               request.path_params["import_id"])
     return JSONResponse(result)
 
 
 async def export(request: Request) -> Response:
-    data, media_type, filename, count = await run_in_threadpool(
+    data, media_type, filename, count = await request.app.state.heavy.run(
         exporter.export, request.app.state.store, request.state.user, dict(request.query_params))
     return Response(data, media_type=media_type, headers={
         "content-disposition": f'attachment; filename="{filename}"', "x-fieldcards-count": str(count)})
 
 
 async def duplicates(request: Request) -> JSONResponse:
-    groups = await run_in_threadpool(merges.duplicate_groups, request.app.state.engine, request.state.user)
+    groups = await request.app.state.heavy.run(merges.duplicate_groups, request.app.state.engine, request.state.user)
     return JSONResponse({"groups": groups})
 
 

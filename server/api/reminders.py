@@ -1,36 +1,21 @@
 """Reminders (the Today view) and the private calendar feed."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from sync import reminders as rem
-from sync.errors import invalid
 
-
-def _day(text: str | None) -> date:
-    """The person's own date (the app sends it: "today" depends on where they are); else UTC."""
-    if not text:
-        return datetime.now(timezone.utc).date()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise invalid("date", "a date as YYYY-MM-DD") from None
+from .params import day, only, whole_number
 
 
 async def reminders(request: Request) -> JSONResponse:
     params = request.query_params
-    unknown = sorted(set(params) - {"date", "owner", "stale_days"})
-    if unknown:
-        raise invalid(unknown[0], "unknown parameter")
-    stale = params.get("stale_days", str(rem.DEFAULT_STALE_DAYS))
-    if not stale.isdigit():
-        raise invalid("stale_days", "a number of days from 1 to 3650")
-    found = await run_in_threadpool(rem.reminders, request.app.state.store, request.state.user, _day(params.get("date")),
-                                    owner=params.get("owner") or None, stale_days=int(stale))
+    only(params, {"date", "owner", "stale_days"})
+    stale = whole_number(params, "stale_days", rem.DEFAULT_STALE_DAYS, 1, 3650)
+    found = await run_in_threadpool(rem.reminders, request.app.state.store, request.state.user, day(params),
+                                    owner=params.get("owner") or None, stale_days=stale)
     return JSONResponse(found)
 
 

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from sync import audit
 from sync.access import User
 from sync.errors import NotAllowed, RateLimited, Unauthenticated
+from sync.recent import RecentTable
 from sync.store import Store
 from sync.users import user_for_token
 
@@ -36,8 +37,7 @@ SIGN_IN_FAILURES = FailureLimiter(limit=10, window_s=300)
 
 # Repeated denials and bad tokens are audited once a minute per (who, what), so a loop cannot flood the log.
 AUDIT_REPEAT_S = 60.0
-_last_audited: dict[tuple[str, str], float] = {}
-_audit_lock = threading.Lock()
+_last_audited = RecentTable(max_keys=10_000, ttl_s=AUDIT_REPEAT_S)
 
 
 def client_address(request: Request) -> str:
@@ -45,11 +45,8 @@ def client_address(request: Request) -> str:
 
 
 def audit_throttled(st: Store, key: tuple[str, str], actor: str, action: str, target: str, detail: dict) -> None:
-    now = time.monotonic()
-    with _audit_lock:
-        if now - _last_audited.get(key, -AUDIT_REPEAT_S) < AUDIT_REPEAT_S:
-            return
-        _last_audited[key] = now
+    if not _last_audited.due(key, AUDIT_REPEAT_S):
+        return
     with st.write() as conn:
         audit.record(conn, actor, action, target, detail)
 

@@ -119,8 +119,11 @@ class BackupError(FieldcardsError):
 def _run(config: Config, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FIELDCARDS_DB": str(config.db_path), "FIELDCARDS_REPLICA": config.replica}
     try:
+        # The parent-death signal ends a restore with a server killed midway, instead of an orphan
+        # finishing a scratch file after the restarted server cleaned them up. Safe to tie to
+        # this thread: it waits here until the child exits.
         return subprocess.run([config.litestream_bin, *args], env=env, capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, preexec_fn=_die_with_parent)
     except FileNotFoundError:
         raise BackupError(f"the litestream binary was not found at {config.litestream_bin}") from None
     except subprocess.TimeoutExpired:

@@ -7,9 +7,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tests.conftest import ROOT, Server, start_server, stop_server
+from tests.e2e.conftest import shots_dir
 from tests.test_restore import replica_txid, wait_replicated
 
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = shots_dir()
 
 
 def test_admin_previews_and_restores_from_the_backup_screen(browser, tmp_path):
@@ -42,17 +43,27 @@ def test_admin_previews_and_restores_from_the_backup_screen(browser, tmp_path):
         assert page.text_content("#drill") == "No drill has run yet."
 
         page.click("text=Run a drill now")
-        page.wait_for_selector("#drill.ok", timeout=60_000)
+        page.wait_for_selector("#drill.ok")
         assert page.text_content("#drill").startswith("Passed")
 
         page.fill("#custom-time", moment)
         page.click("#preview")
-        page.wait_for_selector("#rolled-back", timeout=60_000)
+        page.wait_for_selector("#rolled-back")
         assert page.text_content("#rolled-back").startswith("1 changes would be rolled back")
+        assert page.text_content("#preview-time") == f"Preview of a restore to {moment.replace('T', ' ').replace('Z', ' UTC')}"
+        assert page.text_content("#device-work").startswith("1 changes from 1 devices come back")
+        assert "never rolled back" in page.text_content("#access-kept")
         page.screenshot(path=str(SHOTS / "admin-backup-1366-en.png"), full_page=True)
+        # Another time typed: the preview (and its Restore button) goes until that time is previewed.
+        page.fill("#custom-time", "2001-01-01T00:00:00Z")
+        page.wait_for_selector("#confirm", state="detached")
+        assert page.input_value("#custom-time") == "2001-01-01T00:00:00Z"
+        page.fill("#custom-time", moment)
+        page.click("#preview")
+        page.wait_for_selector("#rolled-back")
 
         page.click("#confirm")
-        page.wait_for_selector("#notice", timeout=60_000)
+        page.wait_for_selector("#notice")
         assert page.text_content("#notice").startswith("Restored to")
         page.wait_for_selector("#waiting li")
         assert phone.device_id in page.text_content("#waiting")

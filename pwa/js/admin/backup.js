@@ -7,7 +7,11 @@ import { h } from "../dom.js";
 import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
 
 // `notice` is kept as [key, params] so that it follows a change of language.
-const state = { status: null, points: [], preview: null, previewFor: null, notice: null, error: null, busy: null };
+// `point` and `custom` are what the person chose; the preview is for exactly that choice, and any
+// change drops it (Restore is only offered for the time the preview shows). `keep` holds the ids
+// of journaled server work to re-apply (all of it unless unticked).
+const state = { status: null, points: [], preview: null, previewFor: null, point: null, custom: "", keep: new Set(),
+  notice: null, error: null, busy: null };
 const root = document.getElementById("app");
 
 // Times as YYYY-MM-DD HH:MM:SS UTC: one unambiguous form for everyone.
@@ -107,18 +111,23 @@ function drillCard(s) {
 }
 
 function restoreCard() {
-  const select = h("select", { id: "point" }, state.points.map((p) => h("option", { value: asOf(p) }, fmt(p))));
-  const custom = h("input", { id: "custom-time", type: "text", placeholder: "2026-11-24T09:30:00+08:00" });
-  const chosen = () => custom.value.trim() || select.value;
+  const select = h("select", { id: "point", onchange: (e) => choose(e.target.value, state.custom) },
+    state.points.map((p) => h("option", { value: asOf(p), selected: asOf(p) === state.point }, fmt(p))));
+  const custom = h("input", { id: "custom-time", type: "text", value: state.custom, placeholder: "2026-11-24T09:30:00+08:00",
+    oninput: (e) => typed(e.target.value.trim()) });
+  const chosen = () => state.custom || state.point || (state.points.length ? asOf(state.points[0]) : "");
   const preview = async () => busy(t("restore.previewing"), async () => {
     const to = chosen();
+    state.preview = null;
     state.preview = (await api("/admin/restore", { method: "POST", body: { to, dry_run: true } })).preview;
     state.previewFor = to;
+    state.keep = new Set(state.preview.server_work.entries.map((e) => e.id));
   });
   const restore = async () => {
     if (!window.confirm(t("restore.confirmQuestion", { time: fmt(state.previewFor) }))) return;
     await busy(t("restore.running"), async () => {
-      const done = (await api("/admin/restore", { method: "POST", body: { to: state.previewFor } })).restore;
+      const exclude = state.preview.server_work.entries.map((e) => e.id).filter((id) => !state.keep.has(id));
+      const done = (await api("/admin/restore", { method: "POST", body: { to: state.previewFor, exclude } })).restore;
       state.preview = null;
       state.notice = ["restore.done", { time: fmt(done.to), file: done.pre_restore.split("/").pop() }];
     });
@@ -128,14 +137,53 @@ function restoreCard() {
     h("h2", {}, t("restore.title")),
     h("label", { for: "point" }, t("restore.point")), select,
     h("label", { for: "custom-time" }, t("restore.custom")), custom,
-    h("button", { type: "button", id: "preview", disabled: Boolean(state.busy) || (!state.points.length && !custom.value), onclick: preview }, t("restore.preview")),
+    h("button", { type: "button", id: "preview", disabled: Boolean(state.busy) || !chosen(), onclick: preview }, t("restore.preview")),
     p ? h("div", { id: "preview-result" },
       h("table", {},
-        h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, t("restore.then")), h("th", {}, t("restore.now")))),
+        h("caption", { id: "preview-time" }, t("restore.previewOf", { time: fmt(state.previewFor) })),
+        h("thead", {}, h("tr", {}, h("td", {}, ""), h("th", { scope: "col" }, t("restore.then")), h("th", { scope: "col" }, t("restore.now")))),
         h("tbody", {}, ["cards", "activities", "changes"].map((k) =>
           h("tr", {}, h("th", { scope: "row" }, t(`restore.${k}`)), h("td", {}, p.then[k]), h("td", {}, p.now[k]))))),
       h("p", { id: "rolled-back" }, t("restore.rolledBack", { n: p.rolled_back.changes })),
+      comesBack(p),
       h("button", { type: "button", id: "confirm", class: "danger", disabled: Boolean(state.busy), onclick: restore }, t("restore.confirm"))) : null);
+}
+
+// Typing a time drops a preview of another time; the field keeps its focus while the screen redraws.
+function typed(custom) {
+  const dropping = state.preview !== null;
+  state.custom = custom;
+  if (!dropping) return;
+  choose(state.point, custom);
+  const input = document.getElementById("custom-time");
+  input.focus();
+  input.setSelectionRange(input.value.length, input.value.length);
+}
+
+// A new choice of time drops the preview: Restore is offered again only after a preview of it.
+function choose(point, custom) {
+  state.point = point;
+  state.custom = custom;
+  state.preview = null;
+  state.previewFor = null;
+  render();
+}
+
+// What the restore rolls back, and how each part comes back (or does not).
+function comesBack(p) {
+  const server = p.server_work.entries;
+  const toggle = (id) => (e) => { if (e.target.checked) state.keep.add(id); else state.keep.delete(id); };
+  return h("div", { id: "comes-back" },
+    h("p", { id: "access-kept" }, t("restore.accessKept")),
+    h("p", { id: "device-work" }, t("restore.deviceWork", { n: p.device_work.changes, devices: p.device_work.devices.length })),
+    server.length
+      ? h("fieldset", { id: "server-work" },
+        h("legend", {}, t("restore.serverWork", { n: server.length })),
+        server.map((e) => h("label", { class: "check" },
+          h("input", { type: "checkbox", checked: state.keep.has(e.id), "data-entry": String(e.id), onchange: toggle(e.id) }),
+          ` ${t(`restore.kind.${e.kind}`)} · ${e.user} · ${fmt(e.at)}${e.file ? ` · ${e.file}` : ""}`)))
+      : h("p", { id: "server-work" }, t("restore.noServerWork")),
+    p.lost.changes ? h("p", { id: "lost", class: "bad" }, t("restore.lost", { n: p.lost.changes })) : null);
 }
 
 function lastRestoreCard(s) {
