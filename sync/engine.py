@@ -109,7 +109,10 @@ class Engine:
 
     # --- the sync round trip ---------------------------------------------------------
 
-    def sync(self, user: User, request: SyncRequest, *, user_agent: str | None = None) -> SyncResponse:
+    def sync(self, user: User, request: SyncRequest, *, user_agent: str | None = None,
+             credential: str | None = None) -> SyncResponse:
+        """`credential` names what the caller signed in with (`token:<id>`, `session:<hash>`): kept
+        on the device record so that revoking a lost phone can revoke it too."""
         _check_mutation_ids(request.mutations)
         with self.store.read() as conn:
             if store.device_revoked(conn, request.device):
@@ -121,7 +124,7 @@ class Engine:
         # `pending` counts the outbox before this request; what is left once it is answered is what
         # an admin wants to see ("this phone still holds 12 unsent changes").
         left = None if request.pending is None else max(0, request.pending - len(request.mutations))
-        device_seen = (request.device, user.name, left, request.app, user_agent)
+        device_seen = (request.device, user.name, left, request.app, user_agent, credential)
         if request.mutations or self._device_record_due(device_seen):
             with self.store.write() as conn:
                 now = utc_now()
@@ -130,7 +133,7 @@ class Engine:
                     raise TooManyDevices(
                         f"{user.name} already has {MAX_DEVICES_PER_USER} devices; an admin can revoke the ones "
                         "no longer used (People → Devices)")
-                store.record_device(conn, request.device, user.name, now, left, request.app, user_agent)
+                store.record_device(conn, request.device, user.name, now, left, request.app, user_agent, credential)
                 if request.mutations:
                     batch = _Batch(self, conn, user, request.device, now)
                     for raw in request.mutations:

@@ -210,6 +210,10 @@ def end_session(conn: sqlite3.Connection, session: str, now: str) -> None:
     conn.execute("UPDATE sessions SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", (now, digest(session)))
 
 
+def end_session_by_hash(conn: sqlite3.Connection, session_hash: str, now: str) -> None:
+    conn.execute("UPDATE sessions SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", (now, session_hash))
+
+
 def end_sessions_of(conn: sqlite3.Connection, user: str, now: str) -> int:
     return conn.execute("UPDATE sessions SET revoked_at = ? WHERE user = ? AND revoked_at IS NULL",
                         (now, user)).rowcount

@@ -183,7 +183,14 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     db["journal"].create_index(["at"], if_not_exists=True)
 
 
-MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6)
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """Which credential a device last synced with (`token:<id>` or `session:<hash>`), so that
+    revoking a lost phone can revoke its token or end its session too."""
+    if "credential" not in db["devices"].columns_dict:
+        db["devices"].add_column("credential", str)
+
+
+MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -447,16 +454,22 @@ def device_revoked(conn: sqlite3.Connection, device: str) -> bool:
 
 def record_device(
     conn: sqlite3.Connection, device: str, user: str, now: str, pending: int | None,
-    app: str | None, user_agent: str | None,
+    app: str | None, user_agent: str | None, credential: str | None = None,
 ) -> None:
     conn.execute(
-        "INSERT INTO devices(id, user, first_sync, last_sync, pending, app, user_agent) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET user = excluded.user, "
+        "INSERT INTO devices(id, user, first_sync, last_sync, pending, app, user_agent, credential) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET user = excluded.user, "
         "last_sync = excluded.last_sync, pending = coalesce(excluded.pending, devices.pending), "
         "app = coalesce(excluded.app, devices.app), "
-        "user_agent = coalesce(excluded.user_agent, devices.user_agent)",
-        (device, user, now, now, pending, app, user_agent),
+        "user_agent = coalesce(excluded.user_agent, devices.user_agent), "
+        "credential = coalesce(excluded.credential, devices.credential)",
+        (device, user, now, now, pending, app, user_agent, credential),
     )
+
+
+def device_credential(conn: sqlite3.Connection, device: str) -> str | None:
+    row = conn.execute("SELECT credential FROM devices WHERE id = ?", (device,)).fetchone()
+    return row[0] if row else None
 
 
 def device_known(conn: sqlite3.Connection, device: str) -> bool:

@@ -63,6 +63,12 @@ _audited = RecentTable(max_keys=100_000, ttl_s=AUDIT_USE_EVERY_S)
 
 def user_for_token(st: Store, token: str) -> User | None:
     """The user a bearer token belongs to, recording its use; None for unknown or revoked tokens."""
+    found = token_owner(st, token)
+    return found[0] if found else None
+
+
+def token_owner(st: Store, token: str) -> tuple[User, str] | None:
+    """The user a bearer token belongs to and the token's id, recording its use."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     digest = hash_token(token)
@@ -76,4 +82,4 @@ def user_for_token(st: Store, token: str) -> User | None:
             store.touch_token(conn, token_id, utc_now())
             if _audited.due(token_id, AUDIT_USE_EVERY_S):
                 audit.record(conn, user.name, "token.use", token_id)
-    return user
+    return user, token_id

@@ -195,3 +195,17 @@ def test_a_user_cannot_register_endless_devices_and_the_list_pages(app: Office):
     assert len(page["devices"]) == 20 and page["next"] == "20"
     rest = app.client.get("/api/v1/devices", params={"limit": 1000, "after": page["next"]}, headers=app.as_("admin")).json()
     assert len(rest["devices"]) == 30 and rest["next"] is None
+
+
+def test_revoking_a_device_can_revoke_the_token_it_used(app: Office):
+    rep = app.as_("rep1")
+    assert app.client.post("/api/v1/sync", json={"device": "lost"}, headers=rep).status_code == 200
+    assert app.client.post("/api/v1/sync", json={"device": "kept"}, headers=app.as_("rep2")).status_code == 200
+    plain = app.client.post("/api/v1/devices/kept/revoke", headers=app.as_("admin"))
+    assert plain.json() == {"device": "kept", "revoked": True, "credential": None}
+    assert app.client.get("/api/v1/me", headers=app.as_("rep2")).status_code == 200  # the token stays by default
+    done = app.client.post("/api/v1/devices/lost/revoke", json={"credential": True}, headers=app.as_("admin"))
+    assert done.status_code == 200 and done.json()["credential"] == "token"
+    assert app.client.post("/api/v1/sync", json={"device": "a-new-id"}, headers=rep).status_code == 401
+    assert error_of(app.client.post("/api/v1/devices/lost/revoke", json={"credential": "yes"},
+                                    headers=app.as_("admin")))["fields"][0]["path"] == "credential"

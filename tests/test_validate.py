@@ -192,3 +192,66 @@ def test_fast_email_path_agrees_with_email_validator():
         except ValueError:
             got = None
         assert got == expected, sample
+
+
+def _phone_by_phonenumbers(text: str, region: str) -> str | None:
+    """What phonenumbers alone makes of a number: its E.164 form, or None when it is refused."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _e164_samples() -> list[str]:
+    """Every region's example numbers of every type, each a digit off, longer and shorter, with
+    a leading zero, plus random digits after every country code (seeded: the same list each run)."""
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(14)
+    samples: list[str] = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in range(12):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            text = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            cc = str(example.country_code)
+            samples += [text, text[:-1] + str((int(text[-1]) + 1) % 10), text + "5", text[:-1],
+                        f"+{cc}0{text[len(cc) + 1:]}", f"+{cc}1{text[len(cc) + 1:]}"]
+    for cc in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        for length in range(1, 19):
+            samples += [f"+{cc}" + "".join(rng.choice("0123456789") for _ in range(length)) for _ in range(3)]
+    return samples
+
+
+def test_fast_e164_path_agrees_with_phonenumbers():
+    from sync.phones import e164_valid
+
+    answered = 0
+    for text in _e164_samples():
+        fast = e164_valid(text)
+        if fast is None:
+            continue
+        answered += 1
+        assert (text if fast else None) == _phone_by_phonenumbers(text, "CN"), text
+    assert answered > 2000  # the fast path does answer most of them
+    assert e164_valid("+8613812345678") is True and e164_valid("+16502530000") is True
+    assert e164_valid("+8613812") is False
+
+
+def test_phones_in_e164_are_refused_or_kept_as_phonenumbers_says():
+    normalize_phone.cache_clear()
+    for text in _e164_samples()[::7]:
+        try:
+            got = normalize_phone(text, "CN")
+        except ValueError as error:
+            assert "is not a valid phone number for region CN" in str(error)
+            got = None
+        assert got == _phone_by_phonenumbers(text, "CN"), text

@@ -5,7 +5,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sync import audit, store
+from sync import audit, identity, store
 from sync.engine import utc_now
 from sync.errors import Conflict, NotFound, invalid
 
@@ -30,19 +30,33 @@ async def devices(request: Request) -> JSONResponse:
 
 
 async def revoke_device(request: Request) -> JSONResponse:
+    """Revoke a (lost) device. With `{"credential": true}` the token it last synced with is revoked
+    too (or its browser session ended), so the same token cannot start over as a new device."""
     user = request.state.user
     device = request.path_params["device_id"]
+    body = await read_json(request) if request.headers.get("content-length", "0") not in ("0", "") else {}
+    if not isinstance(body, dict) or set(body) - {"credential"} or not isinstance(body.get("credential", False), bool):
+        raise invalid("credential", 'send {} or {"credential": true} to revoke its token or session too')
+    also = body.get("credential", False)
 
-    def write() -> bool:
+    def write() -> dict | None:
         with request.app.state.store.write() as conn:
-            found = store.revoke_device(conn, device, utc_now())
-            if found:
-                audit.record(conn, user.name, "device.revoke", device)
-            return found
+            if not store.revoke_device(conn, device, utc_now()):
+                return None
+            audit.record(conn, user.name, "device.revoke", device)
+            credential = store.device_credential(conn, device) if also else None
+            if credential and credential.startswith("token:"):
+                identity.revoke_token(conn, credential.removeprefix("token:"), utc_now())
+                audit.record(conn, user.name, "token.revoke", credential.removeprefix("token:"), {"device": device})
+            elif credential and credential.startswith("session:"):
+                identity.end_session_by_hash(conn, credential.removeprefix("session:"), utc_now())
+                audit.record(conn, user.name, "auth.signout", device, {"device": device, "reason": "device revoked"})
+            return {"device": device, "revoked": True, "credential": credential.split(":")[0] if credential else None}
 
-    if not await run_in_threadpool(write):
+    found = await run_in_threadpool(write)
+    if found is None:
         raise NotFound("no such device")
-    return JSONResponse({"device": device, "revoked": True})
+    return JSONResponse(found)
 
 
 async def backup_status(request: Request) -> JSONResponse:

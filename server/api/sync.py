@@ -20,7 +20,8 @@ async def sync(request: Request) -> Response:
 
     def sync_and_render() -> bytes:
         try:
-            return engine.sync(user, body, user_agent=request.headers.get("user-agent")).render()
+            return engine.sync(user, body, user_agent=request.headers.get("user-agent"),
+                               credential=getattr(request.state, "credential", None)).render()
         except DeviceRevoked:
             # A revoked (lost) phone wipes itself on this answer; its browser session ends with it,
             # so the same cookie cannot start over as a new device.

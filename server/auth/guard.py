@@ -19,7 +19,8 @@ from sync.access import User
 from sync.errors import NotAllowed, RateLimited, Unauthenticated
 from sync.recent import RecentTable
 from sync.store import Store
-from sync.users import user_for_token
+from sync.identity import digest
+from sync.users import token_owner
 
 from . import sessions
 from .limits import FailureLimiter
@@ -93,6 +94,7 @@ def authenticate(request: Request) -> User:
         if request.method in UNSAFE_METHODS:
             check_same_origin(request)
         request.state.session = raw
+        request.state.credential = f"session:{digest(raw)}"
         return user
     raise Unauthenticated("sign in, or send Authorization: Bearer <token>")
 
@@ -102,9 +104,10 @@ def _bearer(request: Request, header: str) -> User:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send Authorization: Bearer <token>")
     st: Store = request.app.state.store
-    user = user_for_token(st, token.strip())
-    if user is not None:
-        return user
+    found = token_owner(st, token.strip())
+    if found is not None:
+        request.state.credential = f"token:{found[1]}"
+        return found[0]
     address = client_address(request)
     audit_throttled(st, ("token", address), "anonymous", "auth.token_failed", address, {})
     wait = TOKEN_FAILURES.failed(address)

@@ -215,8 +215,10 @@ function revokeToken(tk) {
 function revokeDevice(device) {
   if (!window.confirm(t("people.devices.revokeQuestion", { id: short(device.id), user: device.user ?? "?" }))) return;
   busy(() => t("people.devices.revoking"), async () => {
-    await api(`/devices/${encodeURIComponent(device.id)}/revoke`, { method: "POST" });
-    state.notice = () => t("people.devices.revoked", { id: short(device.id), user: device.user ?? "?" });
+    const also = Boolean(state.revokeCredential);
+    const done = await api(`/devices/${encodeURIComponent(device.id)}/revoke`, { method: "POST", body: also ? { credential: true } : {} });
+    const key = done.credential ? `people.devices.revokedWith.${done.credential}` : "people.devices.revoked";
+    state.notice = () => t(key, { id: short(device.id), user: device.user ?? "?" });
   });
 }
 
@@ -426,6 +428,10 @@ function devicesCard() {
   return h("section", { class: "card", "aria-labelledby": "devices-title" },
     h("h2", { id: "devices-title" }, t("people.devices.title")),
     h("p", { class: "hint", id: "devices-intro" }, t("people.devices.intro")),
+    h("label", { class: "check", for: "revoke-credential" },
+      h("input", { type: "checkbox", id: "revoke-credential", checked: Boolean(state.revokeCredential),
+        onchange: (e) => { state.revokeCredential = e.target.checked; } }),
+      ` ${t("people.devices.alsoCredential")}`),
     table("devices", "people.devices.title", cols, state.devices.map(deviceRow), "people.devices.none"));
 }
 

@@ -1,0 +1,86 @@
+"""Where a push spends its time: `Engine.sync` in-process (no HTTP), on new cards like the ones
+bench/sync.py pushes, in batches of 1,000. Prints cards/s, then with --profile the top of cProfile.
+Asserts nothing.
+
+    .venv/bin/python bench/push_profile.py                  # 5,000 cards, cards/s only
+    .venv/bin/python bench/push_profile.py --profile 25     # and the 25 costliest functions
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.sync import fake_card  # noqa: E402
+from sync.access import User  # noqa: E402
+from sync.engine import Engine  # noqa: E402
+from sync.hlc import Clock  # noqa: E402
+from sync.model import parse_sync_request  # noqa: E402
+from sync.store import Store  # noqa: E402
+
+
+def batches(cards: list[dict], clock: Clock) -> list[bytes]:
+    """The request bodies as the wire carries them, so the profile can include decoding."""
+    out = []
+    for start in range(0, len(cards), 1000):
+        mutations = [{"id": str(uuid.uuid4()), "op": "card.put", "card": str(uuid.uuid4()), "at": clock.now(),
+                      "fields": fields} for fields in cards[start:start + 1000]]
+        out.append(json.dumps({"device": "bench-pusher", "mutations": mutations, "limit": 1},
+                              ensure_ascii=False).encode())
+    return out
+
+
+def push(engine: Engine, user: User, bodies: list[bytes]) -> None:
+    try:
+        from server.api.body import parse_json_bytes  # the server's own decoding and checks
+    except ImportError:
+        from server.api.body import parse_json_text
+        parse_json_bytes = lambda raw, path, what: parse_json_text(raw.decode(), path, what)  # noqa: E731
+    for body in bodies:
+        response = engine.sync(user, parse_sync_request(parse_json_bytes(body, "", "the request body")))
+        assert all(r["status"] == "applied" for r in response.results), response.results[:1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cards", type=int, default=5000)
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N costliest functions")
+    args = parser.parse_args()
+    rng = random.Random(args.cards)
+    bodies = batches([fake_card(rng) for _ in range(args.cards)], Clock("bench"))
+    with tempfile.TemporaryDirectory() as tmp:
+        st = Store(Path(tmp) / "fieldcards.db")
+        engine, user = Engine(st), User("office", "office")
+        profiler = cProfile.Profile() if args.profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        push(engine, user, bodies)
+        if profiler:
+            profiler.disable()
+        seconds = time.perf_counter() - started
+        st.close()
+    print(json.dumps({"cards": args.cards, "in_process_push_cards_per_s": round(args.cards / seconds),
+                      "seconds": round(seconds, 2), "profiled": bool(profiler)}))
+    if profiler:
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(args.profile)
+        print(text.getvalue())
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(args.profile)
+        print(text.getvalue())
+
+
+if __name__ == "__main__":
+    main()
