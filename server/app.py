@@ -134,6 +134,8 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/cards", cards.list_cards, ["GET"], ANYONE),
         ("/cards/{card_id}", cards.get_card, ["GET"], ANYONE),
         ("/cards/{card_id}/history", cards.card_history, ["GET"], ANYONE),
+        ("/cards/{card_id}/erase", cards.erase_card, ["POST"], ADMIN),
+        ("/cards/{card_id}/export", cards.export_card, ["GET"], OFFICE),
         ("/conflicts", conflicts.list_conflicts, ["GET"], ANYONE),
         ("/conflicts/{conflict_id}/resolve", conflicts.resolve, ["POST"], ANYONE),
         ("/auth/register/options", identity.register_options, ["POST"], PUBLIC),

@@ -138,6 +138,14 @@ def _operations() -> dict[tuple[str, str], Op]:
                                         _obj({"card": _ref("Card"), "activities": _list(_ref("Activity"))})),
         ("GET", "/cards/{card_id}/history"): Op("Every accepted change of a card, oldest first",
                                                 _obj({"history": _list(_ref("HistoryEntry"))})),
+        ("POST", "/cards/{card_id}/erase"): Op(
+            "Erase a customer (PIPL): purges the card and all derived data; devices get `remove` with reason "
+            "`erased`; never undone by a restore", _obj({"card": STR, "erased": BOOL})),
+        ("GET", "/cards/{card_id}/export"): Op(
+            "Everything held about one customer (the right of access), as JSON",
+            _obj({"exported_at": STR, "card": ANY_OBJECT, "history": _list(ANY_OBJECT), "activities": _list(ANY_OBJECT),
+                  "conflicts": _list(ANY_OBJECT), "merged_cards": _list(ANY_OBJECT), "imports": _list(ANY_OBJECT),
+                  "audit": _list(ANY_OBJECT)})),
         ("GET", "/conflicts"): Op("Conflict records", _obj({"conflicts": _list(_ref("ConflictRecord"))}), query=(
             Param("status", {"enum": ["open", "resolved"]}), Param("card", STR))),
         ("POST", "/conflicts/{conflict_id}/resolve"): Op(

@@ -253,6 +253,9 @@ class Device:
             elif kind == "remove":
                 self.db.execute("DELETE FROM cards WHERE id = ?", (change["card"],))
                 self.db.execute("DELETE FROM activities WHERE card = ?", (change["card"],))
+                if change.get("reason") == "erased":
+                    # The customer's data was erased: nothing of it stays here, queued or sent.
+                    self.db.execute("DELETE FROM journal WHERE card = ?", (change["card"],))
 
     def _store_server_card(self, card: dict[str, Any]) -> None:
         current = self.db.execute("SELECT server FROM cards WHERE id = ?", (card["id"],)).fetchone()

@@ -46,6 +46,14 @@ MAX_DEVICES_PER_USER = 50
 PROGRESS_EVERY = 1000  # mutations between two progress reports of a long `apply`
 
 
+class Erased(NotFound):
+    """A mutation for a customer whose data was erased: refused as `not_found` (contract 7)."""
+
+    def __init__(self) -> None:
+        super().__init__("this customer's data was erased at their request; the change cannot be applied",
+                         [FieldError("card", "this customer's data was erased; the change cannot be applied")])
+
+
 class DeviceRevoked(NotAllowed):
     code = "device_revoked"
 
@@ -226,6 +234,8 @@ class Engine:
         with self.store.write() as conn:
             row = store.card_row(conn, decision["card"])
             record = store.conflict_by_id(conn, decision["conflict"])
+            if row is not None and row.card.get("erased"):
+                return
             if row is not None and "value" in decision:
                 batch = _Batch(self, conn, user, None, utc_now())
                 batch.write_decision(row, decision["field"], decision["value"], f"conflict:{decision['conflict']}")
@@ -323,8 +333,11 @@ class _Batch:
         return self._activity(m, at), None
 
     def _survivor(self, row: CardRow | None) -> CardRow | None:
-        """A card merged into another stands for the card it was merged into (chains followed)."""
+        """A card merged into another stands for the card it was merged into (chains followed).
+        An erased card stops everything: nothing may be written to it again."""
         for _ in range(20):
+            if row is not None and row.card.get("erased"):
+                raise Erased()
             if row is None or not row.merged_into:
                 return row
             row = store.card_row(self.conn, row.merged_into)
@@ -536,6 +549,8 @@ class _Batch:
         row = store.card_row(self.conn, m.card)
         if row is None:
             raise NotFound("no such card")
+        if row.card.get("erased"):
+            raise Erased()
         if not can_see(self.user, row.owner):
             if not store.card_left_user(self.conn, row.id, self.user.name):
                 raise NotFound("no such card")

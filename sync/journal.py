@@ -26,7 +26,9 @@ from .times import utc_now
 
 # Entries older than every restore point are of no use: restore points go back 30 days.
 KEPT = timedelta(days=40)
-KINDS = ("sync", "import", "import.undo", "merge", "unmerge", "resolve", "template")
+KINDS = ("sync", "import", "import.undo", "merge", "unmerge", "resolve", "template", "erase")
+# What a restore always re-applies, whatever the admin ticks: the customer's right to erasure.
+NEVER_EXCLUDED = frozenset({"erase"})
 
 _replaying: contextvars.ContextVar[bool] = contextvars.ContextVar("fieldcards_replaying", default=False)
 

@@ -26,7 +26,7 @@ def card_with_activities(st: Store, user: User, card_id: str) -> dict[str, Any]:
     card_id = _card_id(card_id)
     with st.read() as conn:
         card = store.card_json(conn, card_id)
-        if card is None or not can_see(user, card["owner"]):
+        if card is None or card.get("erased") or not can_see(user, card["owner"]):
             raise NotFound("no such card")
         return {"card": card, "activities": store.activities_of_card(conn, card_id)}
 
@@ -35,7 +35,7 @@ def card_history(st: Store, user: User, card_id: str) -> dict[str, Any]:
     card_id = _card_id(card_id)
     with st.read() as conn:
         card = store.card_json(conn, card_id)
-        if card is None or not can_see(user, card["owner"]):
+        if card is None or card.get("erased") or not can_see(user, card["owner"]):
             raise NotFound("no such card")
         return {"history": store.history_of_card(conn, card_id)}
 

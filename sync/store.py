@@ -190,7 +190,15 @@ def _migration_7(db: sqlite_utils.Database) -> None:
         db["devices"].add_column("credential", str)
 
 
-MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7)
+def _migration_8(db: sqlite_utils.Database) -> None:
+    """Erased customers: the card row stays as a tombstone with no data, so devices learn it left
+    (`remove`, reason `erased`) and later mutations are refused (sync/privacy.py)."""
+    if "erased" not in db["cards"].columns_dict:
+        db["cards"].add_column("erased", int, not_null_default=0)
+
+
+MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
+              _migration_8)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -570,7 +578,7 @@ def list_cards(
     after: str | None, limit: int,
 ) -> list[dict[str, Any]]:
     """Cards matching the filters, in id order from `after` (keyset pagination)."""
-    where, params = ["1 = 1"], []
+    where, params = ["erased = 0"], []
     if not include_deleted:
         where.append("deleted = 0")
     if owner is not None:
@@ -661,7 +669,7 @@ def stream_after(conn: sqlite3.Connection, after: int, owner: str | None, user: 
     """
     if owner is None:
         cards = conn.execute(
-            "SELECT seq, id, data, deleted, merged_into FROM cards WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, id, data, deleted, merged_into, erased FROM cards WHERE seq > ? ORDER BY seq LIMIT ?",
             (after, limit),
         ).fetchall()
         acts = conn.execute(
@@ -672,7 +680,7 @@ def stream_after(conn: sqlite3.Connection, after: int, owner: str | None, user: 
         exits: list[tuple] = []
     else:
         cards = conn.execute(
-            "SELECT seq, id, data, deleted, merged_into FROM cards WHERE owner = ? AND seq > ? "
+            "SELECT seq, id, data, deleted, merged_into, erased FROM cards WHERE owner = ? AND seq > ? "
             "ORDER BY seq LIMIT ?",
             (owner, after, limit),
         ).fetchall()
@@ -685,7 +693,8 @@ def stream_after(conn: sqlite3.Connection, after: int, owner: str | None, user: 
             "SELECT seq, card, reason, into_card FROM exits WHERE user = ? AND seq > ? ORDER BY seq LIMIT ?",
             (user, after, limit),
         ).fetchall()
-    rows = [StreamRow(s, "card", i, d, bool(x), "merged" if m else "deleted", m) for s, i, d, x, m in cards]
+    rows = [StreamRow(s, "card", i, d, bool(x), "erased" if e else "merged" if m else "deleted", m)
+            for s, i, d, x, m, e in cards]
     rows += [StreamRow(s, "activity", c, d) for s, c, d in acts]
     rows += [StreamRow(s, "exit", c, None, False, r, i) for s, c, r, i in exits]
     rows.sort(key=lambda r: r.seq)
@@ -824,6 +833,55 @@ def empty_wal(path: Path) -> bool:
     finally:
         conn.close()
     return busy == 0
+
+
+# --- erasure (personal-information rights) -----------------------------------------------------
+
+
+def cards_merged_into(conn: sqlite3.Connection, card_id: str) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT id FROM cards WHERE merged_into = ?", (card_id,))]
+
+
+def erase_card(conn: sqlite3.Connection, card_id: str, owner: str, version: int, seq: int, now: str) -> None:
+    """Purge one card: its history, activities, conflicts, duplicate keys, search text, import rows,
+    merge snapshots and stored mutation results. The row stays as a tombstone with no personal data
+    at a new stream position, so devices are told it left (`erased`)."""
+    for sql in ("DELETE FROM history WHERE card = ?", "DELETE FROM activities WHERE card = ?",
+                "DELETE FROM conflicts WHERE card = ?", "DELETE FROM card_keys WHERE card = ?",
+                'DELETE FROM import_rows WHERE card = ?'):
+        conn.execute(sql, (card_id,))
+    conn.execute('DELETE FROM merges WHERE "into" = ? OR instr("from", ?) > 0 OR instr(snapshot, ?) > 0',
+                 (card_id, card_id, card_id))
+    gone = json.dumps({"id": "", "status": "rejected", "code": "not_found",
+                       "errors": [{"path": "card", "message": "this customer's data was erased"}]})
+    conn.execute("UPDATE mutations SET result = json_set(?, '$.id', json_extract(result, '$.id')) "
+                 "WHERE instr(result, ?) > 0", (gone, card_id))
+    tombstone = {"id": card_id, "owner": owner, "deleted": True, "erased": True, "version": version,
+                 "updated_at": now}
+    conn.execute("UPDATE cards SET data = ?, clocks = '{}', search = '', deleted = 1, erased = 1, merged_into = NULL, "
+                 "version = ?, seq = ?, updated_at = ? WHERE id = ?",
+                 (json.dumps(tombstone), version, seq, now, card_id))
+
+
+def journal_mentioning(conn: sqlite3.Connection, card_id: str) -> list[tuple[int, str]]:
+    return [(r[0], r[1]) for r in conn.execute("SELECT id, payload FROM journal WHERE instr(payload, ?) > 0",
+                                               (card_id,))]
+
+
+def replace_journal_payload(conn: sqlite3.Connection, entry_id: int, payload: str) -> None:
+    conn.execute("UPDATE journal SET payload = ? WHERE id = ?", (payload, entry_id))
+
+
+def import_rows_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute('SELECT r."import", i.filename, i.created_at, r.row, r.action, r.after FROM import_rows r '
+                        'JOIN imports i ON i.id = r."import" WHERE r.card = ? ORDER BY i.created_at', (card_id,))
+    return [{"import": r[0], "file": r[1], "at": r[2], "row": r[3], "action": r[4], "values": json.loads(r[5] or "{}")}
+            for r in rows]
+
+
+def audit_about(conn: sqlite3.Connection, target: str) -> list[dict[str, Any]]:
+    rows = conn.execute(f"SELECT {', '.join(AUDIT_KEYS)} FROM audit WHERE target = ? ORDER BY id", (target,))
+    return [dict(zip(AUDIT_KEYS, r)) for r in rows]
 
 
 # --- the server's journal ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sync import queries, template
+from sync import privacy, queries, template
 from sync.schema import schema_document
 
 from .body import read_json
@@ -50,3 +50,17 @@ async def card_history(request: Request) -> JSONResponse:
     found = await run_in_threadpool(queries.card_history, request.app.state.store, user,
                                     request.path_params["card_id"])
     return JSONResponse(found)
+
+
+async def erase_card(request: Request) -> JSONResponse:
+    """Admins: purge a customer (PIPL erasure); devices are told `remove` with reason `erased`."""
+    found = await run_in_threadpool(privacy.erase, request.app.state.engine, request.state.user,
+                                    request.path_params["card_id"])
+    return JSONResponse(found)
+
+
+async def export_card(request: Request) -> JSONResponse:
+    """Office and admins: everything held about one customer, as JSON (the right of access)."""
+    found = await run_in_threadpool(privacy.customer_export, request.app.state.store, request.state.user,
+                                    request.path_params["card_id"])
+    return JSONResponse(found, headers={"content-disposition": f'attachment; filename="customer-{found["card"]["id"]}.json"'})

@@ -168,10 +168,11 @@ class Restorer:
         excluded = excluded or set()
         try:
             preview = self._preview(scratch, moment)
-            offered = {e["id"] for e in preview["server_work"]["entries"]}
+            offered = {e["id"] for e in preview["server_work"]["entries"] if e["kind"] not in journal.NEVER_EXCLUDED}
             unknown = sorted(excluded - offered)
             if unknown:
-                raise invalid("exclude", f"not server work after the restore point: {unknown[:5]}")
+                raise invalid("exclude", f"not server work after the restore point that may be excluded "
+                                         f"(erasures never are): {unknown[:5]}")
             with self.store.read() as conn:
                 known_devices = [d["id"] for d in store.all_devices(conn) if not d["revoked_at"]]
             record = {"to": moment or "latest", "at": utc_now(), "by": by, "preview_then": preview["then"],

@@ -148,6 +148,23 @@ test("a card removed by the server leaves the device with its activities", async
   assert.deepEqual(await device.activities(card), []);
 });
 
+test("an erased customer leaves nothing on the device, not even its journal or queued edits", async () => {
+  const { device, store } = await freshDevice();
+  const card = await device.createCard({ name: "李娜", phones: ["+8613900001111"] });
+  const server = scripted(
+    (body) => answer(body),
+    () => ({ epoch: "E1", reset: false, cursor: "c2", more: false, warnings: [], results: [],
+      changes: [{ type: "remove", card, reason: "erased", into: null }] }),
+  );
+  await device.sync(server.send);
+  await device.editCard(card, { notes: "offline, after the erasure" }); // queued: never to be sent
+  const queued = await store.journal("pending");
+  assert.equal(queued.length, 1);
+  await device.sync(async (body) => server.send({ ...body, mutations: [] }));
+  assert.equal(await device.card(card), null);
+  assert.deepEqual(await store.journal(null, card), []);
+});
+
 test("after a server restore (reset) the device re-sends its journal and rebuilds its copy", async () => {
   const { device } = await freshDevice();
   const card = await device.createCard({ name: "Acknowledged before the restore" });

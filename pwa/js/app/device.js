@@ -209,6 +209,7 @@ export class Device {
     };
     answer.results.forEach((r) => r.card && keepNewer(r.card));
     const removed = new Set();
+    const erased = new Set();
     const activities = [];
     for (const change of answer.changes) {
       if (change.type === "card") {
@@ -218,12 +219,15 @@ export class Device {
       else if (change.type === "remove") {
         incoming.delete(change.card);
         removed.add(change.card);
+        if (change.reason === "erased") erased.add(change.card);
       }
     }
     const touched = new Set([...incoming.keys(), ...removed, ...answered.map((e) => e.card)]);
     const ids = [...touched];
     const rows = await Promise.all(ids.map((id) => this.store.card(id)));
     const removedActivities = await Promise.all([...removed].map((id) => this.store.activitiesOf(id)));
+    // An erased customer leaves nothing behind on the phone: not even queued or sent changes.
+    const erasedEntries = await Promise.all([...erased].map((id) => this.store.journal(null, id)));
 
     await this.store.write((s) => {
       for (const entry of answered) {
@@ -242,6 +246,7 @@ export class Device {
         this.putView(s, id, server, viewOf(server, pending));
       });
       removedActivities.flat().forEach((a) => s.activities.delete(a.id));
+      erasedEntries.flat().forEach((e) => s.journal.delete(e.seq));
       activities.filter((a) => !removed.has(a.card)).forEach((a) => s.activities.put(a));
       s.meta.put({ key: "epoch", value: answer.epoch });
       s.meta.put({ key: "cursor", value: answer.cursor });

@@ -1,0 +1,98 @@
+"""The customer's rights over their personal information (PIPL): access to everything held about
+them, and erasure that survives a restore (issue 18).
+
+Erasure purges the card and everything derived from it (`store.erase_card`), keeps a tombstone
+with no personal data so that devices are told (`remove`, reason `erased`) and later mutations are
+refused, scrubs the card from the server's journal, and writes one journal entry of its own: the
+erasure ledger. A restore to a point before the erasure carries that entry forward and applies
+it again before the server answers (`sync/replay.py`), so a restored replica or a phone
+re-sending its journal cannot bring the customer back. The audit log keeps only who erased which
+card id, when.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import audit, journal, store
+from .access import User, can_see
+from .engine import Engine
+from .errors import NotAllowed, NotFound
+from .times import utc_now
+from .validate import canonical_uuid
+
+
+def _card_id(value: str) -> str:
+    try:
+        return canonical_uuid(value)
+    except ValueError:
+        raise NotFound("no such card") from None
+
+
+def erase(engine: Engine, user: User, card_id: str) -> dict[str, Any]:
+    """Erase a customer (admins). Cards merged into it are the same person and go with it.
+    Erasing an erased card again changes nothing and answers the same."""
+    if not user.is_admin:
+        raise NotAllowed("only admins may erase a customer")
+    card_id = _card_id(card_id)
+    with engine.store.write() as conn:
+        row = store.card_row(conn, card_id)
+        if row is None:
+            raise NotFound("no such card")
+        if row.card.get("erased"):
+            return {"card": card_id, "erased": True}
+        now = utc_now()
+        seq = store.last_seq(conn)
+        erased = []
+        pending = [card_id]
+        while pending:  # the card and every card merged into it, chains followed
+            current = pending.pop()
+            pending += store.cards_merged_into(conn, current)
+            found = store.card_row(conn, current)
+            if found is None or found.card.get("erased"):
+                continue
+            seq += 1
+            store.erase_card(conn, current, found.card.get("owner") or "", found.version + 1, seq, now)
+            _scrub_journal(conn, current)
+            erased.append(current)
+        store.set_meta(conn, "seq", str(seq))
+        audit.record(conn, user.name, "card.erase", card_id, {"cards": len(erased)})
+        journal.record(conn, user, "erase", {"card": card_id}, ref=card_id)
+    return {"card": card_id, "erased": True}
+
+
+def _scrub_journal(conn: Any, card_id: str) -> None:
+    """Journaled server work that carries this customer's values loses them; an erasure must not
+    be undone by re-applying an import or an office edit after a restore."""
+    for entry_id, text in store.journal_mentioning(conn, card_id):
+        payload = json.loads(text)
+        if isinstance(payload.get("mutations"), list):
+            payload["mutations"] = [m for m in payload["mutations"] if not (isinstance(m, dict) and m.get("card") == card_id)]
+        if isinstance(payload.get("todo"), list):
+            payload["todo"] = [r for r in payload["todo"] if not (isinstance(r, list) and len(r) > 1 and r[1] == card_id)]
+        if isinstance(payload.get("body"), dict) and card_id in json.dumps(payload["body"]):
+            payload["body"] = {}  # a merge or resolution of this customer: nothing left to re-apply
+        store.replace_journal_payload(conn, entry_id, json.dumps(payload, ensure_ascii=False))
+
+
+def customer_export(st: store.Store, user: User, card_id: str) -> dict[str, Any]:
+    """Everything held about one customer (office and admins): the card, its history, activities,
+    conflicts, import rows, merges and the audit entries about it."""
+    if not user.sees_everything:
+        raise NotAllowed("only office staff and admins may export a customer's data")
+    card_id = _card_id(card_id)
+    with st.read() as conn:
+        card = store.card_json(conn, card_id)
+        if card is None or card.get("erased") or not can_see(user, card.get("owner") or ""):
+            raise NotFound("no such card")
+        merged_in = store.cards_merged_into(conn, card_id)
+        return {
+            "exported_at": utc_now(),
+            "card": card,
+            "history": store.history_of_card(conn, card_id),
+            "activities": store.activities_of_card(conn, card_id),
+            "conflicts": store.list_conflicts(conn, status=None, owner=None, card=card_id),
+            "merged_cards": [store.card_json(conn, other) for other in merged_in],
+            "imports": store.import_rows_of_card(conn, card_id),
+            "audit": store.audit_about(conn, card_id),
+        }
