@@ -20,6 +20,7 @@ from typing import Any
 from . import cursor as cursors
 from . import hlc, journal
 from . import store, template
+from .jsontext import dumps
 from .access import User, can_reassign, can_see, owner_filter
 from .errors import FieldcardsError, FieldError, InvalidInput, NotAllowed, NotFound, invalid
 from .merge import FieldOutcome, merge_notes, merge_scalar, merge_set, values_equal
@@ -31,6 +32,7 @@ from .times import utc_now
 from .validate import (
     CARD_FIELDS,
     EMPTY_VALUES,
+    FOLLOW_UP_FIELDS,
     SET_FIELDS,
     normalize_was,
     validate_activity,
@@ -63,10 +65,6 @@ class TooManyDevices(NotAllowed):
     per sync) would fill the device list an admin reads (issue 11)."""
 
     code = "too_many_devices"
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass
@@ -394,6 +392,9 @@ class _Batch:
         if name == "custom":
             self._merge_custom(write, was if isinstance(was, dict) else {}, new, at, mutation)
             return
+        if name == "follow_ups":
+            self._merge_follow_ups(write, was if isinstance(was, list) else [], new, at, mutation)
+            return
         current_at = (clocks.get(name) or [""])[0]
         if name in SET_FIELDS:
             out = merge_set(card[name], was if isinstance(was, list) else [], new)
@@ -422,6 +423,35 @@ class _Batch:
         if not values_equal(custom, write.row.card.get("custom") or {}):
             write.changes["custom"] = [write.before.get("custom"), custom]
             write.row.card["custom"] = custom
+
+    def _merge_follow_ups(self, write: _Write, was: list[dict[str, Any]], new: list[dict[str, Any]], at: str,
+                          mutation: str) -> None:
+        """Follow-up items merge per item by `id` (contract 7): an item the device removed goes, one it
+        added comes, and within an item each field merges like a scalar (`follow_ups.<id>.<field>`)."""
+        current = [dict(item) for item in write.row.card.get("follow_ups") or []]
+        before = {item["id"]: item for item in was}
+        wanted = {item["id"]: item for item in new}
+        result = [item for item in current if not (item["id"] in before and item["id"] not in wanted)]
+        by_id = {item["id"]: item for item in result}
+        for item_id, item in wanted.items():
+            now = by_id.get(item_id)
+            if now is None:
+                if item_id in before and values_equal(item, before[item_id]):
+                    continue  # removed elsewhere, untouched here: it stays removed
+                result.append(dict(item))  # added here, or edited here while removed elsewhere: kept
+                continue
+            seen = before.get(item_id, now)
+            for field_name in FOLLOW_UP_FIELDS:
+                clock_key = f"follow_ups.{item_id}.{field_name}"
+                clock = (write.row.clocks.get(clock_key) or [""])[0]
+                out = merge_scalar(now.get(field_name), seen.get(field_name), item.get(field_name),
+                                   current_at=clock, new_at=at)
+                current_value = now.get(field_name)
+                now[field_name] = out.value
+                self._note_outcome(write, clock_key, out, at, mutation, current_value, item.get(field_name))
+        if not values_equal(result, write.row.card.get("follow_ups") or []):
+            write.changes["follow_ups"] = [write.before.get("follow_ups"), result]
+            write.row.card["follow_ups"] = result
 
     def _take(self, write: _Write, name: str, clock_key: str, out: FieldOutcome, at: str, mutation: str, new: Any) -> None:
         current = write.row.card[name]
@@ -619,6 +649,11 @@ class _Batch:
                 self._set_deleted(write, value, at)
         else:
             top, _, key = field_name.partition(".")
+            if top == "follow_ups":  # one field of one item: the whole list, with that field decided
+                item_id, _, item_field = key.partition(".")
+                value = [{**item, item_field: value} if item.get("id") == item_id else item
+                         for item in row.card.get("follow_ups") or []]
+                key = ""
             try:
                 checked = validate_card_fields({top: {key: value} if key else value},
                                                region=self.engine.default_region, creating=False,

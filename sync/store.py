@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from .access import User
+from .jsontext import dumps
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -197,8 +198,15 @@ def _migration_8(db: sqlite_utils.Database) -> None:
         db["cards"].add_column("erased", int, not_null_default=0)
 
 
+def _migration_9(db: sqlite_utils.Database) -> None:
+    """Cards written before contract 1.1 get its new fields (location, stage, follow_ups) empty, so
+    every card a client pulls has the same shape."""
+    db.execute("UPDATE cards SET data = json_set(data, '$.location', json('null'), '$.stage', json('null'), "
+               "'$.follow_ups', json('[]')) WHERE erased = 0 AND json_type(data, '$.follow_ups') IS NULL")
+
+
 MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
-              _migration_8)
+              _migration_8, _migration_9)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -506,13 +514,21 @@ def revoke_device(conn: sqlite3.Connection, device: str, now: str) -> bool:
 # --- cards ------------------------------------------------------------------------------
 
 
+# Fields added after 1.0 (contract 7), with the value a card written before them has.
+LATER_FIELDS: dict[str, Any] = {"location": None, "stage": None, "follow_ups": []}
+
+
 def card_row(conn: sqlite3.Connection, card_id: str) -> CardRow | None:
     row = conn.execute(
         "SELECT data, clocks, seq, merged_into FROM cards WHERE id = ?", (card_id,)
     ).fetchone()
     if row is None:
         return None
-    return CardRow(json.loads(row[0]), json.loads(row[1] or "{}"), row[2], row[3])
+    card = json.loads(row[0])
+    if not card.get("erased"):
+        for name, empty in LATER_FIELDS.items():
+            card.setdefault(name, list(empty) if isinstance(empty, list) else empty)
+    return CardRow(card, json.loads(row[1] or "{}"), row[2], row[3])
 
 
 def save_card(conn: sqlite3.Connection, row: CardRow, search: str) -> None:
@@ -527,8 +543,7 @@ def save_card(conn: sqlite3.Connection, row: CardRow, search: str) -> None:
         (
             card["id"], card["owner"], int(card["deleted"]), card["version"], row.seq,
             card["created_at"], card["updated_at"], row.merged_into,
-            json.dumps(row.clocks, ensure_ascii=False, separators=(",", ":")), search,
-            json.dumps(card, ensure_ascii=False, separators=(",", ":")),
+            dumps(row.clocks), search, dumps(card),
         ),
     )
 
@@ -639,7 +654,7 @@ def activity_author(conn: sqlite3.Connection, activity_id: str) -> str | None:
 def insert_activity(conn: sqlite3.Connection, activity: dict[str, Any], seq: int) -> None:
     conn.execute(
         "INSERT INTO activities(id, card, seq, data) VALUES (?, ?, ?, ?)",
-        (activity["id"], activity["card"], seq, json.dumps(activity, ensure_ascii=False, separators=(",", ":"))),
+        (activity["id"], activity["card"], seq, dumps(activity)),
     )
 
 
@@ -712,7 +727,7 @@ def insert_history(
         "INSERT INTO history(card, version, at, authored_at, received_at, user, device, mutation, changes) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (card, version, at, authored_at, received_at, user, device, mutation,
-         json.dumps(changes, ensure_ascii=False, separators=(",", ":"))),
+         dumps(changes)),
     )
 
 
@@ -801,7 +816,7 @@ def stored_result(conn: sqlite3.Connection, mutation_id: str) -> tuple[str, dict
 def store_result(conn: sqlite3.Connection, mutation_id: str, user: str, device: str, now: str, result: dict[str, Any]) -> None:
     conn.execute(
         "INSERT INTO mutations(id, user, device, received_at, result) VALUES (?, ?, ?, ?, ?)",
-        (mutation_id, user, device, now, json.dumps(result, ensure_ascii=False, separators=(",", ":"))),
+        (mutation_id, user, device, now, dumps(result)),
     )
 
 

@@ -24,11 +24,18 @@ from .patterns import matches
 from .phones import e164_valid
 
 CARD_FIELDS = ("name", "company", "title", "phones", "emails", "address", "region", "industry",
-               "segment", "tags", "owner", "birthday", "follow_up", "notes", "custom")
+               "segment", "tags", "owner", "birthday", "follow_up", "notes", "custom",
+               "location", "stage", "follow_ups")  # the last three: contract 7 (version 1.1)
 SET_FIELDS = ("phones", "emails", "tags")
-SCALAR_FIELDS = tuple(f for f in CARD_FIELDS if f not in SET_FIELDS and f != "custom")
+SCALAR_FIELDS = tuple(f for f in CARD_FIELDS if f not in SET_FIELDS and f not in ("custom", "follow_ups"))
 SERVER_FIELDS = ("id", "version", "created_at", "updated_at", "deleted")
-EMPTY_VALUES: dict[str, Any] = {f: None for f in SCALAR_FIELDS} | {"phones": [], "emails": [], "tags": [], "custom": {}}
+EMPTY_VALUES: dict[str, Any] = {f: None for f in SCALAR_FIELDS} | {"phones": [], "emails": [], "tags": [], "custom": {},
+                                                                    "follow_ups": []}
+STAGES = ("lead", "new", "active", "at_risk", "lost", "won_back")
+FOLLOW_UP_STATUSES = ("open", "in_progress", "resolved")
+FOLLOW_UP_FIELDS = ("title", "due", "status", "note")
+MAX_FOLLOW_UPS = 50
+ITEM_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 TEXT_LIMITS = {"name": 200, "company": 200, "title": 200, "address": 500, "region": 100,
                "industry": 100, "notes": 10_000}
@@ -39,7 +46,7 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 AMOUNT_RE = re.compile(r"^-?\d{1,15}(\.\d{1,4})?$")
 ACTIVITY_KINDS = ("visit", "call", "email", "chat", "note", "purchase", "feedback")
-ACTIVITY_KEYS = ("id", "card", "kind", "at", "text", "amount", "currency", "rating")
+ACTIVITY_KEYS = ("id", "card", "kind", "at", "text", "amount", "currency", "rating", "location", "survey", "answers")
 CUSTOM_TYPES = ("text", "number", "date", "choice", "choices")
 
 
@@ -207,6 +214,14 @@ def _field(name: str, value: Any, region: str, creating: bool, errors: list[Fiel
             return value
         if name in ("birthday", "follow_up"):
             return None if value is None else check_date(value)
+        if name == "location":
+            return location(value, accuracy=False)
+        if name == "stage":
+            if value is not None and value not in STAGES:
+                raise ValueError(f"must be one of {', '.join(STAGES)}, or null")
+            return value
+        if name == "follow_ups":
+            return _follow_ups(value, errors)
         if name == "custom":
             return _custom(value, custom_fields, creating, errors)
     except ValueError as error:
@@ -264,11 +279,88 @@ def normalize_was(was: object, *, region: str) -> dict[str, Any]:
             out[name] = normal
         elif name == "custom":
             out[name] = value if isinstance(value, dict) else {}
+        elif name == "follow_ups":
+            out[name] = [item for item in value if isinstance(item, dict) and isinstance(item.get("id"), str)] \
+                if isinstance(value, list) else []
         elif isinstance(value, str) and name in TEXT_LIMITS:
             out[name] = value.strip() or None
         else:
             out[name] = value
     return out
+
+
+# --- location and follow-up items (contract 7) ------------------------------------------------
+
+
+def location(value: Any, *, accuracy: bool) -> dict[str, float] | None:
+    """`{"lat", "lng"}` in WGS-84 degrees (and `accuracy_m` ≥ 0 for an activity), or null."""
+    if value is None:
+        return None
+    keys = {"lat", "lng", "accuracy_m"} if accuracy else {"lat", "lng"}
+    if not isinstance(value, dict) or not {"lat", "lng"} <= set(value) or set(value) - keys:
+        shape = '{"lat", "lng", "accuracy_m"}' if accuracy else '{"lat", "lng"}'
+        raise ValueError(f"must be an object {shape} in degrees (WGS-84), or null")
+    out: dict[str, float] = {}
+    for key, low, high in (("lat", -90, 90), ("lng", -180, 180), ("accuracy_m", 0, 10_000_000)):
+        if key not in value:
+            continue
+        number = value[key]
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not low <= number <= high:
+            raise ValueError(f"{key} must be a number from {low} to {high}")
+        out[key] = number
+    return out
+
+
+def _follow_ups(value: Any, errors: list[FieldError]) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors.append(FieldError("follow_ups", "must be a list"))
+        return []
+    if len(value) > MAX_FOLLOW_UPS:
+        errors.append(FieldError("follow_ups", f"at most {MAX_FOLLOW_UPS} items (this has {len(value)})"))
+        return []
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, item in enumerate(value):
+        try:
+            clean = follow_up_item(item)
+        except InvalidInput as error:
+            errors.extend(f.under(f"follow_ups[{i}]") for f in error.fields)
+            continue
+        if clean["id"] in seen:
+            errors.append(FieldError(f"follow_ups[{i}].id", "each item once"))
+            continue
+        seen.add(clean["id"])
+        out.append(clean)
+    return out
+
+
+def follow_up_item(item: Any) -> dict[str, Any]:
+    """One follow-up item: `{"id", "title", "due", "status", "note"}`."""
+    if not isinstance(item, dict):
+        raise InvalidInput("a follow-up item must be an object", [FieldError("", "must be an object")])
+    errors = [FieldError(_short(str(k), 60), "unknown field") for k in item if k not in ("id", *FOLLOW_UP_FIELDS)]
+    out: dict[str, Any] = {}
+
+    def check(key: str, rule) -> None:  # type: ignore[no-untyped-def]
+        try:
+            out[key] = rule(item.get(key))
+        except ValueError as error:
+            errors.append(FieldError(key, str(error)))
+
+    check("id", lambda v: v if isinstance(v, str) and ITEM_ID_RE.match(v) else _raise("required: an id of 1–100 letters, digits, '.', '_', ':' or '-'"))
+    check("title", lambda v: _text(v, 200, required=True))
+    check("due", lambda v: check_date(v) if v is not None else _raise("required: a date as YYYY-MM-DD"))
+    check("status", lambda v: "open" if v is None else v if v in FOLLOW_UP_STATUSES else _raise(f"must be one of {', '.join(FOLLOW_UP_STATUSES)}"))
+    check("note", lambda v: _text(v, 2000, required=False, multiline=True))
+    if errors:
+        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
+    return out
+
+
+def _raise(message: str) -> Any:
+    raise ValueError(message)
 
 
 # --- custom fields ---------------------------------------------------------------------------
@@ -382,6 +474,11 @@ def validate_activity(obj: object, *, card_id: str) -> dict[str, Any]:
     check("amount", lambda v: _amount(v))
     check("currency", lambda v: _currency(v))
     check("rating", lambda v: _rating(v))
+    check("location", lambda v: location(v, accuracy=True))
+    check("survey", lambda v: None if v is None else v if isinstance(v, str) and ITEM_ID_RE.match(v) else _raise("a survey id, or null"))
+    check("answers", _answers)
+    if (out.get("survey") is not None or out.get("answers")) and out.get("kind") != "feedback":
+        errors.append(FieldError("survey", "only feedback carries a survey and its answers"))
     if out.get("rating") is not None and out.get("kind") != "feedback":
         errors.append(FieldError("rating", "only feedback has a rating"))
     if (out.get("amount") is not None or out.get("currency") is not None) and out.get("kind") != "purchase":
@@ -400,6 +497,32 @@ def _same_card(value: Any, card_id: str) -> str:
 def _one_of(value: Any, options: Sequence[str]) -> str:
     if value not in options:
         raise ValueError(f"must be one of {', '.join(options)}")
+    return value
+
+
+def _answers(value: Any) -> dict[str, Any] | None:
+    """A survey's answers: `{question id: text, number or a list of texts}`, at most 20."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or len(value) > 20:
+        raise ValueError("must be an object of at most 20 answers, question id → value")
+    for key, answer in value.items():
+        if not ITEM_ID_RE.match(str(key)):
+            raise ValueError(f"{_short(str(key))!r} is not a question id")
+        if isinstance(answer, str):
+            _no_controls(answer, multiline=True)
+            if len(answer) > 2000:
+                raise ValueError("an answer has at most 2000 characters")
+        elif isinstance(answer, bool) or answer is None:
+            continue
+        elif isinstance(answer, (int, float)):
+            if abs(answer) > 1000:
+                raise ValueError("a number answer is from -1000 to 1000")
+        elif isinstance(answer, list):
+            if len(answer) > 20 or not all(isinstance(a, str) and len(a) <= 200 for a in answer):
+                raise ValueError("a choice answer is a list of at most 20 texts")
+        else:
+            raise ValueError("an answer is text, a number, true/false or a list of texts")
     return value
 
 
@@ -476,6 +599,18 @@ def card_json_schema() -> dict[str, Any]:
             "follow_up": date_rule,
             "notes": _nullable_text(10_000),
             "custom": {"type": "object"},
+            "location": {"oneOf": [{"type": "null"}, {
+                "type": "object", "additionalProperties": False, "required": ["lat", "lng"],
+                "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
+                               "lng": {"type": "number", "minimum": -180, "maximum": 180}}}]},
+            "stage": {"enum": [*STAGES, None]},
+            "follow_ups": {"type": "array", "maxItems": MAX_FOLLOW_UPS, "items": {
+                "type": "object", "additionalProperties": False, "required": ["id", "title", "due"],
+                "properties": {"id": {"type": "string", "pattern": ITEM_ID_RE.pattern},
+                               "title": {"type": "string", "minLength": 1, "maxLength": 200},
+                               "due": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"},
+                               "status": {"enum": list(FOLLOW_UP_STATUSES)},
+                               "note": _nullable_text(2000)}}},
             "version": {"type": "integer", "minimum": 0},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
@@ -500,6 +635,13 @@ def activity_json_schema() -> dict[str, Any]:
             "amount": {"type": ["string", "null"], "pattern": AMOUNT_RE.pattern},
             "currency": {"type": ["string", "null"], "pattern": CURRENCY_RE.pattern},
             "rating": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
+            "location": {"oneOf": [{"type": "null"}, {
+                "type": "object", "additionalProperties": False, "required": ["lat", "lng"],
+                "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
+                               "lng": {"type": "number", "minimum": -180, "maximum": 180},
+                               "accuracy_m": {"type": "number", "minimum": 0}}}]},
+            "survey": {"type": ["string", "null"]},
+            "answers": {"type": ["object", "null"], "maxProperties": 20},
             "by": {"type": "string"},
             "created_at": {"type": "string", "format": "date-time"},
         },

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 import anyio
+import orjson
 from starlette.requests import Request
 
 from sync.errors import TooLarge, TooSlow, invalid
@@ -27,18 +28,28 @@ async def read_json(request: Request) -> Any:
                 chunks.append(chunk)
     except TimeoutError:
         raise TooSlow(f"the request body did not arrive within {BODY_DEADLINE_S:.0f} s") from None
-    raw = b"".join(chunks)
+    return parse_json_bytes(b"".join(chunks), "", "the request body")
+
+
+def parse_json_bytes(raw: bytes, path: str, what: str) -> Any:
+    """A request body: UTF-8 JSON, checked like `parse_json_text`."""
     if not raw.strip():
-        raise invalid("", "the request body is empty; send a JSON object")
+        raise invalid(path, f"{what} is empty; send a JSON object")
+    data = _parse_fast(raw)
+    if data is not _SLOW:
+        return data
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise invalid("", "the request body is not UTF-8") from None
-    return parse_json_text(text, "", "the request body")
+        raise invalid(path, f"{what} is not UTF-8") from None
+    return parse_json_text(text, path, what)
 
 
 def parse_json_text(text: str, path: str, what: str) -> Any:
     """JSON text from a body or a form field, checked like a body: `path` names it in errors."""
+    data = _parse_fast(text)
+    if data is not _SLOW:
+        return data
     try:
         data = json.loads(text, parse_constant=_no_constants)
     except RecursionError:
@@ -50,6 +61,42 @@ def parse_json_text(text: str, path: str, what: str) -> Any:
 
 
 MAX_DEPTH = 64
+_SLOW = object()
+_DIGITS = bytes(ord("9") if chr(i).isdigit() and i < 128 else ord(" ") for i in range(256))  # digit or not
+_LONG_NUMBER = b"9" * 19  # an integer this long may be past 64 bits
+
+
+def _parse_fast(raw: bytes | str) -> Any:
+    """One orjson decode for the common, well-formed body; `_SLOW` for anything it cannot vouch
+    for, which then takes the standard parser and `check_values`, so every refusal keeps its
+    message and path. orjson itself refuses invalid UTF-8, lone surrogates, NaN and numbers that
+    overflow a float; it would read an integer past 64 bits as a float (the standard parser keeps
+    it whole), hence the slow path for any run of 19 digits; nesting is checked here."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if _LONG_NUMBER in data.translate(_DIGITS):
+        return _SLOW
+    try:
+        parsed = orjson.loads(raw)
+    except ValueError:  # orjson.JSONDecodeError, or text holding a lone surrogate
+        return _SLOW
+    return parsed if _depth_within(parsed, MAX_DEPTH) else _SLOW
+
+
+def _depth_within(value: Any, budget: int) -> bool:
+    """Whether nothing inside `value` sits more than `budget` levels below it (as `check_values`
+    counts levels). Recursion is safe: orjson refuses documents nested past 1,024 levels, and the
+    walk stops at `budget`."""
+    kind = type(value)
+    children = value.values() if kind is dict else value if kind is list else ()
+    if not children:
+        return True
+    if budget == 0:
+        return False
+    for child in children:
+        kind = type(child)
+        if (kind is dict or kind is list) and not _depth_within(child, budget - 1):
+            return False
+    return True
 
 
 def check_values(data: Any, root: str = "") -> None:

@@ -1,0 +1,30 @@
+"""Stored JSON is written by orjson where it matches the standard encoder byte for byte."""
+from __future__ import annotations
+
+import json
+import random
+import struct
+
+from sync.jsontext import dumps
+
+
+def standard(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_text_of_every_kind_is_written_as_the_standard_encoder_writes_it():
+    text = "".join(chr(i) for i in range(0x80)) + "\u2028\u2029\ufeff上海😀\"\\/ e-mail 0.00001"
+    values = [text, {"a": [1, -2, 0, True, False, None, {}, []], "上海": {"x": "y"}}, 2**63 - 1, -2**63,
+              2**64, -2**70, {1: "int key"}, (1, 2), [0.1, -0.0, 1e15, 1e16, 1e22, 1.5e-5, 1e-7, 5e-324, 0.0001]]
+    for value in values:
+        assert dumps(value) == standard(value), value
+
+
+def test_floats_of_every_magnitude_are_written_as_the_standard_encoder_writes_them():
+    rng = random.Random(14)
+    for _ in range(20_000):
+        bits = struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0]
+        scaled = float("%.17ge%d" % (rng.uniform(1, 10), rng.randint(-330, 300)))
+        for number in (bits, scaled, round(rng.uniform(-1e6, 1e6), rng.randint(0, 8))):
+            if number == number and abs(number) != float("inf"):
+                assert dumps({"n": [number, -number]}) == standard({"n": [number, -number]}), number
