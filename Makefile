@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench clean chromium
+.PHONY: install run test lint bench clean chromium
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,7 +33,10 @@ chromium:
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES); \
 	fi
 
-test: install chromium
+lint: install
+	$(VENV)/bin/ruff check sync server tests bench
+
+test: install chromium lint
 	node --test tests/js/
 	$(VENV)/bin/pytest -q
 

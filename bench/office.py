@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from sync.store import Store  # noqa: E402
 from sync.users import add_user, create_token  # noqa: E402
-from tests.conftest import start_server, stop_server  # noqa: E402
+from server.process import start_server, stop_server  # noqa: E402
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"

@@ -14,6 +14,7 @@ import argparse
 import json
 import platform
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -30,8 +31,11 @@ from server.config import Config  # noqa: E402
 from sync.client import Device  # noqa: E402
 from sync.store import Store  # noqa: E402
 from sync.users import add_user, create_token  # noqa: E402
-from tests.conftest import start_server, stop_server  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, FLAGS  # noqa: E402
+from server.process import start_server, stop_server  # noqa: E402
+# As the browser tests launch it (tests/e2e/conftest.py): Debian's chromium, no background traffic.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from sync.hlc import Clock  # noqa: E402
 from sync.store import Store  # noqa: E402
 from sync.users import add_user, create_token  # noqa: E402
-from tests.conftest import start_server, stop_server  # noqa: E402
+from server.process import start_server, stop_server  # noqa: E402
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚"

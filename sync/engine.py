@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,7 +92,7 @@ class SyncResponse:
 
 
 @dataclass
-class _Write:
+class CardWrite:
     """What one mutation does to one card before it is saved."""
 
     row: CardRow
@@ -141,7 +140,7 @@ class Engine:
                         "no longer used (People → Devices)")
                 store.record_device(conn, request.device, user.name, now, left, request.app, user_agent, credential)
                 if request.mutations:
-                    batch = _Batch(self, conn, user, request.device, now)
+                    batch = Batch(self, conn, user, request.device, now)
                     for raw in request.mutations:
                         result, warning = batch.apply(raw)
                         results.append(result)
@@ -166,7 +165,7 @@ class Engine:
         `progress(done)` is told every PROGRESS_EVERY mutations; nothing is committed before the end."""
         _check_mutation_ids(mutations)
         with self.store.write() as conn:
-            batch = _Batch(self, conn, user, device, utc_now())
+            batch = Batch(self, conn, user, device, utc_now())
             results = []
             for raw in mutations:
                 results.append(batch.apply(raw)[0])
@@ -217,7 +216,7 @@ class Engine:
                 store.resolve_conflict_row(conn, conflict_id, user.name, utc_now())
                 return row.card
             value = record["other"] if choice[0] == "keep" else choice[1]
-            batch = _Batch(self, conn, user, None, utc_now())
+            batch = Batch(self, conn, user, None, utc_now())
             batch.write_decision(row, record["field"], value, f"conflict:{conflict_id}")
             store.resolve_conflict_row(conn, conflict_id, user.name, batch.now)
             batch.finish()
@@ -235,7 +234,7 @@ class Engine:
             if row is not None and row.card.get("erased"):
                 return
             if row is not None and "value" in decision:
-                batch = _Batch(self, conn, user, None, utc_now())
+                batch = Batch(self, conn, user, None, utc_now())
                 batch.write_decision(row, decision["field"], decision["value"], f"conflict:{decision['conflict']}")
                 batch.finish()
             if record is not None and record["status"] != "resolved":
@@ -279,8 +278,10 @@ def _parse_resolution(body: object) -> tuple[str, Any]:
     return ("value", body["value"])
 
 
-class _Batch:
-    """One transaction's worth of mutations from one device."""
+class Batch:
+    """One transaction's worth of mutations from one device. Public for the server's own writers
+    that are not a list of mutations (merges, unmerges: sync/merges.py): they build a `CardWrite`
+    and `save` it, so versions, stream positions, history and conflicts are kept one way."""
 
     def __init__(self, engine: Engine, conn: sqlite3.Connection, user: User, device: str | None, now: str) -> None:
         self.engine = engine
@@ -360,13 +361,13 @@ class _Batch:
         except InvalidInput as error:
             raise error.under("was") from None
         self._check_owner_change(fields, row.owner)
-        write = _Write(row, dict(row.card))
+        write = CardWrite(row, dict(row.card))
         for name, new in fields.items():
             self._merge_field(write, name, was.get(name, EMPTY_VALUES[name]), new, at, m.id)
         self._check_set_limits(write.row.card)
         if row.deleted:
             self._resurrect(write, at, m.id)
-        self._save(write, at, m)
+        self.save(write, at, m)
         result = self._result(m.id, write, warn_keys=("phones" in write.changes or "emails" in write.changes))
         return result
 
@@ -379,15 +380,15 @@ class _Batch:
             card[name] = fields.get(name, _empty(name))
         card.update(owner=owner, version=0, created_at=self.now, updated_at=self.now, deleted=False)
         row = CardRow(card, {}, 0, None)
-        write = _Write(row, {"id": m.card, **{n: _empty(n) for n in CARD_FIELDS}, "owner": None})
+        write = CardWrite(row, {"id": m.card, **{n: _empty(n) for n in CARD_FIELDS}, "owner": None})
         for name in CARD_FIELDS:
             if not values_equal(card[name], _empty(name)) or name == "owner":
                 write.changes[name] = [write.before.get(name), card[name]]
                 row.clocks[name] = [at, self.user.name, self.device or ""]
-        self._save(write, at, m)
+        self.save(write, at, m)
         return self._result(m.id, write, warn_keys=True)
 
-    def _merge_field(self, write: _Write, name: str, was: Any, new: Any, at: str, mutation: str) -> None:
+    def _merge_field(self, write: CardWrite, name: str, was: Any, new: Any, at: str, mutation: str) -> None:
         card, clocks = write.row.card, write.row.clocks
         if name == "custom":
             self._merge_custom(write, was if isinstance(was, dict) else {}, new, at, mutation)
@@ -404,7 +405,7 @@ class _Batch:
             out = merge_scalar(card[name], was, new, current_at=current_at, new_at=at)
         self._take(write, name, name, out, at, mutation, new)
 
-    def _merge_custom(self, write: _Write, was: dict[str, Any], new: dict[str, Any], at: str, mutation: str) -> None:
+    def _merge_custom(self, write: CardWrite, was: dict[str, Any], new: dict[str, Any], at: str, mutation: str) -> None:
         """Each custom key merges on its own, like a scalar; a list value (a `choices` field) like a set."""
         custom = dict(write.row.card.get("custom") or {})
         for key, value in new.items():
@@ -424,7 +425,7 @@ class _Batch:
             write.changes["custom"] = [write.before.get("custom"), custom]
             write.row.card["custom"] = custom
 
-    def _merge_follow_ups(self, write: _Write, was: list[dict[str, Any]], new: list[dict[str, Any]], at: str,
+    def _merge_follow_ups(self, write: CardWrite, was: list[dict[str, Any]], new: list[dict[str, Any]], at: str,
                           mutation: str) -> None:
         """Follow-up items merge per item by `id` (contract 7): an item the device removed goes, one it
         added comes, and within an item each field merges like a scalar (`follow_ups.<id>.<field>`)."""
@@ -453,14 +454,14 @@ class _Batch:
             write.changes["follow_ups"] = [write.before.get("follow_ups"), result]
             write.row.card["follow_ups"] = result
 
-    def _take(self, write: _Write, name: str, clock_key: str, out: FieldOutcome, at: str, mutation: str, new: Any) -> None:
+    def _take(self, write: CardWrite, name: str, clock_key: str, out: FieldOutcome, at: str, mutation: str, new: Any) -> None:
         current = write.row.card[name]
         if not values_equal(out.value, current):
             write.changes[name] = [write.before[name], out.value]
             write.row.card[name] = out.value
         self._note_outcome(write, clock_key, out, at, mutation, current, new)
 
-    def _note_outcome(self, write: _Write, clock_key: str, out: FieldOutcome, at: str, mutation: str,
+    def _note_outcome(self, write: CardWrite, clock_key: str, out: FieldOutcome, at: str, mutation: str,
                       current: Any, new: Any) -> None:
         clocks = write.row.clocks
         if out.status == "merged":
@@ -472,22 +473,22 @@ class _Batch:
                 (mine[1], mine[0], previous[1], previous[0]) if out.incoming_won
                 else (previous[1], previous[0], mine[1], mine[0])
             )
-            write.conflicts.append(self._conflict(write.row.id, clock_key, out.value, out.loser,
+            write.conflicts.append(self.conflict(write.row.id, clock_key, out.value, out.loser,
                                                   kept_by, kept_at, other_by, other_at))
         if out.status in ("applied", "merged") or (out.status == "conflict" and out.incoming_won):
             clocks[clock_key] = [at, self.user.name, self.device or ""]
 
-    def _resurrect(self, write: _Write, at: str, mutation: str) -> None:
+    def _resurrect(self, write: CardWrite, at: str, mutation: str) -> None:
         """An edit that arrives for a deleted card brings it back; the delete waits for a person."""
         deleted_by = write.row.clocks.get("deleted") or ["", "", ""]
         write.row.card["deleted"] = False
         write.row.merged_into = None
         write.changes["deleted"] = [True, False]
-        write.conflicts.append(self._conflict(write.row.id, "deleted", False, True,
+        write.conflicts.append(self.conflict(write.row.id, "deleted", False, True,
                                               self.user.name, at, deleted_by[1], deleted_by[0]))
         write.row.clocks["deleted"] = [at, self.user.name, self.device or ""]
 
-    def _conflict(self, card: str, field_name: str, kept: Any, other: Any, kept_by: str, kept_at: str,
+    def conflict(self, card: str, field_name: str, kept: Any, other: Any, kept_by: str, kept_at: str,
                   other_by: str, other_at: str) -> dict[str, Any]:
         return {
             "id": str(uuid.uuid4()), "card": card, "field": field_name, "status": "open",
@@ -516,7 +517,7 @@ class _Batch:
 
     # --- saving ----------------------------------------------------------------------
 
-    def _save(self, write: _Write, at: str, m: CardPut | CardDelete | ActivityAdd | None,
+    def save(self, write: CardWrite, at: str, m: CardPut | CardDelete | ActivityAdd | None,
               *, mutation_ref: str | None = None) -> None:
         """Stamp a new version and stream position if anything changed; record history and conflicts."""
         row, card = write.row, write.row.card
@@ -544,7 +545,7 @@ class _Batch:
             device=self.device, mutation=mutation_id, changes=write.changes,
         )
 
-    def _result(self, mutation_id: str, write: _Write, *, warn_keys: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def _result(self, mutation_id: str, write: CardWrite, *, warn_keys: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
         card = write.row.card
         status = "conflict" if write.conflicts else "merged" if write.merged else "applied"
         result: dict[str, Any] = {"id": mutation_id, "status": status, "version": card["version"], "card": card}
@@ -568,7 +569,7 @@ class _Batch:
             if name == "owner" or values_equal(value, row.card[name]):
                 continue
             clock = row.clocks.get(name) or ["", "", ""]
-            records.append(self._conflict(row.id, name, row.card[name], value, clock[1], clock[0], self.user.name, at))
+            records.append(self.conflict(row.id, name, row.card[name], value, clock[1], clock[0], self.user.name, at))
         for record in records:
             store.insert_conflict(self.conn, record, m.id)
         return {"id": m.id, "status": "conflict", "version": row.version, "conflicts": [r["id"] for r in records]}
@@ -585,22 +586,22 @@ class _Batch:
             if not store.card_left_user(self.conn, row.id, self.user.name):
                 raise NotFound("no such card")
             clock = row.clocks.get("deleted") or ["", "", ""]
-            record = self._conflict(row.id, "deleted", row.deleted, True, clock[1], clock[0], self.user.name, at)
+            record = self.conflict(row.id, "deleted", row.deleted, True, clock[1], clock[0], self.user.name, at)
             store.insert_conflict(self.conn, record, m.id)
             return {"id": m.id, "status": "conflict", "version": row.version, "conflicts": [record["id"]]}
-        write = _Write(row, dict(row.card))
+        write = CardWrite(row, dict(row.card))
         if row.deleted:
             return self._result(m.id, write, warn_keys=False)[0]
         if m.version < row.version and store.edited_by_other_device_since(self.conn, row.id, m.version, self.device or ""):
             # Someone else edited after this device last saw the card: a person confirms the delete.
             clock = row.clocks.get("deleted") or ["", "", ""]
-            write.conflicts.append(self._conflict(row.id, "deleted", False, True, clock[1], clock[0], self.user.name, at))
+            write.conflicts.append(self.conflict(row.id, "deleted", False, True, clock[1], clock[0], self.user.name, at))
         else:
-            self._set_deleted(write, True, at)
-        self._save(write, at, m)
+            self.set_deleted(write, True, at)
+        self.save(write, at, m)
         return self._result(m.id, write, warn_keys=False)[0]
 
-    def _set_deleted(self, write: _Write, deleted: bool, at: str) -> None:
+    def set_deleted(self, write: CardWrite, deleted: bool, at: str) -> None:
         write.row.card["deleted"] = deleted
         write.changes["deleted"] = [not deleted, deleted]
         write.row.clocks["deleted"] = [at, self.user.name, self.device or ""]
@@ -619,7 +620,7 @@ class _Batch:
         visible = can_see(self.user, row.owner)
         if not visible and not store.card_left_user(self.conn, row.id, self.user.name):
             raise NotFound("no such card")
-        write = _Write(row, dict(row.card))
+        write = CardWrite(row, dict(row.card))
         author = store.activity_author(self.conn, activity["id"])
         if author is not None and author != self.user.name:
             # Someone else's activity id: answering `applied` would tell this device its entry was
@@ -629,7 +630,7 @@ class _Batch:
         if author is None:
             if visible and row.deleted:
                 self._resurrect(write, at, m.id)
-                self._save(write, at, m)
+                self.save(write, at, m)
             activity.update(by=self.user.name, created_at=self.now)
             store.insert_activity(self.conn, activity, self.next_seq())
         if not visible:
@@ -641,12 +642,12 @@ class _Batch:
 
     def write_decision(self, row: CardRow, field_name: str, value: Any, mutation: str) -> None:
         at = self.engine.clock.now()
-        write = _Write(row, dict(row.card))
+        write = CardWrite(row, dict(row.card))
         if field_name == "deleted":
             if not isinstance(value, bool):
                 raise invalid("value", "must be true or false")
             if value != row.deleted:
-                self._set_deleted(write, value, at)
+                self.set_deleted(write, value, at)
         else:
             top, _, key = field_name.partition(".")
             if top == "follow_ups":  # one field of one item: the whole list, with that field decided
@@ -670,7 +671,7 @@ class _Batch:
                 write.changes[top] = [row.card[top], new_value]
                 row.card[top] = new_value
                 row.clocks[field_name] = [at, self.user.name, ""]
-        self._save(write, at, None, mutation_ref=mutation)
+        self.save(write, at, None, mutation_ref=mutation)
 
 
 def _empty(name: str) -> Any:

@@ -15,7 +15,8 @@ from typing import Any
 
 from . import audit, journal, store, template
 from .access import User, owner_filter
-from .engine import Engine, utc_now
+from .engine import Engine
+from .times import utc_now
 from .errors import InvalidInput, NotAllowed, NotFound, invalid
 from .spreadsheet import Table, split_list
 from .merge import values_equal

@@ -16,7 +16,8 @@ from typing import Any
 
 from . import audit, journal, store
 from .access import User, can_see
-from .engine import _Batch, _Write, utc_now
+from .engine import Batch, CardWrite
+from .times import utc_now
 from .errors import InvalidInput, NotAllowed, NotFound, invalid
 from .merge import values_equal
 from .search import pinyin_keys
@@ -115,7 +116,7 @@ def merge_cards(engine: Any, user: User, body: object, *, merge_id: str | None =
         snapshot = {card_id: {"card": row.card, "activities": store.activity_ids_of_card(conn, card_id)}
                     for card_id, row in rows.items()}
         snapshot = json.loads(json.dumps(snapshot))  # a deep copy: the rows are changed below
-        batch = _Batch(engine, conn, user, f"merge:{merge_id[:8]}", utc_now())
+        batch = Batch(engine, conn, user, f"merge:{merge_id[:8]}", utc_now())
         at = engine.clock.now()
         survivor = rows[into]
         result = dict(survivor.card)
@@ -131,19 +132,19 @@ def merge_cards(engine: Any, user: User, body: object, *, merge_id: str | None =
         for name, limit in SET_LIMITS.items():
             if len(result[name]) > limit:
                 raise invalid(f"values.{name}", f"together the cards hold {len(result[name])}; choose at most {limit}")
-        write = _Write(survivor, dict(survivor.card))
+        write = CardWrite(survivor, dict(survivor.card))
         for name in CARD_FIELDS:
             if not values_equal(result.get(name), survivor.card.get(name)):
                 write.changes[name] = [survivor.card.get(name), result[name]]
                 survivor.card[name] = result[name]
                 survivor.clocks[name] = [at, user.name, batch.device]
-        batch._save(write, at, None, mutation_ref=f"merge:{merge_id}")
+        batch.save(write, at, None, mutation_ref=f"merge:{merge_id}")
         for card_id in from_ids:
             row = rows[card_id]
-            gone = _Write(row, dict(row.card))
-            batch._set_deleted(gone, True, at)
+            gone = CardWrite(row, dict(row.card))
+            batch.set_deleted(gone, True, at)
             row.merged_into = into
-            batch._save(gone, at, None, mutation_ref=f"merge:{merge_id}")
+            batch.save(gone, at, None, mutation_ref=f"merge:{merge_id}")
             for activity_id in snapshot[card_id]["activities"]:
                 _move_activity(conn, activity_id, into, batch.next_seq())
         batch.finish()
@@ -171,7 +172,7 @@ def unmerge(engine: Any, user: User, merge_id: str) -> dict[str, Any]:
         if found[4]:
             raise invalid("merge", "this merge was undone already")
         into, from_ids, snapshot, merged = found[0], json.loads(found[1]), json.loads(found[2]), json.loads(found[3])
-        batch = _Batch(engine, conn, user, f"unmerge:{merge_id[:8]}", utc_now())
+        batch = Batch(engine, conn, user, f"unmerge:{merge_id[:8]}", utc_now())
         at = engine.clock.now()
         conflicts = 0
         for card_id in from_ids:
@@ -181,18 +182,18 @@ def unmerge(engine: Any, user: User, merge_id: str) -> dict[str, Any]:
             before = snapshot[card_id]["card"]
             for activity_id in snapshot[card_id]["activities"]:
                 _move_activity(conn, activity_id, card_id, batch.next_seq())
-            back = _Write(row, dict(row.card))
+            back = CardWrite(row, dict(row.card))
             for name in CARD_FIELDS:
                 if not values_equal(row.card.get(name), before.get(name)):
                     back.changes[name] = [row.card.get(name), before.get(name)]
                     row.card[name] = before.get(name)
-            batch._set_deleted(back, False, at)
+            batch.set_deleted(back, False, at)
             row.merged_into = None
-            batch._save(back, at, None, mutation_ref=f"unmerge:{merge_id}")
+            batch.save(back, at, None, mutation_ref=f"unmerge:{merge_id}")
         survivor = store.card_row(conn, into)
         if survivor is not None:
             original = snapshot[into]["card"]
-            write = _Write(survivor, dict(survivor.card))
+            write = CardWrite(survivor, dict(survivor.card))
             for name in CARD_FIELDS:
                 now, was_merged, before = survivor.card.get(name), merged.get(name), original.get(name)
                 if values_equal(was_merged, before):
@@ -202,10 +203,10 @@ def unmerge(engine: Any, user: User, merge_id: str) -> dict[str, Any]:
                     survivor.card[name] = before
                     survivor.clocks[name] = [at, user.name, batch.device]
                 else:  # changed since the merge: a person decides
-                    write.conflicts.append(batch._conflict(into, name, now, before, "", survivor.card.get("updated_at", ""),
+                    write.conflicts.append(batch.conflict(into, name, now, before, "", survivor.card.get("updated_at", ""),
                                                            f"undo of merge by {user.name}", at))
                     conflicts += 1
-            batch._save(write, at, None, mutation_ref=f"unmerge:{merge_id}")
+            batch.save(write, at, None, mutation_ref=f"unmerge:{merge_id}")
         batch.finish()
         conn.execute("UPDATE merges SET undone_at = ?, undone_by = ? WHERE id = ?", (batch.now, user.name, merge_id))
         audit.record(conn, user.name, "merge.undo", into, {"merge": merge_id, "from": from_ids, "conflicts": conflicts})

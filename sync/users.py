@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import time
 import uuid
 
 from . import audit, store

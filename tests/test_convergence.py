@@ -4,7 +4,6 @@ mutation is missing. Each example runs against a fresh real server."""
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import httpx
 import pytest

@@ -18,7 +18,6 @@ import pytest
 
 from server.backup.litestream import restore_points
 from server.config import Config
-from sync.client import Device
 from tests.conftest import ROOT, Server, start_server, stop_server
 
 

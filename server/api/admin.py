@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sync import audit, identity, store
-from sync.engine import utc_now
+from sync.times import utc_now
 from sync.errors import Conflict, NotFound, invalid
 
 from ..backup import litestream

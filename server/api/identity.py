@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 
 from sync import audit, identity
 from sync.access import ROLES, User
-from sync.engine import utc_now
+from sync.times import utc_now
 from sync.errors import Conflict, NotAllowed, NotFound, RateLimited, invalid
 from sync.users import add_user, issue_token
 

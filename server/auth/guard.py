@@ -6,8 +6,6 @@ Routes declare what they need in `server/app.py`: PUBLIC, ANYONE (signed in), OF
 """
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool

@@ -28,7 +28,7 @@ from webauthn.helpers.structs import (
 
 from sync import audit, identity, store
 from sync.access import User
-from sync.engine import utc_now
+from sync.times import utc_now
 from sync.errors import NotFound, Unauthenticated, invalid
 from sync.store import Store
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from sync import identity
 from sync.access import User
-from sync.engine import utc_now
+from sync.times import utc_now
 from sync.store import Store
 
 from ..config import Config

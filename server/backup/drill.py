@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from sync import audit, store
-from sync.engine import utc_now
+from sync.times import utc_now
 from sync.store import Store
 
 from ..config import Config
 from .litestream import BackupError, restore_to
-from .restore import _read
+from .restore import read_database
 
 # Changes younger than this may not have reached the replica yet: replication lag, not a failure.
 LAG_ALLOWED_S = 60
@@ -33,7 +33,7 @@ def run_drill(config: Config, st: Store) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=config.data_dir, prefix="drill-") as scratch_dir:
         try:
             restored = restore_to(config, None, Path(scratch_dir) / "drill.db")
-            check, restored_counts, restored_latest = _read(restored)
+            check, restored_counts, restored_latest = read_database(restored)
             with st.read() as conn:
                 live_counts = store.counts(conn)
                 live_latest = store.latest_change(conn)

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from sync import audit, journal, replay, store
-from sync.engine import Engine, utc_now
+from sync.engine import Engine
+from sync.times import utc_now
 from sync.errors import invalid
 from sync.store import Store
 
@@ -46,7 +47,8 @@ def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _read(path: Path) -> tuple[str, dict[str, int], dict[str, Any] | None]:
+def read_database(path: Path) -> tuple[str, dict[str, int], dict[str, Any] | None]:
+    """Integrity, counts and latest change of a database file (a scratch restore or a drill)."""
     conn = store.connect(path)
     try:
         return store.integrity(conn), store.counts(conn), store.latest_change(conn)
@@ -57,7 +59,7 @@ def _read(path: Path) -> tuple[str, dict[str, int], dict[str, Any] | None]:
 def _checked(path: Path) -> str:
     """`ok` when the file is a whole Fieldcards database: integrity checked and its tables there."""
     try:
-        check, _, _ = _read(path)
+        check, _, _ = read_database(path)
     except sqlite3.DatabaseError as error:  # an empty or cut-off copy has no tables
         return str(error)
     return check
@@ -98,14 +100,14 @@ class Restorer:
 
     def _scratch(self, moment: str | None) -> Path:
         scratch = restore_to(self.config, moment, self.config.data_dir / f"{SCRATCH}{_stamp()}.db")
-        check, _, _ = _read(scratch)
+        check, _, _ = read_database(scratch)
         if check != "ok":
             scratch.unlink(missing_ok=True)
             raise BackupError(f"the restored database failed its integrity check: {check}")
         return scratch
 
     def _preview(self, scratch: Path, moment: str | None) -> dict[str, Any]:
-        _, then, latest_then = _read(scratch)
+        _, then, latest_then = read_database(scratch)
         conn = store.connect(scratch)
         try:
             journal_then = store.last_journal_id(conn) if _has_journal(conn) else 0
@@ -143,7 +145,7 @@ class Restorer:
         """Decrypt an encrypted snapshot into a checked scratch file; returns it with its header."""
         scratch = self.config.data_dir / f"{SCRATCH}{_stamp()}.db"
         header = open_snapshot(snapshot, key_path, scratch)
-        check, _, _ = _read(scratch)
+        check, _, _ = read_database(scratch)
         if check != "ok":
             scratch.unlink(missing_ok=True)
             raise BackupError(f"the snapshot decrypted but failed its integrity check: {check}")

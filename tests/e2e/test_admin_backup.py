@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
-from tests.conftest import ROOT, Server, start_server, stop_server
+from tests.conftest import Server, start_server, stop_server
 from tests.e2e.conftest import shots_dir
 from tests.test_restore import replica_txid, wait_replicated
 

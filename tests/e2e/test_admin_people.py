@@ -15,7 +15,7 @@ from sync.client import DeviceRevoked
 from sync.engine import utc_now
 from sync.store import Store
 from sync.users import add_user, create_token
-from tests.conftest import ROOT, Server, start_server, stop_server
+from tests.conftest import Server, start_server, stop_server
 from tests.e2e.conftest import shots_dir
 
 SHOTS = shots_dir()

@@ -7,7 +7,7 @@ import sqlite3
 
 import httpx
 
-from tests.conftest import ROOT, Server, start_server, stop_server
+from tests.conftest import Server, start_server, stop_server
 from tests.e2e.conftest import shots_dir
 
 SHOTS = shots_dir()
