@@ -23,7 +23,7 @@ from sync.errors import Busy, FieldcardsError, Maintenance, RateLimited
 from sync.store import Store
 
 from . import guide, openapi, pwa
-from .api import admin, cards, conflicts, identity, insights, office, reminders
+from .api import admin, attachments, cards, conflicts, identity, insights, office, reminders
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, Handler, guarded
 from .backup.drill import run_drill
@@ -135,6 +135,9 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/cards/{card_id}", cards.get_card, ["GET"], ANYONE),
         ("/cards/{card_id}/history", cards.card_history, ["GET"], ANYONE),
         ("/cards/{card_id}/erase", cards.erase_card, ["POST"], ADMIN),
+        ("/attachments/{attachment_id}", attachments.content, ["GET"], ANYONE),
+        ("/attachments/{attachment_id}/upload", attachments.upload_state, ["GET"], ANYONE),
+        ("/attachments/{attachment_id}/upload", attachments.upload_chunk, ["PUT"], ANYONE),
         ("/cards/{card_id}/export", cards.export_card, ["GET"], OFFICE),
         ("/conflicts", conflicts.list_conflicts, ["GET"], ANYONE),
         ("/conflicts/{conflict_id}/resolve", conflicts.resolve, ["POST"], ANYONE),

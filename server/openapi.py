@@ -141,6 +141,21 @@ def _operations() -> dict[tuple[str, str], Op]:
         ("POST", "/cards/{card_id}/erase"): Op(
             "Erase a customer (PIPL): purges the card and all derived data; devices get `remove` with reason "
             "`erased`; never undone by a restore", _obj({"card": STR, "erased": BOOL})),
+        ("GET", "/attachments/{attachment_id}"): Op(
+            "The bytes of an uploaded attachment, to whoever may see its card; images inline, other types "
+            "as a download", {"type": "string", "format": "binary"},
+            media=("image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf", "application/octet-stream")),
+        ("GET", "/attachments/{attachment_id}/upload"): Op(
+            "How much of an attachment's bytes the server holds: resume the upload from `offset`",
+            _obj({"id": STR, "offset": {"type": "integer", "minimum": 0}, "size": {"type": "integer"},
+                  "uploaded": BOOL})),
+        ("PUT", "/attachments/{attachment_id}/upload"): Op(
+            "Upload the next chunk (at most 1 MiB) of an attachment's bytes, starting at `offset`; 409 names "
+            "the offset the server expects", _obj({"id": STR, "offset": {"type": "integer", "minimum": 0},
+                                                   "size": {"type": "integer"}, "uploaded": BOOL}),
+            query=(Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**12}, "where this chunk starts",
+                         required=True),),
+            body={"type": "string", "format": "binary"}, body_media="application/octet-stream", conflict=True),
         ("GET", "/cards/{card_id}/export"): Op(
             "Everything held about one customer (the right of access), as JSON",
             _obj({"exported_at": STR, "card": ANY_OBJECT, "history": _list(ANY_OBJECT), "activities": _list(ANY_OBJECT),

@@ -9,6 +9,7 @@ Tests, benchmarks and scripts use this class; the PWA's `sync.js` mirrors it.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -36,6 +37,9 @@ CREATE TABLE IF NOT EXISTS journal (
   result TEXT, created_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS journal_state ON journal(state, seq);
+-- the bytes of attachments this device added, kept until the server holds them (and after: a
+-- restore may need them again)
+CREATE TABLE IF NOT EXISTS files (id TEXT PRIMARY KEY, card TEXT, sha256 TEXT, data BLOB, uploaded INTEGER DEFAULT 0);
 """
 
 
@@ -110,6 +114,45 @@ class Device:
         activity = {"id": activity_id, "card": card_id, "kind": kind, "at": at, "text": text, **extra}
         self._record({"op": "activity.add", "card": card_id, "activity": activity})
         return activity_id
+
+    def add_attachment(self, card_id: str, data: bytes, name: str, kind: str, *, activity: str | None = None) -> str:
+        """A photo or file on a card: declared in the outbox now, its bytes uploaded after the sync
+        that declares it (resumably, see `upload_files`). Returns the attachment id."""
+        attachment_id = str(uuid.uuid4())
+        digest = hashlib.sha256(data).hexdigest()
+        self.db.execute("INSERT INTO files(id, card, sha256, data) VALUES (?, ?, ?, ?)",
+                        (attachment_id, card_id, digest, data))
+        self._record({"op": "attachment.add", "card": card_id, "attachment": {
+            "id": attachment_id, "activity": activity, "name": name, "type": kind, "size": len(data), "sha256": digest}})
+        return attachment_id
+
+    def upload_files(self, *, chunk: int = 256 * 1024, stop_after: int | None = None) -> int:
+        """Upload the bytes of every declared attachment the server does not hold yet, each from
+        where the server's copy ends. `stop_after` (bytes) cuts the upload short, as a lost
+        connection would. Returns the bytes sent."""
+        sent = 0
+        rows = self.db.execute("SELECT f.id, f.data FROM files f JOIN journal j ON j.card = f.card "
+                               "WHERE f.uploaded = 0 AND j.state = 'acked' AND j.body LIKE '%' || f.id || '%'").fetchall()
+        for attachment_id, data in rows:
+            state = self.http.get(f"/api/v1/attachments/{attachment_id}/upload")
+            if state.status_code != 200:
+                continue
+            offset = state.json()["offset"]
+            while offset < len(data):
+                if stop_after is not None and sent >= stop_after:
+                    return sent
+                piece = bytes(data[offset:offset + chunk])
+                answer = self.http.put(f"/api/v1/attachments/{attachment_id}/upload", params={"offset": offset},
+                                       content=piece, headers={"content-type": "application/octet-stream"})
+                if answer.status_code == 409:  # the server holds a different amount: continue from there
+                    offset = self.http.get(f"/api/v1/attachments/{attachment_id}/upload").json()["offset"]
+                    continue
+                if answer.status_code != 200:
+                    raise SyncFailed(answer.status_code, _body_of(answer))
+                sent += len(piece)
+                offset = answer.json()["offset"]
+            self.db.execute("UPDATE files SET uploaded = 1 WHERE id = ?", (attachment_id,))
+        return sent
 
     def _record(self, body: dict[str, Any]) -> str:
         body = {"id": str(uuid.uuid4()), **body, "at": self.clock.now()}
@@ -234,6 +277,10 @@ class Device:
             state = "rejected" if status == "rejected" else "acked"
             self.db.execute("UPDATE journal SET state = ?, result = ? WHERE id = ?",
                             (state, json.dumps(result, ensure_ascii=False), result["id"]))
+            attachment = result.get("attachment")
+            if attachment is not None:
+                # After a restore the server may hold the declaration again but not the bytes.
+                self.db.execute("UPDATE files SET uploaded = ? WHERE id = ?", (int(attachment["uploaded"]), attachment["id"]))
             if "card" in result:
                 self._store_server_card(result["card"])
             else:
@@ -256,6 +303,7 @@ class Device:
                 if change.get("reason") == "erased":
                     # The customer's data was erased: nothing of it stays here, queued or sent.
                     self.db.execute("DELETE FROM journal WHERE card = ?", (change["card"],))
+                    self.db.execute("DELETE FROM files WHERE card = ?", (change["card"],))
 
     def _store_server_card(self, card: dict[str, Any]) -> None:
         current = self.db.execute("SELECT server FROM cards WHERE id = ?", (card["id"],)).fetchone()

@@ -17,13 +17,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from . import cursor as cursors
-from . import hlc, journal
+from . import attachments, hlc, journal
 from . import store, template
 from .jsontext import dumps
 from .access import User, can_reassign, can_see, owner_filter
 from .errors import FieldcardsError, FieldError, InvalidInput, NotAllowed, NotFound, invalid
 from .merge import FieldOutcome, merge_notes, merge_scalar, merge_set, values_equal
-from .model import ActivityAdd, CardDelete, CardPut, SyncRequest, mutation_id_of, parse_mutation
+from .model import ActivityAdd, AttachmentAdd, CardDelete, CardPut, SyncRequest, mutation_id_of, parse_mutation
 from .recent import RecentTable
 from .search import search_text
 from .store import CardRow, Store
@@ -100,6 +100,7 @@ class CardWrite:
     changes: dict[str, list[Any]] = field(default_factory=dict)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     merged: bool = False
+    new: bool = False  # the card is being created: it has no stored keys to replace
 
 
 class Engine:
@@ -131,31 +132,44 @@ class Engine:
         left = None if request.pending is None else max(0, request.pending - len(request.mutations))
         device_seen = (request.device, user.name, left, request.app, user_agent, credential)
         if request.mutations or self._device_record_due(device_seen):
-            with self.store.write() as conn:
-                now = utc_now()
-                if (not store.device_known(conn, request.device)
-                        and store.active_devices_of_user(conn, user.name) >= MAX_DEVICES_PER_USER):
-                    raise TooManyDevices(
-                        f"{user.name} already has {MAX_DEVICES_PER_USER} devices; an admin can revoke the ones "
-                        "no longer used (People → Devices)")
-                store.record_device(conn, request.device, user.name, now, left, request.app, user_agent, credential)
-                if request.mutations:
-                    batch = Batch(self, conn, user, request.device, now)
-                    for raw in request.mutations:
-                        result, warning = batch.apply(raw)
-                        results.append(result)
-                        if warning:
-                            warnings.append(warning)
-                    batch.finish()
-                    if user.sees_everything:
-                        # Office work (reassignments, fixes, scripts) may come from clients that
-                        # keep no journal: the server keeps one, so a restore re-applies it.
-                        journal.record(conn, user, "sync", {"device": request.device, "mutations": request.mutations})
+            seen = (left, user_agent, credential)
+            try:
+                results, warnings = self._push(user, request, seen, careful=False)
+            except _NeedsSavepoints:  # rolled back whole; applied again, one savepoint per mutation
+                results, warnings = self._push(user, request, seen, careful=True)
         # Committed: only now may the device be told. The pull reads a fresh snapshot; the
         # semaphore bounds how many pages are built at once, and so the memory they take.
         with self._pulls, self.store.read() as conn:
             changes, last, more = self.pull_page(conn, user, after, request.limit)
         return SyncResponse(epoch, reset, results, warnings, changes, cursors.encode(epoch, last), more)
+
+    def _push(self, user: User, request: SyncRequest, seen: tuple[int | None, str | None, str | None], *,
+              careful: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The write half of a sync: the device record and the batch, in one transaction."""
+        left, user_agent, credential = seen
+        results: list[dict[str, Any]] = []
+        warnings: list[dict[str, Any]] = []
+        with self.store.write() as conn:
+            now = utc_now()
+            if (not store.device_known(conn, request.device)
+                    and store.active_devices_of_user(conn, user.name) >= MAX_DEVICES_PER_USER):
+                raise TooManyDevices(
+                    f"{user.name} already has {MAX_DEVICES_PER_USER} devices; an admin can revoke the ones "
+                    "no longer used (People → Devices)")
+            store.record_device(conn, request.device, user.name, now, left, request.app, user_agent, credential)
+            if request.mutations:
+                batch = Batch(self, conn, user, request.device, now, careful=careful)
+                for raw in request.mutations:
+                    result, warning = batch.apply(raw)
+                    results.append(result)
+                    if warning:
+                        warnings.append(warning)
+                batch.finish()
+                if user.sees_everything:
+                    # Office work (reassignments, fixes, scripts) may come from clients that
+                    # keep no journal: the server keeps one, so a restore re-applies it.
+                    journal.record(conn, user, "sync", {"device": request.device, "mutations": request.mutations})
+        return results, warnings
 
     def apply(self, user: User, device: str, mutations: list[dict[str, Any]],
               within: Callable[[sqlite3.Connection, list[dict[str, Any]]], None] | None = None,
@@ -164,8 +178,16 @@ class Engine:
         `within(conn, results)` runs in the same transaction, so what it records commits with them.
         `progress(done)` is told every PROGRESS_EVERY mutations; nothing is committed before the end."""
         _check_mutation_ids(mutations)
+        try:
+            return self._apply_all(user, device, mutations, within, progress, careful=False)
+        except _NeedsSavepoints:  # rolled back whole; applied again, one savepoint per mutation
+            return self._apply_all(user, device, mutations, within, progress, careful=True)
+
+    def _apply_all(self, user: User, device: str, mutations: list[dict[str, Any]],
+                   within: Callable[[sqlite3.Connection, list[dict[str, Any]]], None] | None,
+                   progress: Callable[[int], None] | None, *, careful: bool) -> list[dict[str, Any]]:
         with self.store.write() as conn:
-            batch = Batch(self, conn, user, device, utc_now())
+            batch = Batch(self, conn, user, device, utc_now(), careful=careful)
             results = []
             for raw in mutations:
                 results.append(batch.apply(raw)[0])
@@ -265,6 +287,8 @@ def _change_json(row: store.StreamRow) -> str:
         return f'{{"type":"card","card":{row.data}}}'
     if row.kind == "activity":
         return f'{{"type":"activity","activity":{row.data}}}'
+    if row.kind == "attachment":
+        return f'{{"type":"attachment","attachment":{row.data}}}'
     return dumps({"type": "remove", "card": row.ref, "reason": row.reason, "into": row.into})
 
 
@@ -278,14 +302,20 @@ def _parse_resolution(body: object) -> tuple[str, Any]:
     return ("value", body["value"])
 
 
+class _NeedsSavepoints(Exception):
+    """A mutation was rejected after it had written: the batch must run again with savepoints."""
+
+
 class Batch:
     """One transaction's worth of mutations from one device. Public for the server's own writers
     that are not a list of mutations (merges, unmerges: sync/merges.py): they build a `CardWrite`
     and `save` it, so versions, stream positions, history and conflicts are kept one way."""
 
-    def __init__(self, engine: Engine, conn: sqlite3.Connection, user: User, device: str | None, now: str) -> None:
+    def __init__(self, engine: Engine, conn: sqlite3.Connection, user: User, device: str | None, now: str,
+                 *, careful: bool = True) -> None:
         self.engine = engine
         self.conn = conn
+        self.careful = careful
         self.user = user
         self.device = device
         self.now = now
@@ -302,6 +332,14 @@ class Batch:
     # --- one mutation ----------------------------------------------------------------
 
     def apply(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """One mutation, all of it or (rejected) none of it.
+
+        A rejection must leave nothing behind. With `careful`, each mutation runs in its own
+        savepoint. Without, none is taken (a savepoint per mutation copies every page the
+        mutation touches and cost about a fifth of a push): every check that can reject comes
+        before the first write, so a rejected mutation has written nothing. Should one ever be
+        rejected after writing, `_NeedsSavepoints` rolls the whole transaction back and the
+        caller applies the batch again carefully."""
         mutation_id = mutation_id_of(raw) or ""
         seen = store.stored_result(self.conn, mutation_id)
         if seen is not None:
@@ -309,18 +347,24 @@ class Batch:
             if seen_user != self.user.name:
                 return _rejected(mutation_id, "invalid", [FieldError("id", "this mutation id was already used by another user")]), None
             return result, None
-        self.conn.execute("SAVEPOINT mutation")
+        if self.careful:
+            self.conn.execute("SAVEPOINT mutation")
+        written = self.conn.total_changes
         try:
             mutation = parse_mutation(raw)
             result, warning = self._apply(mutation)
             store.store_result(self.conn, mutation_id, self.user.name, self.device or "", self.now, result)
         except FieldcardsError as error:
-            self.conn.execute("ROLLBACK TO mutation")
-            self.conn.execute("RELEASE mutation")
+            if self.careful:
+                self.conn.execute("ROLLBACK TO mutation")
+                self.conn.execute("RELEASE mutation")
+            elif self.conn.total_changes != written:
+                raise _NeedsSavepoints() from error
             code = {"forbidden": "forbidden", "device_revoked": "forbidden", "not_found": "not_found"}.get(error.code, "invalid")
             errors = error.fields or [FieldError("", error.message)]
             return _rejected(mutation_id, code, errors), None
-        self.conn.execute("RELEASE mutation")
+        if self.careful:
+            self.conn.execute("RELEASE mutation")
         return result, warning
 
     def _apply(self, m: CardPut | CardDelete | ActivityAdd) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -329,6 +373,8 @@ class Batch:
             return self._put(m, at)
         if isinstance(m, CardDelete):
             return self._delete(m, at), None
+        if isinstance(m, AttachmentAdd):
+            return self._attachment(m), None
         return self._activity(m, at), None
 
     def _survivor(self, row: CardRow | None) -> CardRow | None:
@@ -376,15 +422,26 @@ class Batch:
         if owner != self.user.name:
             self._check_owner_change({"owner": owner}, self.user.name)
         card: dict[str, Any] = {"id": m.card}
-        for name in CARD_FIELDS:
-            card[name] = fields.get(name, _empty(name))
+        before: dict[str, Any] = {"id": m.card}
+        given: list[str] = []
+        for name in CARD_FIELDS:  # one pass: this runs for every new card of a push
+            empty = EMPTY_VALUES[name]
+            if name in fields:
+                card[name] = fields[name]
+                if name == "owner" or not values_equal(fields[name], empty):
+                    given.append(name)
+            else:
+                card[name] = empty if empty is None else empty.copy()
+                if name == "owner":
+                    given.append(name)
+            before[name] = empty if empty is None else empty.copy()
         card.update(owner=owner, version=0, created_at=self.now, updated_at=self.now, deleted=False)
         row = CardRow(card, {}, 0, None)
-        write = CardWrite(row, {"id": m.card, **{n: _empty(n) for n in CARD_FIELDS}, "owner": None})
-        for name in CARD_FIELDS:
-            if not values_equal(card[name], _empty(name)) or name == "owner":
-                write.changes[name] = [write.before.get(name), card[name]]
-                row.clocks[name] = [at, self.user.name, self.device or ""]
+        write = CardWrite(row, before, new=True)
+        device = self.device or ""
+        for name in given:
+            write.changes[name] = [before[name], card[name]]
+            row.clocks[name] = [at, self.user.name, device]
         self.save(write, at, m)
         return self._result(m.id, write, warn_keys=True)
 
@@ -534,11 +591,16 @@ class Batch:
             store.mark_exit(self.conn, self.next_seq(), row.id, old_owner, "revoked", None)
         row.seq = self.next_seq()
         store.save_card(self.conn, row, search_text(card))
-        store.replace_card_keys(self.conn, row.id, [] if card["deleted"] else _keys(card))
+        if write.new:
+            store.add_card_keys(self.conn, row.id, [] if card["deleted"] else _keys(card))
+        else:
+            store.replace_card_keys(self.conn, row.id, [] if card["deleted"] else _keys(card))
         if (old_owner and old_owner != card["owner"]) or write.changes.get("deleted") == [True, False]:
             # The card enters someone's view: its activities must follow it, after the card.
             for activity_id in store.activity_ids_of_card(self.conn, row.id):
                 store.move_activity_to_seq(self.conn, activity_id, self.next_seq())
+            for attachment_id in store.attachment_ids_of_card(self.conn, row.id):
+                store.move_attachment(self.conn, attachment_id, row.id, self.next_seq())
         store.insert_history(
             self.conn, card=row.id, version=card["version"], at=at,
             authored_at=m.at if m else at, received_at=self.now, user=self.user.name,
@@ -605,6 +667,33 @@ class Batch:
         write.row.card["deleted"] = deleted
         write.changes["deleted"] = [not deleted, deleted]
         write.row.clocks["deleted"] = [at, self.user.name, self.device or ""]
+
+    # --- attachments ---------------------------------------------------------------------
+
+    def _attachment(self, m: AttachmentAdd) -> dict[str, Any]:
+        """Declare a photo or file on a card (its bytes follow, see sync/attachments.py). Idempotent
+        by the attachment's id; content the server already holds makes it uploaded at once."""
+        try:
+            declared = attachments.validate_declaration(m.attachment, card_id=m.card)
+        except InvalidInput as error:
+            raise error.under("attachment") from None
+        row = self._survivor(store.card_row(self.conn, m.card))
+        if row is None or row.card.get("deleted") or not can_see(self.user, row.owner):
+            raise NotFound("no such card")
+        declared["card"] = row.id
+        existing = store.attachment_row(self.conn, declared["id"])
+        if existing is not None:
+            if not attachments.same_declaration(existing, declared):
+                raise invalid("attachment.id", "this attachment id is already used for another file")
+            return {"id": m.id, "status": "applied", "version": row.version, "card": row.card,
+                    "attachment": attachments.public(existing)}
+        if store.bytes_declared_by(self.conn, self.user.name) + declared["size"] > attachments.QUOTA_PER_USER:
+            raise invalid("attachment.size", f"over the quota of {attachments.QUOTA_PER_USER // 2**20:,} MiB per user")
+        declared.update(by=self.user.name, created_at=self.now,
+                        uploaded=1 if store.blob_complete(self.conn, declared["sha256"]) else 0)
+        store.insert_attachment(self.conn, declared, self.next_seq())
+        return {"id": m.id, "status": "applied", "version": row.version, "card": row.card,
+                "attachment": attachments.public(declared)}
 
     # --- activities ------------------------------------------------------------------
 

@@ -12,8 +12,9 @@ from typing import Any
 import orjson
 
 # orjson writes 1.5e-05 as 0.000015 and 1e-07 as 1e-7; Python writes both in exponent form.
-# Larger floats and every other value come out the same (tests/test_jsontext.py).
-_MAY_DIFFER = re.compile(rb"[0-9]e-|0\.0000")
+# Larger floats and every other value come out the same (tests/test_jsontext.py). A number in
+# compact JSON starts the text or follows `[`, `,` or `:`; "e-" in a UUID string does not.
+_MAY_DIFFER = re.compile(rb"(?:^|[\[,:])-?(?:[0-9][0-9.]*e-|0\.0000)")
 
 
 def dumps(value: Any) -> str:

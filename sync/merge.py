@@ -40,6 +40,8 @@ def values_equal(a: Any, b: Any) -> bool:
     into a count (or the reverse) without anyone noticing, so booleans are compared apart.
     Tuples count as arrays because JSON has only one sequence type.
     """
+    if type(a) is str or a is None:  # the common cases first; the same answer as the last line
+        return type(a) is type(b) and a == b
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):

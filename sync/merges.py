@@ -147,6 +147,8 @@ def merge_cards(engine: Any, user: User, body: object, *, merge_id: str | None =
             batch.save(gone, at, None, mutation_ref=f"merge:{merge_id}")
             for activity_id in snapshot[card_id]["activities"]:
                 _move_activity(conn, activity_id, into, batch.next_seq())
+            for attachment_id in store.attachment_ids_of_card(conn, card_id):  # photos follow the customer
+                store.move_attachment(conn, attachment_id, into, batch.next_seq())
         batch.finish()
         conn.execute('INSERT INTO merges(id, "into", "from", snapshot, result, by, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
                      (merge_id, into, json.dumps(from_ids), json.dumps(snapshot, ensure_ascii=False),

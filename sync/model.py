@@ -86,11 +86,20 @@ class ActivityAdd:
     activity: dict[str, Any]
 
 
-Mutation = CardPut | CardDelete | ActivityAdd
+@dataclass(frozen=True)
+class AttachmentAdd:
+    id: str
+    card: str
+    at: str
+    attachment: dict[str, Any]
+
+
+Mutation = CardPut | CardDelete | ActivityAdd | AttachmentAdd
 ENVELOPE_KEYS = {
     "card.put": {"id", "op", "card", "at", "fields", "was"},
     "card.delete": {"id", "op", "card", "at", "version"},
     "activity.add": {"id", "op", "card", "at", "activity"},
+    "attachment.add": {"id", "op", "card", "at", "attachment"},
 }
 
 
@@ -107,7 +116,7 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
     errors: list[FieldError] = []
     op = raw.get("op")
     if op not in ENVELOPE_KEYS:
-        raise InvalidInput("unknown op", [FieldError("op", "must be card.put, card.delete or activity.add")])
+        raise InvalidInput("unknown op", [FieldError("op", "must be card.put, card.delete, activity.add or attachment.add")])
     errors += [FieldError(str(k)[:60], "unknown field") for k in raw if k not in ENVELOPE_KEYS[op]]
     try:
         card = canonical_uuid(raw.get("card"))
@@ -132,6 +141,11 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
         if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= MAX_VERSION:
             errors.append(FieldError("version", "required: the card version this device saw, a whole number"))
         mutation = CardDelete(mutation_id, card, raw.get("at"), version) if not errors else None  # type: ignore[arg-type]
+    elif op == "attachment.add":
+        attachment = raw.get("attachment")
+        if not isinstance(attachment, dict):
+            errors.append(FieldError("attachment", "required: an object"))
+        mutation = AttachmentAdd(mutation_id, card, raw.get("at"), attachment) if not errors else None  # type: ignore[arg-type]
     else:
         activity = raw.get("activity")
         if not isinstance(activity, dict):

@@ -205,8 +205,25 @@ def _migration_9(db: sqlite_utils.Database) -> None:
                "'$.follow_ups', json('[]')) WHERE erased = 0 AND json_type(data, '$.follow_ups') IS NULL")
 
 
+def _migration_attachments(db: sqlite_utils.Database) -> None:
+    """Attachments (photos, files) and their bytes, content-addressed by SHA-256, in the database so
+    that Litestream replicates them with the cards (sync/attachments.py)."""
+    db["attachments"].create(
+        {"id": str, "card": str, "activity": str, "name": str, "type": str, "size": int, "sha256": str,
+         "by": str, "created_at": str, "uploaded": int, "seq": int},
+        pk="id", not_null={"card", "name", "type", "size", "sha256", "seq"}, defaults={"uploaded": 0},
+        if_not_exists=True,
+    )
+    db["attachments"].create_index(["seq"], unique=True, if_not_exists=True)
+    db["attachments"].create_index(["card"], if_not_exists=True)
+    db["attachments"].create_index(["sha256"], if_not_exists=True)
+    db["blob_chunks"].create({"sha256": str, "offset": int, "data": bytes}, pk=("sha256", "offset"),
+                             if_not_exists=True)
+    db["blobs"].create({"sha256": str, "size": int, "data": bytes}, pk="sha256", if_not_exists=True)
+
+
 MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
-              _migration_8, _migration_9)
+              _migration_8, _migration_9, _migration_attachments)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -301,7 +318,7 @@ class CardRow:
 
 @dataclass(frozen=True)
 class StreamRow:
-    """One entry of the change stream, still as stored: `kind` is card, activity or exit."""
+    """One entry of the change stream, still as stored: `kind` is card, activity, attachment or exit."""
 
     seq: int
     kind: str
@@ -550,6 +567,11 @@ def save_card(conn: sqlite3.Connection, row: CardRow, search: str) -> None:
 
 def replace_card_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str]) -> None:
     conn.execute("DELETE FROM card_keys WHERE card = ?", (card_id,))
+    add_card_keys(conn, card_id, keys)
+
+
+def add_card_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str]) -> None:
+    """The keys of a card that has none stored yet (a new card)."""
     conn.executemany("INSERT OR IGNORE INTO card_keys(key, card) VALUES (?, ?)", [(k, card_id) for k in keys])
 
 
@@ -693,6 +715,10 @@ def stream_after(conn: sqlite3.Connection, after: int, owner: str | None, user: 
             (after, limit),
         ).fetchall()
         exits: list[tuple] = []
+        files = conn.execute(
+            f"SELECT a.seq, a.card, {ATTACHMENT_JSON} FROM attachments a JOIN cards c ON c.id = a.card "
+            "WHERE a.seq > ? AND c.deleted = 0 ORDER BY a.seq LIMIT ?", (after, limit),
+        ).fetchall()
     else:
         cards = conn.execute(
             "SELECT seq, id, data, deleted, merged_into, erased FROM cards WHERE owner = ? AND seq > ? "
@@ -708,10 +734,15 @@ def stream_after(conn: sqlite3.Connection, after: int, owner: str | None, user: 
             "SELECT seq, card, reason, into_card FROM exits WHERE user = ? AND seq > ? ORDER BY seq LIMIT ?",
             (user, after, limit),
         ).fetchall()
+        files = conn.execute(
+            f"SELECT a.seq, a.card, {ATTACHMENT_JSON} FROM attachments a JOIN cards c ON c.id = a.card "
+            "WHERE a.seq > ? AND c.owner = ? AND c.deleted = 0 ORDER BY a.seq LIMIT ?", (after, owner, limit),
+        ).fetchall()
     rows = [StreamRow(s, "card", i, d, bool(x), "erased" if e else "merged" if m else "deleted", m)
             for s, i, d, x, m, e in cards]
     rows += [StreamRow(s, "activity", c, d) for s, c, d in acts]
     rows += [StreamRow(s, "exit", c, None, False, r, i) for s, c, r, i in exits]
+    rows += [StreamRow(s, "attachment", c, d) for s, c, d in files]
     rows.sort(key=lambda r: r.seq)
     return rows[:limit]
 
@@ -850,6 +881,86 @@ def empty_wal(path: Path) -> bool:
     return busy == 0
 
 
+# --- attachments -----------------------------------------------------------------------------
+
+ATTACHMENT_KEYS = ("id", "card", "activity", "name", "type", "size", "sha256", "by", "created_at", "uploaded")
+# The contract's attachment object, built by SQLite for the pull (uploaded as true/false).
+ATTACHMENT_JSON = ("json_object('id', a.id, 'card', a.card, 'activity', a.activity, 'name', a.name, 'type', a.type, "
+                   "'size', a.size, 'sha256', a.sha256, 'by', a.by, 'created_at', a.created_at, "
+                   "'uploaded', json(CASE WHEN a.uploaded THEN 'true' ELSE 'false' END))")
+
+
+def insert_attachment(conn: sqlite3.Connection, attachment: dict[str, Any], seq: int) -> None:
+    conn.execute(f"INSERT INTO attachments({', '.join(ATTACHMENT_KEYS)}, seq) VALUES ({', '.join('?' for _ in ATTACHMENT_KEYS)}, ?)",
+                 (*(attachment.get(k) for k in ATTACHMENT_KEYS), seq))
+
+
+def attachment_row(conn: sqlite3.Connection, attachment_id: str) -> dict[str, Any] | None:
+    row = conn.execute(f"SELECT {', '.join(ATTACHMENT_KEYS)} FROM attachments WHERE id = ?", (attachment_id,)).fetchone()
+    return dict(zip(ATTACHMENT_KEYS, row)) if row else None
+
+
+def attachments_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(f"SELECT {', '.join(ATTACHMENT_KEYS)} FROM attachments WHERE card = ? ORDER BY seq", (card_id,))
+    return [dict(zip(ATTACHMENT_KEYS, r)) for r in rows]
+
+
+def attachment_ids_of_card(conn: sqlite3.Connection, card_id: str) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT id FROM attachments WHERE card = ? ORDER BY seq", (card_id,))]
+
+
+def move_attachment(conn: sqlite3.Connection, attachment_id: str, card_id: str, seq: int) -> None:
+    conn.execute("UPDATE attachments SET card = ?, seq = ? WHERE id = ?", (card_id, seq, attachment_id))
+
+
+def bytes_declared_by(conn: sqlite3.Connection, user: str) -> int:
+    return int(conn.execute("SELECT coalesce(sum(size), 0) FROM attachments WHERE by = ?", (user,)).fetchone()[0])
+
+
+def blob_complete(conn: sqlite3.Connection, sha256: str) -> bool:
+    return conn.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha256,)).fetchone() is not None
+
+
+def blob_received(conn: sqlite3.Connection, sha256: str) -> int:
+    row = conn.execute("SELECT coalesce(sum(length(data)), 0) FROM blob_chunks WHERE sha256 = ?", (sha256,)).fetchone()
+    return int(row[0])
+
+
+def append_blob_chunk(conn: sqlite3.Connection, sha256: str, offset: int, data: bytes) -> None:
+    conn.execute('INSERT INTO blob_chunks(sha256, "offset", data) VALUES (?, ?, ?)', (sha256, offset, data))
+
+
+def blob_bytes(conn: sqlite3.Connection, sha256: str) -> bytes:
+    done = conn.execute("SELECT data FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+    if done:
+        return bytes(done[0])
+    return b"".join(bytes(r[0]) for r in conn.execute('SELECT data FROM blob_chunks WHERE sha256 = ? ORDER BY "offset"',
+                                                      (sha256,)))
+
+
+def drop_blob_chunks(conn: sqlite3.Connection, sha256: str) -> None:
+    conn.execute("DELETE FROM blob_chunks WHERE sha256 = ?", (sha256,))
+
+
+def complete_blob(conn: sqlite3.Connection, sha256: str, data: bytes) -> None:
+    conn.execute("INSERT OR REPLACE INTO blobs(sha256, size, data) VALUES (?, ?, ?)", (sha256, len(data), data))
+    drop_blob_chunks(conn, sha256)
+
+
+def waiting_for_bytes(conn: sqlite3.Connection, sha256: str) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT id FROM attachments WHERE sha256 = ? AND uploaded = 0 ORDER BY seq",
+                                       (sha256,))]
+
+
+def mark_uploaded(conn: sqlite3.Connection, attachment_id: str, seq: int) -> None:
+    conn.execute("UPDATE attachments SET uploaded = 1, seq = ? WHERE id = ?", (seq, attachment_id))
+
+
+def forget_orphan_blobs(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM blobs WHERE sha256 NOT IN (SELECT sha256 FROM attachments)")
+    conn.execute("DELETE FROM blob_chunks WHERE sha256 NOT IN (SELECT sha256 FROM attachments)")
+
+
 # --- erasure (personal-information rights) -----------------------------------------------------
 
 
@@ -863,8 +974,9 @@ def erase_card(conn: sqlite3.Connection, card_id: str, owner: str, version: int,
     at a new stream position, so devices are told it left (`erased`)."""
     for sql in ("DELETE FROM history WHERE card = ?", "DELETE FROM activities WHERE card = ?",
                 "DELETE FROM conflicts WHERE card = ?", "DELETE FROM card_keys WHERE card = ?",
-                'DELETE FROM import_rows WHERE card = ?'):
+                'DELETE FROM import_rows WHERE card = ?', "DELETE FROM attachments WHERE card = ?"):
         conn.execute(sql, (card_id,))
+    forget_orphan_blobs(conn)
     conn.execute('DELETE FROM merges WHERE "into" = ? OR instr("from", ?) > 0 OR instr(snapshot, ?) > 0',
                  (card_id, card_id, card_id))
     gone = json.dumps({"id": "", "status": "rejected", "code": "not_found",

@@ -109,11 +109,16 @@ def check_date(value: str) -> str:
     return value
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def canonical_uuid(value: object) -> str:
     """Ids in the canonical form only (contract section 3): `UUID(...)` alone would also accept
     uppercase, braces, `urn:uuid:` and no dashes, and fold them all into one card."""
     if not isinstance(value, str) or len(value) != 36:
         raise ValueError("not a UUID in canonical form (lowercase, with dashes)")
+    if _CANONICAL_UUID.fullmatch(value):  # the form `str(uuid.UUID(value))` gives back, read faster
+        return value
     try:
         canonical = str(uuid.UUID(value))
     except ValueError:

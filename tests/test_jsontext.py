@@ -28,3 +28,15 @@ def test_floats_of_every_magnitude_are_written_as_the_standard_encoder_writes_th
         for number in (bits, scaled, round(rng.uniform(-1e6, 1e6), rng.randint(0, 8))):
             if number == number and abs(number) != float("inf"):
                 assert dumps({"n": [number, -number]}) == standard({"n": [number, -number]}), number
+
+
+def test_ids_and_text_that_look_like_exponents_take_the_fast_encoder():
+    import orjson
+
+    from sync.jsontext import _MAY_DIFFER
+
+    value = {"id": "0b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90", "at": "1763971200123-0000-bench", "n": 0.5,
+             "notes": "price 3e-5, 0.0000 left"}
+    assert _MAY_DIFFER.search(orjson.dumps(value)) is None and dumps(value) == standard(value)
+    for tiny in (1.5e-5, -1e-7, [0.00001]):
+        assert _MAY_DIFFER.search(orjson.dumps(tiny)) and dumps(tiny) == standard(tiny)
