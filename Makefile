@@ -43,6 +43,7 @@ test: install chromium lint
 bench: install
 	$(PY) bench/sync.py
 	$(PY) bench/durability.py
+	$(PY) bench/stall.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info node_modules

@@ -56,9 +56,14 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     import uvicorn
 
     _few_malloc_arenas()
+    # Heavy work (an export) runs in a thread; a sync waits for the GIL at every switch. 1 ms
+    # switches instead of 5 keep a rep's sync quick while exports run (bench/stall.py).
+    sys.setswitchinterval(0.001)
 
     from .app import create_app
     from .deadlines import DeadlineH11Protocol
+
+    DeadlineH11Protocol.header_deadline_s = config.header_deadline_s
 
     app = create_app(config)
     if not config.db_path.exists() or _user_count(config) == 0:

@@ -15,6 +15,7 @@ BODY_DEADLINE_S = 60.0
 
 class DeadlineH11Protocol(H11Protocol):
     _head_timer: asyncio.TimerHandle | None = None
+    header_deadline_s = HEADER_DEADLINE_S  # set from Config by `fieldcards serve`
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -35,7 +36,7 @@ class DeadlineH11Protocol(H11Protocol):
         return self.cycle is None or self.cycle.response_complete
 
     def _arm(self) -> None:
-        self._head_timer = self.loop.call_later(HEADER_DEADLINE_S, self._too_slow)
+        self._head_timer = self.loop.call_later(self.header_deadline_s, self._too_slow)
 
     def _disarm(self) -> None:
         if self._head_timer is not None:

@@ -10,8 +10,6 @@ from starlette.requests import Request
 
 from sync.errors import TooLarge, TooSlow, invalid
 
-from ..deadlines import BODY_DEADLINE_S
-
 
 async def read_json(request: Request) -> Any:
     limit: int = request.app.state.config.max_body
@@ -19,15 +17,16 @@ async def read_json(request: Request) -> Any:
     if declared and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"the request body is larger than {limit // (1024 * 1024)} MiB")
     chunks, size = [], 0
+    deadline = request.app.state.config.body_deadline_s
     try:
-        with anyio.fail_after(BODY_DEADLINE_S):  # a client trickling its body must not hold a worker
+        with anyio.fail_after(deadline):  # a client trickling its body must not hold a worker
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
                     raise TooLarge(f"the request body is larger than {limit // (1024 * 1024)} MiB")
                 chunks.append(chunk)
     except TimeoutError:
-        raise TooSlow(f"the request body did not arrive within {BODY_DEADLINE_S:.0f} s") from None
+        raise TooSlow(f"the request body did not arrive within {deadline:.0f} s") from None
     return parse_json_bytes(b"".join(chunks), "", "the request body")
 
 
