@@ -11,7 +11,6 @@ while it commits: all or nothing). For each, a rep syncs one edit every 50 ms: p
 from __future__ import annotations
 
 import argparse
-import io
 import platform
 import random
 import sys

@@ -23,7 +23,7 @@ from sync.errors import Busy, FieldcardsError, Maintenance, RateLimited
 from sync.store import Store
 
 from . import guide, openapi, pwa
-from .api import admin, attachments, cards, conflicts, identity, insights, office, reminders
+from .api import admin, attachments, cards, links, conflicts, identity, insights, office, reminders
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, Handler, guarded
 from .backup.drill import run_drill
@@ -135,6 +135,10 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/cards/{card_id}", cards.get_card, ["GET"], ANYONE),
         ("/cards/{card_id}/history", cards.card_history, ["GET"], ANYONE),
         ("/cards/{card_id}/erase", cards.erase_card, ["POST"], ADMIN),
+        ("/links/reserve", links.reserve, ["GET"], ANYONE),
+        ("/links/{link_id}/revoke", links.revoke, ["POST"], ANYONE),
+        ("/public/links/{token}", links.public_view, ["GET"], PUBLIC),
+        ("/public/links/{token}", links.public_answer, ["POST"], PUBLIC),
         ("/attachments/{attachment_id}", attachments.content, ["GET"], ANYONE),
         ("/attachments/{attachment_id}/upload", attachments.upload_state, ["GET"], ANYONE),
         ("/attachments/{attachment_id}/upload", attachments.upload_chunk, ["PUT"], ANYONE),
@@ -182,7 +186,8 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
 def routes(pwa_dir: Path) -> list:
     """Every route: the API table under /api/v1, health checks, the guide and the PWA."""
     api = [Route(path, guarded(need, handler), methods=methods) for path, handler, methods, need in api_table()]
-    found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api)]
+    found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api),
+             Route("/c/{token}", links.page)]
     found += guide.routes()
     if pwa_dir.is_dir():
         found += pwa.routes(pwa_dir)

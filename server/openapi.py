@@ -34,6 +34,7 @@ ERRORS = {
     404: "No such thing, or the caller may not see it.",
     408: "The request body did not arrive in time.",
     409: "The request meets the current state (the last admin, a restore already running, no replica).",
+    410: "A customer link that expired, was used or was withdrawn.",
     413: "The request body is larger than 5 MiB.",
     429: "Too many failed attempts from this address, or heavy work queued full; see `Retry-After`.",
     503: "The server is being restored (code `maintenance`); see `Retry-After`.",
@@ -94,6 +95,7 @@ class Op:
     status: int = 200
     media: tuple[str, ...] = ("application/json",)
     conflict: bool = False  # may answer 409
+    gone: bool = False  # may answer 410
 
 
 CARD_FILTERS = (
@@ -141,6 +143,24 @@ def _operations() -> dict[tuple[str, str], Op]:
         ("POST", "/cards/{card_id}/erase"): Op(
             "Erase a customer (PIPL): purges the card and all derived data; devices get `remove` with reason "
             "`erased`; never undone by a restore", _obj({"card": STR, "erased": BOOL})),
+        ("GET", "/links/reserve"): Op(
+            "Customer-link tokens for a phone to keep, so that it can show a link's QR offline",
+            _obj({"links": _list(_obj({"id": STR, "token": STR, "url": STR}))}),
+            query=(Param("n", {"type": "integer", "minimum": 1, "maximum": 50}, "how many (default 10)"),)),
+        ("POST", "/links/{link_id}/revoke"): Op("Withdraw a customer link", _obj({"link": STR, "revoked": BOOL})),
+        ("GET", "/public/links/{token}"): Op(
+            "No account: what a customer link shows (the customer's own details and the link's purpose); "
+            "404 while the link is not active yet, 410 when it expired, was used or withdrawn",
+            _obj({"purpose": {"enum": ["update", "survey"]}, "survey": {"type": ["string", "null"]}, "expires": STR,
+                  "card": ANY_OBJECT}), gone=True),
+        ("POST", "/public/links/{token}"): Op(
+            "No account: the customer's answer (corrected details, consent, survey rating and answers); "
+            "a link is used once", _obj({"ok": BOOL, "statuses": _list(STR)}), conflict=True, gone=True,
+            body=_obj({}, {"fields": ANY_OBJECT, "was": ANY_OBJECT,
+                           "consent": {"enum": ["any", "phone", "email", "message", "none", None]},
+                           "rating": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
+                           "text": {"type": ["string", "null"], "maxLength": 5000},
+                           "answers": {"type": ["object", "null"]}}, closed=True)),
         ("GET", "/attachments/{attachment_id}"): Op(
             "The bytes of an uploaded attachment, to whoever may see its card; images inline, other types "
             "as a download", {"type": "string", "format": "binary"},
@@ -363,7 +383,8 @@ def _operation(path: str, method: str, handler: Any, need: str, op: Op) -> dict[
         found["requestBody"] = {"required": op.body_required, "content": {op.body_media: media}}
     responses: dict[str, Any] = {str(op.status): {"description": op.summary,
                                                   "content": {media: {"schema": op.ok} for media in op.media}}}
-    codes = {*ALWAYS, *((409,) if op.conflict else ()), *((408,) if op.body is not None else ())}
+    codes = {*ALWAYS, *((409,) if op.conflict else ()), *((408,) if op.body is not None else ()),
+             *((410,) if op.gone else ())}
     for code in sorted(codes):
         responses[str(code)] = {"$ref": f"#/components/responses/{code}"}
     found["responses"] = responses

@@ -17,13 +17,22 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from . import cursor as cursors
-from . import attachments, hlc, journal
+from . import attachments, hlc, journal, links
 from . import store, template
 from .jsontext import dumps
 from .access import User, can_reassign, can_see, owner_filter
 from .errors import FieldcardsError, FieldError, InvalidInput, NotAllowed, NotFound, invalid
 from .merge import FieldOutcome, merge_notes, merge_scalar, merge_set, values_equal
-from .model import ActivityAdd, AttachmentAdd, CardDelete, CardPut, SyncRequest, mutation_id_of, parse_mutation
+from .model import (
+    ActivityAdd,
+    AttachmentAdd,
+    CardDelete,
+    CardPut,
+    LinkCreate,
+    SyncRequest,
+    mutation_id_of,
+    parse_mutation,
+)
 from .recent import RecentTable
 from .search import search_text
 from .store import CardRow, Store
@@ -367,7 +376,8 @@ class Batch:
             self.conn.execute("RELEASE mutation")
         return result, warning
 
-    def _apply(self, m: CardPut | CardDelete | ActivityAdd) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def _apply(self, m: CardPut | CardDelete | ActivityAdd | AttachmentAdd | LinkCreate
+               ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         at = self.engine.clock.receive(m.at)
         if isinstance(m, CardPut):
             return self._put(m, at)
@@ -375,6 +385,8 @@ class Batch:
             return self._delete(m, at), None
         if isinstance(m, AttachmentAdd):
             return self._attachment(m), None
+        if isinstance(m, LinkCreate):
+            return self._link(m), None
         return self._activity(m, at), None
 
     def _survivor(self, row: CardRow | None) -> CardRow | None:
@@ -667,6 +679,28 @@ class Batch:
         write.row.card["deleted"] = deleted
         write.changes["deleted"] = [not deleted, deleted]
         write.row.clocks["deleted"] = [at, self.user.name, self.device or ""]
+
+    # --- customer links --------------------------------------------------------------------
+
+    def _link(self, m: LinkCreate) -> dict[str, Any]:
+        """Declare a customer link for a card; the result carries its signed token (sync/links.py)."""
+        try:
+            declared = links.validate_declaration(m.link, now=datetime.now(timezone.utc))
+        except InvalidInput as error:
+            raise error.under("link") from None
+        row = self._survivor(store.card_row(self.conn, m.card))
+        if row is None or row.card.get("deleted") or not can_see(self.user, row.owner):
+            raise NotFound("no such card")
+        existing = store.link_row(self.conn, declared["id"])
+        if existing is not None and (existing["card"] != row.id or existing["purpose"] != declared["purpose"]):
+            raise invalid("link.id", "this link id is already used")
+        if existing is None:
+            store.insert_link(self.conn, {**declared, "card": row.id, "created_by": self.user.name,
+                                          "created_at": self.now})
+        token = links.token_for(links.signing_key(self.conn), declared["id"])
+        return {"id": m.id, "status": "applied", "version": row.version, "card": row.card,
+                "link": {"id": declared["id"], "purpose": declared["purpose"], "survey": declared["survey"],
+                         "expires": (existing or declared)["expires"], "token": token}}
 
     # --- attachments ---------------------------------------------------------------------
 

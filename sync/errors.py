@@ -75,6 +75,13 @@ class Conflict(FieldcardsError):
     status = 409
 
 
+class Gone(FieldcardsError):
+    """Something that existed and is no more (an expired, used or withdrawn customer link)."""
+
+    code = "gone"
+    status = 410
+
+
 class TooLarge(FieldcardsError):
     code = "too_large"
     status = 413

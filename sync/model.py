@@ -94,12 +94,21 @@ class AttachmentAdd:
     attachment: dict[str, Any]
 
 
-Mutation = CardPut | CardDelete | ActivityAdd | AttachmentAdd
+@dataclass(frozen=True)
+class LinkCreate:
+    id: str
+    card: str
+    at: str
+    link: dict[str, Any]
+
+
+Mutation = CardPut | CardDelete | ActivityAdd | AttachmentAdd | LinkCreate
 ENVELOPE_KEYS = {
     "card.put": {"id", "op", "card", "at", "fields", "was"},
     "card.delete": {"id", "op", "card", "at", "version"},
     "activity.add": {"id", "op", "card", "at", "activity"},
     "attachment.add": {"id", "op", "card", "at", "attachment"},
+    "link.create": {"id", "op", "card", "at", "link"},
 }
 
 
@@ -116,7 +125,7 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
     errors: list[FieldError] = []
     op = raw.get("op")
     if op not in ENVELOPE_KEYS:
-        raise InvalidInput("unknown op", [FieldError("op", "must be card.put, card.delete, activity.add or attachment.add")])
+        raise InvalidInput("unknown op", [FieldError("op", "must be card.put, card.delete, activity.add, attachment.add or link.create")])
     errors += [FieldError(str(k)[:60], "unknown field") for k in raw if k not in ENVELOPE_KEYS[op]]
     try:
         card = canonical_uuid(raw.get("card"))
@@ -141,6 +150,11 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
         if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= MAX_VERSION:
             errors.append(FieldError("version", "required: the card version this device saw, a whole number"))
         mutation = CardDelete(mutation_id, card, raw.get("at"), version) if not errors else None  # type: ignore[arg-type]
+    elif op == "link.create":
+        link = raw.get("link")
+        if not isinstance(link, dict):
+            errors.append(FieldError("link", "required: an object"))
+        mutation = LinkCreate(mutation_id, card, raw.get("at"), link) if not errors else None  # type: ignore[arg-type]
     elif op == "attachment.add":
         attachment = raw.get("attachment")
         if not isinstance(attachment, dict):

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from . import importer, journal, merges, privacy, template
+from . import customers, importer, journal, merges, privacy, template
 from .access import User
 from .engine import Engine
 from .errors import FieldcardsError
@@ -48,6 +48,10 @@ def _template(engine: Engine, user: User, payload: dict[str, Any], ref: str | No
     template.save(engine.store, user, payload["body"])
 
 
+def _link_answer(engine: Engine, user: User, payload: dict[str, Any], ref: str | None) -> None:
+    customers.replay_answer(engine, payload)
+
+
 def _erase(engine: Engine, user: User, payload: dict[str, Any], ref: str | None) -> None:
     privacy.erase(engine, user, payload["card"])
 
@@ -55,6 +59,7 @@ def _erase(engine: Engine, user: User, payload: dict[str, Any], ref: str | None)
 HANDLERS: dict[str, Callable[[Engine, User, dict[str, Any], str | None], None]] = {
     "sync": _sync, "import": _import, "import.undo": _import_undo, "merge": _merge, "unmerge": _unmerge,
     "resolve": _resolve, "template": _template, "erase": _erase,
+    "link.answer": _link_answer,
 }
 
 

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT, PINYIN_DICT, RE_HANS
 
 HAN = re.compile(r"[\u3400-\u9fff]")
 
@@ -16,8 +17,37 @@ def pinyin_keys(name: str) -> str:
     """`王伟` -> `wangwei ww`; empty for names without Chinese characters."""
     if not HAN.search(name):
         return ""
-    syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s]
+    syllables = _by_character(name)
+    if syllables is None:
+        syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s]
     return " ".join(("".join(syllables), "".join(s[0] for s in syllables))) if syllables else ""
+
+
+def _by_character(name: str) -> list[str] | None:
+    """pypinyin's answer for a short all-Chinese name in which no two or more characters form a
+    word of its phrase dictionary: then each character reads as it reads alone, and a cache per
+    character replaces ~30 µs of segmenting per name (tests/test_search.py compares both).
+    None when a phrase could change a reading: pypinyin itself decides."""
+    if len(name) > 8 or not RE_HANS.match(name):
+        return None
+    syllables: list[str] = []
+    for char in name:
+        alone = _alone(char)
+        if alone is None:
+            return None
+        syllables += alone
+    for start in range(len(name) - 1):
+        for end in range(start + 2, len(name) + 1):
+            if name[start:end] in PHRASES_DICT:
+                return None
+    return [s for s in syllables if s]
+
+
+@lru_cache(maxsize=32768)
+def _alone(char: str) -> list[str] | None:
+    if ord(char) not in PINYIN_DICT or char in PHRASES_DICT:
+        return None
+    return lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
 
 
 def search_text(card: dict[str, Any]) -> str:

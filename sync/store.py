@@ -205,6 +205,16 @@ def _migration_9(db: sqlite_utils.Database) -> None:
                "'$.follow_ups', json('[]')) WHERE erased = 0 AND json_type(data, '$.follow_ups') IS NULL")
 
 
+def _migration_links(db: sqlite_utils.Database) -> None:
+    """Customer links (sync/links.py): declared by a device, opened and answered by a customer."""
+    db["links"].create(
+        {"id": str, "card": str, "purpose": str, "survey": str, "expires": str, "created_by": str,
+         "created_at": str, "used_at": str, "revoked_at": str, "answer": str},
+        pk="id", not_null={"card", "purpose", "expires"}, if_not_exists=True,
+    )
+    db["links"].create_index(["card"], if_not_exists=True)
+
+
 def _migration_attachments(db: sqlite_utils.Database) -> None:
     """Attachments (photos, files) and their bytes, content-addressed by SHA-256, in the database so
     that Litestream replicates them with the cards (sync/attachments.py)."""
@@ -223,7 +233,7 @@ def _migration_attachments(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
-              _migration_8, _migration_9, _migration_attachments)
+              _migration_8, _migration_9, _migration_attachments, _migration_links)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -580,6 +590,11 @@ def cards_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[st
     if not keys:
         return []
     marks = ",".join("?" * len(keys))
+    # Most cards share no key with any other: a look at the key index alone says so (a new card
+    # of a push asks this), before the join that finds and filters the others.
+    if conn.execute(f"SELECT 1 FROM card_keys WHERE key IN ({marks}) AND card != ? LIMIT 1",
+                    [*keys, card_id]).fetchone() is None:
+        return []
     sql = (
         f"SELECT DISTINCT k.card FROM card_keys k JOIN cards c ON c.id = k.card "
         f"WHERE k.key IN ({marks}) AND k.card != ? AND c.deleted = 0"
@@ -769,7 +784,11 @@ def history_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str, An
         (card_id,),
     )
     keys = ("version", "at", "authored_at", "received_at", "user", "device", "mutation")
-    return [{**dict(zip(keys, r[:7])), "changes": json.loads(r[7])} for r in rows]
+    found = [{**dict(zip(keys, r[:7])), "changes": json.loads(r[7])} for r in rows]
+    for entry in found:  # a change a customer made through a link names the link (contract 7)
+        if (entry["device"] or "").startswith("link:"):
+            entry["via"] = entry["device"].removeprefix("link:")
+    return found
 
 
 def edited_by_other_device_since(conn: sqlite3.Connection, card_id: str, version: int, device: str) -> bool:
@@ -879,6 +898,30 @@ def empty_wal(path: Path) -> bool:
     finally:
         conn.close()
     return busy == 0
+
+
+# --- customer links ---------------------------------------------------------------------------
+
+LINK_KEYS = ("id", "card", "purpose", "survey", "expires", "created_by", "created_at", "used_at", "revoked_at", "answer")
+
+
+def insert_link(conn: sqlite3.Connection, link: dict[str, Any]) -> None:
+    conn.execute(f"INSERT INTO links({', '.join(LINK_KEYS)}) VALUES ({', '.join('?' for _ in LINK_KEYS)})",
+                 tuple(link.get(k) for k in LINK_KEYS))
+
+
+def link_row(conn: sqlite3.Connection, link_id: str) -> dict[str, Any] | None:
+    row = conn.execute(f"SELECT {', '.join(LINK_KEYS)} FROM links WHERE id = ?", (link_id,)).fetchone()
+    return dict(zip(LINK_KEYS, row)) if row else None
+
+
+def use_link(conn: sqlite3.Connection, link_id: str, now: str, answer: str) -> None:
+    conn.execute("UPDATE links SET used_at = coalesce(used_at, ?), answer = coalesce(answer, ?) WHERE id = ?",
+                 (now, answer, link_id))
+
+
+def revoke_link(conn: sqlite3.Connection, link_id: str, now: str) -> None:
+    conn.execute("UPDATE links SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", (now, link_id))
 
 
 # --- attachments -----------------------------------------------------------------------------
@@ -1052,6 +1095,7 @@ def forget_journal_before(conn: sqlite3.Connection, cutoff: str) -> int:
 # deleting children first and inserting parents first keeps every foreign key whole.
 ACCESS_TABLES = ("users", "tokens", "credentials", "invites", "sessions", "devices")
 ACCESS_META = "calendar:%"  # private calendar feed keys, one per user
+ACCESS_KEYS = ("link_key",)  # the key that signs customer links: a restore must not void them
 
 
 def copy_access_state(live: sqlite3.Connection, restored: sqlite3.Connection) -> dict[str, int]:
@@ -1072,6 +1116,10 @@ def copy_access_state(live: sqlite3.Connection, restored: sqlite3.Connection) ->
     restored.execute("DELETE FROM meta WHERE key LIKE ?", (ACCESS_META,))
     keys = live.execute("SELECT key, value FROM meta WHERE key LIKE ?", (ACCESS_META,)).fetchall()
     restored.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", keys)
+    for key in ACCESS_KEYS:
+        value = meta_value(live, key)
+        if value is not None:
+            set_meta(restored, key, value)
     copied["calendar_keys"] = len(keys)
     return copied
 

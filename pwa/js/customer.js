@@ -1,0 +1,118 @@
+// The page a customer opens from a link (/c/{token}): no account, only their own details, in their
+// language. It shows what the card holds, sends back what they changed (with what it showed, so a
+// concurrent change by the rep becomes a conflict for a person, never a silent overwrite), and a
+// consent choice; for a survey, a 1–5 rating and a comment.
+import { h } from "./dom.js";
+import { language, languages, loadLanguage, pickLanguage, t } from "./i18n.js";
+
+const root = document.getElementById("app");
+const token = decodeURIComponent(location.pathname.split("/").pop() || "");
+const FIELDS = ["name", "company", "title", "phones", "emails", "address", "birthday"];
+const LISTS = new Set(["phones", "emails"]);
+const state = { view: null, error: null, done: false, busy: false, fieldErrors: {} };
+
+async function call(method, body) {
+  const response = await fetch(`/api/v1/public/links/${encodeURIComponent(token)}`, {
+    method, headers: { "Content-Type": "application/json", "X-Fieldcards": "1" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw Object.assign(new Error(data?.error?.message || `HTTP ${response.status}`), { status: response.status, body: data });
+  return data;
+}
+
+function messageFor(error) {
+  const reason = error.body?.error?.fields?.[0]?.message;
+  if (["pending", "expired", "used", "revoked"].includes(reason)) return t(`customer.state.${reason}`);
+  if (error.status === 429) return t("customer.tooMany");
+  return error.message;
+}
+
+async function load() {
+  try {
+    state.view = await call("GET");
+  } catch (error) {
+    state.error = messageFor(error);
+  }
+  render();
+}
+
+function valueOf(name) {
+  const field = document.getElementById(`c-${name}`);
+  if (!field) return undefined;
+  const text = field.value.trim();
+  if (LISTS.has(name)) return text ? text.split(/[\n,，;；]+/).map((v) => v.trim()).filter(Boolean) : [];
+  return text || null;
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const shown = state.view.card;
+  const fields = {};
+  for (const name of FIELDS) {
+    const now = valueOf(name);
+    if (JSON.stringify(now) !== JSON.stringify(shown[name] ?? (LISTS.has(name) ? [] : null))) fields[name] = now;
+  }
+  const was = Object.fromEntries(Object.keys(fields).map((name) => [name, shown[name]]));
+  const body = { fields, was, consent: document.querySelector("input[name=consent]:checked")?.value ?? null };
+  if (state.view.purpose === "survey") {
+    const rating = document.querySelector("input[name=rating]:checked")?.value;
+    body.rating = rating ? Number(rating) : null;
+    body.text = document.getElementById("c-comment").value.trim() || null;
+  }
+  state.busy = true;
+  state.fieldErrors = {};
+  render();
+  try {
+    await call("POST", body);
+    state.done = true;
+  } catch (error) {
+    const fields = error.body?.error?.fields || [];
+    fields.forEach((f) => { state.fieldErrors[f.path.replace(/^fields\./, "").replace(/\[\d+\]$/, "")] = f.message; });
+    state.error = fields.length ? null : messageFor(error);
+  }
+  state.busy = false;
+  render();
+  document.querySelector("[aria-invalid=true]")?.focus();
+}
+
+function field(name) {
+  const current = state.view.card[name];
+  const value = LISTS.has(name) ? (current || []).join("\n") : (current ?? "");
+  const error = state.fieldErrors[name];
+  const input = LISTS.has(name)
+    ? h("textarea", { id: `c-${name}`, rows: String(Math.max(1, (current || []).length)), "aria-invalid": error ? "true" : null }, value)
+    : h("input", { id: `c-${name}`, value, type: name === "birthday" ? "date" : "text", "aria-invalid": error ? "true" : null });
+  return h("div", { class: "field" },
+    h("label", { for: `c-${name}` }, t(`customer.field.${name}`)), input,
+    error ? h("p", { class: "error", id: `c-${name}-error` }, error) : null);
+}
+
+function render() {
+  document.title = t("customer.title");
+  const picker = h("select", { id: "lang", "aria-label": t("lang.label"), onchange: async (e) => { await loadLanguage(e.target.value); render(); } },
+    languages().map((l) => h("option", { value: l, selected: l === language() }, l === "en" ? "English" : "简体中文")));
+  const head = h("header", { class: "bar" }, h("h1", {}, t("customer.title")), picker);
+  if (state.error && !state.view) return root.replaceChildren(head, h("p", { class: "notice", id: "state", role: "status" }, state.error));
+  if (!state.view) return root.replaceChildren(head, h("p", { role: "status" }, t("customer.loading")));
+  if (state.done) return root.replaceChildren(head, h("p", { class: "notice", id: "thanks", role: "status" }, t("customer.thanks")));
+  const survey = state.view.purpose === "survey"
+    ? h("fieldset", { id: "survey" }, h("legend", {}, t("customer.rating")),
+      [1, 2, 3, 4, 5].map((n) => h("label", { class: "check" }, h("input", { type: "radio", name: "rating", value: String(n) }), ` ${n}`)),
+      h("label", { for: "c-comment" }, t("customer.comment")), h("textarea", { id: "c-comment", rows: "3" }))
+    : null;
+  const consent = h("fieldset", { id: "consent" }, h("legend", {}, t("customer.consent")),
+    ["any", "phone", "email", "message", "none"].map((v) => h("label", { class: "check" },
+      h("input", { type: "radio", name: "consent", value: v }), ` ${t(`customer.consent.${v}`)}`)));
+  root.replaceChildren(head,
+    h("p", { class: "hint" }, t("customer.intro")),
+    h("form", { id: "customer-form", onsubmit: submit },
+      FIELDS.map(field), consent, survey,
+      state.error ? h("p", { class: "error", role: "alert", id: "error" }, state.error) : null,
+      h("button", { type: "submit", id: "send", disabled: state.busy }, t("customer.send"))),
+    h("p", { class: "hint" }, t("customer.privacy")));
+}
+
+await loadLanguage(new URLSearchParams(location.search).get("lang") || pickLanguage());
+render();
+await load();

@@ -1,0 +1,137 @@
+"""The customer's side of a link (issue 17): what the public page shows, and the customer's answer
+applied as a change authored by `customer` (see sync/links.py for the link itself)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from typing import Any
+
+from . import audit, journal, links, store
+from .access import User, can_see
+from .engine import Engine
+from .errors import Conflict, FieldError, Gone, InvalidInput, NotFound
+from .times import utc_now
+
+# The customer writes through the engine as an author of its own. The engine's rights checks are
+# those of office staff (any card), which is safe because only CUSTOMER_FIELDS of the one card the
+# link names ever reach it: owner, notes, tags, segment and other cards are out of reach.
+CUSTOMER = User("customer", "office", "customer")
+STATE_MESSAGES = {
+    "pending": "this link is not active yet: it works once your contact's phone has connected to the internet",
+    "expired": "this link has expired; ask your contact for a new one",
+    "used": "this link was already used; thank you",
+    "revoked": "this link was withdrawn",
+}
+
+
+def _open_link(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
+    link_id = links.link_of_token(links.signing_key(conn), token)
+    link = store.link_row(conn, link_id)
+    state = links.state_of(link, utc_now())
+    if state == "pending":
+        raise NotFound(STATE_MESSAGES["pending"], [FieldError("token", "pending")])
+    if state != "open":
+        raise Gone(STATE_MESSAGES[state], [FieldError("token", state)])
+    assert link is not None
+    return link
+
+
+def public_view(engine: Engine, token: str, address: str) -> dict[str, Any]:
+    """What the customer sees: their own details as the card holds them, and the link's purpose."""
+    with engine.store.write() as conn:  # the signing key may be made on first use; the opening is audited
+        link = _open_link(conn, token)
+        card = store.card_json(conn, link["card"]) or {}
+        if card.get("deleted"):
+            raise Gone(STATE_MESSAGES["revoked"], [FieldError("token", "revoked")])
+        audit.record(conn, "customer", "link.open", link["id"], {"address": address})
+    return {"purpose": link["purpose"], "survey": link["survey"], "expires": link["expires"],
+            "card": {name: card.get(name, [] if name in ("phones", "emails") else None) for name in links.CUSTOMER_FIELDS}}
+
+
+def answer(engine: Engine, token: str, body: object, address: str) -> dict[str, Any]:
+    """Apply the customer's answer once: corrections to their details (merged against what the page
+    showed, so a rep's concurrent edit becomes a conflict) and, for a survey, their feedback."""
+    if not isinstance(body, dict) or set(body) - {"fields", "was", "consent", "rating", "text", "answers"}:
+        raise InvalidInput("send fields and was (and rating, text, answers for a survey)",
+                           [FieldError("", "unknown keys")])
+    fields, was = body.get("fields") or {}, body.get("was") or {}
+    if not isinstance(fields, dict) or not isinstance(was, dict):
+        raise InvalidInput("fields and was are objects", [FieldError("fields", "must be an object")])
+    outside = sorted((set(fields) | set(was)) - set(links.CUSTOMER_FIELDS))
+    if outside:
+        raise InvalidInput("only your own contact details can be changed here",
+                           [FieldError(f"fields.{name}", "cannot be changed here") for name in outside])
+    consent = body.get("consent")
+    if consent is not None and consent not in ("any", "phone", "email", "message", "none"):
+        raise InvalidInput("consent: how we may contact you", [FieldError("consent", "any, phone, email, message or none")])
+    with engine.store.read() as conn:
+        link = _open_link(conn, token)
+    namespace = uuid.UUID(link["id"])
+    mutations: list[dict[str, Any]] = []
+    if fields:
+        mutations.append({"id": str(uuid.uuid5(namespace, "details")), "op": "card.put", "card": link["card"],
+                          "at": engine.clock.now(), "fields": fields, "was": {k: was.get(k) for k in fields}})
+    if link["purpose"] == "survey" or body.get("rating") is not None or body.get("answers"):
+        activity = {"id": str(uuid.uuid5(namespace, "feedback")), "kind": "feedback",
+                    "at": utc_now().replace(".000Z", "Z"), "text": body.get("text") or "",
+                    "rating": body.get("rating"), "survey": link["survey"], "answers": body.get("answers")}
+        mutations.append({"id": str(uuid.uuid5(namespace, "survey")), "op": "activity.add", "card": link["card"],
+                          "at": engine.clock.now(), "activity": {k: v for k, v in activity.items() if v is not None}})
+    record = {"consent": consent, "address": address}
+
+    def within(conn: sqlite3.Connection, results: list[dict[str, Any]]) -> None:
+        rejected = [r for r in results if r["status"] == "rejected"]
+        if rejected:
+            raise _Rejected(rejected)
+        if store.link_row(conn, link["id"])["used_at"]:  # type: ignore[index]
+            raise Conflict(STATE_MESSAGES["used"], [FieldError("token", "used")])
+        store.use_link(conn, link["id"], utc_now(), json.dumps(record, ensure_ascii=False))
+        audit.record(conn, "customer", "link.answer", link["id"],
+                     {"card": link["card"], "fields": sorted(fields), "consent": consent})
+        journal.record(conn, CUSTOMER, "link.answer",
+                       {"link": link["id"], "device": f"link:{link['id']}", "mutations": mutations, "record": record},
+                       ref=link["id"])
+
+    try:
+        results = engine.apply(CUSTOMER, f"link:{link['id']}", mutations, within=within)
+    except _Rejected as failed:
+        errors = [FieldError(e["path"], e["message"]) for r in failed.results for e in r["errors"]]
+        raise InvalidInput("; ".join(e.message for e in errors[:3]) or "not accepted", errors) from None
+    statuses = [r["status"] for r in results]
+    return {"ok": True, "statuses": statuses}
+
+
+class _Rejected(Exception):
+    """Raised inside the transaction so that nothing of a partly refused answer is kept."""
+
+    def __init__(self, results: list[dict[str, Any]]) -> None:
+        super().__init__("rejected")
+        self.results = results
+
+
+def replay_answer(engine: Engine, payload: dict[str, Any]) -> None:
+    """A journaled answer, applied again after a restore (idempotent by its mutation ids)."""
+    def within(conn: sqlite3.Connection, results: list[dict[str, Any]]) -> None:
+        store.use_link(conn, payload["link"], utc_now(), json.dumps(payload["record"], ensure_ascii=False))
+
+    engine.apply(CUSTOMER, payload["device"], payload["mutations"], within=within)
+
+
+def reserve(engine: Engine, count: int) -> list[dict[str, str]]:
+    """Link ids with their tokens for a phone to use offline; nothing is stored until one is declared."""
+    with engine.store.write() as conn:
+        key = links.signing_key(conn)
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    return [{"id": i, "token": links.token_for(key, i)} for i in ids]
+
+
+def revoke(engine: Engine, user: User, link_id: str) -> dict[str, Any]:
+    with engine.store.write() as conn:
+        link = store.link_row(conn, link_id)
+        card = store.card_json(conn, link["card"]) if link else None
+        if link is None or card is None or not can_see(user, card.get("owner") or ""):
+            raise NotFound("no such link")
+        store.revoke_link(conn, link_id, utc_now())
+        audit.record(conn, user.name, "link.revoke", link_id, {"card": link["card"]})
+    return {"link": link_id, "revoked": True}

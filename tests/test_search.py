@@ -1,0 +1,36 @@
+"""Search text: the pinyin of Chinese names, read per character where pypinyin would read them so."""
+from __future__ import annotations
+
+import random
+
+from pypinyin import Style, lazy_pinyin
+
+from sync.search import _by_character, pinyin_keys, search_text
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单长乐解区查"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国文玲红梅俊峰辉鹏飞宇浩然子涵一诺欣怡雨萱思远博文嘉豪行重朝"
+
+
+def by_pypinyin(name: str) -> list[str]:
+    return [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s]
+
+
+def test_names_read_per_character_read_as_pypinyin_reads_them():
+    rng = random.Random(14)
+    names = [a + b for a in SURNAMES for b in GIVEN]
+    names += [rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN) for _ in range(5000)]
+    names += ["".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(rng.randint(1, 5))) for _ in range(5000)]
+    read = 0
+    for name in names:
+        fast = _by_character(name)
+        if fast is not None:
+            read += 1
+            assert fast == by_pypinyin(name), name
+    assert read > len(names) // 2  # the per-character path does answer most names
+
+
+def test_pinyin_keys_give_full_syllables_and_initials():
+    assert pinyin_keys("王伟") == "wangwei ww"
+    assert pinyin_keys("Anna Müller") == ""
+    assert pinyin_keys("重庆张三") == " ".join(("".join(by_pypinyin("重庆张三")), "".join(s[0] for s in by_pypinyin("重庆张三"))))
+    assert "wangwei ww" in search_text({"name": "王伟", "phones": ["+8613812345678"]})
