@@ -1,8 +1,12 @@
 """Spreadsheet import at scale against a real server: a 50,000-row CSV with Chinese headers,
 dry run and import through the API, then undo. Prints figures; asserts nothing.
 
+An import is all or nothing, so it holds the one writer while it applies; a rep's phone that
+syncs meanwhile waits. A probe pushes one small edit every 20 ms during the import and the
+undo: its longest wait is how long the writer was held (to within the probe's period).
+
     .venv/bin/python bench/office.py            # 50,000 rows
-    .venv/bin/python bench/office.py --rows 10000
+    .venv/bin/python bench/office.py --rows 20000
 """
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ import platform
 import random
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -22,6 +28,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sync.hlc import Clock  # noqa: E402
 from sync.store import Store  # noqa: E402
 from sync.users import add_user, create_token  # noqa: E402
 from server.process import start_server, stop_server  # noqa: E402
@@ -42,6 +49,39 @@ def sheet(rows: int) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
+class Probe:
+    """A rep's phone pushing one small edit every `period` s, recording how long each sync took."""
+
+    def __init__(self, url: str, token: str, period: float = 0.02) -> None:
+        self.url, self.token, self.period = url, token, period
+        self.waits: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "Probe":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        clock = Clock("probe")
+        with httpx.Client(base_url=self.url, headers={"authorization": f"Bearer {self.token}"}, timeout=600) as c:
+            card = str(uuid.uuid4())
+            while not self._stop.is_set():
+                mutation = {"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": clock.now(),
+                            "fields": {"name": "探针", "notes": str(len(self.waits))}}
+                started = time.perf_counter()
+                c.post("/api/v1/sync", json={"device": "probe", "mutations": [mutation], "limit": 1}).raise_for_status()
+                self.waits.append(time.perf_counter() - started)
+                self._stop.wait(self.period)
+
+    def longest(self) -> float:
+        return round(max(self.waits, default=0.0), 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=50_000)
@@ -52,22 +92,30 @@ def main() -> None:
         st = Store(tmp / "data" / "fieldcards.db")
         add_user(st, "office", "office")
         token = create_token(st, "office")
+        add_user(st, "rep1", "rep")
+        rep_token = create_token(st, "rep1")
         st.close()
         data = sheet(args.rows)
         figures: dict[str, object] = {"rows": args.rows, "file_mb": round(len(data) / 1048576, 1)}
         with httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}, timeout=600) as client:
             for label, form in (("dry_run", {"dry_run": "true"}), ("import", {})):
                 started = time.perf_counter()
-                answer = client.post("/api/v1/imports", files={"file": ("big.csv", data)}, data={"mode": "upsert", **form})
+                with Probe(url, rep_token) as probe:
+                    answer = client.post("/api/v1/imports", files={"file": ("big.csv", data)},
+                                         data={"mode": "upsert", **form})
                 figures[f"{label}_s"] = round(time.perf_counter() - started, 1)
                 figures[f"{label}_status"] = answer.status_code
+                if label == "import":
+                    figures["import_longest_sync_wait_s"] = probe.longest()
                 if answer.status_code == 200:
                     figures[f"{label}_created"] = answer.json()["create"]
                     import_id = answer.json()["import"]
             started = time.perf_counter()
-            undone = client.post(f"/api/v1/imports/{import_id}/undo")
+            with Probe(url, rep_token) as probe:
+                undone = client.post(f"/api/v1/imports/{import_id}/undo")
             figures["undo_s"] = round(time.perf_counter() - started, 1)
             figures["undo_status"] = undone.status_code
+            figures["undo_longest_sync_wait_s"] = probe.longest()
         print(f"machine: {platform.platform()}, 2 cores, Python {platform.python_version()}")
         print(json.dumps(figures))
     finally:

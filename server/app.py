@@ -23,7 +23,7 @@ from sync.errors import Busy, FieldcardsError, Maintenance, RateLimited
 from sync.store import Store
 
 from . import guide, openapi, pwa
-from .api import admin, attachments, cards, links, conflicts, identity, insights, office, reminders
+from .api import admin, attachments, cards, links, teams, conflicts, identity, insights, office, reminders
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, Handler, guarded
 from .backup.drill import run_drill
@@ -135,6 +135,9 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/cards/{card_id}", cards.get_card, ["GET"], ANYONE),
         ("/cards/{card_id}/history", cards.card_history, ["GET"], ANYONE),
         ("/cards/{card_id}/erase", cards.erase_card, ["POST"], ADMIN),
+        ("/teams", teams.list_teams, ["GET"], ANYONE),
+        ("/teams", teams.create_team, ["POST"], ADMIN),
+        ("/teams/{team_id}", teams.update_team, ["PUT"], ADMIN),
         ("/links/reserve", links.reserve, ["GET"], ANYONE),
         ("/links/{link_id}/revoke", links.revoke, ["POST"], ANYONE),
         ("/public/links/{token}", links.public_view, ["GET"], PUBLIC),
@@ -167,6 +170,9 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/admin/drill", admin.drill, ["POST"], ADMIN),
         ("/audit", admin.audit_log, ["GET"], ADMIN),
         ("/imports", office.import_file, ["POST"], OFFICE),
+        ("/imports", office.list_imports, ["GET"], OFFICE),
+        ("/imports/problems", office.check_problems, ["POST"], OFFICE),
+        ("/imports/{import_id}/problems", office.import_problems, ["GET"], OFFICE),
         ("/imports/progress/{progress_id}", office.import_progress, ["GET"], OFFICE),
         ("/imports/{import_id}/undo", office.undo_import, ["POST"], OFFICE),
         ("/export", office.export, ["GET"], ANYONE),

@@ -362,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_add = user_commands.add_parser("add", help="add a user",
                                         epilog='example: fieldcards user add wang.wei --role rep --display "王伟"')
     user_add.add_argument("name")
-    user_add.add_argument("--role", required=True, choices=["rep", "office", "admin"])
+    user_add.add_argument("--role", required=True, choices=["rep", "manager", "office", "admin"])
     user_add.add_argument("--display")
     user_add.set_defaults(run=cmd_user_add)
 

@@ -105,6 +105,8 @@ CARD_FILTERS = (
     Param("due_before", DATE, "follow-ups before this day"),
     Param("deleted", {"enum": ["true", "false", "1", "0"]}, "office and admin: include deleted cards"),
 )
+PROBLEM_FILE = (Param("format", {"enum": ["xlsx", "csv"]}, "xlsx when absent"),
+                Param("lang", {"enum": ["en", "zh-CN"]}, "the language of the problems column; en when absent"))
 DAY = Param("date", DAY_1900_2999, "the person's own date (YYYY-MM-DD, 1900–2999); today in UTC when absent")
 STALE = Param("stale_days", {"type": "integer", "minimum": 1, "maximum": 3650}, "days without an update")
 DASHBOARD_FILTERS = (DAY, Param("owner", STR), Param("segment", STR), Param("region", STR),
@@ -143,6 +145,13 @@ def _operations() -> dict[tuple[str, str], Op]:
         ("POST", "/cards/{card_id}/erase"): Op(
             "Erase a customer (PIPL): purges the card and all derived data; devices get `remove` with reason "
             "`erased`; never undone by a restore", _obj({"card": STR, "erased": BOOL})),
+        ("GET", "/teams"): Op("Teams: office and admins see all, a manager the teams they manage, a rep their own",
+                              _obj({"teams": _list(_ref("Team"))})),
+        ("POST", "/teams"): Op("Make a team: reps (`members`) under managers (`managers`)", _obj({"team": _ref("Team")}),
+                               status=201, body=_ref("TeamBody")),
+        ("PUT", "/teams/{team_id}"): Op("Change a team; cards leaving a manager's view reach their devices as "
+                                        "`remove` / `revoked`, cards entering it are streamed to them",
+                                        _obj({"team": _ref("Team")}), body=_ref("TeamBody")),
         ("GET", "/links/reserve"): Op(
             "Customer-link tokens for a phone to keep, so that it can show a link's QR offline",
             _obj({"links": _list(_obj({"id": STR, "token": STR, "url": STR}))}),
@@ -209,11 +218,11 @@ def _operations() -> dict[tuple[str, str], Op]:
                                _obj({"user": _obj({"name": STR, "role": STR, "display": STR}), "invite": INVITE}),
                                status=201, conflict=True, body=_obj(
                                    {"name": {"type": "string", "pattern": "^[a-z0-9._-]{1,64}$"},
-                                    "role": {"enum": ["rep", "office", "admin"]}},
+                                    "role": {"enum": ["rep", "manager", "office", "admin"]}},
                                    {"display": {"type": "string", "maxLength": 200}}, closed=True)),
         ("PATCH", "/users/{name}"): Op("Change a user's role or display name, or disable them",
                                        _obj({"user": USER_ROW}), conflict=True, body={**_obj({}, {
-                                           "role": {"enum": ["rep", "office", "admin"]},
+                                           "role": {"enum": ["rep", "manager", "office", "admin"]},
                                            "display": {"type": "string", "minLength": 1, "maxLength": 200},
                                            "disabled": BOOL}, closed=True), "minProperties": 1}),
         ("POST", "/users/{name}/invite"): Op("A new one-time passkey link for a user", _obj({"invite": INVITE}),
@@ -251,6 +260,16 @@ def _operations() -> dict[tuple[str, str], Op]:
                                  body=_ref("ImportForm"), body_media="multipart/form-data", encoding={"file": {
                                      "contentType": f"text/csv, {XLSX}", "headers": {"Content-Disposition": {
                                          "schema": {**STR, "example": 'form-data; name="file"; filename="cards.csv"'}}}}}),
+        ("GET", "/imports"): Op("The imports, newest first: who, when, the file, counts, undone or not",
+                                _obj({"imports": _list(_ref("ImportRecord"))})),
+        ("POST", "/imports/problems"): Op(
+            "Check a file as a dry run does and answer the rows with problems as a spreadsheet, a problems "
+            "column appended (nothing is stored)", {"type": "string", "format": "binary"}, media=("text/csv", XLSX),
+            query=PROBLEM_FILE, body=_ref("ImportForm"), body_media="multipart/form-data"),
+        ("GET", "/imports/{import_id}/problems"): Op(
+            "The rows of an import that were rejected or had warnings, as a spreadsheet with a problems column, "
+            "to fix and import again", {"type": "string", "format": "binary"}, media=("text/csv", XLSX),
+            query=PROBLEM_FILE),
         ("GET", "/imports/progress/{progress_id}"): Op("Progress of a running import",
                                                        _obj({"done": INT, "total": INT})),
         ("POST", "/imports/{import_id}/undo"): Op("Undo an import", ANY_OBJECT, conflict=True),
@@ -322,6 +341,9 @@ def _components() -> dict[str, Any]:
                                       {"card": {"anyOf": [_ref("Card"), STR]}, "activity": _ref("Activity"),
                                        "reason": STR, "into": _maybe(STR)})),
                 "cursor": STR, "more": BOOL}),
+            "Team": _obj({"id": STR, "name": STR, "created_at": STR, "members": _list(STR), "managers": _list(STR)}),
+            "TeamBody": _obj({"name": {"type": "string", "minLength": 1, "maxLength": 100}},
+                             {"members": _list(STR), "managers": _list(STR)}, closed=True),
             "HistoryEntry": _obj({"version": INT, "at": STR, "authored_at": _maybe(STR), "received_at": STR,
                                   "user": STR, "device": _maybe(STR), "mutation": _maybe(STR),
                                   "changes": {"type": "object", "additionalProperties": {"type": "array"}}}),
@@ -340,10 +362,25 @@ def _components() -> dict[str, Any]:
                 "mode": {"enum": ["create", "update", "upsert"]},
                 "dry_run": {"enum": ["true", "false"]},
                 "mapping": {"type": "string", "description": "JSON {column: field}"},
+                "values": {"type": "string", "description": 'JSON {field: {value in the file: value to import or '
+                                                            'null}}, e.g. {"segment": {"重要客户": "A"}}'},
+                "owner": {"type": "string", "description": "the user new cards go to when no owner column says"},
                 "progress": {"type": "string", "maxLength": 64,
                              "description": "an id to poll at /imports/progress/{id}"}}),
-            "ImportSummary": _obj({"import": _maybe(STR), "rows": INT, "errors": _list(ANY_OBJECT)},
-                                  {"create": INT, "update": INT, "skip": INT}),
+            "ImportProblem": _obj({"row": INT, "column": STR, "message": STR},
+                                  {"value": STR, "code": {"type": "string", "description":
+                                                          "stable: name_missing, name_invalid, id_invalid, not_a_date, "
+                                                          "not_a_phone, not_an_email, not_a_segment, unknown_owner, "
+                                                          "too_long, formula, bad_value, required, same_as_row, "
+                                                          "rejected"},
+                                   "params": ANY_OBJECT}),
+            "ImportSummary": _obj({"import": _maybe(STR), "rows": INT, "errors": _list(_ref("ImportProblem"))},
+                                  {"create": INT, "update": INT, "skip": INT,
+                                   "warnings": {**_list(_ref("ImportProblem")),
+                                                "description": "bad optional cells: the row was imported without them"}}),
+            "ImportRecord": _obj({"id": STR, "user": STR, "display": STR, "created_at": STR, "filename": STR,
+                                  "mode": STR, "rows": INT, "create": INT, "update": INT, "skip": INT, "errors": INT,
+                                  "warnings": INT, "undone_at": _maybe(STR), "undone_by": _maybe(STR)}),
         },
         "responses": {str(code): {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
                       for code, text in ERRORS.items()},

@@ -4,9 +4,11 @@ The server authenticates; these functions decide. Sync pulls, card reads and eve
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-ROLES = ("rep", "office", "admin")
+ROLES = ("rep", "manager", "office", "admin")
+# What a query is restricted to: one owner (a rep), several (a manager's team), or None (everyone).
+OwnerScope = str | tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
@@ -14,6 +16,8 @@ class User:
     name: str
     role: str
     display: str = ""
+    # A manager's team: the reps whose cards they see and change (loaded when they sign in).
+    team: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def sees_everything(self) -> bool:
@@ -25,14 +29,21 @@ class User:
         return self.role == "admin"
 
 
-def can_see(user: User, owner: str) -> bool:
-    return user.sees_everything or owner == user.name
+def can_see(user: User, owner: str | None) -> bool:
+    return user.sees_everything or owner == user.name or (user.role == "manager" and owner in user.team)
 
 
-def can_reassign(user: User) -> bool:
-    return user.sees_everything
+def can_reassign(user: User, new_owner: str | None = None) -> bool:
+    """Office and admins give any card to anyone; a manager within their team (and to themselves)."""
+    if user.sees_everything:
+        return True
+    return user.role == "manager" and (new_owner is None or new_owner == user.name or new_owner in user.team)
 
 
-def owner_filter(user: User) -> str | None:
-    """The owner a query must be restricted to, or None when the user sees every card."""
-    return None if user.sees_everything else user.name
+def owner_filter(user: User) -> OwnerScope:
+    """The owner(s) a query must be restricted to, or None when the user sees every card."""
+    if user.sees_everything:
+        return None
+    if user.role == "manager":
+        return tuple(sorted(user.team | {user.name}))
+    return user.name

@@ -187,19 +187,32 @@ class Engine:
         `within(conn, results)` runs in the same transaction, so what it records commits with them.
         `progress(done)` is told every PROGRESS_EVERY mutations; nothing is committed before the end."""
         _check_mutation_ids(mutations)
+        # An import of 20,000 rows holds the one writer while it applies (all or nothing): what
+        # can be checked before the transaction is, so phones wait for the merge and the writes only.
+        checked = self._check_before(mutations)
         try:
-            return self._apply_all(user, device, mutations, within, progress, careful=False)
-        except _NeedsSavepoints:  # rolled back whole; applied again, one savepoint per mutation
-            return self._apply_all(user, device, mutations, within, progress, careful=True)
+            return self._apply_all(user, device, mutations, within, progress, careful=False, checked=checked)
+        except _NeedsSavepoints:  # rolled back whole; applied again, one savepoint per mutation, all checks inside
+            return self._apply_all(user, device, mutations, within, progress, careful=True, checked=None)
+
+    def _check_before(self, mutations: list[dict[str, Any]]) -> Checked:
+        """Envelopes, card values and `was` of every mutation, checked outside the write transaction
+        with the template as it is now; the batch uses them only if its own template is the same."""
+        with self.store.read() as conn:
+            custom_fields = template.for_validation(template.load(conn))
+        return Checked(custom_fields, self.default_region,
+                       [_check_one(raw, self.default_region, custom_fields) for raw in mutations])
 
     def _apply_all(self, user: User, device: str, mutations: list[dict[str, Any]],
                    within: Callable[[sqlite3.Connection, list[dict[str, Any]]], None] | None,
-                   progress: Callable[[int], None] | None, *, careful: bool) -> list[dict[str, Any]]:
+                   progress: Callable[[int], None] | None, *, careful: bool,
+                   checked: Checked | None) -> list[dict[str, Any]]:
         with self.store.write() as conn:
-            batch = Batch(self, conn, user, device, utc_now(), careful=careful)
+            batch = Batch(self, conn, user, device, utc_now(), careful=careful, warnings=False)
+            ahead = checked.items if checked is not None and batch.may_use(checked) else None
             results = []
-            for raw in mutations:
-                results.append(batch.apply(raw)[0])
+            for n, raw in enumerate(mutations):
+                results.append(batch.apply(raw, ahead[n] if ahead is not None else None)[0])
                 if progress is not None and len(results) % PROGRESS_EVERY == 0:
                     progress(len(results))
             batch.finish()
@@ -311,6 +324,61 @@ def _parse_resolution(body: object) -> tuple[str, Any]:
     return ("value", body["value"])
 
 
+@dataclass(frozen=True)
+class CheckedMutation:
+    """What the pure checks made of one mutation before the transaction: its envelope, and for a
+    `card.put` its values as for a new card and as for an existing one (which it is, only the
+    transaction knows) and its `was`. Each is the value or the error it raised, raised again."""
+
+    mutation: Any  # the parsed envelope, or the FieldcardsError parsing raised
+    creating: Any = None
+    editing: Any = None
+    was: Any = None
+
+    def envelope(self) -> Any:
+        return _value_or_raise(self.mutation)
+
+    def fields(self, *, creating: bool) -> dict[str, Any]:
+        return _value_or_raise(self.creating if creating else self.editing)
+
+    def was_value(self) -> dict[str, Any]:
+        return _value_or_raise(self.was)
+
+
+@dataclass(frozen=True)
+class Checked:
+    custom_fields: list[dict[str, Any]]
+    region: str
+    items: list[CheckedMutation]
+
+
+def _value_or_raise(value: Any) -> Any:
+    if isinstance(value, FieldcardsError):
+        raise value
+    return value
+
+
+def _check_one(raw: dict[str, Any], region: str, custom_fields: list[dict[str, Any]]) -> CheckedMutation:
+    """The same calls `Batch.apply` and `Batch._put` make, in the same order, made early."""
+    def attempt(call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except FieldcardsError as error:
+            return error
+
+    mutation = attempt(lambda: parse_mutation(raw))
+    if not isinstance(mutation, CardPut):
+        return CheckedMutation(mutation)
+    return CheckedMutation(
+        mutation,
+        creating=attempt(lambda: validate_card_fields(mutation.fields, region=region, creating=True,
+                                                      custom_fields=custom_fields)),
+        editing=attempt(lambda: validate_card_fields(mutation.fields, region=region, creating=False,
+                                                     custom_fields=custom_fields)),
+        was=attempt(lambda: normalize_was(mutation.was, region=region) if mutation.was is not None else {}),
+    )
+
+
 class _NeedsSavepoints(Exception):
     """A mutation was rejected after it had written: the batch must run again with savepoints."""
 
@@ -321,15 +389,17 @@ class Batch:
     and `save` it, so versions, stream positions, history and conflicts are kept one way."""
 
     def __init__(self, engine: Engine, conn: sqlite3.Connection, user: User, device: str | None, now: str,
-                 *, careful: bool = True) -> None:
+                 *, careful: bool = True, warnings: bool = True) -> None:
         self.engine = engine
         self.conn = conn
         self.careful = careful
+        self.warnings = warnings  # look for possible duplicates: only a sync answer carries them
         self.user = user
         self.device = device
         self.now = now
         self.seq = store.last_seq(conn)
         self.custom_fields = template.for_validation(template.load(conn))
+        self._checked: CheckedMutation | None = None
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -340,8 +410,14 @@ class Batch:
 
     # --- one mutation ----------------------------------------------------------------
 
-    def apply(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """One mutation, all of it or (rejected) none of it.
+    def may_use(self, checked: Checked) -> bool:
+        """Checks made before this transaction hold in it: the same template and region."""
+        return checked.custom_fields == self.custom_fields and checked.region == self.engine.default_region
+
+    def apply(self, raw: dict[str, Any], checked: CheckedMutation | None = None
+              ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """One mutation, all of it or (rejected) none of it. `checked`: its checks, made before the
+        transaction by `Engine.apply` (see `may_use`); the merge rules and rights run here as always.
 
         A rejection must leave nothing behind. With `careful`, each mutation runs in its own
         savepoint. Without, none is taken (a savepoint per mutation copies every page the
@@ -359,8 +435,9 @@ class Batch:
         if self.careful:
             self.conn.execute("SAVEPOINT mutation")
         written = self.conn.total_changes
+        self._checked = checked
         try:
-            mutation = parse_mutation(raw)
+            mutation = checked.envelope() if checked is not None else parse_mutation(raw)
             result, warning = self._apply(mutation)
             store.store_result(self.conn, mutation_id, self.user.name, self.device or "", self.now, result)
         except FieldcardsError as error:
@@ -405,9 +482,13 @@ class Batch:
         row = self._survivor(store.card_row(self.conn, m.card))
         if row is None and m.was is not None:
             raise NotFound("no such card: it may have been deleted for good or never synced")
+        checked = self._checked
         try:
-            fields = validate_card_fields(m.fields, region=self.engine.default_region, creating=row is None,
-                                          custom_fields=self.custom_fields)
+            if checked is not None:
+                fields = checked.fields(creating=row is None)
+            else:
+                fields = validate_card_fields(m.fields, region=self.engine.default_region, creating=row is None,
+                                              custom_fields=self.custom_fields)
         except InvalidInput as error:
             raise error.under("fields") from None
         if row is None:
@@ -415,7 +496,10 @@ class Batch:
         if not can_see(self.user, row.owner):
             return self._edit_of_card_taken_away(m, row, fields, at), None
         try:
-            was = normalize_was(m.was, region=self.engine.default_region) if m.was is not None else {}
+            if checked is not None:
+                was = checked.was_value()
+            else:
+                was = normalize_was(m.was, region=self.engine.default_region) if m.was is not None else {}
         except InvalidInput as error:
             raise error.under("was") from None
         self._check_owner_change(fields, row.owner)
@@ -569,9 +653,10 @@ class Batch:
         owner = fields.get("owner")
         if owner is None or owner == current_owner:
             return
-        if not can_reassign(self.user):
-            raise NotAllowed("only office staff and admins may change a card's owner",
-                             [FieldError("fields.owner", "only office staff and admins may change the owner")])
+        if not can_reassign(self.user, owner):
+            raise NotAllowed("only office staff, admins and (within their team) managers may change a card's owner",
+                             [FieldError("fields.owner", "only office staff and admins may change the owner; "
+                                                         "a manager, to someone in their team")])
         if not store.user_exists(self.conn, owner):
             raise invalid("fields.owner", f"there is no user named {owner!r}")
 
@@ -599,8 +684,12 @@ class Batch:
         card["version"] = row.version + 1
         card["updated_at"] = self.now
         if old_owner and old_owner != card["owner"] and not card["deleted"]:
-            # The old owner's devices must drop it; a rep who cannot see it any more gets `remove`.
+            # The old owner's devices must drop it; a rep who cannot see it any more gets `remove`,
+            # and so does a manager whose team held the old owner but not the new one.
             store.mark_exit(self.conn, self.next_seq(), row.id, old_owner, "revoked", None)
+            for manager in store.managers_of(self.conn, old_owner) - store.managers_of(self.conn, card["owner"]):
+                if manager != card["owner"]:
+                    store.mark_exit(self.conn, self.next_seq(), row.id, manager, "revoked", None)
         row.seq = self.next_seq()
         store.save_card(self.conn, row, search_text(card))
         if write.new:
@@ -626,7 +715,7 @@ class Batch:
         if write.conflicts:
             result["conflicts"] = [c["id"] for c in write.conflicts]
         warning = None
-        if warn_keys and not card["deleted"]:
+        if warn_keys and self.warnings and not card["deleted"]:
             others = store.cards_sharing_keys(self.conn, card["id"], _keys(card), owner_filter(self.user))
             if others:
                 warning = {"mutation": mutation_id, "code": "possible_duplicate", "cards": others}

@@ -13,6 +13,7 @@ import secrets
 import sqlite3
 from typing import Any
 
+from . import store
 from .access import User
 
 
@@ -199,7 +200,7 @@ def session_row(conn: sqlite3.Connection, session: str) -> tuple[User, int, int]
         "SELECT u.name, u.role, u.display, s.last_seen, s.expires FROM sessions s JOIN users u ON u.name = s.user "
         "WHERE s.id = ? AND s.revoked_at IS NULL AND u.disabled = 0", (digest(session),)
     ).fetchone()
-    return (User(row[0], row[1], row[2]), row[3], row[4]) if row else None
+    return (store.with_team(conn, User(row[0], row[1], row[2])), row[3], row[4]) if row else None
 
 
 def touch_session(conn: sqlite3.Connection, session: str, now_s: int) -> None:

@@ -18,9 +18,10 @@ from .access import User, owner_filter
 from .engine import Engine
 from .times import utc_now
 from .errors import InvalidInput, NotAllowed, NotFound, invalid
-from .spreadsheet import Table, split_list
+from .cells import clean_phone, message, plain, problem, read_date, read_segment
+from .spreadsheet import Table, split_list, write_csv, write_xlsx
 from .merge import values_equal
-from .validate import CARD_FIELDS, EMPTY_VALUES, canonical_uuid, validate_card_fields
+from .validate import CARD_FIELDS, EMPTY_VALUES, TEXT_LIMITS, canonical_uuid, validate_card_fields
 
 SET_FIELDS = ("phones", "emails", "tags")
 IMPORTABLE = ("id", "name", "company", "title", "phones", "emails", "address", "region", "industry",
@@ -109,8 +110,9 @@ class RowPlan:
 @dataclass
 class Plan:
     rows: list[RowPlan]
-    errors: list[dict[str, Any]]
+    errors: list[dict[str, Any]]  # problems that cost a row: no name, a bad id, the same customer twice
     mapping: dict[str, str]
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # bad optional cells, left out of their rows
 
     def counts(self) -> dict[str, int]:
         return {action: sum(1 for r in self.rows if r.action == action) for action in ("create", "update", "skip")}
@@ -149,35 +151,141 @@ def _custom_cell(spec: dict[str, Any], text: str) -> Any:
     kind = spec["type"]
     if kind == "number":
         try:
-            number = float(text.replace(",", ""))
+            number = float(plain(text).replace(",", ""))
             return int(number) if number.is_integer() else number
         except ValueError:
             return text
     if kind == "choices":
         return split_list(text)
     if kind == "date":
-        return text.strip().replace("/", "-").replace(".", "-")[:10]
+        return read_date(text) or text
     return text
 
 
-def _cells_to_fields(cells: dict[str, str], specs: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for name, text in cells.items():
-        if not text:
-            continue
-        if name.startswith("custom."):
-            key = name.removeprefix("custom.")
-            fields.setdefault("custom", {})[key] = _custom_cell((specs or {})[key], text)
-        elif name in SET_FIELDS:
-            fields[name] = split_list(text)  # `a; b` split, `"a; b"` kept whole
-        elif name == "segment":
-            fields[name] = text.strip().upper()
-        elif name in ("birthday", "follow_up"):
-            fields[name] = text.strip().replace("/", "-").replace(".", "-")[:10]
-        else:
-            fields[name] = text
-    return fields
+def _mapped(values: dict[str, dict[str, str | None]], name: str, text: str) -> str | None:
+    """The person's own reading of a value (`values`, e.g. {"segment": {"重要客户": "A"}}); a value
+    mapped to null or "" is left out without a warning."""
+    table = values.get(name)
+    if not table or text.strip() not in table:
+        return text
+    return table[text.strip()] or None
 
+
+def check_values(values: Any, fields: Sequence[str]) -> dict[str, dict[str, str | None]]:
+    """The `values` form field: {field: {value in the file: value to import, or null to leave out}}."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise invalid("values", 'must be a JSON object like {"segment": {"重要客户": "A"}}')
+    for name, table in values.items():
+        if name not in fields:
+            raise invalid(f"values.{name}", "no column of the file goes to this field")
+        if not isinstance(table, dict) or not all(isinstance(v, (str, type(None))) for v in table.values()):
+            raise invalid(f"values.{name}", "must be an object of value in the file → value to import (or null)")
+    return {name: {str(k).strip(): v for k, v in table.items()} for name, table in values.items()}
+
+
+_CODES = {"phones": "not_a_phone", "emails": "not_an_email", "birthday": "not_a_date", "follow_up": "not_a_date",
+          "segment": "not_a_segment"}
+
+
+class _Reader:
+    """One row's cells as card fields. A bad optional cell is a warning and the row goes on without
+    it; only the name (and the id) can cost a row."""
+
+    def __init__(self, region: str, specs: dict[str, dict[str, Any]], values: dict[str, dict[str, str | None]],
+                 users: dict[str, str]) -> None:
+        self.region, self.specs, self.values, self.users = region, specs, values, users
+
+    def read(self, number: int, cells: Sequence[tuple[str, str, str]]) -> tuple[
+            dict[str, Any], str | None, list[dict[str, Any]], list[dict[str, Any]]]:
+        """(fields, card id, warnings, errors) of the row's mapped, filled cells (field, header, text)."""
+        fields: dict[str, Any] = {}
+        card_id: str | None = None
+        warnings: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        source: dict[str, tuple[str, str]] = {}
+        for name, header, text in cells:
+            value = _mapped(self.values, name, text)
+            if value is None:
+                continue
+            source[name] = (header, text)
+            if name == "id":
+                card_id = value.strip()
+            elif name.startswith("custom."):
+                key = name.removeprefix("custom.")
+                fields.setdefault("custom", {})[key] = _custom_cell(self.specs[key], value)
+            elif name in SET_FIELDS:
+                items = [_mapped(self.values, name, item) for item in split_list(value)]
+                clean = clean_phone if name == "phones" else plain if name == "emails" else str
+                fields[name] = [clean(item) for item in items if item]
+            elif name == "segment":
+                segment = read_segment(value)
+                if segment is None:
+                    warnings.append(problem(number, header, text, "not_a_segment"))
+                else:
+                    fields[name] = segment
+            elif name in ("birthday", "follow_up"):
+                day = read_date(value)
+                if day is None:
+                    warnings.append(problem(number, header, text, "not_a_date"))
+                else:
+                    fields[name] = day
+            elif name == "owner":
+                owner = self.users.get(value.strip()) or self.users.get(value.strip().lower())
+                if owner is None:
+                    warnings.append(problem(number, header, text, "unknown_owner"))
+                else:
+                    fields[name] = owner
+            else:
+                fields[name] = value
+        try:
+            checked = self._check(fields)
+        except InvalidInput:  # rare: find the cells at fault one by one, keep the rest
+            checked = self._one_by_one(number, fields, source, warnings, errors)
+        return checked, card_id, warnings, errors
+
+    def _check(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return validate_card_fields(fields, region=self.region, creating=False, custom_fields=list(self.specs.values()))
+
+    def _one_by_one(self, number: int, fields: dict[str, Any], source: dict[str, tuple[str, str]],
+                    warnings: list[dict[str, Any]], errors: list[dict[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+
+        def attempt(name: str, value: Any, key: str, text: str) -> Any:
+            try:
+                return self._check({name: value})[name]
+            except InvalidInput as error:
+                header = source.get(key, (key, ""))[0]
+                detail = error.fields[0].message
+                if name == "name":
+                    errors.append(problem(number, header, text, "name_invalid", detail=detail))
+                elif name == "custom" and self.specs[key.removeprefix("custom.")]["type"] == "date":
+                    warnings.append(problem(number, header, text, "not_a_date"))
+                elif name in _CODES:
+                    warnings.append(problem(number, header, text, _CODES[name]))
+                elif name in TEXT_LIMITS and detail.startswith("at most"):
+                    warnings.append(problem(number, header, text, "too_long", limit=TEXT_LIMITS[name]))
+                else:
+                    warnings.append(problem(number, header, text, "bad_value", detail=detail))
+                return None
+
+        for name, value in fields.items():
+            if name == "custom":
+                for key, item in value.items():
+                    got = attempt("custom", {key: item}, f"custom.{key}", source.get(f"custom.{key}", ("", ""))[1])
+                    if got is not None:
+                        out.setdefault("custom", {}).update(got)
+            elif name in SET_FIELDS:
+                good = [item for item in value if attempt(name, [item], name, item) is not None]
+                kept = attempt(name, good, name, source[name][1]) if good else None
+                if kept:
+                    out[name] = kept
+            else:
+                got = attempt(name, value, name, source.get(name, ("", str(value)))[1])
+                if got is not None:
+                    out[name] = got
+        return out
 
 def _changes(current: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """What an update changes: non-empty cells that differ; sets gain the new elements."""
@@ -198,7 +306,9 @@ def _changes(current: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, An
 
 
 def plan_import(engine: Engine, user: User, table: Table, *, mapping: dict[str, Any] | None,
-                match: Sequence[str], mode: str) -> Plan:
+                match: Sequence[str], mode: str, values: Any = None, owner: str | None = None) -> Plan:
+    """What importing `table` would do, row by row. `values` maps values of the file to card values
+    per field; `owner` is the user new cards go to when no owner column says otherwise."""
     if not user.sees_everything:
         raise NotAllowed("only office staff and admins may import")
     if mode not in MODES:
@@ -208,50 +318,46 @@ def plan_import(engine: Engine, user: User, table: Table, *, mapping: dict[str, 
             raise invalid("match", f"unknown match key {key!r}: use phone, email or name+company")
     with engine.store.read() as conn:
         specs = {f["key"]: f for f in template.for_validation(template.load(conn))}
+        known = _Known(conn, user)
+        people = conn.execute("SELECT name, display FROM users WHERE disabled = 0").fetchall()
+    users = {name: name for name, _ in people} | {display.strip(): name for name, display in people
+                                                  if display and display.strip()}
+    if owner is not None and owner not in {name for name, _ in people}:
+        raise invalid("owner", f"no user named {owner!r}: new cards need an owner who exists")
     columns = check_mapping(table.headers, mapping if mapping is not None else suggest_mapping(table.headers, list(specs.values())),
                             list(specs))
+    reader = _Reader(engine.default_region, specs, check_values(values, list(columns.values())), users)
     index = {header: n for n, header in enumerate(table.headers)}
     column_of = {name: header for header, name in columns.items()}
-    errors = [{"row": r, "column": table.headers[c - 1] if c - 1 < len(table.headers) else str(c),
-               "message": f"a formula ({text}); paste values instead"} for r, c, text in table.formulas if r > 1]
-    formula_rows = {r for r, _, _ in table.formulas}
-    with engine.store.read() as conn:
-        known = _Known(conn, user)
-        users = {r[0] for r in conn.execute("SELECT name FROM users WHERE disabled = 0")}
+    formulas: dict[int, list[dict[str, Any]]] = {}
+    for r, c, text in table.formulas:
+        if r > 1:
+            header = table.headers[c - 1] if c - 1 < len(table.headers) else str(c)
+            formulas.setdefault(r, []).append(problem(r, header, text, "formula"))
+    errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
     plans: list[RowPlan] = []
     seen_in_file: dict[str, int] = {}
     for offset, cells in enumerate(table.rows):
         number = offset + 2
-        raw = _cells_to_fields({name: cells[index[header]] for header, name in columns.items()}, specs)
-        card_id = raw.pop("id", None)
-        row_errors: list[dict[str, Any]] = []
-        try:
-            fields = validate_card_fields(raw, region=engine.default_region, creating=False,
-                                          custom_fields=list(specs.values()))
-        except InvalidInput as error:
-            fields = {}
-            for problem in error.fields:
-                name = re.split(r"[\[.]", problem.path, maxsplit=1)[0]
-                if name == "custom":
-                    name = "custom." + re.split(r"[\[.]", problem.path)[1]
-                row_errors.append({"row": number, "column": column_of.get(name, name), "message": problem.message})
-        if "owner" in fields and fields["owner"] not in users:
-            row_errors.append({"row": number, "column": column_of["owner"], "message": f"no user named {fields['owner']!r}"})
-        if number in formula_rows:
-            row_errors.append({"row": number, "column": "", "message": "the row holds a formula"})
+        filled = [(name, header, cells[index[header]]) for header, name in columns.items() if cells[index[header]]]
+        fields, card_id, row_warnings, row_errors = reader.read(number, filled)
+        warnings.extend(formulas.get(number, ()))
+        warnings.extend(row_warnings)
         if row_errors:
-            errors.extend(e for e in row_errors if e["column"])
+            errors.extend(row_errors)
             plans.append(RowPlan(number, "skip", reason="; ".join(e["message"] for e in row_errors)))
             continue
         plan = _plan_row(number, fields, card_id, known, match, mode, seen_in_file, column_of, errors)
         missing = [k for k, spec in specs.items() if spec.get("required") and not (fields.get("custom") or {}).get(k)]
         if plan.action == "create" and missing:
             for key in missing:
-                errors.append({"row": number, "column": column_of.get(f"custom.{key}", f"custom.{key}"), "message": "required"})
+                errors.append(problem(number, column_of.get(f"custom.{key}", f"custom.{key}"), "", "required"))
             plan = RowPlan(number, "skip", reason="required fields missing: " + ", ".join(missing))
+        if plan.action == "create" and owner and "owner" not in plan.fields:
+            plan.fields["owner"] = owner
         plans.append(plan)
-    return Plan(plans, errors, columns)
-
+    return Plan(plans, errors, columns, warnings)
 
 def _plan_row(number: int, fields: dict[str, Any], card_id: str | None, known: _Known, match: Sequence[str],
               mode: str, seen_in_file: dict[str, int], column_of: dict[str, str], errors: list[dict[str, Any]]) -> RowPlan:
@@ -260,12 +366,15 @@ def _plan_row(number: int, fields: dict[str, Any], card_id: str | None, known: _
         try:
             target = canonical_uuid(card_id)
         except ValueError:
-            errors.append({"row": number, "column": column_of["id"], "message": "not a card id"})
+            errors.append(problem(number, column_of["id"], card_id, "id_invalid"))
             return RowPlan(number, "skip", reason="not a card id")
         target = target if target in known.cards else None
     target = target or known.match(fields, match)
     for key in known.keys_of(fields):
-        if key.split(":", 1)[0] in match and key in seen_in_file:
+        kind, value = key.split(":", 1)
+        if kind in match and key in seen_in_file:
+            column = column_of.get({"phone": "phones", "email": "emails"}.get(kind, "name"), "")
+            errors.append(problem(number, column, value.replace("\x00", " "), "same_as_row", other=seen_in_file[key]))
             return RowPlan(number, "skip", reason=f"the same customer as row {seen_in_file[key]} of this file")
     for key in known.keys_of(fields):
         seen_in_file.setdefault(key, number)
@@ -273,7 +382,7 @@ def _plan_row(number: int, fields: dict[str, Any], card_id: str | None, known: _
         if mode == "update":
             return RowPlan(number, "skip", reason="no matching card")
         if "name" not in fields:
-            errors.append({"row": number, "column": column_of.get("name", "name"), "message": "required for a new card"})
+            errors.append(problem(number, column_of.get("name", "name"), "", "name_missing"))
             return RowPlan(number, "skip", reason="no name")
         return RowPlan(number, "create", card=str(uuid.uuid4()), fields=fields)
     if mode == "create":
@@ -285,7 +394,8 @@ def _plan_row(number: int, fields: dict[str, Any], card_id: str | None, known: _
 
 
 def run_import(engine: Engine, user: User, plan: Plan, *, filename: str, mode: str, match: Sequence[str],
-               progress: Callable[[int, int], None] = lambda done, total: None) -> dict[str, Any]:
+               progress: Callable[[int, int], None] = lambda done, total: None,
+               table: Table | None = None) -> dict[str, Any]:
     """Apply a plan as one recorded batch; returns the contract's summary with the import id.
 
     All or nothing: every row, the import record and its audit entry commit in one transaction,
@@ -306,9 +416,11 @@ def run_import(engine: Engine, user: User, plan: Plan, *, filename: str, mode: s
     # so that a restore to a point before it can re-apply it (sync/journal.py).
     job = {"import": import_id, "filename": filename[:200], "mode": mode, "match": list(match),
            "rows": len(plan.rows), "counts": plan.counts(), "plan_errors": len(plan.errors),
-           "todo": [[r.row, r.card, r.action, r.fields, r.was] for r in todo], "mutations": mutations}
+           "todo": [[r.row, r.card, r.action, r.fields, r.was] for r in todo], "mutations": mutations,
+           "warnings": len(plan.warnings), "problems": problem_rows(table, plan.errors + plan.warnings) if table else None}
     rejected = _apply_import(engine, user, job, progress)
-    return {"import": import_id, "rows": len(plan.rows), **plan.counts(), "errors": plan.errors + rejected}
+    return {"import": import_id, "rows": len(plan.rows), **plan.counts(), "errors": plan.errors + rejected,
+            "warnings": plan.warnings}
 
 
 def replay_import(engine: Engine, user: User, job: dict[str, Any]) -> None:
@@ -324,25 +436,102 @@ def _apply_import(engine: Engine, user: User, job: dict[str, Any],
     import_id, todo = job["import"], job["todo"]
     device = f"import:{import_id[:8]}"
     rejected: list[dict[str, Any]] = []
+    # Written while the import holds the one writer: made before it takes it.
+    undo_rows = [(import_id, row, card, action, json.dumps(was, ensure_ascii=False), json.dumps(fields, ensure_ascii=False))
+                 for row, card, action, fields, was in todo]
 
     def record(conn: Any, results: list[dict[str, Any]]) -> None:
-        for (row, card, action, fields, was), result in zip(todo, results):
+        kept = []
+        for (row, *_), undo_row, result in zip(todo, undo_rows, results):
             if result["status"] == "rejected":
-                rejected.append({"row": row, "column": "", "message": "; ".join(e["message"] for e in result["errors"])})
+                rejected.append(problem(row, "", "", "rejected",
+                                        detail="; ".join(e["message"] for e in result["errors"])))
                 continue
-            conn.execute('INSERT INTO import_rows("import", row, card, action, before, after) VALUES (?, ?, ?, ?, ?, ?)',
-                         (import_id, row, card, action, json.dumps(was, ensure_ascii=False),
-                          json.dumps(fields, ensure_ascii=False)))
-        summary = {"rows": job["rows"], **job["counts"], "errors": job["plan_errors"] + len(rejected)}
-        conn.execute("INSERT INTO imports(id, user, created_at, filename, mode, match, summary) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            kept.append(undo_row)
+        conn.executemany('INSERT INTO import_rows("import", row, card, action, before, after) VALUES (?, ?, ?, ?, ?, ?)',
+                         kept)
+        summary = {"rows": job["rows"], **job["counts"], "errors": job["plan_errors"] + len(rejected),
+                   "warnings": job.get("warnings", 0)}
+        problems = job.get("problems")
+        if problems is not None and rejected:
+            problems = {**problems, "problems": problems["problems"] + rejected}
+        conn.execute("INSERT INTO imports(id, user, created_at, filename, mode, match, summary, problems) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      (import_id, user.name, utc_now(), job["filename"], job["mode"], ",".join(job["match"]),
-                      json.dumps(summary)))
+                      json.dumps(summary), json.dumps(problems, ensure_ascii=False) if problems is not None else None))
         audit.record(conn, user.name, "import", import_id, {"file": job["filename"], **summary})
         journal.record(conn, user, "import", job, ref=import_id)
 
     engine.apply(user, device, job["mutations"], within=record, progress=lambda done: progress(done, len(todo)))
     progress(len(todo), len(todo))
     return rejected
+
+
+# --- the problems of an import, as a spreadsheet to fix and import again --------------------------
+
+
+def problem_rows(table: Table, problems: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What a problems file needs: the file's headers, and each row with a problem, cells as read."""
+    numbers = sorted({p["row"] for p in problems if 2 <= p["row"] < len(table.rows) + 2})
+    return {"headers": table.headers, "rows": [[n, table.rows[n - 2]] for n in numbers], "problems": list(problems)}
+
+
+PROBLEM_COLUMNS = {"en": ("Import problems", "Row in the file"), "zh-CN": ("导入问题", "原文件行号")}
+
+
+def problems_file(record: dict[str, Any], *, format: str, lang: str) -> tuple[bytes, str, str]:
+    """(bytes, media type, file name) of the rows with problems, the file's own columns first and the
+    problems, in the person's language, in a column after them: fix the cells and import it again
+    (the extra columns are ignored)."""
+    if format not in ("csv", "xlsx"):
+        raise invalid("format", "must be csv or xlsx")
+    if lang not in PROBLEM_COLUMNS:
+        raise invalid("lang", "must be en or zh-CN")
+    by_row: dict[int, list[str]] = {}
+    for p in record["problems"]:
+        by_row.setdefault(p["row"], []).append(
+            message(p["code"], lang, p["column"], p["value"], p.get("params") or {}) if p.get("code") else p["message"])
+    headers = [*record["headers"], *PROBLEM_COLUMNS[lang]]
+    rows = [[*cells, "; ".join(by_row.get(number, [])), str(number)] for number, cells in record["rows"]]
+    if format == "xlsx":
+        return write_xlsx(headers, rows, title="Problems"), XLSX_TYPE, "import-problems.xlsx"
+    return write_csv(headers, rows), "text/csv; charset=utf-8", "import-problems.csv"
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def stored_problems(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
+    """The problems record kept with an import."""
+    if not user.sees_everything:
+        raise NotAllowed("only office staff and admins see imports")
+    with engine.store.read() as conn:
+        found = conn.execute("SELECT problems FROM imports WHERE id = ?", (import_id,)).fetchone()
+    if found is None:
+        raise NotFound("no such import")
+    if not found[0]:
+        return {"headers": [], "rows": [], "problems": []}
+    return json.loads(found[0])
+
+
+def list_imports(engine: Engine, user: User, limit: int = 500) -> list[dict[str, Any]]:
+    """The imports, newest first: who, when, the file, its counts, and whether it was undone."""
+    if not user.sees_everything:
+        raise NotAllowed("only office staff and admins see imports")
+    with engine.store.read() as conn:
+        rows = conn.execute(
+            "SELECT i.id, i.user, u.display, i.created_at, i.filename, i.mode, i.summary, i.undone_at, i.undone_by "
+            "FROM imports i LEFT JOIN users u ON u.name = i.user ORDER BY i.created_at DESC, i.rowid DESC LIMIT ?",
+            (limit,)).fetchall()
+    out = []
+    for import_id, who, display, at, filename, mode, summary, undone, undone_by in rows:
+        counts = json.loads(summary or "{}")
+        out.append({"id": import_id, "user": who, "display": display or who, "created_at": at, "filename": filename,
+                    "mode": mode, "rows": counts.get("rows", 0), "create": counts.get("create", 0),
+                    "update": counts.get("update", 0), "skip": counts.get("skip", 0),
+                    "errors": counts.get("errors", 0), "warnings": counts.get("warnings", 0),
+                    "undone_at": undone, "undone_by": undone_by})
+    return out
 
 
 def undone_at(conn: Any, import_id: str) -> str | None:

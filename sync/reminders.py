@@ -98,9 +98,9 @@ def feed_user(st: Store, key: str) -> User:
         row = conn.execute(
             "SELECT u.name, u.role, u.display FROM meta m JOIN users u ON m.key = 'calendar:' || u.name "
             "WHERE m.value = ? AND u.disabled = 0", (digest,)).fetchone()
-    if row is None:
-        raise NotFound("no such calendar (the link was replaced or the user disabled)")
-    return User(*row)
+        if row is None:
+            raise NotFound("no such calendar (the link was replaced or the user disabled)")
+        return store.with_team(conn, User(*row))
 
 
 def _escape(text: str) -> str:

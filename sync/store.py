@@ -12,13 +12,13 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from .access import User
+from .access import OwnerScope, User
 from .jsontext import dumps
 
 PRAGMAS = (
@@ -205,6 +205,14 @@ def _migration_9(db: sqlite_utils.Database) -> None:
                "'$.follow_ups', json('[]')) WHERE erased = 0 AND json_type(data, '$.follow_ups') IS NULL")
 
 
+def _migration_teams(db: sqlite_utils.Database) -> None:
+    """Teams: reps grouped under managers, who see and change their team's cards (sync/teams.py)."""
+    db["teams"].create({"id": str, "name": str, "created_at": str}, pk="id", not_null={"name"}, if_not_exists=True)
+    db["team_members"].create({"team": str, "user": str, "manages": int}, pk=("team", "user"),
+                              defaults={"manages": 0}, if_not_exists=True)
+    db["team_members"].create_index(["user"], if_not_exists=True)
+
+
 def _migration_links(db: sqlite_utils.Database) -> None:
     """Customer links (sync/links.py): declared by a device, opened and answered by a customer."""
     db["links"].create(
@@ -232,8 +240,15 @@ def _migration_attachments(db: sqlite_utils.Database) -> None:
     db["blobs"].create({"sha256": str, "size": int, "data": bytes}, pk="sha256", if_not_exists=True)
 
 
+def _migration_import_problems(db: sqlite_utils.Database) -> None:
+    """The rows of an import that had problems, with the problems, for the file to fix and import again."""
+    if "problems" not in db["imports"].columns_dict:
+        db["imports"].add_column("problems", str)
+
+
 MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
-              _migration_8, _migration_9, _migration_attachments, _migration_links)
+              _migration_8, _migration_9, _migration_attachments, _migration_links,
+              _migration_teams, _migration_import_problems)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -455,11 +470,58 @@ def insert_user(conn: sqlite3.Connection, name: str, role: str, display: str, no
     )
 
 
+# --- teams -------------------------------------------------------------------------------------
+
+
+def teams(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    found = []
+    for team_id, name, created in conn.execute("SELECT id, name, created_at FROM teams ORDER BY name, id"):
+        members = conn.execute("SELECT user, manages FROM team_members WHERE team = ? ORDER BY user", (team_id,)).fetchall()
+        found.append({"id": team_id, "name": name, "created_at": created,
+                      "members": [u for u, m in members if not m], "managers": [u for u, m in members if m]})
+    return found
+
+
+def save_team(conn: sqlite3.Connection, team_id: str, name: str, members: Sequence[str], managers: Sequence[str],
+              now: str) -> None:
+    conn.execute("INSERT INTO teams(id, name, created_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                 (team_id, name, now))
+    conn.execute("DELETE FROM team_members WHERE team = ?", (team_id,))
+    conn.executemany("INSERT INTO team_members(team, user, manages) VALUES (?, ?, ?)",
+                     [(team_id, u, 0) for u in members] + [(team_id, u, 1) for u in managers])
+
+
+def team_exists(conn: sqlite3.Connection, team_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM teams WHERE id = ?", (team_id,)).fetchone() is not None
+
+
+def delete_team(conn: sqlite3.Connection, team_id: str) -> None:
+    conn.execute("DELETE FROM team_members WHERE team = ?", (team_id,))
+    conn.execute("DELETE FROM teams WHERE id = ?", (team_id,))
+
+
+def live_card_ids_of(conn: sqlite3.Connection, owner: str) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT id FROM cards WHERE owner = ? AND deleted = 0 ORDER BY seq", (owner,))]
+
+
+def move_card_to_seq(conn: sqlite3.Connection, card_id: str, seq: int) -> None:
+    conn.execute("UPDATE cards SET seq = ? WHERE id = ?", (seq, card_id))
+
+
 def user_named(conn: sqlite3.Connection, name: str) -> User | None:
     row = conn.execute(
         "SELECT name, role, display FROM users WHERE name = ? AND disabled = 0", (name,)
     ).fetchone()
-    return User(*row) if row else None
+    return with_team(conn, User(*row)) if row else None
+
+
+def with_team(conn: sqlite3.Connection, user: User) -> User:
+    """A manager with the reps of the teams they manage; anyone else as they are."""
+    if user.role != "manager":
+        return user
+    rows = conn.execute("SELECT DISTINCT m.user FROM team_members m JOIN team_members me ON me.team = m.team "
+                        "WHERE me.user = ? AND me.manages = 1 AND m.manages = 0", (user.name,))
+    return replace(user, team=frozenset(r[0] for r in rows))
 
 
 def user_exists(conn: sqlite3.Connection, name: str) -> bool:
@@ -480,7 +542,7 @@ def user_for_token_hash(conn: sqlite3.Connection, token_hash: str) -> tuple[str,
         "WHERE t.hash = ? AND t.revoked_at IS NULL AND u.disabled = 0",
         (token_hash,),
     ).fetchone()
-    return (row[0], User(row[1], row[2], row[3])) if row else None
+    return (row[0], with_team(conn, User(row[1], row[2], row[3]))) if row else None
 
 
 def touch_token(conn: sqlite3.Connection, token_id: str, now: str) -> None:
@@ -585,7 +647,16 @@ def add_card_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str]) -
     conn.executemany("INSERT OR IGNORE INTO card_keys(key, card) VALUES (?, ?)", [(k, card_id) for k in keys])
 
 
-def cards_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str], owner: str | None) -> list[str]:
+def owned(owner: OwnerScope, column: str) -> tuple[str, list[Any]]:
+    """` AND <column> = ?` for one owner, `IN (…)` for a manager's team, nothing for everyone."""
+    if owner is None:
+        return "", []
+    if isinstance(owner, str):
+        return f" AND {column} = ?", [owner]
+    return f" AND {column} IN ({','.join('?' * len(owner))})", list(owner)
+
+
+def cards_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str], owner: OwnerScope) -> list[str]:
     """Other live cards with one of these phone/email keys, restricted to `owner` when given."""
     if not keys:
         return []
@@ -600,23 +671,21 @@ def cards_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[st
         f"WHERE k.key IN ({marks}) AND k.card != ? AND c.deleted = 0"
     )
     params: list[Any] = [*keys, card_id]
-    if owner is not None:
-        sql += " AND c.owner = ?"
-        params.append(owner)
-    return [r[0] for r in conn.execute(sql + " ORDER BY k.card LIMIT 20", params)]
+    clause, values = owned(owner, "c.owner")
+    return [r[0] for r in conn.execute(sql + clause + " ORDER BY k.card LIMIT 20", params + values)]
 
 
-def live_cards(conn: sqlite3.Connection, owner: str | None) -> list[dict[str, Any]]:
+def live_cards(conn: sqlite3.Connection, owner: OwnerScope) -> list[dict[str, Any]]:
     """Every card that is not deleted, only `owner`'s when given, as the contract's JSON."""
-    sql = "SELECT data FROM cards WHERE deleted = 0" + (" AND owner = ?" if owner else "")
-    return [json.loads(r[0]) for r in conn.execute(sql, (owner,) if owner else ())]
+    clause, values = owned(owner or None, "owner")
+    return [json.loads(r[0]) for r in conn.execute("SELECT data FROM cards WHERE deleted = 0" + clause, values)]
 
 
-def live_activities(conn: sqlite3.Connection, owner: str | None) -> list[dict[str, Any]]:
+def live_activities(conn: sqlite3.Connection, owner: OwnerScope) -> list[dict[str, Any]]:
     """The activities of those cards."""
-    sql = ("SELECT a.data FROM activities a JOIN cards c ON c.id = a.card WHERE c.deleted = 0"
-           + (" AND c.owner = ?" if owner else ""))
-    return [json.loads(r[0]) for r in conn.execute(sql, (owner,) if owner else ())]
+    clause, values = owned(owner or None, "c.owner")
+    sql = "SELECT a.data FROM activities a JOIN cards c ON c.id = a.card WHERE c.deleted = 0" + clause
+    return [json.loads(r[0]) for r in conn.execute(sql, values)]
 
 
 def card_json(conn: sqlite3.Connection, card_id: str) -> dict[str, Any] | None:
@@ -625,7 +694,7 @@ def card_json(conn: sqlite3.Connection, card_id: str) -> dict[str, Any] | None:
 
 
 def list_cards(
-    conn: sqlite3.Connection, *, owner: str | None, q: str | None, segment: str | None,
+    conn: sqlite3.Connection, *, owner: OwnerScope, q: str | None, segment: str | None,
     tag: str | None, region: str | None, due_before: str | None, include_deleted: bool,
     after: str | None, limit: int,
 ) -> list[dict[str, Any]]:
@@ -634,8 +703,9 @@ def list_cards(
     if not include_deleted:
         where.append("deleted = 0")
     if owner is not None:
-        where.append("owner = ?")
-        params.append(owner)
+        clause, values = owned(owner, "owner")
+        where.append(clause.removeprefix(" AND "))
+        params.extend(values)
     if q:
         where.append("search LIKE ? ESCAPE '\\'")
         escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -666,6 +736,15 @@ def mark_exit(conn: sqlite3.Connection, seq: int, card_id: str, user: str, reaso
         "INSERT INTO exits(seq, card, user, reason, into_card) VALUES (?, ?, ?, ?, ?)",
         (seq, card_id, user, reason, into),
     )
+
+
+def managers_of(conn: sqlite3.Connection, owner: str | None) -> set[str]:
+    """The managers who see `owner`'s cards (through the teams `owner` is a member of)."""
+    if not owner:
+        return set()
+    rows = conn.execute("SELECT DISTINCT boss.user FROM team_members m JOIN team_members boss ON boss.team = m.team "
+                        "WHERE m.user = ? AND m.manages = 0 AND boss.manages = 1", (owner,))
+    return {r[0] for r in rows}
 
 
 def card_left_user(conn: sqlite3.Connection, card_id: str, user: str) -> bool:
@@ -713,7 +792,7 @@ def activities_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str,
 # --- the change stream ------------------------------------------------------------------
 
 
-def stream_after(conn: sqlite3.Connection, after: int, owner: str | None, user: str, limit: int) -> list[StreamRow]:
+def stream_after(conn: sqlite3.Connection, after: int, owner: OwnerScope, user: str, limit: int) -> list[StreamRow]:
     """Up to `limit` stream entries after `after`, oldest first, that `user` may see.
 
     Three indexed range scans merged in Python: a single UNION ... ORDER BY would sort every
@@ -735,15 +814,18 @@ def stream_after(conn: sqlite3.Connection, after: int, owner: str | None, user: 
             "WHERE a.seq > ? AND c.deleted = 0 ORDER BY a.seq LIMIT ?", (after, limit),
         ).fetchall()
     else:
+        # One owner (a rep) or a manager's team: `owner IN (…)` uses the same (owner, seq) index.
+        mine, values = owned(owner, "owner")
+        theirs, _ = owned(owner, "c.owner")
         cards = conn.execute(
-            "SELECT seq, id, data, deleted, merged_into, erased FROM cards WHERE owner = ? AND seq > ? "
+            f"SELECT seq, id, data, deleted, merged_into, erased FROM cards WHERE seq > ?{mine} "
             "ORDER BY seq LIMIT ?",
-            (owner, after, limit),
+            (after, *values, limit),
         ).fetchall()
         acts = conn.execute(
             "SELECT a.seq, a.card, a.data FROM activities a JOIN cards c ON c.id = a.card "
-            "WHERE a.seq > ? AND c.owner = ? AND c.deleted = 0 ORDER BY a.seq LIMIT ?",
-            (after, owner, limit),
+            f"WHERE a.seq > ?{theirs} AND c.deleted = 0 ORDER BY a.seq LIMIT ?",
+            (after, *values, limit),
         ).fetchall()
         exits = conn.execute(
             "SELECT seq, card, reason, into_card FROM exits WHERE user = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -751,7 +833,7 @@ def stream_after(conn: sqlite3.Connection, after: int, owner: str | None, user: 
         ).fetchall()
         files = conn.execute(
             f"SELECT a.seq, a.card, {ATTACHMENT_JSON} FROM attachments a JOIN cards c ON c.id = a.card "
-            "WHERE a.seq > ? AND c.owner = ? AND c.deleted = 0 ORDER BY a.seq LIMIT ?", (after, owner, limit),
+            f"WHERE a.seq > ?{theirs} AND c.deleted = 0 ORDER BY a.seq LIMIT ?", (after, *values, limit),
         ).fetchall()
     rows = [StreamRow(s, "card", i, d, bool(x), "erased" if e else "merged" if m else "deleted", m)
             for s, i, d, x, m, e in cards]
@@ -832,16 +914,16 @@ def conflict_by_id(conn: sqlite3.Connection, conflict_id: str) -> dict[str, Any]
     return _conflict_from_row(row) if row else None
 
 
-def list_conflicts(conn: sqlite3.Connection, *, status: str | None, owner: str | None, card: str | None) -> list[dict[str, Any]]:
+def list_conflicts(conn: sqlite3.Connection, *, status: str | None, owner: OwnerScope, card: str | None) -> list[dict[str, Any]]:
     cols = ", ".join(f"k.{c}" for c in CONFLICT_KEYS)
     sql = f"SELECT {cols} FROM conflicts k JOIN cards c ON c.id = k.card WHERE 1 = 1"
     params: list[Any] = []
     if status:
         sql += " AND k.status = ?"
         params.append(status)
-    if owner is not None:
-        sql += " AND c.owner = ?"
-        params.append(owner)
+    clause, values = owned(owner, "c.owner")
+    sql += clause
+    params.extend(values)
     if card:
         sql += " AND k.card = ?"
         params.append(card)
@@ -1093,7 +1175,7 @@ def forget_journal_before(conn: sqlite3.Connection, cutoff: str) -> int:
 
 # Who may do what: never rolled back by a restore (issue 12). Parents before children, so that
 # deleting children first and inserting parents first keeps every foreign key whole.
-ACCESS_TABLES = ("users", "tokens", "credentials", "invites", "sessions", "devices")
+ACCESS_TABLES = ("users", "tokens", "credentials", "invites", "sessions", "devices", "teams", "team_members")
 ACCESS_META = "calendar:%"  # private calendar feed keys, one per user
 ACCESS_KEYS = ("link_key",)  # the key that signs customer links: a restore must not void them
 

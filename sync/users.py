@@ -25,7 +25,7 @@ def add_user(st: Store, name: str, role: str, display: str = "", *, by: str = "c
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise invalid("name", "use 1–64 of a-z, 0-9, '.', '_' and '-'")
     if role not in ROLES:
-        raise invalid("role", "must be rep, office or admin")
+        raise invalid("role", "must be rep, manager, office or admin")
     display = (display or name).strip()[:200] or name
     with st.write() as conn:
         if store.user_exists(conn, name):

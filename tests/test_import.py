@@ -56,17 +56,21 @@ def test_xlsx_with_chinese_headers_dry_run_then_import(server: Server):
         dry = upload(office, "客户.xlsx", data, dry_run="true", mode="upsert")
         assert dry.status_code == 200, dry.text
         plan = dry.json()
-        assert (plan["rows"], plan["create"], plan["update"], plan["skip"]) == (4, 2, 0, 2)
+        # A bad optional cell costs the row nothing: the row is imported without it, with a warning.
+        assert (plan["rows"], plan["create"], plan["update"], plan["skip"]) == (4, 4, 0, 0)
         assert plan["mapping"]["手机"] == "phones" and plan["mapping"]["客户等级"] == "segment"
-        assert {"row": 4, "column": "生日", "message": "not a date: 2026-02-30"} in plan["errors"]
-        assert any(e["row"] == 5 and e["column"] == "备注" and "formula" in e["message"] for e in plan["errors"])
+        assert plan["errors"] == []
+        assert {"row": 4, "column": "生日", "value": "2026-02-30", "code": "not_a_date",
+                "message": '生日 "2026-02-30" is not a date; imported without it'} in plan["warnings"]
+        assert any(w["row"] == 5 and w["column"] == "备注" and w["code"] == "formula" for w in plan["warnings"])
         assert office.get("/api/v1/cards").json()["cards"] == []  # a dry run writes nothing
 
         done = upload(office, "客户.xlsx", data, mode="upsert")
         assert done.status_code == 200, done.text
-        assert done.json()["import"] and done.json()["create"] == 2
+        assert done.json()["import"] and done.json()["create"] == 4
         cards = cards_by_name(office)
-        assert set(cards) == {"王伟", "李娜"}
+        assert set(cards) == {"王伟", "李娜", "坏日期", "公式"}
+        assert cards["坏日期"]["birthday"] is None and cards["公式"]["notes"] is None
         wang = cards["王伟"]
         assert wang["phones"] == ["+8613812345678"] and wang["emails"] == ["Wang@example.cn"]
         assert (wang["segment"], wang["tags"], wang["birthday"], wang["follow_up"]) == ("A", ["vip", "重点"], "1980-05-06", "2026-12-01")

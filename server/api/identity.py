@@ -244,7 +244,7 @@ async def update_user(request: Request) -> JSONResponse:
     if not body:
         raise invalid("", "nothing to change: send role, display or disabled")
     if "role" in body and body["role"] not in ROLES:
-        raise invalid("role", "must be rep, office or admin")
+        raise invalid("role", "must be rep, manager, office or admin")
     if "display" in body and (not isinstance(body["display"], str) or not 0 < len(body["display"].strip()) <= 200):
         raise invalid("display", "1–200 characters")
     if "disabled" in body and not isinstance(body["disabled"], bool):

@@ -48,10 +48,10 @@ def _flag(value: Any, name: str) -> bool:
     raise invalid(name, "must be true or false")
 
 
-async def import_file(request: Request) -> JSONResponse:
-    """multipart: file, match (phone,email,name+company), mode (create|update|upsert), dry_run,
-    mapping (JSON {header: field}), progress (an id to poll at /imports/progress/{id})."""
-    user: User = request.state.user
+async def _import_request(request: Request) -> dict[str, Any]:
+    """The import form: file, match (phone,email,name+company), mode (create|update|upsert), dry_run,
+    mapping (JSON {header: field}), values (JSON {field: {value in the file: value}}), owner (the
+    user new cards go to), progress (an id to poll at /imports/progress/{id})."""
     form = await _form(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
@@ -65,33 +65,47 @@ async def import_file(request: Request) -> JSONResponse:
         mapping = parse_json_text(str(form["mapping"]), "mapping", "mapping")
         if not isinstance(mapping, dict) or not all(isinstance(v, (str, type(None))) for v in mapping.values()):
             raise invalid("mapping", "must be a JSON object of column → field name (or null to skip)")
-    progress_id = str(form.get("progress") or "")[:64]
+    values = parse_json_text(str(form["values"]), "values", "values") if form.get("values") else None
+    owner = str(form.get("owner") or "").strip() or None
+    return {"raw": raw, "filename": upload.filename or "upload.csv", "match": match, "mode": mode, "dry_run": dry_run,
+            "mapping": mapping, "values": values, "owner": owner, "progress": str(form.get("progress") or "")[:64]}
+
+
+async def import_file(request: Request) -> JSONResponse:
+    """Check (dry_run) or run an import; see `_import_request` for the form."""
+    user: User = request.state.user
+    got = await _import_request(request)
+    raw, mapping, match, mode, dry_run = got["raw"], got["mapping"], got["match"], got["mode"], got["dry_run"]
+    progress_id = got["progress"]
     engine = request.app.state.engine
+    filename = got["filename"]
 
     def work() -> dict[str, Any]:
-        table = read_table(upload.filename or "upload.csv", raw)
+        table = read_table(filename, raw)
         try:
-            plan = importer.plan_import(engine, user, table, mapping=mapping, match=match, mode=mode)
+            plan = importer.plan_import(engine, user, table, mapping=mapping, match=match, mode=mode,
+                                        values=got["values"], owner=got["owner"])
         except InvalidInput as error:
             if not dry_run or not error.fields or error.fields[0].path != "mapping":
                 raise  # a wrong choice for one column is answered at that column (`mapping.HEADER`)
             # A preview whose columns cannot be mapped yet still shows them, so a person can map them.
             return {"import": None, "rows": len(table.rows), "create": 0, "update": 0, "skip": len(table.rows),
-                    "errors": [{"row": 1, "column": "",
-                                "message": error.fields[0].message}],
+                    "errors": [{"row": 1, "column": "", "value": "", "code": "no_name_column",
+                                "message": error.fields[0].message}], "warnings": [],
                     "headers": table.headers, "mapping": importer.suggest_mapping(table.headers), "preview": []}
         preview = {"headers": table.headers, "mapping": plan.mapping,
                    "preview": [r.public() for r in plan.rows[:importer.PREVIEW_ROWS]]}
         if dry_run:
-            return {"import": None, "rows": len(plan.rows), **plan.counts(), "errors": plan.errors, **preview}
+            return {"import": None, "rows": len(plan.rows), **plan.counts(), "errors": plan.errors,
+                    "warnings": plan.warnings, **preview}
 
         def report(done: int, total: int) -> None:
             if progress_id:
                 with _progress_lock:
                     _progress[progress_id] = {"done": done, "total": total}
 
-        outcome = importer.run_import(engine, user, plan, filename=upload.filename or "", mode=mode, match=match,
-                                      progress=report)
+        outcome = importer.run_import(engine, user, plan, filename=filename, mode=mode, match=match,
+                                      progress=report, table=table)
         return {**outcome, **preview}
 
     try:
@@ -105,6 +119,44 @@ async def import_progress(request: Request) -> JSONResponse:
     with _progress_lock:
         found = _progress.get(request.path_params["progress_id"])
     return JSONResponse(found or {"done": 0, "total": 0})
+
+
+async def list_imports(request: Request) -> JSONResponse:
+    found = await run_in_threadpool(importer.list_imports, request.app.state.engine, request.state.user)
+    return JSONResponse({"imports": found})
+
+
+def _file(answer: tuple[bytes, str, str]) -> Response:
+    data, media_type, filename = answer
+    return Response(data, media_type=media_type, headers={"content-disposition": f'attachment; filename="{filename}"'})
+
+
+async def import_problems(request: Request) -> Response:
+    """The rows of an import that had problems, with a column saying what: ?format=xlsx|csv&lang=en|zh-CN."""
+    fmt, lang = request.query_params.get("format", "xlsx"), request.query_params.get("lang", "en")
+    engine, user = request.app.state.engine, request.state.user
+
+    def work() -> tuple[bytes, str, str]:
+        record = importer.stored_problems(engine, user, request.path_params["import_id"])
+        return importer.problems_file(record, format=fmt, lang=lang)
+
+    return _file(await request.app.state.heavy.run(work))
+
+
+async def check_problems(request: Request) -> Response:
+    """The same file as a dry run would check it, as the problems file (the import form, and
+    ?format=xlsx|csv&lang=en|zh-CN): nothing is stored, so a check needs no id to come back to."""
+    fmt, lang = request.query_params.get("format", "xlsx"), request.query_params.get("lang", "en")
+    engine, user = request.app.state.engine, request.state.user
+    got = await _import_request(request)
+
+    def work() -> tuple[bytes, str, str]:
+        table = read_table(got["filename"], got["raw"])
+        plan = importer.plan_import(engine, user, table, mapping=got["mapping"], match=got["match"], mode=got["mode"],
+                                    values=got["values"], owner=got["owner"])
+        return importer.problems_file(importer.problem_rows(table, plan.errors + plan.warnings), format=fmt, lang=lang)
+
+    return _file(await request.app.state.heavy.run(work))
 
 
 async def undo_import(request: Request) -> JSONResponse:

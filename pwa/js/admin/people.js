@@ -5,7 +5,7 @@ import { api, ApiError, setToken, token } from "../api.js";
 import { h } from "../dom.js";
 import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
 
-const ROLES = ["rep", "office", "admin"];
+const ROLES = ["rep", "manager", "office", "admin"];
 const AUDIT_PAGE = 1000; // what GET /audit answers at most per call
 const AUDIT_SHOWN = 200;
 const AUDIT_KEPT = 5000; // the newest entries kept in memory for the filter
