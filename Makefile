@@ -38,7 +38,10 @@ lint: install
 
 test: install chromium lint
 	node --test tests/js/
-	$(VENV)/bin/pytest -q
+	# Most tests wait on real servers, Litestream and kill -9 restarts: two workers keep both
+	# cores busy. The browser tests run after, alone, so that two Chromiums never share 2 cores.
+	$(VENV)/bin/pytest -q -n 2 --ignore=tests/e2e
+	$(VENV)/bin/pytest -q tests/e2e
 
 bench: install
 	$(PY) bench/sync.py
