@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from datetime import datetime, timezone
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from sync import privacy
 from sync.engine import Engine
 from sync.errors import Busy, FieldcardsError, Maintenance, RateLimited
 from sync.store import Store
@@ -217,6 +219,14 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
             except Exception:  # a drill that crashes must not stop the next one; the log says why
                 log.exception("scheduled restore drill crashed")
 
+    def purge_daily() -> None:
+        """Retention: deleted cards older than `retention_days` are purged once a day (sync/privacy.py)."""
+        while not stopping.wait(24 * 3600):
+            try:
+                privacy.purge_deleted(store, days=config.retention_days, now=datetime.now(timezone.utc))
+            except Exception:  # a purge that crashes must not stop the next one; the log says why
+                log.exception("scheduled retention purge crashed")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # SQLite has one writer; more threads than this only add reader connections and malloc
@@ -228,6 +238,7 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
         if replicator is not None:
             replicator.start()
             threading.Thread(target=drill_daily, name="drill", daemon=True).start()
+        threading.Thread(target=purge_daily, name="retention", daemon=True).start()
         try:
             yield
         finally:

@@ -169,6 +169,26 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(config: Config, args: argparse.Namespace) -> int:
+    """Retention now: purge cards deleted more than --days ago (default FIELDCARDS_RETENTION_DAYS)."""
+    from datetime import datetime, timezone
+
+    from sync import privacy
+
+    st = Store(config.db_path)
+    try:
+        found = privacy.purge_deleted(st, days=args.days or config.retention_days, now=datetime.now(timezone.utc),
+                                      dry_run=args.dry_run)
+    finally:
+        st.close()
+    if args.json:
+        print(json.dumps(found, indent=2))
+    else:
+        verb = "would purge" if args.dry_run else "purged"
+        print(f"{verb} {found['cards']} cards deleted before {found['before']}")
+    return 0
+
+
 def cmd_drill(config: Config, args: argparse.Namespace) -> int:
     st = Store(config.db_path)
     try:
@@ -296,14 +316,14 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
         match = [m.strip() for m in args.match.split(",") if m.strip()]
         table = read_table(path.name, path.read_bytes())
         plan = importer.plan_import(engine, user, table, mapping=None, match=match, mode=args.mode)
-        for error in plan.errors[:50]:
-            print(f"row {error['row']}, {error['column']}: {error['message']}", file=sys.stderr)
+        for problem in plan.errors + plan.warnings:  # every one: a person fixes them all, not the first 50
+            print(f"row {problem['row']}: {problem['message']}", file=sys.stderr)
         counts = plan.counts()
         if args.dry_run:
             print(json.dumps({"import": None, "rows": len(plan.rows), **counts, "errors": plan.errors,
-                              "mapping": plan.mapping}, indent=2, ensure_ascii=False))
+                              "warnings": plan.warnings, "mapping": plan.mapping}, indent=2, ensure_ascii=False))
             return 0
-        outcome = importer.run_import(engine, user, plan, filename=path.name, mode=args.mode, match=match)
+        outcome = importer.run_import(engine, user, plan, filename=path.name, mode=args.mode, match=match, table=table)
     finally:
         st.close()
     print(json.dumps(outcome, indent=2, ensure_ascii=False))
@@ -392,6 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
                          help="server work not to re-apply: ids from the dry run's server_work.entries "
                               "(e.g. the bad import the restore undoes)")
     restore.set_defaults(run=cmd_restore)
+
+    purge = commands.add_parser("purge", help="retention: purge cards deleted more than N days ago, with their history",
+                                epilog="example: fieldcards purge --days 180 --dry-run")
+    purge.add_argument("--days", type=int, default=None, help="default FIELDCARDS_RETENTION_DAYS (180)")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would be purged")
+    purge.add_argument("--json", action="store_true")
+    purge.set_defaults(run=cmd_purge)
 
     drill = commands.add_parser("drill", help="restore the latest replica to a scratch file and check it",
                                 epilog="example: fieldcards drill --json")

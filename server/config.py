@@ -27,6 +27,7 @@ class Config:
     session_idle_days: float = 30.0
     session_max_days: float = 90.0
     invite_hours: float = 72.0
+    retention_days: int = 180  # deleted cards and their history are purged after this many days
     header_deadline_s: float = 20.0  # a request's head must arrive within this (server/deadlines.py)
     body_deadline_s: float = 60.0  # and its JSON body within this
     pwa_dir: Path = Path(__file__).resolve().parent.parent / "pwa"
@@ -74,6 +75,7 @@ class Config:
             "session_max_days": float(env.get("FIELDCARDS_SESSION_MAX_DAYS", "90")),
             "invite_hours": float(env.get("FIELDCARDS_INVITE_HOURS", "72")),
             "header_deadline_s": float(env.get("FIELDCARDS_HEADER_DEADLINE_S", "20")),
+            "retention_days": int(env.get("FIELDCARDS_RETENTION_DAYS", "180")),
             "body_deadline_s": float(env.get("FIELDCARDS_BODY_DEADLINE_S", "60")),
         }
         if env.get("FIELDCARDS_PWA_DIR"):  # another copy of the app (tests of the update flow use one)

@@ -12,12 +12,13 @@ card id, when.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import audit, journal, store
 from .access import User, can_see
 from .engine import Engine
-from .errors import NotAllowed, NotFound
+from .errors import FieldError, InvalidInput, NotAllowed, NotFound
 from .times import utc_now
 from .validate import canonical_uuid
 
@@ -59,6 +60,31 @@ def erase(engine: Engine, user: User, card_id: str) -> dict[str, Any]:
         audit.record(conn, user.name, "card.erase", card_id, {"cards": len(erased)})
         journal.record(conn, user, "erase", {"card": card_id}, ref=card_id)
     return {"card": card_id, "erased": True}
+
+
+DEFAULT_RETENTION_DAYS = 180
+
+
+def purge_deleted(st: store.Store, *, days: int, now: datetime, dry_run: bool = False) -> dict[str, Any]:
+    """Retention: cards deleted more than `days` ago, and their history, activities, attachments and
+    conflicts, are purged like an erasure (their devices were told `remove` when they were
+    deleted). `now` is passed in, so a test or a drill can ask about any day."""
+    if not 1 <= days <= 36500:
+        raise InvalidInput("days: from 1 to 36500", [FieldError("days", "from 1 to 36500")])
+    cutoff = (now - timedelta(days=days)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    with st.write() as conn:
+        due = store.deleted_cards_before(conn, cutoff)
+        if dry_run or not due:
+            return {"days": days, "before": cutoff, "cards": len(due), "purged": 0 if dry_run else len(due)}
+        seq = store.last_seq(conn)
+        stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        for card_id, owner, version in due:
+            seq += 1
+            store.erase_card(conn, card_id, owner, version + 1, seq, stamp)
+            _scrub_journal(conn, card_id)
+        store.set_meta(conn, "seq", str(seq))
+        audit.record(conn, "retention", "retention.purge", f"{len(due)} cards", {"days": days, "before": cutoff})
+    return {"days": days, "before": cutoff, "cards": len(due), "purged": len(due)}
 
 
 def _scrub_journal(conn: Any, card_id: str) -> None:

@@ -32,7 +32,14 @@ PRAGMAS = (
 )
 
 
-def connect(path: Path | str, *, autocheckpoint: bool = False) -> sqlite3.Connection:
+# The writer's page cache (readers keep SQLite's 2 MiB each). Every push inserts into five indexes
+# keyed by random values (card, mutation and key ids): at 100,000 cards their pages no longer fit
+# in 2 MiB, and a push ran a third slower re-reading them (bench/push_profile.py). Costs up to
+# this much resident memory, once.
+WRITER_CACHE_MIB = 32
+
+
+def connect(path: Path | str, *, autocheckpoint: bool = False, cache_mib: int | None = None) -> sqlite3.Connection:
     """Open a connection with our pragmas. `isolation_level=None`: we issue BEGIN/COMMIT ourselves.
 
     While Litestream replicates, it owns checkpoints (an app-side checkpoint would race it), so
@@ -43,6 +50,8 @@ def connect(path: Path | str, *, autocheckpoint: bool = False) -> sqlite3.Connec
     for pragma in PRAGMAS:
         conn.execute(pragma)
     conn.execute(f"PRAGMA wal_autocheckpoint={1000 if autocheckpoint else 0}")
+    if cache_mib is not None:
+        conn.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
     return conn
 
 
@@ -364,7 +373,7 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.autocheckpoint = autocheckpoint
-        self._writer = connect(self.path, autocheckpoint=autocheckpoint)
+        self._writer = connect(self.path, autocheckpoint=autocheckpoint, cache_mib=WRITER_CACHE_MIB)
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -421,7 +430,7 @@ class Store:
             try:
                 yield
             finally:
-                self._writer = connect(self.path, autocheckpoint=self.autocheckpoint)
+                self._writer = connect(self.path, autocheckpoint=self.autocheckpoint, cache_mib=WRITER_CACHE_MIB)
                 migrate(self._writer)
 
     @property
@@ -1093,6 +1102,17 @@ def cards_merged_into(conn: sqlite3.Connection, card_id: str) -> list[str]:
     return [r[0] for r in conn.execute("SELECT id FROM cards WHERE merged_into = ?", (card_id,))]
 
 
+def _forget_import_problems(conn: sqlite3.Connection, card_id: str) -> None:
+    """An erased customer's row leaves the problems kept with imports (sync/importer.py problem_rows)."""
+    found = conn.execute("SELECT id, problems FROM imports WHERE instr(problems, ?) > 0", (card_id,)).fetchall()
+    for import_id, text in found:
+        record = json.loads(text)
+        gone = {row[0] for row in record["rows"] if len(row) > 2 and row[2] == card_id}
+        record["rows"] = [row for row in record["rows"] if row[0] not in gone]
+        record["problems"] = [p for p in record["problems"] if p["row"] not in gone]
+        conn.execute("UPDATE imports SET problems = ? WHERE id = ?", (json.dumps(record, ensure_ascii=False), import_id))
+
+
 def erase_card(conn: sqlite3.Connection, card_id: str, owner: str, version: int, seq: int, now: str) -> None:
     """Purge one card: its history, activities, conflicts, duplicate keys, search text, import rows,
     merge snapshots and stored mutation results. The row stays as a tombstone with no personal data
@@ -1102,6 +1122,7 @@ def erase_card(conn: sqlite3.Connection, card_id: str, owner: str, version: int,
                 'DELETE FROM import_rows WHERE card = ?', "DELETE FROM attachments WHERE card = ?"):
         conn.execute(sql, (card_id,))
     forget_orphan_blobs(conn)
+    _forget_import_problems(conn, card_id)
     conn.execute('DELETE FROM merges WHERE "into" = ? OR instr("from", ?) > 0 OR instr(snapshot, ?) > 0',
                  (card_id, card_id, card_id))
     gone = json.dumps({"id": "", "status": "rejected", "code": "not_found",
@@ -1113,6 +1134,13 @@ def erase_card(conn: sqlite3.Connection, card_id: str, owner: str, version: int,
     conn.execute("UPDATE cards SET data = ?, clocks = '{}', search = '', deleted = 1, erased = 1, merged_into = NULL, "
                  "version = ?, seq = ?, updated_at = ? WHERE id = ?",
                  (json.dumps(tombstone), version, seq, now, card_id))
+
+
+def deleted_cards_before(conn: sqlite3.Connection, cutoff: str) -> list[tuple[str, str, int]]:
+    """(id, owner, version) of cards a person deleted before `cutoff` (not merged, not erased)."""
+    return [(r[0], r[1], r[2]) for r in conn.execute(
+        "SELECT id, owner, version FROM cards WHERE deleted = 1 AND erased = 0 AND merged_into IS NULL "
+        "AND updated_at < ? ORDER BY updated_at", (cutoff,))]
 
 
 def journal_mentioning(conn: sqlite3.Connection, card_id: str) -> list[tuple[int, str]]:

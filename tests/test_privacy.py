@@ -103,3 +103,38 @@ def test_an_erasure_survives_a_restore_and_a_phone_re_sending_its_journal(backed
         text = " ".join(str(r) for t in ("cards", "history", "mutations", "journal")
                         for r in db.execute(f"SELECT * FROM {t}").fetchall())
     assert "赵敏" not in text and "13700001234" not in text
+
+
+def test_retention_purges_cards_deleted_long_ago_and_keeps_the_rest(app: Office):  # noqa: F811
+    from datetime import datetime, timedelta, timezone
+
+    from sync import privacy
+    from sync.store import Store
+
+    old, recent, alive = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    sync(app, "rep1", "phone", put(old, {"name": "早已删除", "phones": ["13911112222"]}), put(recent, {"name": "刚删除"}),
+         put(alive, {"name": "还在"}))
+    for card in (old, recent):
+        sync(app, "rep1", "phone", {"id": str(uuid.uuid4()), "op": "card.delete", "card": card, "at": CLOCK.now(),
+                                    "version": 1})
+    st = Store(app.db)
+    try:
+        now = datetime.now(timezone.utc)
+        with st.write() as conn:  # the first one was deleted 200 days ago
+            conn.execute("UPDATE cards SET updated_at = ? WHERE id = ?",
+                         ((now - timedelta(days=200)).isoformat().replace("+00:00", "Z"), old))
+        preview = privacy.purge_deleted(st, days=180, now=now, dry_run=True)
+        assert (preview["cards"], preview["purged"]) == (1, 0)
+        done = privacy.purge_deleted(st, days=180, now=now)
+        assert done["purged"] == 1
+        assert privacy.purge_deleted(st, days=180, now=now)["purged"] == 0  # nothing left to do
+    finally:
+        st.close()
+    office = app.as_("office")
+    listed = {c["id"] for c in app.client.get("/api/v1/cards", params={"deleted": "true"}, headers=office).json()["cards"]}
+    assert listed == {recent, alive}  # the recent deletion can still be undone by office
+    with sqlite3.connect(app.db) as db:
+        assert db.execute("SELECT count(*) FROM history WHERE card = ?", (old,)).fetchone()[0] == 0
+        assert "13911112222" not in " ".join(str(r) for r in db.execute("SELECT * FROM cards").fetchall())
+    audit = app.client.get("/api/v1/audit", headers=app.as_("admin")).json()["audit"]
+    assert "\"days\": 180" in [e for e in audit if e["action"] == "retention.purge"][0]["detail"].replace(":180", ": 180")
