@@ -262,10 +262,10 @@ class _Reader:
                     errors.append(problem(number, header, text, "name_invalid", detail=detail))
                 elif name == "custom" and self.specs[key.removeprefix("custom.")]["type"] == "date":
                     warnings.append(problem(number, header, text, "not_a_date"))
-                elif name in _CODES:
-                    warnings.append(problem(number, header, text, _CODES[name]))
                 elif name in TEXT_LIMITS and detail.startswith("at most"):
                     warnings.append(problem(number, header, text, "too_long", limit=TEXT_LIMITS[name]))
+                elif name in _CODES and not detail.startswith("at most"):  # 11 phones: each fine, too many
+                    warnings.append(problem(number, header, text, _CODES[name]))
                 else:
                     warnings.append(problem(number, header, text, "bad_value", detail=detail))
                 return None
@@ -417,7 +417,8 @@ def run_import(engine: Engine, user: User, plan: Plan, *, filename: str, mode: s
     job = {"import": import_id, "filename": filename[:200], "mode": mode, "match": list(match),
            "rows": len(plan.rows), "counts": plan.counts(), "plan_errors": len(plan.errors),
            "todo": [[r.row, r.card, r.action, r.fields, r.was] for r in todo], "mutations": mutations,
-           "warnings": len(plan.warnings), "problems": problem_rows(table, plan.errors + plan.warnings) if table else None}
+           "warnings": len(plan.warnings),
+           "problems": problem_rows(table, plan.errors + plan.warnings, {r.row: r.card for r in todo}) if table else None}
     rejected = _apply_import(engine, user, job, progress)
     return {"import": import_id, "rows": len(plan.rows), **plan.counts(), "errors": plan.errors + rejected,
             "warnings": plan.warnings}
@@ -470,10 +471,13 @@ def _apply_import(engine: Engine, user: User, job: dict[str, Any],
 # --- the problems of an import, as a spreadsheet to fix and import again --------------------------
 
 
-def problem_rows(table: Table, problems: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """What a problems file needs: the file's headers, and each row with a problem, cells as read."""
+def problem_rows(table: Table, problems: Sequence[dict[str, Any]],
+                 cards: dict[int, str | None] | None = None) -> dict[str, Any]:
+    """What a problems file needs: the file's headers, and each row with a problem, cells as read,
+    with the card it went to (so that erasing that customer erases the row here too)."""
     numbers = sorted({p["row"] for p in problems if 2 <= p["row"] < len(table.rows) + 2})
-    return {"headers": table.headers, "rows": [[n, table.rows[n - 2]] for n in numbers], "problems": list(problems)}
+    return {"headers": table.headers, "rows": [[n, table.rows[n - 2], (cards or {}).get(n)] for n in numbers],
+            "problems": list(problems)}
 
 
 PROBLEM_COLUMNS = {"en": ("Import problems", "Row in the file"), "zh-CN": ("导入问题", "原文件行号")}
@@ -492,7 +496,7 @@ def problems_file(record: dict[str, Any], *, format: str, lang: str) -> tuple[by
         by_row.setdefault(p["row"], []).append(
             message(p["code"], lang, p["column"], p["value"], p.get("params") or {}) if p.get("code") else p["message"])
     headers = [*record["headers"], *PROBLEM_COLUMNS[lang]]
-    rows = [[*cells, "; ".join(by_row.get(number, [])), str(number)] for number, cells in record["rows"]]
+    rows = [[*cells, "; ".join(by_row.get(number, [])), str(number)] for number, cells, *_ in record["rows"]]
     if format == "xlsx":
         return write_xlsx(headers, rows, title="Problems"), XLSX_TYPE, "import-problems.xlsx"
     return write_csv(headers, rows), "text/csv; charset=utf-8", "import-problems.csv"

@@ -169,3 +169,22 @@ def test_imports_are_listed_server_side_newest_first_with_their_undo(app: Office
     assert app.client.get("/api/v1/imports", headers=app.as_("rep1")).status_code == 403
     assert app.client.get(f"/api/v1/imports/{first['import']}/problems", headers=app.as_("rep1")).status_code == 403
     assert app.client.get("/api/v1/imports/nope/problems", headers=app.as_("office")).status_code == 404
+
+
+def test_erasing_a_customer_removes_their_row_from_the_problems_kept(app: Office):  # noqa: F811
+    done = post(app, workbook([["王伟", "", "12345", "", "", "", "", ""], ["李娜", "", "", "", "VIP", "", "", ""]])).json()
+    assert [w["row"] for w in done["warnings"]] == [2, 3]
+    wang = next(c for c in app.client.get("/api/v1/cards", headers=app.as_("office")).json()["cards"] if c["name"] == "王伟")
+    assert app.client.post(f"/api/v1/cards/{wang['id']}/erase", headers=app.as_("admin")).status_code == 200
+    kept = app.client.get(f"/api/v1/imports/{done['import']}/problems", params={"format": "csv"},
+                          headers=app.as_("office")).content.decode("utf-8-sig")
+    assert "王伟" not in kept and "12345" not in kept and "李娜" in kept
+
+
+def test_a_cell_too_long_or_too_full_is_named_for_what_it_is(app: Office):  # noqa: F811
+    phones = "; ".join(f"1381234{n:04d}" for n in range(11))
+    done = post(app, workbook([["王伟", "公" * 201, phones, "", "", "", "", ""]])).json()
+    assert done["create"] == 1
+    codes = {w["column"]: w["code"] for w in done["warnings"]}
+    assert codes == {"公司": "too_long", "手机": "bad_value"}
+    assert done["warnings"][0]["params"] == {"limit": 200}

@@ -8,9 +8,8 @@ Waiting is done with Playwright's `expect` (selectors): our CSP forbids `wait_fo
 """
 from __future__ import annotations
 
-import json
+import io
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from playwright.sync_api import Page, expect
 from server.auth import sessions
 from server.config import Config
 from sync.store import Store
-from tests.conftest import ROOT, Server, start_server, stop_server
+from tests.conftest import Server, start_server, stop_server
 from tests.e2e.conftest import shots_dir
 
 SHOTS = shots_dir()
@@ -130,15 +129,18 @@ def test_import_checks_remaps_imports_with_progress_and_undoes(browser, tmp_path
         expect(page.locator("#dry-counts-create")).to_have_text("1", timeout=WAIT_MS)
         assert client.get("/cards").json()["cards"] == []  # still only a preview
 
-        # The dry run: counts, the bad date at its row and column, and nothing written.
+        # The dry run: counts, the bad date as a warning at its row, column and value (the row is
+        # imported without it), and nothing written.
         page.set_input_files("#import-file", str(path))
         expect(page.locator("#dry-counts-rows")).to_have_text("3", timeout=WAIT_MS)
-        assert page.text_content("#dry-counts-create") == "2"
-        assert page.text_content("#dry-counts-skip") == "1"
-        assert page.text_content("#dry-counts-errors") == "1"
+        assert page.text_content("#dry-counts-create") == "3"
+        assert page.text_content("#dry-counts-skip") == "0"
+        assert page.text_content("#dry-counts-errors") == "0"
+        assert page.text_content("#dry-counts-warnings") == "1"
         [error_row] = page.locator("#import-errors tbody tr").all()
         cells = [c.text_content() for c in error_row.locator("td").all()]
-        assert cells[0] == "3" and cells[1] == "生日" and "2026-02-30" in cells[2], cells
+        assert cells[0] == "3" and cells[2] == "生日" and cells[3] == "2026-02-30", cells
+        assert cells[4] == '生日 "2026-02-30" is not a date; imported without it', cells
         assert page.input_value("select[data-header='姓名']") == "name"
         assert page.input_value("select[data-header='手机']") == "phones"
         assert page.input_value("select[data-header='生日']") == "birthday"
@@ -148,8 +150,8 @@ def test_import_checks_remaps_imports_with_progress_and_undoes(browser, tmp_path
 
         # Ignoring the birthday column checks again: every row is a new card, without birthdays.
         page.select_option("select[data-header='生日']", "")
-        expect(page.locator("#dry-counts-create")).to_have_text("3", timeout=WAIT_MS)
-        assert page.text_content("#dry-counts-errors") == "0"
+        expect(page.locator("#dry-counts-warnings")).to_have_text("0", timeout=WAIT_MS)
+        assert page.text_content("#dry-counts-create") == "3"
         expect(page.locator("#import-preview tr[data-row='3']")).to_contain_text("Create")
         assert "Birthday" not in page.text_content("#import-preview")
         assert page.input_value("select[data-header='生日']") == ""
@@ -181,7 +183,8 @@ def test_import_checks_remaps_imports_with_progress_and_undoes(browser, tmp_path
         assert set(cards) == {"王伟", "李娜", "张强"}
         assert cards["王伟"]["phones"] == ["+8613812345678"] and cards["王伟"]["segment"] == "A"
         assert cards["王伟"]["company"] == "上海贸易" and cards["王伟"]["birthday"] is None
-        assert page.locator("#import-history tbody tr").count() == 1
+        expect(page.locator("#import-history tbody tr")).to_have_count(1, timeout=WAIT_MS)
+        assert "客户.xlsx" in page.text_content("#import-history")
 
         # Undo: the cards are gone, and the notice says what became of later changes.
         page.click("#undo-import")
@@ -192,18 +195,79 @@ def test_import_checks_remaps_imports_with_progress_and_undoes(browser, tmp_path
             assert client.get(f"/cards/{card['id']}").json()["card"]["deleted"] is True
         expect(page.locator("#import-history tbody tr").first).to_contain_text("Undone")
 
-        # The session's list survives a reload; the same file can be checked again, in Chinese.
+        # The server's list survives a reload; the same file can be checked again, in Chinese.
         page.reload()
         page.wait_for_selector("#import-history")
-        assert "Undone" in page.text_content("#import-history")
+        expect(page.locator("#import-history")).to_contain_text("Undone", timeout=WAIT_MS)
         page.set_input_files("#import-file", str(path))
-        expect(page.locator("#dry-counts-create")).to_have_text("2", timeout=WAIT_MS)
+        expect(page.locator("#dry-counts-create")).to_have_text("3", timeout=WAIT_MS)
         to_chinese(page)
         expect(page.locator("#dry-title")).to_have_text("导入前检查")
-        assert "生日" in page.text_content("#import-errors")
-        assert "不是有效日期：2026-02-30" in page.text_content("#import-errors")  # the server's message, in Chinese
+        assert "生日“2026-02-30”不是日期" in page.text_content("#import-errors")  # by its code, in Chinese
         shot(page, "import-1366-zh-CN")
         fits_a_phone(page)
+        assert problems == []
+    finally:
+        finish(server)
+
+
+def test_a_messy_chinese_workbook_imports_every_customer_with_warnings_in_chinese_and_history(browser, tmp_path):
+    """Issue 15, majors 1 and 2: A类 tiers, 1991/1/4 and serial dates, +86/0086 phones, some bad
+    cells and rows without a name. Every named row becomes a card, each bad cell is a warning in
+    Chinese, 重要客户 is mapped to A, the problems download, and the import is listed by the server."""
+    from tests.test_import_messy import BAD, messy_rows, workbook
+
+    server = started(tmp_path)
+    try:
+        server.user("office", "office")
+        server.user("rep1")
+        client = api(server, "office")
+        path = tmp_path / "客户名单.xlsx"
+        path.write_bytes(workbook(messy_rows()))
+        page, problems = open_office(browser, server, "office", "#/import", lang="zh-CN")
+        expect(page.locator("h1")).to_contain_text("内勤工具")
+        expect(page.locator("#import-history")).to_contain_text("还没有导入记录")
+        page.fill("#import-owner", "rep1")
+        page.set_input_files("#import-file", str(path))
+        expect(page.locator("#dry-counts-rows")).to_have_text("500", timeout=WAIT_MS)
+        assert page.text_content("#dry-counts-create") == "495"
+        assert page.text_content("#dry-counts-errors") == "5"
+        bad_cells = sum(1 for i in range(500) if i % 50 in BAD)
+        tiers = sum(1 for i in range(500) if i % 8 == 7 and i % 50 != 11)  # 重要客户 (not VIP): not a tier yet
+        expect(page.locator("#dry-counts-warnings")).to_have_text(str(bad_cells + tiers))
+        text = page.text_content("#import-errors")
+        assert "生日“1991/13/4”不是日期，已导入但未包含此项" in text
+        assert "手机“12345”不是电话号码" in text and "姓名：没有姓名" in text
+        assert "is not a date" not in text  # no English on the Chinese screen
+
+        # 重要客户 is the person's word for tier A: mapped, its warnings go.
+        page.select_option("#import-values select[data-value='重要客户']", "A")
+        expect(page.locator("#dry-counts-warnings")).to_have_text(str(bad_cells), timeout=WAIT_MS)
+        shot(page, "import-messy-1366-zh-CN")
+
+        with page.expect_download() as got:
+            page.click("#import-errors-download")
+        assert got.value.suggested_filename == "导入问题.xlsx"
+        sheet = openpyxl.load_workbook(io.BytesIO(Path(got.value.path()).read_bytes())).active
+        assert [c.value for c in sheet[1]][-2:] == ["导入问题", "原文件行号"]
+        assert sheet.max_row == 1 + 5 + bad_cells
+
+        page.click("#import-run")
+        expect(page.locator("#result-counts-create")).to_have_text("495", timeout=WAIT_MS)
+        cards = live_cards(client)
+        assert len(cards) == 495 and cards["客户15"]["segment"] == "A" and {c["owner"] for c in cards.values()} == {"rep1"}
+
+        # The list comes from the server: after a reload it is still there, with its undo.
+        page.reload()
+        row = page.locator("#import-history tbody tr")
+        expect(row).to_have_count(1, timeout=WAIT_MS)
+        expect(row).to_contain_text("客户名单.xlsx")
+        expect(row.locator("button.danger")).to_have_text("撤销本次导入")
+        shot(page, "import-history-1366-zh-CN")
+        row.locator("button.danger").click()
+        expect(page.locator("#notice")).to_contain_text("导入已撤销", timeout=WAIT_MS)
+        expect(row).to_contain_text("已由")
+        assert live_cards(client) == {}
         assert problems == []
     finally:
         finish(server)
@@ -494,7 +558,7 @@ def test_a_merge_over_the_phone_limit_lets_the_person_pick_the_phones_to_keep(br
         client = api(server, "office")
         phone = server.device("office", tmp_path)
         first = phone.create_card(name="赵敏", emails=["zhao@example.cn"], phones=[f"1381234560{n}" for n in range(6)])
-        second = phone.create_card(name="赵敏 (2)", emails=["zhao@example.cn"], phones=[f"1391234560{n}" for n in range(6)])
+        phone.create_card(name="赵敏 (2)", emails=["zhao@example.cn"], phones=[f"1391234560{n}" for n in range(6)])
         phone.sync()
         page, problems = open_office(browser, server, "office", "#/duplicates")
         group = page.locator(f"section.dup-group[data-group*='{first}']")

@@ -59,6 +59,11 @@ export async function postForm(path, form) {
   return (await failIfBad(response)).json();
 }
 
+// A multipart POST whose answer is a file (an import's problems), with the same credentials.
+export async function postFormRaw(path, form) {
+  return failIfBad(await fetch(`/api/v1${path}`, { method: "POST", headers: headers(), body: form }));
+}
+
 // A GET whose answer is not JSON (CSV, SVG), with the same credentials.
 export async function fetchRaw(path) {
   return failIfBad(await fetch(`/api/v1${path}`, { headers: headers() }));

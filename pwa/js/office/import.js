@@ -1,38 +1,29 @@
-// Import (#/import): a spreadsheet is checked first (a dry run: counts, errors at their row and
-// column, a preview per row, the column mapping to adjust), then imported with a progress bar,
-// and can be undone. This session's imports are kept in sessionStorage with their undo buttons.
+// Import (#/import): a spreadsheet is checked first (a dry run: counts, every problem at its row,
+// column and value, a preview per row, the column mapping and unknown tiers to adjust), then
+// imported with a progress bar. A bad optional cell is a warning, never the row's loss; the rows
+// with problems download as a spreadsheet to fix and import again. The imports are listed from
+// the server (GET /imports), each with its undo, for as long as the server keeps them.
 import { localMessage } from "../messages.js";
 import { api, ApiError } from "../api.js";
 import { h } from "../dom.js";
-import { t } from "../i18n.js";
-import { CARD_FIELDS, cell, checkbox, errorText, field, fieldName, fmtTime, group, postForm, short, shown, table } from "./common.js";
+import { language, t } from "../i18n.js";
+import { CARD_FIELDS, cell, checkbox, errorText, fetchRaw, field, fieldName, fmtTime, group, postForm, postFormRaw, saveBlob, short, shown, table } from "./common.js";
 
-const HISTORY_KEY = "fieldcards.office.imports";
 const MODES = ["upsert", "create", "update"];
 const MATCHES = ["phone", "email", "name+company"];
+const SEGMENTS = ["A", "B", "C"];
 const POLL_MS = 500;
-const ERRORS_SHOWN = 200;
-
-const readHistory = () => {
-  try {
-    return JSON.parse(sessionStorage.getItem(HISTORY_KEY) || "[]");
-  } catch {
-    return []; // a damaged list is the same as none
-  }
-};
 
 const s = {
   input: null, // the file input is kept across redraws: a browser cannot put a chosen file back
-  file: null, mode: "upsert", match: ["phone", "email"],
+  file: null, mode: "upsert", match: ["phone", "email"], owner: "",
   mapping: null, // {header: field or ""} once the person changed one; null: the server's suggestion
+  values: {}, // {field: {value in the file: card value, or "" to leave it out}}
   dry: null, checking: false, error: null, mappingErrors: {},
   running: null, // {done, total} while the import runs, and after it, full
-  result: null, notice: null, history: readHistory(),
+  result: null, notice: null,
+  history: null, historyError: null, // the server's list of imports, newest first
 };
-
-function saveHistory() {
-  sessionStorage.setItem(HISTORY_KEY, JSON.stringify(s.history.slice(0, 50)));
-}
 
 function form(dryRun, progress) {
   const data = new FormData();
@@ -41,9 +32,39 @@ function form(dryRun, progress) {
   data.append("match", s.match.join(","));
   data.append("dry_run", dryRun ? "true" : "false");
   if (s.mapping) data.append("mapping", JSON.stringify(s.mapping));
+  if (Object.keys(s.values).length) data.append("values", JSON.stringify(s.values));
+  if (s.owner.trim()) data.append("owner", s.owner.trim());
   if (progress) data.append("progress", progress);
   return data;
 }
+
+async function loadHistory(ctx) {
+  try {
+    s.history = (await api("/imports")).imports;
+    s.historyError = null;
+  } catch (error) {
+    if (ctx.lost(error)) return;
+    s.historyError = errorText(error);
+  }
+  ctx.render();
+}
+
+// The problems file: of a check (the same form, answered as a spreadsheet) or of an import.
+async function download(ctx, importId) {
+  const query = `format=xlsx&lang=${encodeURIComponent(language())}`;
+  try {
+    const response = importId
+      ? await fetchProblems(importId, query)
+      : await postFormRaw(`/imports/problems?${query}`, form(true));
+    saveBlob(await response.blob(), t("office.import.problemsFile"));
+  } catch (error) {
+    if (ctx.lost(error)) return;
+    s.error = errorText(error);
+    ctx.render();
+  }
+}
+
+const fetchProblems = (importId, query) => fetchRaw(`/imports/${encodeURIComponent(importId)}/problems?${query}`);
 
 // Errors at `mapping.HEADER` go next to that column's select; the rest above the form.
 function showError(ctx, error) {
@@ -112,13 +133,12 @@ async function runImport(ctx) {
     const written = result.create + result.update;
     s.running = { done: written, total: written };
     s.result = { ...result, file: s.file.name };
-    s.history.unshift({ id: result.import, file: s.file.name, at: new Date().toISOString(), rows: result.rows,
-      create: result.create, update: result.update, skip: result.skip, errors: result.errors.length, undone: null });
-    saveHistory();
     s.dry = null;
     s.file = null;
     s.mapping = null;
+    s.values = {};
     s.input.value = "";
+    loadHistory(ctx);
   } catch (error) {
     finished = true;
     s.running = null;
@@ -130,24 +150,21 @@ async function runImport(ctx) {
 }
 
 async function undo(ctx, entry) {
-  if (!window.confirm(t("office.import.undoQuestion", { file: entry.file }))) return;
+  if (!window.confirm(t("office.import.undoQuestion", { file: entry.filename }))) return;
   s.error = null;
   s.notice = null;
   entry.busy = true;
   ctx.render();
   try {
     const done = await api(`/imports/${encodeURIComponent(entry.id)}/undo`, { method: "POST" });
-    entry.undone = { undone: done.undone, conflicts: done.conflicts, at: new Date().toISOString() };
     s.notice = { undone: done.undone, conflicts: done.conflicts };
   } catch (error) {
     if (ctx.lost(error)) return;
-    if (error instanceof ApiError && /undone already/.test(error.message)) entry.undone = { undone: 0, conflicts: 0, at: null };
     s.error = errorText(error);
   } finally {
     delete entry.busy;
-    saveHistory();
   }
-  ctx.render();
+  await loadHistory(ctx); // the server says what is undone, also when another tab did it
 }
 
 // --- drawing -----------------------------------------------------------------------------------
@@ -158,7 +175,7 @@ function fileInput(ctx) {
   }
   s.input.onchange = () => {
     s.file = s.input.files[0] || null;
-    Object.assign(s, { mapping: null, dry: null, result: null, running: null, mappingErrors: {} });
+    Object.assign(s, { mapping: null, values: {}, dry: null, result: null, running: null, mappingErrors: {} });
     dryRun(ctx);
   };
   return s.input;
@@ -179,6 +196,8 @@ function options(ctx) {
     h("div", { class: "fields" },
       field("import-file", t("office.import.file"), fileInput(ctx), { hint: s.file ? t("office.import.chosen", { file: s.file.name }) : t("office.import.fileHint") }),
       field("import-mode", t("office.import.mode"), mode, { hint: t(`office.import.mode.${s.mode}.hint`) }),
+      field("import-owner", t("office.import.owner"), h("input", { id: "import-owner", type: "text", value: s.owner,
+        autocomplete: "off", onchange: (e) => { s.owner = e.target.value; dryRun(ctx); } }), { hint: t("office.import.ownerHint") }),
       match),
     h("div", { class: "actions" },
       h("button", { type: "button", id: "import-check", class: "secondary", disabled: !s.file || s.checking || Boolean(s.running && !s.result),
@@ -189,18 +208,58 @@ function counts(d, id) {
   const stat = (key, value, cls = "") => h("div", { class: `stat ${cls}` }, h("span", { class: "value", id: `${id}-${key}` }, String(value)),
     h("span", { class: "label" }, t(`office.import.count.${key}`)));
   const errors = Array.isArray(d.errors) ? d.errors.length : d.errors;
+  const warnings = Array.isArray(d.warnings) ? d.warnings.length : d.warnings || 0;
   return h("div", { class: "stats", id }, stat("rows", d.rows), stat("create", d.create, "good"), stat("update", d.update, "wait"),
-    stat("skip", d.skip), stat("errors", errors, errors ? "bad" : ""));
+    stat("skip", d.skip), stat("errors", errors, errors ? "bad" : ""), stat("warnings", warnings, warnings ? "wait" : ""));
 }
 
-function errorsTable(errors, id) {
-  if (!errors.length) return h("p", { class: "hint", id }, t("office.import.noErrors"));
-  const cols = ["row", "column", "message"].map((k) => t(`office.import.error.${k}`));
-  const rows = errors.slice(0, ERRORS_SHOWN).map((e) => h("tr", { "data-row": e.row },
-    cell(cols[0], String(e.row)), cell(cols[1], e.column || t("status.none")), cell(cols[2], localMessage(e.message))));
+// A problem in the person's language, from its code; the English message for codes this screen
+// does not know (a newer server) or problems without one.
+export function problemText(p) {
+  const params = { column: p.column || "", value: p.value ?? "", ...(p.params || {}) };
+  if (params.detail) params.detail = localMessage(params.detail);
+  const key = `office.import.problem.${p.code}`;
+  const text = p.code ? t(key, params) : key;
+  return text === key ? localMessage(p.message) : text;
+}
+
+// Every error and warning, none left out: each is a customer's cell someone has to look at.
+function errorsTable(ctx, d, id, importId) {
+  const problems = [...(d.errors || []).map((p) => ({ ...p, kind: "error" })), ...(d.warnings || []).map((p) => ({ ...p, kind: "warning" }))]
+    .sort((a, b) => a.row - b.row);
+  if (!problems.length) return h("p", { class: "hint", id }, t("office.import.noErrors"));
+  const cols = ["row", "kind", "column", "value", "message"].map((k) => t(`office.import.error.${k}`));
+  const rows = problems.map((p) => h("tr", { "data-row": p.row, "data-code": p.code || "", class: `problem-${p.kind}` },
+    cell(cols[0], String(p.row)),
+    cell(cols[1], h("span", { class: `badge ${p.kind === "error" ? "bad" : "wait"}` }, t(`office.import.kind.${p.kind}`))),
+    cell(cols[2], p.column || t("status.none")), cell(cols[3], p.value || ""), cell(cols[4], problemText(p))));
   return group(h("h3", {}, t("office.import.errors")),
-    table(id, t("office.import.errors"), cols, rows, ""),
-    errors.length > ERRORS_SHOWN ? h("p", { class: "hint" }, t("office.import.moreErrors", { count: errors.length - ERRORS_SHOWN })) : null);
+    h("p", { class: "hint" }, t("office.import.problemsHint")),
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "secondary", id: `${id}-download`, onclick: () => download(ctx, importId) },
+        t("office.import.download"))),
+    table(id, t("office.import.errors"), cols, rows, ""));
+}
+
+// Tiers the file writes its own way (重要客户, VIP): the person says which tier each one is.
+function valuesSection(ctx, d) {
+  const column = Object.keys(d.mapping || {}).find((hd) => (s.mapping || d.mapping)[hd] === "segment");
+  const chosen = s.values.segment || {};
+  const unknown = [...new Set([...(d.warnings || []).filter((w) => w.code === "not_a_segment").map((w) => w.value),
+    ...Object.keys(chosen)])];
+  if (!column || !unknown.length) return null;
+  const rows = unknown.map((value, n) => {
+    const id = `value-segment-${n}`;
+    const select = h("select", { id, "data-value": value, "aria-label": t("office.import.valueFor", { value }), disabled: s.checking,
+      onchange: (e) => { s.values = { ...s.values, segment: { ...chosen, [value]: e.target.value || null } }; dryRun(ctx); } },
+    h("option", { value: "", selected: !chosen[value] }, t("office.import.leaveOut")),
+    SEGMENTS.map((seg) => h("option", { value: seg, selected: chosen[value] === seg }, seg)));
+    return h("tr", { "data-value": value }, cell(t("office.import.valueInFile"), value), cell(t("office.import.valueOnCard"), select));
+  });
+  return h("div", { class: "values" },
+    h("h3", {}, t("office.import.values", { column })),
+    h("p", { class: "hint" }, t("office.import.valuesHint")),
+    table("import-values", t("office.import.values", { column }), [t("office.import.valueInFile"), t("office.import.valueOnCard")], rows, ""));
 }
 
 function mappingSection(ctx, d) {
@@ -256,7 +315,8 @@ function dryRunCard(ctx) {
       h("p", { class: "hint" }, t("office.import.dryHint")),
       counts(d, "dry-counts"),
       mappingSection(ctx, d),
-      errorsTable(d.errors, "import-errors"),
+      valuesSection(ctx, d),
+      errorsTable(ctx, d, "import-errors", null),
       previewTable(ctx, d),
       h("div", { class: "actions" },
         h("button", { type: "button", id: "import-run", disabled: s.checking || running || !writes || Boolean(s.error), onclick: () => runImport(ctx) },
@@ -279,34 +339,44 @@ function progressBar() {
 function resultCard(ctx) {
   const r = s.result;
   if (!r && !s.running) return null;
-  const entry = r && s.history.find((e) => e.id === r.import);
+  const entry = r && (s.history || []).find((e) => e.id === r.import);
   return h("section", { class: "card", id: "import-result", "aria-labelledby": "result-title" },
     h("h2", { id: "result-title" }, r ? t("office.import.done", { file: r.file }) : t("office.import.running")),
     progressBar(),
     r ? group(
       counts(r, "result-counts"),
-      errorsTable(r.errors, "result-errors"),
+      errorsTable(ctx, r, "result-errors", r.import),
       h("p", { class: "hint" }, t("office.import.undoHint")),
       entry ? undoButton(ctx, entry, "undo-import") : null,
     ) : null);
 }
 
 function undoButton(ctx, entry, id) {
-  if (entry.undone) return h("span", { class: "badge", id }, t("office.import.undone"));
+  if (entry.undone_at) {
+    return h("span", { class: "badge", id, title: fmtTime(entry.undone_at) },
+      t("office.import.undoneBy", { user: entry.undone_by || "", time: fmtTime(entry.undone_at) }));
+  }
   return h("button", { type: "button", class: "danger", id, disabled: Boolean(entry.busy),
-    "aria-label": t("office.import.undoFor", { file: entry.file }), onclick: () => undo(ctx, entry) }, t("office.import.undo"));
+    "aria-label": t("office.import.undoFor", { file: entry.filename }), onclick: () => undo(ctx, entry) }, t("office.import.undo"));
 }
 
 function historyCard(ctx) {
-  if (!s.history.length) return null;
-  const cols = ["time", "file", "rows", "create", "update", "import", "status"].map((k) => t(`office.import.history.${k}`));
-  const rows = s.history.map((e) => h("tr", { "data-import": e.id },
-    cell(cols[0], fmtTime(e.at)), cell(cols[1], e.file), cell(cols[2], String(e.rows)), cell(cols[3], String(e.create)),
-    cell(cols[4], String(e.update)), cell(cols[5], h("span", { class: "mono", title: e.id }, short(e.id))),
-    cell(cols[6], undoButton(ctx, e, `undo-${e.id}`))));
+  if (s.history === null && !s.historyError) return null;
+  const cols = ["time", "by", "file", "rows", "create", "update", "problems", "import", "status"].map((k) => t(`office.import.history.${k}`));
+  const rows = (s.history || []).map((e) => h("tr", { "data-import": e.id },
+    cell(cols[0], fmtTime(e.created_at)), cell(cols[1], e.display || e.user), cell(cols[2], e.filename),
+    cell(cols[3], String(e.rows)), cell(cols[4], String(e.create)), cell(cols[5], String(e.update)),
+    cell(cols[6], e.errors + e.warnings
+      ? h("button", { type: "button", class: "secondary", id: `problems-${e.id}`,
+        "aria-label": t("office.import.downloadFor", { file: e.filename, count: e.errors + e.warnings }),
+        onclick: () => download(ctx, e.id) }, String(e.errors + e.warnings))
+      : "0"),
+    cell(cols[7], h("span", { class: "mono", title: e.id }, short(e.id))),
+    cell(cols[8], undoButton(ctx, e, `undo-${e.id}`))));
   return h("section", { class: "card", "aria-labelledby": "history-title" },
     h("h2", { id: "history-title" }, t("office.import.history")),
-    table("import-history", t("office.import.history"), cols, rows, ""));
+    s.historyError ? h("p", { class: "error", role: "alert" }, s.historyError) : null,
+    table("import-history", t("office.import.history"), cols, rows, t("office.import.historyNone")));
 }
 
 function messages() {
@@ -321,9 +391,11 @@ function messages() {
 export const importScreen = {
   name: "import",
   reset() {
-    Object.assign(s, { file: null, mapping: null, dry: null, result: null, running: null, error: null, notice: null });
+    Object.assign(s, { file: null, mapping: null, values: {}, owner: "", dry: null, result: null, running: null, error: null,
+      notice: null, history: null, historyError: null });
     if (s.input) s.input.value = "";
   },
+  enter: loadHistory,
   view(ctx) {
     return h("div", { class: "office-screen", id: "screen-import" }, options(ctx), messages(), dryRunCard(ctx), resultCard(ctx), historyCard(ctx));
   },
