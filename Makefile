@@ -45,6 +45,8 @@ test: install chromium lint
 
 bench: install
 	$(PY) bench/sync.py
+	$(PY) bench/push_profile.py
+	$(PY) bench/office.py
 	$(PY) bench/durability.py
 	$(PY) bench/stall.py
 

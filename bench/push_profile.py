@@ -56,7 +56,7 @@ def main() -> None:
     rng = random.Random(args.cards)
     bodies = batches([fake_card(rng) for _ in range(args.cards)], Clock("bench"))
     with tempfile.TemporaryDirectory() as tmp:
-        st = Store(Path(tmp) / "fieldcards.db")
+        st = Store(Path(tmp) / "fieldcards.db", autocheckpoint=True)  # as `fieldcards serve --no-backup`
         engine, user = Engine(st), User("office", "office")
         profiler = cProfile.Profile() if args.profile else None
         started, cpu = time.perf_counter(), time.process_time()

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/sync.py                 # 5,000 and 100,000 cards (a few minutes)
     .venv/bin/python bench/sync.py --sizes 5000    # quick
+    .venv/bin/python bench/sync.py --sizes 5000 --push-only
 
 For each book size: initial push in batches of 1,000 (cards/s), a fresh device's full pull
 (cards/s, seconds), no-op sync p50/p99 over 500 calls, then 32 concurrent devices doing no-op and
@@ -142,7 +143,7 @@ def concurrent(url: str, tokens: list[str], card_ids: list[str], seconds: float,
     return len(latencies), latencies
 
 
-def run(size: int, tmp: Path) -> dict:
+def run(size: int, tmp: Path, *, push_only: bool = False) -> dict:
     data = tmp / f"data-{size}"
     proc, url = start_server(data, "--no-backup")
     try:
@@ -157,6 +158,9 @@ def run(size: int, tmp: Path) -> dict:
         with httpx.Client(base_url=url, headers=headers, timeout=600) as client:
             push_s, ids = push(client, Clock("bench"), cards)
             rss_after_push = round(rss_mb(proc.pid))
+            if push_only:
+                return {"cards": size, "card_json_bytes": round(avg_bytes), "push_cards_per_s": round(size / push_s),
+                        "rss_mb_after_push": rss_after_push}
             pull_s, pulled, cursor = full_pull(client, "bench-fresh")
             noop = []
             for _ in range(500):
@@ -184,11 +188,12 @@ def run(size: int, tmp: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5000,100000")
+    parser.add_argument("--push-only", action="store_true", help="only the initial push (a quick check)")
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
-            figures = run(size, Path(tmp))
+            figures = run(size, Path(tmp), push_only=args.push_only)
             print(json.dumps(figures, ensure_ascii=False))
 
 

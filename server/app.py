@@ -19,13 +19,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from sync import privacy
+from sync import privacy, webhooks as webhook_outbox
 from sync.engine import Engine
 from sync.errors import Busy, FieldcardsError, Maintenance, RateLimited
 from sync.store import Store
 
 from . import guide, openapi, pwa
-from .api import admin, attachments, cards, links, teams, conflicts, identity, insights, office, reminders
+from .api import admin, attachments, webhooks, cards, links, teams, conflicts, identity, insights, office, reminders
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, Handler, guarded
 from .backup.drill import run_drill
@@ -187,6 +187,12 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/quality", insights.quality_report, ["GET"], ANYONE),
         ("/duplicates", office.duplicates, ["GET"], OFFICE),
         ("/cards/merge", office.merge, ["POST"], OFFICE),
+        ("/webhooks", webhooks.list_endpoints, ["GET"], ADMIN),
+        ("/webhooks", webhooks.create_endpoint, ["POST"], ADMIN),
+        ("/webhooks/{webhook_id}", webhooks.update_endpoint, ["PATCH"], ADMIN),
+        ("/webhooks/{webhook_id}/test", webhooks.test_endpoint, ["POST"], ADMIN),
+        ("/webhooks/{webhook_id}/deliveries", webhooks.deliveries, ["GET"], ADMIN),
+        ("/webhooks/deliveries/{delivery_id}/redeliver", webhooks.redeliver, ["POST"], ADMIN),
         ("/merges/{merge_id}/undo", office.unmerge, ["POST"], OFFICE),
     ]
 
@@ -239,10 +245,14 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
             replicator.start()
             threading.Thread(target=drill_daily, name="drill", daemon=True).start()
         threading.Thread(target=purge_daily, name="retention", daemon=True).start()
+        deliverer = threading.Thread(target=webhook_outbox.Deliverer(store, config.webhook_settings).run,
+                                     args=(stopping,), name="webhooks", daemon=True)
+        deliverer.start()
         try:
             yield
         finally:
             stopping.set()
+            deliverer.join(timeout=15)  # an attempt in flight finishes (or times out) before the store closes
             if replicator is not None:
                 replicator.stop()
             store.close()

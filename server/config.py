@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from sync.webhooks import Settings as WebhookSettings
+
 REPO_LITESTREAM = Path(__file__).resolve().parent.parent / "litestream.yml"
 PACKAGED_LITESTREAM = Path(__file__).resolve().parent / "litestream.yml"
 
@@ -31,6 +33,15 @@ class Config:
     header_deadline_s: float = 20.0  # a request's head must arrive within this (server/deadlines.py)
     body_deadline_s: float = 60.0  # and its JSON body within this
     pwa_dir: Path = Path(__file__).resolve().parent.parent / "pwa"
+    webhooks_allow_private: bool = False  # admin setting: may webhooks reach loopback/private addresses?
+    webhook_backoff_s: float = 30.0  # the first retry's wait; doubles, with jitter (sync/webhooks.py)
+    webhook_retry_hours: float = 24.0  # how long a failing delivery is retried before the endpoint is marked failing
+    webhook_poll_s: float = 1.0
+
+    @property
+    def webhook_settings(self) -> "WebhookSettings":
+        return WebhookSettings(allow_private=self.webhooks_allow_private, backoff_s=self.webhook_backoff_s,
+                               retry_for_s=self.webhook_retry_hours * 3600, poll_s=self.webhook_poll_s)
 
     @property
     def db_path(self) -> Path:
@@ -77,6 +88,10 @@ class Config:
             "header_deadline_s": float(env.get("FIELDCARDS_HEADER_DEADLINE_S", "20")),
             "retention_days": int(env.get("FIELDCARDS_RETENTION_DAYS", "180")),
             "body_deadline_s": float(env.get("FIELDCARDS_BODY_DEADLINE_S", "60")),
+            "webhooks_allow_private": env.get("FIELDCARDS_WEBHOOKS_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
+            "webhook_backoff_s": float(env.get("FIELDCARDS_WEBHOOK_BACKOFF_S", "30")),
+            "webhook_retry_hours": float(env.get("FIELDCARDS_WEBHOOK_RETRY_HOURS", "24")),
+            "webhook_poll_s": float(env.get("FIELDCARDS_WEBHOOK_POLL_S", "1")),
         }
         if env.get("FIELDCARDS_PWA_DIR"):  # another copy of the app (tests of the update flow use one)
             values["pwa_dir"] = Path(env["FIELDCARDS_PWA_DIR"]).resolve()

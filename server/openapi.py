@@ -300,6 +300,24 @@ def _operations() -> dict[tuple[str, str], Op]:
                                          {"values": _ref("CardFields")}, closed=True)),
         ("POST", "/merges/{merge_id}/undo"): Op("Undo a merge", _obj({"merge": STR, "cards": _list(_ref("Card")),
                                                                       "conflicts": {"type": "array"}}), conflict=True),
+        ("GET", "/webhooks"): Op("Webhook endpoints (admins), with `failing` when deliveries were given up; "
+                                 "never their secrets", _obj({"webhooks": _list(ANY_OBJECT)})),
+        ("POST", "/webhooks"): Op(
+            "Register a webhook endpoint; the answer shows its signing secret, the only time it is shown",
+            _obj({"webhook": ANY_OBJECT}), status=201,
+            body=_obj({"url": STR, "events": _list(STR)}, {"secret": STR, "enabled": BOOL}, closed=True)),
+        ("PATCH", "/webhooks/{webhook_id}"): Op(
+            "Change a webhook's URL, events or enabled flag", _obj({"webhook": ANY_OBJECT}),
+            body=_obj({}, {"url": STR, "events": _list(STR), "enabled": BOOL}, closed=True)),
+        ("POST", "/webhooks/{webhook_id}/test"): Op(
+            "Send a signed test event (`webhook.test`) now, once; the answer says how the receiver answered",
+            _obj({"delivery": INT, "ok": BOOL}), body_required=False),
+        ("GET", "/webhooks/{webhook_id}/deliveries"): Op(
+            "The delivery log: the newest deliveries with every attempt (status code, error, duration)",
+            _obj({"deliveries": _list(ANY_OBJECT)})),
+        ("POST", "/webhooks/deliveries/{delivery_id}/redeliver"): Op(
+            "Queue a delivery again (same event, same id)", _obj({"delivery": INT, "status": STR}), status=202,
+            body_required=False),
     }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import cursor as cursors
 from . import attachments, hlc, journal, links
-from . import store, template
+from . import store, template, webhooks
 from .jsontext import dumps
 from .access import User, can_reassign, can_see, owner_filter
 from .errors import FieldcardsError, FieldError, InvalidInput, NotAllowed, NotFound, invalid
@@ -707,6 +707,11 @@ class Batch:
             authored_at=m.at if m else at, received_at=self.now, user=self.user.name,
             device=self.device, mutation=mutation_id, changes=write.changes,
         )
+        # The webhook outbox, in this transaction: the event exists exactly when the change does.
+        kind = ("card.deleted" if write.changes.get("deleted") == [False, True]
+                else "card.created" if write.new else "card.updated")
+        webhooks.emit(self.conn, kind, row.id, dict(card),
+                      ref=mutation_id or f"{row.id}@{card['version']}")
 
     def _result(self, mutation_id: str, write: CardWrite, *, warn_keys: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
         card = write.row.card
@@ -845,6 +850,7 @@ class Batch:
                 self.save(write, at, m)
             activity.update(by=self.user.name, created_at=self.now)
             store.insert_activity(self.conn, activity, self.next_seq())
+            webhooks.emit(self.conn, "activity.added", row.id, dict(activity), ref=m.id)
         if not visible:
             # Logged offline before the card was reassigned: the record is kept, the card stays hidden.
             return {"id": m.id, "status": "applied", "version": row.version}

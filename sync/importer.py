@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import audit, journal, store, template
+from . import audit, journal, store, template, webhooks
 from .access import User, owner_filter
 from .engine import Engine
 from .times import utc_now
@@ -462,6 +462,8 @@ def _apply_import(engine: Engine, user: User, job: dict[str, Any],
                       json.dumps(summary), json.dumps(problems, ensure_ascii=False) if problems is not None else None))
         audit.record(conn, user.name, "import", import_id, {"file": job["filename"], **summary})
         journal.record(conn, user, "import", job, ref=import_id)
+        webhooks.emit(conn, "import.finished", f"import:{import_id}",
+                      {"id": import_id, "file": job["filename"], "mode": job["mode"], **summary}, ref=import_id)
 
     engine.apply(user, device, job["mutations"], within=record, progress=lambda done: progress(done, len(todo)))
     progress(len(todo), len(todo))

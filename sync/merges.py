@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from . import audit, journal, store
+from . import audit, journal, store, webhooks
 from .access import User, can_see
 from .engine import Batch, CardWrite
 from .times import utc_now
@@ -154,6 +154,8 @@ def merge_cards(engine: Any, user: User, body: object, *, merge_id: str | None =
                      (merge_id, into, json.dumps(from_ids), json.dumps(snapshot, ensure_ascii=False),
                       json.dumps(survivor.card, ensure_ascii=False), user.name, batch.now))
         audit.record(conn, user.name, "merge", into, {"merge": merge_id, "from": from_ids})
+        webhooks.emit(conn, "card.merged", into, {"id": into, "merged": from_ids, "merge": merge_id},
+                      ref=f"merge:{merge_id}")
         journal.record(conn, user, "merge", {"body": body}, ref=merge_id)
         return {"merge": merge_id, "card": store.card_json(conn, into)}
 

@@ -15,7 +15,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import audit, journal, store
+from . import audit, journal, store, webhooks
 from .access import User, can_see
 from .engine import Engine
 from .errors import FieldError, InvalidInput, NotAllowed, NotFound
@@ -55,6 +55,8 @@ def erase(engine: Engine, user: User, card_id: str) -> dict[str, Any]:
             seq += 1
             store.erase_card(conn, current, found.card.get("owner") or "", found.version + 1, seq, now)
             _scrub_journal(conn, current)
+            webhooks.forget_card(conn, current)  # queued bodies hold the customer's data
+            webhooks.emit(conn, "card.erased", current, {"id": current}, ref="erase")  # the id, nothing else
             erased.append(current)
         store.set_meta(conn, "seq", str(seq))
         audit.record(conn, user.name, "card.erase", card_id, {"cards": len(erased)})
@@ -82,6 +84,7 @@ def purge_deleted(st: store.Store, *, days: int, now: datetime, dry_run: bool = 
             seq += 1
             store.erase_card(conn, card_id, owner, version + 1, seq, stamp)
             _scrub_journal(conn, card_id)
+            webhooks.forget_card(conn, card_id)  # sent event bodies hold its data too
         store.set_meta(conn, "seq", str(seq))
         audit.record(conn, "retention", "retention.purge", f"{len(due)} cards", {"days": days, "before": cutoff})
     return {"days": days, "before": cutoff, "cards": len(due), "purged": len(due)}

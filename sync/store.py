@@ -32,14 +32,7 @@ PRAGMAS = (
 )
 
 
-# The writer's page cache (readers keep SQLite's 2 MiB each). Every push inserts into five indexes
-# keyed by random values (card, mutation and key ids): at 100,000 cards their pages no longer fit
-# in 2 MiB, and a push ran a third slower re-reading them (bench/push_profile.py). Costs up to
-# this much resident memory, once.
-WRITER_CACHE_MIB = 32
-
-
-def connect(path: Path | str, *, autocheckpoint: bool = False, cache_mib: int | None = None) -> sqlite3.Connection:
+def connect(path: Path | str, *, autocheckpoint: bool = False) -> sqlite3.Connection:
     """Open a connection with our pragmas. `isolation_level=None`: we issue BEGIN/COMMIT ourselves.
 
     While Litestream replicates, it owns checkpoints (an app-side checkpoint would race it), so
@@ -50,8 +43,6 @@ def connect(path: Path | str, *, autocheckpoint: bool = False, cache_mib: int | 
     for pragma in PRAGMAS:
         conn.execute(pragma)
     conn.execute(f"PRAGMA wal_autocheckpoint={1000 if autocheckpoint else 0}")
-    if cache_mib is not None:
-        conn.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
     return conn
 
 
@@ -255,9 +246,31 @@ def _migration_import_problems(db: sqlite_utils.Database) -> None:
         db["imports"].add_column("problems", str)
 
 
+def _migration_webhooks(db: sqlite_utils.Database) -> None:
+    """Webhooks (sync/webhooks.py): endpoints, the outbox (one row per event per endpoint, written in
+    the transaction of the change it reports) and the log of every delivery attempt."""
+    db["webhook_endpoints"].create(
+        {"id": str, "url": str, "events": str, "secret": str, "enabled": int, "failing": int,
+         "failing_since": str, "created_by": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"url", "events", "secret"}, defaults={"enabled": 1, "failing": 0}, if_not_exists=True,
+    )
+    db.execute("CREATE TABLE IF NOT EXISTS webhook_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+               "endpoint TEXT NOT NULL, event TEXT NOT NULL, type TEXT NOT NULL, key TEXT NOT NULL, "
+               "body TEXT NOT NULL, created_at TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', "
+               "attempts INTEGER NOT NULL DEFAULT 0, first_attempt_at TEXT, next_attempt_at REAL NOT NULL DEFAULT 0, "
+               "delivered_at TEXT, UNIQUE(endpoint, event))")
+    db.execute("CREATE INDEX IF NOT EXISTS webhook_outbox_due ON webhook_outbox(endpoint, status, key, id)")
+    db["webhook_attempts"].create(
+        {"id": int, "delivery": int, "endpoint": str, "event": str, "at": str, "status_code": int,
+         "error": str, "duration_ms": int},
+        pk="id", not_null={"delivery", "endpoint", "at"}, if_not_exists=True,
+    )
+    db["webhook_attempts"].create_index(["delivery"], if_not_exists=True)
+
+
 MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
               _migration_8, _migration_9, _migration_attachments, _migration_links,
-              _migration_teams, _migration_import_problems)
+              _migration_teams, _migration_import_problems, _migration_webhooks)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -373,7 +386,7 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.autocheckpoint = autocheckpoint
-        self._writer = connect(self.path, autocheckpoint=autocheckpoint, cache_mib=WRITER_CACHE_MIB)
+        self._writer = connect(self.path, autocheckpoint=autocheckpoint)
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -430,7 +443,7 @@ class Store:
             try:
                 yield
             finally:
-                self._writer = connect(self.path, autocheckpoint=self.autocheckpoint, cache_mib=WRITER_CACHE_MIB)
+                self._writer = connect(self.path, autocheckpoint=self.autocheckpoint)
                 migrate(self._writer)
 
     @property
@@ -1203,7 +1216,9 @@ def forget_journal_before(conn: sqlite3.Connection, cutoff: str) -> int:
 
 # Who may do what: never rolled back by a restore (issue 12). Parents before children, so that
 # deleting children first and inserting parents first keeps every foreign key whole.
-ACCESS_TABLES = ("users", "tokens", "credentials", "invites", "sessions", "devices", "teams", "team_members")
+# Webhook endpoints (their settings and secrets) are access-like: a restore must not roll them back.
+ACCESS_TABLES = ("users", "tokens", "credentials", "invites", "sessions", "devices", "teams", "team_members",
+                 "webhook_endpoints")
 ACCESS_META = "calendar:%"  # private calendar feed keys, one per user
 ACCESS_KEYS = ("link_key",)  # the key that signs customer links: a restore must not void them
 
@@ -1265,3 +1280,115 @@ def insert_audit(conn: sqlite3.Connection, entry: dict[str, Any]) -> None:
 def audit_entries(conn: sqlite3.Connection, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
     rows = conn.execute(f"SELECT {', '.join(AUDIT_KEYS)} FROM audit WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
     return [dict(zip(AUDIT_KEYS, r)) for r in rows]
+
+
+# --- webhooks (sync/webhooks.py) --------------------------------------------------------------
+
+ENDPOINT_COLUMNS = ("id", "url", "events", "secret", "enabled", "failing", "failing_since", "created_by",
+                    "created_at", "updated_at")
+
+
+def _endpoint(row: Sequence[Any]) -> dict[str, Any]:
+    found = dict(zip(ENDPOINT_COLUMNS, row))
+    found["events"] = json.loads(found["events"])
+    found["enabled"], found["failing"] = bool(found["enabled"]), bool(found["failing"])
+    return found
+
+
+def webhook_endpoints(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    cols = ", ".join(ENDPOINT_COLUMNS)
+    return [_endpoint(r) for r in conn.execute(f"SELECT {cols} FROM webhook_endpoints ORDER BY created_at, id")]
+
+
+def webhook_endpoint(conn: sqlite3.Connection, endpoint_id: str) -> dict[str, Any] | None:
+    cols = ", ".join(ENDPOINT_COLUMNS)
+    row = conn.execute(f"SELECT {cols} FROM webhook_endpoints WHERE id = ?", (endpoint_id,)).fetchone()
+    return _endpoint(row) if row else None
+
+
+def save_webhook_endpoint(conn: sqlite3.Connection, endpoint: dict[str, Any]) -> None:
+    values = {**endpoint, "events": json.dumps(endpoint["events"]), "enabled": int(endpoint["enabled"]),
+              "failing": int(endpoint["failing"])}
+    cols = ", ".join(ENDPOINT_COLUMNS)
+    marks = ", ".join("?" for _ in ENDPOINT_COLUMNS)
+    conn.execute(f"INSERT OR REPLACE INTO webhook_endpoints({cols}) VALUES ({marks})",
+                 [values[c] for c in ENDPOINT_COLUMNS])
+
+
+def endpoints_listening_to(conn: sqlite3.Connection, event_type: str) -> list[str]:
+    """Enabled endpoints subscribed to this event type."""
+    return [r[0] for r in conn.execute(
+        "SELECT id FROM webhook_endpoints WHERE enabled = 1 AND EXISTS "
+        "(SELECT 1 FROM json_each(webhook_endpoints.events) WHERE value = ?)", (event_type,))]
+
+
+def insert_outbox(conn: sqlite3.Connection, endpoint: str, event: str, event_type: str, key: str, body: str,
+                  now: str) -> None:
+    """Queue one event for one endpoint; the same event (same id) is queued once."""
+    conn.execute("INSERT OR IGNORE INTO webhook_outbox(endpoint, event, type, key, body, created_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?)", (endpoint, event, event_type, key, body, now))
+
+
+def forget_outbox_of_cards(conn: sqlite3.Connection, card_ids: Sequence[str]) -> int:
+    """An erasure: queued and sent event bodies of these cards hold personal data; drop them."""
+    marks = ", ".join("?" for _ in card_ids)
+    doomed = f"SELECT id FROM webhook_outbox WHERE key IN ({marks})"
+    conn.execute(f"DELETE FROM webhook_attempts WHERE delivery IN ({doomed})", list(card_ids))
+    return conn.execute(f"DELETE FROM webhook_outbox WHERE key IN ({marks})", list(card_ids)).rowcount
+
+
+OUTBOX_COLUMNS = ("id", "endpoint", "event", "type", "key", "body", "created_at", "status", "attempts",
+                  "first_attempt_at", "next_attempt_at", "delivered_at")
+
+
+def due_deliveries(conn: sqlite3.Connection, endpoint: str, now: float, limit: int) -> list[dict[str, Any]]:
+    """Pending deliveries of one endpoint that are due and first in line for their card: an event
+    for a card waits while an older one for the same card is still pending."""
+    cols = ", ".join(f"o.{c}" for c in OUTBOX_COLUMNS)
+    rows = conn.execute(
+        f"SELECT {cols} FROM webhook_outbox o WHERE o.endpoint = ? AND o.status = 'pending' "
+        "AND o.next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.endpoint = o.endpoint "
+        "AND p.status = 'pending' AND p.key = o.key AND p.id < o.id) ORDER BY o.id LIMIT ?",
+        (endpoint, now, limit)).fetchall()
+    return [dict(zip(OUTBOX_COLUMNS, r)) for r in rows]
+
+
+def delivery(conn: sqlite3.Connection, delivery_id: int) -> dict[str, Any] | None:
+    cols = ", ".join(OUTBOX_COLUMNS)
+    row = conn.execute(f"SELECT {cols} FROM webhook_outbox WHERE id = ?", (delivery_id,)).fetchone()
+    return dict(zip(OUTBOX_COLUMNS, row)) if row else None
+
+
+def deliveries_of(conn: sqlite3.Connection, endpoint: str, limit: int) -> list[dict[str, Any]]:
+    """The newest deliveries of an endpoint with their attempts (the delivery log), bodies left out."""
+    cols = ", ".join(c for c in OUTBOX_COLUMNS if c != "body")
+    rows = conn.execute(f"SELECT {cols} FROM webhook_outbox WHERE endpoint = ? ORDER BY id DESC LIMIT ?",
+                        (endpoint, limit)).fetchall()
+    found = [dict(zip([c for c in OUTBOX_COLUMNS if c != "body"], r)) for r in rows]
+    for item in found:
+        item["attempts_log"] = [dict(zip(("at", "status_code", "error", "duration_ms"), a)) for a in conn.execute(
+            "SELECT at, status_code, error, duration_ms FROM webhook_attempts WHERE delivery = ? ORDER BY id",
+            (item["id"],))]
+    return found
+
+
+def record_attempt(conn: sqlite3.Connection, item: dict[str, Any], at: str, status_code: int | None,
+                   error: str | None, duration_ms: int, outcome: str, next_attempt_at: float) -> None:
+    """Log one attempt and move the delivery on: `delivered`, `failed` (given up) or still `pending`."""
+    conn.execute("INSERT INTO webhook_attempts(delivery, endpoint, event, at, status_code, error, duration_ms) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)", (item["id"], item["endpoint"], item["event"], at, status_code,
+                                                  error, duration_ms))
+    conn.execute("UPDATE webhook_outbox SET status = ?, attempts = attempts + 1, "
+                 "first_attempt_at = COALESCE(first_attempt_at, ?), next_attempt_at = ?, "
+                 "delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?",
+                 (outcome, at, next_attempt_at, outcome, at, item["id"]))
+
+
+def requeue_delivery(conn: sqlite3.Connection, delivery_id: int) -> None:
+    conn.execute("UPDATE webhook_outbox SET status = 'pending', attempts = 0, first_attempt_at = NULL, "
+                 "next_attempt_at = 0 WHERE id = ?", (delivery_id,))
+
+
+def set_endpoint_failing(conn: sqlite3.Connection, endpoint: str, failing: bool, now: str) -> None:
+    conn.execute("UPDATE webhook_endpoints SET failing = ?, failing_since = ? WHERE id = ?",
+                 (int(failing), now if failing else None, endpoint))

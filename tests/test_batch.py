@@ -66,3 +66,62 @@ def test_rejections_before_any_write_need_no_savepoint(engine: Engine):
     assert [r["status"] for r in results] == ["applied", "rejected", "rejected"]
     assert results[1]["errors"][0]["path"] == "fields.phones[0]"
     assert cards(engine) == 1
+
+
+MUTATIONS = [
+    ("new", {"name": "王伟", "phones": ["138 1234 5678"], "emails": ["A@Example.COM"], "tags": ["vip"]}, None),
+    ("new", {"phones": ["+8613900000001"]}, None),  # no name: refused for a new card only
+    ("new", {"name": "X", "phones": ["12"]}, None),
+    ("old", {"company": "上海贸易", "phones": ["+8613900000002"]}, {"company": None}),
+    ("old", {"company": "B"}, {"nickname": "x"}),  # `was` with an unknown field
+    ("old", {"segment": "Z"}, None),
+]
+
+
+def _batch_of(cards: dict[str, str]) -> list[dict]:
+    out = []
+    for which, fields, was in MUTATIONS:
+        mutation = put(cards[which] if which == "old" else str(uuid.uuid4()), **fields)
+        if was is not None:
+            mutation["was"] = was
+        out.append(mutation)
+    return out
+
+
+def _outcome(results: list[dict]) -> list:
+    """What a result says, less the ids and times that differ from run to run."""
+    return [(r["status"], r.get("errors"),
+             {k: v for k, v in (r.get("card") or {}).items() if k not in ("id", "created_at", "updated_at")})
+            for r in results]
+
+
+def test_checks_made_before_the_transaction_give_the_answers_made_inside(tmp_path: Path):
+    """Engine.apply (imports) checks values before taking the writer; a sync checks them inside."""
+    answers = []
+    for name, checked_before in (("inside", False), ("before", True)):
+        st = Store(tmp_path / f"{name}.db")
+        engine = Engine(st)
+        old = str(uuid.uuid4())
+        engine.apply(OFFICE, "d", [put(old, name="Old", phones=["+8613900000009"])])
+        mutations = _batch_of({"old": old})
+        if checked_before:
+            results = engine.apply(OFFICE, "d", mutations)
+        else:
+            from sync.model import parse_sync_request
+            results = engine.sync(OFFICE, parse_sync_request({"device": "d", "mutations": mutations})).results
+        answers.append(_outcome(results))
+        st.close()
+    assert answers[0] == answers[1]
+    assert [a[0] for a in answers[1]] == ["applied", "rejected", "rejected", "merged", "rejected", "rejected"]
+
+
+def test_a_template_changed_after_the_checks_is_the_one_applied(engine: Engine):
+    from sync import template
+
+    card = str(uuid.uuid4())
+    checked = engine._check_before([put(card, name="A")])
+    template.save(engine.store, User("admin", "admin"), {"custom_fields": [
+        {"key": "level", "label": {"en": "Level", "zh-CN": "级别"}, "type": "text", "required": True}]})
+    results = engine._apply_all(OFFICE, "d", [put(card, name="A")], None, None, careful=False, checked=checked)
+    assert results[0]["status"] == "rejected"
+    assert results[0]["errors"][0]["path"] == "fields.custom.level"

@@ -109,10 +109,12 @@ def test_admin_manages_people_tokens_devices_and_reads_the_audit_log(browser, tm
         page.wait_for_selector("#invite-title:text('Invite link for li.na')")
         assert page.input_value("#invite-url") != link
 
-        # By keyboard: the arrow picks the next role, the Save button appears after it, Enter saves.
+        # By keyboard: the arrows pick a role, the Save button appears after it, Enter saves.
         save = page.get_by_role("button", name="Save role of wang.wei", exact=True)
         assert save.is_hidden()
         page.get_by_label("Role of wang.wei", exact=True).focus()
+        page.keyboard.press("ArrowDown")
+        assert page.input_value("[id='role-wang.wei']") == "manager"
         page.keyboard.press("ArrowDown")
         assert page.input_value("[id='role-wang.wei']") == "office"
         page.keyboard.press("Tab")

@@ -1,4 +1,4 @@
-// The admin's people screen: users and their roles, invite links, API tokens, devices, the audit log.
+// The admin's people screen: users and their roles, invite links, API tokens, devices, webhooks, the audit log.
 import { tokenSignIn } from "../auth/tokenform.js";
 import { localMessage } from "../messages.js";
 import { api, ApiError, setToken, token } from "../api.js";
@@ -17,6 +17,7 @@ const state = {
   invite: null, newToken: null,
   draft: { name: "", display: "", role: "rep" }, addError: null,
   tokenDraft: { user: "", label: "" }, tokenError: null,
+  webhooks: [], hookDraft: { url: "", events: ["card.created", "card.updated"] }, hookError: null, newHook: null, hookLog: null,
   filter: "", notice: null, error: null, busy: null, tried: false,
   focus: null, restoreFocus: null,
 };
@@ -91,9 +92,10 @@ async function loadAudit() {
 async function refresh() {
   const used = token(); // an answer for an older sign-in must not undo a newer one
   try {
-    const [me, users, tokens, devices] = await Promise.all(
-      [api("/me"), api("/users"), api("/tokens?user=*"), api("/devices"), loadAudit()]);
-    Object.assign(state, { me, users: users.users, tokens: tokens.tokens, devices: devices.devices, phase: "ready", tried: false });
+    const [me, users, tokens, devices, hooks] = await Promise.all(
+      [api("/me"), api("/users"), api("/tokens?user=*"), api("/devices"), api("/webhooks"), loadAudit()]);
+    Object.assign(state, { me, users: users.users, tokens: tokens.tokens, devices: devices.devices, webhooks: hooks.webhooks,
+      phase: "ready", tried: false });
   } catch (error) {
     if (token() !== used) return;
     failed(error, true);
@@ -409,6 +411,118 @@ function tokensCard() {
     table("tokens", "people.tokens.title", cols, state.tokens.map(tokenRow), "people.tokens.none"));
 }
 
+// --- webhooks: endpoints, a test delivery, the delivery log with one-click redelivery ------------------
+
+const HOOK_EVENTS = ["card.created", "card.updated", "card.deleted", "card.merged", "card.erased", "activity.added",
+  "survey.answered", "import.finished"];
+
+async function addWebhook(event) {
+  event.preventDefault();
+  const body = { url: state.hookDraft.url.trim(), events: state.hookDraft.events };
+  state.hookError = null;
+  state.focus = "new-hook-secret";
+  await busy(() => t("people.hooks.saving"), async () => {
+    try {
+      state.newHook = (await api("/webhooks", { method: "POST", body })).webhook;
+      state.hookDraft = { url: "", events: body.events };
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status === 401) throw error;
+      const message = error.fields[0] ? `${error.fields[0].path}: ${error.fields[0].message}` : error.message;
+      state.hookError = () => t("people.hooks.failed", { message: localMessage(message) });
+      state.focus = "hook-error";
+    }
+  });
+}
+
+function setHookEnabled(hook, enabled) {
+  busy(() => t("people.hooks.saving"), async () => {
+    await api(`/webhooks/${encodeURIComponent(hook.id)}`, { method: "PATCH", body: { enabled } });
+  });
+}
+
+function testHook(hook) {
+  busy(() => t("people.hooks.testing"), async () => {
+    const out = await api(`/webhooks/${encodeURIComponent(hook.id)}/test`, { method: "POST" });
+    state.notice = () => (out.ok ? t("people.hooks.testOk", { code: out.status_code })
+      : t("people.hooks.testFailed", { message: out.error || String(out.status_code) }));
+  });
+}
+
+async function showLog(hook) {
+  await busy(() => t("people.hooks.loading"), async () => {
+    const found = await api(`/webhooks/${encodeURIComponent(hook.id)}/deliveries`);
+    state.hookLog = { id: hook.id, url: hook.url, deliveries: found.deliveries };
+    state.focus = "hook-log-title";
+  });
+}
+
+function redeliver(delivery) {
+  busy(() => t("people.hooks.saving"), async () => {
+    await api(`/webhooks/deliveries/${delivery.id}/redeliver`, { method: "POST" });
+    state.notice = () => t("people.hooks.requeued", { event: short(delivery.event) });
+  });
+}
+
+function hookRow(hook) {
+  return h("tr", { class: hook.enabled ? null : "off", "data-hook": hook.id },
+    cell(t("people.hooks.url"), h("span", { class: "mono" }, hook.url)),
+    cell(t("people.hooks.events"), hook.events.join(", ")),
+    cell(t("people.hooks.status"), hook.failing ? h("strong", { class: "bad" }, t("people.hooks.failing", { time: fmt(hook.failing_since) }))
+      : hook.enabled ? t("people.hooks.on") : t("people.hooks.off")),
+    cell(t("people.users.actions"),
+      h("button", { type: "button", class: "secondary", id: `hook-test-${hook.id}`, disabled: Boolean(state.busy), onclick: () => testHook(hook) }, t("people.hooks.test")),
+      h("button", { type: "button", class: "secondary", id: `hook-log-${hook.id}`, disabled: Boolean(state.busy), onclick: () => showLog(hook) }, t("people.hooks.log")),
+      h("button", { type: "button", class: hook.enabled ? "danger" : "secondary", id: `hook-toggle-${hook.id}`, disabled: Boolean(state.busy),
+        onclick: () => setHookEnabled(hook, !hook.enabled) }, hook.enabled ? t("people.hooks.disable") : t("people.hooks.enable"))));
+}
+
+function hookLogBox() {
+  const found = state.hookLog;
+  if (!found) return null;
+  const rows = found.deliveries.map((d) => {
+    const last = d.attempts_log[d.attempts_log.length - 1];
+    return h("tr", { "data-delivery": d.id },
+      cell(t("people.hooks.event"), `${d.type} · ${short(d.event)}`),
+      cell(t("people.hooks.status"), d.status),
+      cell(t("people.hooks.attempts"), String(d.attempts_log.length)),
+      cell(t("people.hooks.last"), last ? `${fmt(last.at)} · ${last.status_code ?? "—"} · ${last.error || "OK"} · ${last.duration_ms} ms` : t("status.none")),
+      cell(t("people.users.actions"), h("button", { type: "button", class: "secondary", id: `redeliver-${d.id}`, disabled: Boolean(state.busy),
+        onclick: () => redeliver(d) }, t("people.hooks.redeliver"))));
+  });
+  const cols = ["event", "status", "attempts", "last"].map((k) => t(`people.hooks.${k}`)).concat(t("people.users.actions"));
+  return h("div", { class: "secret", id: "hook-log", role: "region", "aria-labelledby": "hook-log-title" },
+    h("h3", { id: "hook-log-title", tabindex: "-1" }, t("people.hooks.logFor", { url: found.url })),
+    table("hook-deliveries", "people.hooks.logTitle", cols, rows, "people.hooks.noDeliveries"),
+    h("button", { type: "button", class: "secondary", id: "hook-log-close", onclick: () => { state.hookLog = null; render(); } }, t("people.invite.close")));
+}
+
+function webhooksCard() {
+  const d = state.hookDraft;
+  const made = state.newHook;
+  const cols = ["url", "events", "status"].map((k) => t(`people.hooks.${k}`)).concat(t("people.users.actions"));
+  const boxes = HOOK_EVENTS.map((name) => h("label", { class: "check" },
+    h("input", { type: "checkbox", value: name, id: `hook-event-${name}`, "aria-label": name, checked: d.events.includes(name),
+      onchange: (e) => { d.events = e.target.checked ? [...d.events, name] : d.events.filter((x) => x !== name); } }), ` ${name}`));
+  return h("section", { class: "card", "aria-labelledby": "hooks-title" },
+    h("h2", { id: "hooks-title" }, t("people.hooks.title")),
+    h("p", { class: "hint" }, t("people.hooks.intro")),
+    made ? h("div", { class: "secret warn", id: "new-hook", role: "region", "aria-labelledby": "new-hook-title" },
+      h("h3", { id: "new-hook-title" }, t("people.hooks.secretFor", { url: made.url })),
+      h("p", { class: "bad" }, h("strong", {}, t("people.tokens.once"))),
+      copyable("new-hook-secret", t("people.hooks.secret"), made.secret),
+      h("button", { type: "button", id: "new-hook-done", onclick: () => { state.newHook = null; render(); } }, t("people.tokens.done"))) : null,
+    hookLogBox(),
+    table("webhooks", "people.hooks.title", cols, state.webhooks.map(hookRow), "people.hooks.none"),
+    h("form", { id: "add-hook", class: "subform", "aria-labelledby": "hook-form-title", onsubmit: addWebhook },
+      h("h3", { id: "hook-form-title" }, t("people.hooks.add")),
+      h("div", { class: "field" }, h("label", { for: "hook-url" }, t("people.hooks.url")),
+        h("input", { id: "hook-url", type: "url", required: true, value: d.url, autocomplete: "off", placeholder: "https://",
+          oninput: (e) => { d.url = e.target.value; } })),
+      h("fieldset", {}, h("legend", {}, t("people.hooks.events")), boxes),
+      state.hookError ? h("p", { class: "error", role: "alert", id: "hook-error", tabindex: "-1" }, state.hookError()) : null,
+      h("button", { type: "submit", id: "hook-submit", disabled: Boolean(state.busy) }, t("people.hooks.save"))));
+}
+
 function deviceRow(d) {
   return h("tr", { class: d.revoked_at ? "off" : null, "data-device": d.id },
     cell(t("people.devices.user"), d.user ?? "?"),
@@ -472,7 +586,7 @@ function auditCard() {
 function jumpLinks() {
   return h("nav", { class: "jump", "aria-label": t("people.jump") },
     [["users-title", "people.users.title"], ["tokens-title", "people.tokens.title"], ["devices-title", "people.devices.title"],
-      ["audit-title", "people.audit.title"]].map(([id, key]) => h("a", { href: `#${id}` }, t(key))),
+      ["hooks-title", "people.hooks.title"], ["audit-title", "people.audit.title"]].map(([id, key]) => h("a", { href: `#${id}` }, t(key))),
     h("button", { type: "button", id: "refresh", class: "secondary", disabled: Boolean(state.busy), onclick: () => { state.error = null; state.notice = null; refresh(); } }, t("status.refresh")));
 }
 
@@ -489,7 +603,7 @@ function render() {
       state.busy ? h("p", { class: "busy", role: "status" }, state.busy()) : null,
       state.notice ? h("p", { class: "notice", role: "status", id: "notice", tabindex: "-1" }, state.notice()) : null,
       state.error ? h("p", { class: "error", role: "alert", id: "error", tabindex: "-1" }, state.error()) : null,
-      ready ? [jumpLinks(), usersCard(), tokensCard(), devicesCard(), auditCard()] : null,
+      ready ? [jumpLinks(), usersCard(), tokensCard(), devicesCard(), webhooksCard(), auditCard()] : null,
       state.phase === "signin" ? signIn() : null));
   // Keep the keyboard where it was: the same control after a redraw, else the message that replaced it.
   const el = want && document.getElementById(want);
