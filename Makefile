@@ -47,6 +47,7 @@ bench: install
 	$(PY) bench/sync.py
 	$(PY) bench/push_profile.py
 	$(PY) bench/office.py
+	$(PY) bench/office.py --rows 20000 --in-process
 	$(PY) bench/durability.py
 	$(PY) bench/stall.py
 

@@ -7,20 +7,24 @@ undo: its longest wait is how long the writer was held (to within the probe's pe
 
     .venv/bin/python bench/office.py            # 50,000 rows
     .venv/bin/python bench/office.py --rows 20000
+    .venv/bin/python bench/office.py --rows 20000 --in-process   # the writer's hold, timed exactly
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
 import platform
 import random
+import sqlite3
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -28,7 +32,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sync import importer  # noqa: E402
+from sync.access import User  # noqa: E402
+from sync.engine import Engine  # noqa: E402
 from sync.hlc import Clock  # noqa: E402
+from sync.spreadsheet import read_table  # noqa: E402
 from sync.store import Store  # noqa: E402
 from sync.users import add_user, create_token  # noqa: E402
 from server.process import start_server, stop_server  # noqa: E402
@@ -82,10 +90,46 @@ class Probe:
         return round(max(self.waits, default=0.0), 2)
 
 
+class TimedStore(Store):
+    """A store that remembers how long each write transaction held the writer."""
+
+    holds: list[float]
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        with super().write() as conn:
+            started = time.perf_counter()
+            try:
+                yield conn
+            finally:
+                self.holds = [*getattr(self, "holds", []), time.perf_counter() - started]
+
+
+def in_process(rows: int) -> dict[str, object]:
+    """The same import without HTTP: plan, then apply, timing the writer exactly."""
+    with tempfile.TemporaryDirectory() as tmp:
+        st = TimedStore(Path(tmp) / "fieldcards.db", autocheckpoint=True)
+        engine, user = Engine(st), User("office", "office")
+        table = read_table("big.csv", sheet(rows))
+        started = time.perf_counter()
+        plan = importer.plan_import(engine, user, table, mapping=None, match=["phone", "email"], mode="upsert")
+        planned = time.perf_counter()
+        st.holds = []
+        importer.run_import(engine, user, plan, filename="big.csv", mode="upsert", match=["phone", "email"])
+        done = time.perf_counter()
+        st.close()
+    return {"rows": rows, "in_process_plan_s": round(planned - started, 2), "in_process_import_s": round(done - planned, 2),
+            "in_process_writer_held_s": round(max(st.holds), 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--in-process", action="store_true", help="only the import without HTTP, writer timed exactly")
     args = parser.parse_args()
+    if args.in_process:
+        print(json.dumps(in_process(args.rows)))
+        return
     tmp = Path(tempfile.mkdtemp(prefix="fieldcards-bench-office-"))
     proc, url = start_server(tmp / "data", "--no-backup")
     try:

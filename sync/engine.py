@@ -369,12 +369,14 @@ def _check_one(raw: dict[str, Any], region: str, custom_fields: list[dict[str, A
     mutation = attempt(lambda: parse_mutation(raw))
     if not isinstance(mutation, CardPut):
         return CheckedMutation(mutation)
+    creating = attempt(lambda: validate_card_fields(mutation.fields, region=region, creating=True,
+                                                    custom_fields=custom_fields))
+    # `creating` only adds errors (a name, required custom fields): values it accepts read the
+    # same for an existing card (tests/test_batch.py holds validate.py to that).
+    editing = creating if not isinstance(creating, FieldcardsError) else attempt(
+        lambda: validate_card_fields(mutation.fields, region=region, creating=False, custom_fields=custom_fields))
     return CheckedMutation(
-        mutation,
-        creating=attempt(lambda: validate_card_fields(mutation.fields, region=region, creating=True,
-                                                      custom_fields=custom_fields)),
-        editing=attempt(lambda: validate_card_fields(mutation.fields, region=region, creating=False,
-                                                     custom_fields=custom_fields)),
+        mutation, creating=creating, editing=editing,
         was=attempt(lambda: normalize_was(mutation.was, region=region) if mutation.was is not None else {}),
     )
 

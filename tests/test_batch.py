@@ -6,6 +6,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from sync.access import User
 from sync.engine import Batch, Engine, _NeedsSavepoints
@@ -125,3 +127,24 @@ def test_a_template_changed_after_the_checks_is_the_one_applied(engine: Engine):
     results = engine._apply_all(OFFICE, "d", [put(card, name="A")], None, None, careful=False, checked=checked)
     assert results[0]["status"] == "rejected"
     assert results[0]["errors"][0]["path"] == "fields.custom.level"
+
+
+@settings(max_examples=300, deadline=None)
+@given(hs.fixed_dictionaries({}, optional={
+    "name": hs.sampled_from(["A", " 王伟 ", "", None, 5]),
+    "phones": hs.lists(hs.sampled_from(["+8613812345678", "138 1234 5678", "12", "+16502530000"]), max_size=3),
+    "emails": hs.lists(hs.sampled_from(["a@x.com", "bad", "B@Example.COM"]), max_size=2),
+    "segment": hs.sampled_from(["A", "Z", None]),
+    "custom": hs.dictionaries(hs.sampled_from(["level", "size", "other"]), hs.sampled_from(["x", 3, None, ""]),
+                              max_size=3),
+}))
+def test_values_accepted_for_a_new_card_read_the_same_for_an_existing_one(fields):
+    """What `Engine.apply` relies on to check a card.put once before the transaction."""
+    from sync.validate import validate_card_fields
+
+    custom = [{"key": "level", "type": "text", "required": True}, {"key": "size", "type": "number"}]
+    try:
+        creating = validate_card_fields(fields, region="CN", creating=True, custom_fields=custom)
+    except InvalidInput:
+        return
+    assert validate_card_fields(fields, region="CN", creating=False, custom_fields=custom) == creating
