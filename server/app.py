@@ -21,7 +21,7 @@ from starlette.routing import Mount, Route
 
 from sync import privacy, webhooks as webhook_outbox
 from sync.engine import Engine
-from sync.errors import Busy, FieldcardsError, Maintenance, RateLimited
+from sync.errors import FieldcardsError, Maintenance, RetryLater
 from sync.store import Store
 
 from . import guide, openapi, pwa
@@ -72,7 +72,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 def error_response(error: FieldcardsError) -> JSONResponse:
     headers = {}
-    if isinstance(error, (Maintenance, RateLimited, Busy)):
+    if isinstance(error, RetryLater):
         headers["retry-after"] = str(error.retry_after)
     return JSONResponse(error.to_json(), status_code=error.status, headers=headers)
 

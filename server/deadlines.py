@@ -9,8 +9,7 @@ import asyncio
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-HEADER_DEADLINE_S = 20.0
-BODY_DEADLINE_S = 60.0
+HEADER_DEADLINE_S = 20.0  # the default; `fieldcards serve` sets Config.header_deadline_s on the class
 
 
 class DeadlineH11Protocol(H11Protocol):

@@ -712,7 +712,7 @@ class Batch:
         # The webhook outbox, in this transaction: the event exists exactly when the change does.
         kind = ("card.deleted" if write.changes.get("deleted") == [False, True]
                 else "card.created" if write.new else "card.updated")
-        webhooks.emit(self.conn, kind, row.id, dict(card),
+        webhooks.emit(self.conn, kind, row.id, card,
                       ref=mutation_id or f"{row.id}@{card['version']}")
 
     def _result(self, mutation_id: str, write: CardWrite, *, warn_keys: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -852,7 +852,7 @@ class Batch:
                 self.save(write, at, m)
             activity.update(by=self.user.name, created_at=self.now)
             store.insert_activity(self.conn, activity, self.next_seq())
-            webhooks.emit(self.conn, "activity.added", row.id, dict(activity), ref=m.id)
+            webhooks.emit(self.conn, "activity.added", row.id, activity, ref=m.id)
         if not visible:
             # Logged offline before the card was reassigned: the record is kept, the card stays hidden.
             return {"id": m.id, "status": "applied", "version": row.version}

@@ -94,35 +94,31 @@ class TooSlow(FieldcardsError):
     status = 408
 
 
-class RateLimited(FieldcardsError):
-    code = "rate_limited"
-    status = 429
+class RetryLater(FieldcardsError):
+    """An answer that tells the client when to try again (the `Retry-After` header)."""
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(self, message: str, retry_after: int = 30) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
 
-class Busy(FieldcardsError):
+class RateLimited(RetryLater):
+    code = "rate_limited"
+    status = 429
+
+
+class Busy(RetryLater):
     """Heavy work (exports, imports, reports) is queued full; the caller retries later."""
 
     code = "busy"
     status = 429
 
-    def __init__(self, message: str, retry_after: int = 30) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
-
-class Maintenance(FieldcardsError):
+class Maintenance(RetryLater):
     """The database is being restored; clients retry after `retry_after` seconds."""
 
     code = "maintenance"
     status = 503
-
-    def __init__(self, message: str, retry_after: int = 30) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 def invalid(path: str, message: str) -> InvalidInput:

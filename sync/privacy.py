@@ -20,14 +20,7 @@ from .access import User, can_see
 from .engine import Engine
 from .errors import FieldError, InvalidInput, NotAllowed, NotFound
 from .times import utc_now
-from .validate import canonical_uuid
-
-
-def _card_id(value: str) -> str:
-    try:
-        return canonical_uuid(value)
-    except ValueError:
-        raise NotFound("no such card") from None
+from .queries import card_id_or_not_found
 
 
 def erase(engine: Engine, user: User, card_id: str) -> dict[str, Any]:
@@ -35,7 +28,7 @@ def erase(engine: Engine, user: User, card_id: str) -> dict[str, Any]:
     Erasing an erased card again changes nothing and answers the same."""
     if not user.is_admin:
         raise NotAllowed("only admins may erase a customer")
-    card_id = _card_id(card_id)
+    card_id = card_id_or_not_found(card_id)
     with engine.store.write() as conn:
         row = store.card_row(conn, card_id)
         if row is None:
@@ -109,7 +102,7 @@ def customer_export(st: store.Store, user: User, card_id: str) -> dict[str, Any]
     conflicts, import rows, merges and the audit entries about it."""
     if not user.sees_everything:
         raise NotAllowed("only office staff and admins may export a customer's data")
-    card_id = _card_id(card_id)
+    card_id = card_id_or_not_found(card_id)
     with st.read() as conn:
         card = store.card_json(conn, card_id)
         if card is None or card.get("erased") or not can_see(user, card.get("owner") or ""):

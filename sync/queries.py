@@ -15,7 +15,8 @@ MAX_PAGE = 1000
 MAX_PARAM = 500  # a search or filter longer than this is not a person's query
 
 
-def _card_id(value: str) -> str:
+def card_id_or_not_found(value: str) -> str:
+    """A card id from a URL: anything but a canonical UUID is no such card (404, not 400)."""
     try:
         return canonical_uuid(value)
     except ValueError:
@@ -23,7 +24,7 @@ def _card_id(value: str) -> str:
 
 
 def card_with_activities(st: Store, user: User, card_id: str) -> dict[str, Any]:
-    card_id = _card_id(card_id)
+    card_id = card_id_or_not_found(card_id)
     with st.read() as conn:
         card = store.card_json(conn, card_id)
         if card is None or card.get("erased") or not can_see(user, card["owner"]):
@@ -32,7 +33,7 @@ def card_with_activities(st: Store, user: User, card_id: str) -> dict[str, Any]:
 
 
 def card_history(st: Store, user: User, card_id: str) -> dict[str, Any]:
-    card_id = _card_id(card_id)
+    card_id = card_id_or_not_found(card_id)
     with st.read() as conn:
         card = store.card_json(conn, card_id)
         if card is None or card.get("erased") or not can_see(user, card["owner"]):

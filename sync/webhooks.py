@@ -70,8 +70,8 @@ def emit(conn: sqlite3.Connection, event_type: str, key: str, data: dict[str, An
     if not endpoints:
         return
     identity = event_id(ref, key, event_type)
-    body = dumps({"id": identity, "type": event_type, "at": utc_now(), "data": data})
     now = utc_now()
+    body = dumps({"id": identity, "type": event_type, "at": now, "data": data})  # written now: no copy needed
     for endpoint in endpoints:
         store.insert_outbox(conn, endpoint, identity, event_type, key, body, now)
 

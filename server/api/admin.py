@@ -11,7 +11,7 @@ from sync.errors import Conflict, NotFound, invalid
 
 from ..backup import litestream
 from ..backup.drill import run_drill
-from .body import read_json
+from .body import read_json, read_optional_json
 from .params import whole_number
 
 
@@ -34,7 +34,7 @@ async def revoke_device(request: Request) -> JSONResponse:
     too (or its browser session ended), so the same token cannot start over as a new device."""
     user = request.state.user
     device = request.path_params["device_id"]
-    body = await read_json(request) if request.headers.get("content-length", "0") not in ("0", "") else {}
+    body = await read_optional_json(request)
     if not isinstance(body, dict) or set(body) - {"credential"} or not isinstance(body.get("credential", False), bool):
         raise invalid("credential", 'send {} or {"credential": true} to revoke its token or session too')
     also = body.get("credential", False)

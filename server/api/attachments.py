@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 
-import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from sync import attachments, store
 from sync.access import User, can_see
-from sync.errors import NotFound, TooLarge, TooSlow, invalid
+from sync.errors import NotFound, invalid
 
-from ..deadlines import BODY_DEADLINE_S
+from .body import read_bytes
 
 _OFFSET = re.compile(r"[0-9]{1,12}")
 
@@ -71,7 +70,7 @@ async def upload_chunk(request: Request) -> JSONResponse:
     raw_offset = request.query_params.get("offset", "")
     if not _OFFSET.fullmatch(raw_offset):
         raise invalid("offset", "where this chunk starts in the file, in bytes (GET …/upload tells)")
-    chunk = await _read_chunk(request)
+    chunk = await read_bytes(request, attachments.CHUNK_MAX, f"a chunk is at most {attachments.CHUNK_MAX} bytes")
 
     def write() -> dict:
         with request.app.state.store.write() as conn:
@@ -79,21 +78,3 @@ async def upload_chunk(request: Request) -> JSONResponse:
             return attachments.accept_chunk(conn, found, int(raw_offset), chunk)
 
     return JSONResponse(await run_in_threadpool(write))
-
-
-async def _read_chunk(request: Request) -> bytes:
-    limit = attachments.CHUNK_MAX
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"a chunk is at most {limit} bytes")
-    parts, size = [], 0
-    try:
-        with anyio.fail_after(BODY_DEADLINE_S):
-            async for part in request.stream():
-                size += len(part)
-                if size > limit:
-                    raise TooLarge(f"a chunk is at most {limit} bytes")
-                parts.append(part)
-    except TimeoutError:
-        raise TooSlow(f"the chunk did not arrive within {BODY_DEADLINE_S:.0f} s") from None
-    return b"".join(parts)

@@ -13,21 +13,35 @@ from sync.errors import TooLarge, TooSlow, invalid
 
 async def read_json(request: Request) -> Any:
     limit: int = request.app.state.config.max_body
+    raw = await read_bytes(request, limit, f"the request body is larger than {limit // (1024 * 1024)} MiB")
+    return parse_json_bytes(raw, "", "the request body")
+
+
+async def read_optional_json(request: Request) -> Any:
+    """A body that may be left out (`POST …/revoke`, sign-out): `{}` when none was sent."""
+    if request.headers.get("content-length", "0") in ("0", ""):
+        return {}
+    return await read_json(request)
+
+
+async def read_bytes(request: Request, limit: int, too_large: str) -> bytes:
+    """The raw body, at most `limit` bytes (`too_large` says so otherwise), within the body deadline:
+    a client trickling its body must not hold a worker."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"the request body is larger than {limit // (1024 * 1024)} MiB")
+        raise TooLarge(too_large)
     chunks, size = [], 0
     deadline = request.app.state.config.body_deadline_s
     try:
-        with anyio.fail_after(deadline):  # a client trickling its body must not hold a worker
+        with anyio.fail_after(deadline):
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise TooLarge(f"the request body is larger than {limit // (1024 * 1024)} MiB")
+                    raise TooLarge(too_large)
                 chunks.append(chunk)
     except TimeoutError:
         raise TooSlow(f"the request body did not arrive within {deadline:.0f} s") from None
-    return parse_json_bytes(b"".join(chunks), "", "the request body")
+    return b"".join(chunks)
 
 
 def parse_json_bytes(raw: bytes, path: str, what: str) -> Any:

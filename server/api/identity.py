@@ -21,7 +21,7 @@ from sync.users import add_user, issue_token
 from ..auth import passkeys, sessions
 from ..auth.guard import SIGN_IN_FAILURES, authenticate, client_address
 from ..auth.limits import FailureLimiter
-from .body import read_json
+from .body import read_json, read_optional_json
 
 
 def _object(body: Any, allowed: set[str]) -> dict[str, Any]:
@@ -114,7 +114,7 @@ async def login(request: Request) -> JSONResponse:
 
 async def logout(request: Request) -> JSONResponse:
     """Ends this browser's session (`{"everywhere": true}`: every session of the user)."""
-    body = await read_json(request) if request.headers.get("content-length", "0") != "0" else {}
+    body = await read_optional_json(request)
     everywhere = _object(body, {"everywhere"}).get("everywhere", False)
     user: User = request.state.user
     st, config = request.app.state.store, request.app.state.config

@@ -16,7 +16,6 @@ from sync.access import User
 from sync.errors import InvalidInput, TooLarge, TooSlow, invalid
 from sync.spreadsheet import read_table
 
-from ..deadlines import BODY_DEADLINE_S
 from .body import parse_json_text, read_json
 
 # Progress of running imports by the id the client chose, for the progress bar (`progress` field).
@@ -32,7 +31,8 @@ async def _form(request: Request) -> Any:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise invalid("file", "send the file as multipart/form-data with a field named file")
     try:
-        with anyio.fail_after(BODY_DEADLINE_S * 5):  # a large file on a slow line, but not forever
+        # A large file on a slow line, but not forever: five times the JSON body deadline.
+        with anyio.fail_after(request.app.state.config.body_deadline_s * 5):
             return await request.form(max_files=1, max_fields=10, max_part_size=limit)
     except TimeoutError:
         raise TooSlow("the upload did not arrive in time") from None
