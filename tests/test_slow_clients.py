@@ -3,7 +3,6 @@ hold a connection and a worker for ever. A real `fieldcards serve`, with the dea
 from __future__ import annotations
 
 import socket
-import time
 from urllib.parse import urlparse
 
 from tests.conftest import Server, start_server, stop_server
@@ -19,9 +18,7 @@ def test_a_half_sent_head_is_cut_off_and_a_trickled_body_gets_408(tmp_path):
         address = (urlparse(url).hostname, urlparse(url).port)
         with socket.create_connection(address, timeout=10) as slow:
             slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
-            started = time.monotonic()
-            assert slow.recv(1024) == b""  # the server closed it
-            assert time.monotonic() - started < 9  # long before our own 10 s timeout
+            assert slow.recv(1024) == b""  # the server closed it (our own 10 s timeout would raise instead)
         with socket.create_connection(address, timeout=10) as slow:
             slow.sendall(b"POST /api/v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token.encode()
                          + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"device\"")
