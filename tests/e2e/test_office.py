@@ -332,6 +332,50 @@ def test_two_cards_with_one_phone_merge_with_a_value_from_the_second_and_unmerge
         finish(server)
 
 
+def test_a_merge_keeps_the_card_with_history_and_asks_who_keeps_the_customer_when_owners_differ(browser, tmp_path):
+    server = started(tmp_path)
+    try:
+        server.user("office", "office")
+        server.user("wang.wei")
+        server.user("li.na")
+        client = api(server, "office")
+        old_phone, new_phone = server.device("wang.wei", tmp_path), server.device("li.na", tmp_path)
+        kept = old_phone.create_card(name="陈静", phones=["13812345678"], company="上海贸易")
+        for text in ("第一次拜访", "报价", "签约"):
+            old_phone.add_activity(kept, "visit", text)
+        old_phone.sync()
+        empty = new_phone.create_card(name="陈静", phones=["+86 138 1234 5678"])  # newer, no history
+        new_phone.sync()
+
+        page, problems = open_office(browser, server, "office", "#/duplicates")
+        group = page.locator(f"section.dup-group[data-group*='{kept}']")
+        expect(group).to_be_visible(timeout=WAIT_MS)
+        # The card with three activities is kept by default, whatever order the server lists them in.
+        expect(group.locator(f"input[name^='keep-'][value='{kept}']")).to_be_checked()
+        expect(group.locator("th.dup-card").filter(has_text="3 activities")).to_contain_text("wang.wei")
+        expect(group.locator("th.dup-card").filter(has_text="0 activities")).to_contain_text("li.na")
+        # The owners differ: an explicit question, nothing ticked, the suggestion named.
+        question = group.locator("fieldset.owner-choice")
+        expect(question).to_contain_text("Who keeps this customer")
+        assert question.locator("input:checked").count() == 0
+        expect(question.locator("label", has_text="wang.wei")).to_contain_text("most history")
+        group.locator("button[id^='merge-']").click()
+        expect(group.locator("p[role=alert]")).to_contain_text("Choose who keeps this customer")
+        assert client.get(f"/cards/{empty}").json()["card"]["deleted"] is False  # nothing merged yet
+        shot(page, "duplicates-owners-1366-en")
+
+        question.get_by_label(re.compile("wang.wei")).check()
+        group.locator("button[id^='merge-']").click()
+        expect(page.locator("#notice")).to_contain_text("Merged", timeout=WAIT_MS)
+        card = client.get(f"/cards/{kept}").json()
+        assert card["card"]["owner"] == "wang.wei"
+        assert len(card["activities"]) == 3
+        assert client.get(f"/cards/{empty}").json()["card"]["deleted"] is True
+        assert problems == []
+    finally:
+        finish(server)
+
+
 # --- dashboard -------------------------------------------------------------------------------
 
 

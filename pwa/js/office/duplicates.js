@@ -1,6 +1,9 @@
 // Duplicates (#/duplicates): groups of cards that are likely one customer, side by side; merging
 // one group keeps the card chosen and, per field, the value chosen; phones, emails and tags are
-// united. This session's merges are listed with an undo button.
+// united. The card kept by default is the one with the most history (activities, then the oldest),
+// so a merge never quietly hands a customer to the rep of a newer, emptier card; when the cards
+// belong to different people the screen asks who keeps the customer before it merges.
+// This session's merges are listed with an undo button.
 import { api, ApiError } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
@@ -86,17 +89,36 @@ function trimsOf(group, keep) {
   return trims;
 }
 
+const activityCount = (id) => s.cards.get(id)?.activities?.length ?? 0;
+
+// The card with the most history: most activities, then the oldest card, then the server's order.
+export function preferredCard(cards) {
+  const ranked = cards.map((c, n) => ({ c, n })).sort((a, b) => (b.c.activities - a.c.activities)
+    || String(a.c.created_at || "").localeCompare(String(b.c.created_at || "")) || (a.n - b.n));
+  return ranked[0]?.c.id;
+}
+
+const ownersOf = (group) => [...new Set(group.cards.map((id) => s.cards.get(id)?.card?.owner).filter((o) => !isEmpty(o)))];
+
 function formOf(group) {
   const key = keyOf(group);
   if (!s.forms[key]) {
-    const keep = group.cards[0];
-    s.forms[key] = { keep, picks: defaults(group, keep), trims: trimsOf(group, keep), error: null, busy: false };
+    const keep = preferredCard(group.cards.map((id) => ({ id, activities: activityCount(id), created_at: s.cards.get(id)?.card?.created_at })));
+    // Owners that differ are never settled by a default: the person answers (ownerAnswered).
+    s.forms[key] = { keep, picks: defaults(group, keep), trims: trimsOf(group, keep), error: null, busy: false,
+      ownerAnswered: ownersOf(group).length < 2 };
   }
   return s.forms[key];
 }
 
 async function merge(ctx, group) {
   const form = formOf(group);
+  if (!form.ownerAnswered) {
+    form.error = t("office.dup.ownerFirst");
+    ctx.render();
+    document.querySelector(`[data-group="${keyOf(group)}"] fieldset.owner-choice input`)?.focus();
+    return;
+  }
   const kept = s.cards.get(form.keep).card;
   const values = {};
   for (const name of CHOSEN) {
@@ -168,6 +190,8 @@ function cardHead(id, n) {
   const card = found?.card;
   return h("th", { scope: "col", class: "dup-card" },
     h("span", { class: "name" }, card ? card.name : t("office.dup.cardN", { n: n + 1 })),
+    card ? h("span", { class: "sub dup-facts" }, t("office.dup.carries", { count: activityCount(id) }),
+      card.owner ? ` · ${t("office.dup.ownedBy", { owner: card.owner })}` : "") : null,
     h("span", { class: "sub" }, h("span", { class: "mono", title: id }, short(id)), " · ",
       h("a", { href: `index.html#/card/${encodeURIComponent(id)}`, "aria-label": t("office.dup.openCard", { name: card?.name || short(id) }) }, t("office.dup.open"))),
     found?.error ? h("span", { class: "field-error" }, found.error) : null);
@@ -191,12 +215,20 @@ function groupView(ctx, group, gi) {
     group.cards.map((id, ci) => h("td", { class: keptCol(id) },
       h("label", { class: "check", for: `keep-${gi}-${ci}` },
         h("input", { type: "radio", name: `keep-${gi}`, id: `keep-${gi}-${ci}`, value: id, checked: id === form.keep,
-          onchange: () => { form.keep = id; form.picks = defaults(group, id); form.trims = trimsOf(group, id); ctx.render(); } }),
+          onchange: () => {
+            const owner = form.picks.owner;
+            form.keep = id;
+            form.picks = defaults(group, id);
+            if (form.ownerAnswered) form.picks.owner = owner; // an answer stays answered
+            form.trims = trimsOf(group, id);
+            ctx.render();
+          } }),
         t("office.dup.keepThis")))));
   const chosenRows = CHOSEN.map((name) => {
     const values = cards.map((c) => c[name]);
     const distinct = values.filter((v) => !isEmpty(v)).filter((v, i, all) => all.findIndex((w) => same(w, v)) === i);
-    const choose = distinct.length > 1;
+    // The owner, when it differs, is asked below the table in words, not picked in a cell.
+    const choose = distinct.length > 1 && name !== "owner";
     return h("tr", { "data-field": name, class: choose ? "differs" : null },
       h("th", { scope: "row" }, fieldName(name)),
       group.cards.map((id, ci) => {
@@ -226,10 +258,39 @@ function groupView(ctx, group, gi) {
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("office.dup.field")), group.cards.map((id, n) => cardHead(id, n)))),
         h("tbody", {}, keepRow, chosenRows, unitedRows, facts, updated))),
     h("p", { class: "hint" }, t("office.dup.unitedHint")),
+    ownerChoice(ctx, group, gi, form),
     Object.entries(form.trims).map(([name, kept]) => trimChoice(ctx, group, gi, form, name, kept)),
     form.error ? h("p", { class: "error", role: "alert", id: `merge-error-${gi}` }, form.error) : null,
-    h("button", { type: "button", id: `merge-${gi}`, disabled: form.busy, onclick: () => merge(ctx, group) },
+    h("button", { type: "button", id: `merge-${gi}`, disabled: form.busy, "aria-describedby": form.ownerAnswered ? null : `owner-${gi}-hint`,
+      onclick: () => merge(ctx, group) },
       t("office.dup.merge", { count: group.cards.length })));
+}
+
+// Cards of different people: who keeps the customer is a question the person answers, with the
+// owner of the card with the most history named as the suggestion; nothing is ticked until then.
+function ownerChoice(ctx, group, gi, form) {
+  const owners = ownersOf(group);
+  if (owners.length < 2) return null;
+  const suggested = s.cards.get(form.keep)?.card?.owner;
+  const carried = (owner) => group.cards.filter((id) => s.cards.get(id).card.owner === owner)
+    .reduce((n, id) => n + activityCount(id), 0);
+  return h("fieldset", { class: "owner-choice", id: `owner-${gi}` },
+    h("legend", {}, t("office.dup.ownersDiffer", { count: owners.length })),
+    owners.map((owner, n) => {
+      const id = `owner-${gi}-${n}`;
+      return h("label", { class: "check", for: id },
+        h("input", { type: "radio", name: `owner-${gi}`, id, value: owner, checked: form.ownerAnswered && s.cards.get(form.picks.owner)?.card?.owner === owner,
+          onchange: () => {
+            // picks name, per field, the card whose value is kept
+            form.picks.owner = group.cards.find((c) => s.cards.get(c).card.owner === owner);
+            form.ownerAnswered = true;
+            form.error = null;
+            ctx.render();
+          } }),
+        t("office.dup.ownerOption", { owner, count: carried(owner) }),
+        owner === suggested ? h("span", { class: "badge" }, t("office.dup.suggested")) : null);
+    }),
+    form.ownerAnswered ? null : h("p", { class: "hint", id: `owner-${gi}-hint` }, t("office.dup.ownerHint")));
 }
 
 // More phones (emails, tags) than a card may hold: the person ticks the ones to keep.
