@@ -6,10 +6,14 @@
 //                state "pending" (the outbox), "acked", "rejected" (kept to fix), "discarded";
 //                acknowledged ones stay 90 days so they can be re-sent after a server restore
 //   meta        {key, value}  device id, epoch, cursor, last sync, last clock stamp
+//   attachments {id, card, activity, name, type, size, sha256, uploaded, ...}  what the server (or
+//                this device, before it syncs) says about each photo or file on a card
+//   files       {id, card, mutation, bytes, uploaded, created_ms}  the bytes of photos and files
+//                this device added: kept until uploaded, and 90 days after, to re-send after a restore
 // Other modules call these functions; none of them opens a transaction of its own.
 const NAME = "fieldcards";
-const VERSION = 1;
-const STORES = ["cards", "activities", "journal", "meta"];
+const VERSION = 2;
+const STORES = ["cards", "activities", "journal", "meta", "attachments", "files"];
 
 const done = (request) => new Promise((resolve, reject) => {
   request.onsuccess = () => resolve(request.result);
@@ -24,15 +28,21 @@ const finished = (tx) => new Promise((resolve, reject) => {
 
 export async function openDb(name = NAME) {
   const request = indexedDB.open(name, VERSION);
-  request.onupgradeneeded = () => {
+  request.onupgradeneeded = (event) => {
     const db = request.result;
-    db.createObjectStore("cards", { keyPath: "id" });
-    db.createObjectStore("activities", { keyPath: "id" }).createIndex("card", "card");
-    const journal = db.createObjectStore("journal", { keyPath: "seq", autoIncrement: true });
-    journal.createIndex("id", "id", { unique: true });
-    journal.createIndex("state", "state");
-    journal.createIndex("card", "card");
-    db.createObjectStore("meta", { keyPath: "key" });
+    if (event.oldVersion < 1) {
+      db.createObjectStore("cards", { keyPath: "id" });
+      db.createObjectStore("activities", { keyPath: "id" }).createIndex("card", "card");
+      const journal = db.createObjectStore("journal", { keyPath: "seq", autoIncrement: true });
+      journal.createIndex("id", "id", { unique: true });
+      journal.createIndex("state", "state");
+      journal.createIndex("card", "card");
+      db.createObjectStore("meta", { keyPath: "key" });
+    }
+    if (event.oldVersion < 2) {
+      db.createObjectStore("attachments", { keyPath: "id" }).createIndex("card", "card");
+      db.createObjectStore("files", { keyPath: "id" }).createIndex("card", "card");
+    }
   };
   return new LocalStore(await done(request));
 }
@@ -81,6 +91,30 @@ export class LocalStore {
 
   async journalEntry(id) {
     return done(this.idb.transaction("journal").objectStore("journal").index("id").get(id));
+  }
+
+  attachmentsOf(card) {
+    return done(this.idb.transaction("attachments").objectStore("attachments").index("card").getAll(card));
+  }
+
+  file(id) {
+    return done(this.idb.transaction("files").objectStore("files").get(id));
+  }
+
+  // Every file row without its bytes: for the Pending list and the upload loop.
+  files() {
+    return new Promise((resolve, reject) => {
+      const found = [];
+      const request = this.idb.transaction("files").objectStore("files").openCursor();
+      request.onsuccess = () => {
+        const cursor = request.result;
+        if (!cursor) return resolve(found);
+        const { bytes, ...row } = cursor.value;
+        found.push({ ...row, size: bytes?.byteLength ?? 0 });
+        cursor.continue();
+      };
+      request.onerror = () => reject(request.error);
+    });
   }
 
   async count(storeName) {

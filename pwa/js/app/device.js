@@ -5,11 +5,15 @@
 //   - acknowledged mutations stay in the journal for 90 days: after a server restore (new epoch)
 //     they are re-sent with the same ids and `at`, so work the restore rolled back comes back
 //   - a rejected mutation stays, with the server's message, until the person fixes or discards it
+//   - a photo or file is declared by an `attachment.add` mutation and its bytes kept on the device;
+//     once the declaration is acknowledged, uploadFiles() sends them in chunks from wherever the
+//     server's copy ends (docs/protocol.md), so a cut upload or a reload never sends a chunk twice
 import { Clock } from "./hlc.js";
 import { searchText } from "./search.js";
 
 export const JOURNAL_DAYS = 90;
 export const BATCH = 1000;
+export const CHUNK = 256 * 1024; // bytes per upload request: small enough for a weak mobile link
 const SET_FIELDS = ["phones", "emails", "tags"];
 const DAY_MS = 86_400_000;
 
@@ -50,6 +54,11 @@ export function viewOf(server, pendingBodies) {
 }
 
 const bySeq = (a, b) => a.seq - b.seq;
+
+export async function sha256Hex(bytes) {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 export class Device {
   constructor(store, deviceId, { appVersion = "pwa", now = () => Date.now() } = {}) {
@@ -96,7 +105,19 @@ export class Device {
     return activity.id;
   }
 
-  async record(partial) {
+  // A photo or file (`bytes`: an ArrayBuffer, already downscaled by the screen) on a card or one of
+  // its activities: the declaration goes to the outbox, the bytes stay here until uploaded.
+  async addAttachment(cardId, { bytes, name, type, activity = null }) {
+    const sha256 = await sha256Hex(bytes);
+    const attachment = { id: crypto.randomUUID(), activity, name, type, size: bytes.byteLength, sha256 };
+    await this.record({ op: "attachment.add", card: cardId, attachment }, (s, body) => {
+      s.files.put({ id: attachment.id, card: cardId, mutation: body.id, name, type, bytes, uploaded: false, created_ms: this.now() });
+      s.attachments.put({ ...attachment, card: cardId, uploaded: false, by: null, created_at: null });
+    });
+    return attachment.id;
+  }
+
+  async record(partial, alsoWrite = null) {
     const body = { id: crypto.randomUUID(), ...partial, at: this.clock.now() };
     const [row, pending] = [await this.store.card(body.card), await this.store.journal("pending", body.card)];
     const view = viewOf(row?.server, [...pending.sort(bySeq).map((e) => e.body), body]);
@@ -105,6 +126,7 @@ export class Device {
       s.meta.put({ key: "last_at", value: body.at });
       this.putView(s, body.card, row?.server || null, view);
       if (body.op === "activity.add") s.activities.put(body.activity);
+      alsoWrite?.(s, body);
     });
     return body.id;
   }
@@ -126,6 +148,64 @@ export class Device {
 
   async activities(cardId) {
     return (await this.store.activitiesOf(cardId)).sort((a, b) => (a.at < b.at ? 1 : -1));
+  }
+
+  // Photos and files of a card, newest first; `local` says whether this device holds the bytes.
+  async attachments(cardId) {
+    const [rows, files] = [await this.store.attachmentsOf(cardId), await this.store.files()];
+    const here = new Map(files.map((f) => [f.id, f]));
+    return rows.map((a) => ({ ...a, local: here.has(a.id), uploaded: Boolean(a.uploaded || here.get(a.id)?.uploaded) }))
+      .sort((a, b) => ((a.created_at || "9") < (b.created_at || "9") ? 1 : -1));
+  }
+
+  async fileBytes(id) {
+    return (await this.store.file(id))?.bytes || null;
+  }
+
+  // The files this device still has to upload (their declaration may still be in the outbox).
+  async filesWaiting() {
+    return (await this.store.files()).filter((f) => !f.uploaded).sort((a, b) => a.created_ms - b.created_ms);
+  }
+
+  // Upload the bytes of every acknowledged declaration the server does not hold yet, each from the
+  // server's offset. `transport` is {state(id) → {offset, size, uploaded} | null, put(id, offset,
+  // bytes) → {offset, uploaded} | {expected: n}}. `stopAfter` (bytes) cuts it short, as a lost
+  // connection would. Returns the bytes sent.
+  async uploadFiles(transport, { chunk = CHUNK, stopAfter = null } = {}) {
+    let sent = 0;
+    for (const row of await this.filesWaiting()) {
+      const entry = await this.store.journalEntry(row.mutation);
+      if (!entry || entry.state !== "acked") continue; // not declared yet, or refused
+      let state = await transport.state(row.id);
+      if (!state) continue; // the server does not know it (a restore the journal has not re-sent yet)
+      if (!state.uploaded) {
+        const bytes = await this.fileBytes(row.id);
+        let offset = state.offset;
+        while (offset < bytes.byteLength) {
+          if (stopAfter !== null && sent >= stopAfter) return sent;
+          const piece = bytes.slice(offset, offset + chunk);
+          const answer = await transport.put(row.id, offset, piece);
+          if (answer.expected !== undefined) { // the server holds another amount: continue from there
+            offset = answer.expected;
+            continue;
+          }
+          sent += piece.byteLength;
+          offset = answer.offset;
+          state = answer;
+        }
+      }
+      await this.markUploaded([row.id]);
+    }
+    return sent;
+  }
+
+  async markUploaded(ids, uploaded = true) {
+    await this.store.write((s) => ids.forEach((id) => {
+      for (const name of ["files", "attachments"]) {
+        const request = s[name].get(id);
+        request.onsuccess = () => request.result && s[name].put({ ...request.result, uploaded });
+      }
+    }));
   }
 
   // The outbox and its history for the pending page: waiting, rejected (with the server's errors).
@@ -211,11 +291,13 @@ export class Device {
     const removed = new Set();
     const erased = new Set();
     const activities = [];
+    const attachments = answer.results.filter((r) => r.attachment).map((r) => r.attachment);
     for (const change of answer.changes) {
       if (change.type === "card") {
         keepNewer(change.card);
         removed.delete(change.card.id);
       } else if (change.type === "activity") activities.push(change.activity);
+      else if (change.type === "attachment") attachments.push(change.attachment);
       else if (change.type === "remove") {
         incoming.delete(change.card);
         removed.add(change.card);
@@ -226,6 +308,8 @@ export class Device {
     const ids = [...touched];
     const rows = await Promise.all(ids.map((id) => this.store.card(id)));
     const removedActivities = await Promise.all([...removed].map((id) => this.store.activitiesOf(id)));
+    const removedAttachments = await Promise.all([...removed].map((id) => this.store.attachmentsOf(id)));
+    const erasedFiles = (await this.store.files()).filter((f) => erased.has(f.card));
     // An erased customer leaves nothing behind on the phone: not even queued or sent changes.
     const erasedEntries = await Promise.all([...erased].map((id) => this.store.journal(null, id)));
 
@@ -248,6 +332,15 @@ export class Device {
       removedActivities.flat().forEach((a) => s.activities.delete(a.id));
       erasedEntries.flat().forEach((e) => s.journal.delete(e.seq));
       activities.filter((a) => !removed.has(a.card)).forEach((a) => s.activities.put(a));
+      removedAttachments.flat().forEach((a) => s.attachments.delete(a.id));
+      erasedFiles.forEach((f) => s.files.delete(f.id));
+      // The server's word on each attachment; after a restore `uploaded: false` makes this device
+      // upload its bytes again.
+      for (const a of attachments.filter((x) => !removed.has(x.card))) {
+        s.attachments.put(a);
+        const request = s.files.get(a.id);
+        request.onsuccess = () => request.result && request.result.uploaded !== a.uploaded && s.files.put({ ...request.result, uploaded: a.uploaded });
+      }
       s.meta.put({ key: "epoch", value: answer.epoch });
       s.meta.put({ key: "cursor", value: answer.cursor });
       s.meta.put({ key: "last_sync", value: new Date(this.now()).toISOString() });
@@ -264,6 +357,7 @@ export class Device {
       acked.forEach((e) => s.journal.put({ ...e, state: "pending", result: null }));
       s.cards.clear();
       s.activities.clear();
+      s.attachments.clear();
       s.meta.delete("cursor");
     });
   }
@@ -277,7 +371,13 @@ export class Device {
   async pruneJournal() {
     const cutoff = this.now() - JOURNAL_DAYS * DAY_MS;
     const old = [...(await this.store.journal("acked")), ...(await this.store.journal("discarded"))].filter((e) => e.created_ms < cutoff);
-    if (old.length) await this.store.write((s) => old.forEach((e) => s.journal.delete(e.seq)));
+    const oldFiles = (await this.store.files()).filter((f) => f.uploaded && f.created_ms < cutoff);
+    if (old.length || oldFiles.length) {
+      await this.store.write((s) => {
+        old.forEach((e) => s.journal.delete(e.seq));
+        oldFiles.forEach((f) => s.files.delete(f.id));
+      });
+    }
     return old.length;
   }
 }

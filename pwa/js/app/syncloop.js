@@ -25,12 +25,47 @@ export function httpSend(token = () => null) {
   };
 }
 
+// The upload transport of Device.uploadFiles: the server's offset, and one chunk at a time
+// (docs/protocol.md, "Attachments"). A 409 names the offset the server expects.
+export function httpUpload(token = () => null) {
+  const call = async (path, init = {}) => {
+    const headers = { "X-Fieldcards": "1", ...(init.headers || {}) };
+    if (token()) headers.Authorization = `Bearer ${token()}`;
+    let response;
+    try {
+      response = await fetch(`/api/v1/attachments/${path}`, { ...init, headers, credentials: "same-origin" });
+    } catch {
+      throw new SyncError(0, { error: { code: "offline", message: "no connection" } });
+    }
+    return { status: response.status, data: await response.json().catch(() => null) };
+  };
+  return {
+    async state(id) {
+      const { status, data } = await call(`${encodeURIComponent(id)}/upload`);
+      if (status === 404) return null;
+      if (status !== 200) throw new SyncError(status, data);
+      return data;
+    },
+    async put(id, offset, bytes) {
+      const { status, data } = await call(`${encodeURIComponent(id)}/upload?offset=${offset}`, {
+        method: "PUT", body: bytes, headers: { "Content-Type": "application/octet-stream" } });
+      if (status === 409) {
+        const expected = Number(/expected (\d+)/.exec(data?.error?.fields?.[0]?.message || "")?.[1]);
+        return { expected: Number.isFinite(expected) ? expected : (await this.state(id)).offset };
+      }
+      if (status !== 200) throw new SyncError(status, data);
+      return data;
+    },
+  };
+}
+
 export class SyncLoop extends EventTarget {
   // `beforeSync()` may answer false to hold syncing (another user signed in on this device).
-  constructor(device, send, { online = () => navigator.onLine, beforeSync = async () => true } = {}) {
+  constructor(device, send, { online = () => navigator.onLine, beforeSync = async () => true, upload = null } = {}) {
     super();
     this.device = device;
     this.send = send;
+    this.upload = upload;
     this.online = online;
     this.beforeSync = beforeSync;
     this.state = { status: "idle", pending: 0, lastSync: null, error: null, conflicts: 0 };
@@ -81,6 +116,19 @@ export class SyncLoop extends EventTarget {
     return this.running;
   }
 
+  // Photos and files after the sync that declared them; a failure here waits for the next round
+  // (the server keeps what arrived, so nothing is sent twice).
+  async uploadFiles() {
+    try {
+      const sent = await this.device.uploadFiles(this.upload);
+      if (sent) this.dispatchEvent(new CustomEvent("uploaded", { detail: { sent } }));
+      return sent;
+    } catch (error) {
+      console.warn("upload stopped; it continues at the next sync", error);
+      return 0;
+    }
+  }
+
   async run() {
     clearTimeout(this.timer);
     if (this.state.status === "revoked") return null; // wiped: nothing may sync under this id again
@@ -89,6 +137,7 @@ export class SyncLoop extends EventTarget {
     await this.refresh({ status: "syncing" });
     try {
       const report = await this.device.sync(this.send);
+      if (this.upload) report.uploaded = await this.uploadFiles();
       this.failures = 0;
       const pending = await this.device.pendingCount();
       const rejected = (await this.device.outbox()).filter((e) => e.state === "rejected").length;
