@@ -97,3 +97,46 @@ def clean_phone(text: str) -> str:
     elif cell.startswith("86") and len(cell) == 13 and cell[2] == "1":  # 86 and a mobile, without the +
         cell = "+" + cell
     return cell
+
+
+# Consent cells (issue 18): the `consent` column is `granted`, `refused` or `unknown`, in English or
+# Chinese, optionally with channels after a colon (`granted:phone,email`, `同意：电话`); the basis
+# column a PIPL article 13 basis, by its code or in Chinese.
+CONSENT_WORDS = {"granted": "granted", "yes": "granted", "y": "granted", "true": "granted", "1": "granted",
+                 "同意": "granted", "是": "granted", "已同意": "granted", "允许": "granted",
+                 "refused": "refused", "no": "refused", "n": "refused", "false": "refused", "0": "refused",
+                 "拒绝": "refused", "否": "refused", "不同意": "refused", "已拒绝": "refused",
+                 "unknown": "unknown", "未知": "unknown", "不详": "unknown"}
+CHANNEL_WORDS = {"phone": "phone", "电话": "phone", "email": "email", "邮件": "email", "邮箱": "email",
+                 "message": "message", "短信": "message", "消息": "message", "visit": "visit", "拜访": "visit"}
+BASIS_WORDS = {"consent": "consent", "同意": "consent", "个人同意": "consent",
+               "contract": "contract", "合同": "contract", "订立或履行合同": "contract",
+               "legal_obligation": "legal_obligation", "法定义务": "legal_obligation", "法定职责": "legal_obligation",
+               "emergency": "emergency", "突发公共卫生事件": "emergency", "紧急情况": "emergency",
+               "public_interest": "public_interest", "公共利益": "public_interest", "新闻报道": "public_interest",
+               "public_info": "public_info", "已公开": "public_info", "已公开信息": "public_info",
+               "other": "other", "其他": "other", "法律规定的其他情形": "other"}
+
+
+def read_consent(text: str) -> tuple[str, list[str]] | None:
+    """`同意：电话, 邮件` → ("granted", ["phone", "email"]); None when it says no consent state."""
+    cell = plain(text)
+    word, _, rest = cell.partition(":")
+    contact = CONSENT_WORDS.get(word.strip().lower())
+    channels = [CHANNEL_WORDS.get(c.strip().lower()) for c in re.split(r"[,;、/+]", rest) if c.strip()]
+    if contact is None or None in channels or (channels and contact != "granted"):
+        return None
+    return contact, [c for c in ("phone", "email", "message", "visit") if c in channels]
+
+
+def read_basis(text: str) -> str | None:
+    return BASIS_WORDS.get(plain(text).lower())
+
+
+def consent_cells(consent: dict[str, Any] | None) -> tuple[str, str, str]:
+    """The card's consent as the export's three cells, read back by `read_consent` and `read_basis`."""
+    if not consent:
+        return "", "", ""
+    contact = consent.get("contact") or ""
+    channels = consent.get("channels") or []
+    return (f"{contact}:{','.join(channels)}" if channels else contact), consent.get("basis") or "", consent.get("at") or ""

@@ -7,7 +7,7 @@ import sqlite3
 import uuid
 from typing import Any
 
-from . import audit, journal, links, store
+from . import audit, journal, links, store, webhooks
 from .access import User, can_see
 from .engine import Engine
 from .errors import Conflict, FieldError, Gone, InvalidInput, NotFound
@@ -17,6 +17,9 @@ from .times import utc_now
 # those of office staff (any card), which is safe because only CUSTOMER_FIELDS of the one card the
 # link names ever reach it: owner, notes, tags, segment and other cards are out of reach.
 CUSTOMER = User("customer", "office", "customer")
+# The page's consent choice, as the card's `consent` (source "customer", basis "consent").
+CONSENT_CHOICES = {"any": ("granted", []), "phone": ("granted", ["phone"]), "email": ("granted", ["email"]),
+                   "message": ("granted", ["message"]), "none": ("refused", [])}
 STATE_MESSAGES = {
     "pending": "this link is not active yet: it works once your contact's phone has connected to the internet",
     "expired": "this link has expired; ask your contact for a new one",
@@ -63,15 +66,22 @@ def answer(engine: Engine, token: str, body: object, address: str) -> dict[str, 
         raise InvalidInput("only your own contact details can be changed here",
                            [FieldError(f"fields.{name}", "cannot be changed here") for name in outside])
     consent = body.get("consent")
-    if consent is not None and consent not in ("any", "phone", "email", "message", "none"):
+    if consent is not None and consent not in CONSENT_CHOICES:
         raise InvalidInput("consent: how we may contact you", [FieldError("consent", "any, phone, email, message or none")])
     with engine.store.read() as conn:
         link = _open_link(conn, token)
+        held = (store.card_json(conn, link["card"]) or {}).get("consent")
     namespace = uuid.UUID(link["id"])
     mutations: list[dict[str, Any]] = []
     if fields:
         mutations.append({"id": str(uuid.uuid5(namespace, "details")), "op": "card.put", "card": link["card"],
                           "at": engine.clock.now(), "fields": fields, "was": {k: was.get(k) for k in fields}})
+    if consent is not None:  # the customer's own word: against what the card held, so it is taken
+        contact, channels = CONSENT_CHOICES[consent]
+        given = {"contact": contact, "channels": channels, "basis": "consent",
+                 "at": utc_now().replace(".000Z", "Z"), "source": "customer"}
+        mutations.append({"id": str(uuid.uuid5(namespace, "consent")), "op": "card.put", "card": link["card"],
+                          "at": engine.clock.now(), "fields": {"consent": given}, "was": {"consent": held}})
     if link["purpose"] == "survey" or body.get("rating") is not None or body.get("answers"):
         activity = {"id": str(uuid.uuid5(namespace, "feedback")), "kind": "feedback",
                     "at": utc_now().replace(".000Z", "Z"), "text": body.get("text") or "",
@@ -89,6 +99,7 @@ def answer(engine: Engine, token: str, body: object, address: str) -> dict[str, 
         store.use_link(conn, link["id"], utc_now(), json.dumps(record, ensure_ascii=False))
         audit.record(conn, "customer", "link.answer", link["id"],
                      {"card": link["card"], "fields": sorted(fields), "consent": consent})
+        _emit_survey(conn, link, mutations)
         journal.record(conn, CUSTOMER, "link.answer",
                        {"link": link["id"], "device": f"link:{link['id']}", "mutations": mutations, "record": record},
                        ref=link["id"])
@@ -100,6 +111,17 @@ def answer(engine: Engine, token: str, body: object, address: str) -> dict[str, 
         raise InvalidInput("; ".join(e.message for e in errors[:3]) or "not accepted", errors) from None
     statuses = [r["status"] for r in results]
     return {"ok": True, "statuses": statuses}
+
+
+def _emit_survey(conn: sqlite3.Connection, link: dict[str, Any], mutations: list[dict[str, Any]]) -> None:
+    """`survey.answered`, in the answer's own transaction, once per link (its id is the event's ref)."""
+    for mutation in mutations:
+        if mutation["op"] == "activity.add":
+            activity = mutation["activity"]
+            webhooks.emit(conn, "survey.answered", link["card"], {
+                "card": link["card"], "link": link["id"], "survey": link["survey"], "activity": activity["id"],
+                "at": activity["at"], "rating": activity.get("rating"), "text": activity.get("text") or "",
+                "answers": activity.get("answers") or {}}, ref=link["id"])
 
 
 class _Rejected(Exception):
@@ -114,6 +136,9 @@ def replay_answer(engine: Engine, payload: dict[str, Any]) -> None:
     """A journaled answer, applied again after a restore (idempotent by its mutation ids)."""
     def within(conn: sqlite3.Connection, results: list[dict[str, Any]]) -> None:
         store.use_link(conn, payload["link"], utc_now(), json.dumps(payload["record"], ensure_ascii=False))
+        link = store.link_row(conn, payload["link"])
+        if link is not None:
+            _emit_survey(conn, link, payload["mutations"])  # the same event id as the first time
 
     engine.apply(CUSTOMER, payload["device"], payload["mutations"], within=within)
 

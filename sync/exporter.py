@@ -10,6 +10,8 @@ from . import audit, queries, template
 from .access import User
 from .times import utc_now
 from .errors import invalid
+from .validate import CONSENT_CHANNELS
+from .cells import consent_cells
 from .spreadsheet import join_list, write_csv, write_xlsx
 from .store import Store
 
@@ -19,6 +21,10 @@ HEADERS_ZH = {"id": "编号", "name": "姓名", "company": "公司", "title": "�
               "address": "地址", "region": "地区", "industry": "行业", "segment": "客户等级", "tags": "标签",
               "owner": "负责人", "birthday": "生日", "follow_up": "下次跟进", "notes": "备注",
               "created_at": "创建时间", "updated_at": "更新时间"}
+# Consent and its basis (issue 18): three columns the importer reads back (sync/cells.py).
+CONSENT_COLUMNS = ("consent", "consent_basis", "consent_at")
+CONSENT_HEADERS_ZH = {"consent": "联系同意", "consent_basis": "处理依据", "consent_at": "同意日期"}
+CONSENT_FILTERS = ("granted", "refused", "unknown")
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -34,11 +40,28 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def consent_filter(value: str | None) -> Any:
+    """`consent=granted`, `refused`, `unknown` (no record counts as unknown) or `granted:phone` (a
+    granted consent that covers that channel) as a test on a card; None for no filter."""
+    if not value:
+        return None
+    contact, _, channel = value.partition(":")
+    if contact not in CONSENT_FILTERS or (channel and (contact != "granted" or channel not in CONSENT_CHANNELS)):
+        raise invalid("consent", "granted, refused or unknown, or granted:phone (email, message, visit)")
+
+    def test(card: dict[str, Any]) -> bool:
+        held = card.get("consent") or {"contact": "unknown", "channels": []}
+        return held["contact"] == contact and (not channel or not held["channels"] or channel in held["channels"])
+    return test
+
+
 def _cards(st: Store, user: User, filters: dict[str, str]) -> Iterator[dict[str, Any]]:
+    filters = dict(filters)
+    keep = consent_filter(filters.pop("consent", None))
     params = {**filters, "limit": str(queries.MAX_PAGE)}
     while True:
         page = queries.list_cards(st, user, params)
-        yield from page["cards"]
+        yield from (card for card in page["cards"] if keep is None or keep(card))
         if not page["next"]:
             return
         params["after"] = page["next"]
@@ -56,8 +79,9 @@ def export(st: Store, user: User, params: dict[str, str]) -> tuple[bytes, str, s
     with st.read() as conn:
         custom = template.active(template.load(conn))
     headers = [HEADERS_ZH[c] if lang == "zh-CN" else c for c in COLUMNS]
+    headers += [CONSENT_HEADERS_ZH[c] if lang == "zh-CN" else c for c in CONSENT_COLUMNS]
     headers += [spec["label"]["zh-CN"] if lang == "zh-CN" else f"custom.{spec['key']}" for spec in custom]
-    rows = [[_cell(card.get(column)) for column in COLUMNS]
+    rows = [[_cell(card.get(column)) for column in COLUMNS] + list(consent_cells(card.get("consent")))
             + [_cell((card.get("custom") or {}).get(spec["key"])) for spec in custom]
             for card in _cards(st, user, params)]
     data = write_csv(headers, rows) if fmt == "csv" else write_xlsx(headers, rows)

@@ -18,14 +18,15 @@ from .access import User, owner_filter
 from .engine import Engine
 from .times import utc_now
 from .errors import InvalidInput, NotAllowed, NotFound, invalid
-from .cells import clean_phone, message, plain, problem, read_date, read_segment
+from .cells import clean_phone, message, plain, problem, read_basis, read_consent, read_date, read_segment
 from .spreadsheet import Table, split_list, write_csv, write_xlsx
 from .merge import values_equal
 from .validate import CARD_FIELDS, EMPTY_VALUES, TEXT_LIMITS, canonical_uuid, validate_card_fields
 
 SET_FIELDS = ("phones", "emails", "tags")
 IMPORTABLE = ("id", "name", "company", "title", "phones", "emails", "address", "region", "industry",
-              "segment", "tags", "owner", "birthday", "follow_up", "notes")
+              "segment", "tags", "owner", "birthday", "follow_up", "notes",
+              "consent", "consent_basis", "consent_at")  # the last three make one field, `consent` (issue 18)
 MATCH_KEYS = ("phone", "email", "name+company")
 MODES = ("create", "update", "upsert")
 PREVIEW_ROWS = 200
@@ -48,6 +49,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "birthday": ("birthday", "birthdate", "dateofbirth", "dob", "生日", "出生日期"),
     "follow_up": ("followup", "follow_up", "nextfollowup", "next", "下次跟进", "跟进日期", "下次联系"),
     "notes": ("notes", "note", "remarks", "comment", "comments", "备注", "说明"),
+    "consent": ("consent", "contactconsent", "联系同意", "同意联系", "是否同意", "营销同意"),
+    "consent_basis": ("consent_basis", "consentbasis", "legalbasis", "basis", "处理依据", "法律依据", "合法性基础"),
+    "consent_at": ("consent_at", "consentat", "consentdate", "同意日期", "同意时间"),
 }
 
 
@@ -212,6 +216,8 @@ class _Reader:
             source[name] = (header, text)
             if name == "id":
                 card_id = value.strip()
+            elif name.startswith("consent"):
+                self._consent_cell(fields, number, name, header, text, value, warnings)
             elif name.startswith("custom."):
                 key = name.removeprefix("custom.")
                 fields.setdefault("custom", {})[key] = _custom_cell(self.specs[key], value)
@@ -239,11 +245,41 @@ class _Reader:
                     fields[name] = owner
             else:
                 fields[name] = value
+        if "consent" in fields:
+            consent = fields["consent"]
+            if "contact" not in consent:  # a basis or a date alone: the consent itself is not known
+                consent["contact"] = "unknown"
+            consent.setdefault("at", utc_now()[:10])
+            source.setdefault("consent", source.get("consent_basis") or source.get("consent_at") or ("consent", ""))
         try:
             checked = self._check(fields)
         except InvalidInput:  # rare: find the cells at fault one by one, keep the rest
             checked = self._one_by_one(number, fields, source, warnings, errors)
         return checked, card_id, warnings, errors
+
+    @staticmethod
+    def _consent_cell(fields: dict[str, Any], number: int, name: str, header: str, text: str, value: str,
+                      warnings: list[dict[str, Any]]) -> None:
+        """One of the consent columns into the card's `consent`, with source `import`."""
+        if name == "consent":
+            read = read_consent(value)
+            if read is None:
+                warnings.append(problem(number, header, text, "bad_value", detail="granted, refused or unknown"))
+                return
+            part: dict[str, Any] = {"contact": read[0], "channels": read[1]}
+        elif name == "consent_basis":
+            basis = read_basis(value)
+            if basis is None:
+                warnings.append(problem(number, header, text, "bad_value", detail="not a legal basis"))
+                return
+            part = {"basis": basis}
+        else:
+            day = read_date(value)
+            if day is None:
+                warnings.append(problem(number, header, text, "not_a_date"))
+                return
+            part = {"at": day}
+        fields.setdefault("consent", {"basis": None, "source": "import"}).update(part)
 
     def _check(self, fields: dict[str, Any]) -> dict[str, Any]:
         return validate_card_fields(fields, region=self.region, creating=False, custom_fields=list(self.specs.values()))
@@ -300,6 +336,8 @@ def _changes(current: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, An
             added = [v for v in value if v not in (before or [])]
             if added:
                 fields[name], was[name] = list(before or []) + added, list(before or [])
+        elif name == "consent" and before and all(before.get(k) == value.get(k) for k in ("contact", "channels", "basis")):
+            continue  # the same consent read back from an export: its date and source stay
         elif value != before:
             fields[name], was[name] = value, before
     return fields, was

@@ -268,9 +268,15 @@ def _migration_webhooks(db: sqlite_utils.Database) -> None:
     db["webhook_attempts"].create_index(["delivery"], if_not_exists=True)
 
 
+def _migration_consent(db: sqlite_utils.Database) -> None:
+    """Cards get the `consent` field (issue 18) empty, so every card a client pulls has the same shape."""
+    db.execute("UPDATE cards SET data = json_set(data, '$.consent', json('null')) "
+               "WHERE erased = 0 AND json_type(data, '$.consent') IS NULL")
+
+
 MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
               _migration_8, _migration_9, _migration_attachments, _migration_links,
-              _migration_teams, _migration_import_problems, _migration_webhooks)
+              _migration_teams, _migration_import_problems, _migration_webhooks, _migration_consent)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -626,7 +632,7 @@ def revoke_device(conn: sqlite3.Connection, device: str, now: str) -> bool:
 
 
 # Fields added after 1.0 (contract 7), with the value a card written before them has.
-LATER_FIELDS: dict[str, Any] = {"location": None, "stage": None, "follow_ups": []}
+LATER_FIELDS: dict[str, Any] = {"location": None, "stage": None, "follow_ups": [], "consent": None}
 
 
 def card_row(conn: sqlite3.Connection, card_id: str) -> CardRow | None:

@@ -25,7 +25,7 @@ from .phones import e164_valid
 
 CARD_FIELDS = ("name", "company", "title", "phones", "emails", "address", "region", "industry",
                "segment", "tags", "owner", "birthday", "follow_up", "notes", "custom",
-               "location", "stage", "follow_ups")  # the last three: contract 7 (version 1.1)
+               "location", "stage", "follow_ups", "consent")  # from location on: contract 7 (version 1.1)
 SET_FIELDS = ("phones", "emails", "tags")
 SCALAR_FIELDS = tuple(f for f in CARD_FIELDS if f not in SET_FIELDS and f not in ("custom", "follow_ups"))
 SERVER_FIELDS = ("id", "version", "created_at", "updated_at", "deleted")
@@ -34,6 +34,14 @@ EMPTY_VALUES: dict[str, Any] = {f: None for f in SCALAR_FIELDS} | {"phones": [],
 STAGES = ("lead", "new", "active", "at_risk", "lost", "won_back")
 FOLLOW_UP_STATUSES = ("open", "in_progress", "resolved")
 FOLLOW_UP_FIELDS = ("title", "due", "status", "note")
+# Consent and legal basis (issue 18). The bases are those of PIPL article 13 (1)–(7): consent, a
+# contract with the person, a legal duty, a health emergency, news or public interest, information
+# the person made public, other laws. PIPL has no "legitimate interests" basis.
+CONSENT_CONTACT = ("granted", "refused", "unknown")
+CONSENT_CHANNELS = ("phone", "email", "message", "visit")
+CONSENT_BASES = ("consent", "contract", "legal_obligation", "emergency", "public_interest", "public_info", "other")
+CONSENT_SOURCES = ("rep", "import", "customer")
+CONSENT_KEYS = ("contact", "channels", "basis", "at", "source")
 MAX_FOLLOW_UPS = 50
 ITEM_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -227,6 +235,8 @@ def _field(name: str, value: Any, region: str, creating: bool, errors: list[Fiel
             return value
         if name == "follow_ups":
             return _follow_ups(value, errors)
+        if name == "consent":
+            return _consent(value, errors)
         if name == "custom":
             return _custom(value, custom_fields, creating, errors)
     except ValueError as error:
@@ -338,6 +348,56 @@ def _follow_ups(value: Any, errors: list[FieldError]) -> list[dict[str, Any]]:
             continue
         seen.add(clean["id"])
         out.append(clean)
+    return out
+
+
+def _consent(value: Any, errors: list[FieldError]) -> dict[str, Any] | None:
+    try:
+        return consent(value)
+    except InvalidInput as error:
+        errors.extend(f.under("consent") for f in error.fields)
+        return None
+
+
+def consent(value: Any) -> dict[str, Any] | None:
+    """The card's `consent`: `{"contact": granted|refused|unknown, "channels": [phone, email, message,
+    visit] (granted only; empty means every channel), "basis": a PIPL art. 13 basis or null,
+    "at": YYYY-MM-DD or RFC 3339, "source": rep|import|customer}`, or null."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidInput("consent must be an object or null", [FieldError("", "must be an object "
+                           '{"contact", "basis", "at", "source"} or null')])
+    errors = [FieldError(_short(str(k), 60), "unknown field") for k in value if k not in CONSENT_KEYS]
+    out: dict[str, Any] = {}
+    contact = value.get("contact")
+    if contact not in CONSENT_CONTACT:
+        errors.append(FieldError("contact", f"must be one of {', '.join(CONSENT_CONTACT)}"))
+    out["contact"] = contact
+    channels = value.get("channels")
+    if channels is None:
+        channels = []
+    if not isinstance(channels, list) or not all(c in CONSENT_CHANNELS for c in channels):
+        errors.append(FieldError("channels", f"a list of {', '.join(CONSENT_CHANNELS)} (empty: every channel)"))
+        channels = []
+    elif channels and contact != "granted":
+        errors.append(FieldError("channels", "only a granted consent names channels"))
+    out["channels"] = [c for c in CONSENT_CHANNELS if c in channels]
+    basis = value.get("basis")
+    if basis is not None and basis not in CONSENT_BASES:
+        errors.append(FieldError("basis", f"must be one of {', '.join(CONSENT_BASES)}, or null"))
+    out["basis"] = basis
+    at = value.get("at")
+    try:
+        out["at"] = check_date(at) if isinstance(at, str) and len(at) == 10 else _timestamp(at)
+    except ValueError:
+        errors.append(FieldError("at", "required: when it was given, as YYYY-MM-DD or an RFC 3339 time"))
+    source = value.get("source")
+    if source not in CONSENT_SOURCES:
+        errors.append(FieldError("source", f"must be one of {', '.join(CONSENT_SOURCES)}"))
+    out["source"] = source
+    if errors:
+        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
     return out
 
 
@@ -616,6 +676,13 @@ def card_json_schema() -> dict[str, Any]:
                                "due": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"},
                                "status": {"enum": list(FOLLOW_UP_STATUSES)},
                                "note": _nullable_text(2000)}}},
+            "consent": {"oneOf": [{"type": "null"}, {
+                "type": "object", "additionalProperties": False, "required": ["contact", "at", "source"],
+                "properties": {"contact": {"enum": list(CONSENT_CONTACT)},
+                               "channels": {"type": "array", "uniqueItems": True, "items": {"enum": list(CONSENT_CHANNELS)}},
+                               "basis": {"enum": [*CONSENT_BASES, None]},
+                               "at": {"type": "string", "maxLength": 40},
+                               "source": {"enum": list(CONSENT_SOURCES)}}}]},
             "version": {"type": "integer", "minimum": 0},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},

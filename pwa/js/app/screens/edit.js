@@ -66,13 +66,17 @@ function form(app, id, view, { inPanel = false }) {
   const area = (name, rows) => h("textarea", { rows: String(rows), oninput: set(name) }, draft[name]);
   const err = (name) => errorText(entry.errors[name]);
 
-  // Phones and emails: one input per value, "Add another" for more.
+  // Phones and emails: one input per value, "Add another" for more. An error names the bad value:
+  // only its row is marked invalid (so focus lands on it), all rows when the error is the list's.
   function repeat(name, type, inputmode) {
     const values = lines(draft[name]);
     const inputs = values.map((value, i) => h("div", { class: "repeat-row" },
       h("label", { for: `f-${name}-${i}`, class: "sr-only" }, t(`field.f.${name}.n`, { n: i + 1 })),
+    const bad = entry.errors[name]?.[1]?.value;
+    const named = bad !== undefined && values.some((v) => splitList(v).includes(bad));
+    const invalid = (value) => Boolean(entry.errors[name]) && (!named || splitList(value).includes(bad));
       h("input", { type, inputmode, id: `f-${name}-${i}`, value, autocomplete: "off",
-        "aria-invalid": entry.errors[name] ? "true" : null, "aria-describedby": `f-${name}-hint${entry.errors[name] ? ` f-${name}-error` : ""}`,
+        "aria-invalid": invalid(value) ? "true" : null, "aria-describedby": `f-${name}-hint${entry.errors[name] ? ` f-${name}-error` : ""}`,
         oninput: (e) => {
           const now = lines(draft[name]);
           now[i] = e.target.value;
@@ -191,10 +195,22 @@ function form(app, id, view, { inPanel = false }) {
     const { fields, errors } = readDraft(draft, app.schema, { creating: !id });
     entry.errors = errors;
     if ("custom" in fields) fields.custom = customValues(entry.base?.custom, fields.custom);
+  // Focus the first invalid control (in the order of the form) and bring its field, with the
+  // message, into view above the Save bar and the keyboard.
+  function showFirstProblem() {
+    const first = el.querySelector("[aria-invalid='true']") || el.querySelector(".field-error")?.closest(".field")?.querySelector("input, select, textarea");
+    if (!first) {
+      document.getElementById("form-errors")?.scrollIntoView({ block: "center" });
+      return;
+    }
+    first.focus({ preventScroll: true });
+    reveal(first.closest(".field") || first, { below: document.getElementById("save-bar") });
+  }
+
     if (Object.keys(errors).length) {
       entry.dupKey = null;
       render();
-      el.querySelector("[aria-invalid='true']")?.focus();
+      showFirstProblem();
       return;
     }
     const changes = id ? changedFields(entry.base, fields) : Object.fromEntries(Object.entries(fields).filter(([name, v]) => name === "name" || !emptyish(v)));
@@ -209,8 +225,8 @@ function form(app, id, view, { inPanel = false }) {
       if (dups.length && entry.dupKey !== dupKey) {
         Object.assign(entry, { dupKey, dups });
         render();
-        document.getElementById("dup-warning")?.scrollIntoView({ block: "nearest" });
-        document.getElementById("save")?.focus();
+        document.getElementById("dup-warning")?.focus({ preventScroll: true });
+        reveal(document.getElementById("save-bar"));
         return;
       }
     }
