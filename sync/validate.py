@@ -602,13 +602,23 @@ def _activity_text(value: Any) -> str:
     return value
 
 
+# How people write an amount: "12,500", "¥12,500", "￥12,500.00", "12 500". Only the sign and
+# separators between groups of three are dropped: "12,50" stays wrong rather than becoming 1250.
+AMOUNT_WRITTEN_RE = re.compile(r"^(-?)[¥￥]? ?([0-9]{1,3}(?:[,，\u00a0 ][0-9]{3})+|[0-9]+)(\.[0-9]+)?$")
+
+
 def _amount(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not AMOUNT_RE.match(value):
+    if not isinstance(value, str):
         raise ValueError('must be a decimal number written as text, like "1200.50"')
+    written = AMOUNT_WRITTEN_RE.match(value.strip()) if len(value) <= 40 else None
+    plain = f"{written[1]}{re.sub(r'[^0-9]', '', written[2])}{written[3] or ''}" if written else value
+    if not AMOUNT_RE.match(plain):
+        shown = f'"{value[:40]}" is' if value[:40].isprintable() else "this is"
+        raise ValueError(f"{shown} not an amount: write a number like 12500 or 12,500.50")
     try:
-        return str(Decimal(value))
+        return str(Decimal(plain))
     except InvalidOperation:
         raise ValueError('must be a decimal number written as text, like "1200.50"') from None
 

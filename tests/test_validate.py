@@ -255,3 +255,18 @@ def test_phones_in_e164_are_refused_or_kept_as_phonenumbers_says():
             assert "is not a valid phone number for region CN" in str(error)
             got = None
         assert got == _phone_by_phonenumbers(text, "CN"), text
+
+
+def test_purchase_amounts_are_read_as_people_write_them():
+    def amount(written: str) -> str:
+        return validate_activity({"id": CARD, "kind": "purchase", "at": "2026-11-24T10:00:00Z", "amount": written,
+                                  "currency": "CNY"}, card_id=CARD)["amount"]
+
+    assert amount("12,500") == "12500"
+    assert amount("¥12,500") == "12500"
+    assert amount("￥12,500.50") == "12500.50"
+    assert amount("1200.50") == "1200.50"
+    for wrong in ("12,50", "1,2345", "¥", "12.500,00", "twelve"):
+        bad = errors_of(lambda: validate_activity({"id": CARD, "kind": "purchase", "at": "2026-11-24T10:00:00Z",
+                                                   "amount": wrong, "currency": "CNY"}, card_id=CARD))
+        assert "amount" in bad, wrong

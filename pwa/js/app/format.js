@@ -118,6 +118,19 @@ export function splitList(text, { spaces = false } = {}) {
 
 export const uniq = (items) => items.filter((x, i) => items.indexOf(x) === i);
 
+// A purchase amount as people write it ("12,500", "¥12,500", "￥12,500.50", full-width digits):
+// {amount: "12500.50", yuan: true when a ¥ sign was typed}, or null. Commas only between groups of
+// three, as sync/validate.py reads them: "12,50" stays wrong rather than becoming 1250.
+export function readAmount(text) {
+  const value = String(text ?? "").trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0))
+    .replace(/．/g, ".");
+  const m = /^(-?)([¥￥])? ?(\d{1,3}(?:[,，\u00a0 ]\d{3})+|\d+)(\.\d{1,4})?$/.exec(value);
+  if (!m) return null;
+  const digits = m[3].replace(/\D/g, "");
+  if (digits.length > 15) return null;
+  return { amount: `${m[1]}${digits}${m[4] || ""}`, yuan: Boolean(m[2]) };
+}
+
 // --- the card form ---------------------------------------------------------------------------
 
 const CUSTOM_TEXT_MAX = 1000;

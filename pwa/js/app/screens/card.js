@@ -3,8 +3,8 @@
 // and in the side panel of the desktop table.
 import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
-import { addDays, addMonths, customFieldsOf, dateTime, isRealDate, ymd } from "../format.js";
-import { badge, field, heading, phoneText, swap, valueText } from "./parts.js";
+import { addDays, addMonths, customFieldsOf, dateTime, isRealDate, readAmount, ymd } from "../format.js";
+import { badge, field, heading, phoneText, reveal, swap, valueText } from "./parts.js";
 
 const KINDS = ["visit", "call", "email", "chat", "note", "purchase", "feedback"];
 const kindName = (kind) => (KINDS.includes(kind) ? t(`field.kind.${kind}`) : kind);
@@ -116,8 +116,10 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
     const text = h("textarea", { id: "activity-text", rows: "2", maxlength: "5000", oninput: set("text") }, a.text);
     const extra = [];
     if (a.kind === "purchase") {
+      // The message sits under the amount, not at the top of the card, out of view.
       extra.push(field("activity-amount", t("field.activity.amount"),
-        h("input", { id: "activity-amount", inputmode: "decimal", value: a.amount, oninput: set("amount"), placeholder: "1200.00" })));
+        h("input", { id: "activity-amount", inputmode: "decimal", value: a.amount, oninput: set("amount"), placeholder: "12,500.00" }),
+        { error: a.amountError || null }));
       extra.push(field("activity-currency", t("field.activity.currency"),
         h("input", { id: "activity-currency", value: a.currency, maxlength: "3", oninput: set("currency") })));
     }
@@ -130,13 +132,17 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
       e.preventDefault();
       const more = {};
       if (a.kind === "purchase") {
-        if (!/^\d{1,12}(\.\d{1,4})?$/.test(a.amount.trim())) {
-          state.error = t("field.activity.badAmount");
+        const read = readAmount(a.amount);
+        if (!read || read.amount.startsWith("-")) {
+          a.amountError = t("field.activity.badAmount", { value: a.amount.trim() });
           render();
+          const input = document.getElementById("activity-amount");
+          input?.focus({ preventScroll: true });
+          reveal(input?.closest(".field"));
           return;
         }
-        more.amount = a.amount.trim();
-        more.currency = a.currency.trim().toUpperCase() || null;
+        more.amount = read.amount;
+        more.currency = a.currency.trim().toUpperCase() || (read.yuan ? "CNY" : null);
       }
       if (a.kind === "feedback") more.rating = Number(a.rating);
       const chosen = a.kind;

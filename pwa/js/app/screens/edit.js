@@ -5,7 +5,7 @@ import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { changedFields, customFieldsOf, draftOf, duplicatesOf, readDraft, regionOf, segmentsOf, SET_FIELDS, splitList } from "../format.js";
 import { allOwners } from "./cards.js";
-import { errorText, field, heading, swap } from "./parts.js";
+import { errorText, field, heading, reveal, swap } from "./parts.js";
 
 const ORDER = ["name", "company", "title", "phones", "emails", "address", "region", "industry", "segment", "tags",
   "birthday", "follow_up", "owner", "notes"];
@@ -180,11 +180,15 @@ function form(app, id, view, { inPanel = false }) {
       problems ? h("p", { class: "error", role: "alert", id: "form-errors" }, t("field.edit.problems", { n: problems })) : null,
       h("form", { id: "card-form", novalidate: true, onsubmit: submit },
         h("div", { class: "fields" }, controls()),
-        dups.length ? h("div", { class: "dup-warning", role: "alert", id: "dup-warning" },
-          h("p", {}, t("field.dup.text")),
-          h("ul", {}, dups.map((row) => h("li", {}, h("a", { href: `#/card/${encodeURIComponent(row.id)}` }, row.view.name),
-            row.view.company ? ` · ${row.view.company}` : "")))) : null,
-        h("div", { class: "actions sticky" },
+        // The duplicate warning sits in the sticky bar, next to the button it changes, so it is
+        // never under the bar and the person reads why Save became "Save anyway".
+        h("div", { class: "actions sticky", id: "save-bar" },
+          dups.length ? h("div", { class: "dup-warning", role: "alert", id: "dup-warning", tabindex: "-1" },
+            h("p", {}, t("field.dup.text")),
+            h("ul", {}, dups.slice(0, 3).map((row) => h("li", {}, h("a", { href: `#/card/${encodeURIComponent(row.id)}` }, row.view.name),
+              row.view.company ? ` · ${row.view.company}` : "")),
+            dups.length > 3 ? h("li", {}, t("field.dup.more", { n: dups.length - 3 })) : null),
+            h("p", { class: "dup-choice" }, t("field.dup.choice"))) : null,
           h("button", { type: "submit", id: "save", disabled: entry.busy }, dups.length ? t("field.dup.saveAnyway") : t("field.save")),
           h("a", { href: back, class: "button secondary", id: "cancel", onclick: () => { delete app.drafts[key]; } }, t("field.cancel")))));
   }

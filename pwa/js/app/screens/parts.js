@@ -78,3 +78,30 @@ export function heading(text, level = "h2") {
 }
 
 export const badge = (text, cls = "") => h("span", { class: `badge ${cls}`.trim() }, text);
+
+// Scroll so that `target` (a field with its message) sits between the sticky header and whatever
+// is fixed or sticky at the bottom (the Save bar, the nav) and above an on-screen keyboard
+// (visualViewport). If it is taller than the room, its bottom, where the message is, wins.
+export function reveal(target, { below = null } = {}) {
+  if (!target) return;
+  const place = () => {
+    const view = window.visualViewport;
+    const header = document.querySelector(".field-bar");
+    let top = header ? Math.max(0, header.getBoundingClientRect().bottom) : 0;
+    let bottom = view ? view.offsetTop + view.height : window.innerHeight;
+    const bars = [below, document.querySelector(".field-nav:not(.desktop)")].filter(Boolean);
+    for (const bar of bars) {
+      const box = bar.getBoundingClientRect();
+      if (box.height && box.top < bottom && box.bottom > top && getComputedStyle(bar).position !== "static") bottom = Math.min(bottom, box.top);
+    }
+    top += 8;
+    bottom -= 8;
+    const box = target.getBoundingClientRect();
+    if (box.bottom > bottom) window.scrollBy(0, Math.min(box.bottom - bottom, box.top - top));
+    else if (box.top < top) window.scrollBy(0, box.top - top);
+    if (target.getBoundingClientRect().bottom > bottom) window.scrollBy(0, target.getBoundingClientRect().bottom - bottom);
+  };
+  place();
+  // The keyboard opens after focus: place again once the visual viewport has shrunk.
+  window.visualViewport?.addEventListener("resize", place, { once: true });
+}

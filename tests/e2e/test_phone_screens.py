@@ -1,0 +1,122 @@
+"""The rep's app on small phones (360×640, 390×844) in Debian's chromium against a real server
+(issue 15): a form's first problem gets focus with its message in view, never under the sticky
+Save bar; the duplicate warning is in view and says what "Save anyway" does; amounts are read as
+people write them ("12,500", "¥12,500"); the fixed chrome (header, bottom nav, + button) leaves the
+screen to the content and covers no list item.
+
+The app is opened at http://localhost:PORT/ (service workers need a secure origin).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.conftest import Server
+from tests.e2e.test_field_app import open_app, server_card, signed_in, up_to_date
+
+SMALL = {"width": 360, "height": 640}
+PHONE = {"width": 390, "height": 844}
+WAIT_MS = 120_000
+
+BOX = "(sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return {top: r.top, bottom: r.bottom, height: r.height}; }"
+
+
+def box(page: Page, selector: str) -> dict[str, float]:
+    return page.evaluate(BOX, selector)
+
+
+def in_view_above_bars(page: Page, selector: str) -> None:
+    """The element is inside the window, below the header and above the Save bar and the nav."""
+    target = box(page, selector)
+    header = box(page, "#field-header")
+    assert target["top"] >= header["bottom"] - 1, (selector, target, header)
+    limit = page.evaluate("window.innerHeight")
+    for bar in ("#save-bar", "#nav"):
+        if page.locator(bar).count() and page.locator(bar).is_visible():
+            limit = min(limit, box(page, bar)["top"])
+    assert target["bottom"] <= limit + 1, (selector, target, limit)
+
+
+def seeded(server: Server, tmp_path) -> dict[str, Any]:
+    server.user("rep1")
+    seed = server.device("rep1", tmp_path)
+    ids = {"wang": seed.create_card(name="王伟", company="上海贸易", phones=["13812345678"])}
+    seed.sync()
+    return ids
+
+
+# --- major 5: forms whose errors are in view ----------------------------------------------------
+
+
+def test_a_bad_second_phone_gets_focus_and_its_message_shows_above_the_save_bar(browser, server, tmp_path):
+    seeded(server, tmp_path)
+    context = signed_in(browser, server, "rep1", SMALL)
+    try:
+        page = open_app(context, server, "#/new")
+        up_to_date(page)
+        expect(page.locator("#f-name")).to_be_visible(timeout=WAIT_MS)
+        page.fill("#f-name", "李娜")
+        page.fill("#f-phones-0", "13900001111")
+        page.click("#f-phones-add")
+        page.fill("#f-phones-1", "12345")
+        page.fill("#f-notes", "见面聊过")
+        page.focus("#f-notes")
+        page.click("#save")
+        expect(page.locator("#f-phones-error")).to_contain_text("12345")
+        # Focus on the phone that is wrong, not the first phone field.
+        assert page.evaluate("document.activeElement.id") == "f-phones-1"
+        expect(page.locator("#f-phones-0")).not_to_have_attribute("aria-invalid", "true")
+        in_view_above_bars(page, "#f-phones-error")
+        in_view_above_bars(page, "#f-phones-1")
+
+        # The same phone as 王伟's card: the warning is in view and says what the button now does.
+        page.fill("#f-phones-1", "138 1234 5678")
+        page.click("#save")
+        expect(page.locator("#dup-warning")).to_contain_text("王伟")
+        expect(page.locator("#save")).to_have_text("Save anyway")
+        expect(page.locator("#dup-warning")).to_contain_text("Save anyway")
+        warning = box(page, "#dup-warning")
+        assert warning["top"] >= box(page, "#field-header")["bottom"] - 1
+        assert warning["bottom"] <= box(page, "#nav")["top"] + 1
+        page.click("#save")
+        expect(page.locator("#card-title")).to_have_text("李娜", timeout=WAIT_MS)
+    finally:
+        context.close()
+
+
+def test_purchase_amounts_written_with_separators_and_a_yuan_sign_are_accepted(browser, server, tmp_path):
+    ids = seeded(server, tmp_path)
+    context = signed_in(browser, server, "rep1", PHONE)
+    try:
+        page = open_app(context, server, f"#/card/{ids['wang']}")
+        up_to_date(page)
+        expect(page.locator("#card-title")).to_have_text("王伟", timeout=WAIT_MS)
+
+        page.click("#add-activity")
+        page.select_option("#activity-kind", "purchase")
+        page.fill("#activity-amount", "12,50")  # not an amount: refused next to the field, in view
+        page.click("#activity-save")
+        expect(page.locator("#activity-amount-error")).to_contain_text("12,50")
+        assert page.evaluate("document.activeElement.id") == "activity-amount"
+        in_view_above_bars(page, "#activity-amount-error")
+
+        page.fill("#activity-amount", "¥12,500")
+        page.fill("#activity-currency", "")
+        page.click("#activity-save")
+        expect(page.locator("#timeline li")).to_have_count(1, timeout=WAIT_MS)
+        page.click("#add-activity")
+        page.select_option("#activity-kind", "purchase")
+        page.fill("#activity-amount", "12,500.50")
+        page.click("#activity-save")
+        expect(page.locator("#timeline li")).to_have_count(2, timeout=WAIT_MS)
+        up_to_date(page)
+
+        def purchases() -> list[tuple[str, str]]:
+            return sorted((a["amount"], a["currency"]) for a in server_card(server, "rep1", ids["wang"])["activities"])
+
+        expect(page.locator("#sync-status")).to_have_text("Up to date", timeout=WAIT_MS)
+        assert purchases() == [("12500", "CNY"), ("12500.50", "CNY")]
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        context.close()
