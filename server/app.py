@@ -26,6 +26,7 @@ from sync.store import Store
 
 from . import guide, openapi, pwa
 from .api import admin, attachments, webhooks, cards, links, teams, conflicts, identity, insights, office, reminders
+from .api import settings as settings_api
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, Handler, guarded
 from .backup.drill import run_drill
@@ -144,6 +145,10 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/links/{link_id}/revoke", links.revoke, ["POST"], ANYONE),
         ("/public/links/{token}", links.public_view, ["GET"], PUBLIC),
         ("/public/links/{token}", links.public_answer, ["POST"], PUBLIC),
+        ("/public/privacy", settings_api.public_privacy, ["GET"], PUBLIC),
+        ("/admin/privacy", settings_api.save_privacy, ["PUT"], ADMIN),
+        ("/settings", settings_api.device_settings, ["GET"], ANYONE),
+        ("/admin/settings", settings_api.save_device_settings, ["PUT"], ADMIN),
         ("/attachments/{attachment_id}", attachments.content, ["GET"], ANYONE),
         ("/attachments/{attachment_id}/upload", attachments.upload_state, ["GET"], ANYONE),
         ("/attachments/{attachment_id}/upload", attachments.upload_chunk, ["PUT"], ANYONE),
@@ -201,7 +206,7 @@ def routes(pwa_dir: Path) -> list:
     """Every route: the API table under /api/v1, health checks, the guide and the PWA."""
     api = [Route(path, guarded(need, handler), methods=methods) for path, handler, methods, need in api_table()]
     found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api),
-             Route("/c/{token}", links.page)]
+             Route("/c/{token}", links.page), Route("/privacy", settings_api.page)]
     found += guide.routes()
     if pwa_dir.is_dir():
         found += pwa.routes(pwa_dir)

@@ -186,10 +186,29 @@ def _operations() -> dict[tuple[str, str], Op]:
                          required=True),),
             body={"type": "string", "format": "binary"}, body_media="application/octet-stream", conflict=True),
         ("GET", "/cards/{card_id}/export"): Op(
-            "Everything held about one customer (the right of access), as JSON",
+            "Everything held about one customer (the right of access), as JSON, or with `format=html` as a "
+            "self-contained page (no script) in English or Chinese, as a download",
             _obj({"exported_at": STR, "card": ANY_OBJECT, "history": _list(ANY_OBJECT), "activities": _list(ANY_OBJECT),
+                  "survey_answers": _list(ANY_OBJECT), "attachments": _list(ANY_OBJECT), "links": _list(ANY_OBJECT),
                   "conflicts": _list(ANY_OBJECT), "merged_cards": _list(ANY_OBJECT), "imports": _list(ANY_OBJECT),
-                  "audit": _list(ANY_OBJECT)})),
+                  "audit": _list(ANY_OBJECT)}), media=("application/json", "text/html"),
+            query=(Param("format", {"enum": ["json", "html"]}, "json when absent"),
+                   Param("lang", {"enum": ["en", "zh-CN"]}, "html only: the page's language; Accept-Language when absent"))),
+        ("GET", "/public/privacy"): Op(
+            "No account: the privacy notice in English and Chinese (the admin's text, else the standard one); "
+            "also served as the page `/privacy`",
+            _obj({"en": STR, "zh-CN": STR, "updated_at": _maybe(STR), "custom": BOOL})),
+        ("PUT", "/admin/privacy"): Op(
+            "Admins: edit the privacy notice (plain text; blank lines separate paragraphs; empty: the standard text)",
+            _obj({"en": STR, "zh-CN": STR, "updated_at": _maybe(STR), "updated_by": _maybe(STR), "custom": BOOL}),
+            body=_obj({}, {"en": {"type": "string", "maxLength": 20000}, "zh-CN": {"type": "string", "maxLength": 20000}},
+                      closed=True)),
+        ("GET", "/settings"): Op(
+            "Settings every signed-in app reads after a sync: days without a sync after which it locks its local "
+            "data (null: never)", _obj({"lock_after_days": _maybe(INT)})),
+        ("PUT", "/admin/settings"): Op(
+            "Admins: set the lost-phone lock", _obj({"lock_after_days": _maybe(INT)}),
+            body=_obj({"lock_after_days": _maybe({"type": "integer", "minimum": 1, "maximum": 365})}, closed=True)),
         ("GET", "/conflicts"): Op("Conflict records", _obj({"conflicts": _list(_ref("ConflictRecord"))}), query=(
             Param("status", {"enum": ["open", "resolved"]}), Param("card", STR))),
         ("POST", "/conflicts/{conflict_id}/resolve"): Op(
@@ -276,7 +295,10 @@ def _operations() -> dict[tuple[str, str], Op]:
         ("GET", "/export"): Op("Spreadsheet export of the cards the caller may see",
                                {"type": "string", "format": "binary"}, media=("text/csv", XLSX), query=(
                                    Param("format", {"enum": ["csv", "xlsx"]}), Param("lang", {"enum": ["en", "zh-CN"]}),
-                                   *CARD_FILTERS, Param("after", TEXT_PARAM))),
+                                   *CARD_FILTERS, Param("after", TEXT_PARAM),
+                                   Param("consent", {"type": "string", "pattern": "^(granted|refused|unknown)(:(phone|email|message|visit))?$"},
+                                         "by contact consent; no record counts as unknown; granted:phone also matches "
+                                         "consent on every channel"))),
         ("GET", "/reminders"): Op("Follow-ups due and overdue, birthdays, stale cards", _obj(
             {"date": DATE, "due": _list(ANY_OBJECT), "overdue": _list(ANY_OBJECT), "birthdays": _list(ANY_OBJECT),
              "stale": _list(ANY_OBJECT), "stale_days": INT}), query=(DAY, Param("owner", STR), STALE)),

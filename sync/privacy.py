@@ -15,7 +15,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import audit, journal, store, webhooks
+from . import attachments, audit, journal, store, webhooks
 from .access import User, can_see
 from .engine import Engine
 from .errors import FieldError, InvalidInput, NotAllowed, NotFound
@@ -99,7 +99,8 @@ def _scrub_journal(conn: Any, card_id: str) -> None:
 
 def customer_export(st: store.Store, user: User, card_id: str) -> dict[str, Any]:
     """Everything held about one customer (office and admins): the card, its history, activities,
-    conflicts, import rows, merges and the audit entries about it."""
+    the survey answers among them, attachments (listed, not their bytes), customer links and what
+    was answered on them, conflicts, import rows, merges and the audit entries about it."""
     if not user.sees_everything:
         raise NotAllowed("only office staff and admins may export a customer's data")
     card_id = card_id_or_not_found(card_id)
@@ -108,13 +109,24 @@ def customer_export(st: store.Store, user: User, card_id: str) -> dict[str, Any]
         if card is None or card.get("erased") or not can_see(user, card.get("owner") or ""):
             raise NotFound("no such card")
         merged_in = store.cards_merged_into(conn, card_id)
+        activities = store.activities_of_card(conn, card_id)
         return {
             "exported_at": utc_now(),
             "card": card,
             "history": store.history_of_card(conn, card_id),
-            "activities": store.activities_of_card(conn, card_id),
+            "activities": activities,
+            "survey_answers": [{"activity": a["id"], "survey": a.get("survey"), "at": a["at"], "rating": a.get("rating"),
+                                "text": a.get("text") or "", "answers": a.get("answers") or {}}
+                               for a in activities if a.get("survey") or a.get("answers")],
+            "attachments": [attachments.public(a) for a in store.attachments_of_card(conn, card_id)],
+            "links": [{**{k: link[k] for k in ("id", "purpose", "survey", "expires", "created_by", "created_at",
+                                                "used_at", "revoked_at")},
+                       "answer": json.loads(link["answer"]) if link["answer"] else None}
+                      for link in store.links_of_card(conn, card_id)],
             "conflicts": store.list_conflicts(conn, status=None, owner=None, card=card_id),
             "merged_cards": [store.card_json(conn, other) for other in merged_in],
             "imports": store.import_rows_of_card(conn, card_id),
-            "audit": store.audit_about(conn, card_id),
+            # about the card, and about its links (when the customer opened and answered them, from where)
+            "audit": sorted([entry for target in [card_id, *(link["id"] for link in store.links_of_card(conn, card_id))]
+                             for entry in store.audit_about(conn, target)], key=lambda entry: entry["id"]),
         }

@@ -1034,6 +1034,11 @@ def revoke_link(conn: sqlite3.Connection, link_id: str, now: str) -> None:
     conn.execute("UPDATE links SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", (now, link_id))
 
 
+def links_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(f"SELECT {', '.join(LINK_KEYS)} FROM links WHERE card = ? ORDER BY created_at", (card_id,))
+    return [dict(zip(LINK_KEYS, r)) for r in rows]
+
+
 # --- attachments -----------------------------------------------------------------------------
 
 ATTACHMENT_KEYS = ("id", "card", "activity", "name", "type", "size", "sha256", "by", "created_at", "uploaded")
@@ -1226,7 +1231,9 @@ def forget_journal_before(conn: sqlite3.Connection, cutoff: str) -> int:
 ACCESS_TABLES = ("users", "tokens", "credentials", "invites", "sessions", "devices", "teams", "team_members",
                  "webhook_endpoints")
 ACCESS_META = "calendar:%"  # private calendar feed keys, one per user
-ACCESS_KEYS = ("link_key",)  # the key that signs customer links: a restore must not void them
+# The key that signs customer links (a restore must not void them), and the admin's privacy
+# notice and lost-phone lock (settings, not customer data: a restore must not roll them back).
+ACCESS_KEYS = ("link_key", "privacy_notice", "lock_after_days")
 
 
 def copy_access_state(live: sqlite3.Connection, restored: sqlite3.Connection) -> dict[str, int]:

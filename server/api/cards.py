@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from sync import privacy, queries, template
+from sync import access_report, privacy, queries, template
+from sync.errors import invalid
 from sync.schema import schema_document
 
 from .body import read_json
@@ -59,8 +60,22 @@ async def erase_card(request: Request) -> JSONResponse:
     return JSONResponse(found)
 
 
-async def export_card(request: Request) -> JSONResponse:
-    """Office and admins: everything held about one customer, as JSON (the right of access)."""
+async def export_card(request: Request) -> Response:
+    """Office and admins: everything held about one customer (the right of access), as JSON or, with
+    `format=html`, as a page to read and print in English or Chinese (`lang=` or Accept-Language)."""
+    fmt = request.query_params.get("format") or "json"
+    if fmt not in ("json", "html"):
+        raise invalid("format", "json or html")
+    lang = request.query_params.get("lang") or None
+    if lang not in (None, *access_report.LANGS):
+        raise invalid("lang", "en or zh-CN")
     found = await run_in_threadpool(privacy.customer_export, request.app.state.store, request.state.user,
                                     request.path_params["card_id"])
-    return JSONResponse(found, headers={"content-disposition": f'attachment; filename="customer-{found["card"]["id"]}.json"'})
+    name = f'customer-{found["card"]["id"]}'
+    if fmt == "html":
+        lang = access_report.pick_language(lang, request.headers.get("accept-language"))
+        return HTMLResponse(access_report.render(found, lang), headers={
+            "content-security-policy": access_report.CSP, "cache-control": "no-store",
+            "content-disposition": f'attachment; filename="{name}.{lang}.html"'})
+    return JSONResponse(found, headers={"content-disposition": f'attachment; filename="{name}.json"',
+                                        "cache-control": "no-store"})
