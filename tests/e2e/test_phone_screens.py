@@ -120,3 +120,52 @@ def test_purchase_amounts_written_with_separators_and_a_yuan_sign_are_accepted(b
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
         context.close()
+
+
+# --- major 6: chrome that leaves the screen to the content --------------------------------------
+
+OVERLAP = """([a, b]) => { const r = document.querySelector(a).getBoundingClientRect(), s = document.querySelector(b).getBoundingClientRect();
+  return r.width > 0 && s.width > 0 && r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom; }"""
+FIELDS_IN_VIEW = """() => { const top = document.querySelector('#field-header').getBoundingClientRect().bottom;
+  const bottom = document.querySelector('#save-bar').getBoundingClientRect().top;
+  return [...document.querySelectorAll('#card-form .fields > .field')].filter((f) => {
+    const r = f.getBoundingClientRect(); return r.height > 0 && r.top >= top - 1 && r.bottom <= bottom + 1; }).length; }"""
+
+
+def test_header_and_nav_leave_the_screen_to_the_cards_and_the_new_button_covers_no_card(browser, server, tmp_path):
+    server.user("rep1")
+    seed = server.device("rep1", tmp_path)
+    for n in range(30):
+        seed.create_card(name=f"客户{n:02d}", company="上海贸易")
+    seed.sync()
+    for viewport, most in ((SMALL, 0.17), (PHONE, 0.13)):
+        context = signed_in(browser, server, "rep1", viewport)
+        try:
+            page = open_app(context, server, "#/cards")
+            up_to_date(page)
+            expect(page.locator("#card-list li")).to_have_count(30, timeout=WAIT_MS)
+            chrome = box(page, "#field-header")["height"] + box(page, "#nav")["height"]
+            assert chrome / viewport["height"] <= most, (viewport, chrome)
+            # The sync state is a chip in the one-row header; language and Help wait in the menu.
+            assert box(page, "#sync-status")["height"] <= 32
+            expect(page.locator("#lang")).to_be_hidden()
+            expect(page.locator("#help")).to_be_hidden()
+            page.click("#menu-button")
+            expect(page.locator("#menu-button")).to_have_attribute("aria-expanded", "true")
+            expect(page.locator("#help")).to_be_visible()
+            page.select_option("#lang", "zh-CN")
+            expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+            expect(page.locator("#lang")).to_be_hidden()  # choosing closes the menu
+            # Scrolled to the end, the + button and the nav cover no card.
+            page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+            last = "#card-list li:last-child"
+            assert not page.evaluate(OVERLAP, [last, "#new-card"])
+            assert not page.evaluate(OVERLAP, [last, "#nav"])
+            # The card form shows more than a handful of fields at once.
+            page.click("#new-card")
+            expect(page.locator("#f-name")).to_be_visible(timeout=WAIT_MS)
+            page.evaluate("window.scrollTo(0, 0)")
+            assert page.evaluate(FIELDS_IN_VIEW) >= (4 if viewport is SMALL else 6)
+            assert page.errors == []  # type: ignore[attr-defined]
+        finally:
+            context.close()

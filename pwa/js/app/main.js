@@ -171,7 +171,29 @@ const statusEl = h("p", { id: "sync-status", class: "sync-status", role: "status
 const syncButton = h("button", { type: "button", id: "sync-now", class: "secondary", onclick: () => {
   app.loop?.syncNow();
   app.loadConflicts();
-} });
+const syncLabel = h("span", { class: "label" });
+} }, h("span", { class: "icon", "aria-hidden": "true" }, "⟳"), syncLabel);
+// On a phone the language and Help wait behind one menu button, so the header is one row; on a
+// desktop the same elements stand in the bar (CSS shows the panel and hides the button).
+const menuButton = h("button", { type: "button", id: "menu-button", class: "secondary menu-button", "aria-expanded": "false",
+  "aria-controls": "menu-panel", onclick: () => openMenu(menuPanel.hidden) }, h("span", { "aria-hidden": "true" }, "☰"));
+const menuWho = h("p", { class: "menu-who", id: "menu-who" });
+const langLabel = h("label", { for: "lang", class: "menu-label" });
+const menuPanel = h("div", { id: "menu-panel", class: "menu-panel", hidden: true });
+function openMenu(open) {
+  menuPanel.hidden = !open;
+  menuButton.setAttribute("aria-expanded", String(open));
+  if (open) (langSelect.offsetParent ? langSelect : helpLink).focus();
+}
+document.addEventListener("click", (e) => {
+  if (!menuPanel.hidden && !menuPanel.contains(e.target) && !menuButton.contains(e.target)) openMenu(false);
+});
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && !menuPanel.hidden) {
+    openMenu(false);
+    menuButton.focus();
+  }
+});
 // Help opens the guide for the user's role, in the app's language (docs/guide/, served at /guide/).
 const helpLink = h("a", { id: "help", class: "help-link", target: "_blank", rel: "noopener" });
 const langSelect = h("select", { id: "lang", onchange: (e) => changeLanguage(e.target.value) },
@@ -184,13 +206,19 @@ function renderHeader() {
   if (statusEl.textContent !== text) statusEl.textContent = text;
   statusEl.className = `sync-status ${kind}`;
   statusEl.title = s.error || "";
-  syncButton.textContent = t("field.sync.now");
+  syncLabel.textContent = t("field.sync.now");
+  menuButton.setAttribute("aria-label", t("field.menu"));
+  langLabel.textContent = t("lang.label");
+  menuWho.textContent = app.me ? app.me.display || app.me.user : "";
   syncButton.disabled = app.revoked;
   langSelect.setAttribute("aria-label", t("lang.label"));
   langSelect.value = language();
   helpLink.textContent = t("field.help");
   helpLink.href = `/guide/${app.me && app.me.role !== "rep" ? (app.me.role === "admin" ? "admin" : "office") : "rep"}.${language()}`;
-  if (!headerEl.childElementCount) headerEl.append(brandEl, deskNavEl, statusEl, h("div", { class: "bar-tools" }, syncButton, helpLink, langSelect));
+  if (!headerEl.childElementCount) {
+    menuPanel.append(menuWho, h("div", { class: "menu-lang" }, langLabel, langSelect), helpLink);
+    headerEl.append(brandEl, deskNavEl, statusEl, h("div", { class: "bar-tools" }, syncButton, menuButton, menuPanel));
+  }
   swap(brandEl, h("h1", {}, t("app.title")), app.me ? h("span", { class: "sub", id: "who" }, app.me.display || app.me.user) : null);
   deskNavEl.hidden = !app.desktop;
   deskNavEl.setAttribute("aria-label", t("field.nav.label"));
@@ -231,6 +259,7 @@ async function changeLanguage(lang) {
 }
 
 // --- routing -----------------------------------------------------------------------------------
+  openMenu(false);
 
 const DESKTOP_ROUTES = ["cards", "card", "edit", "new"];
 
