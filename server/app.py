@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from sync import privacy, webhooks as webhook_outbox
+from sync import privacy, reclaim, webhooks as webhook_outbox
 from sync.engine import Engine
 from sync.errors import FieldcardsError, Maintenance, RetryLater
 from sync.store import Store
@@ -27,6 +27,7 @@ from sync.store import Store
 from . import guide, openapi, pwa
 from .api import admin, attachments, webhooks, cards, links, teams, conflicts, identity, insights, office, reminders
 from .api import settings as settings_api
+from .api import pool as pool_api
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, Handler, guarded
 from .backup.drill import run_drill
@@ -141,6 +142,11 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/teams", teams.list_teams, ["GET"], ANYONE),
         ("/teams", teams.create_team, ["POST"], ADMIN),
         ("/teams/{team_id}", teams.update_team, ["PUT"], ADMIN),
+        ("/pool", pool_api.view, ["GET"], ANYONE),
+        ("/pool/settings", pool_api.get_settings, ["GET"], ANYONE),
+        ("/pool/settings", pool_api.save_settings, ["PUT"], ADMIN),
+        ("/pool/returning", pool_api.returning, ["GET"], ANYONE),
+        ("/dedupe/buckets", pool_api.buckets, ["GET"], ANYONE),
         ("/links/reserve", links.reserve, ["GET"], ANYONE),
         ("/links/{link_id}/revoke", links.revoke, ["POST"], ANYONE),
         ("/public/links/{token}", links.public_view, ["GET"], PUBLIC),
@@ -238,6 +244,15 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
             except Exception:  # a purge that crashes must not stop the next one; the log says why
                 log.exception("scheduled retention purge crashed")
 
+    def reclaim_hourly() -> None:
+        """Reclaim rules: idle cards go back to the pool (sync/reclaim.py); hourly, so that a day's
+        returns happen early in that day wherever the server is."""
+        while not stopping.wait(3600):
+            try:
+                reclaim.reclaim(engine, datetime.now(timezone.utc).date())
+            except Exception:  # a run that crashes must not stop the next one; the log says why
+                log.exception("scheduled reclaim crashed")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # SQLite has one writer; more threads than this only add reader connections and malloc
@@ -250,6 +265,7 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
             replicator.start()
             threading.Thread(target=drill_daily, name="drill", daemon=True).start()
         threading.Thread(target=purge_daily, name="retention", daemon=True).start()
+        threading.Thread(target=reclaim_hourly, name="reclaim", daemon=True).start()
         deliverer = threading.Thread(target=webhook_outbox.Deliverer(store, config.webhook_settings).run,
                                      args=(stopping,), name="webhooks", daemon=True)
         deliverer.start()

@@ -141,6 +141,17 @@ def _confirmed(previewed: Callable[[], dict]) -> bool:
     return answer.strip().lower() == "yes"
 
 
+def _day(text: str) -> str:
+    """A YYYY-MM-DD argument, checked here so that a typo is a usage error, not a traceback."""
+    from datetime import date
+
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date as YYYY-MM-DD: {text!r}") from None
+    return text
+
+
 def _id_list(text: str) -> list[int]:
     try:
         return [int(part) for part in text.split(",") if part.strip()]
@@ -186,6 +197,29 @@ def cmd_purge(config: Config, args: argparse.Namespace) -> int:
     else:
         verb = "would purge" if args.dry_run else "purged"
         print(f"{verb} {found['cards']} cards deleted before {found['before']}")
+    return 0
+
+
+def cmd_reclaim(config: Config, args: argparse.Namespace) -> int:
+    """Reclaim rules now: idle cards go back to the pool (the server also runs this hourly)."""
+    from datetime import date, datetime, timezone
+
+    from sync import reclaim
+    from sync.engine import Engine
+
+    today = date.fromisoformat(args.today) if args.today else datetime.now(timezone.utc).date()
+    st = Store(config.db_path)
+    try:
+        with st.read() as conn:
+            due = reclaim.due(conn, today)
+        returned = due if args.dry_run else reclaim.reclaim(Engine(st, default_region=config.default_region), today)
+    finally:
+        st.close()
+    if args.json:
+        print(json.dumps({"today": today.isoformat(), "cards": returned, "dry_run": args.dry_run}, indent=2))
+    else:
+        verb = "would return" if args.dry_run else "returned"
+        print(f"{verb} {len(returned)} cards to the pool ({today.isoformat()})")
     return 0
 
 
@@ -419,6 +453,13 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--dry-run", action="store_true", help="only count what would be purged")
     purge.add_argument("--json", action="store_true")
     purge.set_defaults(run=cmd_purge)
+
+    reclaim_cmd = commands.add_parser("reclaim", help="return cards idle past the pool's reclaim days to the pool",
+                                      epilog="example: fieldcards reclaim --dry-run --today 2026-12-31")
+    reclaim_cmd.add_argument("--today", type=_day, default=None, help="the day to judge by, YYYY-MM-DD (default: today, UTC)")
+    reclaim_cmd.add_argument("--dry-run", action="store_true", help="only list the cards that would return")
+    reclaim_cmd.add_argument("--json", action="store_true")
+    reclaim_cmd.set_defaults(run=cmd_reclaim)
 
     drill = commands.add_parser("drill", help="restore the latest replica to a scratch file and check it",
                                 epilog="example: fieldcards drill --json")

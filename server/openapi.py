@@ -152,6 +152,24 @@ def _operations() -> dict[tuple[str, str], Op]:
         ("PUT", "/teams/{team_id}"): Op("Change a team; cards leaving a manager's view reach their devices as "
                                         "`remove` / `revoked`, cards entering it are streamed to them",
                                         _obj({"team": _ref("Team")}), body=_ref("TeamBody")),
+        ("GET", "/pool"): Op(
+            "Pool cards (owner null) with the fields an admin allows, bounded by `view_limit`: what a phone "
+            "keeps and searches offline", _obj({"cards": _list(ANY_OBJECT), "fields": _list(STR), "next": _maybe(STR)}),
+            query=(Param("q", TEXT_PARAM), Param("region", TEXT_PARAM), Param("segment", {"enum": ["A", "B", "C"]}),
+                   Param("tag", TEXT_PARAM), Param("after", TEXT_PARAM, "the `next` of the previous page"),
+                   Param("limit", {"type": "integer", "minimum": 1, "maximum": 5000}))),
+        ("GET", "/pool/settings"): Op("The pool's rules: fields shown, limits, reclaim days per segment",
+                                      _obj({"settings": _ref("PoolSettings")})),
+        ("PUT", "/pool/settings"): Op("Change the pool's rules (any subset of them)", _obj({"settings": _ref("PoolSettings")}),
+                                      body=_ref("PoolSettings")),
+        ("GET", "/pool/returning"): Op(
+            "The caller's cards (office: everyone's) that go back to the pool within `warn_days`",
+            _obj({"cards": _list(_obj({"card": STR, "name": _maybe(STR), "owner": STR, "last_activity": DATE,
+                                       "returns_on": DATE}))}), query=(DAY,)),
+        ("GET", "/dedupe/buckets"): Op(
+            "The offline duplicate check: the key and the sorted 3-byte prefixes of HMAC-SHA256(key, duplicate key) "
+            "of cards held by someone (`held`) and in the pool (`pool`), base64; ETag by version",
+            _obj({"version": STR, "bits": INT, "key": STR, "held": STR, "pool": STR})),
         ("GET", "/links/reserve"): Op(
             "Customer-link tokens for a phone to keep, so that it can show a link's QR offline",
             _obj({"links": _list(_obj({"id": STR, "token": STR, "url": STR}))}),
@@ -370,10 +388,15 @@ def _components() -> dict[str, Any]:
                 _obj({**envelope, "op": {"const": "card.delete"}, "version": {"type": "integer", "minimum": 0}},
                      closed=True),
                 _obj({**envelope, "op": {"const": "activity.add"}, "activity": _ref("Activity")}, closed=True),
+                _obj({**envelope, "op": {"const": "attachment.add"}, "attachment": ANY_OBJECT}, closed=True),
+                _obj({**envelope, "op": {"const": "link.create"}, "link": ANY_OBJECT}, closed=True),
+                _obj({**envelope, "op": {"const": "card.claim"}}, closed=True),
             ]},
             "SyncResponse": _obj({
                 "epoch": STR, "reset": BOOL,
                 "results": _list(_obj({"id": STR, "status": {"enum": ["applied", "merged", "conflict", "rejected"]}},
+                                      # code: invalid, forbidden, not_found, or claimed (a pool card a
+                                      # colleague's earlier claim took)
                                       {"version": INT, "card": _ref("Card"), "conflicts": _list(STR),
                                        "code": STR, "errors": _list(_ref("FieldError"))})),
                 "warnings": _list(_obj({"mutation": STR, "code": STR}, {"cards": _list(STR)})),
@@ -381,6 +404,10 @@ def _components() -> dict[str, Any]:
                                       {"card": {"anyOf": [_ref("Card"), STR]}, "activity": _ref("Activity"),
                                        "reason": STR, "into": _maybe(STR)})),
                 "cursor": STR, "more": BOOL}),
+            "PoolSettings": _obj({}, {"fields": _list(STR), "view_limit": INT, "max_held": _maybe(INT),
+                                      "claims_per_day": _maybe(INT), "warn_days": INT,
+                                      "reclaim_days": {"type": "object", "additionalProperties": _maybe(INT)}},
+                                 closed=True),
             "Team": _obj({"id": STR, "name": STR, "created_at": STR, "members": _list(STR), "managers": _list(STR)}),
             "TeamBody": _obj({"name": {"type": "string", "minLength": 1, "maxLength": 100}},
                              {"members": _list(STR), "managers": _list(STR)}, closed=True),

@@ -9,7 +9,9 @@ Tests, benchmarks and scripts use this class; the PWA's `sync.js` mirrors it.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import sqlite3
 import time
@@ -40,6 +42,8 @@ CREATE INDEX IF NOT EXISTS journal_state ON journal(state, seq);
 -- the bytes of attachments this device added, kept until the server holds them (and after: a
 -- restore may need them again)
 CREATE TABLE IF NOT EXISTS files (id TEXT PRIMARY KEY, card TEXT, sha256 TEXT, data BLOB, uploaded INTEGER DEFAULT 0);
+-- the pool view (cards nobody owns, with the fields an admin allows), replaced by `refresh_pool`
+CREATE TABLE IF NOT EXISTS pool (id TEXT PRIMARY KEY, data TEXT);
 """
 
 
@@ -125,6 +129,72 @@ class Device:
         self._record({"op": "attachment.add", "card": card_id, "attachment": {
             "id": attachment_id, "activity": activity, "name": name, "type": kind, "size": len(data), "sha256": digest}})
         return attachment_id
+
+    def claim(self, card_id: str) -> str:
+        """Take a pool card, offline too: it shows as this device's at once; if a colleague's earlier
+        claim wins, the claim comes back `rejected` with code `claimed` and the card leaves."""
+        if self._pool_card(card_id) is None and self.card(card_id) is None:
+            raise KeyError(card_id)
+        return self._record({"op": "card.claim", "card": card_id})
+
+    # --- the pool and the company-wide duplicate check ---------------------------------------
+
+    def refresh_pool(self, **filters: str) -> int:
+        """Replace the local pool view with the server's (bounded by the admin's `view_limit`)."""
+        found: list[dict[str, Any]] = []
+        params: dict[str, str] = dict(filters)
+        while True:
+            response = self.http.get("/api/v1/pool", params=params)
+            if response.status_code != 200:
+                raise SyncFailed(response.status_code, _body_of(response))
+            page = response.json()
+            found += page["cards"]
+            if not page["next"]:
+                break
+            params["after"] = page["next"]
+        self.db.execute("DELETE FROM pool")
+        self.db.executemany("INSERT INTO pool(id, data) VALUES (?, ?)",
+                            [(c["id"], json.dumps(c, ensure_ascii=False)) for c in found])
+        return len(found)
+
+    def pool_cards(self) -> dict[str, dict[str, Any]]:
+        return {r[0]: json.loads(r[1]) for r in self.db.execute("SELECT id, data FROM pool")}
+
+    def _pool_card(self, card_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT data FROM pool WHERE id = ?", (card_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def refresh_buckets(self) -> None:
+        """Fetch the offline duplicate check's lists (sync/pool.py `buckets`)."""
+        response = self.http.get("/api/v1/dedupe/buckets")
+        if response.status_code != 200:
+            raise SyncFailed(response.status_code, _body_of(response))
+        self._set_meta("buckets", response.text)
+
+    def colleague_check(self, *, phones: list[str] = (), emails: list[str] = (),  # type: ignore[assignment]
+                        name: str | None = None, company: str | None = None) -> str | None:
+        """Offline: "held_by_colleague", "in_pool" or None for a customer being typed in (phones in
+        E.164). A bucket hit means *maybe*: the server confirms at sync. The device's own cards
+        are set aside first: they are duplicates of its own, not a colleague's."""
+        raw = self._meta("buckets")
+        if not raw:
+            return None
+        lists = json.loads(raw)
+        key, width = base64.b64decode(lists["key"]), lists["bits"] // 8
+        keys = [f"p:{p}" for p in phones] + [f"e:{e.lower()}" for e in emails]
+        if name and company and company.strip():
+            keys.append("n:" + "".join(name.casefold().split()) + "|" + "".join(company.casefold().split()))
+        own = {k for card in self.cards().values() for k in _card_keys(card)}
+        codes = None
+        for text in keys:
+            if text in own:
+                continue
+            prefix = hmac.new(key, text.encode(), hashlib.sha256).digest()[:width]
+            if _holds(base64.b64decode(lists["held"]), prefix):
+                return "held_by_colleague"
+            if _holds(base64.b64decode(lists["pool"]), prefix):
+                codes = "in_pool"
+        return codes
 
     def upload_files(self, *, chunk: int = 256 * 1024, stop_after: int | None = None) -> int:
         """Upload the bytes of every declared attachment the server does not hold yet, each from
@@ -314,10 +384,14 @@ class Device:
         self._refresh_view(card["id"])
 
     def _refresh_view(self, card_id: str) -> None:
-        """The view is the server copy with this device's pending edits applied on top."""
+        """The view is the server copy with this device's pending edits applied on top. A pool card
+        this device claimed and the server has not answered for yet starts from its pool view."""
         row = self.db.execute("SELECT server FROM cards WHERE id = ?", (card_id,)).fetchone()
         view = json.loads(row[0]) if row and row[0] else None
-        for body in self._journal("pending", card_id):
+        pending = self._journal("pending", card_id)
+        if view is None and any(body["op"] == "card.claim" for body in pending):
+            view = self._pool_card(card_id)
+        for body in pending:
             view = _apply_locally(view, body)
         if view is None or view.get("deleted"):
             if row is None or not row[0]:
@@ -366,6 +440,27 @@ def _apply_locally(view: dict[str, Any] | None, body: dict[str, Any]) -> dict[st
         else:
             card[name] = value
     return card
+
+
+def _card_keys(card: dict[str, Any]) -> list[str]:
+    keys = [f"p:{p}" for p in card.get("phones") or ()] + [f"e:{e.lower()}" for e in card.get("emails") or ()]
+    if card.get("name") and (card.get("company") or "").strip():
+        keys.append("n:" + "".join(card["name"].casefold().split()) + "|" + "".join(card["company"].casefold().split()))
+    return keys
+
+
+def _holds(sorted_prefixes: bytes, prefix: bytes) -> bool:
+    """Binary search in the concatenated, sorted fixed-width prefixes."""
+    width = len(prefix)
+    low, high = 0, len(sorted_prefixes) // width
+    while low < high:
+        middle = (low + high) // 2
+        found = sorted_prefixes[middle * width:(middle + 1) * width]
+        if found < prefix:
+            low = middle + 1
+        else:
+            high = middle
+    return sorted_prefixes[low * width:(low + 1) * width] == prefix
 
 
 def _body_of(response: httpx.Response) -> Any:

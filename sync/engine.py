@@ -17,8 +17,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from . import cursor as cursors
-from . import attachments, hlc, journal, links
-from . import store, template, webhooks
+from . import attachments, audit, hlc, journal, links
+from . import pool, store, template, webhooks
 from .jsontext import dumps
 from .access import User, can_reassign, can_see, owner_filter
 from .errors import FieldcardsError, FieldError, InvalidInput, NotAllowed, NotFound, invalid
@@ -26,6 +26,7 @@ from .merge import FieldOutcome, merge_notes, merge_scalar, merge_set, values_eq
 from .model import (
     ActivityAdd,
     AttachmentAdd,
+    CardClaim,
     CardDelete,
     CardPut,
     LinkCreate,
@@ -169,10 +170,9 @@ class Engine:
             if request.mutations:
                 batch = Batch(self, conn, user, request.device, now, careful=careful)
                 for raw in request.mutations:
-                    result, warning = batch.apply(raw)
+                    result, found = batch.apply(raw)
                     results.append(result)
-                    if warning:
-                        warnings.append(warning)
+                    warnings += found
                 batch.finish()
                 if user.sees_everything:
                     # Office work (reassignments, fixes, scripts) may come from clients that
@@ -402,6 +402,8 @@ class Batch:
         self.seq = store.last_seq(conn)
         self.custom_fields = template.for_validation(template.load(conn))
         self._checked: CheckedMutation | None = None
+        # How a change of owner came about, for the audit log: "hand", "claim" or "reclaim".
+        self.owner_via = "hand"
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -417,7 +419,7 @@ class Batch:
         return checked.custom_fields == self.custom_fields and checked.region == self.engine.default_region
 
     def apply(self, raw: dict[str, Any], checked: CheckedMutation | None = None
-              ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+              ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """One mutation, all of it or (rejected) none of it. `checked`: its checks, made before the
         transaction by `Engine.apply` (see `may_use`); the merge rules and rights run here as always.
 
@@ -432,15 +434,15 @@ class Batch:
         if seen is not None:
             seen_user, result = seen
             if seen_user != self.user.name:
-                return _rejected(mutation_id, "invalid", [FieldError("id", "this mutation id was already used by another user")]), None
-            return result, None
+                return _rejected(mutation_id, "invalid", [FieldError("id", "this mutation id was already used by another user")]), []
+            return result, []
         if self.careful:
             self.conn.execute("SAVEPOINT mutation")
         written = self.conn.total_changes
         self._checked = checked
         try:
             mutation = checked.envelope() if checked is not None else parse_mutation(raw)
-            result, warning = self._apply(mutation)
+            result, warnings = self._apply(mutation)
             store.store_result(self.conn, mutation_id, self.user.name, self.device or "", self.now, result)
         except FieldcardsError as error:
             if self.careful:
@@ -448,25 +450,28 @@ class Batch:
                 self.conn.execute("RELEASE mutation")
             elif self.conn.total_changes != written:
                 raise _NeedsSavepoints() from error
-            code = {"forbidden": "forbidden", "device_revoked": "forbidden", "not_found": "not_found"}.get(error.code, "invalid")
+            code = {"forbidden": "forbidden", "device_revoked": "forbidden", "not_found": "not_found",
+                    "claimed": "claimed"}.get(error.code, "invalid")
             errors = error.fields or [FieldError("", error.message)]
-            return _rejected(mutation_id, code, errors), None
+            return _rejected(mutation_id, code, errors), []
         if self.careful:
             self.conn.execute("RELEASE mutation")
-        return result, warning
+        return result, warnings
 
-    def _apply(self, m: CardPut | CardDelete | ActivityAdd | AttachmentAdd | LinkCreate
-               ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def _apply(self, m: CardPut | CardDelete | ActivityAdd | AttachmentAdd | LinkCreate | CardClaim
+               ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         at = self.engine.clock.receive(m.at)
         if isinstance(m, CardPut):
             return self._put(m, at)
         if isinstance(m, CardDelete):
-            return self._delete(m, at), None
+            return self._delete(m, at), []
         if isinstance(m, AttachmentAdd):
-            return self._attachment(m), None
+            return self._attachment(m), []
         if isinstance(m, LinkCreate):
-            return self._link(m), None
-        return self._activity(m, at), None
+            return self._link(m), []
+        if isinstance(m, CardClaim):
+            return self._claim(m, at), []
+        return self._activity(m, at), []
 
     def _survivor(self, row: CardRow | None) -> CardRow | None:
         """A card merged into another stands for the card it was merged into (chains followed).
@@ -479,7 +484,7 @@ class Batch:
             row = store.card_row(self.conn, row.merged_into)
         return row
 
-    def _put(self, m: CardPut, at: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def _put(self, m: CardPut, at: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         # An edit made offline to a card that was merged meanwhile lands on the surviving card.
         row = self._survivor(store.card_row(self.conn, m.card))
         if row is None and m.was is not None:
@@ -496,7 +501,7 @@ class Batch:
         if row is None:
             return self._create(m, fields, at)
         if not can_see(self.user, row.owner):
-            return self._edit_of_card_taken_away(m, row, fields, at), None
+            return self._edit_of_card_taken_away(m, row, fields, at), []
         try:
             if checked is not None:
                 was = checked.was_value()
@@ -512,11 +517,10 @@ class Batch:
         if row.deleted:
             self._resurrect(write, at, m.id)
         self.save(write, at, m)
-        result = self._result(m.id, write, warn_keys=("phones" in write.changes or "emails" in write.changes))
-        return result
+        return self._result(m.id, write, warn_keys=bool({"phones", "emails", "name", "company"} & write.changes.keys()))
 
-    def _create(self, m: CardPut, fields: dict[str, Any], at: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        owner = fields.get("owner", self.user.name)
+    def _create(self, m: CardPut, fields: dict[str, Any], at: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        owner = fields["owner"] if "owner" in fields else self.user.name  # null: into the pool (office)
         if owner != self.user.name:
             self._check_owner_change({"owner": owner}, self.user.name)
         card: dict[str, Any] = {"id": m.card}
@@ -651,9 +655,15 @@ class Batch:
             "kept_at": kept_at or None, "other_at": other_at or None, "created_at": self.now,
         }
 
-    def _check_owner_change(self, fields: dict[str, Any], current_owner: str) -> None:
-        owner = fields.get("owner")
-        if owner is None or owner == current_owner:
+    def _check_owner_change(self, fields: dict[str, Any], current_owner: str | None) -> None:
+        if "owner" not in fields or fields["owner"] == current_owner:
+            return
+        owner = fields["owner"]
+        if owner is None:
+            if not self.user.sees_everything:
+                raise NotAllowed("only office staff and admins may return a card to the pool",
+                                 [FieldError("fields.owner", "only office staff and admins may return a card to the "
+                                                             "pool; a rep claims pool cards with card.claim")])
             return
         if not can_reassign(self.user, owner):
             raise NotAllowed("only office staff, admins and (within their team) managers may change a card's owner",
@@ -670,6 +680,104 @@ class Batch:
         ]
         if errors:
             raise InvalidInput("too many values after merging", errors)
+
+    # --- the pool (sync/pool.py) ----------------------------------------------------------
+
+    def _claim(self, m: CardClaim, at: str) -> dict[str, Any]:
+        """A rep takes a pool card. Within one round of the pool (since the card last entered it) the
+        earliest bounded `at` wins, whichever arrives first: a later-arriving earlier claim takes the
+        card from the claim that held it, whose owner's edits since are kept as conflicts for the
+        winner. The losing claim is `rejected` with code `claimed`, and recorded, so that the loser's
+        offline edits and activities on the card are kept for the winner too (contract 7)."""
+        row = self._survivor(store.card_row(self.conn, m.card))
+        if row is None or row.deleted:
+            raise NotFound("no such card in the pool")
+        if row.owner == self.user.name:
+            return {"id": m.id, "status": "applied", "version": row.version, "card": row.card}
+        since = store.pool_since(self.conn, row.id)
+        if since is None:  # handed to someone by a person (or never in the pool): no claim takes it
+            if row.owner is None:
+                raise NotFound("no such card in the pool")
+            return self._claim_lost(m, row, at, "")
+        bounded = max(at, since)  # a claim cannot be older than the round it belongs to
+        holder = store.winning_claim(self.conn, row.id, since) if row.owner is not None else None
+        if row.owner is not None and (holder is None or (holder["at"], holder["user"]) <= (bounded, self.user.name)):
+            return self._claim_lost(m, row, bounded, since)
+        self._check_claim_limits()
+        write = CardWrite(row, dict(row.card))
+        if holder is not None:
+            self._back_out_edits_of(write, holder)
+            store.set_claim_status(self.conn, holder["mutation"], "displaced")
+            store.replace_result(self.conn, holder["mutation"], _claimed(holder["mutation"]))
+        write.changes["owner"] = [row.owner, self.user.name]
+        row.card["owner"] = self.user.name
+        row.clocks["owner"] = [bounded, self.user.name, self.device or ""]
+        self.owner_via = "claim"
+        try:
+            self.save(write, at, m)  # type: ignore[arg-type]
+        finally:
+            self.owner_via = "hand"
+        store.insert_claim(self.conn, {"mutation": m.id, "card": row.id, "user": self.user.name,
+                                       "device": self.device or "", "at": bounded, "since": since,
+                                       "received_at": self.now, "status": "won", "version": row.version})
+        return {"id": m.id, "status": "conflict" if write.conflicts else "applied", "version": row.version,
+                "card": row.card, **({"conflicts": [c["id"] for c in write.conflicts]} if write.conflicts else {})}
+
+    def _claim_lost(self, m: CardClaim, row: CardRow, bounded: str, since: str) -> dict[str, Any]:
+        store.insert_claim(self.conn, {"mutation": m.id, "card": row.id, "user": self.user.name,
+                                       "device": self.device or "", "at": bounded, "since": since,
+                                       "received_at": self.now, "status": "lost", "version": row.version})
+        audit.record(self.conn, self.user.name, "card.claim.lost", row.id, {"mutation": m.id})
+        return _claimed(m.id)
+
+    def _check_claim_limits(self) -> None:
+        rules = pool.settings(self.conn)
+        held, per_day = rules["max_held"], rules["claims_per_day"]
+        if held is not None and store.cards_held(self.conn, self.user.name) >= held:
+            raise NotAllowed(f"you hold {held:,} cards, the most an administrator allows",
+                             [FieldError("card", f"you already hold {held:,} cards, the most allowed; "
+                                                 "hand one back or ask an administrator")])
+        if per_day is not None and store.claims_won_since(self.conn, self.user.name, self.now[:10]) >= per_day:
+            raise NotAllowed(f"you have claimed {per_day:,} cards today, the most an administrator allows",
+                             [FieldError("card", f"at most {per_day:,} claims a day; try again tomorrow")])
+
+    def _back_out_edits_of(self, write: CardWrite, holder: dict[str, Any]) -> None:
+        """The displaced claimer's edits since their claim leave the card and wait, as conflict
+        records, for the new owner to take or leave: nothing of theirs is lost."""
+        first: dict[str, Any] = {}
+        last_by: dict[str, str] = {}
+        for _version, user, changes in store.card_history_after(self.conn, write.row.id, holder["version"]):
+            for name, (old, _new) in changes.items():
+                if name not in ("owner", "deleted") and name in CARD_FIELDS:
+                    last_by[name] = user
+                    if user == holder["user"]:
+                        first.setdefault(name, old)
+        card = write.row.card
+        for name, old in first.items():
+            if last_by.get(name) != holder["user"] or values_equal(old, card[name]):
+                continue
+            clock = write.row.clocks.get(name) or ["", "", ""]
+            write.conflicts.append(self.conflict(write.row.id, name, old, card[name], self.user.name, self.now,
+                                                 holder["user"], clock[0]))
+            write.changes[name] = [card[name], old]
+            card[name] = old
+
+    def _owner_moved(self, write: CardWrite, old_owner: str | None, at: str) -> None:
+        """Pool rounds and the audit log follow every move of a card between people and the pool."""
+        card_id, new_owner = write.row.id, write.row.card["owner"]
+        if new_owner is None:
+            store.set_pool_since(self.conn, card_id, at)  # a new round: claims are compared from here
+        elif self.owner_via != "claim":
+            store.end_pool_round(self.conn, card_id)  # handed out by a person: no claim takes it back
+        if not write.new:
+            audit.record(self.conn, self.user.name, f"card.{self.owner_via}", card_id,
+                         {"from": old_owner, "to": new_owner})
+
+    def _was_theirs(self, card_id: str) -> bool:
+        """The card left this user (reassigned, or a colleague's earlier claim won it): their
+        offline work on it is kept for whoever holds it now."""
+        return store.card_left_user(self.conn, card_id, self.user.name) or store.lost_claim(
+            self.conn, card_id, self.user.name)
 
     # --- saving ----------------------------------------------------------------------
 
@@ -695,10 +803,13 @@ class Batch:
         row.seq = self.next_seq()
         store.save_card(self.conn, row, search_text(card))
         if write.new:
-            store.add_card_keys(self.conn, row.id, [] if card["deleted"] else _keys(card))
+            store.add_card_keys(self.conn, row.id, [] if card["deleted"] else _all_keys(card))
         else:
-            store.replace_card_keys(self.conn, row.id, [] if card["deleted"] else _keys(card))
-        if (old_owner and old_owner != card["owner"]) or write.changes.get("deleted") == [True, False]:
+            store.replace_card_keys(self.conn, row.id, [] if card["deleted"] else _all_keys(card))
+        moved = not write.new and "owner" in write.changes
+        if moved or (write.new and card["owner"] is None):
+            self._owner_moved(write, old_owner, at)
+        if (moved and card["owner"]) or write.changes.get("deleted") == [True, False]:
             # The card enters someone's view: its activities must follow it, after the card.
             for activity_id in store.activity_ids_of_card(self.conn, row.id):
                 store.move_activity_to_seq(self.conn, activity_id, self.next_seq())
@@ -715,24 +826,25 @@ class Batch:
         webhooks.emit(self.conn, kind, row.id, card,
                       ref=mutation_id or f"{row.id}@{card['version']}")
 
-    def _result(self, mutation_id: str, write: CardWrite, *, warn_keys: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def _result(self, mutation_id: str, write: CardWrite, *, warn_keys: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         card = write.row.card
         status = "conflict" if write.conflicts else "merged" if write.merged else "applied"
         result: dict[str, Any] = {"id": mutation_id, "status": status, "version": card["version"], "card": card}
         if write.conflicts:
             result["conflicts"] = [c["id"] for c in write.conflicts]
-        warning = None
+        warnings: list[dict[str, Any]] = []
         if warn_keys and self.warnings and not card["deleted"]:
             others = store.cards_sharing_keys(self.conn, card["id"], _keys(card), owner_filter(self.user))
             if others:
-                warning = {"mutation": mutation_id, "code": "possible_duplicate", "cards": others}
-        return result, warning
+                warnings.append({"mutation": mutation_id, "code": "possible_duplicate", "cards": others})
+            warnings += pool.colleague_warnings(self.conn, self.user, mutation_id, card["id"], _all_keys(card))
+        return result, warnings
 
     # --- rights lost while offline -------------------------------------------------------
 
     def _edit_of_card_taken_away(self, m: CardPut, row: CardRow, fields: dict[str, Any], at: str) -> dict[str, Any]:
         """A rep's offline edit of a card reassigned away from them: kept as conflicts for the new owner."""
-        if not store.card_left_user(self.conn, row.id, self.user.name):
+        if not self._was_theirs(row.id):
             raise NotFound("no such card")
         records = []
         for name, value in fields.items():
@@ -753,7 +865,7 @@ class Batch:
         if row.card.get("erased"):
             raise Erased()
         if not can_see(self.user, row.owner):
-            if not store.card_left_user(self.conn, row.id, self.user.name):
+            if not self._was_theirs(row.id):
                 raise NotFound("no such card")
             clock = row.clocks.get("deleted") or ["", "", ""]
             record = self.conflict(row.id, "deleted", row.deleted, True, clock[1], clock[0], self.user.name, at)
@@ -837,7 +949,7 @@ class Batch:
             raise NotFound("no such card")
         activity["card"] = row.id  # logged offline on a card merged meanwhile: it joins the survivor
         visible = can_see(self.user, row.owner)
-        if not visible and not store.card_left_user(self.conn, row.id, self.user.name):
+        if not visible and not self._was_theirs(row.id):
             raise NotFound("no such card")
         write = CardWrite(row, dict(row.card))
         author = store.activity_author(self.conn, activity["id"])
@@ -900,7 +1012,18 @@ def _empty(name: str) -> Any:
 
 
 def _keys(card: dict[str, Any]) -> list[str]:
+    """The phone and email keys: what `possible_duplicate` looks for among the user's own cards."""
     return [f"p:{p}" for p in card.get("phones") or ()] + [f"e:{e.lower()}" for e in card.get("emails") or ()]
+
+
+def _all_keys(card: dict[str, Any]) -> list[str]:
+    """With name + company: the keys stored, and those the company-wide check compares."""
+    named = store.name_company_key(card.get("name"), card.get("company"))
+    return _keys(card) + ([named] if named else [])
+
+
+def _claimed(mutation_id: str) -> dict[str, Any]:
+    return _rejected(mutation_id, "claimed", [FieldError("card", "already claimed by a colleague")])
 
 
 def _rejected(mutation_id: str, code: str, errors: list[FieldError]) -> dict[str, Any]:

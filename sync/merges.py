@@ -53,7 +53,8 @@ def duplicate_groups(engine: Any, user: User, limit: int = 500) -> list[dict[str
             "SELECT k.key, group_concat(k.card, ' ') FROM card_keys k JOIN cards c ON c.id = k.card "
             "WHERE c.deleted = 0 GROUP BY k.key HAVING count(*) > 1"
         ):
-            add(cards.split(" "), "phone" if key.startswith("p:") else "email", key[2:])
+            if not key.startswith("n:"):  # name + company keys: grouped below, with the pinyin ones
+                add(cards.split(" "), "phone" if key.startswith("p:") else "email", key[2:])
         by_name: dict[str, list[str]] = defaultdict(list)
         by_pinyin: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for card_id, name, company in conn.execute(
@@ -69,8 +70,18 @@ def duplicate_groups(engine: Any, user: User, limit: int = 500) -> list[dict[str
     for key, members in by_pinyin.items():
         if len({name for _, name in members}) > 1:  # 王伟 and 汪伟: same sound, different characters
             add([c for c, _ in members], "pinyin", key.replace("\x00", " / ").strip(" /"))
-    groups = sorted(found.values(), key=lambda g: (-g["score"], g["cards"]))
-    return groups[:limit]
+    groups = sorted(found.values(), key=lambda g: (-g["score"], g["cards"]))[:limit]
+    # Both owners, and whether a rep was told at sync that a colleague holds (or the pool has) this
+    # customer (issue 19): never merged by itself, shown here for office to decide.
+    with engine.store.read() as conn:
+        owners = store.owners_of(conn, sorted({c for g in groups for c in g["cards"]}))
+        flagged = store.colleague_hit_cards(conn)
+    for group in groups:
+        group["owners"] = [owners.get(c) for c in group["cards"]]
+        codes = sorted({flagged[c] for c in group["cards"] if c in flagged})
+        if codes:
+            group["candidate"] = codes
+    return groups
 
 
 # --- merging -----------------------------------------------------------------------------------

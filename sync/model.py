@@ -102,13 +102,23 @@ class LinkCreate:
     link: dict[str, Any]
 
 
-Mutation = CardPut | CardDelete | ActivityAdd | AttachmentAdd | LinkCreate
+@dataclass(frozen=True)
+class CardClaim:
+    """A rep takes a pool card (contract 7); the earliest bounded `at` of a round wins."""
+
+    id: str
+    card: str
+    at: str
+
+
+Mutation = CardPut | CardDelete | ActivityAdd | AttachmentAdd | LinkCreate | CardClaim
 ENVELOPE_KEYS = {
     "card.put": {"id", "op", "card", "at", "fields", "was"},
     "card.delete": {"id", "op", "card", "at", "version"},
     "activity.add": {"id", "op", "card", "at", "activity"},
     "attachment.add": {"id", "op", "card", "at", "attachment"},
     "link.create": {"id", "op", "card", "at", "link"},
+    "card.claim": {"id", "op", "card", "at"},
 }
 
 
@@ -125,7 +135,7 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
     errors: list[FieldError] = []
     op = raw.get("op")
     if op not in ENVELOPE_KEYS:
-        raise InvalidInput("unknown op", [FieldError("op", "must be card.put, card.delete, activity.add, attachment.add or link.create")])
+        raise InvalidInput("unknown op", [FieldError("op", "must be card.put, card.delete, activity.add, attachment.add, link.create or card.claim")])
     errors += [FieldError(str(k)[:60], "unknown field") for k in raw if k not in ENVELOPE_KEYS[op]]
     try:
         card = canonical_uuid(raw.get("card"))
@@ -150,6 +160,8 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
         if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= MAX_VERSION:
             errors.append(FieldError("version", "required: the card version this device saw, a whole number"))
         mutation = CardDelete(mutation_id, card, raw.get("at"), version) if not errors else None  # type: ignore[arg-type]
+    elif op == "card.claim":
+        mutation = CardClaim(mutation_id, card, raw.get("at")) if not errors else None  # type: ignore[arg-type]
     elif op == "link.create":
         link = raw.get("link")
         if not isinstance(link, dict):

@@ -274,9 +274,40 @@ def _migration_consent(db: sqlite_utils.Database) -> None:
                "WHERE erased = 0 AND json_type(data, '$.consent') IS NULL")
 
 
+def _migration_pool(db: sqlite_utils.Database) -> None:
+    """The shared pool (issue 19): claims of pool cards, the round each pool card is in, and
+    name + company keys beside the phone and email keys (the company-wide duplicate check)."""
+    db["pool_entries"].create({"card": str, "since": str}, pk="card", if_not_exists=True)
+    db["claims"].create(
+        {"mutation": str, "card": str, "user": str, "device": str, "at": str, "since": str,
+         "received_at": str, "status": str, "version": int},
+        pk="mutation", not_null={"card", "user", "at", "received_at", "status"}, if_not_exists=True,
+    )
+    db["claims"].create_index(["card"], if_not_exists=True)
+    db["claims"].create_index(["user", "received_at"], if_not_exists=True)
+    db["colleague_hits"].create({"card": str, "code": str, "user": str, "at": str}, pk=("card", "code"),
+                                if_not_exists=True)
+    rows = db.execute("SELECT id, json_extract(data, '$.name'), json_extract(data, '$.company') FROM cards "
+                      "WHERE deleted = 0 AND erased = 0").fetchall()
+    db.conn.executemany("INSERT OR IGNORE INTO card_keys(key, card) VALUES (?, ?)",
+                        [(key, card) for card, name, company in rows
+                         for key in [name_company_key(name, company)] if key])
+
+
+def name_company_key(name: object, company: object) -> str | None:
+    """`n:<name>|<company>`, case and spaces folded; None without a company (a name alone is too common)."""
+    if not isinstance(name, str) or not isinstance(company, str) or not company.strip():
+        return None
+    return f"n:{_fold(name)}|{_fold(company)}"
+
+
+def _fold(text: str) -> str:
+    return "".join(text.casefold().split())
+
+
 MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
               _migration_8, _migration_9, _migration_attachments, _migration_links,
-              _migration_teams, _migration_import_problems, _migration_webhooks, _migration_consent)
+              _migration_teams, _migration_import_problems, _migration_webhooks, _migration_consent, _migration_pool)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -658,7 +689,7 @@ def save_card(conn: sqlite3.Connection, row: CardRow, search: str) -> None:
         "seq = excluded.seq, updated_at = excluded.updated_at, merged_into = excluded.merged_into, "
         "clocks = excluded.clocks, search = excluded.search, data = excluded.data",
         (
-            card["id"], card["owner"], int(card["deleted"]), card["version"], row.seq,
+            card["id"], card["owner"] or "", int(card["deleted"]), card["version"], row.seq,
             card["created_at"], card["updated_at"], row.merged_into,
             dumps(row.clocks), search, dumps(card),
         ),
@@ -736,8 +767,7 @@ def list_cards(
         params.extend(values)
     if q:
         where.append("search LIKE ? ESCAPE '\\'")
-        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params.append(f"%{escaped}%")
+        params.append(_contains(q))
     if segment == "none":  # cards with no segment yet
         where.append("json_extract(data, '$.segment') IS NULL")
     elif segment:
@@ -1271,6 +1301,151 @@ def copy_database(source: Path, target: Path) -> None:
     finally:
         dst.close()
         src.close()
+
+
+# --- the pool (issue 19) -------------------------------------------------------------------------
+# A card without an owner is in the pool; the `owner` column holds '' for it (the card's JSON, null).
+# `pool_entries` names the round a pool card is in (the stamp it entered the pool at): a claim of
+# that round may still be beaten by an earlier one. Assigning the card by hand ends the round.
+
+
+def pool_since(conn: sqlite3.Connection, card_id: str) -> str | None:
+    row = conn.execute("SELECT since FROM pool_entries WHERE card = ?", (card_id,)).fetchone()
+    return row[0] if row else None
+
+
+def set_pool_since(conn: sqlite3.Connection, card_id: str, since: str) -> None:
+    conn.execute("INSERT INTO pool_entries(card, since) VALUES (?, ?) "
+                 "ON CONFLICT(card) DO UPDATE SET since = excluded.since", (card_id, since))
+
+
+def end_pool_round(conn: sqlite3.Connection, card_id: str) -> None:
+    conn.execute("DELETE FROM pool_entries WHERE card = ?", (card_id,))
+
+
+def insert_claim(conn: sqlite3.Connection, claim: dict[str, Any]) -> None:
+    conn.execute(
+        "INSERT INTO claims(mutation, card, user, device, at, since, received_at, status, version) "
+        "VALUES (:mutation, :card, :user, :device, :at, :since, :received_at, :status, :version)", claim)
+
+
+def winning_claim(conn: sqlite3.Connection, card_id: str, since: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT mutation, user, at, version FROM claims WHERE card = ? AND since = ? "
+                       "AND status = 'won'", (card_id, since)).fetchone()
+    return None if row is None else dict(zip(("mutation", "user", "at", "version"), row))
+
+
+def set_claim_status(conn: sqlite3.Connection, mutation_id: str, status: str) -> None:
+    conn.execute("UPDATE claims SET status = ? WHERE mutation = ?", (status, mutation_id))
+
+
+def claims_won_since(conn: sqlite3.Connection, user: str, since: str) -> int:
+    """Claims this user made that took a card, received at or after `since` (the per-day limit)."""
+    return conn.execute("SELECT count(*) FROM claims WHERE user = ? AND received_at >= ? "
+                        "AND status IN ('won', 'displaced')", (user, since)).fetchone()[0]
+
+
+def lost_claim(conn: sqlite3.Connection, card_id: str, user: str) -> bool:
+    """Whether this user claimed the card and a colleague's earlier claim took it: their offline
+    edits and activities on it are kept for the winner, as for a card reassigned away."""
+    return conn.execute("SELECT 1 FROM claims WHERE card = ? AND user = ? AND status IN ('lost', 'displaced') "
+                        "LIMIT 1", (card_id, user)).fetchone() is not None
+
+
+def cards_held(conn: sqlite3.Connection, user: str) -> int:
+    return conn.execute("SELECT count(*) FROM cards WHERE owner = ? AND deleted = 0", (user,)).fetchone()[0]
+
+
+def card_history_after(conn: sqlite3.Connection, card_id: str, version: int) -> list[tuple[int, str, dict[str, Any]]]:
+    """(version, user, changes) of the card's history after `version`, oldest first."""
+    rows = conn.execute("SELECT version, user, changes FROM history WHERE card = ? AND version > ? ORDER BY id",
+                        (card_id, version))
+    return [(v, u, json.loads(c)) for v, u, c in rows]
+
+
+def replace_result(conn: sqlite3.Connection, mutation_id: str, result: dict[str, Any]) -> None:
+    """A claim beaten later by an earlier one: a retry of it must learn that it lost."""
+    conn.execute("UPDATE mutations SET result = ? WHERE id = ?", (dumps(result), mutation_id))
+
+
+def _contains(q: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') matching text that contains `q`, lowercased."""
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def pool_cards(conn: sqlite3.Connection, *, q: str | None, region: str | None, segment: str | None,
+               tag: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
+    """Live pool cards matching the filters, whole (the caller keeps the fields the admin allows)."""
+    where, params = ["owner = ''", "deleted = 0", "erased = 0"], []
+    if q:
+        where.append("search LIKE ? ESCAPE '\\'")
+        params.append(_contains(q))
+    for path, value in (("$.region", region), ("$.segment", segment)):
+        if value:
+            where.append(f"json_extract(data, '{path}') = ?")
+            params.append(value)
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM json_each(cards.data, '$.tags') WHERE value = ?)")
+        params.append(tag)
+    if after:
+        where.append("id > ?")
+        params.append(after)
+    sql = f"SELECT data FROM cards WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
+    return [json.loads(r[0]) for r in conn.execute(sql, [*params, limit])]
+
+
+def owners_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str]) -> list[tuple[str, str]]:
+    """(card, owner) of other live cards holding one of these keys; owner '' is the pool."""
+    if not keys:
+        return []
+    marks = ",".join("?" * len(keys))
+    if conn.execute(f"SELECT 1 FROM card_keys WHERE key IN ({marks}) AND card != ? LIMIT 1",
+                    [*keys, card_id]).fetchone() is None:
+        return []
+    return conn.execute(
+        f"SELECT DISTINCT c.id, c.owner FROM card_keys k JOIN cards c ON c.id = k.card "
+        f"WHERE k.key IN ({marks}) AND k.card != ? AND c.deleted = 0 AND c.erased = 0 ORDER BY c.id LIMIT 50",
+        [*keys, card_id]).fetchall()
+
+
+def owners_of(conn: sqlite3.Connection, card_ids: Sequence[str]) -> dict[str, str | None]:
+    """card -> owner (None: the pool), in chunks under SQLite's variable limit."""
+    found: dict[str, str | None] = {}
+    for start in range(0, len(card_ids), 500):
+        chunk = card_ids[start:start + 500]
+        rows = conn.execute(f"SELECT id, owner FROM cards WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        found.update({card: owner or None for card, owner in rows})
+    return found
+
+
+def record_colleague_hit(conn: sqlite3.Connection, card_id: str, code: str, user: str, now: str) -> None:
+    conn.execute("INSERT OR IGNORE INTO colleague_hits(card, code, user, at) VALUES (?, ?, ?, ?)",
+                 (card_id, code, user, now))
+
+
+def colleague_hits_since(conn: sqlite3.Connection, user: str, since: str) -> int:
+    return conn.execute("SELECT count(*) FROM colleague_hits WHERE user = ? AND at >= ?", (user, since)).fetchone()[0]
+
+
+def colleague_hit_cards(conn: sqlite3.Connection) -> dict[str, str]:
+    """Cards that collided with a colleague's or a pool card when synced: card -> code."""
+    return dict(conn.execute("SELECT card, code FROM colleague_hits"))
+
+
+def keys_for_buckets(conn: sqlite3.Connection) -> list[tuple[str, bool]]:
+    """Every live card's duplicate keys, with whether the card is in the pool."""
+    return [(k, owner == "") for k, owner in conn.execute(
+        "SELECT k.key, c.owner FROM card_keys k JOIN cards c ON c.id = k.card WHERE c.deleted = 0 AND c.erased = 0")]
+
+
+def cards_to_reclaim(conn: sqlite3.Connection) -> list[tuple[str, str, str | None, str, str | None, str | None]]:
+    """(id, owner, segment, created_at, when the owner was set, last activity) of every owned live card."""
+    return conn.execute(
+        "SELECT c.id, c.owner, json_extract(c.data, '$.segment'), c.created_at, json_extract(c.clocks, '$.owner[0]'), "
+        "(SELECT max(json_extract(a.data, '$.at')) FROM activities a WHERE a.card = c.id) "
+        "FROM cards c WHERE c.owner != '' AND c.deleted = 0 AND c.erased = 0 AND c.merged_into IS NULL "
+        "ORDER BY c.id").fetchall()
 
 
 # --- audit log --------------------------------------------------------------------------------

@@ -221,9 +221,9 @@ def _field(name: str, value: Any, region: str, creating: bool, errors: list[Fiel
             if value is not None and value not in SEGMENTS:
                 raise ValueError("must be A, B, C or null")
             return value
-        if name == "owner":
-            if not isinstance(value, str) or not OWNER_RE.match(value):
-                raise ValueError("must be a user name (1–64 of a-z, 0-9, '.', '_', '-')")
+        if name == "owner":  # null: the card goes to the shared pool (contract 7)
+            if value is not None and (not isinstance(value, str) or not OWNER_RE.match(value)):
+                raise ValueError("must be a user name (1–64 of a-z, 0-9, '.', '_', '-'), or null for the pool")
             return value
         if name in ("birthday", "follow_up"):
             return None if value is None else check_date(value)
@@ -669,7 +669,7 @@ def card_json_schema() -> dict[str, Any]:
             "segment": {"enum": ["A", "B", "C", None]},
             "tags": {"type": "array", "maxItems": 20, "uniqueItems": True,
                      "items": {"type": "string", "minLength": 1, "maxLength": 40}},
-            "owner": {"type": "string", "pattern": OWNER_RE.pattern},
+            "owner": {"type": ["string", "null"], "pattern": OWNER_RE.pattern},
             "birthday": date_rule,
             "follow_up": date_rule,
             "notes": _nullable_text(10_000),
