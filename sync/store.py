@@ -1262,8 +1262,9 @@ ACCESS_TABLES = ("users", "tokens", "credentials", "invites", "sessions", "devic
                  "webhook_endpoints")
 ACCESS_META = "calendar:%"  # private calendar feed keys, one per user
 # The key that signs customer links (a restore must not void them), and the admin's privacy
-# notice and lost-phone lock (settings, not customer data: a restore must not roll them back).
-ACCESS_KEYS = ("link_key", "privacy_notice", "lock_after_days")
+# notice and lost-phone lock, the pool's rules and the duplicate check's key (settings, not
+# customer data: a restore must not roll them back).
+ACCESS_KEYS = ("link_key", "privacy_notice", "lock_after_days", "pool_settings", "dedupe_key")
 
 
 def copy_access_state(live: sqlite3.Connection, restored: sqlite3.Connection) -> dict[str, int]:

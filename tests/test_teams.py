@@ -112,3 +112,42 @@ def test_a_team_holds_reps_under_managers(company: Company):
     assert {f["path"] for f in bad.json()["error"]["fields"]} == {"name", "members[0]", "members[1]", "managers[0]"}
     made = company.client.post("/api/v1/users", json={"name": "boss2", "role": "manager"}, headers=company.as_("admin"))
     assert made.status_code in (200, 201), made.text
+
+
+def test_every_route_answers_a_manager_as_its_guard_says(company: Company):
+    """Every cell of the manager's row, from the route table itself, so a new route cannot be missed:
+    admin and office routes are 403, signed-in routes never 401/403/500 (the handlers narrow what a
+    manager sees, checked above and in tests/test_pool.py), public routes never 500."""
+    from server.app import api_table
+    from server.auth.guard import ADMIN, OFFICE, PUBLIC
+
+    company.client.post("/api/v1/teams", json={"name": "A", "members": ["rep1"], "managers": ["boss"]},
+                        headers=company.as_("admin"))
+    own = company.card("rep1", {"name": "一号"})
+    other = company.card("rep2", {"name": "二号"})
+    fill = {"card_id": own, "team_id": str(uuid.uuid4()), "link_id": str(uuid.uuid4()), "token": "x",
+            "attachment_id": str(uuid.uuid4()), "conflict_id": str(uuid.uuid4()), "passkey_id": "x", "token_id": "x",
+            "name": "rep1", "device_id": "x", "import_id": str(uuid.uuid4()), "progress_id": "x",
+            "webhook_id": str(uuid.uuid4()), "delivery_id": "1", "merge_id": str(uuid.uuid4())}
+    boss = company.as_("boss")
+    checked = 0
+    for path, _handler, methods, need in api_table():
+        if path in ("/auth/logout", "/calendar/key"):
+            continue  # would end the manager's own session or replace their feed key; covered elsewhere
+        url = "/api/v1" + path.format(**{k: v for k, v in fill.items() if "{" + k + "}" in path})
+        for method in methods:
+            answer = company.client.request(method, url, headers=boss, json={})
+            cell = (method, path, answer.status_code, answer.text[:200])
+            assert answer.status_code < 500, cell
+            if need in (ADMIN, OFFICE):
+                assert answer.status_code == 403, cell
+            elif need != PUBLIC:
+                assert answer.status_code not in (401, 403), cell
+            checked += 1
+    assert checked >= 60
+    # The cells where what a manager sees is narrowed to their team (a rep of another team: 404).
+    assert company.client.get(f"/api/v1/cards/{other}", headers=boss).status_code == 404
+    assert company.client.get(f"/api/v1/cards/{other}/history", headers=boss).status_code == 404
+    assert company.client.get(f"/api/v1/cards/{own}/history", headers=boss).status_code == 200
+    assert company.client.put("/api/v1/pool/settings", json={"view_limit": 10}, headers=boss).status_code == 403
+    assert company.client.get("/api/v1/pool", headers=boss).status_code == 200

@@ -168,10 +168,10 @@ function navLinks() {
 const brandEl = h("div", { class: "brand" });
 const deskNavEl = h("nav", { class: "field-nav desktop" });
 const statusEl = h("p", { id: "sync-status", class: "sync-status", role: "status" });
+const syncLabel = h("span", { class: "label" });
 const syncButton = h("button", { type: "button", id: "sync-now", class: "secondary", onclick: () => {
   app.loop?.syncNow();
   app.loadConflicts();
-const syncLabel = h("span", { class: "label" });
 } }, h("span", { class: "icon", "aria-hidden": "true" }, "⟳"), syncLabel);
 // On a phone the language and Help wait behind one menu button, so the header is one row; on a
 // desktop the same elements stand in the bar (CSS shows the panel and hides the button).
@@ -252,6 +252,7 @@ function renderBanners() {
 
 async function changeLanguage(lang) {
   await loadLanguage(lang);
+  openMenu(false);
   skipEl.textContent = t("field.skip");
   renderHeader();
   renderBanners();
@@ -259,7 +260,6 @@ async function changeLanguage(lang) {
 }
 
 // --- routing -----------------------------------------------------------------------------------
-  openMenu(false);
 
 const DESKTOP_ROUTES = ["cards", "card", "edit", "new"];
 
