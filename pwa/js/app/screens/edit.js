@@ -70,11 +70,11 @@ function form(app, id, view, { inPanel = false }) {
   // only its row is marked invalid (so focus lands on it), all rows when the error is the list's.
   function repeat(name, type, inputmode) {
     const values = lines(draft[name]);
-    const inputs = values.map((value, i) => h("div", { class: "repeat-row" },
-      h("label", { for: `f-${name}-${i}`, class: "sr-only" }, t(`field.f.${name}.n`, { n: i + 1 })),
     const bad = entry.errors[name]?.[1]?.value;
     const named = bad !== undefined && values.some((v) => splitList(v).includes(bad));
     const invalid = (value) => Boolean(entry.errors[name]) && (!named || splitList(value).includes(bad));
+    const inputs = values.map((value, i) => h("div", { class: "repeat-row" },
+      h("label", { for: `f-${name}-${i}`, class: "sr-only" }, t(`field.f.${name}.n`, { n: i + 1 })),
       h("input", { type, inputmode, id: `f-${name}-${i}`, value, autocomplete: "off",
         "aria-invalid": invalid(value) ? "true" : null, "aria-describedby": `f-${name}-hint${entry.errors[name] ? ` f-${name}-error` : ""}`,
         oninput: (e) => {
@@ -193,12 +193,6 @@ function form(app, id, view, { inPanel = false }) {
           h("a", { href: back, class: "button secondary", id: "cancel", onclick: () => { delete app.drafts[key]; } }, t("field.cancel")))));
   }
 
-  async function submit(event) {
-    event.preventDefault();
-    if (entry.busy) return;
-    const { fields, errors } = readDraft(draft, app.schema, { creating: !id });
-    entry.errors = errors;
-    if ("custom" in fields) fields.custom = customValues(entry.base?.custom, fields.custom);
   // Focus the first invalid control (in the order of the form) and bring its field, with the
   // message, into view above the Save bar and the keyboard.
   function showFirstProblem() {
@@ -211,6 +205,12 @@ function form(app, id, view, { inPanel = false }) {
     reveal(first.closest(".field") || first, { below: document.getElementById("save-bar") });
   }
 
+  async function submit(event) {
+    event.preventDefault();
+    if (entry.busy) return;
+    const { fields, errors } = readDraft(draft, app.schema, { creating: !id });
+    entry.errors = errors;
+    if ("custom" in fields) fields.custom = customValues(entry.base?.custom, fields.custom);
     if (Object.keys(errors).length) {
       entry.dupKey = null;
       render();
