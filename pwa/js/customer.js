@@ -110,7 +110,8 @@ function render() {
       FIELDS.map(field), consent, survey,
       state.error ? h("p", { class: "error", role: "alert", id: "error" }, state.error) : null,
       h("button", { type: "submit", id: "send", disabled: state.busy }, t("customer.send"))),
-    h("p", { class: "hint" }, t("customer.privacy")));
+    h("p", { class: "hint" }, t("customer.privacy"), " ",
+      h("a", { href: `/privacy?lang=${encodeURIComponent(language())}`, id: "privacy-link", target: "_blank", rel: "noopener" }, t("privacy.link"))));
 }
 
 await loadLanguage(new URLSearchParams(location.search).get("lang") || pickLanguage());

@@ -9,6 +9,7 @@ import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
 import { openDb } from "./db.js";
 import { Device } from "./device.js";
 import { DEFAULT_SCHEMA } from "./format.js";
+import { lockedOut, privacyLink, watchLock } from "./lock.js";
 import { usePinyin } from "./search.js";
 import { SyncLoop, httpSend } from "./syncloop.js";
 import { cardScreen } from "./screens/card.js";
@@ -117,6 +118,7 @@ const headerEl = h("header", { class: "bar field-bar", id: "field-header" });
 const bannersEl = h("div", { class: "field-banners", id: "banners" });
 const mainEl = h("main", { class: "field", id: "main", tabindex: "-1" });
 const navEl = h("nav", { class: "field-nav", id: "nav", "aria-label": "" });
+const footerEl = h("footer", { class: "field-footer", id: "field-footer" });
 // The skip link must not touch the hash: that is the router's.
 const skipEl = h("a", { href: "#main", class: "skip", onclick: (e) => { e.preventDefault(); mainEl.focus(); } });
 
@@ -215,6 +217,7 @@ function renderHeader() {
   langSelect.value = language();
   helpLink.textContent = t("field.help");
   helpLink.href = `/guide/${app.me && app.me.role !== "rep" ? (app.me.role === "admin" ? "admin" : "office") : "rep"}.${language()}`;
+  swap(footerEl, privacyLink());
   if (!headerEl.childElementCount) {
     menuPanel.append(menuWho, h("div", { class: "menu-lang" }, langLabel, langSelect), helpLink);
     headerEl.append(brandEl, deskNavEl, statusEl, h("div", { class: "bar-tools" }, syncButton, menuButton, menuPanel));
@@ -393,13 +396,15 @@ async function start() {
   await loadLanguage(pickLanguage());
   // The skip link must not touch the hash: that is the router's.
   skipEl.textContent = t("field.skip");
-  root.replaceChildren(skipEl, headerEl, bannersEl, mainEl, navEl);
+  root.replaceChildren(skipEl, headerEl, bannersEl, mainEl, footerEl, navEl);
   renderHeader();
   await loadPinyin(); // before any write: the search text of a card is built when it is stored
   const store = await openDb();
   app.device = await Device.open(store, { appVersion: APP_VERSION });
+  if (await lockedOut(app.device.store, root)) return; // too long without a sync: nothing shown until a sign-in
   await loadRows();
   app.loop = new SyncLoop(app.device, httpSend(token), { beforeSync: sameUser });
+  watchLock(app.device.store, app.loop);
   app.loop.addEventListener("status", (e) => {
     app.status = e.detail;
     if (e.detail.status === "signedout") app.session = "ended";

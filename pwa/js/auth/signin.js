@@ -103,6 +103,8 @@ function render() {
   if (state.me) main.append(signedIn());
   else if (invite) main.append(registerForm());
   else main.append(signInCard());
+  main.append(h("p", { class: "hint privacy-footer" },
+    h("a", { href: `/privacy?lang=${encodeURIComponent(language())}`, id: "privacy-link" }, t("privacy.link"))));
   root.replaceChildren(header(), main);
 }
 

@@ -7,7 +7,7 @@ import { language, t } from "../i18n.js";
 
 // The card fields a person can pick in a mapping or a merge, in the order a card shows them.
 export const CARD_FIELDS = ["id", "name", "company", "title", "phones", "emails", "address", "region", "industry",
-  "segment", "tags", "owner", "birthday", "follow_up", "notes"];
+  "segment", "tags", "owner", "birthday", "follow_up", "notes", "consent", "consent_basis", "consent_at"];
 
 // Times as YYYY-MM-DD HH:MM:SS UTC, dates as YYYY-MM-DD: one unambiguous form for everyone.
 export const fmtTime = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC") : t("status.none"));

@@ -2,7 +2,8 @@
 // "Log visit" in two taps, a quick follow-up date, Edit and Delete. Used full screen on a phone
 // and in the side panel of the desktop table.
 import { h } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { language, t } from "../../i18n.js";
+import { consentSummary } from "./consent.js";
 import { addDays, addMonths, customFieldsOf, dateTime, isRealDate, readAmount, ymd } from "../format.js";
 import { badge, field, heading, phoneText, reveal, swap, valueText } from "./parts.js";
 
@@ -217,12 +218,16 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
         app.pendingIds?.has(id) ? badge(t("field.badge.unsynced"), "wait") : null),
       state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
       contact(v),
+      v.consent ? h("p", { class: `consent-line ${v.consent.contact}`, id: "card-consent" }, consentSummary(v.consent)) : null,
       totals(),
       h("div", { class: "visit" }, visitForm(), state.logging ? null : activityForm()),
       followUp(v),
       details(app, v),
       h("div", { class: "actions" },
         h("a", { href: `#/edit/${encodeURIComponent(id)}`, id: "edit-card", class: "button" }, t("field.card.edit")),
+        // The right of access (office, admins): everything held about this customer, to read or to send.
+        app.canReassign() ? h("a", { href: `/api/v1/cards/${encodeURIComponent(id)}/export?format=html&lang=${encodeURIComponent(language())}`,
+          id: "export-person", class: "button secondary", download: "" }, t("field.card.exportPerson")) : null,
         h("button", { type: "button", id: "delete-card", class: "danger", onclick: () => {
           if (!window.confirm(t("field.card.deleteQuestion", { name: v.name }))) return;
           act(async () => {

@@ -5,6 +5,7 @@ import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { changedFields, customFieldsOf, draftOf, duplicatesOf, readDraft, regionOf, segmentsOf, SET_FIELDS, splitList } from "../format.js";
 import { allOwners } from "./cards.js";
+import { consentChange, consentDraft, consentFields } from "./consent.js";
 import { errorText, field, heading, reveal, swap } from "./parts.js";
 
 const ORDER = ["name", "company", "title", "phones", "emails", "address", "region", "industry", "segment", "tags",
@@ -58,6 +59,7 @@ function form(app, id, view, { inPanel = false }) {
   }
   const entry = app.drafts[key];
   const draft = entry.draft;
+  if (!entry.consent) entry.consent = consentDraft(view);
 
   const set = (name) => (e) => {
     draft[name] = e.target.value;
@@ -179,7 +181,7 @@ function form(app, id, view, { inPanel = false }) {
       h("h2", { id: "edit-title", tabindex: "-1" }, id ? t("field.edit.title", { name: view.name }) : t("field.edit.new")),
       problems ? h("p", { class: "error", role: "alert", id: "form-errors" }, t("field.edit.problems", { n: problems })) : null,
       h("form", { id: "card-form", novalidate: true, onsubmit: submit },
-        h("div", { class: "fields" }, controls()),
+        h("div", { class: "fields" }, controls(), consentFields(view, entry.consent, render)),
         // The duplicate warning sits in the sticky bar, next to the button it changes, so it is
         // never under the bar and the person reads why Save became "Save anyway".
         h("div", { class: "actions sticky", id: "save-bar" },
@@ -218,6 +220,7 @@ function form(app, id, view, { inPanel = false }) {
       return;
     }
     const changes = id ? changedFields(entry.base, fields) : Object.fromEntries(Object.entries(fields).filter(([name, v]) => name === "name" || !emptyish(v)));
+    Object.assign(changes, consentChange(entry.base, entry.consent));
     if (!Object.keys(changes).length) {
       delete app.drafts[key];
       app.go(back);

@@ -1,0 +1,165 @@
+"""Issue 18 in Debian's chromium against a real server: a rep records consent on the card form; the
+app locks its cards after the admin's number of days without a sync (the page's clock moved on
+with an init script) until a fresh sign-in; the admin edits the privacy notice and the lock on the
+people screen; the notice is linked from the app, the sign-in page and the customer's link page."""
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from playwright.sync_api import expect
+
+from sync.hlc import Clock
+from tests.conftest import Server
+from tests.e2e.test_admin_people import watch
+from tests.e2e.test_field_app import app_url, eventually, open_app, session_cookie, signed_in, up_to_date
+
+DAY_MS = 86_400_000
+CLOCK = Clock("e2e")
+# Every `Date` of the page runs `days` ahead (new Date(), Date.now()); explicit dates stay as given.
+LATER = """(() => {
+  const shift = %d * 86400000, Real = Date;
+  class Later extends Real {
+    constructor(...args) { if (args.length) super(...args); else super(Real.now() + shift); }
+    static now() { return Real.now() + shift; }
+  }
+  globalThis.Date = Later;
+})();"""
+META = """async (key) => await new Promise((resolve, reject) => {
+  const open = indexedDB.open("fieldcards");
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const get = open.result.transaction("meta").objectStore("meta").get(key);
+    get.onsuccess = () => { resolve(get.result ? get.result.value : null); open.result.close(); };
+  };
+})"""
+
+
+def _card(server: Server, name: str) -> str:
+    card = str(uuid.uuid4())
+    with server.client("rep1") as rep:
+        answer = rep.post("/api/v1/sync", json={"device": "setup", "mutations": [
+            {"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": CLOCK.now(), "fields": {"name": name}}]})
+        assert answer.json()["results"][0]["status"] == "applied"
+    return card
+
+
+def test_a_rep_records_consent_on_the_card_form(browser, server: Server, tmp_path):
+    server.user("rep1")
+    card = _card(server, "李娜")
+    context = signed_in(browser, server, "rep1")
+    page = open_app(context, server, f"#/edit/{card}")
+    up_to_date(page)
+    page.wait_for_selector("#f-consent")
+    page.check("#f-consent-granted")
+    page.check("#f-consent-channel-email")
+    page.select_option("#f-consent-basis", "contract")
+    page.click("#save")
+    page.wait_for_selector("#card-consent")
+    assert "May be contacted (email)" in page.text_content("#card-consent")
+    up_to_date(page)
+
+    def consent() -> dict | None:
+        with server.client("rep1") as rep:
+            return rep.get(f"/api/v1/cards/{card}").json()["card"]["consent"]
+    held = eventually(consent, "the consent on the server")
+    assert {k: held[k] for k in ("contact", "channels", "basis", "source")} == \
+        {"contact": "granted", "channels": ["email"], "basis": "contract", "source": "rep"}
+    assert held["at"][:4].isdigit() and "T" in held["at"]
+    assert page.errors == []  # type: ignore[attr-defined]
+    context.close()
+
+
+def test_the_app_locks_its_cards_after_the_admins_days_without_a_sync_until_a_fresh_sign_in(browser, server: Server, tmp_path):
+    server.user("rep1")
+    server.user("boss", "admin")
+    _card(server, "锁定测试客户")
+    with server.client("boss") as admin:
+        assert admin.put("/api/v1/admin/settings", json={"lock_after_days": 3}).status_code == 200
+    context = signed_in(browser, server, "rep1")
+    page = open_app(context, server)
+    up_to_date(page)
+    expect(page.locator("text=锁定测试客户").first).to_be_visible()
+    eventually(lambda: page.evaluate(META, "lock_after_days") == 3, "the lock rule kept on the device")
+    assert page.locator("#privacy-link").get_attribute("href") == "/privacy?lang=en"
+    page.close()
+
+    two_days = context.new_page()  # not yet: two days later the cards still show
+    two_days.add_init_script(LATER % 2)
+    two_days.goto(app_url(server))
+    expect(two_days.locator("text=锁定测试客户").first).to_be_visible()
+    two_days.close()
+
+    later = context.new_page()
+    later.add_init_script(LATER % 4)
+    problems = watch(later)
+    later.goto(app_url(server))
+    expect(later.locator("#lock-screen")).to_be_visible()
+    expect(later.locator("#lock-signin")).to_be_visible()  # online: the old session was ended first
+    assert "锁定测试客户" not in later.content()
+    assert "3 days" in later.text_content("#lock-text")
+    assert context.request.get(server.url.replace("127.0.0.1", "localhost") + "/api/v1/me").status == 401
+    later.reload()  # a reload, or the clock turned back, does not open it
+    expect(later.locator("#lock-screen")).to_be_visible()
+
+    context.add_cookies([session_cookie(server, "rep1")])  # what the passkey sign-in does
+    later.goto(app_url(server))
+    up_to_date(later)
+    expect(later.locator("text=锁定测试客户").first).to_be_visible()
+    expect(later.locator("#lock-screen")).to_have_count(0)
+    assert problems == []
+    context.close()
+
+
+def test_the_admin_edits_the_notice_and_the_lock_and_every_page_links_the_notice(browser, server: Server, tmp_path):
+    token = server.user("boss", "admin")
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="en-US")
+    problems = watch(page)
+    page.goto(server.url + "/people.html")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#notice-en")
+    assert "personal information" in page.input_value("#notice-en")
+    page.fill("#notice-en", "Acme keeps your card.\n\nWrite to privacy@acme.example.")
+    page.fill("#notice-zh-CN", "本公司保存您的名片。")
+    page.click("#notice-save")
+    page.wait_for_selector("#settings-said")
+    page.fill("#lock-days", "5")
+    page.click("#lock-save")
+    page.wait_for_selector("#settings-said:text('phones apply it')")
+    with server.client("boss") as admin:
+        assert admin.get("/api/v1/settings").json() == {"lock_after_days": 5}
+    public = httpx.get(server.url + "/api/v1/public/privacy").json()
+    assert public["en"] == "Acme keeps your card.\n\nWrite to privacy@acme.example." and public["custom"] is True
+    assert problems == []
+    page.close()
+
+    signin = browser.new_page(locale="zh-CN")
+    signin.goto(server.url.replace("127.0.0.1", "localhost") + "/signin.html")
+    signin.wait_for_selector("#privacy-link")
+    signin.click("#privacy-link")
+    signin.wait_for_selector("#privacy")
+    assert "本公司保存您的名片。" in signin.text_content("#privacy")
+    signin.click("#privacy-lang")
+    signin.wait_for_selector("#privacy p:text('Acme keeps your card.')")
+    signin.close()
+
+    server.user("rep1")
+    card, link_id = _card(server, "王伟"), str(uuid.uuid4())
+    with server.client("rep1") as rep:
+        made = rep.post("/api/v1/sync", json={"device": "setup", "mutations": [
+            {"id": str(uuid.uuid4()), "op": "link.create", "card": card, "at": CLOCK.now(),
+             "link": {"id": link_id, "purpose": "update", "survey": None}}]}).json()["results"][0]
+    customer = browser.new_page(locale="en-US")
+    problems = watch(customer)
+    customer.goto(server.url + f"/c/{made['link']['token']}")
+    customer.wait_for_selector("#customer-form")
+    assert customer.get_attribute("#privacy-link", "href") == "/privacy?lang=en"
+    customer.check("input[name=consent][value=none]")
+    customer.click("#send")
+    customer.wait_for_selector("#thanks")
+    with server.client("rep1") as rep:
+        consent = rep.get(f"/api/v1/cards/{card}").json()["card"]["consent"]
+    assert (consent["contact"], consent["source"]) == ("refused", "customer")
+    assert problems == []
+    customer.close()
