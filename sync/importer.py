@@ -336,8 +336,9 @@ def _changes(current: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, An
             added = [v for v in value if v not in (before or [])]
             if added:
                 fields[name], was[name] = list(before or []) + added, list(before or [])
-        elif name == "consent" and before and all(before.get(k) == value.get(k) for k in ("contact", "channels", "basis")):
-            continue  # the same consent read back from an export: its date and source stay
+        elif name == "consent" and before and (before.get("source") == "customer" or
+                                               all(before.get(k) == value.get(k) for k in ("contact", "channels", "basis"))):
+            continue  # the customer's own word is never replaced by a file; the same consent read back keeps its date
         elif value != before:
             fields[name], was[name] = value, before
     return fields, was

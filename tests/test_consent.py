@@ -111,3 +111,17 @@ def test_a_customers_survey_answer_emits_survey_answered(app: Office):  # noqa: 
     [event] = bodies
     assert event["data"]["card"] == card and event["data"]["link"] == link_id and event["data"]["survey"] == "csat-1"
     assert (event["data"]["rating"], event["data"]["text"], event["data"]["answers"]) == (4, "服务很好", {"q1": "yes"})
+
+
+def test_an_import_never_replaces_the_customers_own_consent(app: Office):  # noqa: F811
+    card, link_id = str(uuid.uuid4()), str(uuid.uuid4())
+    results = push(app, put(card, {"name": "周芳", "phones": ["13900006666"]}), link(card, link_id))
+    answer = app.client.post(f"/api/v1/public/links/{results[1]['link']['token']}", headers=PAGE,
+                             json={"fields": {}, "was": {}, "consent": "none"})
+    assert answer.status_code == 200, answer.text
+    text = "姓名,手机,联系同意,职位\n周芳,13900006666,同意,经理\n"
+    imported = app.client.post("/api/v1/imports", headers=app.as_("office"), data={"mode": "upsert", "match": "phone"},
+                               files={"file": ("people.csv", text.encode(), "text/csv")})
+    assert imported.status_code == 200, imported.text
+    now = app.client.get(f"/api/v1/cards/{card}", headers=app.as_("office")).json()["card"]
+    assert now["title"] == "经理" and (now["consent"]["contact"], now["consent"]["source"]) == ("refused", "customer")
