@@ -24,5 +24,19 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
 }
 
+// Money in the language's own way: ¥12,500.00 (CNY's narrow sign, as people in China write it),
+// US$ or € for others; an amount without a currency keeps two decimals and the separators.
+export function money(amount, currency = null, lang = current) {
+  const value = Number(amount);
+  if (amount === null || amount === undefined || amount === "" || !Number.isFinite(value)) return String(amount ?? "");
+  try {
+    if (currency) return new Intl.NumberFormat(lang, { style: "currency", currency, currencyDisplay: "narrowSymbol" }).format(value);
+  } catch {
+    // a code Intl does not know: the number, then the code
+  }
+  const number = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 4 }).format(value);
+  return currency ? `${number} ${currency}` : number;
+}
+
 export const languages = () => LANGS;
 export const language = () => current;

@@ -469,7 +469,7 @@ def test_purchases_and_feedback_are_logged_and_totalled_on_the_card(browser, ser
         page.select_option("#activity-kind", "feedback")
         page.select_option("#activity-rating", "4")
         page.click("#activity-save")
-        expect(page.locator("#card-totals")).to_have_text("Purchases 1200.50 CNY · Feedback 4.0/5 (1)", timeout=WAIT_MS)
+        expect(page.locator("#card-totals")).to_have_text("Purchases ¥1,200.50 · Feedback 4.0/5 (1)", timeout=WAIT_MS)
         up_to_date(page)
         def on_server() -> dict | None:
             with server.client("rep1") as rep:

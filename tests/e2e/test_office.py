@@ -413,7 +413,7 @@ def test_dashboard_draws_figures_under_filters_and_downloads_csv(browser, tmp_pa
         page.locator("[data-figure='by_region'] summary").click()
         rows = [r.text_content() for r in page.locator("#table-by_region tbody tr").all()]
         assert rows[0] == "华东2" and "(empty)1" in rows, rows
-        assert "1200.50" in page.text_content("#table-purchases_by_segment")
+        assert "¥1,200.50" in page.text_content("#table-purchases_by_segment")
 
         # The CSV link: its address answers with the figure; clicking it downloads the file.
         href = page.get_attribute("#csv-by_region", "href")

@@ -2,7 +2,7 @@
 // chart the server draws (SVG), a small table with the same numbers, and a CSV download.
 import { api, token } from "../api.js";
 import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { money, t } from "../i18n.js";
 import { cell, errorText, fetchRaw, saveBlob, table, today } from "./common.js";
 
 const FILTERS = ["owner", "segment", "region", "industry", "tag"];
@@ -193,7 +193,7 @@ function summary(ctx) {
   const fb = d.feedback;
   const cols = ["segment", "currency", "total", "count"].map((k) => t(`office.dash.purchase.${k}`));
   const purchases = d.purchases_by_segment.map((p) => h("tr", {},
-    cell(cols[0], keyText(p.segment)), cell(cols[1], keyText(p.currency)), cell(cols[2], p.total), cell(cols[3], String(p.count))));
+    cell(cols[0], keyText(p.segment)), cell(cols[1], keyText(p.currency)), cell(cols[2], money(p.total, p.currency)), cell(cols[3], String(p.count))));
   return h("section", { class: "card", "aria-labelledby": "dash-summary" },
     h("h3", { id: "dash-summary", class: "sr-only" }, t("office.dash.summary")),
     h("div", { class: "stats" },

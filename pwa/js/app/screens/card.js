@@ -2,6 +2,7 @@
 // "Log visit" in two taps, a quick follow-up date, Edit and Delete. Used full screen on a phone
 // and in the side panel of the desktop table.
 import { h } from "../../dom.js";
+import { money } from "../../i18n.js";
 import { language, t } from "../../i18n.js";
 import { consentSummary } from "./consent.js";
 import { addDays, addMonths, customFieldsOf, dateTime, isRealDate, readAmount, ymd } from "../format.js";
@@ -52,7 +53,7 @@ function timeline(activities) {
     h("p", { class: "when" }, h("strong", {}, kindName(a.kind)), " · ", h("time", { datetime: a.at }, dateTime(a.at)),
       a.by ? ` · ${a.by}` : ` · ${t("field.timeline.unsynced")}`),
     a.text ? h("p", { class: "what" }, a.text) : null,
-    a.amount ? h("p", { class: "sub" }, `${a.amount} ${a.currency || ""}`.trim()) : null,
+    a.amount ? h("p", { class: "sub money" }, money(a.amount, a.currency)) : null,
     a.rating ? h("p", { class: "sub" }, t("field.timeline.rating", { n: a.rating })) : null)));
 }
 
@@ -166,7 +167,7 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
       if (a.kind === "purchase" && a.amount) sums[a.currency || ""] = (sums[a.currency || ""] || 0) + Number(a.amount);
       if (a.kind === "feedback" && a.rating) ratings.push(a.rating);
     }
-    const parts = Object.entries(sums).map(([cur, sum]) => t("field.totals.purchases", { amount: sum.toFixed(2), currency: cur }));
+    const parts = Object.entries(sums).map(([cur, sum]) => t("field.totals.purchases", { amount: money(sum, cur || null) }));
     if (ratings.length) {
       const average = (ratings.reduce((x, y) => x + y, 0) / ratings.length).toFixed(1);
       parts.push(t("field.totals.rating", { average, n: ratings.length }));
