@@ -112,7 +112,8 @@ STALE = Param("stale_days", {"type": "integer", "minimum": 1, "maximum": 3650}, 
 DASHBOARD_FILTERS = (DAY, Param("owner", STR), Param("segment", STR), Param("region", STR),
                      Param("industry", STR), Param("tag", STR))
 FIGURE = Param("figure", {"enum": ["by_segment", "by_region", "by_industry", "by_owner", "by_tag", "new_cards_per_week",
-                                   "activities_per_week", "purchases_by_segment", "feedback", "segment_by_region"]},
+                                   "activities_per_week", "purchases_by_segment", "feedback", "segment_by_region",
+                                   "visits_near"]},
                "one figure of `GET /dashboard`", required=True)
 WHOSE = Param("user", STR, "admins: another user's name, or `*` for everyone's")
 

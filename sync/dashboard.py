@@ -1,5 +1,6 @@
 """Segment analysis for the dashboard: cards by segment, region, industry, owner and tag; new
-cards and activities per week; purchases by segment; feedback ratings; a segment × region pivot.
+cards and activities per week; purchases by segment; feedback ratings; a segment × region pivot;
+per rep, the share of visits logged within 500 m of the customer's location.
 Every figure answers only with the cards the user may see, under the same filters, and each can
 be had as CSV rows.
 """
@@ -13,6 +14,7 @@ from typing import Any
 from . import store
 from .access import User, owner_filter
 from .errors import invalid
+from .places import NEAR_M, distance_m, has_place
 from .store import Store
 
 FILTERS = ("owner", "segment", "region", "industry", "tag")
@@ -73,7 +75,27 @@ def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict
         "feedback": {"average": round(sum(ratings) / len(ratings), 2) if ratings else None, "count": len(ratings)},
         "segment_by_region": {"rows": segments, "columns": regions,
                               "cells": [[pivot.get((s, r), 0) for r in regions] for s in segments]},
+        "visits_near": _visits_near(activities, {c["id"]: c.get("location") for c in cards}),
     }
+
+
+def _visits_near(activities: list[dict[str, Any]], place_of: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per rep who logged visits: how many, how many with a position, how many within NEAR_M of the
+    customer's location, and that share of all their visits. Shown, never used to refuse a visit."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for activity in activities:
+        if activity["kind"] != "visit":
+            continue
+        row = counts[activity.get("by") or NONE]
+        row[0] += 1
+        where = activity.get("location")
+        if has_place(where):
+            row[1] += 1
+            customer = place_of.get(activity["card"])
+            if has_place(customer) and distance_m(where, customer) <= NEAR_M:
+                row[2] += 1
+    return [{"key": rep, "visits": visits, "with_position": placed, "near": near, "share": round(near / visits, 3)}
+            for rep, (visits, placed, near) in sorted(counts.items())]
 
 
 def _passes(card: dict[str, Any], filters: dict[str, str]) -> bool:
@@ -94,6 +116,9 @@ def figure_rows(found: dict[str, Any], figure: str) -> tuple[list[str], list[lis
         return ["segment", *value["columns"]], [[row, *map(str, cells)] for row, cells in zip(value["rows"], value["cells"])]
     if figure == "feedback":
         return ["average", "count"], [[str(value["average"] if value["average"] is not None else ""), str(value["count"])]]
+    if figure == "visits_near":
+        keys = ("key", "visits", "with_position", "near", "share")
+        return ["rep", *keys[1:]], [[str(v[k]) for k in keys] for v in value]
     if figure == "purchases_by_segment":
         return ["segment", "currency", "total", "count"], [[p["segment"], p["currency"], p["total"], str(p["count"])] for p in value]
     return ["key", "count"], [[item["key"], str(item["count"])] for item in value]

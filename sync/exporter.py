@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from . import audit, queries, template
+from . import audit, queries, store, template
 from .access import User
 from .times import utc_now
 from .errors import invalid
@@ -25,6 +25,11 @@ HEADERS_ZH = {"id": "编号", "name": "姓名", "company": "公司", "title": "�
 CONSENT_COLUMNS = ("consent", "consent_basis", "consent_at")
 CONSENT_HEADERS_ZH = {"consent": "联系同意", "consent_basis": "处理依据", "consent_at": "同意日期"}
 CONSENT_FILTERS = ("granted", "refused", "unknown")
+# Where the customer is (issue 16): WGS-84 degrees, read back by the importer (经度/纬度, lat/lng).
+LOCATION_COLUMNS = ("latitude", "longitude")
+LOCATION_HEADERS_ZH = {"latitude": "纬度", "longitude": "经度"}
+# Links to the card's photos and files, one per line; the importer ignores this column.
+ATTACHMENTS_HEADER = {"en": "attachments", "zh-CN": "附件"}
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -67,8 +72,15 @@ def _cards(st: Store, user: User, filters: dict[str, str]) -> Iterator[dict[str,
         params["after"] = page["next"]
 
 
-def export(st: Store, user: User, params: dict[str, str]) -> tuple[bytes, str, str, int]:
-    """The file, its media type, a file name, and how many cards it holds."""
+def _location_cells(value: Any) -> list[str]:
+    if not isinstance(value, dict):
+        return ["", ""]
+    return [_cell(value.get("lat")), _cell(value.get("lng"))]
+
+
+def export(st: Store, user: User, params: dict[str, str], *, base_url: str = "") -> tuple[bytes, str, str, int]:
+    """The file, its media type, a file name, and how many cards it holds. `base_url` (the
+    server's address) makes the attachment links absolute, so that they open from a spreadsheet."""
     params = dict(params)
     fmt = params.pop("format", "csv")
     lang = params.pop("lang", "en")
@@ -80,10 +92,17 @@ def export(st: Store, user: User, params: dict[str, str]) -> tuple[bytes, str, s
         custom = template.active(template.load(conn))
     headers = [HEADERS_ZH[c] if lang == "zh-CN" else c for c in COLUMNS]
     headers += [CONSENT_HEADERS_ZH[c] if lang == "zh-CN" else c for c in CONSENT_COLUMNS]
+    headers += [LOCATION_HEADERS_ZH[c] if lang == "zh-CN" else c for c in LOCATION_COLUMNS]
     headers += [spec["label"]["zh-CN"] if lang == "zh-CN" else f"custom.{spec['key']}" for spec in custom]
+    headers.append(ATTACHMENTS_HEADER[lang])
     rows = [[_cell(card.get(column)) for column in COLUMNS] + list(consent_cells(card.get("consent")))
+            + _location_cells(card.get("location"))
             + [_cell((card.get("custom") or {}).get(spec["key"])) for spec in custom]
             for card in _cards(st, user, params)]
+    with st.read() as conn:
+        links = [store.attachment_ids_of_card(conn, row[0]) for row in rows]
+    for row, ids in zip(rows, links):
+        row.append("\n".join(f"{base_url.rstrip('/')}/api/v1/attachments/{i}" for i in ids))
     data = write_csv(headers, rows) if fmt == "csv" else write_xlsx(headers, rows)
     with st.write() as conn:
         audit.record(conn, user.name, "export", fmt, {"cards": len(rows), "filters": params})

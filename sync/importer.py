@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,8 @@ from .validate import CARD_FIELDS, EMPTY_VALUES, TEXT_LIMITS, canonical_uuid, va
 SET_FIELDS = ("phones", "emails", "tags")
 IMPORTABLE = ("id", "name", "company", "title", "phones", "emails", "address", "region", "industry",
               "segment", "tags", "owner", "birthday", "follow_up", "notes",
-              "consent", "consent_basis", "consent_at")  # the last three make one field, `consent` (issue 18)
+              "consent", "consent_basis", "consent_at",  # these three make one field, `consent` (issue 18)
+              "lat", "lng")  # and these two `location` (issue 16)
 MATCH_KEYS = ("phone", "email", "name+company")
 MODES = ("create", "update", "upsert")
 PREVIEW_ROWS = 200
@@ -52,6 +54,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "consent": ("consent", "contactconsent", "联系同意", "同意联系", "是否同意", "营销同意"),
     "consent_basis": ("consent_basis", "consentbasis", "legalbasis", "basis", "处理依据", "法律依据", "合法性基础"),
     "consent_at": ("consent_at", "consentat", "consentdate", "同意日期", "同意时间"),
+    "lat": ("lat", "latitude", "纬度", "wgs84纬度"),
+    "lng": ("lng", "lon", "long", "longitude", "经度", "wgs84经度"),
 }
 
 
@@ -218,6 +222,8 @@ class _Reader:
                 card_id = value.strip()
             elif name.startswith("consent"):
                 self._consent_cell(fields, number, name, header, text, value, warnings)
+            elif name in ("lat", "lng"):
+                self._place_cell(fields, number, name, header, text, value, warnings)
             elif name.startswith("custom."):
                 key = name.removeprefix("custom.")
                 fields.setdefault("custom", {})[key] = _custom_cell(self.specs[key], value)
@@ -251,6 +257,14 @@ class _Reader:
                 consent["contact"] = "unknown"
             consent.setdefault("at", utc_now()[:10])
             source.setdefault("consent", source.get("consent_basis") or source.get("consent_at") or ("consent", ""))
+        place = fields.pop("location", None)
+        if place is not None and "bad" not in place:
+            if len(place) == 2:
+                fields["location"] = place
+            else:  # one of the two columns filled: no location
+                header, text = source.get("lat") or source.get("lng") or ("lat", "")
+                warnings.append(problem(number, header, text, "bad_value",
+                                        detail="a location needs both 经度 and 纬度 (longitude and latitude)"))
         try:
             checked = self._check(fields)
         except InvalidInput:  # rare: find the cells at fault one by one, keep the rest
@@ -280,6 +294,24 @@ class _Reader:
                 return
             part = {"at": day}
         fields.setdefault("consent", {"basis": None, "source": "import"}).update(part)
+
+    @staticmethod
+    def _place_cell(fields: dict[str, Any], number: int, name: str, header: str, text: str, value: str,
+                    warnings: list[dict[str, Any]]) -> None:
+        """经度 (lng) or 纬度 (lat) in WGS-84 degrees into the card's `location`; full-width digits and a
+        trailing ° are read."""
+        cleaned = unicodedata.normalize("NFKC", value).strip().rstrip("°").strip()
+        limit = 90 if name == "lat" else 180
+        try:
+            degrees = float(cleaned)
+        except ValueError:
+            degrees = float("nan")
+        if not -limit <= degrees <= limit:  # NaN fails too
+            warnings.append(problem(number, header, text, "bad_value", detail=f"not a {'latitude' if name == 'lat' else 'longitude'} "
+                                    f"from -{limit} to {limit}"))
+            fields.setdefault("location", {})["bad"] = True  # the other column alone makes no location either
+            return
+        fields.setdefault("location", {})[name] = degrees
 
     def _check(self, fields: dict[str, Any]) -> dict[str, Any]:
         return validate_card_fields(fields, region=self.region, creating=False, custom_fields=list(self.specs.values()))

@@ -167,7 +167,8 @@ async def undo_import(request: Request) -> JSONResponse:
 
 async def export(request: Request) -> Response:
     data, media_type, filename, count = await request.app.state.heavy.run(
-        exporter.export, request.app.state.store, request.state.user, dict(request.query_params))
+        exporter.export, request.app.state.store, request.state.user, dict(request.query_params),
+        base_url=str(request.base_url))
     return Response(data, media_type=media_type, headers={
         "content-disposition": f'attachment; filename="{filename}"', "x-fieldcards-count": str(count)})
 

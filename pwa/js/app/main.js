@@ -1,5 +1,5 @@
 // The field app: opens the device (IndexedDB, outbox), runs the sync loop, routes between the
-// screens (#/cards, #/card/ID, #/edit/ID, #/new, #/today, #/pending, #/conflicts) and draws the
+// screens (#/cards, #/card/ID, #/edit/ID, #/new, #/today, #/nearby, #/pending, #/conflicts) and draws the
 // header with the sync status. Screens live in screens/*.js and render from the `app` object here;
 // every change goes through the device, then the screens re-render from the store.
 import { api, token } from "../api.js";
@@ -11,12 +11,13 @@ import { Device } from "./device.js";
 import { DEFAULT_SCHEMA } from "./format.js";
 import { lockedOut, privacyLink, watchLock } from "./lock.js";
 import { usePinyin } from "./search.js";
-import { SyncLoop, httpSend } from "./syncloop.js";
+import { SyncLoop, httpSend, httpUpload } from "./syncloop.js";
 import { cardScreen } from "./screens/card.js";
 import { cardsScreen } from "./screens/cards.js";
 import { conflictsScreen } from "./screens/conflicts.js";
 import { desktopScreen } from "./screens/desktop.js";
 import { editScreen } from "./screens/edit.js";
+import { nearbyScreen } from "./screens/nearby.js";
 import { pendingScreen } from "./screens/pending.js";
 import { swap } from "./screens/parts.js";
 import { todayScreen } from "./screens/today.js";
@@ -154,7 +155,7 @@ function statusText(s) {
   return parts.join(" · ");
 }
 
-const ROUTES = [["cards", "#/cards"], ["today", "#/today"], ["pending", "#/pending"], ["conflicts", "#/conflicts"]];
+const ROUTES = [["cards", "#/cards"], ["today", "#/today"], ["nearby", "#/nearby"], ["pending", "#/pending"], ["conflicts", "#/conflicts"]];
 
 function navLinks() {
   const current = screenKey?.split(":")[0];
@@ -278,6 +279,7 @@ function mount(name, id) {
     case "edit": return editScreen(app, id);
     case "new": return editScreen(app, null);
     case "today": return todayScreen(app);
+    case "nearby": return nearbyScreen(app);
     case "pending": return pendingScreen(app);
     case "conflicts": return conflictsScreen(app);
     default: return cardsScreen(app);
@@ -403,7 +405,7 @@ async function start() {
   app.device = await Device.open(store, { appVersion: APP_VERSION });
   if (await lockedOut(app.device.store, root)) return; // too long without a sync: nothing shown until a sign-in
   await loadRows();
-  app.loop = new SyncLoop(app.device, httpSend(token), { beforeSync: sameUser });
+  app.loop = new SyncLoop(app.device, httpSend(token), { beforeSync: sameUser, upload: httpUpload(token) });
   watchLock(app.device.store, app.loop);
   app.loop.addEventListener("status", (e) => {
     app.status = e.detail;
@@ -419,6 +421,7 @@ async function start() {
     if (report.statuses.conflict || Date.now() - conflictsLoaded > CONFLICTS_EVERY_MS) await app.loadConflicts();
     if (screenKey?.startsWith("conflicts") || screenKey?.startsWith("pending")) screen?.update?.();
   });
+  app.loop.addEventListener("uploaded", () => app.reload()); // photos: "waiting to upload" no more
   app.loop.addEventListener("revoked", async () => {
     app.revoked = true;
     app.drafts = {};

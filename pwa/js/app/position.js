@@ -1,6 +1,9 @@
 // The phone's position, asked for only at the moment a person acts (sets a customer's location,
 // logs a visit, opens Nearby or My day): never watched, never tracked in between.
-const ASK = { enableHighAccuracy: true, timeout: 15_000, maximumAge: 60_000 };
+// A fresh fix first (a visit 300 m down the road must not get the last customer's position); if
+// none comes in time, a fix of the last two minutes is better than none.
+const FRESH = { enableHighAccuracy: true, timeout: 10_000, maximumAge: 0 };
+const RECENT = { enableHighAccuracy: false, timeout: 3_000, maximumAge: 120_000 };
 
 export class NoPosition extends Error {
   constructor(reason) {
@@ -10,7 +13,16 @@ export class NoPosition extends Error {
 }
 
 // Resolves {lat, lng, accuracy_m} (WGS-84, rounded to 1e-6 degrees, about 10 cm) or throws NoPosition.
-export function here(options = {}) {
+export async function here() {
+  try {
+    return await ask(FRESH);
+  } catch (error) {
+    if (error.reason !== "timeout" && error.reason !== "unavailable") throw error;
+    return ask(RECENT);
+  }
+}
+
+function ask(options) {
   if (!("geolocation" in navigator)) return Promise.reject(new NoPosition("unsupported"));
   return new Promise((resolve, reject) => {
     navigator.geolocation.getCurrentPosition(
@@ -20,7 +32,7 @@ export function here(options = {}) {
         accuracy_m: Math.round(Math.max(0, p.coords.accuracy || 0) * 10) / 10,
       }),
       (error) => reject(new NoPosition(["", "denied", "unavailable", "timeout"][error.code] || "unavailable")),
-      { ...ASK, ...options });
+      options);
   });
 }
 

@@ -200,7 +200,21 @@ function summary(ctx) {
       stat("dash-cards", String(d.cards), t("office.dash.cards")),
       stat("dash-feedback", fb.average === null ? t("status.none") : String(fb.average), t("office.dash.feedback", { count: fb.count }))),
     h("div", { class: "screen-head" }, h("h3", { id: "fig-purchases_by_segment" }, t("office.dash.figure.purchases_by_segment")), csvLink(ctx, "purchases_by_segment")),
-    table("table-purchases_by_segment", t("office.dash.figure.purchases_by_segment"), cols, purchases, t("office.dash.noPurchases")));
+    table("table-purchases_by_segment", t("office.dash.figure.purchases_by_segment"), cols, purchases, t("office.dash.noPurchases")),
+    visitsNear(ctx, d.visits_near || []));
+}
+
+// Per rep, the visits logged within 500 m of the customer (issue 16): shown, never used to refuse.
+function visitsNear(ctx, rows) {
+  const keys = ["rep", "visits", "with_position", "near", "share"];
+  const cols = keys.map((k) => t(`office.dash.visit.${k}`));
+  const body = rows.map((r) => h("tr", {}, cell(cols[0], keyText(r.key)), cell(cols[1], String(r.visits)),
+    cell(cols[2], String(r.with_position)), cell(cols[3], String(r.near)), cell(cols[4], `${Math.round(r.share * 100)}%`)));
+  return [
+    h("div", { class: "screen-head" }, h("h3", { id: "fig-visits_near" }, t("office.dash.figure.visits_near")), csvLink(ctx, "visits_near")),
+    h("p", { class: "hint" }, t("office.dash.visitsHint")),
+    table("table-visits_near", t("office.dash.figure.visits_near"), cols, body, t("office.dash.noVisits")),
+  ];
 }
 
 export const dashboardScreen = {

@@ -264,7 +264,7 @@ function valuesSection(ctx, d) {
 
 function mappingSection(ctx, d) {
   const custom = ctx.options.custom_fields || [];
-  const names = [...CARD_FIELDS, ...custom.map((f) => `custom.${f.key}`)];
+  const names = [...CARD_FIELDS, "lat", "lng", ...custom.map((f) => `custom.${f.key}`)]; // 纬度/经度 make `location`
   const current = s.mapping || d.mapping;
   const rows = d.headers.map((header, n) => {
     const value = current[header] || "";

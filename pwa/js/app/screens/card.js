@@ -7,6 +7,8 @@ import { language, t } from "../../i18n.js";
 import { consentSummary } from "./consent.js";
 import { addDays, addMonths, customFieldsOf, dateTime, isRealDate, readAmount, ymd } from "../format.js";
 import { badge, field, heading, phoneText, reveal, swap, valueText } from "./parts.js";
+import { here, setVisitPosition, visitPositionOn } from "../position.js";
+import { activityExtras, filesSection, keepFiles, loadUrls, placeSection, problemText, visitPhotoPicker } from "./field.js";
 
 const KINDS = ["visit", "call", "email", "chat", "note", "purchase", "feedback"];
 const kindName = (kind) => (KINDS.includes(kind) ? t(`field.kind.${kind}`) : kind);
@@ -47,19 +49,21 @@ function details(app, v) {
   ]));
 }
 
-function timeline(activities) {
+function timeline(activities, extras = () => []) {
   if (!activities.length) return h("p", { class: "hint", id: "timeline" }, t("field.timeline.empty"));
   return h("ol", { class: "timeline", id: "timeline" }, activities.map((a) => h("li", { "data-activity-id": a.id },
     h("p", { class: "when" }, h("strong", {}, kindName(a.kind)), " · ", h("time", { datetime: a.at }, dateTime(a.at)),
       a.by ? ` · ${a.by}` : ` · ${t("field.timeline.unsynced")}`),
     a.text ? h("p", { class: "what" }, a.text) : null,
     a.amount ? h("p", { class: "sub money" }, money(a.amount, a.currency)) : null,
-    a.rating ? h("p", { class: "sub" }, t("field.timeline.rating", { n: a.rating })) : null)));
+    a.rating ? h("p", { class: "sub" }, t("field.timeline.rating", { n: a.rating })) : null,
+    extras(a))));
 }
 
 // The card as a component: {el, update}. `close` (desktop panel) replaces the back link.
 export function cardDetail(app, id, { inPanel = false } = {}) {
-  const state = { logging: false, visitText: "", followUp: "", error: null, activities: [], loaded: false, adding: null };
+  const state = { logging: false, visitText: "", followUp: "", error: null, activities: [], loaded: false, adding: null,
+    attachments: [], locating: false, filing: false, visitFiles: [], withPlace: visitPositionOn() };
   const el = h("article", { class: "card-detail", id: "card-detail", "aria-labelledby": "card-title" });
 
   async function act(work, message) {
@@ -68,10 +72,41 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
       if (message) app.say(message);
       await app.saved();
     } catch (error) {
-      state.error = t("error.generic", { message: error.message });
+      state.error = problemText(error);
       render();
     }
   }
+
+  // "I am at this customer": the phone's position now becomes the card's location (an ordinary edit).
+  async function setHere() {
+    state.locating = true;
+    render();
+    let place;
+    try {
+      place = await here();
+    } catch (error) {
+      state.locating = false;
+      state.error = problemText(error);
+      render();
+      return;
+    }
+    state.locating = false;
+    await act(() => app.device.editCard(id, { location: { lat: place.lat, lng: place.lng } }),
+      () => t("field.place.set", { m: Math.round(place.accuracy_m) }));
+  }
+
+  // Photos and files: downscaled and kept on the phone at once, uploaded after the next sync.
+  const addFiles = (files) => {
+    state.filing = true;
+    render();
+    return act(async () => {
+      try {
+        await keepFiles(app, id, files);
+      } finally {
+        state.filing = false;
+      }
+    }, () => t("field.files.kept", { n: files.length }));
+  };
 
   const setFollowUp = (date) => act(() => app.device.editCard(id, { follow_up: date }),
     () => (date ? t("field.followup.set", { date }) : t("field.followup.cleared")));
@@ -88,11 +123,37 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
     return h("form", { class: "visit-form", id: "visit-form", onsubmit: (e) => {
       e.preventDefault();
       const note = state.visitText.trim();
+      const [withPlace, photos] = [state.withPlace, state.visitFiles];
       state.logging = false;
       state.visitText = "";
-      act(() => app.device.addActivity(id, "visit", note), () => t("field.visit.saved"));
+      state.visitFiles = [];
+      state.locating = withPlace;
+      let missing = null; // why no position was recorded: said, never refused
+      act(async () => {
+        let place = null;
+        if (withPlace) {
+          try {
+            place = await here();
+          } catch (error) {
+            missing = problemText(error);
+          }
+        }
+        state.locating = false;
+        const activity = await app.device.addActivity(id, "visit", note, place ? { location: place } : {});
+        if (photos.length) await keepFiles(app, id, photos, activity);
+      }, () => (missing ? t("field.visit.savedNoPlace", { why: missing }) : t("field.visit.saved")));
+      render();
     } },
     field("visit-text", t("field.visit.text"), text),
+    h("p", { class: "check" }, h("label", { for: "visit-place" },
+      h("input", { type: "checkbox", id: "visit-place", checked: state.withPlace, onchange: (e) => {
+        state.withPlace = e.target.checked;
+        setVisitPosition(e.target.checked);
+      } }), " ", t("field.visit.withPlace"))),
+    h("div", { class: "actions" }, visitPhotoPicker((files) => {
+      state.visitFiles = [...state.visitFiles, ...files];
+      render();
+    }), state.visitFiles.length ? h("span", { class: "sub", id: "visit-photos" }, t("field.visit.photos", { n: state.visitFiles.length })) : null),
     h("div", { class: "actions" },
       h("button", { type: "submit", id: "visit-save" }, t("field.visit.save")),
       h("button", { type: "button", class: "secondary", id: "visit-cancel", onclick: () => {
@@ -220,9 +281,11 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
       state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
       contact(v),
       v.consent ? h("p", { class: `consent-line ${v.consent.contact}`, id: "card-consent" }, consentSummary(v.consent)) : null,
+      placeSection(v, { busy: state.locating, onHere: setHere }),
       totals(),
       h("div", { class: "visit" }, visitForm(), state.logging ? null : activityForm()),
       followUp(v),
+      state.loaded ? filesSection(state.attachments, { busy: state.filing, onFiles: addFiles }) : null,
       details(app, v),
       h("div", { class: "actions" },
         h("a", { href: `#/edit/${encodeURIComponent(id)}`, id: "edit-card", class: "button" }, t("field.card.edit")),
@@ -238,11 +301,13 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
         } }, t("field.card.delete"))),
       h("section", { class: "timeline-box", "aria-labelledby": "timeline-title" },
         h("h3", { id: "timeline-title" }, t("field.timeline.title")),
-        state.loaded ? timeline(state.activities) : null));
+        state.loaded ? timeline(state.activities, (a) => activityExtras(a, v.location, state.attachments)) : null));
   }
 
   async function update() {
     state.activities = await app.device.activities(id);
+    state.attachments = await app.device.attachments(id);
+    await loadUrls(app, state.attachments);
     state.loaded = true;
     state.error = null;
     render();

@@ -5,6 +5,7 @@ import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { changedFields, customFieldsOf, draftOf, duplicatesOf, readDraft, regionOf, segmentsOf, SET_FIELDS, splitList } from "../format.js";
 import { allOwners } from "./cards.js";
+import { placeChange, placeDraft, placeFields } from "./field.js";
 import { consentChange, consentDraft, consentFields } from "./consent.js";
 import { errorText, field, heading, reveal, swap } from "./parts.js";
 
@@ -59,6 +60,7 @@ function form(app, id, view, { inPanel = false }) {
   }
   const entry = app.drafts[key];
   const draft = entry.draft;
+  if (!entry.place) entry.place = { ...placeDraft(view) };
   if (!entry.consent) entry.consent = consentDraft(view);
 
   const set = (name) => (e) => {
@@ -170,7 +172,7 @@ function form(app, id, view, { inPanel = false }) {
       owner: "owner" in draft ? [field("f-owner", t("field.f.owner"), text("owner", { list: "owners", autocomplete: "off" }), { error: err("owner"), hint: t("field.hint.owner") }), list("owners", owners)] : null,
       notes: field("f-notes", t("field.f.notes"), area("notes", 5), { error: err("notes") }),
     };
-    return [...ORDER.map((name) => parts[name]), ...("custom" in draft ? customFieldsOf(app.schema).map(customField) : [])].flat().filter(Boolean);
+    return [...ORDER.map((name) => parts[name]), placeFields(entry.place, err("location")), ...("custom" in draft ? customFieldsOf(app.schema).map(customField) : [])].flat().filter(Boolean);
   }
 
   function render() {
@@ -212,6 +214,8 @@ function form(app, id, view, { inPanel = false }) {
     if (entry.busy) return;
     const { fields, errors } = readDraft(draft, app.schema, { creating: !id });
     entry.errors = errors;
+    const place = placeChange(entry.base, entry.place);
+    if (place.error) errors.location = place.error;
     if ("custom" in fields) fields.custom = customValues(entry.base?.custom, fields.custom);
     if (Object.keys(errors).length) {
       entry.dupKey = null;
@@ -220,6 +224,7 @@ function form(app, id, view, { inPanel = false }) {
       return;
     }
     const changes = id ? changedFields(entry.base, fields) : Object.fromEntries(Object.entries(fields).filter(([name, v]) => name === "name" || !emptyish(v)));
+    Object.assign(changes, place.change);
     Object.assign(changes, consentChange(entry.base, entry.consent));
     if (!Object.keys(changes).length) {
       delete app.drafts[key];

@@ -17,6 +17,7 @@ function describe(app, entry) {
   if (body.op === "card.put") return t("field.op.edit", { name, fields: Object.keys(body.fields).map(fieldName).join(", ") });
   if (body.op === "card.delete") return t("field.op.delete", { name });
   if (body.op === "activity.add") return t("field.op.activity", { name, kind: t(`field.kind.${body.activity.kind}`) });
+  if (body.op === "attachment.add") return t("field.op.attachment", { name, file: body.attachment.name });
   return `${body.op} · ${name}`;
 }
 
@@ -33,11 +34,12 @@ function textOf(name, value) {
 }
 
 export function pendingScreen(app) {
-  const state = { entries: [], fixes: {}, loaded: false };
+  const state = { entries: [], fixes: {}, loaded: false, files: [] };
   const el = h("section", { class: "pending-screen", "aria-labelledby": "pending-title" });
 
   async function update() {
     state.entries = await app.device.outbox();
+    state.files = await app.device.filesWaiting();
     state.loaded = true;
     render();
     await app.loadStorage().catch(() => null);
@@ -138,6 +140,12 @@ export function pendingScreen(app) {
         ? t("field.pending.summary", { waiting, rejected })
         : t("field.pending.none")),
       state.entries.length ? h("ol", { class: "outbox", id: "outbox" }, state.entries.map(item)) : null,
+      state.files.length ? h("section", { class: "panel", id: "files-waiting", "aria-labelledby": "files-waiting-title" },
+        h("h3", { id: "files-waiting-title" }, t("field.pending.files", { n: state.files.length })),
+        h("p", { class: "hint" }, t("field.pending.filesHint")),
+        h("ul", { class: "outbox" }, state.files.map((f) => h("li", { class: "entry pending", "data-attachment-id": f.id },
+          h("p", {}, h("strong", {}, f.name), ` · ${formatBytes(f.size)} · ${cardName(app, f.card)}`),
+          h("p", { class: "sub" }, dateTime(new Date(f.created_ms).toISOString()), " · ", h("span", { class: "wait" }, t("field.files.waiting"))))))) : null,
       storage());
   }
 

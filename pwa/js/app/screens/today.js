@@ -5,6 +5,9 @@ import { t } from "../../i18n.js";
 import { daysToBirthday, ymd } from "../format.js";
 import { byName } from "./cards.js";
 import { badge, swap } from "./parts.js";
+import { distanceText, routeOrder } from "../geo.js";
+import { mapLinkEls, problemText } from "./field.js";
+import { locate } from "./nearby.js";
 
 const BIRTHDAY_DAYS = 7;
 
@@ -34,6 +37,35 @@ function greet(row) {
 export function todayScreen(app) {
   const el = h("section", { class: "today-screen", "aria-labelledby": "today-title" });
   const feed = { url: null, error: null };
+  const plan = { busy: false, error: null };
+  // My day: the follow-ups due, nearest next from where the rep stands, each with a route link.
+  function myDay(due) {
+    const p = app.position;
+    const route = p ? routeOrder(due, p, (row) => row.view.location) : [];
+    return h("section", { class: "panel", "aria-labelledby": "day-title", id: "my-day" },
+      h("h3", { id: "day-title" }, t("field.day.title")),
+      h("p", { class: "hint" }, t("field.day.hint")),
+      plan.error ? h("p", { class: "error", role: "alert" }, plan.error) : null,
+      h("button", { type: "button", class: "secondary", id: "plan-day", disabled: plan.busy || !due.length, onclick: async () => {
+        plan.busy = true;
+        plan.error = null;
+        render();
+        try {
+          await locate(app);
+        } catch (error) {
+          plan.error = problemText(error);
+        }
+        plan.busy = false;
+        render();
+      } }, plan.busy ? t("field.place.locating") : t("field.day.plan")),
+      !due.length ? h("p", { class: "hint", id: "day-none" }, t("field.day.none")) : null,
+      route.length ? h("ol", { class: "card-list day-route", id: "day-route" }, route.map((stop, n) => {
+        const item = link(stop.row, stop.distance === null ? badge(t("field.day.noPlace"), "")
+          : badge(t(n ? "field.day.leg" : "field.day.first", { distance: distanceText(stop.distance) }), "distance"));
+        if (stop.distance !== null) item.append(h("span", { class: "map-links" }, mapLinkEls(stop.row.view.location, { from: stop.from, name: stop.row.view.name || "" })));
+        return item;
+      })) : null);
+  }
   // The private calendar link: follow-ups and birthdays in the phone's own calendar.
   function calendar() {
     return h("section", { class: "panel", "aria-labelledby": "cal-title" },
@@ -61,6 +93,7 @@ export function todayScreen(app) {
       .sort((a, b) => a[1] - b[1] || names(a[0], b[0]));
     swap(el,
       h("h2", { id: "today-title", tabindex: "-1" }, t("field.today.title", { date: today })),
+      myDay(due),
       h("section", { class: "panel", "aria-labelledby": "due-title" },
         h("h3", { id: "due-title" }, t("field.today.due", { n: due.length })),
         due.length ? h("ul", { class: "card-list", id: "due-list" }, due.map((row) => {
