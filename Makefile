@@ -50,6 +50,7 @@ bench: install
 	$(PY) bench/office.py --rows 20000 --in-process
 	$(PY) bench/durability.py
 	$(PY) bench/stall.py
+	$(PY) bench/field.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info node_modules
