@@ -53,6 +53,9 @@ const ZH = [
   [/^user '(.+)' exists already$/, "用户“$1”已存在"],
   [/^this is the last admin; make someone else admin first$/, "这是最后一位管理员；请先让另一位用户成为管理员"],
   [/^a restore is already running$/, "已有恢复正在进行"],
+  [/^already claimed by a colleague$/, "已被同事领取"],
+  [/^you already hold ([\d,]+) cards, the most allowed; hand one back or ask an administrator$/, "您已持有 $1 张客户卡片，已达上限；请退回一张或联系管理员"],
+  [/^at most ([\d,]+) claims a day; try again tomorrow$/, "每天最多领取 $1 张；请明天再试"],
 ];
 
 export function localMessage(message) {

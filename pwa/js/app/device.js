@@ -55,6 +55,13 @@ export function viewOf(server, pendingBodies) {
 
 const bySeq = (a, b) => a.seq - b.seq;
 
+// What a card's view starts from: the server's copy, or, while this device's claim of a pool card
+// waits for the server's answer, the pool view it claimed (sync/client.py `_refresh_view`).
+export function baseOf(row, pendingBodies) {
+  if (row?.server) return row.server;
+  return pendingBodies.some((b) => b.op === "card.claim") ? row?.pool || null : null;
+}
+
 export async function sha256Hex(bytes) {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -120,20 +127,30 @@ export class Device {
   async record(partial, alsoWrite = null) {
     const body = { id: crypto.randomUUID(), ...partial, at: this.clock.now() };
     const [row, pending] = [await this.store.card(body.card), await this.store.journal("pending", body.card)];
-    const view = viewOf(row?.server, [...pending.sort(bySeq).map((e) => e.body), body]);
+    const bodies = [...pending.sort(bySeq).map((e) => e.body), body];
+    const view = viewOf(baseOf(row, bodies), bodies);
     await this.store.write((s) => {
       s.journal.add({ id: body.id, card: body.card, body, state: "pending", result: null, created_ms: this.now() });
       s.meta.put({ key: "last_at", value: body.at });
-      this.putView(s, body.card, row?.server || null, view);
+      this.putView(s, body.card, row?.server || null, view, row?.pool);
       if (body.op === "activity.add") s.activities.put(body.activity);
       alsoWrite?.(s, body);
     });
     return body.id;
   }
 
-  putView(s, id, server, view) {
+  putView(s, id, server, view, pool = null) {
     if (!server && !view) s.cards.delete(id);
-    else s.cards.put({ id, server, view, search: view ? searchText(view) : "" });
+    else s.cards.put({ id, server, view, search: view ? searchText(view) : "", ...(pool && !server ? { pool } : {}) });
+  }
+
+  // Claim a pool card (`poolCard`: its pool view), offline too. It shows as this device's at once;
+  // if a colleague's earlier claim wins, the claim comes back rejected ("claimed"), stays on the
+  // Pending screen as the notice, and the card leaves the phone.
+  async claimCard(poolCard) {
+    const row = await this.store.card(poolCard.id);
+    if (!row) await this.store.write((s) => s.cards.put({ id: poolCard.id, server: null, view: null, pool: poolCard, search: "" }));
+    return this.record({ op: "card.claim", card: poolCard.id });
   }
 
   // --- what the device shows -----------------------------------------------------------------
@@ -239,7 +256,8 @@ export class Device {
     const rows = await Promise.all(cardIds.map((id) => this.store.card(id)));
     await this.store.write((s) => cardIds.forEach((id, n) => {
       const server = rows[n]?.server || null;
-      this.putView(s, id, server, viewOf(server, pending.filter((e) => e.card === id).map((e) => e.body)));
+      const bodies = pending.filter((e) => e.card === id).map((e) => e.body);
+      this.putView(s, id, server, viewOf(baseOf(rows[n], bodies), bodies), rows[n]?.pool);
     }));
   }
 
@@ -327,7 +345,8 @@ export class Device {
         // An older copy (a stored result replayed) must not hide a newer one; a removed card leaves
         // the device together with any edit still waiting for it (the server keeps that as a conflict).
         const pending = removed.has(id) ? [] : stillPending.filter((e) => e.card === id).map((e) => e.body);
-        this.putView(s, id, server, viewOf(server, pending));
+        const base = server || (removed.has(id) ? null : baseOf(rows[n], pending));
+        this.putView(s, id, server, viewOf(base, pending), rows[n]?.pool);
       });
       removedActivities.flat().forEach((a) => s.activities.delete(a.id));
       erasedEntries.flat().forEach((e) => s.journal.delete(e.seq));

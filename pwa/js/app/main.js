@@ -10,6 +10,7 @@ import { openDb } from "./db.js";
 import { Device } from "./device.js";
 import { DEFAULT_SCHEMA } from "./format.js";
 import { lockedOut, privacyLink, watchLock } from "./lock.js";
+import { refreshPoolData } from "./pool.js";
 import { usePinyin } from "./search.js";
 import { SyncLoop, httpSend, httpUpload } from "./syncloop.js";
 import { cardScreen } from "./screens/card.js";
@@ -19,6 +20,7 @@ import { desktopScreen } from "./screens/desktop.js";
 import { editScreen } from "./screens/edit.js";
 import { nearbyScreen } from "./screens/nearby.js";
 import { pendingScreen } from "./screens/pending.js";
+import { poolScreen } from "./screens/pool.js";
 import { swap } from "./screens/parts.js";
 import { todayScreen } from "./screens/today.js";
 
@@ -130,6 +132,9 @@ async function loadRows() {
   app.byId = new Map(rows.map((r) => [r.id, r]));
   app.pendingIds = new Set(pending.map((e) => e.card));
   app.rejected = rejected.length;
+  const [pool, returning] = await Promise.all([store.meta("pool"), store.meta("returning")]);
+  app.pool = pool || { cards: [], at: null }; // the shared pool's view (pool.js)
+  app.returning = returning || []; // my cards going back to the pool soon
 }
 
 function noteApiError(error) {
@@ -217,7 +222,8 @@ function renderHeader() {
   langSelect.setAttribute("aria-label", t("lang.label"));
   langSelect.value = language();
   helpLink.textContent = t("field.help");
-  helpLink.href = `/guide/${app.me && app.me.role !== "rep" ? (app.me.role === "admin" ? "admin" : "office") : "rep"}.${language()}`;
+  const guide = { admin: "admin", office: "office", manager: "manager" }[app.me?.role] || "rep";
+  helpLink.href = `/guide/${guide}.${language()}`;
   swap(footerEl, privacyLink());
   if (!headerEl.childElementCount) {
     menuPanel.append(menuWho, h("div", { class: "menu-lang" }, langLabel, langSelect), helpLink);
@@ -281,6 +287,7 @@ function mount(name, id) {
     case "today": return todayScreen(app);
     case "nearby": return nearbyScreen(app);
     case "pending": return pendingScreen(app);
+    case "pool": return poolScreen(app);
     case "conflicts": return conflictsScreen(app);
     default: return cardsScreen(app);
   }
@@ -420,6 +427,10 @@ async function start() {
     else screen?.update?.();
     if (report.statuses.conflict || Date.now() - conflictsLoaded > CONFLICTS_EVERY_MS) await app.loadConflicts();
     if (screenKey?.startsWith("conflicts") || screenKey?.startsWith("pending")) screen?.update?.();
+    // The pool view, the duplicate check's buckets and Today's returning cards: every few minutes,
+    // and at once after a claim was answered.
+    const force = Boolean(report.statuses.rejected) || Boolean(screenKey?.startsWith("pool"));
+    if (await refreshPoolData(app.device.store, { force })) await app.reload();
   });
   app.loop.addEventListener("uploaded", () => app.reload()); // photos: "waiting to upload" no more
   app.loop.addEventListener("revoked", async () => {

@@ -205,7 +205,9 @@ function groupView(ctx, group, gi) {
   const title = h("h3", { id: `group-${gi}-title` },
     t(`office.dup.reason.${group.reason}`), ": ", h("span", { class: "mono" }, group.key || ""),
     h("span", { class: "sub inline-sub" }, t("office.dup.score", { score: Math.round(group.score * 100) }),
-      (group.reasons || []).length > 1 ? ` · ${group.reasons.map((r) => t(`office.dup.reason.${r}`)).join(", ")}` : ""));
+      (group.reasons || []).length > 1 ? ` · ${group.reasons.map((r) => t(`office.dup.reason.${r}`)).join(", ")}` : ""),
+    // A rep was told at sync that a colleague holds this customer (or that it is in the pool).
+    group.candidate ? h("span", { class: "badge wait dup-candidate" }, t("office.dup.candidate")) : null);
   if (!ready) {
     return h("section", { class: "card dup-group", "aria-labelledby": `group-${gi}-title`, "data-group": keyOf(group) },
       title, h("p", { class: "busy" }, t("office.dup.loadingCards")));

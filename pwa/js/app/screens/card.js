@@ -36,7 +36,7 @@ function details(app, v) {
     ["segment", v.segment ? t("field.segment.value", { segment: v.segment }) : null],
     ["tags", (v.tags || []).length ? h("span", { class: "tags" }, v.tags.map((tag) => badge(tag, "tag"))) : null],
     ["follow_up", v.follow_up], ["birthday", v.birthday], ["region", v.region], ["industry", v.industry],
-    ["owner", v.owner], ["notes", v.notes ? h("span", { class: "notes" }, v.notes) : null],
+    ["owner", v.owner ?? t("field.pool.title")], ["notes", v.notes ? h("span", { class: "notes" }, v.notes) : null],
   ];
   for (const spec of customFieldsOf(app.schema)) {
     const label = spec.label?.[document.documentElement.lang] || spec.label?.en || spec.key;

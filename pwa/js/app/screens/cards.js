@@ -115,6 +115,7 @@ export function cardsScreen(app) {
   const el = h("section", { class: "cards-screen", "aria-labelledby": "cards-title" },
     h("div", { class: "screen-head" },
       h("h2", { id: "cards-title", tabindex: "-1" }, t("field.nav.cards")),
+      h("a", { href: "#/pool", id: "open-pool", class: "button secondary" }, t("field.pool.title")),
       h("a", { href: "#/new", id: "new-card", class: "button" }, t("field.cards.new"))),
     filters.el, count, list, more);
   return { el, title: t("field.nav.cards"), update: () => { filters.refresh(); render(); } };

@@ -89,7 +89,7 @@ export function desktopScreen(app, name, id) {
         h("td", { class: "nowrap" }, (v.phones || [])[0] ? phoneText(v.phones[0]) : ""),
         h("td", {}, v.segment || ""),
         cell((v.tags || []).join(", ")),
-        cell(v.owner || ""),
+        cell(v.owner || t("field.pool.title")),
         h("td", { class: "nowrap" }, v.follow_up || ""),
         h("td", { class: "nowrap" }, v.updated_at ? v.updated_at.slice(0, 10) : t("field.badge.unsynced")));
     });
@@ -203,7 +203,12 @@ export function desktopScreen(app, name, id) {
       } },
       h("label", { for: "bulk-owner" }, t("field.desk.reassign")), owner,
       h("datalist", { id: "bulk-owners" }, allOwners(app).map((o) => h("option", { value: o }))),
-      h("button", { type: "submit", id: "bulk-owner-set" }, t("field.desk.reassignButton"))) : null,
+      h("button", { type: "submit", id: "bulk-owner-set" }, t("field.desk.reassignButton")),
+      // The shared pool (公海): no owner; reps may claim the cards there (docs/protocol.md).
+      h("button", { type: "button", class: "secondary", id: "bulk-to-pool", onclick: () => {
+        bulkState.error = null;
+        bulkEdit((v) => (v.owner === null ? null : { owner: null }), (count2) => t("field.desk.pooled", { n: count2 }));
+      } }, t("field.desk.toPool"))) : null,
       h("button", { type: "button", class: "secondary", id: "bulk-clear", onclick: () => {
         ui.selected.clear();
         bulkState.dropped = 0;

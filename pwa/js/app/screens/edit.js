@@ -1,12 +1,13 @@
 // The card form, to create a card or edit one. It checks what the server would refuse (the rules of
 // GET /api/v1/schema), says so next to the field, warns before saving a phone or email that another
-// card on the device has, and saves only the fields that changed (the sync sends deltas).
+// card on the device has (or that a colleague may hold, or the pool: pool.js), and saves only the fields that changed (the sync sends deltas).
 import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { changedFields, customFieldsOf, draftOf, duplicatesOf, readDraft, regionOf, segmentsOf, SET_FIELDS, splitList } from "../format.js";
 import { allOwners } from "./cards.js";
 import { placeChange, placeDraft, placeFields } from "./field.js";
 import { consentChange, consentDraft, consentFields } from "./consent.js";
+import { colleagueCheck } from "../pool.js";
 import { errorText, field, heading, reveal, swap } from "./parts.js";
 
 const ORDER = ["name", "company", "title", "phones", "emails", "address", "region", "industry", "segment", "tags",
@@ -177,6 +178,8 @@ function form(app, id, view, { inPanel = false }) {
 
   function render() {
     const dups = entry.dupKey ? entry.dups : [];
+    const colleague = entry.dupKey ? entry.colleague : null;
+    const warned = dups.length || colleague;
     const problems = Object.keys(entry.errors).length;
     swap(el,
       inPanel ? null : h("p", { class: "back" }, h("a", { href: back }, `← ${t("field.back")}`)),
@@ -187,13 +190,16 @@ function form(app, id, view, { inPanel = false }) {
         // The duplicate warning sits in the sticky bar, next to the button it changes, so it is
         // never under the bar and the person reads why Save became "Save anyway".
         h("div", { class: "actions sticky", id: "save-bar" },
-          dups.length ? h("div", { class: "dup-warning", role: "alert", id: "dup-warning", tabindex: "-1" },
-            h("p", {}, t("field.dup.text")),
+          warned ? h("div", { class: "dup-warning", role: "alert", id: "dup-warning", tabindex: "-1" },
+            // A colleague's customer or a pool card: said, never shown (docs/security.md).
+            colleague ? h("p", { id: "colleague-warning" }, t(`field.dup.${colleague}`),
+              colleague === "in_pool" ? [" ", h("a", { href: "#/pool" }, t("field.pool.open"))] : null) : null,
+            dups.length ? h("p", {}, t("field.dup.text")) : null,
             h("ul", {}, dups.slice(0, 3).map((row) => h("li", {}, h("a", { href: `#/card/${encodeURIComponent(row.id)}` }, row.view.name),
               row.view.company ? ` · ${row.view.company}` : "")),
             dups.length > 3 ? h("li", {}, t("field.dup.more", { n: dups.length - 3 })) : null),
             h("p", { class: "dup-choice" }, t("field.dup.choice"))) : null,
-          h("button", { type: "submit", id: "save", disabled: entry.busy }, dups.length ? t("field.dup.saveAnyway") : t("field.save")),
+          h("button", { type: "submit", id: "save", disabled: entry.busy }, warned ? t("field.dup.saveAnyway") : t("field.save")),
           h("a", { href: back, class: "button secondary", id: "cancel", onclick: () => { delete app.drafts[key]; } }, t("field.cancel")))));
   }
 
@@ -231,11 +237,13 @@ function form(app, id, view, { inPanel = false }) {
       app.go(back);
       return;
     }
-    if (!id || "phones" in changes || "emails" in changes) {
+    if (!id || ["phones", "emails", "name", "company"].some((name) => name in changes)) {
       const dups = duplicatesOf(app.rows, id, fields);
-      const dupKey = JSON.stringify(dups.map((r) => r.id));
-      if (dups.length && entry.dupKey !== dupKey) {
-        Object.assign(entry, { dupKey, dups });
+      const colleague = await colleagueCheck(await app.device.store.meta("buckets"), { ...entry.base, ...fields },
+        app.rows.map((r) => r.view));
+      const dupKey = JSON.stringify([dups.map((r) => r.id), colleague]);
+      if ((dups.length || colleague) && entry.dupKey !== dupKey) {
+        Object.assign(entry, { dupKey, dups, colleague });
         render();
         document.getElementById("dup-warning")?.focus({ preventScroll: true });
         reveal(document.getElementById("save-bar"));

@@ -18,6 +18,10 @@ function describe(app, entry) {
   if (body.op === "card.delete") return t("field.op.delete", { name });
   if (body.op === "activity.add") return t("field.op.activity", { name, kind: t(`field.kind.${body.activity.kind}`) });
   if (body.op === "attachment.add") return t("field.op.attachment", { name, file: body.attachment.name });
+  if (body.op === "card.claim") {
+    const pooled = (app.pool?.cards || []).find((c) => c.id === entry.card);
+    return t("field.op.claim", { name: cardName(app, entry.card, pooled?.name) });
+  }
   return `${body.op} · ${name}`;
 }
 

@@ -83,6 +83,16 @@ export function todayScreen(app) {
         render();
       } }, feed.url ? t("field.today.calendarNew") : t("field.today.calendarMake")));
   }
+  // My cards that go back to the shared pool soon (reclaim rules): a visit logged keeps them.
+  function returningSoon() {
+    const soon = (app.returning || []).filter((r) => app.byId.has(r.card));
+    if (!soon.length) return null;
+    return h("section", { class: "panel", "aria-labelledby": "returning-title", id: "returning" },
+      h("h3", { id: "returning-title" }, t("field.pool.returning", { n: soon.length })),
+      h("p", { class: "hint" }, t("field.pool.returningHint")),
+      h("ul", { class: "card-list", id: "returning-list" },
+        soon.map((r) => link(app.byId.get(r.card), badge(t("field.pool.returnsOn", { date: r.returns_on }), "wait")))));
+  }
   function render() {
     const today = ymd();
     const names = byName();
@@ -102,6 +112,7 @@ export function todayScreen(app) {
             ? badge(t("field.today.overdue", { date: row.view.follow_up, n: late }), "bad")
             : badge(t("field.badge.dueToday"), "wait"));
         })) : h("p", { class: "hint", id: "due-none" }, t("field.today.dueNone"))),
+      returningSoon(),
       h("section", { class: "panel", "aria-labelledby": "bd-title" },
         h("h3", { id: "bd-title" }, t("field.today.birthdays", { n: birthdays.length })),
         birthdays.length ? h("ul", { class: "card-list", id: "birthday-list" }, birthdays.map(([row, days]) => {
