@@ -13,7 +13,8 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.conftest import Server
-from tests.e2e.test_field_app import open_app, server_card, signed_in, up_to_date
+from tests.e2e.test_field_app import (app_url, choose_language, open_app, rejected_edit, screens, seed_book, server_card, shot,
+                                       signed_in, up_to_date)
 
 SMALL = {"width": 360, "height": 640}
 PHONE = {"width": 390, "height": 844}

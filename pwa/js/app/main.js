@@ -211,9 +211,14 @@ function renderHeader() {
   const s = app.status;
   const kind = app.revoked || ["error", "signedout"].includes(s.status) ? "bad" : s.status === "offline" || s.pending ? "wait" : "good";
   const text = statusText(s);
-  if (statusEl.textContent !== text) statusEl.textContent = text;
+  // The chip shows the first part; the rest ("· 1 need attention") is read out, and on a phone
+  // shown by the nav's counts instead (CSS hides .more there, not from screen readers).
+  if (statusEl.textContent !== text) {
+    const [first, ...rest] = text.split(" · ");
+    statusEl.replaceChildren(first, ...(rest.length ? [h("span", { class: "more" }, ` · ${rest.join(" · ")}`)] : []));
+  }
   statusEl.className = `sync-status ${kind}`;
-  statusEl.title = s.error || "";
+  statusEl.title = s.error || text;
   syncLabel.textContent = t("field.sync.now");
   menuButton.setAttribute("aria-label", t("field.menu"));
   langLabel.textContent = t("lang.label");
