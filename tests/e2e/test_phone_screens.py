@@ -172,3 +172,29 @@ def test_header_and_nav_leave_the_screen_to_the_cards_and_the_new_button_covers_
             assert page.errors == []  # type: ignore[attr-defined]
         finally:
             context.close()
+
+
+# --- screenshots on the smallest phone ----------------------------------------------------------
+
+
+def test_screenshots_of_every_screen_on_a_small_phone(browser, server, tmp_path):
+    """docs/screenshots/field-*-360-*.png (written there only with FIELDCARDS_SHOTS=docs/screenshots)."""
+    server.user("rep1")
+    ids = seed_book(server, tmp_path)
+    context = signed_in(browser, server, "rep1", SMALL)
+    try:
+        page = open_app(context, server)
+        up_to_date(page)
+        rejected_edit(page, server, ids["liu"])
+        for lang in ("en", "zh-CN"):
+            choose_language(page, lang)
+            screens(page, server, 360, lang, ids["wang"])
+            page.goto(app_url(server, "#/cards"))
+            page.click("#menu-button")
+            expect(page.locator("#help")).to_be_visible()
+            shot(page, "menu", 360, lang)
+            page.keyboard.press("Escape")
+            expect(page.locator("#help")).to_be_hidden()
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        context.close()
