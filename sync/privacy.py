@@ -48,6 +48,7 @@ def erase(engine: Engine, user: User, card_id: str) -> dict[str, Any]:
             seq += 1
             store.erase_card(conn, current, found.card.get("owner") or "", found.version + 1, seq, now)
             _scrub_journal(conn, current)
+            store.forget_link_answers(conn, current, now)  # what they answered on a link, and from where
             webhooks.forget_card(conn, current)  # queued bodies hold the customer's data
             webhooks.emit(conn, "card.erased", current, {"id": current}, ref="erase")  # the id, nothing else
             erased.append(current)
@@ -94,6 +95,8 @@ def _scrub_journal(conn: Any, card_id: str) -> None:
             payload["todo"] = [r for r in payload["todo"] if not (isinstance(r, list) and len(r) > 1 and r[1] == card_id)]
         if isinstance(payload.get("body"), dict) and card_id in json.dumps(payload["body"]):
             payload["body"] = {}  # a merge or resolution of this customer: nothing left to re-apply
+        if isinstance(payload.get("record"), dict):
+            payload["record"] = {}  # a customer's link answer: their consent choice and address
         store.replace_journal_payload(conn, entry_id, json.dumps(payload, ensure_ascii=False))
 
 

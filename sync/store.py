@@ -1064,6 +1064,11 @@ def revoke_link(conn: sqlite3.Connection, link_id: str, now: str) -> None:
     conn.execute("UPDATE links SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", (now, link_id))
 
 
+def forget_link_answers(conn: sqlite3.Connection, card_id: str, now: str) -> None:
+    """An erasure: the customer's answers (their choices, their address) go; the links are withdrawn."""
+    conn.execute("UPDATE links SET answer = NULL, revoked_at = coalesce(revoked_at, ?) WHERE card = ?", (now, card_id))
+
+
 def links_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(f"SELECT {', '.join(LINK_KEYS)} FROM links WHERE card = ? ORDER BY created_at", (card_id,))
     return [dict(zip(LINK_KEYS, r)) for r in rows]

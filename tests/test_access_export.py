@@ -4,6 +4,7 @@ download under a CSP that runs nothing."""
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import uuid
 from html import escape
 
@@ -102,3 +103,13 @@ def test_the_html_export_is_for_office_and_refuses_bad_parameters(app: Office): 
     bad = error_of(app.client.get(f"/api/v1/cards/{card}/export", params={"format": "html", "lang": "fr"},
                                   headers=app.as_("office")))
     assert bad["fields"][0]["path"] == "lang"
+
+
+def test_an_erasure_forgets_what_the_customer_answered_on_a_link_and_from_where(app: Office):  # noqa: F811
+    card = _customer_with_every_kind_of_data(app)
+    assert app.client.post(f"/api/v1/cards/{card}/erase", headers=app.as_("admin")).status_code == 200
+    with sqlite3.connect(app.db) as db:
+        links = db.execute("SELECT answer, revoked_at FROM links WHERE card = ?", (card,)).fetchall()
+        journal = " ".join(r[0] for r in db.execute("SELECT payload FROM journal"))
+    assert links and all(answer is None and revoked for answer, revoked in links)
+    assert "testclient" not in journal and '"consent": "email"' not in journal
