@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import dataclasses
 import ctypes.util
 import json
 import os
@@ -49,6 +50,7 @@ def _few_malloc_arenas() -> None:
 
 
 M_ARENA_MAX = -8
+ORIGIN_FILE = "fieldcards.origin"  # the origin `serve` answers on, while it runs
 LIMIT_CONNECTIONS = 2000
 
 
@@ -85,6 +87,9 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: None)
     pid_file = config.data_dir / "fieldcards.pid"
     pid_file.write_text(str(os.getpid()))
+    # `fieldcards invite`, run in another terminal, makes its link on the origin served here.
+    origin_file = config.data_dir / ORIGIN_FILE
+    origin_file.write_text(config.public_origin)
     try:
         # Phones on mobile networks pause between requests; keep their connections a while.
         # Slow clients are cut off (server/deadlines.py), and past LIMIT_CONNECTIONS open
@@ -93,6 +98,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
                     timeout_keep_alive=30, http=DeadlineH11Protocol, limit_concurrency=LIMIT_CONNECTIONS)
     finally:
         pid_file.unlink(missing_ok=True)
+        origin_file.unlink(missing_ok=True)
     return 0
 
 
@@ -308,7 +314,20 @@ def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def served_origin(config: Config) -> Config:
+    """FIELDCARDS_ORIGIN when set; else the origin a running `fieldcards serve` on this data
+    directory wrote (its port included); else the configured one."""
+    if config.origin:
+        return config
+    try:
+        served = (config.data_dir / ORIGIN_FILE).read_text().strip()
+    except OSError:
+        return config
+    return dataclasses.replace(config, origin=served) if served.startswith(("http://", "https://")) else config
+
+
 def cmd_invite(config: Config, args: argparse.Namespace) -> int:
+    config = served_origin(config)
     st = Store(config.db_path)
     try:
         invite = create_invite(st, config, args.name, "cli")

@@ -56,3 +56,19 @@ def test_invite_prints_a_one_time_link_on_the_configured_origin(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("https://cards.example.com/signin.html#invite=")
     unknown = fieldcards("--data", data, "invite", "nobody")
     assert unknown.returncode == 1 and "nobody" in unknown.stderr
+
+
+def test_invite_prints_a_link_on_the_port_the_server_actually_serves(tmp_path):
+    data = tmp_path / "data"
+    proc, url = start_server(data, "--no-backup")  # a free port, not the default 8000
+    try:
+        assert fieldcards("--data", str(data), "user", "add", "admin", "--role", "admin").returncode == 0
+        made = fieldcards("--data", str(data), "invite", "admin")
+        assert made.returncode == 0, made.stderr
+        port = url.rsplit(":", 1)[1]
+        assert made.stdout.strip().startswith(f"http://localhost:{port}/signin.html#invite=")
+        # The link opens the sign-in page of that very server.
+        assert httpx.get(made.stdout.strip().split("#")[0].replace("localhost", "127.0.0.1")).status_code == 200
+    finally:
+        stop_server(proc)
+    assert not (data / "fieldcards.origin").exists()  # a stopped server leaves no origin behind
