@@ -171,6 +171,7 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/tokens", identity.list_tokens, ["GET"], ANYONE),
         ("/tokens", identity.create_token, ["POST"], ANYONE),
         ("/tokens/{token_id}/revoke", identity.revoke_token, ["POST"], ANYONE),
+        ("/people", identity.list_people, ["GET"], ANYONE),
         ("/users", identity.list_users, ["GET"], ADMIN),
         ("/users", identity.create_user, ["POST"], ADMIN),
         ("/users/{name}", identity.update_user, ["PATCH"], ADMIN),

@@ -251,6 +251,8 @@ def _operations() -> dict[tuple[str, str], Op]:
                                 _obj({"id": STR, "token": STR, "user": STR, "label": STR}), status=201,
                                 body=_obj({}, {"label": {"type": "string", "maxLength": 80}, "user": STR}, closed=True)),
         ("POST", "/tokens/{token_id}/revoke"): Op("Revoke an API token", _obj({"token": STR, "revoked": BOOL})),
+        ("GET", "/people"): Op("Display names of every user (王伟 for wang.wei), for any signed-in user",
+                               _obj({"people": _list(_obj({"name": STR, "display": STR, "active": BOOL}))})),
         ("GET", "/users"): Op("Users", _obj({"users": _list(USER_ROW)})),
         ("POST", "/users"): Op("Add a user; answers with a passkey invite",
                                _obj({"user": _obj({"name": STR, "role": STR, "display": STR}), "invite": INVITE}),

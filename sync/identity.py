@@ -51,6 +51,13 @@ def list_users(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(zip(keys, row)) | {"disabled": bool(row[4])} for row in rows]
 
 
+def people(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Who is who, for every signed-in user: the user name and the name people know them by
+    (王伟 for wang.wei), disabled users too, since their cards and activities still name them."""
+    rows = conn.execute("SELECT name, display, disabled FROM users ORDER BY name").fetchall()
+    return [{"name": name, "display": display or name, "active": not disabled} for name, display, disabled in rows]
+
+
 def any_user(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
     """A user whether or not disabled (admins manage both)."""
     row = conn.execute("SELECT name, role, display, disabled FROM users WHERE name = ?", (name,)).fetchone()

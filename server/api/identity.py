@@ -222,6 +222,15 @@ async def list_users(request: Request) -> JSONResponse:
     return JSONResponse({"users": await run_in_threadpool(read)})
 
 
+async def list_people(request: Request) -> JSONResponse:
+    """`{"people": [{"name", "display", "active"}]}`: display names for any signed-in user."""
+    def read() -> list[dict[str, Any]]:
+        with request.app.state.store.read() as conn:
+            return identity.people(conn)
+
+    return JSONResponse({"people": await run_in_threadpool(read)})
+
+
 async def create_user(request: Request) -> JSONResponse:
     """`{"name", "role", "display"}`; answers with the user and an invite link for their passkey."""
     admin: User = request.state.user
