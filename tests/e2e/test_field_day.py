@@ -36,6 +36,20 @@ def png(path: Path, width: int, height: int) -> Path:
     return path
 
 
+def in_chinese(page, ready: str, then) -> None:  # type: ignore[no-untyped-def]
+    """The same screen in Chinese (for the zh-CN guide's screenshots), then back in English."""
+    def choose(lang: str) -> None:
+        if page.locator("#menu-button").is_visible():  # on a phone the language is in the menu
+            page.click("#menu-button")
+        page.select_option("#lang", lang)
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        page.keyboard.press("Escape")  # the menu closes
+    choose("zh-CN")
+    expect(page.locator(ready)).to_be_visible()
+    then()
+    choose("en")
+
+
 def jpeg_size(data: bytes) -> tuple[int, int]:
     """(width, height) from a JPEG's start-of-frame marker."""
     at = 2
@@ -82,6 +96,7 @@ def test_a_rep_sets_a_location_finds_it_nearby_logs_a_visit_and_a_photo_offline_
         expect(page.locator("#nearby-unplaced [data-card-id]")).to_have_attribute("data-card-id", nowhere)
         expect(page.locator("#unplaced-title")).to_contain_text("Set it at your next visit")
         shot(page, "nearby", PHONE["width"], "en")
+        in_chinese(page, "#nearby-list", lambda: shot(page, "nearby", PHONE["width"], "zh-CN"))
 
         # My day: today's follow-ups in route order, each with a route link from the previous stop.
         page.click("#nav-today")
@@ -118,6 +133,7 @@ def test_a_rep_sets_a_location_finds_it_nearby_logs_a_visit_and_a_photo_offline_
         expect(page.locator("#files-waiting")).to_contain_text("shop-front.jpg")
         expect(page.locator("#outbox")).to_contain_text("Photo or file “shop-front.jpg” on Huangpu Tea House")
         shot(page, "pending-photo", PHONE["width"], "en")
+        in_chinese(page, "#files-waiting", lambda: shot(page, "pending-photo", PHONE["width"], "zh-CN"))
 
         # Online again: the visit and the photo's declaration sync, then the bytes upload.
         context.set_offline(False)
