@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from sync import pool
 
@@ -41,9 +41,9 @@ async def returning(request: Request) -> JSONResponse:
     return JSONResponse({"cards": found})
 
 
-async def buckets(request: Request) -> JSONResponse:
+async def buckets(request: Request) -> Response:
     found = await run_in_threadpool(pool.buckets, request.app.state.store)
     etag = f'"{found["version"]}"'
     if request.headers.get("if-none-match") == etag:
-        return JSONResponse(None, status_code=304, headers={"etag": etag})
+        return Response(status_code=304, headers={"etag": etag})  # no body: "null" broke the 304 (h11 refused it)
     return JSONResponse(found, headers={"etag": etag, "cache-control": "private, no-cache"})

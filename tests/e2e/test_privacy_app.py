@@ -57,6 +57,7 @@ def test_a_rep_records_consent_on_the_card_form(browser, server: Server, tmp_pat
     page.click("#save")
     page.wait_for_selector("#card-consent")
     assert "May be contacted (email)" in page.text_content("#card-consent")
+    expect(page.locator("#export-person")).to_have_count(0)  # the access export is for office and admins
     up_to_date(page)
 
     def consent() -> dict | None:
@@ -163,3 +164,24 @@ def test_the_admin_edits_the_notice_and_the_lock_and_every_page_links_the_notice
     assert (consent["contact"], consent["source"]) == ("refused", "customer")
     assert problems == []
     customer.close()
+
+
+def test_office_downloads_a_customers_personal_data_from_the_card(browser, server: Server, tmp_path):
+    server.user("rep1")
+    server.user("clerk", "office")
+    card = _card(server, "赵敏 <b>")
+    context = signed_in(browser, server, "clerk")
+    page = open_app(context, server, f"#/card/{card}")
+    up_to_date(page)
+    link = page.locator("#export-person")
+    expect(link).to_be_visible()
+    assert link.get_attribute("href") == f"/api/v1/cards/{card}/export?format=html&lang=en"
+    with page.expect_download() as event:
+        link.click()
+    saved = tmp_path / "personal.html"
+    event.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert "Personal information held about 赵敏 &lt;b&gt;" in text and "<script" not in text
+    assert event.value.suggested_filename == f"customer-{card}.en.html"
+    assert page.errors == []  # type: ignore[attr-defined]
+    context.close()
