@@ -8,12 +8,13 @@
 //   meta        {key, value}  device id, epoch, cursor, last sync, last clock stamp
 //   attachments {id, card, activity, name, type, size, sha256, uploaded, ...}  what the server (or
 //                this device, before it syncs) says about each photo or file on a card
-//   files       {id, card, mutation, bytes, uploaded, created_ms}  the bytes of photos and files
-//                this device added: kept until uploaded, and 90 days after, to re-send after a restore
+//   files       {id, card, mutation, name, type, size, uploaded, created_ms}  photos and files this
+//                device added: kept until uploaded, and 90 days after, to re-send after a restore
+//   blobs       {id, bytes}  their bytes, apart, so that listing files never reads megabytes
 // Other modules call these functions; none of them opens a transaction of its own.
 const NAME = "fieldcards";
 const VERSION = 2;
-const STORES = ["cards", "activities", "journal", "meta", "attachments", "files"];
+const STORES = ["cards", "activities", "journal", "meta", "attachments", "files", "blobs"];
 
 const done = (request) => new Promise((resolve, reject) => {
   request.onsuccess = () => resolve(request.result);
@@ -42,6 +43,7 @@ export async function openDb(name = NAME) {
     if (event.oldVersion < 2) {
       db.createObjectStore("attachments", { keyPath: "id" }).createIndex("card", "card");
       db.createObjectStore("files", { keyPath: "id" }).createIndex("card", "card");
+      db.createObjectStore("blobs", { keyPath: "id" });
     }
   };
   return new LocalStore(await done(request));
@@ -101,20 +103,13 @@ export class LocalStore {
     return done(this.idb.transaction("files").objectStore("files").get(id));
   }
 
-  // Every file row without its bytes: for the Pending list and the upload loop.
-  files() {
-    return new Promise((resolve, reject) => {
-      const found = [];
-      const request = this.idb.transaction("files").objectStore("files").openCursor();
-      request.onsuccess = () => {
-        const cursor = request.result;
-        if (!cursor) return resolve(found);
-        const { bytes, ...row } = cursor.value;
-        found.push({ ...row, size: bytes?.byteLength ?? 0 });
-        cursor.continue();
-      };
-      request.onerror = () => reject(request.error);
-    });
+  files(card = null) {
+    const files = this.idb.transaction("files").objectStore("files");
+    return done(card ? files.index("card").getAll(card) : files.getAll());
+  }
+
+  async bytes(id) {
+    return (await done(this.idb.transaction("blobs").objectStore("blobs").get(id)))?.bytes || null;
   }
 
   async count(storeName) {

@@ -118,7 +118,8 @@ export class Device {
     const sha256 = await sha256Hex(bytes);
     const attachment = { id: crypto.randomUUID(), activity, name, type, size: bytes.byteLength, sha256 };
     await this.record({ op: "attachment.add", card: cardId, attachment }, (s, body) => {
-      s.files.put({ id: attachment.id, card: cardId, mutation: body.id, name, type, bytes, uploaded: false, created_ms: this.now() });
+      s.files.put({ id: attachment.id, card: cardId, mutation: body.id, name, type, size: bytes.byteLength, uploaded: false, created_ms: this.now() });
+      s.blobs.put({ id: attachment.id, bytes });
       s.attachments.put({ ...attachment, card: cardId, uploaded: false, by: null, created_at: null });
     });
     return attachment.id;
@@ -169,14 +170,14 @@ export class Device {
 
   // Photos and files of a card, newest first; `local` says whether this device holds the bytes.
   async attachments(cardId) {
-    const [rows, files] = [await this.store.attachmentsOf(cardId), await this.store.files()];
+    const [rows, files] = [await this.store.attachmentsOf(cardId), await this.store.files(cardId)];
     const here = new Map(files.map((f) => [f.id, f]));
     return rows.map((a) => ({ ...a, local: here.has(a.id), uploaded: Boolean(a.uploaded || here.get(a.id)?.uploaded) }))
       .sort((a, b) => ((a.created_at || "9") < (b.created_at || "9") ? 1 : -1));
   }
 
-  async fileBytes(id) {
-    return (await this.store.file(id))?.bytes || null;
+  fileBytes(id) {
+    return this.store.bytes(id);
   }
 
   // The files this device still has to upload (their declaration may still be in the outbox).
@@ -327,7 +328,7 @@ export class Device {
     const rows = await Promise.all(ids.map((id) => this.store.card(id)));
     const removedActivities = await Promise.all([...removed].map((id) => this.store.activitiesOf(id)));
     const removedAttachments = await Promise.all([...removed].map((id) => this.store.attachmentsOf(id)));
-    const erasedFiles = (await this.store.files()).filter((f) => erased.has(f.card));
+    const erasedFiles = erased.size ? (await this.store.files()).filter((f) => erased.has(f.card)) : [];
     // An erased customer leaves nothing behind on the phone: not even queued or sent changes.
     const erasedEntries = await Promise.all([...erased].map((id) => this.store.journal(null, id)));
 
@@ -352,7 +353,10 @@ export class Device {
       erasedEntries.flat().forEach((e) => s.journal.delete(e.seq));
       activities.filter((a) => !removed.has(a.card)).forEach((a) => s.activities.put(a));
       removedAttachments.flat().forEach((a) => s.attachments.delete(a.id));
-      erasedFiles.forEach((f) => s.files.delete(f.id));
+      erasedFiles.forEach((f) => {
+        s.files.delete(f.id);
+        s.blobs.delete(f.id);
+      });
       // The server's word on each attachment; after a restore `uploaded: false` makes this device
       // upload its bytes again.
       for (const a of attachments.filter((x) => !removed.has(x.card))) {
@@ -394,7 +398,10 @@ export class Device {
     if (old.length || oldFiles.length) {
       await this.store.write((s) => {
         old.forEach((e) => s.journal.delete(e.seq));
-        oldFiles.forEach((f) => s.files.delete(f.id));
+        oldFiles.forEach((f) => {
+          s.files.delete(f.id);
+          s.blobs.delete(f.id);
+        });
       });
     }
     return old.length;

@@ -132,6 +132,7 @@ async function loadRows() {
   app.byId = new Map(rows.map((r) => [r.id, r]));
   app.pendingIds = new Set(pending.map((e) => e.card));
   app.rejected = rejected.length;
+  app.filesWaiting = (await app.device.filesWaiting()).length; // photos not uploaded yet: Pending lists them
   const [pool, returning] = await Promise.all([store.meta("pool"), store.meta("returning")]);
   app.pool = pool || { cards: [], at: null }; // the shared pool's view (pool.js)
   app.returning = returning || []; // my cards going back to the pool soon
@@ -165,7 +166,7 @@ const ROUTES = [["cards", "#/cards"], ["today", "#/today"], ["nearby", "#/nearby
 function navLinks() {
   const current = screenKey?.split(":")[0];
   const section = ["card", "edit", "new"].includes(current) ? "cards" : current;
-  const counts = { pending: app.status.pending + app.rejected, conflicts: app.conflicts.list.length };
+  const counts = { pending: app.status.pending + app.rejected + (app.filesWaiting || 0), conflicts: app.conflicts.list.length };
   return ROUTES.map(([name, href]) => h("a", { href, id: `nav-${name}`, class: "field-nav-link", "aria-current": section === name ? "page" : null },
     h("span", { class: "label" }, t(`field.nav.${name}`),
       counts[name] ? h("span", { class: "count", "aria-label": t("field.nav.count", { n: counts[name] }) }, String(counts[name])) : null)));

@@ -97,7 +97,7 @@ export function pendingScreen(app) {
       h("p", { class: "sub" }, dateTime(new Date(entry.created_ms).toISOString()), " · ",
         h("span", { class: rejected ? "bad" : "wait" }, rejected ? t("field.pending.rejected") : t("field.pending.waiting"))),
       body.op === "activity.add" && body.activity.text ? h("p", { class: "what" }, body.activity.text) : null,
-      body.op === "card.put" && !rejected ? h("p", { class: "sub" }, Object.entries(body.fields).map(([k, v]) => `${fieldName(k)}: ${Array.isArray(v) ? v.join(", ") : v ?? t("field.none")}`).join(" · ")) : null,
+      body.op === "card.put" && !rejected ? h("p", { class: "sub" }, Object.entries(body.fields).map(([k, v]) => `${fieldName(k)}: ${Array.isArray(v) ? v.join(", ") : k === "location" && v ? `${v.lat}, ${v.lng}` : v ?? t("field.none")}`).join(" · ")) : null,
       rejected ? h("ul", { class: "server-errors" }, errors.length
         ? errors.map((e) => h("li", {}, e.path ? h("code", {}, e.path) : null, e.path ? ": " : "", localMessage(e.message)))
         : h("li", {}, entry.result?.code || t("field.pending.noReason"))) : null,
