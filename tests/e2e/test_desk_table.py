@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_field_app import open_app, signed_in, up_to_date
+from sync.store import Store
+from sync.users import add_user, create_token
+from tests.e2e.test_field_app import eventually, open_app, server_card, signed_in, up_to_date
 
 DESK = {"width": 1366, "height": 768}
 WAIT_MS = 120_000
@@ -78,6 +80,45 @@ def test_the_desk_table_is_dense_works_from_the_keyboard_and_keeps_the_selection
         expect(page.locator("#selected-count")).to_have_text("9 selected")
         expect(page.locator("#selection-dropped")).to_contain_text("30")
         assert select_all.evaluate("el => el.indeterminate") is True
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        context.close()
+
+
+def person(server, name: str, role: str, display: str) -> None:
+    """A user with a display name, made through the library on the server's database."""
+    st = Store(server.data / "fieldcards.db")
+    try:
+        add_user(st, name, role, display)
+        server.tokens[name] = create_token(st, name)
+    finally:
+        st.close()
+
+
+def test_people_are_shown_by_their_display_names_and_give_to_takes_one(browser, server, tmp_path):
+    person(server, "office", "office", "陈主管")
+    person(server, "wang.wei", "rep", "王伟")
+    person(server, "li.na", "rep", "李娜")
+    phone = server.device("wang.wei", tmp_path)
+    card = phone.create_card(name="赵敏", company="上海贸易")
+    phone.add_activity(card, "visit", "第一次拜访")
+    phone.sync()
+    context = signed_in(browser, server, "office", DESK)
+    try:
+        page = open_app(context, server, "#/cards")
+        up_to_date(page)
+        row = page.locator(f"#cards-table tr[data-card-id='{card}']")
+        expect(row).to_contain_text("王伟", timeout=WAIT_MS)
+        assert "wang.wei" not in row.inner_text()
+        page.click(f"#open-{card}")
+        expect(page.locator("#side-panel #timeline li").first).to_contain_text("王伟")
+        expect(page.locator("#side-panel")).not_to_contain_text("wang.wei")
+        # Give to: the display name is enough.
+        page.check(f"#sel-{card}")
+        page.fill("#bulk-owner", "李娜")
+        page.click("#bulk-owner-set")
+        expect(page.locator("#flash")).to_contain_text("李娜", timeout=WAIT_MS)
+        eventually(lambda: server_card(server, "office", card)["card"]["owner"] == "li.na", "the card given to li.na on the server")
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
         context.close()

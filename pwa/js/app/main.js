@@ -9,6 +9,7 @@ import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
 import { openDb } from "./db.js";
 import { Device } from "./device.js";
 import { DEFAULT_SCHEMA } from "./format.js";
+import { loadPeople } from "../people.js";
 import { lockedOut, privacyLink, watchLock } from "./lock.js";
 import { refreshPoolData } from "./pool.js";
 import { usePinyin } from "./search.js";
@@ -451,6 +452,7 @@ async function start() {
   window.addEventListener("online", () => {
     checkSession();
     loadSchema();
+    refreshPeople();
     app.loadConflicts();
   });
   DESKTOP.addEventListener("change", () => {
@@ -466,8 +468,17 @@ async function start() {
     console.warn("no update watcher", error);
   }
   askForPersistence().then(() => screen?.update?.());
-  await Promise.all([checkSession(), loadSchema()]);
+  await Promise.all([checkSession(), loadSchema(), refreshPeople()]);
   app.loadConflicts();
+}
+
+// Display names (王伟, not wang.wei): the screens re-draw when the directory brought news.
+async function refreshPeople() {
+  if (!online()) return;
+  if (await loadPeople()) {
+    screen?.update?.();
+    renderHeader();
+  }
 }
 
 start().catch((error) => {

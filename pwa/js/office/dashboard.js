@@ -3,6 +3,7 @@
 import { api, token } from "../api.js";
 import { h } from "../dom.js";
 import { money, t } from "../i18n.js";
+import { personLabel, personName } from "../people.js";
 import { cell, errorText, fetchRaw, saveBlob, table, today } from "./common.js";
 
 const FILTERS = ["owner", "segment", "region", "industry", "tag"];
@@ -89,6 +90,7 @@ async function load(ctx) {
 // --- drawing -----------------------------------------------------------------------------------
 
 const keyText = (key) => (key === NONE ? t("office.dash.empty") : key);
+const ownerText = (key) => (key === NONE ? keyText(key) : personName(key)); // 王伟, not wang.wei
 
 function altText(figure) {
   const d = s.data;
@@ -145,7 +147,8 @@ function dataTable(figure) {
       cell(cols[0], keyText(row)), p.cells[i].map((n, j) => cell(cols[j + 1], String(n))))), t("office.dash.noData"));
   }
   const cols = [t(figure.endsWith("_week") ? "office.dash.week" : "office.dash.key"), t("office.dash.count")];
-  return table(id, caption, cols, d[figure].map((i) => h("tr", {}, cell(cols[0], keyText(i.key)), cell(cols[1], String(i.count)))), t("office.dash.noData"));
+  const label = figure === "by_owner" ? ownerText : keyText;
+  return table(id, caption, cols, d[figure].map((i) => h("tr", {}, cell(cols[0], label(i.key)), cell(cols[1], String(i.count)))), t("office.dash.noData"));
 }
 
 function figureCard(ctx, figure) {
@@ -179,7 +182,7 @@ function filters(ctx) {
         h("button", { type: "submit", class: "secondary", id: "dash-refresh", disabled: s.loading }, t("status.refresh")))),
     h("div", { class: "filter-grid" },
       h("div", { class: "field" }, h("label", { for: "filter-date" }, t("office.dash.filter.date")), date),
-      select(ctx, "owner", s.known.owner, (v) => v),
+      select(ctx, "owner", s.known.owner, (v) => personLabel(v)),
       select(ctx, "segment", [...(ctx.options.segments || ["A", "B", "C"]), NONE]),
       select(ctx, "region", s.known.region),
       select(ctx, "industry", s.known.industry),
@@ -208,7 +211,7 @@ function summary(ctx) {
 function visitsNear(ctx, rows) {
   const keys = ["rep", "visits", "with_position", "near", "share"];
   const cols = keys.map((k) => t(`office.dash.visit.${k}`));
-  const body = rows.map((r) => h("tr", {}, cell(cols[0], keyText(r.key)), cell(cols[1], String(r.visits)),
+  const body = rows.map((r) => h("tr", {}, cell(cols[0], ownerText(r.key)), cell(cols[1], String(r.visits)),
     cell(cols[2], String(r.with_position)), cell(cols[3], String(r.near)), cell(cols[4], `${Math.round(r.share * 100)}%`)));
   return [
     h("div", { class: "screen-head" }, h("h3", { id: "fig-visits_near" }, t("office.dash.figure.visits_near")), csvLink(ctx, "visits_near")),

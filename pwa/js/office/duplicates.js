@@ -7,6 +7,7 @@
 import { api, ApiError } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
+import { personLabel, personName } from "../people.js";
 import { errorText, fieldName, fmtTime, isEmpty, loading, short, shown } from "./common.js";
 
 const MERGES_KEY = "fieldcards.office.merges";
@@ -191,7 +192,7 @@ function cardHead(id, n) {
   return h("th", { scope: "col", class: "dup-card" },
     h("span", { class: "name" }, card ? card.name : t("office.dup.cardN", { n: n + 1 })),
     card ? h("span", { class: "sub dup-facts" }, t("office.dup.carries", { count: activityCount(id) }),
-      card.owner ? ` · ${t("office.dup.ownedBy", { owner: card.owner })}` : "") : null,
+      card.owner ? ` · ${t("office.dup.ownedBy", { owner: personName(card.owner) })}` : "") : null,
     h("span", { class: "sub" }, h("span", { class: "mono", title: id }, short(id)), " · ",
       h("a", { href: `index.html#/card/${encodeURIComponent(id)}`, "aria-label": t("office.dup.openCard", { name: card?.name || short(id) }) }, t("office.dup.open"))),
     found?.error ? h("span", { class: "field-error" }, found.error) : null);
@@ -235,7 +236,7 @@ function groupView(ctx, group, gi) {
       h("th", { scope: "row" }, fieldName(name)),
       group.cards.map((id, ci) => {
         const value = values[ci];
-        if (!choose || isEmpty(value)) return h("td", { class: keptCol(id) }, valueText(value));
+        if (!choose || isEmpty(value)) return h("td", { class: keptCol(id) }, valueText(name === "owner" && value ? personLabel(value) : value));
         const rid = `pick-${gi}-${name}-${ci}`;
         return h("td", { class: keptCol(id) }, h("label", { class: "check pick", for: rid },
           h("input", { type: "radio", name: `pick-${gi}-${name}`, id: rid, value: id, checked: form.picks[name] === id,
@@ -289,7 +290,7 @@ function ownerChoice(ctx, group, gi, form) {
             form.error = null;
             ctx.render();
           } }),
-        t("office.dup.ownerOption", { owner, count: carried(owner) }),
+        t("office.dup.ownerOption", { owner: personLabel(owner), count: carried(owner) }),
         owner === suggested ? h("span", { class: "badge" }, t("office.dup.suggested")) : null);
     }),
     form.ownerAnswered ? null : h("p", { class: "hint", id: `owner-${gi}-hint` }, t("office.dup.ownerHint")));

@@ -6,6 +6,7 @@ import { tokenSignIn } from "../auth/tokenform.js";
 import { api, ApiError, setToken, token } from "../api.js";
 import { signOut as endSession } from "../auth/passkey.js";
 import { h } from "../dom.js";
+import { loadPeople } from "../people.js";
 import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
 import { dashboardScreen } from "./dashboard.js";
 import { duplicatesScreen } from "./duplicates.js";
@@ -60,7 +61,7 @@ function enter() {
 
 async function start() {
   try {
-    const [me, schema] = await Promise.all([api("/me"), api("/schema")]);
+    const [me, schema] = await Promise.all([api("/me"), api("/schema"), loadPeople()]);
     state.me = me;
     useDevice(me.user);
     state.schema = schema;

@@ -5,6 +5,7 @@ import { localMessage } from "../messages.js";
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
+import { personLabel, personName } from "../people.js";
 import { cell, errorText, fieldName, fmtTime, loading, table, today } from "./common.js";
 
 // One device id per signed-in user: revoking one person's browser must not stop everyone's fixes.
@@ -110,7 +111,7 @@ function invalidSection(ctx, d) {
 function ownersSection(d) {
   const cols = ["owner", "cards", "incomplete", "stale", "score"].map((k) => t(`office.quality.owners.${k}`));
   const rows = Object.entries(d.owners).map(([name, o]) => h("tr", { "data-owner": name },
-    cell(cols[0], name), cell(cols[1], String(o.cards)), cell(cols[2], String(o.incomplete)), cell(cols[3], String(o.stale)),
+    cell(cols[0], personLabel(name)), cell(cols[1], String(o.cards)), cell(cols[2], String(o.incomplete)), cell(cols[3], String(o.stale)),
     cell(cols[4], `${o.average_score}%`)));
   return h("section", { class: "card", "aria-labelledby": "owners-title" },
     h("h2", { id: "owners-title" }, t("office.quality.owners")),
@@ -121,7 +122,7 @@ function incompleteSection(ctx, d) {
   const custom = ctx.options.custom_fields || [];
   const cols = ["card", "owner", "score", "missing"].map((k) => t(`office.quality.incomplete.${k}`));
   const rows = first(d.incomplete).map((c) => h("tr", { "data-card": c.id },
-    cell(cols[0], cardLink(c.id, c.name)), cell(cols[1], c.owner), cell(cols[2], `${c.score}%`),
+    cell(cols[0], cardLink(c.id, c.name)), cell(cols[1], personName(c.owner)), cell(cols[2], `${c.score}%`),
     cell(cols[3], c.missing.map((m) => (m === "contact" ? t("office.quality.contact") : fieldName(m, custom))).join(", "))));
   return h("section", { class: "card", "aria-labelledby": "incomplete-title" },
     h("h2", { id: "incomplete-title" }, t("office.quality.incomplete", { count: d.incomplete.length })),
@@ -133,7 +134,7 @@ function incompleteSection(ctx, d) {
 function staleSection(d) {
   const cols = ["card", "owner", "updated"].map((k) => t(`office.quality.stale.${k}`));
   const rows = first(d.stale).map((c) => h("tr", { "data-card": c.id },
-    cell(cols[0], cardLink(c.id, c.name)), cell(cols[1], c.owner), cell(cols[2], fmtTime(c.updated_at))));
+    cell(cols[0], cardLink(c.id, c.name)), cell(cols[1], personName(c.owner)), cell(cols[2], fmtTime(c.updated_at))));
   return h("section", { class: "card", "aria-labelledby": "stale-title" },
     h("h2", { id: "stale-title" }, t("office.quality.stale", { count: d.stale.length, days: d.stale_days })),
     table("quality-stale", t("office.quality.stale", { count: d.stale.length, days: d.stale_days }), cols, rows, t("office.quality.staleNone")),

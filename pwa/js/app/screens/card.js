@@ -3,6 +3,7 @@
 // and in the side panel of the desktop table.
 import { h } from "../../dom.js";
 import { money } from "../../i18n.js";
+import { personName } from "../../people.js";
 import { language, t } from "../../i18n.js";
 import { consentSummary } from "./consent.js";
 import { addDays, addMonths, customFieldsOf, dateTime, isRealDate, readAmount, ymd } from "../format.js";
@@ -36,7 +37,7 @@ function details(app, v) {
     ["segment", v.segment ? t("field.segment.value", { segment: v.segment }) : null],
     ["tags", (v.tags || []).length ? h("span", { class: "tags" }, v.tags.map((tag) => badge(tag, "tag"))) : null],
     ["follow_up", v.follow_up], ["birthday", v.birthday], ["region", v.region], ["industry", v.industry],
-    ["owner", v.owner ?? t("field.pool.title")], ["notes", v.notes ? h("span", { class: "notes" }, v.notes) : null],
+    ["owner", v.owner ? personName(v.owner) : t("field.pool.title")], ["notes", v.notes ? h("span", { class: "notes" }, v.notes) : null],
   ];
   for (const spec of customFieldsOf(app.schema)) {
     const label = spec.label?.[document.documentElement.lang] || spec.label?.en || spec.key;
@@ -53,7 +54,7 @@ function timeline(activities, extras = () => []) {
   if (!activities.length) return h("p", { class: "hint", id: "timeline" }, t("field.timeline.empty"));
   return h("ol", { class: "timeline", id: "timeline" }, activities.map((a) => h("li", { "data-activity-id": a.id },
     h("p", { class: "when" }, h("strong", {}, kindName(a.kind)), " · ", h("time", { datetime: a.at }, dateTime(a.at)),
-      a.by ? ` · ${a.by}` : ` · ${t("field.timeline.unsynced")}`),
+      a.by ? ` · ${personName(a.by)}` : ` · ${t("field.timeline.unsynced")}`),
     a.text ? h("p", { class: "what" }, a.text) : null,
     a.amount ? h("p", { class: "sub money" }, money(a.amount, a.currency)) : null,
     a.rating ? h("p", { class: "sub" }, t("field.timeline.rating", { n: a.rating })) : null,

@@ -6,6 +6,7 @@ import { language, t } from "../../i18n.js";
 import { segmentsOf, ymd } from "../format.js";
 import { matches } from "../search.js";
 import { badge, swap } from "./parts.js";
+import { personLabel } from "../../people.js";
 
 const MORE = 200;
 
@@ -63,7 +64,7 @@ export function filterBar(app, changed, { owners = false } = {}) {
   let owner = null;
   const fillOwners = () => owner && swap(owner,
     h("option", { value: "", selected: !app.ui.owner }, t("field.filter.anyOwner")),
-    allOwners(app).map((x) => h("option", { value: x, selected: app.ui.owner === x }, x)));
+    allOwners(app).map((x) => h("option", { value: x, selected: app.ui.owner === x }, personLabel(x))));
   if (owners) {
     owner = h("select", { id: "filter-owner", onchange: (e) => { app.ui.owner = e.target.value; changed(); } });
     fillOwners();

@@ -4,6 +4,7 @@
 import { api } from "../../api.js";
 import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
+import { personName } from "../../people.js";
 import { dateTime, readDraft } from "../format.js";
 import { cardName, errorText, field, fieldName, swap, valueText } from "./parts.js";
 
@@ -49,7 +50,7 @@ export function conflictsScreen(app) {
     return h("div", { class: "side" },
       h("p", { class: "sub" }, label),
       h("p", { class: "value" }, valueText(value, field)),
-      h("p", { class: "sub" }, t("field.conflicts.by", { who: by || "?", when: dateTime(at) })));
+      h("p", { class: "sub" }, t("field.conflicts.by", { who: personName(by) || "?", when: dateTime(at) })));
   }
 
   function item(conflict) {

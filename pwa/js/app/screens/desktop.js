@@ -7,6 +7,7 @@ import { h } from "../../dom.js";
 import { language, t } from "../../i18n.js";
 import { ymd } from "../format.js";
 import { phoneText, swap } from "./parts.js";
+import { knownPeople, personFromInput, personLabel, personName } from "../../people.js";
 import { cardDetail } from "./card.js";
 import { allOwners, filterBar, filtered } from "./cards.js";
 import { editForm } from "./edit.js";
@@ -14,7 +15,7 @@ import { editForm } from "./edit.js";
 const PAGE = 500;
 const COLUMNS = [
   ["name", (v) => v.name || ""], ["company", (v) => v.company || ""], ["phone", (v) => (v.phones || [])[0] || ""],
-  ["segment", (v) => v.segment || ""], ["tags", (v) => (v.tags || []).join(", ")], ["owner", (v) => v.owner || ""],
+  ["segment", (v) => v.segment || ""], ["tags", (v) => (v.tags || []).join(", ")], ["owner", (v) => personName(v.owner || "")],
   ["follow_up", (v) => v.follow_up || ""], ["updated", (v) => v.updated_at || ""],
 ];
 
@@ -89,7 +90,7 @@ export function desktopScreen(app, name, id) {
         h("td", { class: "nowrap" }, (v.phones || [])[0] ? phoneText(v.phones[0]) : ""),
         h("td", {}, v.segment || ""),
         cell((v.tags || []).join(", ")),
-        cell(v.owner || t("field.pool.title")),
+        cell(v.owner ? personName(v.owner) : t("field.pool.title")),
         h("td", { class: "nowrap" }, v.follow_up || ""),
         h("td", { class: "nowrap" }, v.updated_at ? v.updated_at.slice(0, 10) : t("field.badge.unsynced")));
     });
@@ -191,7 +192,7 @@ export function desktopScreen(app, name, id) {
       h("button", { type: "submit", id: "bulk-tag-add" }, t("field.desk.addTagButton"))),
       app.canReassign() ? h("form", { class: "inline", id: "bulk-owner-form", onsubmit: (e) => {
         e.preventDefault();
-        const value = bulkState.owner.trim();
+        const value = personFromInput(bulkState.owner); // 王伟, "王伟 (wang.wei)" or wang.wei
         if (!/^[a-z0-9._-]{1,64}$/.test(value)) {
           bulkState.error = t("field.err.owner");
           renderBulk();
@@ -199,10 +200,11 @@ export function desktopScreen(app, name, id) {
         }
         bulkState.error = null;
         bulkState.owner = "";
-        bulkEdit((v) => (v.owner === value ? null : { owner: value }), (count2) => t("field.desk.reassigned", { n: count2, owner: value }));
+        bulkEdit((v) => (v.owner === value ? null : { owner: value }), (count2) => t("field.desk.reassigned", { n: count2, owner: personName(value) }));
       } },
       h("label", { for: "bulk-owner" }, t("field.desk.reassign")), owner,
-      h("datalist", { id: "bulk-owners" }, allOwners(app).map((o) => h("option", { value: o }))),
+      h("datalist", { id: "bulk-owners" }, [...new Set([...allOwners(app), ...knownPeople().filter((p) => p.active).map((p) => p.name)])]
+        .map((o) => h("option", { value: personLabel(o) }))),
       h("button", { type: "submit", id: "bulk-owner-set" }, t("field.desk.reassignButton")),
       // The shared pool (公海): no owner; reps may claim the cards there (docs/protocol.md).
       h("button", { type: "button", class: "secondary", id: "bulk-to-pool", onclick: () => {

@@ -5,6 +5,7 @@ import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { changedFields, customFieldsOf, draftOf, duplicatesOf, readDraft, regionOf, segmentsOf, SET_FIELDS, splitList } from "../format.js";
 import { allOwners } from "./cards.js";
+import { personFromInput, personLabel } from "../../people.js";
 import { placeChange, placeDraft, placeFields } from "./field.js";
 import { consentChange, consentDraft, consentFields } from "./consent.js";
 import { colleagueCheck } from "../pool.js";
@@ -152,7 +153,7 @@ function form(app, id, view, { inPanel = false }) {
   function controls() {
     const owners = allOwners(app);
     const options = app.schema?.options || {};
-    const list = (listId, items) => h("datalist", { id: listId }, items.map((x) => h("option", { value: x })));
+    const list = (listId, items, label = (x) => x) => h("datalist", { id: listId }, items.map((x) => h("option", { value: label(x) })));
     const known = (name) => [...new Set([...(options[`${name === "industry" ? "industries" : "regions"}`] || []),
       ...app.rows.map((r) => r.view[name]).filter(Boolean)])].slice(0, 200);
     const parts = {
@@ -170,7 +171,7 @@ function form(app, id, view, { inPanel = false }) {
       tags: [field("f-tags", t("field.f.tags"), text("tags", { autocomplete: "off" }), { error: err("tags"), hint: t("field.hint.tags") }), suggestedTags()],
       birthday: field("f-birthday", t("field.f.birthday"), h("input", { type: "date", value: draft.birthday, oninput: set("birthday") }), { error: err("birthday") }),
       follow_up: field("f-follow_up", t("field.f.follow_up"), h("input", { type: "date", value: draft.follow_up, oninput: set("follow_up") }), { error: err("follow_up") }),
-      owner: "owner" in draft ? [field("f-owner", t("field.f.owner"), text("owner", { list: "owners", autocomplete: "off" }), { error: err("owner"), hint: t("field.hint.owner") }), list("owners", owners)] : null,
+      owner: "owner" in draft ? [field("f-owner", t("field.f.owner"), text("owner", { list: "owners", autocomplete: "off" }), { error: err("owner"), hint: t("field.hint.owner") }), list("owners", owners, personLabel)] : null,
       notes: field("f-notes", t("field.f.notes"), area("notes", 5), { error: err("notes") }),
     };
     return [...ORDER.map((name) => parts[name]), placeFields(entry.place, err("location")), ...("custom" in draft ? customFieldsOf(app.schema).map(customField) : [])].flat().filter(Boolean);
@@ -218,6 +219,7 @@ function form(app, id, view, { inPanel = false }) {
   async function submit(event) {
     event.preventDefault();
     if (entry.busy) return;
+    if ("owner" in draft) draft.owner = personFromInput(draft.owner); // "王伟" or "王伟 (wang.wei)" → wang.wei
     const { fields, errors } = readDraft(draft, app.schema, { creating: !id });
     entry.errors = errors;
     const place = placeChange(entry.base, entry.place);
