@@ -60,6 +60,10 @@ COLUMNS = {
     "status": ("Status", "状态"), "kept": ("Kept", "保留值"), "other": ("Other", "另一值"),
     "import": ("Import", "导入"), "file": ("File", "文件"), "row": ("Row", "行"), "action": ("Action", "操作"),
     "values": ("Values", "值"), "actor": ("Who", "操作人"), "target": ("Target", "对象"), "detail": ("Detail", "详情"),
+    "authored_at": ("Written on the device", "设备上的时间"), "received_at": ("Received", "服务器收到时间"),
+    "mutation": ("Change ID", "修改编号"), "card": ("Card", "卡片"), "kept_by": ("Kept from", "保留值来自"),
+    "other_by": ("Other from", "另一值来自"), "kept_at": ("Kept written", "保留值时间"), "other_at": ("Other written", "另一值时间"),
+    "prev_hash": ("Previous hash", "前一条哈希"), "hash": ("Hash", "哈希"), "location": ("Position", "位置"),
 }
 
 
