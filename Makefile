@@ -51,6 +51,7 @@ bench: install
 	$(PY) bench/durability.py
 	$(PY) bench/stall.py
 	$(PY) bench/field.py
+	$(PY) bench/fleet.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info node_modules
