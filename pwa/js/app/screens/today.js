@@ -39,7 +39,10 @@ export function todayScreen(app) {
   const feed = { url: null, error: null };
   const plan = { busy: false, error: null };
   // My day: the follow-ups due, nearest next from where the rep stands, each with a route link.
-  function myDay(due) {
+  // The stops: cards with the follow-up date or an open follow-up item due today or before.
+  function myDay(today) {
+    const due = app.rows.filter((r) => (r.view.follow_up && r.view.follow_up <= today)
+      || (r.view.follow_ups || []).some((f) => f.status !== "resolved" && f.due && f.due <= today));
     const p = app.position;
     const route = p ? routeOrder(due, p, (row) => row.view.location) : [];
     return h("section", { class: "panel", "aria-labelledby": "day-title", id: "my-day" },
@@ -103,7 +106,7 @@ export function todayScreen(app) {
       .sort((a, b) => a[1] - b[1] || names(a[0], b[0]));
     swap(el,
       h("h2", { id: "today-title", tabindex: "-1" }, t("field.today.title", { date: today })),
-      myDay(due),
+      myDay(today),
       h("section", { class: "panel", "aria-labelledby": "due-title" },
         h("h3", { id: "due-title" }, t("field.today.due", { n: due.length })),
         due.length ? h("ul", { class: "card-list", id: "due-list" }, due.map((row) => {
