@@ -178,6 +178,7 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/users/{name}/invite", identity.invite_user, ["POST"], ADMIN),
         ("/devices", admin.devices, ["GET"], ADMIN),
         ("/devices/{device_id}/revoke", admin.revoke_device, ["POST"], ADMIN),
+        ("/devices/{device_id}/name", admin.name_device, ["PUT"], ANYONE),
         ("/admin/backup", admin.backup_status, ["GET"], ADMIN),
         ("/admin/restore-points", admin.restore_points, ["GET"], ADMIN),
         ("/admin/restore", admin.restore, ["POST"], ADMIN),

@@ -272,6 +272,10 @@ def _operations() -> dict[tuple[str, str], Op]:
                                     Param("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
                                     Param("after", {"type": "integer", "minimum": 0, "maximum": 10**9},
                                           "the `next` of the previous page"))),
+        ("PUT", "/devices/{device_id}/name"): Op(
+            "Name a device so a lost one is recognised: one's own (an admin: any); \"\" clears the name",
+            _obj({"device": STR, "name": _maybe(STR)}),
+            body=_obj({"name": {"type": "string", "maxLength": 60}}, closed=True)),
         ("POST", "/devices/{device_id}/revoke"): Op(
             "Revoke a device; it is told to wipe its data. `credential: true` also revokes the token it "
             "last synced with (or ends its browser session)",
@@ -422,7 +426,7 @@ def _components() -> dict[str, Any]:
                                     "kept_at": _maybe(STR), "other_at": _maybe(STR), "created_at": STR}),
             "Device": _obj({"id": STR, "user": STR, "first_sync": _maybe(STR), "last_sync": _maybe(STR),
                             "pending": _maybe(INT), "app": _maybe(STR), "user_agent": _maybe(STR),
-                            "revoked_at": _maybe(STR)}),
+                            "revoked_at": _maybe(STR)}, {"name": _maybe(STR)}),
             "Template": _obj({}, {"custom_fields": {**_list(ANY_OBJECT), "maxItems": 50},
                                   **{name: {**_list({"type": "string", "minLength": 1, "maxLength": 100}),
                                             "maxItems": 500} for name in ("industries", "regions", "tags")}},

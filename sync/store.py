@@ -294,6 +294,12 @@ def _migration_pool(db: sqlite_utils.Database) -> None:
                          for key in [name_company_key(name, company)] if key])
 
 
+def _migration_device_names(db: sqlite_utils.Database) -> None:
+    """Issue 15: a name the user gives their phone ("王伟的华为"), so a lost one is recognised."""
+    if "name" not in db["devices"].columns_dict:
+        db["devices"].add_column("name", str)
+
+
 def name_company_key(name: object, company: object) -> str | None:
     """`n:<name>|<company>`, case and spaces folded; None without a company (a name alone is too common)."""
     if not isinstance(name, str) or not isinstance(company, str) or not company.strip():
@@ -307,7 +313,8 @@ def _fold(text: str) -> str:
 
 MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
               _migration_8, _migration_9, _migration_attachments, _migration_links,
-              _migration_teams, _migration_import_problems, _migration_webhooks, _migration_consent, _migration_pool)
+              _migration_teams, _migration_import_problems, _migration_webhooks, _migration_consent, _migration_pool,
+              _migration_device_names)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -645,13 +652,23 @@ def active_devices_of_user(conn: sqlite3.Connection, user: str) -> int:
     return conn.execute("SELECT count(*) FROM devices WHERE user = ? AND revoked_at IS NULL", (user,)).fetchone()[0]
 
 
+DEVICE_KEYS = ("id", "user", "first_sync", "last_sync", "pending", "app", "user_agent", "revoked_at", "name")
+
+
 def all_devices(conn: sqlite3.Connection, *, limit: int = -1, offset: int = 0) -> list[dict[str, Any]]:
     rows = conn.execute(
-        "SELECT id, user, first_sync, last_sync, pending, app, user_agent, revoked_at "
-        "FROM devices ORDER BY last_sync DESC, id LIMIT ? OFFSET ?", (limit, offset)
+        f"SELECT {', '.join(DEVICE_KEYS)} FROM devices ORDER BY last_sync DESC, id LIMIT ? OFFSET ?", (limit, offset)
     ).fetchall()
-    keys = ("id", "user", "first_sync", "last_sync", "pending", "app", "user_agent", "revoked_at")
-    return [dict(zip(keys, row)) for row in rows]
+    return [dict(zip(DEVICE_KEYS, row)) for row in rows]
+
+
+def device_of(conn: sqlite3.Connection, device: str) -> dict[str, Any] | None:
+    row = conn.execute(f"SELECT {', '.join(DEVICE_KEYS)} FROM devices WHERE id = ?", (device,)).fetchone()
+    return dict(zip(DEVICE_KEYS, row)) if row else None
+
+
+def name_device(conn: sqlite3.Connection, device: str, name: str | None) -> None:
+    conn.execute("UPDATE devices SET name = ? WHERE id = ?", (name, device))
 
 
 def revoke_device(conn: sqlite3.Connection, device: str, now: str) -> bool:

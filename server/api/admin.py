@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sync import audit, identity, store
+from sync import devices as device_names
 from sync.times import utc_now
 from sync.errors import Conflict, NotFound, invalid
 
@@ -27,6 +28,16 @@ async def devices(request: Request) -> JSONResponse:
     found = await run_in_threadpool(read)
     more = len(found) > limit
     return JSONResponse({"devices": found[:limit], "next": str(offset + limit) if more else None})
+
+
+async def name_device(request: Request) -> JSONResponse:
+    """`{"name": "王伟的华为"}` names one's own device (an admin: any); `""` clears the name."""
+    body = await read_json(request)
+    if not isinstance(body, dict) or set(body) != {"name"}:
+        raise invalid("name", 'send {"name": "…"}, at most 60 characters ("" clears it)')
+    device = request.path_params["device_id"]
+    found = await run_in_threadpool(device_names.rename, request.app.state.store, request.state.user, device, body["name"])
+    return JSONResponse({"device": found["id"], "name": found["name"]})
 
 
 async def revoke_device(request: Request) -> JSONResponse:

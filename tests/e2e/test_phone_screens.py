@@ -13,8 +13,8 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.conftest import Server
-from tests.e2e.test_field_app import (app_url, choose_language, open_app, rejected_edit, screens, seed_book, server_card, shot,
-                                       signed_in, up_to_date)
+from tests.e2e.test_field_app import (app_url, choose_language, open_app, rejected_edit, screens, seed_book, server_card,
+                                       session_cookie, shot, signed_in, up_to_date)
 
 SMALL = {"width": 360, "height": 640}
 PHONE = {"width": 390, "height": 844}
@@ -198,3 +198,35 @@ def test_screenshots_of_every_screen_on_a_small_phone(browser, server, tmp_path)
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
         context.close()
+
+
+# --- a device a person can recognise -------------------------------------------------------------
+
+PIXEL = "Mozilla/5.0 (Linux; Android 14; Pixel 7 Build/UQ1A.240205.004) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"
+
+
+def test_a_rep_names_the_phone_and_the_admin_recognises_it_by_name_and_model(browser, server, tmp_path):
+    seeded(server, tmp_path)
+    server.user("admin", "admin")
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", user_agent=PIXEL)
+    context.add_cookies([session_cookie(server, "rep1")])
+    try:
+        page = open_app(context, server, "#/pending")
+        expect(page.locator("#sync-status")).to_have_text("已是最新", timeout=WAIT_MS)
+        page.fill("#device-name", "王伟的 Pixel")
+        page.click("#device-name-save")
+        expect(page.locator("#device-name-note")).to_contain_text("已保存")
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        context.close()
+    admin = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
+    admin.add_cookies([session_cookie(server, "admin")])
+    try:
+        page = admin.new_page()
+        page.goto(app_url(server, "people.html"))
+        row = page.locator("#devices tr[data-device]").filter(has_text="1.0.0")  # the phone, not the seeding script
+        expect(row).to_contain_text("王伟的 Pixel", timeout=WAIT_MS)
+        expect(row).to_contain_text("Pixel 7")
+        expect(row).to_contain_text("Android 14")
+    finally:
+        admin.close()

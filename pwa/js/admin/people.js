@@ -33,13 +33,23 @@ const userPath = (name) => `/users/${encodeURIComponent(name)}`;
 // A long user agent shortened to what tells devices apart: the browser and the platform.
 const BROWSERS = [/MicroMessenger\/[\d.]+/, /Edg\/[\d.]+/, /OPR\/[\d.]+/, /Firefox\/[\d.]+/, /CriOS\/[\d.]+/, /Chrome\/[\d.]+/, /Version\/[\d.]+/];
 const PLATFORMS = [/Android [\d.]+/, /iPhone OS [\d_]+/, /iPad/, /Windows NT [\d.]+/, /Mac OS X [\d_.]+/, /CrOS/, /Linux/];
-function shortAgent(agent) {
+export function shortAgent(agent) {
   if (!agent) return t("status.none");
   if (agent.length <= 48) return agent;
   const find = (patterns) => patterns.map((p) => agent.match(p)).find(Boolean)?.[0];
   const browser = find(BROWSERS)?.replace("Version/", "Safari/");
   const platform = find(PLATFORMS)?.replace(/_/g, ".");
-  return [browser, platform].filter(Boolean).join(" · ") || `${agent.slice(0, 45)}…`;
+  return [modelOf(agent), browser, platform].filter(Boolean).join(" · ") || `${agent.slice(0, 45)}…`;
+}
+
+// The phone's model, where the user agent names it: "Pixel 7", "HUAWEI P40", "iPhone". Chrome's
+// reduced agent says only "K": no model then.
+export function modelOf(agent) {
+  const android = /Android [\d.]+; ([^;)]+?)(?: Build\/[^;)]*)?\)/.exec(agent || "");
+  if (android && !["K", "wv"].includes(android[1].trim())) return android[1].trim();
+  if (/iPhone/.test(agent || "")) return "iPhone";
+  if (/iPad/.test(agent || "")) return "iPad";
+  return null;
 }
 
 // An audit detail is a JSON object as text: shown as "key: value" pairs; a change (user.update) as "before → after".
@@ -527,6 +537,7 @@ function webhooksCard() {
 function deviceRow(d) {
   return h("tr", { class: d.revoked_at ? "off" : null, "data-device": d.id },
     cell(t("people.devices.user"), d.user ?? "?"),
+    cell(t("people.devices.name"), d.name || h("span", { class: "sub" }, t("people.devices.unnamed"))),
     cell(t("people.devices.id"), h("span", { class: "mono", title: d.id }, short(d.id))),
     cell(t("people.devices.app"), d.app || t("status.none")),
     cell(t("people.devices.agent"), h("span", { title: d.user_agent || "" }, shortAgent(d.user_agent))),
@@ -539,7 +550,7 @@ function deviceRow(d) {
 }
 
 function devicesCard() {
-  const cols = ["user", "id", "app", "agent", "lastSync", "pending", "status"].map((k) => t(`people.devices.${k}`)).concat(t("people.users.actions"));
+  const cols = ["user", "name", "id", "app", "agent", "lastSync", "pending", "status"].map((k) => t(`people.devices.${k}`)).concat(t("people.users.actions"));
   return h("section", { class: "card", "aria-labelledby": "devices-title" },
     h("h2", { id: "devices-title" }, t("people.devices.title")),
     h("p", { class: "hint", id: "devices-intro" }, t("people.devices.intro")),

@@ -2,10 +2,13 @@
 // rejected edit is fixed here (same mutation id, corrected fields) or discarded. Below: the last
 // successful sync and this device's storage (used, quota, whether the browser may evict it).
 import { localMessage } from "../../messages.js";
+import { api } from "../../api.js";
 import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { dateTime, formatBytes, readDraft, TEXT_FIELDS } from "../format.js";
 import { cardName, errorText, field, fieldName, swap } from "./parts.js";
+
+const NAME_KEY = "fieldcards.deviceName";
 
 const FIXABLE = [...TEXT_FIELDS, "phones", "emails", "tags", "segment", "birthday", "follow_up", "owner"];
 const LIST_FIELDS = ["phones", "emails"];
@@ -132,7 +135,33 @@ export function pendingScreen(app) {
             app.storage.persisted = false;
           }
           render();
-        } }, t("field.about.persist"))) : null);
+        } }, t("field.about.persist"))) : null,
+      deviceName());
+  }
+
+  // A name for this phone ("王伟的华为"), shown to the admin next to its model, so a lost phone is
+  // recognised in the device list. Saved on the server (PUT /devices/{id}/name) and kept here.
+  function deviceName() {
+    const saved = localStorage.getItem(NAME_KEY) || "";
+    if (state.deviceName === undefined) state.deviceName = saved;
+    return h("form", { class: "inline device-name", id: "device-name-form", onsubmit: async (e) => {
+      e.preventDefault();
+      const name = state.deviceName.trim();
+      try {
+        const done = await api(`/devices/${encodeURIComponent(app.device.deviceId)}/name`, { method: "PUT", body: { name } });
+        localStorage.setItem(NAME_KEY, done.name || "");
+        state.nameNote = t("field.about.nameSaved");
+      } catch (error) {
+        app.noteApiError(error);
+        state.nameNote = error?.status === 404 ? t("field.about.nameAfterSync")
+          : error?.status ? localMessage(error.fields?.[0]?.message || error.message) : t("field.about.nameOffline");
+      }
+      render();
+    } },
+    field("device-name", t("field.about.name"), h("input", { type: "text", maxlength: "60", value: state.deviceName, autocomplete: "off",
+      placeholder: t("field.about.namePlaceholder"), oninput: (e) => { state.deviceName = e.target.value; } }), { hint: t("field.about.nameHint") }),
+    h("button", { type: "submit", class: "secondary", id: "device-name-save" }, t("field.about.nameSave")),
+    state.nameNote ? h("p", { class: "hint", role: "status", id: "device-name-note" }, state.nameNote) : null);
   }
 
   function render() {
