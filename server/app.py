@@ -28,6 +28,7 @@ from . import guide, openapi, pwa
 from .api import admin, attachments, webhooks, cards, links, teams, conflicts, identity, insights, office, reminders
 from .api import settings as settings_api
 from .api import pool as pool_api
+from .api import followups as followups_api
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, Handler, guarded
 from .backup.drill import run_drill
@@ -151,6 +152,10 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/links/{link_id}/revoke", links.revoke, ["POST"], ANYONE),
         ("/public/links/{token}", links.public_view, ["GET"], PUBLIC),
         ("/public/links/{token}", links.public_answer, ["POST"], PUBLIC),
+        ("/customer-updates", followups_api.customer_updates, ["GET"], ANYONE),
+        ("/follow-ups", followups_api.list_items, ["GET"], ANYONE),
+        ("/follow-ups/settings", followups_api.get_settings, ["GET"], ANYONE),
+        ("/follow-ups/settings", followups_api.save_settings, ["PUT"], ADMIN),
         ("/public/privacy", settings_api.public_privacy, ["GET"], PUBLIC),
         ("/admin/privacy", settings_api.save_privacy, ["PUT"], ADMIN),
         ("/settings", settings_api.device_settings, ["GET"], ANYONE),

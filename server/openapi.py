@@ -113,8 +113,10 @@ DASHBOARD_FILTERS = (DAY, Param("owner", STR), Param("segment", STR), Param("reg
                      Param("industry", STR), Param("tag", STR))
 FIGURE = Param("figure", {"enum": ["by_segment", "by_region", "by_industry", "by_owner", "by_tag", "new_cards_per_week",
                                    "activities_per_week", "purchases_by_segment", "feedback", "segment_by_region",
-                                   "visits_near"]},
+                                   "visits_near", "follow_ups"]},
                "one figure of `GET /dashboard`", required=True)
+FOLLOW_UP_SETTINGS = _obj({}, {"rating_at_most": {"type": "integer", "minimum": 0, "maximum": 5},
+                               "due_days": {"type": "integer", "minimum": 0, "maximum": 90}}, closed=True)
 WHOSE = Param("user", STR, "admins: another user's name, or `*` for everyone's")
 
 SIGNED_IN = _obj({"user": STR, "role": STR, "display": STR})
@@ -189,6 +191,22 @@ def _operations() -> dict[tuple[str, str], Op]:
                            "rating": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
                            "text": {"type": ["string", "null"], "maxLength": 5000},
                            "answers": {"type": ["object", "null"]}}, closed=True)),
+        ("GET", "/customer-updates"): Op(
+            "Changes customers made to their own details through links, on the caller's cards, newest first "
+            "(each field's value before and after the answer)",
+            _obj({"updates": _list(_obj({"id": STR, "link": STR, "card": STR, "name": _maybe(STR), "at": STR,
+                                         "changes": ANY_OBJECT}))}),
+            query=(Param("days", {"type": "integer", "minimum": 1, "maximum": 90}, "how far back (default 30)"), DAY)),
+        ("GET", "/follow-ups"): Op(
+            "Follow-up items not resolved on the cards the caller may see (office: everyone's), overdue first",
+            _obj({"date": DATE, "items": _list(_obj({"card": STR, "name": _maybe(STR), "owner": _maybe(STR),
+                                                     "item": ANY_OBJECT, "overdue": BOOL}))}),
+            query=(Param("state", {"enum": ["open", "overdue"]}), DAY, Param("owner", STR))),
+        ("GET", "/follow-ups/settings"): Op(
+            "When feedback opens a follow-up item: a rating at or below `rating_at_most`, due after `due_days`",
+            _obj({"settings": FOLLOW_UP_SETTINGS})),
+        ("PUT", "/follow-ups/settings"): Op("Change the follow-up rules", _obj({"settings": FOLLOW_UP_SETTINGS}),
+                                            body=FOLLOW_UP_SETTINGS),
         ("GET", "/attachments/{attachment_id}"): Op(
             "The bytes of an uploaded attachment, to whoever may see its card; images inline, other types "
             "as a download", {"type": "string", "format": "binary"},

@@ -1,6 +1,7 @@
 """Segment analysis for the dashboard: cards by segment, region, industry, owner and tag; new
 cards and activities per week; purchases by segment; feedback ratings; a segment × region pivot;
-per rep, the share of visits logged within 500 m of the customer's location.
+per rep, the share of visits logged within 500 m of the customer's location; follow-up items
+(open, overdue, median days to resolve).
 Every figure answers only with the cards the user may see, under the same filters, and each can
 be had as CSV rows.
 """
@@ -11,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import store
+from . import followups, store
 from .access import User, owner_filter
 from .errors import invalid
 from .places import NEAR_M, distance_m, has_place
@@ -39,6 +40,7 @@ def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict
     with st.read() as conn:
         cards = [c for c in store.live_cards(conn, owner) if _passes(c, filters)]
         activities = store.live_activities(conn, owner)
+        follow_ups = followups.figures(conn, cards, today)
     ids = {c["id"] for c in cards}
     activities = [a for a in activities if a["card"] in ids]
     segment_of = {c["id"]: c.get("segment") or NONE for c in cards}
@@ -76,6 +78,7 @@ def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict
         "segment_by_region": {"rows": segments, "columns": regions,
                               "cells": [[pivot.get((s, r), 0) for r in regions] for s in segments]},
         "visits_near": _visits_near(activities, {c["id"]: c.get("location") for c in cards}),
+        "follow_ups": follow_ups,  # feedback followed up (issue 17): open, overdue, median days to resolve
     }
 
 
@@ -116,6 +119,9 @@ def figure_rows(found: dict[str, Any], figure: str) -> tuple[list[str], list[lis
         return ["segment", *value["columns"]], [[row, *map(str, cells)] for row, cells in zip(value["rows"], value["cells"])]
     if figure == "feedback":
         return ["average", "count"], [[str(value["average"] if value["average"] is not None else ""), str(value["count"])]]
+    if figure == "follow_ups":
+        keys = ("open", "overdue", "resolved", "median_days_to_resolve")
+        return list(keys), [["" if value[k] is None else str(value[k]) for k in keys]]
     if figure == "visits_near":
         keys = ("key", "visits", "with_position", "near", "share")
         return ["rep", *keys[1:]], [[str(v[k]) for k in keys] for v in value]

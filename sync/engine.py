@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from . import cursor as cursors
-from . import attachments, audit, hlc, journal, links
+from . import attachments, audit, followups, hlc, journal, links
 from . import pool, store, template, webhooks
 from .jsontext import dumps
 from .access import User, can_reassign, can_see, owner_filter
@@ -961,6 +961,11 @@ class Batch:
         if author is None:
             if visible and row.deleted:
                 self._resurrect(write, at, m.id)
+            # Negative feedback opens a follow-up item for the owner, in this same change (issue 17).
+            opened = followups.item_for_feedback(self.conn, activity, row.card) if visible else None
+            if opened is not None:
+                self._merge_follow_ups(write, [], [opened], at, m.id)
+            if write.changes:
                 self.save(write, at, m)
             activity.update(by=self.user.name, created_at=self.now)
             store.insert_activity(self.conn, activity, self.next_seq())

@@ -1603,3 +1603,32 @@ def requeue_delivery(conn: sqlite3.Connection, delivery_id: int) -> None:
 def set_endpoint_failing(conn: sqlite3.Connection, endpoint: str, failing: bool, now: str) -> None:
     conn.execute("UPDATE webhook_endpoints SET failing = ?, failing_since = ? WHERE id = ?",
                  (int(failing), now if failing else None, endpoint))
+
+
+# --- the customer's voice: what customers changed, follow-up items over time (sync/followups.py) ---
+
+
+def answered_links(conn: sqlite3.Connection, since: str, owner: OwnerScope) -> list[tuple[str, str, str, str]]:
+    """(link, card, card name, used_at) of the links answered since `since`, on live cards of `owner`."""
+    clause, values = owned(owner, "c.owner")
+    sql = ("SELECT l.id, l.card, json_extract(c.data, '$.name'), l.used_at FROM links l JOIN cards c ON c.id = l.card "
+           "WHERE l.used_at >= ? AND c.deleted = 0" + clause + " ORDER BY l.used_at DESC LIMIT 500")
+    return [tuple(r) for r in conn.execute(sql, [since, *values])]
+
+
+def changes_via_link(conn: sqlite3.Connection, card_id: str, link_id: str) -> list[dict[str, list[Any]]]:
+    """The changes the customer made through one link, oldest first."""
+    rows = conn.execute("SELECT changes FROM history WHERE card = ? AND device = ? ORDER BY id",
+                        (card_id, f"link:{link_id}"))
+    return [json.loads(r[0]) for r in rows]
+
+
+def follow_up_history(conn: sqlite3.Connection, card_id: str) -> list[dict[str, Any]]:
+    """`{"at", "before", "after"}` of each change of a card's follow-up items, oldest first."""
+    rows = conn.execute("SELECT received_at, json_extract(changes, '$.follow_ups') FROM history "
+                        "WHERE card = ? AND json_extract(changes, '$.follow_ups') IS NOT NULL ORDER BY id", (card_id,))
+    found = []
+    for at, pair in rows:
+        before, after = json.loads(pair)
+        found.append({"at": at, "before": before, "after": after})
+    return found

@@ -54,7 +54,8 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 AMOUNT_RE = re.compile(r"^-?\d{1,15}(\.\d{1,4})?$")
 ACTIVITY_KINDS = ("visit", "call", "email", "chat", "note", "purchase", "feedback")
-ACTIVITY_KEYS = ("id", "card", "kind", "at", "text", "amount", "currency", "rating", "location", "survey", "answers")
+ACTIVITY_KEYS = ("id", "card", "kind", "at", "text", "amount", "currency", "rating", "location", "survey", "answers",
+                 "needs_action")  # needs_action: a rep asks for a follow-up item (issue 17)
 CUSTOM_TYPES = ("text", "number", "date", "choice", "choices")
 
 
@@ -544,6 +545,13 @@ def validate_activity(obj: object, *, card_id: str) -> dict[str, Any]:
     check("answers", _answers)
     if (out.get("survey") is not None or out.get("answers")) and out.get("kind") != "feedback":
         errors.append(FieldError("survey", "only feedback carries a survey and its answers"))
+    needs = obj.get("needs_action")
+    if needs is not None and not isinstance(needs, bool):
+        errors.append(FieldError("needs_action", "true or false"))
+    elif needs and out.get("kind") != "feedback":
+        errors.append(FieldError("needs_action", "only feedback needs action"))
+    elif needs:
+        out["needs_action"] = True  # kept only when set, so other activities' JSON is unchanged
     if out.get("rating") is not None and out.get("kind") != "feedback":
         errors.append(FieldError("rating", "only feedback has a rating"))
     if (out.get("amount") is not None or out.get("currency") is not None) and out.get("kind") != "purchase":
@@ -724,6 +732,7 @@ def activity_json_schema() -> dict[str, Any]:
                                "accuracy_m": {"type": "number", "minimum": 0}}}]},
             "survey": {"type": ["string", "null"]},
             "answers": {"type": ["object", "null"], "maxProperties": 20},
+            "needs_action": {"type": "boolean"},
             "by": {"type": "string"},
             "created_at": {"type": "string", "format": "date-time"},
         },
