@@ -125,3 +125,16 @@ def test_an_import_never_replaces_the_customers_own_consent(app: Office):  # noq
     assert imported.status_code == 200, imported.text
     now = app.client.get(f"/api/v1/cards/{card}", headers=app.as_("office")).json()["card"]
     assert now["title"] == "经理" and (now["consent"]["contact"], now["consent"]["source"]) == ("refused", "customer")
+
+
+def test_an_exported_file_imported_again_leaves_the_consent_as_it_was(app: Office):  # noqa: F811
+    card = str(uuid.uuid4())
+    push(app, put(card, {"name": "钱进", "consent": GRANTED}))
+    office = app.as_("office")
+    exported = app.client.get("/api/v1/export", params={"format": "csv"}, headers=office)
+    assert exported.status_code == 200
+    imported = app.client.post("/api/v1/imports", headers=office, data={"mode": "upsert"},
+                               files={"file": ("back.csv", exported.content, "text/csv")})
+    assert imported.status_code == 200, imported.text
+    assert (imported.json()["update"], imported.json()["create"]) == (0, 0), imported.json()
+    assert app.client.get(f"/api/v1/cards/{card}", headers=office).json()["card"]["consent"] == GRANTED
