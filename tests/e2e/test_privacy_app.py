@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 from sync.hlc import Clock
 from tests.conftest import Server
 from tests.e2e.test_admin_people import watch
-from tests.e2e.test_field_app import app_url, eventually, open_app, session_cookie, signed_in, up_to_date
+from tests.e2e.test_field_app import (app_url, controlled_by_service_worker, eventually, open_app, session_cookie,
+                                      signed_in, up_to_date)
 
 DAY_MS = 86_400_000
 CLOCK = Clock("e2e")
@@ -184,4 +185,38 @@ def test_office_downloads_a_customers_personal_data_from_the_card(browser, serve
     assert "Personal information held about 赵敏 &lt;b&gt;" in text and "<script" not in text
     assert event.value.suggested_filename == f"customer-{card}.en.html"
     assert page.errors == []  # type: ignore[attr-defined]
+    context.close()
+
+
+def test_a_phone_that_locks_offline_ends_its_session_as_soon_as_it_is_online(browser, server: Server, tmp_path):
+    server.user("rep1")
+    server.user("boss", "admin")
+    _card(server, "离线锁定客户")
+    with server.client("boss") as admin:
+        admin.put("/api/v1/admin/settings", json={"lock_after_days": 3})
+    cookie = session_cookie(server, "rep1")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    context.add_cookies([cookie])
+    page = open_app(context, server)
+    up_to_date(page)
+    eventually(lambda: controlled_by_service_worker(page), "the service worker to control the page")
+    eventually(lambda: page.evaluate(META, "lock_after_days") == 3, "the lock rule kept on the device")
+    page.close()
+
+    def session_works() -> bool:
+        answer = httpx.get(server.url + "/api/v1/me", cookies={cookie["name"]: cookie["value"]})
+        return answer.status_code == 200
+
+    context.set_offline(True)
+    later = context.new_page()
+    later.add_init_script(LATER % 4)
+    later.goto(app_url(server))
+    expect(later.locator("#lock-offline")).to_be_visible()  # served by the service worker, offline
+    assert "离线锁定客户" not in later.content()
+    assert session_works()  # the server has not heard from the phone yet
+
+    context.set_offline(False)  # back online: the session ends before anything else happens
+    expect(later.locator("#lock-signin")).to_be_visible()
+    assert not session_works()
+    assert "离线锁定客户" not in later.content()
     context.close()
