@@ -8,7 +8,9 @@ The app is opened at http://localhost:PORT/ (service workers need a secure origi
 """
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
 from playwright.sync_api import Page, expect
 
@@ -230,3 +232,27 @@ def test_a_rep_names_the_phone_and_the_admin_recognises_it_by_name_and_model(bro
         expect(row).to_contain_text("Android 14")
     finally:
         admin.close()
+
+
+# --- addresses open in the map app people use -----------------------------------------------------
+
+
+def test_an_address_opens_amap_in_chinese_and_the_map_app_can_be_chosen(browser, server, tmp_path):
+    server.user("rep1")
+    seed = server.device("rep1", tmp_path)
+    card = seed.create_card(name="王伟", address="上海市浦东新区世纪大道100号")
+    seed.sync()
+    context = signed_in(browser, server, "rep1", PHONE)
+    try:
+        page = open_app(context, server, f"#/card/{card}")
+        up_to_date(page)
+        link = page.locator("#address-link")
+        expect(link).to_have_attribute("href", "https://www.google.com/maps/search/?api=1&query=" + quote("上海市浦东新区世纪大道100号"))
+        choose_language(page, "zh-CN")
+        expect(link).to_have_attribute("href", re.compile(r"^https://uri\.amap\.com/search\?keyword="))
+        page.click("#menu-button")
+        page.select_option("#map-app", "baidu")
+        expect(link).to_have_attribute("href", re.compile(r"^https://api\.map\.baidu\.com/geocoder\?address="))
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        context.close()

@@ -10,6 +10,7 @@ import { openDb } from "./db.js";
 import { Device } from "./device.js";
 import { DEFAULT_SCHEMA } from "./format.js";
 import { loadPeople } from "../people.js";
+import { chooseMapApp, chosenMapApp, MAP_APPS } from "./maplink.js";
 import { lockedOut, privacyLink, watchLock } from "./lock.js";
 import { refreshPoolData } from "./pool.js";
 import { usePinyin } from "./search.js";
@@ -206,6 +207,12 @@ document.addEventListener("keydown", (e) => {
 });
 // Help opens the guide for the user's role, in the app's language (docs/guide/, served at /guide/).
 const helpLink = h("a", { id: "help", class: "help-link", target: "_blank", rel: "noopener" });
+// Where addresses open (maplink.js): automatic (Amap in Chinese, geo: on Android…) or one app.
+const mapLabel = h("label", { for: "map-app", class: "menu-label" });
+const mapSelect = h("select", { id: "map-app", onchange: (e) => {
+  chooseMapApp(e.target.value);
+  screen?.update?.();
+} });
 const langSelect = h("select", { id: "lang", onchange: (e) => changeLanguage(e.target.value) },
   languages().map((l) => h("option", { value: l }, l === "en" ? "English" : "简体中文")));
 
@@ -224,6 +231,11 @@ function renderHeader() {
   syncLabel.textContent = t("field.sync.now");
   menuButton.setAttribute("aria-label", t("field.menu"));
   langLabel.textContent = t("lang.label");
+  mapLabel.textContent = t("field.maps.label");
+  if (mapSelect.dataset.lang !== language()) { // rebuilt only for a new language: a sync must not close it
+    mapSelect.dataset.lang = language();
+    swap(mapSelect, MAP_APPS.map((m) => h("option", { value: m, selected: chosenMapApp() === m }, t(`field.maps.${m}`))));
+  }
   menuWho.textContent = app.me ? app.me.display || app.me.user : "";
   syncButton.disabled = app.revoked;
   langSelect.setAttribute("aria-label", t("lang.label"));
@@ -233,7 +245,7 @@ function renderHeader() {
   helpLink.href = `/guide/${guide}.${language()}`;
   swap(footerEl, privacyLink());
   if (!headerEl.childElementCount) {
-    menuPanel.append(menuWho, h("div", { class: "menu-lang" }, langLabel, langSelect), helpLink);
+    menuPanel.append(menuWho, h("div", { class: "menu-lang" }, langLabel, langSelect), h("div", { class: "menu-lang menu-maps" }, mapLabel, mapSelect), helpLink);
     headerEl.append(brandEl, deskNavEl, statusEl, h("div", { class: "bar-tools" }, syncButton, menuButton, menuPanel));
   }
   swap(brandEl, h("h1", {}, t("app.title")), app.me ? h("span", { class: "sub", id: "who" }, app.me.display || app.me.user) : null);

@@ -4,6 +4,8 @@
 import { h } from "../../dom.js";
 import { money } from "../../i18n.js";
 import { personName } from "../../people.js";
+import { language as uiLanguage } from "../../i18n.js";
+import { addressHref, chosenMapApp, resolveMapApp } from "../maplink.js";
 import { language, t } from "../../i18n.js";
 import { consentSummary } from "./consent.js";
 import { addDays, addMonths, customFieldsOf, dateTime, isRealDate, readAmount, ymd } from "../format.js";
@@ -26,7 +28,8 @@ function contact(v) {
   }
   if (v.address) {
     items.push(h("li", { class: "contact-row" },
-      h("a", { href: `https://maps.google.com/?q=${encodeURIComponent(v.address)}`, class: "contact map", target: "_blank", rel: "noopener noreferrer",
+      h("a", { href: addressHref(v.address, resolveMapApp(chosenMapApp(), uiLanguage(), navigator.userAgent)), class: "contact map",
+        target: "_blank", rel: "noopener noreferrer", id: "address-link",
         "aria-label": t("field.card.map", { address: v.address }) }, v.address)));
   }
   return items.length ? h("ul", { class: "contacts", id: "contacts" }, items) : null;
