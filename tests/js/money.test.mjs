@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { money } from "../../pwa/js/i18n.js";
+import { localTime, money } from "../../pwa/js/i18n.js";
 
 test("yuan with the narrow sign, separators and two decimals, in both languages", () => {
   assert.equal(money("12500", "CNY", "zh-CN"), "¥12,500.00");
@@ -14,4 +14,17 @@ test("yuan with the narrow sign, separators and two decimals, in both languages"
 test("an unknown currency code or a non-number is shown as it is, never as NaN", () => {
   assert.equal(money("10", "XYZ1", "en"), "10.00 XYZ1");
   assert.equal(money("abc", "CNY", "en"), "abc");
+});
+
+test("server times are shown in the local clock's time, in the app's format", () => {
+  const before = process.env.TZ;
+  process.env.TZ = "Asia/Shanghai"; // UTC+8: what an office in China reads
+  try {
+    assert.equal(localTime("2026-12-04T08:05:09.123456Z"), "2026-12-04 16:05:09");
+    assert.equal(localTime("2026-12-31T20:00:00Z"), "2027-01-01 04:00:00");
+  } finally {
+    if (before === undefined) delete process.env.TZ;
+    else process.env.TZ = before;
+  }
+  assert.equal(localTime("not a time"), "not a time");
 });

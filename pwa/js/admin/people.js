@@ -4,7 +4,7 @@ import { localMessage } from "../messages.js";
 import { api, ApiError, setToken, token } from "../api.js";
 import { h } from "../dom.js";
 import { settingsCard } from "./settings.js";
-import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
+import { language, languages, loadLanguage, localTime, pickLanguage, t } from "../i18n.js";
 
 const ROLES = ["rep", "manager", "office", "admin"];
 const AUDIT_PAGE = 1000; // what GET /audit answers at most per call
@@ -25,7 +25,7 @@ const state = {
 const root = document.getElementById("app");
 
 // Times as YYYY-MM-DD HH:MM:SS UTC: one unambiguous form for everyone.
-const fmt = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC") : t("status.none"));
+const fmt = (iso) => (iso ? localTime(iso) : t("status.none")); // local time, like the field app
 const short = (id) => (id || "").slice(0, 8);
 const roleName = (role) => (ROLES.includes(role) ? t(`people.role.${role}`) : role);
 const userPath = (name) => `/users/${encodeURIComponent(name)}`;

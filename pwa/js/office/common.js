@@ -3,14 +3,14 @@
 import { localMessage } from "../messages.js";
 import { ApiError, token } from "../api.js";
 import { h } from "../dom.js";
-import { language, t } from "../i18n.js";
+import { language, localTime, t } from "../i18n.js";
 
 // The card fields a person can pick in a mapping or a merge, in the order a card shows them.
 export const CARD_FIELDS = ["id", "name", "company", "title", "phones", "emails", "address", "region", "industry",
   "segment", "tags", "owner", "birthday", "follow_up", "notes", "consent", "consent_basis", "consent_at"];
 
 // Times as YYYY-MM-DD HH:MM:SS UTC, dates as YYYY-MM-DD: one unambiguous form for everyone.
-export const fmtTime = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC") : t("status.none"));
+export const fmtTime = (iso) => (iso ? localTime(iso) : t("status.none")); // local time, like the field app
 export const short = (id) => (id || "").slice(0, 8);
 
 // The person's own date, not UTC: "today" is where they are.
