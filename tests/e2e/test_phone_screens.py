@@ -104,8 +104,12 @@ def test_purchase_amounts_written_with_separators_and_a_yuan_sign_are_accepted(b
         assert page.evaluate("document.activeElement.id") == "activity-amount"
         in_view_above_bars(page, "#activity-amount-error")
 
+        # The form fits a purchase: its labels say so, the currency is chosen from a list.
+        expect(page.locator("#activity-save")).to_have_text("Save purchase")
+        expect(page.locator("label[for='activity-text']")).to_have_text("What was bought (optional)")
+        expect(page.locator("#activity-currency")).to_have_value("CNY")
+        assert "US Dollar (USD)" in page.locator("#activity-currency option").all_text_contents()
         page.fill("#activity-amount", "¥12,500")
-        page.fill("#activity-currency", "")
         page.click("#activity-save")
         expect(page.locator("#timeline li")).to_have_count(1, timeout=WAIT_MS)
         page.click("#add-activity")

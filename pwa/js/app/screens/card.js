@@ -15,6 +15,15 @@ import { activityExtras, filesSection, keepFiles, loadUrls, placeSection, proble
 
 const KINDS = ["visit", "call", "email", "chat", "note", "purchase", "feedback"];
 const kindName = (kind) => (KINDS.includes(kind) ? t(`field.kind.${kind}`) : kind);
+const CURRENCIES = ["CNY", "HKD", "TWD", "USD", "EUR", "JPY", "KRW", "GBP", "SGD", "AUD", "CAD", "CHF"];
+function currencyName(code) {
+  try {
+    const name = new Intl.DisplayNames([uiLanguage()], { type: "currency" }).of(code);
+    return name && name !== code ? `${name} (${code})` : code;
+  } catch {
+    return code;
+  }
+}
 
 function contact(v) {
   const items = [];
@@ -187,8 +196,10 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
       extra.push(field("activity-amount", t("field.activity.amount"),
         h("input", { id: "activity-amount", inputmode: "decimal", value: a.amount, oninput: set("amount"), placeholder: "12,500.00" }),
         { error: a.amountError || null }));
+      // A currency from a list, named in the person's language ("人民币 (CNY)"), CNY first.
       extra.push(field("activity-currency", t("field.activity.currency"),
-        h("input", { id: "activity-currency", value: a.currency, maxlength: "3", oninput: set("currency") })));
+        h("select", { id: "activity-currency", onchange: set("currency") },
+          CURRENCIES.map((code) => h("option", { value: code, selected: code === a.currency }, currencyName(code))))));
     }
     if (a.kind === "feedback") {
       extra.push(field("activity-rating", t("field.activity.rating"),
@@ -209,7 +220,7 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
           return;
         }
         more.amount = read.amount;
-        more.currency = a.currency.trim().toUpperCase() || (read.yuan ? "CNY" : null);
+        more.currency = read.yuan ? "CNY" : a.currency;
       }
       if (a.kind === "feedback") more.rating = Number(a.rating);
       const chosen = a.kind;
@@ -217,10 +228,10 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
       act(() => app.device.addActivity(id, chosen, a.text.trim(), more), () => t("field.activity.saved"));
     } },
     field("activity-kind", t("field.activity.kind"), kind),
-    field("activity-text", t("field.visit.text"), text),
+    field("activity-text", t(`field.activity.text.${a.kind}`), text), // the labels say what is logged: a purchase, not a visit
     ...extra,
     h("div", { class: "actions" },
-      h("button", { type: "submit", id: "activity-save" }, t("field.visit.save")),
+      h("button", { type: "submit", id: "activity-save" }, t(`field.activity.save.${a.kind}`)),
       h("button", { type: "button", class: "secondary", onclick: () => { state.adding = null; render(); } }, t("field.cancel"))));
   }
 
