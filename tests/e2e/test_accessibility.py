@@ -99,3 +99,29 @@ def test_the_sign_in_page_has_no_serious_accessibility_findings(browser, server)
         assert findings(page) == []
     finally:
         context.close()
+
+
+# Controls smaller than a finger (or a mouse on a desk) can take. A checkbox or radio counts with its
+# label, which takes the tap too.
+TOO_SMALL = """(min) => [...document.querySelectorAll('button, input, select, textarea, a.button, .field-nav-link, [role=button]')]
+  .filter((el) => el.offsetParent !== null && el.type !== 'hidden')
+  .map((el) => { const r = ((el.type === 'checkbox' || el.type === 'radio') && el.closest('label') || el).getBoundingClientRect();
+    return [el.id || el.className || el.tagName, Math.round(r.width), Math.round(r.height)]; })
+  .filter(([, w, h]) => w > 1 && h > 1 && Math.min(w, h) < min)"""
+
+
+@pytest.mark.parametrize(("viewport", "smallest"), [(PHONE, 44), (DESK, 24)], ids=["phone-44px", "desk-24px"])
+def test_every_control_of_the_field_app_is_big_enough_to_tap(browser, server, seeded, viewport, smallest):
+    context, page = page_for(browser, server, "wang.wei", viewport, "en-US")
+    try:
+        found: dict[str, list] = {}
+        for route in FIELD_SCREENS:
+            page.goto(app_url(server, route.format(card=seeded["card"])))
+            expect(page.locator("main h2").first).to_be_visible(timeout=WAIT_MS)
+            found[route] = page.evaluate(TOO_SMALL, smallest)
+        if viewport is PHONE:
+            page.click("#menu-button")
+            found["menu"] = page.evaluate(TOO_SMALL, smallest)
+        assert {k: v for k, v in found.items() if v} == {}
+    finally:
+        context.close()
