@@ -14,9 +14,11 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Server
+from tests.e2e.test_accessibility import findings
 from tests.e2e.test_field_app import DESK, PHONE, eventually, open_app, server_card, session_cookie, shot, up_to_date
 
 PEOPLE_SQUARE = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 12}
@@ -197,3 +199,38 @@ def test_office_types_a_location_and_a_bad_one_is_explained_not_sent(browser, se
                    "the typed location on the server")
     finally:
         desk.close()
+
+
+@pytest.mark.parametrize("lang", ["en-US", "zh-CN"])
+def test_the_field_screens_have_no_serious_accessibility_findings(browser, server: Server, tmp_path, lang):
+    """axe-core on Nearby, My day and a card with its location, a photo and a visit with a position."""
+    server.user("rep1")
+    phone = server.device("rep1", tmp_path)
+    card = phone.create_card(name="黄浦茶庄", location={"lat": 31.2304, "lng": 121.4737}, follow_up=date.today().isoformat())
+    phone.create_card(name="没有位置")
+    visit = phone.add_activity(card, "visit", "到店", location={"lat": 31.2331, "lng": 121.4737, "accuracy_m": 25})
+    phone.add_attachment(card, png(tmp_path / "x.png", 8, 8).read_bytes(), "门头.png", "image/png", activity=visit)
+    phone.sync()
+    phone.upload_files()
+    context = browser.new_context(viewport=PHONE, locale=lang, bypass_csp=True, geolocation=PEOPLE_SQUARE, permissions=["geolocation"])
+    context.add_cookies([session_cookie(server, "rep1")])
+    try:
+        page = open_app(context, server, "#/nearby")
+        expect(page.locator("#sync-status")).to_have_text("Up to date" if lang == "en-US" else "已是最新")
+        found: dict[str, list[str]] = {}
+        expect(page.locator("#nearby-list > li")).to_have_count(1)
+        found["nearby"] = findings(page)
+        page.click("#nav-today")
+        page.click("#plan-day")
+        expect(page.locator("#day-route > li")).to_have_count(1)
+        found["my day"] = findings(page)
+        page.click("#nav-nearby")
+        page.click(f"#nearby-list [data-card-id='{card}'] a.card-item")
+        expect(page.locator("#timeline .attachments img")).to_be_visible()
+        expect(page.locator("#timeline .visit-place")).to_have_attribute("data-distance-m", "300")
+        found["card"] = findings(page)
+        page.click("#log-visit")
+        found["visit form"] = findings(page)
+        assert {k: v for k, v in found.items() if v} == {}
+    finally:
+        context.close()
