@@ -117,9 +117,14 @@ def test_a_rep_sets_a_location_finds_it_nearby_logs_a_visit_and_a_photo_offline_
         expect(page.locator("#card-title")).to_have_text("Huangpu Tea House")
         page.click("#log-visit")
         page.fill("#visit-text", "Measured the shop front.")
+        with page.expect_file_chooser() as chooser:
+            page.click("#visit-photo")
+        chooser.value.set_files(str(png(tmp_path / "signed-order.png", 600, 400)))
+        expect(page.locator("#visit-photos")).to_have_text("Photos to add: 1")
         page.click("#visit-save")
         visit = page.locator("#timeline > li").first
         expect(visit.locator(".visit-place")).to_contain_text("300 m from the customer (±25 m)")
+        expect(visit.locator(".attachments img")).to_have_attribute("alt", "signed-order.jpg")  # the visit's own photo
 
         photo = png(tmp_path / "shop-front.png", 3000, 1500)
         with page.expect_file_chooser() as chooser:
@@ -133,6 +138,7 @@ def test_a_rep_sets_a_location_finds_it_nearby_logs_a_visit_and_a_photo_offline_
 
         page.click("#nav-pending")
         expect(page.locator("#files-waiting")).to_contain_text("shop-front.jpg")
+        expect(page.locator("#files-waiting")).to_contain_text("signed-order.jpg")
         expect(page.locator("#outbox")).to_contain_text("Photo or file “shop-front.jpg” on Huangpu Tea House")
         shot(page, "pending-photo", PHONE["width"], "en")
         in_chinese(page, "#files-waiting", lambda: shot(page, "pending-photo", PHONE["width"], "zh-CN"))
@@ -169,6 +175,7 @@ def test_a_rep_sets_a_location_finds_it_nearby_logs_a_visit_and_a_photo_offline_
         expect(image).to_have_attribute("src", f"/api/v1/attachments/{attachment_id}")
         eventually(lambda: image.evaluate("img => img.complete && img.naturalWidth") == 2048, "the photo drawn from the server")
         expect(panel.locator("#timeline > li").first.locator(".visit-place")).to_contain_text("300 m from the customer")
+        expect(panel.locator("#timeline > li").first.locator(".attachments img")).to_have_attribute("alt", "signed-order.jpg")
         shot(page, "desk-visit-photo", DESK["width"], "en")
     finally:
         desk.close()
