@@ -84,3 +84,45 @@ def test_a_rep_offline_is_told_a_colleague_holds_the_customer_and_sees_nothing_o
         assert not page.errors, page.errors  # type: ignore[attr-defined]
     finally:
         context.close()
+
+
+def test_an_admin_makes_a_team_and_sets_the_pool_rules_on_the_people_screen(browser, server: Server):
+    server.user("admin", "admin")
+    server.user("li.na")
+    server.user("wang.wei")
+    server.user("zhang.min", "manager")
+    page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="en-US")
+    try:
+        page.goto(server.url + "/people.html")
+        page.fill("#token", server.tokens["admin"])
+        page.click("button[type=submit]")
+        expect(page.locator("#teams-none")).to_be_visible(timeout=WAIT_MS)
+        # A team with a manager where a rep belongs: the server's message, at its path.
+        page.fill("#team-name", "华东一组")
+        page.fill("#team-members", "li.na, zhang.min")
+        page.fill("#team-managers", "zhang.min")
+        page.click("#team-save")
+        expect(page.locator("#teams-error")).to_contain_text("members[1]: zhang.min is manager, not rep")
+        page.fill("#team-members", "li.na, wang.wei")
+        page.click("#team-save")
+        expect(page.locator("#teams-said")).to_have_text("Team 华东一组 saved.")
+        expect(page.locator("#team-table tbody tr")).to_have_count(1)
+        teams = server.client("admin").get("/api/v1/teams").json()["teams"]
+        assert [(t["name"], t["members"], t["managers"]) for t in teams] == [("华东一组", ["li.na", "wang.wei"], ["zhang.min"])]
+
+        page.uncheck("#pool-field-industry")
+        page.check("#pool-field-address")
+        page.fill("#pool-max-held", "300")
+        page.fill("#pool-days-A", "90")
+        page.fill("#pool-days-none", "30")
+        page.click("#pool-save")
+        expect(page.locator("#teams-said")).to_have_text("The pool rules were saved.")
+        rules = server.client("admin").get("/api/v1/pool/settings").json()["settings"]
+        assert rules["fields"] == ["company", "address", "region", "segment", "tags"]
+        assert rules["max_held"] == 300 and rules["claims_per_day"] is None
+        assert rules["reclaim_days"] == {"A": 90, "B": None, "C": None, "none": 30}
+        page.fill("#pool-days-B", "99999")
+        page.click("#pool-save")
+        expect(page.locator("#teams-error")).to_contain_text("reclaim_days.B: days from 1 to 3650")
+    finally:
+        page.close()
