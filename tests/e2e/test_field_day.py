@@ -135,10 +135,13 @@ def test_a_rep_sets_a_location_finds_it_nearby_logs_a_visit_and_a_photo_offline_
         assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [2048, 1024]  # shown at once, from the phone
         expect(page.locator("#attachment-list [data-uploaded='false']")).to_contain_text("waiting to upload")
         attachment_id = page.locator("#attachment-list [data-attachment-id]").get_attribute("data-attachment-id")
+        page.locator("#place").scroll_into_view_if_needed()
+        shot(page, "card-photo", PHONE["width"], "en")
 
         page.click("#nav-pending")
         expect(page.locator("#files-waiting")).to_contain_text("shop-front.jpg")
         expect(page.locator("#files-waiting")).to_contain_text("signed-order.jpg")
+        expect(page.locator("#nav-pending .count")).to_have_text("3")  # the visit and two photos, each counted once
         expect(page.locator("#outbox")).to_contain_text("Photo or file “shop-front.jpg” on Huangpu Tea House")
         shot(page, "pending-photo", PHONE["width"], "en")
         in_chinese(page, "#files-waiting", lambda: shot(page, "pending-photo", PHONE["width"], "zh-CN"))

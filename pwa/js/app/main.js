@@ -134,7 +134,9 @@ async function loadRows() {
   app.byId = new Map(rows.map((r) => [r.id, r]));
   app.pendingIds = new Set(pending.map((e) => e.card));
   app.rejected = rejected.length;
-  app.filesWaiting = (await app.device.filesWaiting()).length; // photos not uploaded yet: Pending lists them
+  // Photos whose declaration was sent but whose bytes are not uploaded yet (the rest count as pending).
+  const declaring = new Set(pending.map((e) => e.id));
+  app.filesWaiting = (await app.device.filesWaiting()).filter((f) => !declaring.has(f.mutation)).length;
   const [pool, returning] = await Promise.all([store.meta("pool"), store.meta("returning")]);
   app.pool = pool || { cards: [], at: null }; // the shared pool's view (pool.js)
   app.returning = returning || []; // my cards going back to the pool soon
