@@ -137,9 +137,11 @@ def view(st: store.Store, user: User, params: dict[str, str]) -> dict[str, Any]:
     with st.read() as conn:
         rules = settings(conn)
         bound = min(int(raw_limit or rules["view_limit"]), rules["view_limit"])
-        cards = store.pool_cards(conn, q=query_text(params["q"]) if params.get("q") else None,
-                                 region=params.get("region") or None, segment=params.get("segment") or None,
-                                 tag=params.get("tag") or None, after=params.get("after") or None, limit=bound + 1)
+        # Owner '' is the pool (sync/store.py keeps a pool card's owner column empty).
+        cards = store.list_cards(conn, owner="", q=query_text(params["q"]) if params.get("q") else None,
+                                 segment=params.get("segment") or None, tag=params.get("tag") or None,
+                                 region=params.get("region") or None, due_before=None, include_deleted=False,
+                                 after=params.get("after") or None, limit=bound + 1)
     shown = ALWAYS + tuple(rules["fields"])
     more = len(cards) > bound
     cards = cards[:bound]

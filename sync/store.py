@@ -769,6 +769,12 @@ def card_json(conn: sqlite3.Connection, card_id: str) -> dict[str, Any] | None:
     return json.loads(row[0]) if row else None
 
 
+def _contains(q: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') matching text that contains `q`, lowercased."""
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def list_cards(
     conn: sqlite3.Connection, *, owner: OwnerScope, q: str | None, segment: str | None,
     tag: str | None, region: str | None, due_before: str | None, include_deleted: bool,
@@ -1389,33 +1395,6 @@ def card_history_after(conn: sqlite3.Connection, card_id: str, version: int) -> 
 def replace_result(conn: sqlite3.Connection, mutation_id: str, result: dict[str, Any]) -> None:
     """A claim beaten later by an earlier one: a retry of it must learn that it lost."""
     conn.execute("UPDATE mutations SET result = ? WHERE id = ?", (dumps(result), mutation_id))
-
-
-def _contains(q: str) -> str:
-    """A LIKE pattern (with ESCAPE '\\') matching text that contains `q`, lowercased."""
-    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def pool_cards(conn: sqlite3.Connection, *, q: str | None, region: str | None, segment: str | None,
-               tag: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
-    """Live pool cards matching the filters, whole (the caller keeps the fields the admin allows)."""
-    where, params = ["owner = ''", "deleted = 0", "erased = 0"], []
-    if q:
-        where.append("search LIKE ? ESCAPE '\\'")
-        params.append(_contains(q))
-    for path, value in (("$.region", region), ("$.segment", segment)):
-        if value:
-            where.append(f"json_extract(data, '{path}') = ?")
-            params.append(value)
-    if tag:
-        where.append("EXISTS (SELECT 1 FROM json_each(cards.data, '$.tags') WHERE value = ?)")
-        params.append(tag)
-    if after:
-        where.append("id > ?")
-        params.append(after)
-    sql = f"SELECT data FROM cards WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
-    return [json.loads(r[0]) for r in conn.execute(sql, [*params, limit])]
 
 
 def owners_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str]) -> list[tuple[str, str]]:
