@@ -587,7 +587,7 @@ def test_an_admin_adds_a_required_choice_field_that_reaches_the_schema(browser, 
                                                                                                      timeout=WAIT_MS)
         page.click("#tab-template")
         to_chinese(page)
-        expect(page.locator("#template-title")).to_have_text("名片模板", timeout=WAIT_MS)
+        expect(page.locator("#template-title")).to_have_text("客户卡片模板", timeout=WAIT_MS)
         shot(page, "template-1366-zh-CN")
         fits_a_phone(page)
         assert problems == []
