@@ -9,6 +9,7 @@ Waiting is done with Playwright's `expect` (selectors), since our CSP forbids `w
 """
 from __future__ import annotations
 
+import re
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -487,13 +488,20 @@ def test_today_offers_a_birthday_greeting_and_a_private_calendar_link(browser, s
     server.user("rep1")
     seed = server.device("rep1", tmp_path)
     seed.create_card(name="Gu Yan", phones=["13812345678"], emails=["gu@example.cn"], birthday=f"1990-{date.today():%m-%d}")
+    seed.create_card(name="Lu Bo", phones=["13900001111"], follow_up=date.today().isoformat())
     seed.sync()
     context = signed_in(browser, server, "rep1")
     try:
         page = open_app(context, server, "#/today")
         up_to_date(page)
         expect(page.locator("#birthday-list .greet a")).to_have_count(3)
-        expect(page.locator("#birthday-list a.sms")).to_have_attribute("href", "sms:+8613812345678")
+        # The greeting is written out, and the message carries it.
+        expect(page.locator("#birthday-list .greeting-text")).to_contain_text("Happy birthday, Gu Yan!")
+        expect(page.locator("#birthday-list a.sms")).to_have_attribute("href", re.compile(r"^sms:\+8613812345678\?body=Happy%20birthday%2C%20Gu%20Yan!"))
+        # Birthdays come first; a follow-up due can be called or messaged from the list.
+        assert page.evaluate("document.querySelector('#bd-title').compareDocumentPosition(document.querySelector('#due-title')) & 4") == 4
+        expect(page.locator("#due-list a.call")).to_have_attribute("href", "tel:+8613900001111")
+        expect(page.locator("#due-list a.sms")).to_have_attribute("href", "sms:+8613900001111")
         page.click("#calendar-link")
         url = page.locator("#calendar-url").input_value()
         assert "/api/v1/calendar.ics?key=cal_" in url

@@ -22,16 +22,27 @@ function link(row, ...extra) {
       h("span", { class: "badges" }, extra)));
 }
 
-// A birthday greeting in one tap: call, text or mail the customer.
+// A birthday greeting in one tap: the suggested words shown, then call, or text or mail them.
 function greet(row) {
   const v = row.view;
   const phone = (v.phones || [])[0];
   const email = (v.emails || [])[0];
+  const words = t("field.today.greetingFor", { name: v.name || "" });
   const subject = encodeURIComponent(t("field.today.greeting"));
   return h("span", { class: "greet" },
-    phone ? h("a", { href: `tel:${phone}`, class: "contact call" }, t("field.today.greetCall")) : null,
-    phone ? h("a", { href: `sms:${phone}`, class: "contact sms" }, t("field.today.greetSms")) : null,
-    email ? h("a", { href: `mailto:${email}?subject=${subject}`, class: "contact mail" }, t("field.today.greetMail")) : null);
+    h("q", { class: "greeting-text" }, words),
+    phone ? h("a", { href: `tel:${phone}`, class: "contact call", "aria-label": t("field.today.callName", { name: v.name }) }, t("field.today.greetCall")) : null,
+    phone ? h("a", { href: `sms:${phone}?body=${encodeURIComponent(words)}`, class: "contact sms", "aria-label": t("field.today.smsName", { name: v.name }) }, t("field.today.greetSms")) : null,
+    email ? h("a", { href: `mailto:${email}?subject=${subject}&body=${encodeURIComponent(words)}`, class: "contact mail" }, t("field.today.greetMail")) : null);
+}
+
+// A follow-up due: call or message the customer from the list.
+function reach(row) {
+  const phone = (row.view.phones || [])[0];
+  if (!phone) return null;
+  return h("span", { class: "greet" },
+    h("a", { href: `tel:${phone}`, class: "contact call", "aria-label": t("field.today.callName", { name: row.view.name }) }, t("field.today.greetCall")),
+    h("a", { href: `sms:${phone}`, class: "contact sms", "aria-label": t("field.today.smsName", { name: row.view.name }) }, t("field.today.greetSms")));
 }
 
 export function todayScreen(app) {
@@ -106,16 +117,7 @@ export function todayScreen(app) {
       .sort((a, b) => a[1] - b[1] || names(a[0], b[0]));
     swap(el,
       h("h2", { id: "today-title", tabindex: "-1" }, t("field.today.title", { date: today })),
-      myDay(today),
-      h("section", { class: "panel", "aria-labelledby": "due-title" },
-        h("h3", { id: "due-title" }, t("field.today.due", { n: due.length })),
-        due.length ? h("ul", { class: "card-list", id: "due-list" }, due.map((row) => {
-          const late = daysBetween(row.view.follow_up, today);
-          return link(row, late > 0
-            ? badge(t("field.today.overdue", { date: row.view.follow_up, n: late }), "bad")
-            : badge(t("field.badge.dueToday"), "wait"));
-        })) : h("p", { class: "hint", id: "due-none" }, t("field.today.dueNone"))),
-      returningSoon(),
+      // Birthdays first: a greeting on the day matters more than a follow-up an hour later.
       h("section", { class: "panel", "aria-labelledby": "bd-title" },
         h("h3", { id: "bd-title" }, t("field.today.birthdays", { n: birthdays.length })),
         birthdays.length ? h("ul", { class: "card-list", id: "birthday-list" }, birthdays.map(([row, days]) => {
@@ -125,6 +127,19 @@ export function todayScreen(app) {
           return item;
         })) :
           h("p", { class: "hint", id: "birthday-none" }, t("field.today.birthdaysNone"))),
+      myDay(today),
+      h("section", { class: "panel", "aria-labelledby": "due-title" },
+        h("h3", { id: "due-title" }, t("field.today.due", { n: due.length })),
+        due.length ? h("ul", { class: "card-list", id: "due-list" }, due.map((row) => {
+          const late = daysBetween(row.view.follow_up, today);
+          const item = link(row, late > 0
+            ? badge(t("field.today.overdue", { date: row.view.follow_up, n: late }), "bad")
+            : badge(t("field.badge.dueToday"), "wait"));
+          const buttons = reach(row);
+          if (buttons) item.append(buttons);
+          return item;
+        })) : h("p", { class: "hint", id: "due-none" }, t("field.today.dueNone"))),
+      returningSoon(),
       calendar());
   }
   render();
