@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e '.[test]'
 	touch $(STAMP)
 
-# Front-end packages: pinyin-pro for the app (served from node_modules), fake-indexeddb for tests.
+# Front-end packages: pinyin-pro and qrcode-generator for the app (served from node_modules),
+# fake-indexeddb and axe-core for tests.
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund

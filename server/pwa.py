@@ -19,7 +19,8 @@ from starlette.staticfiles import StaticFiles
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PWA_DIR = ROOT / "pwa"
 # URL prefix -> folder inside node_modules. Only what the app imports is served.
-VENDOR = {"pinyin-pro": Path("pinyin-pro") / "dist" / "esm"}
+VENDOR = {"pinyin-pro": Path("pinyin-pro") / "dist" / "esm",
+          "qrcode-generator": Path("qrcode-generator") / "dist"}  # customer links' QR codes (issue 17)
 SHELL_SUFFIXES = {".html", ".js", ".mjs", ".css", ".json", ".png", ".svg", ".webmanifest"}
 
 

@@ -16,6 +16,7 @@ export const BATCH = 1000;
 export const CHUNK = 256 * 1024; // bytes per upload request: small enough for a weak mobile link
 const SET_FIELDS = ["phones", "emails", "tags"];
 const DAY_MS = 86_400_000;
+const LINK_TOKENS_KEPT = 20;
 
 export class SyncError extends Error {
   constructor(status, body) {
@@ -123,6 +124,44 @@ export class Device {
       s.attachments.put({ ...attachment, card: cardId, uploaded: false, by: null, created_at: null });
     });
     return attachment.id;
+  }
+
+  // --- customer links (issue 17) --------------------------------------------------------------
+  // While online the app keeps signed tokens in reserve (GET /links/reserve): a link made offline
+  // is declared with a reserved id, so its QR shows at once and works after the next sync.
+
+  async keepLinkTokens(tokens) {
+    const kept = (await this.store.meta("link_tokens")) || [];
+    const known = new Set(kept.map((k) => k.id));
+    const all = [...kept, ...tokens.filter((k) => !known.has(k.id))].slice(-LINK_TOKENS_KEPT);
+    await this.store.write((s) => s.meta.put({ key: "link_tokens", value: all }));
+    return all.length;
+  }
+
+  async linkTokensLeft() {
+    return ((await this.store.meta("link_tokens")) || []).length;
+  }
+
+  // A `link.create` through the outbox; returns {id, purpose, survey, expires, url, card}.
+  async createLink(cardId, { purpose = "update", survey = null, days = 14 } = {}) {
+    const [reserve, made] = [(await this.store.meta("link_tokens")) || [], (await this.store.meta("links_made")) || []];
+    if (!reserve.length) throw Object.assign(new Error("no link tokens kept on this device"), { code: "no_link_tokens" });
+    const [token, ...rest] = reserve;
+    const expires = new Date(this.now() + days * DAY_MS).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const link = { id: token.id, purpose, survey, expires };
+    const mine = { ...link, card: cardId, url: token.url, created_ms: this.now() };
+    const fresh = made.filter((l) => Date.parse(l.expires) > this.now());
+    await this.record({ op: "link.create", card: cardId, link }, (s) => {
+      s.meta.put({ key: "link_tokens", value: rest });
+      s.meta.put({ key: "links_made", value: [...fresh, mine] });
+    });
+    return mine;
+  }
+
+  // The links this device made for a card that have not expired, newest first.
+  async linksOf(cardId) {
+    const made = (await this.store.meta("links_made")) || [];
+    return made.filter((l) => l.card === cardId && Date.parse(l.expires) > this.now()).reverse();
   }
 
   async record(partial, alsoWrite = null) {

@@ -13,6 +13,7 @@ import { loadPeople } from "../people.js";
 import { chooseMapApp, chosenMapApp, MAP_APPS } from "./maplink.js";
 import { lockedOut, privacyLink, watchLock } from "./lock.js";
 import { refreshPoolData } from "./pool.js";
+import { refreshVoiceData, unseenUpdates } from "./voice.js";
 import { usePinyin } from "./search.js";
 import { SyncLoop, httpSend, httpUpload } from "./syncloop.js";
 import { cardScreen } from "./screens/card.js";
@@ -140,6 +141,7 @@ async function loadRows() {
   const [pool, returning] = await Promise.all([store.meta("pool"), store.meta("returning")]);
   app.pool = pool || { cards: [], at: null }; // the shared pool's view (pool.js)
   app.returning = returning || []; // my cards going back to the pool soon
+  app.customerUpdates = await unseenUpdates(store); // what customers changed through links (issue 17)
 }
 
 function noteApiError(error) {
@@ -452,6 +454,8 @@ async function start() {
     // and at once after a claim was answered.
     const force = Boolean(report.statuses.rejected) || Boolean(screenKey?.startsWith("pool"));
     if (await refreshPoolData(app.device.store, { force })) await app.reload();
+    // Link tokens for offline QR codes, and what customers changed on my cards (issue 17).
+    if (await refreshVoiceData(app.device, { force: Boolean(report.pulled) })) await app.reload();
   });
   app.loop.addEventListener("uploaded", () => app.reload()); // photos: "waiting to upload" no more
   app.loop.addEventListener("revoked", async () => {

@@ -12,6 +12,7 @@ import { addDays, addMonths, customFieldsOf, dateTime, isRealDate, readAmount, y
 import { badge, field, heading, phoneText, reveal, swap, valueText } from "./parts.js";
 import { here, setVisitPosition, visitPositionOn } from "../position.js";
 import { activityExtras, filesSection, keepFiles, loadUrls, placeSection, problemText, visitPhotoPicker } from "./field.js";
+import { customerLinkBox } from "./customerlink.js";
 
 const KINDS = ["visit", "call", "email", "chat", "note", "purchase", "feedback"];
 const kindName = (kind) => (KINDS.includes(kind) ? t(`field.kind.${kind}`) : kind);
@@ -78,6 +79,7 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
   const state = { logging: false, visitText: "", followUp: "", error: null, activities: [], loaded: false, adding: null,
     attachments: [], locating: false, filing: false, visitFiles: [], withPlace: visitPositionOn() };
   const el = h("article", { class: "card-detail", id: "card-detail", "aria-labelledby": "card-title" });
+  const linkBox = customerLinkBox(app, id); // the customer link and its QR (issue 17)
 
   async function act(work, message) {
     try {
@@ -205,6 +207,10 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
       extra.push(field("activity-rating", t("field.activity.rating"),
         h("select", { id: "activity-rating", onchange: set("rating") },
           ["5", "4", "3", "2", "1"].map((n) => h("option", { value: n, selected: n === a.rating }, "★".repeat(Number(n)))))));
+      // Feedback that needs someone to act opens a follow-up item for the card's owner (issue 17).
+      extra.push(h("p", { class: "check" }, h("label", { for: "activity-needs-action" },
+        h("input", { type: "checkbox", id: "activity-needs-action", checked: Boolean(a.needsAction), onchange: (e) => { a.needsAction = e.target.checked; } }),
+        " ", t("field.activity.needsAction"))));
     }
     return h("form", { class: "activity-form", id: "activity-form", onsubmit: (e) => {
       e.preventDefault();
@@ -223,6 +229,7 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
         more.currency = read.yuan ? "CNY" : a.currency;
       }
       if (a.kind === "feedback") more.rating = Number(a.rating);
+      if (a.kind === "feedback" && a.needsAction) more.needs_action = true;
       const chosen = a.kind;
       state.adding = null;
       act(() => app.device.addActivity(id, chosen, a.text.trim(), more), () => t("field.activity.saved"));
@@ -300,6 +307,7 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
       totals(),
       h("div", { class: "visit" }, visitForm(), state.logging ? null : activityForm()),
       followUp(v),
+      (linkBox.update(), linkBox.el),
       state.loaded ? filesSection(state.attachments, { busy: state.filing, onFiles: addFiles }) : null,
       details(app, v),
       h("div", { class: "actions" },

@@ -1,0 +1,91 @@
+// "Customer link" on a card (issue 17): the rep makes a link for the customer to confirm or correct
+// their details, or to answer a survey, and shows its QR code to scan at the visit, with the address
+// to paste into WeChat, SMS or email. Offline too: the link uses a token the phone kept in reserve
+// and works once the phone has synced (until then the customer's page says it is not active yet).
+import { h } from "../../dom.js";
+import { t } from "../../i18n.js";
+import { loadQr, qrMatrix, qrSvg, refreshVoiceData } from "../voice.js";
+import { problemText } from "./field.js";
+
+export function customerLinkBox(app, cardId) {
+  const state = { open: false, purpose: "update", busy: false, error: null, link: null, matrix: null, copied: false };
+  const el = h("section", { class: "panel customer-link", "aria-labelledby": "cl-title", id: "customer-link" });
+
+  async function show(link) {
+    state.link = link;
+    try {
+      state.matrix = qrMatrix(await loadQr(), link.url);
+    } catch (error) {
+      state.matrix = null; // the address below still works
+      console.warn("no QR encoder", error);
+    }
+  }
+
+  async function make() {
+    state.busy = true;
+    state.error = null;
+    render();
+    try {
+      if (!(await app.device.linkTokensLeft())) await refreshVoiceData(app.device, { force: true });
+      const link = await app.device.createLink(cardId, { purpose: state.purpose });
+      await show(link);
+      state.open = false;
+      app.say(t("field.link.made"));
+      await app.saved();
+    } catch (error) {
+      state.error = error.code === "no_link_tokens" ? t("field.link.noTokens") : problemText(error);
+    }
+    state.busy = false;
+    render();
+    document.getElementById(state.link ? "link-url" : "link-purpose")?.focus();
+  }
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(state.link.url);
+      state.copied = true;
+    } catch {
+      document.getElementById("link-url")?.select(); // the person copies it by hand
+    }
+    render();
+  }
+
+  function render() {
+    const link = state.link;
+    const form = state.open
+      ? h("div", { class: "link-form" },
+        h("label", { for: "link-purpose" }, t("field.link.purpose")),
+        h("select", { id: "link-purpose", onchange: (e) => { state.purpose = e.target.value; } },
+          ["update", "survey"].map((p) => h("option", { value: p, selected: p === state.purpose }, t(`field.link.purpose.${p}`)))),
+        h("div", { class: "actions" },
+          h("button", { type: "button", id: "link-make", disabled: state.busy, onclick: make }, t("field.link.make")),
+          h("button", { type: "button", class: "secondary", id: "link-cancel", onclick: () => { state.open = false; render(); } }, t("field.cancel"))))
+      : h("button", { type: "button", class: "secondary", id: "customer-link-button", onclick: () => {
+        state.open = true;
+        render();
+        document.getElementById("link-purpose")?.focus();
+      } }, t("field.link.button"));
+    el.replaceChildren(...[
+      h("h3", { id: "cl-title" }, t("field.link.title")),
+      state.error ? h("p", { class: "error", role: "alert", id: "link-error" }, state.error) : null,
+      link ? h("div", { class: "link-made", id: "link-made" },
+        state.matrix ? qrSvg(state.matrix, t("field.link.qr", { purpose: t(`field.link.purpose.${link.purpose}`) })) : null,
+        h("p", { class: "hint" }, t("field.link.expires", { date: link.expires.slice(0, 10) }),
+          app.pendingIds?.has(cardId) ? ` ${t("field.link.afterSync")}` : ""),
+        h("label", { for: "link-url" }, t("field.link.url")),
+        h("input", { id: "link-url", readonly: true, value: link.url, onfocus: (e) => e.target.select() }),
+        h("div", { class: "actions" },
+          h("button", { type: "button", class: "secondary", id: "link-copy", onclick: copy }, state.copied ? t("field.link.copied") : t("field.link.copy")))) : null,
+      form].filter(Boolean));
+  }
+
+  render();
+  loadQr().catch(() => null); // now, while online: the service worker keeps it for offline days too
+  app.device.linksOf(cardId).then(async ([last]) => {
+    if (last && !state.link) {
+      await show(last);
+      render();
+    }
+  });
+  return { el, update: render };
+}
