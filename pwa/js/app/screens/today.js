@@ -8,6 +8,7 @@ import { badge, swap } from "./parts.js";
 import { distanceText, routeOrder } from "../geo.js";
 import { mapLinkEls, problemText } from "./field.js";
 import { locate } from "./nearby.js";
+import { voicePanels } from "./followups.js";
 
 const BIRTHDAY_DAYS = 7;
 
@@ -49,6 +50,7 @@ export function todayScreen(app) {
   const el = h("section", { class: "today-screen", "aria-labelledby": "today-title" });
   const feed = { url: null, error: null };
   const plan = { busy: false, error: null };
+  const voice = voicePanels(app, () => render()); // customers' own changes, follow-up items (issue 17)
   // My day: the follow-ups due, nearest next from where the rep stands, each with a route link.
   // The stops: cards with the follow-up date or an open follow-up item due today or before.
   function myDay(today) {
@@ -127,7 +129,9 @@ export function todayScreen(app) {
           return item;
         })) :
           h("p", { class: "hint", id: "birthday-none" }, t("field.today.birthdaysNone"))),
+      voice.updates(),
       myDay(today),
+      voice.items(today),
       h("section", { class: "panel", "aria-labelledby": "due-title" },
         h("h3", { id: "due-title" }, t("field.today.due", { n: due.length })),
         due.length ? h("ul", { class: "card-list", id: "due-list" }, due.map((row) => {
