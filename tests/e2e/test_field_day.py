@@ -8,6 +8,7 @@ except the follow-ups, which are set relative to today as the app reads them.
 """
 from __future__ import annotations
 
+import base64
 import struct
 import zlib
 from datetime import date
@@ -242,5 +243,47 @@ def test_the_field_screens_have_no_serious_accessibility_findings(browser, serve
         page.click("#log-visit")
         found["visit form"] = findings(page)
         assert {k: v for k, v in found.items() if v} == {}
+    finally:
+        context.close()
+
+
+def exif_block(make: bytes) -> bytes:
+    """An APP1 EXIF block (big-endian TIFF) whose IFD0 holds Orientation = 6 and Make = `make`."""
+    ascii_ = make + b"\x00"
+    ifd = struct.pack(">H", 2) + struct.pack(">HHII", 0x0112, 3, 1, 6 << 16) + struct.pack(">HHII", 0x010F, 2, len(ascii_), 38)
+    tiff = b"MM\x00\x2a" + struct.pack(">I", 8) + ifd + b"\x00\x00\x00\x00" + ascii_
+    body = b"Exif\x00\x00" + tiff
+    return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
+
+
+def test_a_rep_who_chooses_to_keep_the_place_keeps_exif_in_photos_turned_upright(browser, server: Server, tmp_path):
+    server.user("rep1")
+    seed = server.device("rep1", tmp_path)
+    card = seed.create_card(name="Camera Co")
+    seed.sync()
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    context.add_cookies([session_cookie(server, "rep1")])
+    try:
+        page = open_app(context, server, f"#/card/{card}")
+        up_to_date(page)
+        # A camera's JPEG: drawn by the browser itself, with an EXIF block put after its start marker.
+        data_url = page.evaluate("""() => { const c = document.createElement('canvas'); c.width = 64; c.height = 48;
+          c.getContext('2d').fillRect(0, 0, 32, 24); return c.toDataURL('image/jpeg'); }""")
+        plain = base64.b64decode(data_url.split(",", 1)[1])
+        photo = tmp_path / "with-exif.jpg"
+        photo.write_bytes(plain[:2] + exif_block(b"GPS-secret-place") + plain[2:])
+        page.check("#keep-place")
+        with page.expect_file_chooser() as chooser:
+            page.click("#take-photo")
+        chooser.value.set_files(str(photo))
+        expect(page.locator("#attachment-list img")).to_be_visible()
+        attachment_id = page.locator("#attachment-list [data-attachment-id]").get_attribute("data-attachment-id")
+        with server.client("rep1") as rep:
+            eventually(lambda: rep.get(f"/api/v1/attachments/{attachment_id}/upload").json().get("uploaded"), "the photo uploaded", 60)
+            got = rep.get(f"/api/v1/attachments/{attachment_id}").content
+        kept = got[2:2 + len(exif_block(b"GPS-secret-place"))]
+        assert kept[:4] == b"\xff\xe1" + struct.pack(">H", len(kept) - 2) and b"GPS-secret-place" in kept
+        assert struct.unpack(">H", kept[4 + 6 + 8 + 2 + 8:4 + 6 + 8 + 2 + 10])[0] == 1  # orientation: upright now
+        assert jpeg_size(got) == (48, 64)  # orientation 6 (turned 90°) was applied when redrawing
     finally:
         context.close()

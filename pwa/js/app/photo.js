@@ -1,6 +1,9 @@
 // A photo or file chosen on the phone, made ready to keep and upload: photos are redrawn on a
 // canvas at most PHOTO_MAX_SIDE px on their longest side and saved as JPEG, which also drops their
-// EXIF data (the place where the photo was taken among it). Other files are kept as they are.
+// EXIF data (the place where the photo was taken among it), unless the rep chose to keep it: then
+// a JPEG's EXIF block is carried over (exif.js). Other files are kept as they are.
+import { exifSegment, uprightSegment, withSegment } from "./exif.js";
+
 export const PHOTO_MAX_SIDE = Number(localStorage.getItem("fieldcards.photoMaxSide")) || 2048;
 export const PHOTO_QUALITY = 0.85;
 export const SIZE_MAX = 10 * 1024 * 1024; // the server's limit per file (sync/attachments.py)
@@ -12,6 +15,9 @@ export const ALLOWED = new Set([
   "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
   "application/msword", "application/vnd.ms-excel", "audio/mpeg", "audio/mp4", "audio/aac",
 ]);
+const KEEP_KEY = "fieldcards.photoKeepPlace";
+export const keepPlaceOn = () => localStorage.getItem(KEEP_KEY) === "on";
+export const setKeepPlace = (on) => localStorage.setItem(KEEP_KEY, on ? "on" : "off");
 const REDRAWN = new Set(["image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"]);
 
 export class BadFile extends Error {
@@ -42,11 +48,13 @@ async function downscale(file) {
 }
 
 // Resolves {bytes: ArrayBuffer, name, type} or throws BadFile.
-export async function prepare(file) {
+export async function prepare(file, { keepPlace = keepPlaceOn() } = {}) {
   const type = (file.type || "").toLowerCase();
   if (REDRAWN.has(type)) {
     try {
-      const { bytes } = await downscale(file);
+      let { bytes } = await downscale(file);
+      const exif = keepPlace && type === "image/jpeg" ? exifSegment(await file.arrayBuffer()) : null;
+      if (exif) bytes = withSegment(bytes, uprightSegment(exif));
       if (bytes.byteLength > SIZE_MAX) throw new BadFile("size", { size: bytes.byteLength });
       return { bytes, name: jpegName(file.name), type: "image/jpeg" };
     } catch (error) {

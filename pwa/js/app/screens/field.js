@@ -6,7 +6,7 @@ import { h } from "../../dom.js";
 import { language, t } from "../../i18n.js";
 import { formatBytes } from "../format.js";
 import { distanceText, hasPlace, mapLinks, parsePlace } from "../geo.js";
-import { BadFile, prepare } from "../photo.js";
+import { BadFile, keepPlaceOn, prepare, setKeepPlace } from "../photo.js";
 import { NoPosition } from "../position.js";
 import { arrival, delayParts, visitDistance } from "../visits.js";
 import { badge, field } from "./parts.js";
@@ -90,6 +90,9 @@ export function filesSection(attachments, { busy, onFiles }) {
     h("div", { class: "actions" },
       picker("take-photo", t("field.files.photo"), { camera: true, onFiles, busy }),
       picker("attach-file", t("field.files.file"), { camera: false, onFiles, busy })),
+    h("p", { class: "check" }, h("label", { for: "keep-place" },
+      h("input", { type: "checkbox", id: "keep-place", checked: keepPlaceOn(), onchange: (e) => setKeepPlace(e.target.checked) }),
+      " ", t("field.files.keepPlace"))),
     busy ? h("p", { class: "hint", role: "status" }, t("field.files.working")) : null);
 }
 
