@@ -56,6 +56,18 @@ const ZH = [
   [/^already claimed by a colleague$/, "已被同事领取"],
   [/^you already hold ([\d,]+) cards, the most allowed; hand one back or ask an administrator$/, "您已持有 $1 张客户卡片，已达上限；请退回一张或联系管理员"],
   [/^at most ([\d,]+) claims a day; try again tomorrow$/, "每天最多领取 $1 张；请明天再试"],
+  // purchase amounts, device names (issue 15)
+  [/^"(.+)" is not an amount: write a number like 12500 or 12,500\.50$/, "“$1”不是金额：请填写数字，例如 12500 或 12,500.50"],
+  [/^this is not an amount: write a number like 12500 or 12,500\.50$/, "这不是金额：请填写数字，例如 12500 或 12,500.50"],
+  [/^at most 60 characters \(this has (\d+)\)$/, "最多 60 个字符（现在有 $1 个）"],
+  [/^no control or invisible characters$/, "不能含有控制字符或不可见字符"],
+  [/^no such device$/, "没有这台设备"],
+  // the restore drill's result (server/backup/drill.py)
+  [/^restored (\d+) cards and (\d+) activities; (\d+) changes of the last (\d+) s still in flight$/,
+    "已恢复 $1 张客户卡片和 $2 条跟进记录；最近 $4 秒内还有 $3 项修改在传输中"],
+  [/^the replica is missing (\d+) changes, the oldest from (.+): replication is behind or broken$/,
+    "副本缺少 $1 项修改，最早的一项来自 $2：复制落后或已中断"],
+  [/^the restored database is damaged: (.+)$/, "恢复出的数据库已损坏：$1"],
 ];
 
 export function localMessage(message) {

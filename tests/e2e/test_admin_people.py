@@ -197,6 +197,7 @@ def test_admin_manages_people_tokens_devices_and_reads_the_audit_log(browser, tm
         page.wait_for_selector("h1:text('人员与权限')")
         assert page.text_content("#users-title") == "用户"
         assert page.text_content("#audit-title") == "审计日志"
+        assert "添加用户" in page.locator("#audit tr[data-audit]", has_text="user.add").first.text_content()  # actions in words
         assert "内勤" in page.locator("#users tr[data-user='wang.wei']").text_content()
         page.set_viewport_size({"width": 390, "height": 844})
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone

@@ -104,7 +104,7 @@ function drillCard(s) {
   const d = s.last_drill;
   return h("section", { class: "card" },
     h("h2", {}, t("drill.title")),
-    d ? h("p", { id: "drill", class: d.ok ? "ok" : "bad" }, `${d.ok ? t("drill.ok") : t("drill.failed")} · ${fmt(d.at)} · ${d.message}`)
+    d ? h("p", { id: "drill", class: d.ok ? "ok" : "bad" }, `${d.ok ? t("drill.ok") : t("drill.failed")} · ${fmt(d.at)} · ${localMessage(d.message)}`)
       : h("p", { id: "drill" }, t("drill.never")),
     h("button", { type: "button", disabled: Boolean(state.busy), onclick: () => busy(t("drill.running"), () => api("/admin/drill", { method: "POST" })) },
       t("drill.run")));

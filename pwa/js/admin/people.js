@@ -562,17 +562,25 @@ function devicesCard() {
     table("devices", "people.devices.title", cols, state.devices.map(deviceRow), "people.devices.none"));
 }
 
+// An audit action in words ("合并客户卡片" for merge); an action without words keeps its code.
+function actionName(action) {
+  const key = `audit.action.${action}`;
+  const text = t(key);
+  return text === key ? action : text;
+}
+
 function auditRows() {
   const wanted = state.filter.trim().toLowerCase();
   const matching = [];
   for (let i = state.audit.length - 1; i >= 0 && matching.length < AUDIT_SHOWN; i -= 1) {
     const e = state.audit[i];
-    if (!wanted || e.action.toLowerCase().includes(wanted) || e.actor.toLowerCase().includes(wanted)) matching.push(e);
+    if (!wanted || e.action.toLowerCase().includes(wanted) || actionName(e.action).toLowerCase().includes(wanted)
+      || e.actor.toLowerCase().includes(wanted)) matching.push(e);
   }
   return matching.map((e) => h("tr", { "data-audit": e.id },
     cell(t("people.audit.time"), fmt(e.at)),
     cell(t("people.audit.actor"), e.actor),
-    cell(t("people.audit.action"), h("span", { class: "mono" }, e.action)),
+    cell(t("people.audit.action"), actionName(e.action), " ", h("span", { class: "mono sub", title: e.action }, e.action)),
     cell(t("people.audit.target"), e.target),
     cell(t("people.audit.detail"), detailText(e.action, e.detail))));
 }
