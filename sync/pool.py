@@ -19,6 +19,7 @@ import hmac
 import json
 import secrets
 import threading
+import time
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -223,20 +224,24 @@ def bucket_of(key: bytes, text: str) -> bytes:
     return hmac.new(key, text.encode(), hashlib.sha256).digest()[: BUCKET_BITS // 8]
 
 
-_buckets_cache: dict[tuple[str, str], dict[str, Any]] = {}
+# The lists are a hint (the sync's answer is exact): computed at most every BUCKETS_TTL_S, not on
+# every write, so that phones refreshing them cost one HMAC per card every few minutes at most.
+BUCKETS_TTL_S = 600.0
+_buckets_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 _buckets_lock = threading.Lock()
 
 
-def buckets(st: store.Store) -> dict[str, Any]:
+def buckets(st: store.Store, *, now: float | None = None) -> dict[str, Any]:
     """The offline check's lists: the sorted 3-byte prefixes of HMAC(key, duplicate key) for cards
     held by someone and for pool cards. A phone takes out its own cards' exact keys first."""
+    moment = time.monotonic() if now is None else now
+    with _buckets_lock:
+        cached = _buckets_cache.get(str(st.path))
+        if cached is not None and moment - cached[0] < BUCKETS_TTL_S:
+            return cached[1]
     key = _ensure_key(st)
     with st.read() as conn:
         version = f"{store.last_seq(conn)}"
-        cache_key = (str(st.path), version)
-        with _buckets_lock:
-            if cache_key in _buckets_cache:
-                return _buckets_cache[cache_key]
         rows = store.keys_for_buckets(conn)
     held, pool = set(), set()
     for text, in_pool in rows:
@@ -245,8 +250,7 @@ def buckets(st: store.Store) -> dict[str, Any]:
              "held": base64.b64encode(b"".join(sorted(held))).decode(),
              "pool": base64.b64encode(b"".join(sorted(pool))).decode()}
     with _buckets_lock:
-        _buckets_cache.clear()
-        _buckets_cache[cache_key] = found
+        _buckets_cache[str(st.path)] = (moment, found)
     return found
 
 
