@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from . import audit, store
-from .access import User, can_see
+from .access import User, can_see, owner_filter
 from .errors import FieldError, InvalidInput, NotAllowed, invalid
 from .search import query_text
 from .times import utc_now
@@ -184,16 +184,14 @@ def returning(st: store.Store, user: User, today: date) -> list[dict[str, Any]]:
     out = []
     with st.read() as conn:
         rules = settings(conn)
-        rows = store.cards_to_reclaim(conn)
-        names = {r[0]: r[1] for r in conn.execute("SELECT id, json_extract(data, '$.name') FROM cards "
-                                                  "WHERE owner != '' AND deleted = 0")}
-    for card, owner, segment, created, owner_set, last_activity in rows:
-        if not can_see(user, owner):
-            continue
+        if all(days is None for days in rules["reclaim_days"].values()):
+            return []  # no reclaim rule: nothing ever goes back (and nothing to read)
+        rows = store.cards_to_reclaim(conn, owner_filter(user))
+    for card, owner, segment, created, owner_set, last_activity, name in rows:
         touched = last_touch(created, owner_set, last_activity)
         when = reclaim_on(rules, segment, touched)
         if when is not None and when - today <= timedelta(days=rules["warn_days"]):
-            out.append({"card": card, "name": names.get(card), "owner": owner, "last_activity": touched,
+            out.append({"card": card, "name": name, "owner": owner, "last_activity": touched,
                         "returns_on": max(when, today).isoformat()})
     return sorted(out, key=lambda r: (r["returns_on"], r["card"]))
 

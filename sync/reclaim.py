@@ -24,7 +24,9 @@ def due(conn: Any, today: date) -> list[str]:
     """Ids of the owned cards whose reclaim day is today or past."""
     rules = pool.settings(conn)
     found = []
-    for card, _owner, segment, created, owner_set, last_activity in store.cards_to_reclaim(conn):
+    if all(days is None for days in rules["reclaim_days"].values()):
+        return []
+    for card, _owner, segment, created, owner_set, last_activity, _name in store.cards_to_reclaim(conn):
         when = pool.reclaim_on(rules, segment, pool.last_touch(created, owner_set, last_activity))
         if when is not None and when <= today:
             found.append(card)

@@ -1441,13 +1441,16 @@ def keys_for_buckets(conn: sqlite3.Connection) -> list[tuple[str, bool]]:
         "SELECT k.key, c.owner FROM card_keys k JOIN cards c ON c.id = k.card WHERE c.deleted = 0 AND c.erased = 0")]
 
 
-def cards_to_reclaim(conn: sqlite3.Connection) -> list[tuple[str, str, str | None, str, str | None, str | None]]:
-    """(id, owner, segment, created_at, when the owner was set, last activity) of every owned live card."""
+def cards_to_reclaim(conn: sqlite3.Connection, owner: OwnerScope = None
+                     ) -> list[tuple[str, str, str | None, str, str | None, str | None, str]]:
+    """(id, owner, segment, created_at, when the owner was set, last activity, name) of every owned
+    live card, only `owner`'s when given."""
+    clause, values = owned(owner, "c.owner")
     return conn.execute(
         "SELECT c.id, c.owner, json_extract(c.data, '$.segment'), c.created_at, json_extract(c.clocks, '$.owner[0]'), "
-        "(SELECT max(json_extract(a.data, '$.at')) FROM activities a WHERE a.card = c.id) "
-        "FROM cards c WHERE c.owner != '' AND c.deleted = 0 AND c.erased = 0 AND c.merged_into IS NULL "
-        "ORDER BY c.id").fetchall()
+        "(SELECT max(json_extract(a.data, '$.at')) FROM activities a WHERE a.card = c.id), json_extract(c.data, '$.name') "
+        f"FROM cards c WHERE c.owner != '' AND c.deleted = 0 AND c.erased = 0 AND c.merged_into IS NULL{clause} "
+        "ORDER BY c.id", values).fetchall()
 
 
 # --- audit log --------------------------------------------------------------------------------
