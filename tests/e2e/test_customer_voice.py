@@ -112,3 +112,43 @@ def test_a_customer_answers_a_link_made_offline_and_the_rep_follows_it_up(browse
     finally:
         phone.close()
         customer.close()
+
+
+def test_office_sees_overdue_follow_up_items_on_the_dashboard_and_an_admin_sets_the_rule(browser, tmp_path):
+    from tests.e2e.test_office import finish, open_office, started
+
+    server = started(tmp_path)
+    try:
+        server.user("office", "office")
+        server.user("admin", "admin")
+        server.user("rep1")
+        phone = server.device("rep1", tmp_path)
+        card = phone.create_card(name="赵敏", company="广州贸易")
+        phone.add_activity(card, "feedback", "发票一直没开", rating=2)
+        phone.sync()
+
+        page, problems = open_office(browser, server, "office", "#/dashboard")
+        expect(page.locator("#items-open")).to_have_text("1", timeout=WAIT_MS)
+        page.fill("#filter-date", "2999-01-01")  # far past its due date: overdue, whatever day the test runs
+        page.dispatch_event("#filter-date", "change")
+        expect(page.locator("#items-overdue")).to_have_text("1", timeout=WAIT_MS)
+        row = page.locator("#table-overdue-items tbody tr")
+        expect(row).to_contain_text("赵敏")
+        expect(row).to_contain_text("★2 发票一直没开")
+        assert problems == []
+        page.close()
+
+        admin = browser.new_page(viewport={"width": 1366, "height": 768}, locale="en-US")
+        admin.goto(server.url.replace("127.0.0.1", "localhost") + "/people.html")
+        admin.fill("#token", server.tokens["admin"])
+        admin.click("button[type=submit]")
+        admin.wait_for_selector("#rule-rating", timeout=WAIT_MS)
+        expect(admin.locator("#rule-rating")).to_have_value("2")
+        admin.fill("#rule-rating", "3")
+        admin.click("#rules-save")
+        expect(admin.locator("#voice-said")).to_be_visible(timeout=WAIT_MS)
+        with server.client("rep1") as client:
+            assert client.get("/api/v1/follow-ups/settings").json()["settings"]["rating_at_most"] == 3
+        admin.close()
+    finally:
+        finish(server)

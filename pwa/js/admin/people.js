@@ -4,6 +4,7 @@ import { localMessage } from "../messages.js";
 import { api, ApiError, setToken, token } from "../api.js";
 import { h } from "../dom.js";
 import { settingsCard } from "./settings.js";
+import { voiceCard } from "./voice.js";
 import { teamsCard } from "./teams.js";
 import { language, languages, loadLanguage, localTime, pickLanguage, t } from "../i18n.js";
 
@@ -607,7 +608,7 @@ function auditCard() {
 function jumpLinks() {
   return h("nav", { class: "jump", "aria-label": t("people.jump") },
     [["users-title", "people.users.title"], ["tokens-title", "people.tokens.title"], ["devices-title", "people.devices.title"],
-      ["hooks-title", "people.hooks.title"], ["teams-title", "teams.title"], ["settings-title", "settings.title"], ["audit-title", "people.audit.title"]].map(([id, key]) => h("a", { href: `#${id}` }, t(key))),
+      ["hooks-title", "people.hooks.title"], ["teams-title", "teams.title"], ["settings-title", "settings.title"], ["voice-title", "voice.title"], ["audit-title", "people.audit.title"]].map(([id, key]) => h("a", { href: `#${id}` }, t(key))),
     h("button", { type: "button", id: "refresh", class: "secondary", disabled: Boolean(state.busy), onclick: () => { state.error = null; state.notice = null; refresh(); } }, t("status.refresh")));
 }
 
@@ -624,7 +625,7 @@ function render() {
       state.busy ? h("p", { class: "busy", role: "status" }, state.busy()) : null,
       state.notice ? h("p", { class: "notice", role: "status", id: "notice", tabindex: "-1" }, state.notice()) : null,
       state.error ? h("p", { class: "error", role: "alert", id: "error", tabindex: "-1" }, state.error()) : null,
-      ready ? [jumpLinks(), usersCard(), tokensCard(), devicesCard(), webhooksCard(), teamsCard(), settingsCard(), auditCard()] : null,
+      ready ? [jumpLinks(), usersCard(), tokensCard(), devicesCard(), webhooksCard(), teamsCard(), settingsCard(), voiceCard(), auditCard()] : null,
       state.phase === "signin" ? signIn() : null));
   // Keep the keyboard where it was: the same control after a redraw, else the message that replaced it.
   const el = want && document.getElementById(want);

@@ -5,6 +5,7 @@ import { h } from "../dom.js";
 import { money, t } from "../i18n.js";
 import { personLabel, personName } from "../people.js";
 import { cell, errorText, fetchRaw, saveBlob, table, today } from "./common.js";
+import { followUpSection, loadOverdue } from "./followups.js";
 
 const FILTERS = ["owner", "segment", "region", "industry", "tag"];
 const CHARTS = ["by_segment", "by_region", "by_industry", "by_owner", "by_tag", "new_cards_per_week", "activities_per_week", "segment_by_region"];
@@ -68,9 +69,10 @@ async function load(ctx) {
   ctx.render();
   const wanted = query();
   try {
-    const data = await api(`/dashboard?${wanted}`);
+    const [data, overdue] = await Promise.all([api(`/dashboard?${wanted}`), loadOverdue(query({ segment: "", region: "", industry: "", tag: "" }))]);
     if (wanted !== query()) return; // a newer choice of filters is on its way
     s.data = data;
+    s.overdue = overdue; // follow-up items past due, across reps (issue 17)
     const o = ctx.options;
     [["owner", data.by_owner], ["region", data.by_region], ["industry", data.by_industry], ["tag", data.by_tag]]
       .forEach(([name, items]) => items.forEach((i) => s.known[name].add(i.key)));
@@ -204,7 +206,8 @@ function summary(ctx) {
       stat("dash-feedback", fb.average === null ? t("status.none") : String(fb.average), t("office.dash.feedback", { count: fb.count }))),
     h("div", { class: "screen-head" }, h("h3", { id: "fig-purchases_by_segment" }, t("office.dash.figure.purchases_by_segment")), csvLink(ctx, "purchases_by_segment")),
     table("table-purchases_by_segment", t("office.dash.figure.purchases_by_segment"), cols, purchases, t("office.dash.noPurchases")),
-    visitsNear(ctx, d.visits_near || []));
+    visitsNear(ctx, d.visits_near || []),
+    followUpSection(d.follow_ups, s.overdue, csvLink(ctx, "follow_ups")));
 }
 
 // Per rep, the visits logged within 500 m of the customer (issue 16): shown, never used to refuse.
