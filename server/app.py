@@ -29,6 +29,7 @@ from .api import admin, attachments, webhooks, cards, links, teams, conflicts, i
 from .api import settings as settings_api
 from .api import pool as pool_api
 from .api import followups as followups_api
+from .api import surveys as surveys_api
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, Handler, guarded
 from .backup.drill import run_drill
@@ -156,6 +157,10 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/follow-ups", followups_api.list_items, ["GET"], ANYONE),
         ("/follow-ups/settings", followups_api.get_settings, ["GET"], ANYONE),
         ("/follow-ups/settings", followups_api.save_settings, ["PUT"], ADMIN),
+        ("/surveys", surveys_api.list_surveys, ["GET"], ANYONE),
+        ("/surveys", surveys_api.create_survey, ["POST"], ADMIN),
+        ("/surveys/{survey_id}", surveys_api.update_survey, ["PUT"], ADMIN),
+        ("/surveys/{survey_id}/links", surveys_api.survey_links, ["POST"], ANYONE),
         ("/public/privacy", settings_api.public_privacy, ["GET"], PUBLIC),
         ("/admin/privacy", settings_api.save_privacy, ["PUT"], ADMIN),
         ("/settings", settings_api.device_settings, ["GET"], ANYONE),

@@ -113,8 +113,15 @@ DASHBOARD_FILTERS = (DAY, Param("owner", STR), Param("segment", STR), Param("reg
                      Param("industry", STR), Param("tag", STR))
 FIGURE = Param("figure", {"enum": ["by_segment", "by_region", "by_industry", "by_owner", "by_tag", "new_cards_per_week",
                                    "activities_per_week", "purchases_by_segment", "feedback", "segment_by_region",
-                                   "visits_near", "follow_ups"]},
+                                   "visits_near", "follow_ups", "surveys"]},
                "one figure of `GET /dashboard`", required=True)
+TWO_LANGS = _obj({"en": STR, "zh-CN": STR}, closed=True)
+SURVEY_QUESTION = _obj({"type": {"enum": ["choice", "rating", "text"]}, "label": TWO_LANGS},
+                       {"id": STR, "required": BOOL, "choices": _list(_obj({"en": STR, "zh-CN": STR}, {"id": STR}))})
+SURVEY_IN = _obj({"name": TWO_LANGS, "scale": {"enum": ["csat", "nps"]}, "question": TWO_LANGS},
+                 {"questions": {"type": "array", "maxItems": 5, "items": SURVEY_QUESTION}, "active": BOOL})
+SURVEY = _obj({"id": STR, "name": TWO_LANGS, "scale": {"enum": ["csat", "nps"]}, "question": TWO_LANGS,
+               "questions": _list(SURVEY_QUESTION), "active": BOOL, "created_at": STR, "updated_at": STR})
 FOLLOW_UP_SETTINGS = _obj({}, {"rating_at_most": {"type": "integer", "minimum": 0, "maximum": 5},
                                "due_days": {"type": "integer", "minimum": 0, "maximum": 90}}, closed=True)
 WHOSE = Param("user", STR, "admins: another user's name, or `*` for everyone's")
@@ -182,7 +189,7 @@ def _operations() -> dict[tuple[str, str], Op]:
             "No account: what a customer link shows (the customer's own details and the link's purpose); "
             "404 while the link is not active yet, 410 when it expired, was used or withdrawn",
             _obj({"purpose": {"enum": ["update", "survey"]}, "survey": {"type": ["string", "null"]}, "expires": STR,
-                  "card": ANY_OBJECT}), gone=True),
+                  "card": ANY_OBJECT}, {"survey_form": {"oneOf": [{"type": "null"}, ANY_OBJECT]}}), gone=True),
         ("POST", "/public/links/{token}"): Op(
             "No account: the customer's answer (corrected details, consent, survey rating and answers); "
             "a link is used once", _obj({"ok": BOOL, "statuses": _list(STR)}), conflict=True, gone=True,
@@ -207,6 +214,18 @@ def _operations() -> dict[tuple[str, str], Op]:
             _obj({"settings": FOLLOW_UP_SETTINGS})),
         ("PUT", "/follow-ups/settings"): Op("Change the follow-up rules", _obj({"settings": FOLLOW_UP_SETTINGS}),
                                             body=FOLLOW_UP_SETTINGS),
+        ("GET", "/surveys"): Op("The surveys an admin defined (a CSAT or NPS question and up to five more)",
+                                _obj({"surveys": _list(SURVEY)})),
+        ("POST", "/surveys"): Op("Define a survey (admins)", _obj({"survey": SURVEY}), status=201, body=SURVEY_IN),
+        ("PUT", "/surveys/{survey_id}"): Op("Change a survey (admins); it keeps its id and scale",
+                                            _obj({"survey": SURVEY}), body=SURVEY_IN),
+        ("POST", "/surveys/{survey_id}/links"): Op(
+            "A link to the survey for each card given (those the caller may see), declared by the server, "
+            "answered as a spreadsheet for bulk SMS or WeChat", {"type": "string", "format": "binary"},
+            media=("text/csv", XLSX),
+            body=_obj({"cards": _list(STR)}, {"days": {"type": "integer", "minimum": 1, "maximum": 90},
+                                              "format": {"enum": ["xlsx", "csv"]}, "lang": {"enum": ["en", "zh-CN"]}},
+                      closed=True)),
         ("GET", "/attachments/{attachment_id}"): Op(
             "The bytes of an uploaded attachment, to whoever may see its card; images inline, other types "
             "as a download", {"type": "string", "format": "binary"},

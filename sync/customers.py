@@ -7,7 +7,7 @@ import sqlite3
 import uuid
 from typing import Any
 
-from . import audit, journal, links, store, webhooks
+from . import audit, journal, links, store, surveys, webhooks
 from .access import User, can_see
 from .engine import Engine
 from .errors import Conflict, FieldError, Gone, InvalidInput, NotFound
@@ -48,7 +48,8 @@ def public_view(engine: Engine, token: str, address: str) -> dict[str, Any]:
         if card.get("deleted"):
             raise Gone(STATE_MESSAGES["revoked"], [FieldError("token", "revoked")])
         audit.record(conn, "customer", "link.open", link["id"], {"address": address})
-    return {"purpose": link["purpose"], "survey": link["survey"], "expires": link["expires"],
+        form = surveys.public(surveys.find(conn, link["survey"])) if link["purpose"] == "survey" else None
+    return {"purpose": link["purpose"], "survey": link["survey"], "expires": link["expires"], "survey_form": form,
             "card": {name: card.get(name, [] if name in ("phones", "emails") else None) for name in links.CUSTOMER_FIELDS}}
 
 
@@ -71,6 +72,9 @@ def answer(engine: Engine, token: str, body: object, address: str) -> dict[str, 
     with engine.store.read() as conn:
         link = _open_link(conn, token)
         held = (store.card_json(conn, link["card"]) or {}).get("consent")
+        survey = surveys.find(conn, link["survey"])
+    # The rating and answers against the survey the link names (CSAT 1–5, or NPS 0–10 in answers.nps).
+    rating, answers = surveys.check_answer(survey, body.get("rating"), body.get("answers"))
     namespace = uuid.UUID(link["id"])
     mutations: list[dict[str, Any]] = []
     if fields:
@@ -82,10 +86,10 @@ def answer(engine: Engine, token: str, body: object, address: str) -> dict[str, 
                  "at": utc_now().replace(".000Z", "Z"), "source": "customer"}
         mutations.append({"id": str(uuid.uuid5(namespace, "consent")), "op": "card.put", "card": link["card"],
                           "at": engine.clock.now(), "fields": {"consent": given}, "was": {"consent": held}})
-    if link["purpose"] == "survey" or body.get("rating") is not None or body.get("answers"):
+    if link["purpose"] == "survey" or rating is not None or answers:
         activity = {"id": str(uuid.uuid5(namespace, "feedback")), "kind": "feedback",
                     "at": utc_now().replace(".000Z", "Z"), "text": body.get("text") or "",
-                    "rating": body.get("rating"), "survey": link["survey"], "answers": body.get("answers")}
+                    "rating": rating, "survey": link["survey"], "answers": answers}
         mutations.append({"id": str(uuid.uuid5(namespace, "survey")), "op": "activity.add", "card": link["card"],
                           "at": engine.clock.now(), "activity": {k: v for k, v in activity.items() if v is not None}})
     record = {"consent": consent, "address": address}

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import followups, store
+from . import followups, store, surveys
 from .access import User, owner_filter
 from .errors import invalid
 from .places import NEAR_M, distance_m, has_place
@@ -41,6 +41,7 @@ def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict
         cards = [c for c in store.live_cards(conn, owner) if _passes(c, filters)]
         activities = store.live_activities(conn, owner)
         follow_ups = followups.figures(conn, cards, today)
+        answered = surveys.figures(conn, cards, activities, _week)
     ids = {c["id"] for c in cards}
     activities = [a for a in activities if a["card"] in ids]
     segment_of = {c["id"]: c.get("segment") or NONE for c in cards}
@@ -79,6 +80,7 @@ def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict
                               "cells": [[pivot.get((s, r), 0) for r in regions] for s in segments]},
         "visits_near": _visits_near(activities, {c["id"]: c.get("location") for c in cards}),
         "follow_ups": follow_ups,  # feedback followed up (issue 17): open, overdue, median days to resolve
+        "surveys": answered,  # response rate, CSAT and NPS by segment, region, rep and week (issue 17)
     }
 
 
@@ -119,6 +121,8 @@ def figure_rows(found: dict[str, Any], figure: str) -> tuple[list[str], list[lis
         return ["segment", *value["columns"]], [[row, *map(str, cells)] for row, cells in zip(value["rows"], value["cells"])]
     if figure == "feedback":
         return ["average", "count"], [[str(value["average"] if value["average"] is not None else ""), str(value["count"])]]
+    if figure == "surveys":
+        return _survey_rows(value)
     if figure == "follow_ups":
         keys = ("open", "overdue", "resolved", "median_days_to_resolve")
         return list(keys), [["" if value[k] is None else str(value[k]) for k in keys]]
@@ -128,3 +132,19 @@ def figure_rows(found: dict[str, Any], figure: str) -> tuple[list[str], list[lis
     if figure == "purchases_by_segment":
         return ["segment", "currency", "total", "count"], [[p["segment"], p["currency"], p["total"], str(p["count"])] for p in value]
     return ["key", "count"], [[item["key"], str(item["count"])] for item in value]
+
+
+def _survey_rows(value: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """One row for all answers, then one per segment, region, rep and week: CSAT and NPS side by side."""
+    def cells(csat: dict[str, Any] | None, nps: dict[str, Any] | None) -> list[str]:
+        c, n = csat or {}, nps or {}
+        return [str(c.get("average", "")), str(c.get("count", 0)), str(c.get("satisfied", "")),
+                str(n.get("score", "")), str(n.get("count", 0))]
+    rate = "" if value["response_rate"] is None else str(value["response_rate"])
+    rows = [["all", "", str(value["sent"]), str(value["answered"]), rate, *cells(value["csat"], value["nps"])]]
+    for group in ("segment", "region", "rep", "week"):
+        csat = {r["key"]: r for r in value["csat_by"][group]}
+        nps = {r["key"]: r for r in value["nps_by"][group]}
+        rows += [[group, key, "", "", "", *cells(csat.get(key), nps.get(key))] for key in sorted(csat.keys() | nps.keys())]
+    return (["group", "key", "sent", "answered", "response_rate", "csat_average", "csat_count", "csat_satisfied",
+             "nps", "nps_count"], rows)

@@ -27,6 +27,7 @@ SETTINGS_KEY = "follow_up_settings"
 DEFAULTS = {"rating_at_most": 2, "due_days": 3}
 TITLE_LIMIT = 200
 UPDATES_DAYS = (1, 90)
+NPS_DETRACTOR = 6  # as sync/surveys.py DETRACTOR
 
 
 def settings(conn: Any) -> dict[str, int]:
@@ -62,7 +63,9 @@ def item_for_feedback(conn: Any, activity: dict[str, Any], card: dict[str, Any])
         return None
     rules = settings(conn)
     rating = activity.get("rating")
-    negative = rating is not None and rating <= rules["rating_at_most"]
+    score = (activity.get("answers") or {}).get("nps")  # an NPS survey's 0–10: detractors (0–6) are followed up
+    negative = (rating is not None and rating <= rules["rating_at_most"]) or (
+        isinstance(score, int) and not isinstance(score, bool) and score <= NPS_DETRACTOR)
     if not negative and not activity.get("needs_action"):
         return None
     items = card.get("follow_ups") or []
@@ -71,7 +74,7 @@ def item_for_feedback(conn: Any, activity: dict[str, Any], card: dict[str, Any])
         return None
     day = date.fromisoformat(activity["at"][:10]) + timedelta(days=rules["due_days"])
     text = " ".join((activity.get("text") or "").split())
-    title = (f"★{rating} " if rating is not None else "") + text
+    title = (f"★{rating} " if rating is not None else f"NPS {score} " if negative and rating is None else "") + text
     return {"id": item_id, "title": title.strip()[:TITLE_LIMIT] or "feedback", "due": day.isoformat(),
             "status": "open", "note": None}
 

@@ -1614,3 +1614,8 @@ def follow_up_history(conn: sqlite3.Connection, card_id: str) -> list[dict[str, 
         before, after = json.loads(pair)
         found.append({"at": at, "before": before, "after": after})
     return found
+
+
+def survey_links(conn: sqlite3.Connection) -> list[tuple[str, str | None]]:
+    """(card, used_at) of every survey link not withdrawn: the survey response rate's sent and answered."""
+    return [tuple(r) for r in conn.execute("SELECT card, used_at FROM links WHERE purpose = 'survey' AND revoked_at IS NULL")]
