@@ -1,23 +1,34 @@
-"""Convergence: reference devices edit offline at random, sync in random order, lose responses and
-retry. At the end every device equals what the server shows its user, and no acknowledged
-mutation is missing. Each example runs against a fresh real server."""
+"""Convergence: devices edit offline at random, sync in random order, lose responses and retry. At
+the end every device equals what the server shows its user, and no acknowledged mutation is
+missing. Each example runs against a fresh real server. The same generated histories drive the
+reference client (sync/client.py) here and the PWA's device (pwa/js/app/device.js, in node over
+fake-indexeddb) through tests/js/drive_device.mjs."""
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sync.client import Device, SyncFailed
-from tests.conftest import Server, start_server, stop_server
+from tests.conftest import ROOT, Server, start_server, stop_server
 
 PHONES = ["+8613800000001", "+8613800000002", "+8613900000003", "+16502530000"]
 TAGS = ["vip", "新客户", "lead", "beijing"]
 NAMES = ["王伟", "李娜", "Zhang Wei", "Acme Buyer"]
 NOTES = ["first line\nsecond line\nthird line\n", "FIRST\nsecond line\nthird line\n",
          "first line\nsecond line\nTHIRD\n", None]
+USERS = (("rep1", "rep"), ("rep2", "rep"), ("office1", "office"))
+OWNERS = ["rep1", "rep1", "rep2", "rep2", "office1"]  # who holds each of the five devices
+NODE = shutil.which("node")
+DRIVER = ROOT / "tests" / "js" / "drive_device.mjs"
 
 
 class LossyTransport(httpx.HTTPTransport):
@@ -91,43 +102,100 @@ def server_view(server: Server, user: str) -> dict[str, dict]:
                 return cards
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
-@given(steps=st.lists(step, min_size=5, max_size=40))
-def test_devices_converge_and_keep_every_acknowledged_mutation(tmp_path_factory, steps):
-    tmp = tmp_path_factory.mktemp("conv")
+def assert_converged(server: Server, devices: list[tuple[str, dict, int, list[dict]]]) -> None:
+    """Each device (its owner, cards, pending count, acknowledged mutations with their results)
+    equals what the server shows its owner, and every acknowledged mutation is stored."""
+    for owner, cards, pending, _ in devices:
+        assert cards == server_view(server, owner)
+        assert pending == 0
+    db = sqlite3.connect(server.data / "fieldcards.db")
+    try:
+        recorded = {r[0] for r in db.execute("SELECT id FROM mutations")}
+        versions = set(db.execute("SELECT card, version FROM history"))
+        activities = {r[0] for r in db.execute("SELECT id FROM activities")}
+    finally:
+        db.close()
+    for _, _, _, acknowledged in devices:
+        for m in acknowledged:
+            assert m["id"] in recorded
+            result = m["result"]
+            if m["op"] == "card.put" and result["status"] in ("applied", "merged"):
+                assert (m["card"], result["version"]) in versions
+            if m["op"] == "activity.add":
+                assert m["activity"]["id"] in activities
+
+
+def fresh_server(tmp: Path) -> Server:
     proc, url = start_server(tmp / "data", "--no-backup")
     server = Server(url, tmp / "data", proc)
     try:
-        for name, role in (("rep1", "rep"), ("rep2", "rep"), ("office1", "office")):
+        for name, role in USERS:
             server.user(name, role)
-        owners = ["rep1", "rep1", "rep2", "rep2", "office1"]
-        transports = [LossyTransport() for _ in owners]
-        devices = [Device(url, server.tokens[o], tmp / f"d{i}.db", transport=t)
-                   for i, (o, t) in enumerate(zip(owners, transports))]
+    except BaseException:
+        stop_server(proc)
+        raise
+    return server
+
+
+histories = st.lists(step, min_size=5, max_size=40)
+
+# Always played as well: a lost answer and its retry, a colleague's phone pulling the card, the
+# office moving one of rep1's cards to rep2 while rep1's other phone edits it offline (rep1's phones
+# must drop it), a delete seen by the other phones, and a lost answer on a delete.
+KNOWN_HISTORY = [
+    ("create", 0, "王伟", PHONES[0]), ("create", 2, "李娜", PHONES[1]), ("sync", 0, True, None),
+    ("sync", 2, False, None), ("sync", 1, False, None), ("sync", 3, False, None), ("sync", 4, False, None),
+    ("reassign", 4, 0, "rep2"), ("reassign", 4, 1, "rep2"), ("tags", 1, 0, [TAGS[0]]),
+    ("notes", 3, 0, NOTES[1]), ("sync", 4, False, None), ("delete", 2, 0, None), ("sync", 3, False, None),
+    ("sync", 2, True, None), ("visit", 3, 0, None), ("sync", 1, False, None),
+]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=histories)
+@example(steps=KNOWN_HISTORY)
+def test_devices_converge_and_keep_every_acknowledged_mutation(tmp_path_factory, steps):
+    tmp = tmp_path_factory.mktemp("conv")
+    server = fresh_server(tmp)
+    try:
+        transports = [LossyTransport() for _ in OWNERS]
+        devices = [Device(server.url, server.tokens[o], tmp / f"d{i}.db", transport=t)
+                   for i, (o, t) in enumerate(zip(OWNERS, transports))]
         for action, who, target, value in steps:
             play(devices[who], transports[who], action, target, value)
         for _ in range(2):  # everyone syncs twice: the second round brings the others' first
             for device in devices:
                 device.sync()
-        for owner, device in zip(owners, devices):
-            assert device.cards() == server_view(server, owner)
-            assert device.pending() == []
-        db = sqlite3.connect(tmp / "data" / "fieldcards.db")
-        recorded = {r[0] for r in db.execute("SELECT id FROM mutations")}
-        versions = set(db.execute("SELECT card, version FROM history"))
-        activities = {r[0] for r in db.execute("SELECT id FROM activities")}
-        for device in devices:
-            for m in device.acknowledged():
-                assert m["id"] in recorded
-                result = m["result"]
-                if m["op"] == "card.put" and result["status"] in ("applied", "merged"):
-                    assert (m["card"], result["version"]) in versions
-                if m["op"] == "activity.add":
-                    assert m["activity"]["id"] in activities
+        assert_converged(server, [(owner, device.cards(), len(device.pending()), device.acknowledged())
+                                  for owner, device in zip(OWNERS, devices)])
         for device in devices:
             device.close()
     except SyncFailed as failure:
         pytest.fail(f"a sync request failed: {failure}")
     finally:
-        output = stop_server(proc)
+        output = stop_server(server.proc)
+    assert "Traceback" not in output, output
+
+
+def drive_pwa_devices(server: Server, steps: list[tuple]) -> list[dict[str, Any]]:
+    """Play a history with device.js in node (tests/js/drive_device.mjs); each device's end state."""
+    history = {"url": server.url, "tokens": [server.tokens[o] for o in OWNERS], "steps": steps}
+    run = subprocess.run([NODE, str(DRIVER)], input=json.dumps(history), capture_output=True, text=True,
+                         cwd=ROOT, timeout=600)  # a guard against a hang, not a speed limit
+    assert run.returncode == 0, f"a sync failed in device.js:\n{run.stderr}"
+    return json.loads(run.stdout)["devices"]
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=histories)
+@example(steps=KNOWN_HISTORY)
+def test_pwa_devices_converge_and_keep_every_acknowledged_mutation(tmp_path_factory, steps):
+    server = fresh_server(tmp_path_factory.mktemp("conv-js"))
+    try:
+        devices = drive_pwa_devices(server, steps)
+        assert_converged(server, [(owner, d["cards"], d["pending"], d["acknowledged"])
+                                  for owner, d in zip(OWNERS, devices)])
+    finally:
+        output = stop_server(server.proc)
     assert "Traceback" not in output, output
