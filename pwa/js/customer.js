@@ -1,7 +1,8 @@
 // The page a customer opens from a link (/c/{token}): no account, only their own details, in their
 // language. It shows what the card holds, sends back what they changed (with what it showed, so a
 // concurrent change by the rep becomes a conflict for a person, never a silent overwrite), and a
-// consent choice; for a survey, a 1–5 rating and a comment.
+// consent choice; for a survey, the admin's survey (a CSAT 1–5 or NPS 0–10 question and up to five
+// more: choice, rating, text) in the page's language, or a plain 1–5 rating, and a comment.
 import { h } from "./dom.js";
 import { language, languages, loadLanguage, pickLanguage, t } from "./i18n.js";
 
@@ -45,6 +46,20 @@ function valueOf(name) {
   return text || null;
 }
 
+function snapshot() {
+  return [...document.querySelectorAll("#customer-form input, #customer-form textarea")]
+    .map((el) => ({ id: el.id, name: el.name, value: el.value, checked: el.checked, radio: el.type === "radio" }));
+}
+
+function restore(typed) {
+  for (const item of typed) {
+    const el = item.radio ? document.querySelector(`input[name="${item.name}"][value="${item.value}"]`) : item.id && document.getElementById(item.id);
+    if (!el) continue;
+    if (item.radio) el.checked = item.checked;
+    else el.value = item.value;
+  }
+}
+
 async function submit(event) {
   event.preventDefault();
   const shown = state.view.card;
@@ -56,23 +71,41 @@ async function submit(event) {
   const was = Object.fromEntries(Object.keys(fields).map((name) => [name, shown[name]]));
   const body = { fields, was, consent: document.querySelector("input[name=consent]:checked")?.value ?? null };
   if (state.view.purpose === "survey") {
-    const rating = document.querySelector("input[name=rating]:checked")?.value;
-    body.rating = rating ? Number(rating) : null;
+    const picked = (name) => document.querySelector(`input[name="${name}"]:checked`)?.value;
+    const form = state.view.survey_form;
+    const answers = {};
+    if (form?.scale === "nps") {
+      if (picked("nps") !== undefined) answers.nps = Number(picked("nps"));
+    } else {
+      body.rating = picked("rating") ? Number(picked("rating")) : null;
+    }
+    for (const q of form?.questions || []) {
+      const value = q.type === "text" ? document.getElementById(`c-q-${q.id}`).value.trim() : picked(`q-${q.id}`);
+      if (value) answers[q.id] = q.type === "rating" ? Number(value) : value;
+    }
+    if (form) body.answers = answers;
     body.text = document.getElementById("c-comment").value.trim() || null;
   }
+  const typed = snapshot(); // a refused answer keeps what the customer typed and chose
   state.busy = true;
   state.fieldErrors = {};
   render();
+  restore(typed);
   try {
     await call("POST", body);
     state.done = true;
   } catch (error) {
     const fields = error.body?.error?.fields || [];
-    fields.forEach((f) => { state.fieldErrors[f.path.replace(/^fields\./, "").replace(/\[\d+\]$/, "")] = f.message; });
-    state.error = fields.length ? null : messageFor(error);
+    const shown = new Set([...FIELDS, "rating", "answers.nps", ...(state.view.survey_form?.questions || []).map((q) => `answers.${q.id}`)]);
+    const keyOf = (f) => f.path.replace(/^fields\./, "").replace(/\[\d+\]$/, "");
+    fields.forEach((f) => { state.fieldErrors[keyOf(f)] = f.message; });
+    const elsewhere = fields.filter((f) => !shown.has(keyOf(f)));
+    state.error = !fields.length ? messageFor(error) : elsewhere.length ? elsewhere.map((f) => f.message).join("; ") : null;
   }
   state.busy = false;
   render();
+  if (!state.done) restore(typed);
+  document.querySelector("[aria-invalid=true], .error")?.scrollIntoView?.({ block: "center" });
   document.querySelector("[aria-invalid=true]")?.focus();
 }
 
@@ -88,6 +121,32 @@ function field(name) {
     error ? h("p", { class: "error", id: `c-${name}-error` }, error) : null);
 }
 
+// The survey: the admin's questions in the page's language, or the plain 1–5 rating without one.
+function surveyPart(form) {
+  const text = (o) => o?.[language()] || o?.en || "";
+  const radios = (name, values, labelOf = String) => h("div", { class: "scale" }, values.map((v) => h("label", { class: "check" },
+    h("input", { type: "radio", name, value: String(v) }), ` ${labelOf(v)}`)));
+  const problem = (path) => (state.fieldErrors[path] ? h("p", { class: "error", "data-answer": path }, state.fieldErrors[path]) : null);
+  const comment = [h("label", { for: "c-comment" }, t("customer.comment")), h("textarea", { id: "c-comment", rows: "3" })];
+  if (!form) {
+    return h("fieldset", { id: "survey" }, h("legend", {}, t("customer.rating")), radios("rating", [1, 2, 3, 4, 5]), problem("rating"), comment);
+  }
+  const scale = form.scale === "nps"
+    ? [h("legend", {}, `${text(form.question)} ${t("customer.npsHint")}`), radios("nps", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), problem("answers.nps")]
+    : [h("legend", {}, `${text(form.question)} ${t("customer.csatHint")}`), radios("rating", [1, 2, 3, 4, 5]), problem("rating")];
+  const questions = form.questions.map((q) => {
+    const label = `${text(q.label)}${q.required ? ` ${t("customer.required")}` : ""}`;
+    if (q.type === "text") {
+      return h("div", { class: "field" }, h("label", { for: `c-q-${q.id}` }, label),
+        h("textarea", { id: `c-q-${q.id}`, rows: "2", maxlength: "2000" }), problem(`answers.${q.id}`));
+    }
+    const values = q.type === "choice" ? q.choices.map((c) => c.id) : [1, 2, 3, 4, 5];
+    const labelOf = q.type === "choice" ? (id) => text(q.choices.find((c) => c.id === id)) : String;
+    return h("fieldset", { class: "question", id: `c-q-${q.id}` }, h("legend", {}, label), radios(`q-${q.id}`, values, labelOf), problem(`answers.${q.id}`));
+  });
+  return h("div", { id: "survey" }, h("fieldset", { class: "question" }, scale), questions, comment);
+}
+
 function render() {
   document.title = t("customer.title");
   const picker = h("select", { id: "lang", "aria-label": t("lang.label"), onchange: async (e) => { await loadLanguage(e.target.value); render(); } },
@@ -96,11 +155,7 @@ function render() {
   if (state.error && !state.view) return root.replaceChildren(head, h("p", { class: "notice", id: "state", role: "status" }, state.error));
   if (!state.view) return root.replaceChildren(head, h("p", { role: "status" }, t("customer.loading")));
   if (state.done) return root.replaceChildren(head, h("p", { class: "notice", id: "thanks", role: "status" }, t("customer.thanks")));
-  const survey = state.view.purpose === "survey"
-    ? h("fieldset", { id: "survey" }, h("legend", {}, t("customer.rating")),
-      [1, 2, 3, 4, 5].map((n) => h("label", { class: "check" }, h("input", { type: "radio", name: "rating", value: String(n) }), ` ${n}`)),
-      h("label", { for: "c-comment" }, t("customer.comment")), h("textarea", { id: "c-comment", rows: "3" }))
-    : null;
+  const survey = state.view.purpose === "survey" ? surveyPart(state.view.survey_form) : null;
   const consent = h("fieldset", { id: "consent" }, h("legend", {}, t("customer.consent")),
     ["any", "phone", "email", "message", "none"].map((v) => h("label", { class: "check" },
       h("input", { type: "radio", name: "consent", value: v }), ` ${t(`customer.consent.${v}`)}`)));

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import shots_dir
 from tests.e2e.test_accessibility import findings
 from tests.e2e.test_field_app import (PHONE, WAIT_MS, app_url, eventually, open_app, open_conflicts, server_card,
                                       session_cookie, up_to_date)
@@ -15,25 +16,34 @@ from tests.e2e.test_field_app import (PHONE, WAIT_MS, app_url, eventually, open_
 TOKENS_KEPT = """() => new Promise((resolve) => {
   const open = indexedDB.open("fieldcards");
   open.onsuccess = () => {
-    const get = open.result.transaction("meta").objectStore("meta").get("link_tokens");
-    get.onsuccess = () => resolve((get.result?.value || []).length);
+    const meta = open.result.transaction("meta").objectStore("meta");
+    const tokens = meta.get("link_tokens");
+    const surveys = meta.get("surveys");
+    surveys.onsuccess = () => resolve(surveys.result?.value?.length ? (tokens.result?.value || []).length : 0);
   };
 })"""
 
 
 def test_a_customer_answers_a_link_made_offline_and_the_rep_follows_it_up(browser, server, tmp_path):
     server.user("rep1")
+    server.user("admin", "admin")
+    with server.client("admin") as admin:
+        survey = admin.post("/api/v1/surveys", json={
+            "name": {"en": "After the visit", "zh-CN": "拜访后回访"}, "scale": "csat",
+            "question": {"en": "How satisfied are you with our service?", "zh-CN": "您对我们的服务满意吗？"},
+            "questions": [{"type": "choice", "required": True, "label": {"en": "What should we improve?", "zh-CN": "我们最该改进什么？"},
+                           "choices": [{"en": "Delivery", "zh-CN": "送货"}, {"en": "Price", "zh-CN": "价格"}]}]}).json()["survey"]
     seed = server.device("rep1", tmp_path)
     card = seed.create_card(name="李娜", company="北京科技", title="经理", phones=["13900001111"])
     seed.sync()
 
     phone = browser.new_context(viewport=PHONE, locale="en-US", bypass_csp=True)  # bypass: axe is injected
     phone.add_cookies([session_cookie(server, "rep1")])
-    customer = browser.new_context(viewport=PHONE, locale="en-US")  # no session: the customer's own phone
+    customer = browser.new_context(viewport=PHONE, locale="en-US", bypass_csp=True)  # no session: the customer's phone
     try:
         rep = open_app(phone, server, f"#/card/{card}")
         up_to_date(rep)
-        eventually(lambda: rep.evaluate(TOKENS_KEPT) > 0, "link tokens kept in reserve")
+        eventually(lambda: rep.evaluate(TOKENS_KEPT) > 0, "link tokens and surveys kept on the phone")
 
         # Offline at the visit: the QR shows at once, from a reserved token.
         phone.set_offline(True)
@@ -63,15 +73,29 @@ def test_a_customer_answers_a_link_made_offline_and_the_rep_follows_it_up(browse
         rep.click("#save")
         eventually(lambda: server_card(server, "rep1", card)["card"]["title"] == "总监", "the rep's title on the server")
 
+        zh = customer.new_page()
+        zh.goto(url + "?lang=zh-CN")
+        expect(zh.locator("#survey")).to_contain_text("我们最该改进什么？")
+        zh.screenshot(path=str(shots_dir() / "customer-survey-390-zh-CN.png"), full_page=True)
+        zh.close()
+        expect(page.locator("#survey")).to_contain_text("What should we improve? (required)")
         page.fill("#c-phones", "13900002222")
         page.fill("#c-title", "副总经理")
         page.check("input[name=rating][value='1']")
         page.fill("#c-comment", "送货太慢")
+        page.screenshot(path=str(shots_dir() / "customer-survey-390-en.png"), full_page=True)
+        assert findings(page) == []
+        page.click("#send")  # the required question unanswered: refused, nothing kept, nothing typed lost
+        expect(page.locator("[data-answer='answers.q1']")).to_have_text("required")
+        assert page.input_value("#c-phones") == "13900002222" and page.is_checked("input[name=rating][value='1']")
+        page.check("input[name='q-q1'][value='c1']")
         page.click("#send")
         expect(page.locator("#thanks")).to_be_visible()
 
         held = server_card(server, "rep1", card)
         assert held["card"]["phones"] == ["+8613900002222"]
+        [feedback] = held["activities"]
+        assert (feedback["rating"], feedback["survey"], feedback["answers"]) == (1, survey["id"], {"q1": "c1"})
         [conflict] = open_conflicts(server, "rep1")
         assert conflict["field"] == "title" and {conflict["kept"], conflict["other"]} == {"总监", "副总经理"}
 

@@ -3,6 +3,7 @@
 //   links_made        the links this phone made, to show their QR and address again
 //   customer_updates  what customers changed through links on my cards (GET /customer-updates)
 //   updates_seen      the ids of those the rep accepted or undid: not shown on Today again
+//   surveys           the surveys an admin defined (GET /surveys), to choose one for a link offline
 // Refreshed after a sync when online, read offline. QR codes are drawn here, on the phone, with
 // qrcode-generator from npm (served at /vendor/qrcode-generator/).
 import { api } from "../api.js";
@@ -22,9 +23,12 @@ export async function refreshVoiceData(device, { force = false } = {}) {
     if ((await device.linkTokensLeft()) < TOKENS_LOW) {
       await device.keepLinkTokens((await api(`/links/reserve?n=${TOKENS_ASKED}`)).links);
     }
-    const { updates } = await api("/customer-updates?days=30");
+    const [{ updates }, { surveys }] = await Promise.all([api("/customer-updates?days=30"), api("/surveys")]);
     const before = await device.store.meta("customer_updates");
-    await device.store.write((s) => s.meta.put({ key: "customer_updates", value: updates }));
+    await device.store.write((s) => {
+      s.meta.put({ key: "customer_updates", value: updates });
+      s.meta.put({ key: "surveys", value: surveys.filter((x) => x.active) });
+    });
     return JSON.stringify(before) !== JSON.stringify(updates);
   } catch (error) {
     console.warn("customer links and updates not refreshed", error);

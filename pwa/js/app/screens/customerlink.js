@@ -3,12 +3,12 @@
 // to paste into WeChat, SMS or email. Offline too: the link uses a token the phone kept in reserve
 // and works once the phone has synced (until then the customer's page says it is not active yet).
 import { h } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { language, t } from "../../i18n.js";
 import { loadQr, qrMatrix, qrSvg, refreshVoiceData } from "../voice.js";
 import { problemText } from "./field.js";
 
 export function customerLinkBox(app, cardId) {
-  const state = { open: false, purpose: "update", busy: false, error: null, link: null, matrix: null, copied: false };
+  const state = { open: false, purpose: "update", survey: null, surveys: [], busy: false, error: null, link: null, matrix: null, copied: false };
   const el = h("section", { class: "panel customer-link", "aria-labelledby": "cl-title", id: "customer-link" });
 
   async function show(link) {
@@ -27,7 +27,8 @@ export function customerLinkBox(app, cardId) {
     render();
     try {
       if (!(await app.device.linkTokensLeft())) await refreshVoiceData(app.device, { force: true });
-      const link = await app.device.createLink(cardId, { purpose: state.purpose });
+      const survey = state.purpose === "survey" ? state.survey || state.surveys[0]?.id || null : null;
+      const link = await app.device.createLink(cardId, { purpose: state.purpose, survey });
       await show(link);
       state.open = false;
       app.say(t("field.link.made"));
@@ -55,12 +56,22 @@ export function customerLinkBox(app, cardId) {
     const form = state.open
       ? h("div", { class: "link-form" },
         h("label", { for: "link-purpose" }, t("field.link.purpose")),
-        h("select", { id: "link-purpose", onchange: (e) => { state.purpose = e.target.value; } },
+        h("select", { id: "link-purpose", onchange: (e) => {
+          state.purpose = e.target.value;
+          render();
+          document.getElementById("link-purpose")?.focus();
+        } },
           ["update", "survey"].map((p) => h("option", { value: p, selected: p === state.purpose }, t(`field.link.purpose.${p}`)))),
+        // The admin's surveys, kept on the phone; without any, the customer is asked a plain 1–5 rating.
+        state.purpose === "survey" && state.surveys.length ? [
+          h("label", { for: "link-survey" }, t("field.link.survey")),
+          h("select", { id: "link-survey", onchange: (e) => { state.survey = e.target.value; } },
+            state.surveys.map((sv) => h("option", { value: sv.id, selected: sv.id === state.survey }, sv.name?.[language()] || sv.name?.en || sv.id)))] : null,
         h("div", { class: "actions" },
           h("button", { type: "button", id: "link-make", disabled: state.busy, onclick: make }, t("field.link.make")),
           h("button", { type: "button", class: "secondary", id: "link-cancel", onclick: () => { state.open = false; render(); } }, t("field.cancel"))))
-      : h("button", { type: "button", class: "secondary", id: "customer-link-button", onclick: () => {
+      : h("button", { type: "button", class: "secondary", id: "customer-link-button", onclick: async () => {
+        state.surveys = (await app.device.store.meta("surveys")) || []; // as the last sync left them
         state.open = true;
         render();
         document.getElementById("link-purpose")?.focus();
