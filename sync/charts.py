@@ -79,6 +79,9 @@ def heat(pivot: dict[str, Any], title: str) -> str:
 
 def chart(found: dict[str, Any], figure: str) -> str:
     title = figure.replace("_", " ")
+    if figure == "by_owner":  # reps by name, not by login
+        names = found.get("owner_names") or {}
+        return bars([{**i, "key": names.get(i["key"], i["key"])} for i in found[figure]], title)
     if figure in BAR_FIGURES:
         return bars(found[figure], title)
     if figure in WEEK_FIGURES:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import followups, store, surveys
+from . import followups, identity, store, surveys
 from .access import User, owner_filter
 from .errors import invalid
 from .places import NEAR_M, distance_m, has_place
@@ -32,6 +32,12 @@ def _counted(counter: Counter) -> list[dict[str, Any]]:
     return [{"key": key, "count": count} for key, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
+def _owner_names(people: list[dict[str, Any]], cards: list[dict[str, Any]]) -> dict[str, str]:
+    """Display names of the owners counted here, where they differ from the login."""
+    owners = {c["owner"] for c in cards}
+    return {p["name"]: p["display"] for p in people if p["name"] in owners and p["display"] != p["name"]}
+
+
 def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict[str, Any]:
     unknown = sorted(set(filters) - set(FILTERS))
     if unknown:
@@ -41,6 +47,7 @@ def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict
         cards = [c for c in store.live_cards(conn, owner) if _passes(c, filters)]
         activities = store.live_activities(conn, owner)
         follow_ups = followups.figures(conn, cards, today)
+        people = identity.people(conn)
         answered = surveys.figures(conn, cards, activities, _week)
     ids = {c["id"] for c in cards}
     activities = [a for a in activities if a["card"] in ids]
@@ -70,6 +77,8 @@ def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict
         "by_region": _counted(Counter(c.get("region") or NONE for c in cards)),
         "by_industry": _counted(Counter(c.get("industry") or NONE for c in cards)),
         "by_owner": _counted(Counter(c["owner"] for c in cards)),
+        # The reps by the names people know them by (王伟 for wang.wei), for charts and screens.
+        "owner_names": _owner_names(people, cards),
         "by_tag": _counted(Counter(t for c in cards for t in c.get("tags") or [])),
         "new_cards_per_week": [{"key": w, "count": new_cards.get(w, 0)} for w in weeks],
         "activities_per_week": [{"key": w, "count": new_activities.get(w, 0)} for w in weeks],

@@ -6,6 +6,8 @@ import io
 import sqlite3
 from datetime import date, timedelta
 
+from sync.store import Store
+from sync.users import add_user, create_token
 from tests.conftest import Server
 
 
@@ -84,3 +86,22 @@ def test_quality_scores_stale_cards_and_values_that_no_longer_pass(server: Serve
         later = office.get("/api/v1/quality", params={"date": (made + timedelta(days=200)).isoformat(),
                                                          "stale_days": "30"}).json()
         assert len(later["stale"]) == 4
+
+
+def test_the_owner_chart_names_reps_by_their_display_names(server: Server, tmp_path):
+    st = Store(server.data / "fieldcards.db")
+    try:
+        add_user(st, "wang.wei", "rep", "王伟")
+        server.tokens["wang.wei"] = create_token(st, "wang.wei")
+    finally:
+        st.close()
+    server.user("office", "office")
+    phone = server.device("wang.wei", tmp_path)
+    phone.create_card(name="客户一")
+    phone.sync()
+    with server.client("office") as client:
+        found = client.get("/api/v1/dashboard").json()
+        assert found["by_owner"] == [{"key": "wang.wei", "count": 1}]  # the API keeps the login
+        assert found["owner_names"] == {"wang.wei": "王伟"}
+        svg = client.get("/api/v1/dashboard.svg", params={"figure": "by_owner"}).text
+        assert "王伟" in svg and "wang.wei" not in svg

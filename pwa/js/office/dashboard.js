@@ -101,7 +101,7 @@ function altText(figure) {
   if (figure === "segment_by_region") return `${title}: ${t("office.dash.seeTable")}`;
   const items = d[figure] || [];
   if (!items.length) return `${title}: ${t("office.dash.noData")}`;
-  const named = items.slice(0, IN_ALT).map((i) => `${keyText(i.key)} ${i.count}`).join(", ");
+  const named = items.slice(0, IN_ALT).map((i) => `${(figure === "by_owner" ? ownerText : keyText)(i.key)} ${i.count}`).join(", ");
   return `${title}: ${named}${items.length > IN_ALT ? ` … (${t("office.dash.seeTable")})` : ""}`;
 }
 
