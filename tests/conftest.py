@@ -1,20 +1,25 @@
-"""Fixtures that build real parts: a `fieldcards serve` process on 127.0.0.1 over a SQLite file
-in tmp_path, users with tokens, and reference-client devices."""
+"""Fixtures that build real parts over a SQLite file in tmp_path: `app`, the real Starlette app
+in-process under Starlette's TestClient (most HTTP behaviour), and `server`, a `fieldcards serve`
+process on 127.0.0.1 (where the process matters: serve, the CLI, Litestream, kill -9, slow
+sockets, the reference client's real transport); users with tokens, and reference-client devices."""
 from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
+from server.app import create_app
+from server.config import Config
 from server.process import ROOT, free_port, start_server, stop_server  # noqa: F401 (re-exported for tests)
 from sync.client import Device
 from sync.store import Store
 from sync.users import add_user, create_token
-
 
 
 @dataclass
@@ -58,3 +63,76 @@ def server(tmp_path: Path) -> Iterator[Server]:
         device.close()
     output = stop_server(srv.proc)  # a test may have restarted it: stop the one running now
     assert "Traceback" not in output, output
+
+
+class Caller:
+    """The in-process app called as one user: the TestClient's methods with that user's bearer token.
+    A context manager like `Server.client`, so a test reads the same on either. (Cookies are the
+    TestClient's, shared by every caller: one browser.)"""
+
+    def __init__(self, http: TestClient, headers: dict[str, str]) -> None:
+        self.http, self.headers = http, headers
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        kwargs.pop("timeout", None)  # no socket in-process: nothing to time out
+        return self.http.request(method, url, **{**kwargs, "headers": {**self.headers, **(kwargs.get("headers") or {})}})
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def __enter__(self) -> Caller:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@dataclass
+class App:
+    """The real app in-process (`create_app` under Starlette's TestClient, lifespan running) over
+    its own data directory, and helpers to act on it as different users."""
+
+    http: TestClient  # anonymous: no token
+    data: Path
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def user(self, name: str, role: str = "rep") -> str:
+        """Create a user (through the library, on the app's database file) and return a token."""
+        st = Store(self.data / "fieldcards.db")
+        try:
+            add_user(st, name, role)
+            token = create_token(st, name)
+        finally:
+            st.close()
+        self.tokens[name] = token
+        return token
+
+    def as_(self, name: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.tokens[name]}"}
+
+    def client(self, name: str) -> Caller:
+        return Caller(self.http, self.as_(name))
+
+
+@pytest.fixture
+def app(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[App]:
+    """`create_app` in-process, without backup. An exception in a handler fails the test at once
+    (the TestClient raises it); one only logged, from a handler or a background thread, fails it at
+    the end, as a traceback in a real server's output would."""
+    config = Config(data_dir=tmp_path / "data", backup=False)
+    with TestClient(create_app(config, replicate=False)) as http:
+        yield App(http, config.data_dir)
+    logged = [r for r in caplog.records if r.exc_info]
+    assert not logged, [r.getMessage() for r in logged]

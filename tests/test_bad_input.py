@@ -1,4 +1,5 @@
-"""Hostile and malformed input: always a 4xx in the contract's error shape, nothing stored harmed."""
+"""Hostile and malformed input: always a 4xx in the contract's error shape, nothing stored harmed.
+In-process over the real app (the `app` fixture) and a real SQLite file."""
 from __future__ import annotations
 
 import uuid
@@ -18,17 +19,17 @@ def error_of(response) -> dict:
 
 
 @pytest.fixture
-def seeded(server):
-    """A server with one rep and one card, whose state every test checks is untouched."""
-    server.user("rep1")
+def seeded(app):
+    """The app with one rep and one card, whose state every test checks is untouched."""
+    app.user("rep1")
     card = str(uuid.uuid4())
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         r = c.post("/api/v1/sync", json={"device": "d", "mutations": [
             {"id": "seed", "op": "card.put", "card": card, "at": CLOCK.now(), "fields": {"name": "Seed", "tags": ["a"]}}]})
         assert r.status_code == 200
         before = c.get(f"/api/v1/cards/{card}").json()
-    yield server, card, before
-    with server.client("rep1") as c:
+    yield app, card, before
+    with app.client("rep1") as c:
         assert c.get(f"/api/v1/cards/{card}").json() == before
 
 
@@ -55,34 +56,32 @@ BAD_BODIES = [
 
 @pytest.mark.parametrize("body,code", BAD_BODIES, ids=[f"body{i}" for i in range(len(BAD_BODIES))])
 def test_malformed_sync_request_is_a_400_with_the_contract_shape(seeded, body, code):
-    server, _, _ = seeded
-    with server.client("rep1") as c:
+    app, _, _ = seeded
+    with app.client("rep1") as c:
         r = c.post("/api/v1/sync", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 400, r.text
     assert error_of(r)["code"] == code
 
 
 def test_error_fields_name_the_path(seeded):
-    server, _, _ = seeded
-    with server.client("rep1") as c:
+    app, _, _ = seeded
+    with app.client("rep1") as c:
         r = c.post("/api/v1/sync", json={"device": "d", "limit": "ten"})
     assert [f["path"] for f in error_of(r)["fields"]] == ["limit"]
 
 
 def test_oversized_body_is_413(seeded):
-    server, _, _ = seeded
-    with server.client("rep1") as c:
+    app, _, _ = seeded
+    with app.client("rep1") as c:
         r = c.post("/api/v1/sync", content=b'{"device":"d","app":"' + b"x" * (5 * 1024 * 1024) + b'"}')
     assert r.status_code == 413
     assert error_of(r)["code"] == "too_large"
 
 
 def test_no_or_bad_token_is_401(seeded):
-    server, _, _ = seeded
-    import httpx
-
-    assert httpx.get(server.url + "/api/v1/me").status_code == 401
-    r = httpx.get(server.url + "/api/v1/me", headers={"authorization": "Bearer fc_nope"})
+    app, _, _ = seeded
+    assert app.http.get("/api/v1/me").status_code == 401
+    r = app.http.get("/api/v1/me", headers={"authorization": "Bearer fc_nope"})
     assert r.status_code == 401 and error_of(r)["code"] == "unauthenticated"
 
 
@@ -107,10 +106,10 @@ HOSTILE_MUTATIONS = [
 
 @pytest.mark.parametrize("patch,path", HOSTILE_MUTATIONS, ids=[p for _, p in HOSTILE_MUTATIONS])
 def test_hostile_mutation_is_rejected_with_its_path(seeded, patch, path):
-    server, _, _ = seeded
+    app, _, _ = seeded
     mutation = {"id": str(uuid.uuid4()), "op": "card.put", "card": str(uuid.uuid4()), "at": CLOCK.now(),
                 "fields": {"name": "X"}, **patch}
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         r = c.post("/api/v1/sync", json={"device": "d", "mutations": [mutation]})
     assert r.status_code == 200, r.text
     result = r.json()["results"][0]
@@ -119,8 +118,8 @@ def test_hostile_mutation_is_rejected_with_its_path(seeded, patch, path):
 
 
 def test_hostile_edit_of_existing_card_changes_nothing(seeded):
-    server, card, _ = seeded
-    with server.client("rep1") as c:
+    app, card, _ = seeded
+    with app.client("rep1") as c:
         r = c.post("/api/v1/sync", json={"device": "d", "mutations": [
             {"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": CLOCK.now(),
              "fields": {"tags": ["a", "b" * 50], "name": "Changed"}, "was": {"tags": ["a"], "name": "Seed"}}]})
@@ -128,8 +127,8 @@ def test_hostile_edit_of_existing_card_changes_nothing(seeded):
 
 
 def test_unknown_route_and_method_get_the_error_shape(seeded):
-    server, _, _ = seeded
-    with server.client("rep1") as c:
+    app, _, _ = seeded
+    with app.client("rep1") as c:
         assert error_of(c.get("/api/v1/nothing"))["code"] == "not_found"
         r = c.get("/api/v1/sync")
         assert r.status_code == 405 and error_of(r)["code"] == "method_not_allowed"
@@ -140,8 +139,6 @@ def test_unknown_route_and_method_get_the_error_shape(seeded):
 
 
 def test_missing_credentials_are_401_even_with_a_malformed_body(seeded):
-    server, _, _ = seeded
-    import httpx
-
-    r = httpx.post(server.url + "/api/v1/sync", content=b"{not json")
+    app, _, _ = seeded
+    r = app.http.post("/api/v1/sync", content=b"{not json")
     assert r.status_code == 401 and error_of(r)["code"] == "unauthenticated"

@@ -1,8 +1,6 @@
 """The guides as web pages: the small Markdown subset renders, everything else is escaped."""
 from __future__ import annotations
 
-import httpx
-
 from server.guide import render
 
 
@@ -21,9 +19,9 @@ def test_render_keeps_to_the_subset_and_escapes_the_rest():
     assert "&lt;b&gt;raw&lt;/b&gt;" in page
 
 
-def test_guide_pages_are_served_and_names_are_checked(server):
-    index = httpx.get(server.url + "/guide/index")
+def test_guide_pages_are_served_and_names_are_checked(app):
+    index = app.http.get("/guide/index")
     assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
-    assert httpx.get(server.url + "/guide/rep.zh-CN").status_code == 200
+    assert app.http.get("/guide/rep.zh-CN").status_code == 200
     for bad in ("../README", "nope", "rep.fr", "..%2Fsecurity"):
-        assert httpx.get(server.url + "/guide/" + bad).status_code == 404, bad
+        assert app.http.get("/guide/" + bad).status_code == 404, bad

@@ -1,6 +1,7 @@
-"""Spreadsheets in and out over HTTP on a real server: XLSX and GB18030 CSV with Chinese headers,
-dry runs, upsert by phone, undo (with a conflict for a field changed since), export → import
-changing nothing, and bad files refused clearly."""
+"""Spreadsheets in and out over HTTP: XLSX and GB18030 CSV with Chinese headers, dry runs, upsert
+by phone, undo (with a conflict for a field changed since), export → import changing nothing, and
+bad files refused clearly. In-process over the real app (the `app` fixture), and on a real server
+where the reference client's phones take part."""
 from __future__ import annotations
 
 import csv
@@ -10,7 +11,7 @@ import os
 import httpx
 from openpyxl import Workbook
 
-from tests.conftest import Server
+from tests.conftest import App, Caller, Server
 
 HEADERS = ["姓名", "公司", "职位", "手机", "邮箱", "地区", "客户等级", "标签", "生日", "下次跟进", "备注"]
 
@@ -36,23 +37,23 @@ def gb18030_csv(rows: list[list[str]], headers: list[str] = HEADERS) -> bytes:
     return out.getvalue().encode("gb18030")
 
 
-def upload(client: httpx.Client, name: str, data: bytes, **form: str) -> httpx.Response:
+def upload(client: Caller | httpx.Client, name: str, data: bytes, **form: str) -> httpx.Response:
     return client.post("/api/v1/imports", files={"file": (name, data)}, data=form, timeout=120)
 
 
-def cards_by_name(client: httpx.Client) -> dict[str, dict]:
+def cards_by_name(client: Caller | httpx.Client) -> dict[str, dict]:
     return {c["name"]: c for c in client.get("/api/v1/cards", params={"limit": 1000}).json()["cards"]}
 
 
-def test_xlsx_with_chinese_headers_dry_run_then_import(server: Server):
-    server.user("office", "office")
+def test_xlsx_with_chinese_headers_dry_run_then_import(app: App):
+    app.user("office", "office")
     data = xlsx([
         ["王伟", "上海贸易", "经理", 13812345678, "Wang@Example.CN", "上海", "a", "vip、重点", "1980-05-06", "2026-12-01", "老客户"],
         ["李娜", "北京科技", None, "139 0000 1111", None, "北京", "B", None, None, None, None],
         ["坏日期", None, None, None, None, None, None, None, "2026-02-30", None, None],
         ["公式", None, None, None, None, None, None, None, None, None, "=1+1"],
     ])
-    with server.client("office") as office:
+    with app.client("office") as office:
         dry = upload(office, "客户.xlsx", data, dry_run="true", mode="upsert")
         assert dry.status_code == 200, dry.text
         plan = dry.json()
@@ -78,11 +79,11 @@ def test_xlsx_with_chinese_headers_dry_run_then_import(server: Server):
         assert cards["李娜"]["phones"] == ["+8613900001111"]
         history = office.get(f"/api/v1/cards/{wang['id']}/history").json()["history"]
         assert history[0]["device"].startswith("import:")
-        audit_actions = [e["action"] for e in server_audit(server)]
+        audit_actions = [e["action"] for e in server_audit(app)]
         assert "import" in audit_actions
 
 
-def server_audit(server: Server) -> list[dict]:
+def server_audit(server: Server | App) -> list[dict]:
     if "admin" not in server.tokens:
         server.user("admin", "admin")
     with server.client("admin") as admin:
@@ -125,9 +126,9 @@ def test_gb18030_upsert_by_phone_then_undo_with_a_conflict(server: Server, tmp_p
         assert again.status_code == 400
 
 
-def test_undo_restores_exactly_the_previous_state(server: Server):
-    server.user("office", "office")
-    with server.client("office") as office:
+def test_undo_restores_exactly_the_previous_state(app: App):
+    app.user("office", "office")
+    with app.client("office") as office:
         first = upload(office, "a.xlsx", xlsx([["王伟", "甲公司", "经理", "13812345678", "", "", "A", "", "", "", "note"]]))
         assert first.status_code == 200
         before = cards_by_name(office)["王伟"]
@@ -168,9 +169,9 @@ def test_export_then_import_changes_nothing_and_reps_export_only_their_cards(ser
     assert sum(e["action"] == "export" for e in server_audit(server)) == 5
 
 
-def test_bad_files_get_clear_errors_and_change_nothing(server: Server):
-    server.user("office", "office")
-    with server.client("office") as office:
+def test_bad_files_get_clear_errors_and_change_nothing(app: App):
+    app.user("office", "office")
+    with app.client("office") as office:
         cases = [
             ("empty.csv", b"", "empty"),
             ("notes.txt", b"name\nA\n", ".csv or .xlsx"),

@@ -1,4 +1,5 @@
-"""The sync endpoint and the card endpoints over real HTTP: a uvicorn process, a SQLite file."""
+"""The sync endpoint and the card endpoints: in-process over the real app (the `app` fixture) and a
+SQLite file; the reference client's devices over real HTTP to a `fieldcards serve` process."""
 from __future__ import annotations
 
 import uuid
@@ -6,6 +7,7 @@ import uuid
 import httpx
 
 from sync.hlc import Clock
+from tests.conftest import Caller
 
 DEVICE = "dev-a"
 
@@ -21,14 +23,14 @@ def put(card: str, fields: dict, was: dict | None = None, mid: str | None = None
     return m
 
 
-def sync(client: httpx.Client, mutations: list[dict], device: str = DEVICE, **extra) -> httpx.Response:
+def sync(client: Caller | httpx.Client, mutations: list[dict], device: str = DEVICE, **extra) -> httpx.Response:
     return client.post("/api/v1/sync", json={"device": device, "epoch": None, "cursor": None, "mutations": mutations, **extra})
 
 
-def test_create_then_read_back_with_normalised_phone(server):
-    server.user("rep1")
+def test_create_then_read_back_with_normalised_phone(app):
+    app.user("rep1")
     card = str(uuid.uuid4())
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         r = sync(c, [put(card, {"name": " 王伟 ", "phones": ["138 1234 5678"], "emails": ["Wang@Example.COM"]})])
         assert r.status_code == 200, r.text
         result = r.json()["results"][0]
@@ -40,10 +42,10 @@ def test_create_then_read_back_with_normalised_phone(server):
     assert got["owner"] == "rep1" and got["deleted"] is False and got["custom"] == {}
 
 
-def test_edit_delete_and_history_record_every_change(server):
-    server.user("rep1")
+def test_edit_delete_and_history_record_every_change(app):
+    app.user("rep1")
     card = str(uuid.uuid4())
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         sync(c, [put(card, {"name": "Li Na"})])
         r = sync(c, [put(card, {"segment": "A"}, {"segment": None})])
         assert r.json()["results"][0]["version"] == 2
@@ -58,10 +60,10 @@ def test_edit_delete_and_history_record_every_change(server):
         assert c.get("/api/v1/cards").json()["cards"] == []
 
 
-def test_concurrent_scalar_edit_is_a_conflict_that_keeps_both_values(server):
-    server.user("rep1")
+def test_concurrent_scalar_edit_is_a_conflict_that_keeps_both_values(app):
+    app.user("rep1")
     card = str(uuid.uuid4())
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         sync(c, [put(card, {"name": "Zhang San", "company": "Old Co"})])
         first = sync(c, [put(card, {"company": "Alpha"}, {"company": "Old Co"})], device="phone")
         assert first.json()["results"][0]["status"] == "applied"
@@ -80,10 +82,10 @@ def test_concurrent_scalar_edit_is_a_conflict_that_keeps_both_values(server):
         assert history[-1]["changes"] == {"company": ["Beta", "Alpha"]}
 
 
-def test_phones_added_on_two_devices_both_survive_as_merged(server):
-    server.user("rep1")
+def test_phones_added_on_two_devices_both_survive_as_merged(app):
+    app.user("rep1")
     card = str(uuid.uuid4())
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         sync(c, [put(card, {"name": "Chen", "phones": ["+8613800000000"]})])
         sync(c, [put(card, {"phones": ["+8613800000000", "+8613900000000"]}, {"phones": ["+8613800000000"]})], device="a")
         r = sync(c, [put(card, {"phones": ["+8613800000000", "+8613700000000"]}, {"phones": ["+8613800000000"]})], device="b")
@@ -92,11 +94,11 @@ def test_phones_added_on_two_devices_both_survive_as_merged(server):
     assert result["card"]["phones"] == ["+8613800000000", "+8613900000000", "+8613700000000"]
 
 
-def test_retry_after_lost_response_applies_once(server):
-    server.user("rep1")
+def test_retry_after_lost_response_applies_once(app):
+    app.user("rep1")
     card = str(uuid.uuid4())
     create = put(card, {"name": "Once", "tags": ["vip"]}, mid="m-create")
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         first = sync(c, [create]).json()["results"][0]
         again = sync(c, [create]).json()["results"][0]
         history = c.get(f"/api/v1/cards/{card}/history").json()["history"]
@@ -104,10 +106,10 @@ def test_retry_after_lost_response_applies_once(server):
     assert len(history) == 1
 
 
-def test_rejected_mutation_does_not_block_the_ones_after_it(server):
-    server.user("rep1")
+def test_rejected_mutation_does_not_block_the_ones_after_it(app):
+    app.user("rep1")
     good, bad = str(uuid.uuid4()), str(uuid.uuid4())
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         r = sync(c, [put(bad, {"name": "Bad", "birthday": "2026-02-30"}), put(good, {"name": "Good"})])
         assert r.status_code == 200
         results = r.json()["results"]
@@ -119,10 +121,10 @@ def test_rejected_mutation_does_not_block_the_ones_after_it(server):
         assert c.get(f"/api/v1/cards/{good}").status_code == 200
 
 
-def test_pull_pages_through_every_card_with_a_cursor(server):
-    server.user("office1", "office")
+def test_pull_pages_through_every_card_with_a_cursor(app):
+    app.user("office1", "office")
     ids = [str(uuid.uuid4()) for _ in range(25)]
-    with server.client("office1") as c:
+    with app.client("office1") as c:
         sync(c, [put(i, {"name": f"Card {n}"}) for n, i in enumerate(ids)])
         seen, cursor, pages = [], None, 0
         while True:
@@ -135,11 +137,11 @@ def test_pull_pages_through_every_card_with_a_cursor(server):
     assert pages == 3
 
 
-def test_rep_never_pulls_another_reps_card(server):
-    server.user("rep1")
-    server.user("rep2")
+def test_rep_never_pulls_another_reps_card(app):
+    app.user("rep1")
+    app.user("rep2")
     mine, theirs = str(uuid.uuid4()), str(uuid.uuid4())
-    with server.client("rep1") as a, server.client("rep2") as b:
+    with app.client("rep1") as a, app.client("rep2") as b:
         sync(a, [put(mine, {"name": "Mine"})])
         sync(b, [put(theirs, {"name": "Theirs"})], device="dev-b")
         pulled = sync(a, []).json()["changes"]
@@ -150,51 +152,51 @@ def test_rep_never_pulls_another_reps_card(server):
         assert b.get(f"/api/v1/cards/{theirs}").json()["card"]["name"] == "Theirs"
 
 
-def test_rep_cannot_change_owner(server):
-    server.user("rep1")
-    server.user("rep2")
+def test_rep_cannot_change_owner(app):
+    app.user("rep1")
+    app.user("rep2")
     card = str(uuid.uuid4())
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         sync(c, [put(card, {"name": "Keep"})])
         result = sync(c, [put(card, {"owner": "rep2"}, {"owner": "rep1"})]).json()["results"][0]
     assert result["status"] == "rejected" and result["code"] == "forbidden"
     assert result["errors"][0]["path"] == "fields.owner"
 
 
-def test_possible_duplicate_warning_names_the_other_card(server):
-    server.user("rep1")
+def test_possible_duplicate_warning_names_the_other_card(app):
+    app.user("rep1")
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         sync(c, [put(first, {"name": "A", "phones": ["+8613812345678"]})])
         body = sync(c, [put(second, {"name": "B", "phones": ["13812345678"]})]).json()
     assert body["warnings"] == [{"mutation": body["results"][0]["id"], "code": "possible_duplicate", "cards": [first]}]
 
 
-def test_epoch_mismatch_answers_reset_and_full_pull(server):
-    server.user("rep1")
+def test_epoch_mismatch_answers_reset_and_full_pull(app):
+    app.user("rep1")
     card = str(uuid.uuid4())
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         sync(c, [put(card, {"name": "X"})])
         body = c.post("/api/v1/sync", json={"device": DEVICE, "epoch": "old-epoch", "cursor": None}).json()
     assert body["reset"] is True
     assert [ch["card"]["id"] for ch in body["changes"]] == [card]
 
 
-def test_clock_far_ahead_is_ordered_as_server_time_and_kept_as_authored(server):
-    server.user("rep1")
+def test_clock_far_ahead_is_ordered_as_server_time_and_kept_as_authored(app):
+    app.user("rep1")
     card = str(uuid.uuid4())
     future = "9999999999999-0000-evil"
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         sync(c, [put(card, {"name": "Skew", "company": "A"}, when=future)])
         history = c.get(f"/api/v1/cards/{card}/history").json()["history"]
     assert history[0]["authored_at"] == future
     assert history[0]["at"] < "2100"  # ordered by the server's own clock, not the year 2286
 
 
-def test_delete_after_someone_elses_edit_becomes_a_conflict(server):
-    server.user("rep1")
+def test_delete_after_someone_elses_edit_becomes_a_conflict(app):
+    app.user("rep1")
     card = str(uuid.uuid4())
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         sync(c, [put(card, {"name": "Del"})], device="phone")
         sync(c, [put(card, {"title": "CEO"}, {"title": None})], device="laptop")
         result = sync(c, [{"id": str(uuid.uuid4()), "op": "card.delete", "card": card, "at": at(), "version": 1}],
@@ -207,10 +209,10 @@ def test_delete_after_someone_elses_edit_becomes_a_conflict(server):
         assert resolved["card"]["deleted"] is True
 
 
-def test_edit_of_deleted_card_brings_it_back_with_a_conflict(server):
-    server.user("rep1")
+def test_edit_of_deleted_card_brings_it_back_with_a_conflict(app):
+    app.user("rep1")
     card = str(uuid.uuid4())
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         sync(c, [put(card, {"name": "Back"})])
         sync(c, [{"id": str(uuid.uuid4()), "op": "card.delete", "card": card, "at": at(), "version": 1}])
         result = sync(c, [put(card, {"notes": "visited"}, {"notes": None})], device="other").json()["results"][0]
@@ -218,12 +220,12 @@ def test_edit_of_deleted_card_brings_it_back_with_a_conflict(server):
     assert result["card"]["deleted"] is False and result["card"]["notes"] == "visited"
 
 
-def test_activity_is_idempotent_by_its_id(server):
-    server.user("rep1")
+def test_activity_is_idempotent_by_its_id(app):
+    app.user("rep1")
     card, activity = str(uuid.uuid4()), str(uuid.uuid4())
     add = {"op": "activity.add", "card": card, "at": at(),
            "activity": {"id": activity, "card": card, "kind": "visit", "at": "2026-11-24T10:00:00Z", "text": "拜访"}}
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         sync(c, [put(card, {"name": "Act"})])
         sync(c, [{**add, "id": "a1"}])
         sync(c, [{**add, "id": "a2"}])  # a second mutation carrying the same activity
@@ -231,9 +233,9 @@ def test_activity_is_idempotent_by_its_id(server):
     assert len(activities) == 1 and activities[0]["by"] == "rep1" and activities[0]["text"] == "拜访"
 
 
-def test_me_and_schema(server):
-    server.user("office1", "office")
-    with server.client("office1") as c:
+def test_me_and_schema(app):
+    app.user("office1", "office")
+    with app.client("office1") as c:
         assert c.get("/api/v1/me").json() == {"user": "office1", "role": "office", "display": "office1"}
         schema = c.get("/api/v1/schema").json()
     assert schema["options"]["default_region"] == "CN"
@@ -241,10 +243,10 @@ def test_me_and_schema(server):
     assert "phones" in schema["card"]["properties"]
 
 
-def test_search_finds_chinese_name_by_pinyin_and_phone_digits(server):
-    server.user("rep1")
+def test_search_finds_chinese_name_by_pinyin_and_phone_digits(app):
+    app.user("rep1")
     card = str(uuid.uuid4())
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         sync(c, [put(card, {"name": "王伟", "phones": ["+8613812345678"]})])
         for q in ("wangwei", "ww", "王", "138 1234", "13812345678"):
             cards = c.get("/api/v1/cards", params={"q": q}).json()["cards"]

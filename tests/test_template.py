@@ -7,7 +7,7 @@ import uuid
 
 from openpyxl import Workbook
 
-from tests.conftest import Server
+from tests.conftest import App
 
 FIELDS = [
     {"key": "level", "label": {"en": "Customer level", "zh-CN": "客户级别"}, "type": "choice",
@@ -24,11 +24,11 @@ def put(device_id: str, fields: dict, card: str | None = None) -> dict:
             "at": "1763971200123-0000-" + device_id, "fields": fields}
 
 
-def test_custom_fields_from_template_to_sync_export_and_import(server: Server):
-    server.user("admin", "admin")
-    server.user("office", "office")
-    server.user("rep1")
-    with server.client("admin") as admin, server.client("rep1") as rep, server.client("office") as office:
+def test_custom_fields_from_template_to_sync_export_and_import(app: App):
+    app.user("admin", "admin")
+    app.user("office", "office")
+    app.user("rep1")
+    with app.client("admin") as admin, app.client("rep1") as rep, app.client("office") as office:
         assert rep.put("/api/v1/template", json={"custom_fields": FIELDS}).status_code == 403
         bad = admin.put("/api/v1/template", json={"custom_fields": [{"key": "Bad Key", "label": {"en": "x"}, "type": "colour"}]})
         assert bad.status_code == 400
