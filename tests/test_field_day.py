@@ -1,14 +1,15 @@
-"""The office's side of the rep's day (issue 16) on a real server: per rep, the share of visits
+"""The office's side of the rep's day (issue 16): per rep, the share of visits
 logged within 500 m of the customer (dashboard figure `visits_near`, JSON and CSV); customers'
 locations in and out of spreadsheets (经度/纬度, latitude/longitude, a bad cell a warning); and the
-export's column of links to each card's photos and files."""
+export's column of links to each card's photos and files. On a real server where the reference
+client's phones take part, in-process over the real app (the `app` fixture) where only HTTP does."""
 from __future__ import annotations
 
 import csv
 import io
 
 from sync.places import distance_m
-from tests.conftest import Server
+from tests.conftest import App, Server
 from tests.test_import import upload
 
 SHOP = {"lat": 31.2304, "lng": 121.4737}
@@ -51,14 +52,14 @@ def test_the_dashboard_shows_per_rep_the_share_of_visits_logged_at_the_customer(
         assert [r["key"] for r in rep.get("/api/v1/dashboard", params={"date": day}).json()["visits_near"]] == ["rep2"]
 
 
-def test_locations_come_in_from_jingdu_weidu_columns_and_go_out_again(server: Server, tmp_path):
-    server.user("office", "office")
+def test_locations_come_in_from_jingdu_weidu_columns_and_go_out_again(app: App):
+    app.user("office", "office")
     data = ("姓名,公司,经度,纬度\n"
             "黄浦茶庄,茶庄,121.4737,31.2304\n"
             "全角数字,茶庄,１２１．４９９８,３１．２３９７°\n"
             "纬度错了,茶庄,121.4737,95\n"
             "只有经度,茶庄,121.4737,\n").encode("utf-8")
-    with server.client("office") as office:
+    with app.client("office") as office:
         done = upload(office, "客户.csv", data, mode="create")
         assert done.status_code == 200, done.text
         plan = done.json()
