@@ -173,6 +173,63 @@ def test_office_sees_overdue_follow_up_items_on_the_dashboard_and_an_admin_sets_
         expect(admin.locator("#voice-said")).to_be_visible(timeout=WAIT_MS)
         with server.client("rep1") as client:
             assert client.get("/api/v1/follow-ups/settings").json()["settings"]["rating_at_most"] == 3
+
+        # A survey written on the same screen: NPS and one choice question, in both languages.
+        admin.click("#survey-new")
+        admin.fill("#survey-name-en", "Quarterly")
+        admin.fill("#survey-name-zh-CN", "季度回访")
+        admin.select_option("#survey-scale", "nps")
+        admin.fill("#survey-question-en", "Would you recommend us?")
+        admin.fill("#survey-question-zh-CN", "您会向朋友推荐我们吗？")
+        admin.click("#survey-add-question")
+        admin.fill("#sq-label-0-en", "What mattered most?")
+        admin.fill("#sq-label-0-zh-CN", "您最看重什么？")
+        admin.fill("#sq-choices-0", "Price | 价格\nDelivery | 送货")
+        admin.check("#sq-required-0")
+        admin.click("#survey-save")
+        expect(admin.locator("#survey-list")).to_contain_text("Quarterly", timeout=WAIT_MS)
+        with server.client("rep1") as client:
+            [survey] = client.get("/api/v1/surveys").json()["surveys"]
+        assert survey["scale"] == "nps" and survey["questions"][0]["choices"] == [
+            {"id": "c1", "en": "Price", "zh-CN": "价格"}, {"id": "c2", "en": "Delivery", "zh-CN": "送货"}]
+        assert survey["questions"][0]["required"] is True and survey["name"]["zh-CN"] == "季度回访"
         admin.close()
     finally:
         finish(server)
+
+
+def test_office_downloads_survey_links_for_the_cards_selected_in_the_desktop_table(browser, server, tmp_path):
+    from tests.e2e.test_field_app import DESK
+
+    server.user("office", "office")
+    server.user("admin", "admin")
+    server.user("rep1")
+    with server.client("admin") as admin:
+        survey = admin.post("/api/v1/surveys", json={
+            "name": {"en": "After the visit", "zh-CN": "拜访后回访"}, "scale": "csat",
+            "question": {"en": "How satisfied are you?", "zh-CN": "您满意吗？"}}).json()["survey"]
+    seed = server.device("rep1", tmp_path)
+    first = seed.create_card(name="李娜", phones=["13900001111"])
+    second = seed.create_card(name="王伟")
+    seed.create_card(name="赵敏")
+    seed.sync()
+    desk = browser.new_context(viewport=DESK, locale="en-US", bypass_csp=True, accept_downloads=True)
+    desk.add_cookies([session_cookie(server, "office")])
+    try:
+        page = open_app(desk, server)
+        up_to_date(page)
+        eventually(lambda: page.evaluate(TOKENS_KEPT) > 0, "surveys kept on the computer")
+        for card in (first, second):
+            page.check(f"#sel-{card}")
+        expect(page.locator("#bulk-survey")).to_have_value(survey["id"])
+        page.select_option("#bulk-survey-format", "csv")
+        assert findings(page) == []
+        with page.expect_download() as download:
+            page.click("#bulk-survey-links")
+        text = open(download.value.path(), encoding="utf-8-sig").read()
+        lines = text.strip().splitlines()
+        assert lines[0] == "id,name,company,phones,owner,link,expires" and len(lines) == 3
+        assert {line.split(",")[1] for line in lines[1:]} == {"李娜", "王伟"} and all("/c/" in line for line in lines[1:])
+        expect(page.locator("#flash")).to_contain_text("2 survey links made")
+    finally:
+        desk.close()

@@ -30,3 +30,33 @@ export function followUpSection(figures, overdue, csvLink) {
     table("table-overdue-items", t("office.items.overdueList"), cols, rows, t("office.items.noneOverdue")),
   ];
 }
+
+// Surveys (issue 17): links sent and answered, CSAT and NPS overall and by segment, region, rep and week.
+export function surveySection(figures, csvLink) {
+  const f = figures || { sent: 0, answered: 0, response_rate: null, csat: null, nps: null, csat_by: {}, nps_by: {} };
+  const stat = (id, value, label) => h("div", { class: "stat" }, h("span", { class: "value", id }, value), h("span", { class: "label" }, label));
+  const none = t("status.none");
+  const cols = ["group", "key", "csat", "csatCount", "nps", "npsCount"].map((k) => t(`office.surveys.${k}`));
+  const rows = [];
+  for (const group of ["segment", "region", "rep", "week"]) {
+    const csat = new Map((f.csat_by?.[group] || []).map((r) => [r.key, r]));
+    const nps = new Map((f.nps_by?.[group] || []).map((r) => [r.key, r]));
+    for (const key of [...new Set([...csat.keys(), ...nps.keys()])].sort()) {
+      const c = csat.get(key);
+      const n = nps.get(key);
+      rows.push(h("tr", {}, cell(cols[0], t(`office.surveys.by.${group}`)), cell(cols[1], group === "rep" && key !== "—" ? personName(key) : key),
+        cell(cols[2], c ? String(c.average) : none), cell(cols[3], String(c?.count || 0)),
+        cell(cols[4], n ? String(n.score) : none), cell(cols[5], String(n?.count || 0))));
+    }
+  }
+  return [
+    h("div", { class: "screen-head" }, h("h3", { id: "fig-surveys" }, t("office.dash.figure.surveys")), csvLink),
+    h("div", { class: "stats", id: "survey-stats" },
+      stat("surveys-sent", String(f.sent), t("office.surveys.sent")),
+      stat("surveys-answered", String(f.answered), t("office.surveys.answered")),
+      stat("surveys-rate", f.response_rate === null ? none : `${Math.round(f.response_rate * 100)}%`, t("office.surveys.rate")),
+      stat("surveys-csat", f.csat ? String(f.csat.average) : none, t("office.surveys.csatAll", { n: f.csat?.count || 0 })),
+      stat("surveys-nps", f.nps ? String(f.nps.score) : none, t("office.surveys.npsAll", { n: f.nps?.count || 0 }))),
+    table("table-surveys", t("office.dash.figure.surveys"), cols, rows, t("office.surveys.noAnswers")),
+  ];
+}

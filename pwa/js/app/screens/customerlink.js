@@ -2,6 +2,7 @@
 // their details, or to answer a survey, and shows its QR code to scan at the visit, with the address
 // to paste into WeChat, SMS or email. Offline too: the link uses a token the phone kept in reserve
 // and works once the phone has synced (until then the customer's page says it is not active yet).
+import { token } from "../../api.js";
 import { h } from "../../dom.js";
 import { language, t } from "../../i18n.js";
 import { loadQr, qrMatrix, qrSvg, refreshVoiceData } from "../voice.js";
@@ -99,4 +100,57 @@ export function customerLinkBox(app, cardId) {
     }
   });
   return { el, update: render };
+}
+
+// Survey links for the cards selected in the desktop table, as a spreadsheet for bulk SMS or WeChat:
+// the server declares one link per card (POST /surveys/{id}/links). Online only.
+export function surveyLinksForm(app, ids) {
+  const state = surveyLinksForm.state || (surveyLinksForm.state = { survey: "", format: "xlsx", busy: false, error: null, surveys: null });
+  const el = h("form", { class: "inline", id: "bulk-survey-form", onsubmit: async (e) => {
+    e.preventDefault();
+    const survey = state.survey || state.surveys?.[0]?.id;
+    if (!survey) return;
+    state.busy = true;
+    state.error = null;
+    draw();
+    try {
+      const headers = { "Content-Type": "application/json", "X-Fieldcards": "1" };
+      if (token()) headers.Authorization = `Bearer ${token()}`;
+      const response = await fetch(`/api/v1/surveys/${encodeURIComponent(survey)}/links`, { method: "POST", headers,
+        body: JSON.stringify({ cards: ids(), format: state.format, lang: language() }) });
+      if (!response.ok) throw new Error((await response.json().catch(() => null))?.error?.message || `HTTP ${response.status}`);
+      const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "")?.[1] || `survey-links.${state.format}`;
+      const url = URL.createObjectURL(await response.blob());
+      const a = h("a", { href: url, download: name, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      app.say(t("field.desk.surveyLinksMade", { n: Number(response.headers.get("x-fieldcards-count") || 0) }));
+    } catch (error) {
+      state.error = problemText(error);
+    }
+    state.busy = false;
+    draw();
+  } });
+  function draw() {
+    const lang = language();
+    el.replaceChildren(...[
+      h("label", { for: "bulk-survey" }, t("field.desk.surveyLinks")),
+      state.surveys?.length ? h("select", { id: "bulk-survey", onchange: (e) => { state.survey = e.target.value; } },
+        state.surveys.map((sv) => h("option", { value: sv.id, selected: sv.id === state.survey }, sv.name?.[lang] || sv.name?.en || sv.id)))
+        : h("span", { class: "hint", id: "bulk-survey" }, t("field.desk.noSurveys")),
+      h("label", { for: "bulk-survey-format", class: "sr-only" }, t("field.desk.surveyFormat")),
+      h("select", { id: "bulk-survey-format", onchange: (e) => { state.format = e.target.value; } },
+        ["xlsx", "csv"].map((f) => h("option", { value: f, selected: f === state.format }, f.toUpperCase()))),
+      h("button", { type: "submit", id: "bulk-survey-links", disabled: state.busy || !state.surveys?.length || !navigator.onLine }, t("field.desk.surveyLinksButton")),
+      state.error ? h("p", { class: "field-error", role: "alert" }, state.error) : null,
+    ].filter(Boolean));
+  }
+  draw();
+  app.device.store.meta("surveys").then((found) => {
+    state.surveys = found || [];
+    draw();
+  });
+  return el;
 }

@@ -10,6 +10,7 @@ import { phoneText, swap } from "./parts.js";
 import { knownPeople, personFromInput, personLabel, personName } from "../../people.js";
 import { cardDetail } from "./card.js";
 import { allOwners, filterBar, filtered } from "./cards.js";
+import { surveyLinksForm } from "./customerlink.js";
 import { editForm } from "./edit.js";
 
 const PAGE = 500;
@@ -211,6 +212,8 @@ export function desktopScreen(app, name, id) {
         bulkState.error = null;
         bulkEdit((v) => (v.owner === null ? null : { owner: null }), (count2) => t("field.desk.pooled", { n: count2 }));
       } }, t("field.desk.toPool"))) : null,
+      // A survey link for each selected card, as a spreadsheet (issue 17).
+      surveyLinksForm(app, () => [...ui.selected].filter((x) => app.row(x))),
       h("button", { type: "button", class: "secondary", id: "bulk-clear", onclick: () => {
         ui.selected.clear();
         bulkState.dropped = 0;
