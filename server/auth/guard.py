@@ -44,7 +44,9 @@ def client_address(request: Request) -> str:
 
 
 def audit_throttled(st: Store, key: tuple[str, str], actor: str, action: str, target: str, detail: dict) -> None:
-    if not _last_audited.due(key, AUDIT_REPEAT_S):
+    # Keyed by the database too: the table is the process's, and one process may hold several apps
+    # (the in-process tests), each with its own audit log.
+    if not _last_audited.due((str(st.path), *key), AUDIT_REPEAT_S):
         return
     with st.write() as conn:
         audit.record(conn, actor, action, target, detail)
