@@ -4,6 +4,7 @@ process on 127.0.0.1 (where the process matters: serve, the CLI, Litestream, kil
 sockets, the reference client's real transport); users with tokens, and reference-client devices."""
 from __future__ import annotations
 
+import itertools
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -126,13 +127,20 @@ class App:
         return Caller(self.http, self.as_(name))
 
 
+_ADDRESSES = itertools.count(1)
+
+
 @pytest.fixture
 def app(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[App]:
     """`create_app` in-process, without backup. An exception in a handler fails the test at once
     (the TestClient raises it); one only logged, from a handler or a background thread, fails it at
     the end, as a traceback in a real server's output would."""
     config = Config(data_dir=tmp_path / "data", backup=False)
-    with TestClient(create_app(config, replicate=False)) as http:
+    # Throttles per address (failed tokens, sign-ins, link tries) are the process's, not the app's:
+    # each app gets an address of its own so that one test's failures never count in another's.
+    n = next(_ADDRESSES)
+    address = (f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}", 50000)
+    with TestClient(create_app(config, replicate=False), client=address) as http:
         yield App(http, config.data_dir)
     logged = [r for r in caplog.records if r.exc_info]
     assert not logged, [r.getMessage() for r in logged]

@@ -1,6 +1,8 @@
-"""Who may do what, over HTTP on a real server: every endpoint as anonymous, rep, another rep,
-office and admin; cookie sessions and CSRF; rate limits on bad tokens; disabling users; device
-revocation wiping the device; denials in the audit log."""
+"""Who may do what, over HTTP: every endpoint as anonymous, rep, another rep, office and admin;
+cookie sessions and CSRF; rate limits on bad tokens; disabling users; device revocation wiping the
+device; denials in the audit log. In-process over the real app (the `app` fixture) where only the
+answers matter; on a real server for a browser's cookies and Origin against the server's address,
+the reference client's phone being revoked, and a second server behind HTTPS."""
 from __future__ import annotations
 
 import json
@@ -14,10 +16,12 @@ import pytest
 from server.auth import sessions
 from server.config import Config
 from sync.client import DeviceRevoked
+from sync.hlc import Clock
 from sync.store import Store
-from tests.conftest import Server
+from tests.conftest import App, Server
 
 ROLES = ("anonymous", "rep1", "rep2", "office", "admin")
+CLOCK = Clock("pytest")
 
 
 @pytest.fixture
@@ -34,13 +38,32 @@ def people(server: Server, tmp_path) -> dict[str, str]:
     return cards
 
 
-def call(server: Server, who: str, method: str, path: str, body: dict | None = None) -> httpx.Response:
+@pytest.fixture
+def staff(app: App) -> dict[str, str]:
+    """`people` in-process: the same users, and each rep's card sent through the sync endpoint."""
+    app.user("admin", "admin")
+    app.user("office", "office")
+    cards = {}
+    for rep in ("rep1", "rep2"):
+        app.user(rep)
+        cards[rep] = str(uuid.uuid4())
+        mutation = {"id": str(uuid.uuid4()), "op": "card.put", "card": cards[rep], "at": CLOCK.now(),
+                    "fields": {"name": f"Card of {rep}"}}
+        answer = app.client(rep).post("/api/v1/sync", json={"device": str(uuid.uuid4()), "mutations": [mutation]})
+        assert answer.json()["results"][0]["status"] == "applied", answer.text
+    return cards
+
+
+def call(server: Server | App, who: str, method: str, path: str, body: dict | None = None) -> httpx.Response:
     headers = {} if who == "anonymous" else {"authorization": f"Bearer {server.tokens[who]}"}
+    if isinstance(server, App):
+        return server.http.request(method, "/api/v1" + path, json=body, headers=headers)
     return httpx.request(method, server.url + "/api/v1" + path, json=body, headers=headers, timeout=60)
 
 
-def test_every_endpoint_answers_each_role_as_the_contract_says(server, people):
-    rep1_card, rep2_card = people["rep1"], people["rep2"]
+def test_every_endpoint_answers_each_role_as_the_contract_says(app, staff):
+    server = app
+    rep1_card, rep2_card = staff["rep1"], staff["rep2"]
     no_conflict = str(uuid.uuid4())
     sync_body = {"device": str(uuid.uuid4()), "limit": 100, "mutations": []}
     everyone = {"rep1": 200, "rep2": 200, "office": 200, "admin": 200}
@@ -99,7 +122,7 @@ def test_every_endpoint_answers_each_role_as_the_contract_says(server, people):
     assert {(e["actor"], e["target"]) for e in denied} >= {("rep1", "GET /api/v1/audit"), ("office", "GET /api/v1/users")}
 
 
-def session_cookie(server: Server, user: str) -> str:
+def session_cookie(server: Server | App, user: str) -> str:
     """A browser session as the passkey sign-in makes it (tests/e2e/test_passkeys.py drives the real one)."""
     st = Store(server.data / "fieldcards.db")
     try:
@@ -141,22 +164,25 @@ def test_cookie_writes_need_the_header_and_our_origin(server, people):
                       headers={"x-fieldcards": "1", "origin": "https://evil.example"}).status_code == 403
 
 
-def test_failed_tokens_are_rate_limited_but_valid_ones_keep_working(server, people):
-    statuses = [httpx.get(server.url + "/api/v1/me", headers={"authorization": f"Bearer fc_wrong{n}"}).status_code
+def test_failed_tokens_are_rate_limited_but_valid_ones_keep_working(app, staff):
+    server = app
+    statuses = [app.http.get("/api/v1/me", headers={"authorization": f"Bearer fc_wrong{n}"}).status_code
                 for n in range(65)]
     assert statuses[:60] == [401] * 60 and statuses[-1] == 429
-    limited = httpx.get(server.url + "/api/v1/me", headers={"authorization": "Bearer fc_wrong"})
+    limited = app.http.get("/api/v1/me", headers={"authorization": "Bearer fc_wrong"})
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     assert call(server, "rep1", "GET", "/me").status_code == 200  # the office behind the same address works on
     failed = [e for e in call(server, "admin", "GET", "/audit").json()["audit"] if e["action"] == "auth.token_failed"]
     assert len(failed) == 1  # recorded, but not once per attempt
 
 
-def test_disabling_a_user_ends_their_sessions_and_tokens_and_the_last_admin_stays(server, people):
+def test_disabling_a_user_ends_their_sessions_and_tokens_and_the_last_admin_stays(app, staff):
+    server = app
     raw = session_cookie(server, "rep1")
+    assert app.http.get("/api/v1/me", headers={"cookie": f"{sessions.COOKIE}={raw}"}).status_code == 200
     assert call(server, "admin", "PATCH", "/users/rep1", {"disabled": True}).status_code == 200
     assert call(server, "rep1", "GET", "/me").status_code == 401
-    assert httpx.get(server.url + "/api/v1/me", cookies={sessions.COOKIE: raw}).status_code == 401
+    assert app.http.get("/api/v1/me", headers={"cookie": f"{sessions.COOKIE}={raw}"}).status_code == 401
     last = call(server, "admin", "PATCH", "/users/admin", {"role": "office"})
     assert last.status_code == 409 and "last admin" in last.json()["error"]["message"]
     bad_role = call(server, "admin", "PATCH", "/users/rep2", {"role": "boss"})
