@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from sync import privacy, reclaim, webhooks as webhook_outbox
+from sync import privacy, reclaim, stages, webhooks as webhook_outbox
 from sync.engine import Engine
 from sync.errors import FieldcardsError, Maintenance, RetryLater
 from sync.store import Store
@@ -30,6 +30,7 @@ from .api import settings as settings_api
 from .api import pool as pool_api
 from .api import followups as followups_api
 from .api import surveys as surveys_api
+from .api import stages as stages_api
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, Handler, guarded
 from .backup.drill import run_drill
@@ -161,6 +162,9 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/surveys", surveys_api.create_survey, ["POST"], ADMIN),
         ("/surveys/{survey_id}", surveys_api.update_survey, ["PUT"], ADMIN),
         ("/surveys/{survey_id}/links", surveys_api.survey_links, ["POST"], ANYONE),
+        ("/stages/rules", stages_api.get_rules, ["GET"], ANYONE),
+        ("/stages/rules", stages_api.save_rules, ["PUT"], OFFICE),
+        ("/stages/win-back", stages_api.win_back, ["GET"], ANYONE),
         ("/public/privacy", settings_api.public_privacy, ["GET"], PUBLIC),
         ("/admin/privacy", settings_api.save_privacy, ["PUT"], ADMIN),
         ("/settings", settings_api.device_settings, ["GET"], ANYONE),
@@ -265,6 +269,14 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
             except Exception:  # a run that crashes must not stop the next one; the log says why
                 log.exception("scheduled reclaim crashed")
 
+    def stages_hourly() -> None:
+        """Lifecycle stages (sync/stages.py): the rules applied hourly, like the reclaim rules."""
+        while not stopping.wait(3600):
+            try:
+                stages.apply(engine, datetime.now(timezone.utc).date())
+            except Exception:  # a run that crashes must not stop the next one; the log says why
+                log.exception("scheduled stage rules crashed")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # SQLite has one writer; more threads than this only add reader connections and malloc
@@ -278,6 +290,7 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
             threading.Thread(target=drill_daily, name="drill", daemon=True).start()
         threading.Thread(target=purge_daily, name="retention", daemon=True).start()
         threading.Thread(target=reclaim_hourly, name="reclaim", daemon=True).start()
+        threading.Thread(target=stages_hourly, name="stages", daemon=True).start()
         deliverer = threading.Thread(target=webhook_outbox.Deliverer(store, config.webhook_settings).run,
                                      args=(stopping,), name="webhooks", daemon=True)
         deliverer.start()

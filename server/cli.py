@@ -229,6 +229,31 @@ def cmd_reclaim(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stages(config: Config, args: argparse.Namespace) -> int:
+    """Lifecycle stage rules now (the server also runs them hourly): cards move to the stage the rules give."""
+    from datetime import date, datetime, timezone
+
+    from sync import stages
+    from sync.engine import Engine
+
+    today = date.fromisoformat(args.today) if args.today else datetime.now(timezone.utc).date()
+    st = Store(config.db_path)
+    try:
+        if args.dry_run:
+            with st.read() as conn:
+                moved = [{"card": c, "from": b, "to": a} for c, b, a in stages.due(conn, today)]
+        else:
+            moved = stages.apply(Engine(st, default_region=config.default_region), today)
+    finally:
+        st.close()
+    if args.json:
+        print(json.dumps({"today": today.isoformat(), "moves": moved, "dry_run": args.dry_run}, indent=2))
+    else:
+        verb = "would move" if args.dry_run else "moved"
+        print(f"{verb} {len(moved)} cards to another stage ({today.isoformat()})")
+    return 0
+
+
 def cmd_drill(config: Config, args: argparse.Namespace) -> int:
     st = Store(config.db_path)
     try:
@@ -479,6 +504,13 @@ def build_parser() -> argparse.ArgumentParser:
     reclaim_cmd.add_argument("--dry-run", action="store_true", help="only list the cards that would return")
     reclaim_cmd.add_argument("--json", action="store_true")
     reclaim_cmd.set_defaults(run=cmd_reclaim)
+
+    stages_cmd = commands.add_parser("stages", help="apply the lifecycle stage rules (lead, new, active, at risk, lost, won back)",
+                                     epilog="example: fieldcards stages --dry-run --today 2026-12-31")
+    stages_cmd.add_argument("--today", type=_day, default=None, help="the day to judge by, YYYY-MM-DD (default: today, UTC)")
+    stages_cmd.add_argument("--dry-run", action="store_true", help="only list the cards that would move")
+    stages_cmd.add_argument("--json", action="store_true")
+    stages_cmd.set_defaults(run=cmd_stages)
 
     drill = commands.add_parser("drill", help="restore the latest replica to a scratch file and check it",
                                 epilog="example: fieldcards drill --json")

@@ -113,7 +113,7 @@ DASHBOARD_FILTERS = (DAY, Param("owner", STR), Param("segment", STR), Param("reg
                      Param("industry", STR), Param("tag", STR))
 FIGURE = Param("figure", {"enum": ["by_segment", "by_region", "by_industry", "by_owner", "by_tag", "new_cards_per_week",
                                    "activities_per_week", "purchases_by_segment", "feedback", "segment_by_region",
-                                   "visits_near", "follow_ups", "surveys"]},
+                                   "visits_near", "follow_ups", "surveys", "stages"]},
                "one figure of `GET /dashboard`", required=True)
 TWO_LANGS = _obj({"en": STR, "zh-CN": STR}, closed=True)
 SURVEY_QUESTION = _obj({"type": {"enum": ["choice", "rating", "text"]}, "label": TWO_LANGS},
@@ -122,6 +122,8 @@ SURVEY_IN = _obj({"name": TWO_LANGS, "scale": {"enum": ["csat", "nps"]}, "questi
                  {"questions": {"type": "array", "maxItems": 5, "items": SURVEY_QUESTION}, "active": BOOL})
 SURVEY = _obj({"id": STR, "name": TWO_LANGS, "scale": {"enum": ["csat", "nps"]}, "question": TWO_LANGS,
                "questions": _list(SURVEY_QUESTION), "active": BOOL, "created_at": STR, "updated_at": STR})
+STAGE_RULES = _obj({}, {name: {"type": "integer", "minimum": 1, "maximum": 3650}
+                       for name in ("at_risk_days", "lost_days", "new_days")}, closed=True)
 FOLLOW_UP_SETTINGS = _obj({}, {"rating_at_most": {"type": "integer", "minimum": 0, "maximum": 5},
                                "due_days": {"type": "integer", "minimum": 0, "maximum": 90}}, closed=True)
 WHOSE = Param("user", STR, "admins: another user's name, or `*` for everyone's")
@@ -226,6 +228,13 @@ def _operations() -> dict[tuple[str, str], Op]:
             body=_obj({"cards": _list(STR)}, {"days": {"type": "integer", "minimum": 1, "maximum": 90},
                                               "format": {"enum": ["xlsx", "csv"]}, "lang": {"enum": ["en", "zh-CN"]}},
                       closed=True)),
+        ("GET", "/stages/rules"): Op("The lifecycle stage rules (days without a visit or purchase)", _obj({"rules": STAGE_RULES})),
+        ("PUT", "/stages/rules"): Op("Change the lifecycle stage rules (office, admins)", _obj({"rules": STAGE_RULES}),
+                                     body=STAGE_RULES),
+        ("GET", "/stages/win-back"): Op(
+            "The caller's cards (office: everyone's) at risk or lost, longest untouched first",
+            _obj({"date": DATE, "cards": _list(_obj({"card": STR, "name": _maybe(STR), "owner": _maybe(STR),
+                                                     "stage": STR, "last_touch": _maybe(DATE)}))}), query=(DAY,)),
         ("GET", "/attachments/{attachment_id}"): Op(
             "The bytes of an uploaded attachment, to whoever may see its card; images inline, other types "
             "as a download", {"type": "string", "format": "binary"},

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import followups, identity, store, surveys
+from . import followups, identity, stages, store, surveys
 from .access import User, owner_filter
 from .errors import invalid
 from .places import NEAR_M, distance_m, has_place
@@ -49,6 +49,7 @@ def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict
         follow_ups = followups.figures(conn, cards, today)
         people = identity.people(conn)
         answered = surveys.figures(conn, cards, activities, _week)
+        lifecycle = stages.figures(conn, cards, today)
     ids = {c["id"] for c in cards}
     activities = [a for a in activities if a["card"] in ids]
     segment_of = {c["id"]: c.get("segment") or NONE for c in cards}
@@ -90,6 +91,7 @@ def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict
         "visits_near": _visits_near(activities, {c["id"]: c.get("location") for c in cards}),
         "follow_ups": follow_ups,  # feedback followed up (issue 17): open, overdue, median days to resolve
         "surveys": answered,  # response rate, CSAT and NPS by segment, region, rep and week (issue 17)
+        "stages": lifecycle,  # cards per lifecycle stage, moves per month, the win-back list (issue 17)
     }
 
 
@@ -130,6 +132,10 @@ def figure_rows(found: dict[str, Any], figure: str) -> tuple[list[str], list[lis
         return ["segment", *value["columns"]], [[row, *map(str, cells)] for row, cells in zip(value["rows"], value["cells"])]
     if figure == "feedback":
         return ["average", "count"], [[str(value["average"] if value["average"] is not None else ""), str(value["count"])]]
+    if figure == "stages":
+        return (["kind", "month", "from", "to", "count"],
+                [["stage", "", "", c["key"], str(c["count"])] for c in value["counts"]]
+                + [["move", f["month"], f["from"], f["to"], str(f["count"])] for f in value["flows"]])
     if figure == "surveys":
         return _survey_rows(value)
     if figure == "follow_ups":

@@ -233,3 +233,58 @@ def test_office_downloads_survey_links_for_the_cards_selected_in_the_desktop_tab
         expect(page.locator("#flash")).to_contain_text("2 survey links made")
     finally:
         desk.close()
+
+
+def test_lifecycle_stages_on_the_card_in_the_filter_and_on_the_dashboard(browser, server, tmp_path):
+    from datetime import date
+
+    from sync import stages
+    from sync.engine import Engine
+    from sync.store import Store
+    from tests.e2e.test_office import open_office
+
+    server.user("rep1")
+    server.user("office", "office")
+    seed = server.device("rep1", tmp_path)
+    buyer = seed.create_card(name="李娜")
+    seed.add_activity(buyer, "purchase", "首单", amount="100", currency="CNY")
+    browsing = seed.create_card(name="王伟")
+    seed.sync()
+    st = Store(server.data / "fieldcards.db")
+    try:
+        moved = stages.apply(Engine(st), date.today())  # the hourly job, run now
+    finally:
+        st.close()
+    assert {(m["card"], m["to"]) for m in moved} == {(buyer, "new"), (browsing, "lead")}
+
+    phone = browser.new_context(viewport=PHONE, locale="en-US", bypass_csp=True)
+    phone.add_cookies([session_cookie(server, "rep1")])
+    try:
+        rep = open_app(phone, server, f"#/card/{buyer}")
+        up_to_date(rep)
+        expect(rep.locator("#card-stage")).to_have_value("new")
+        assert findings(rep) == []
+        phone.set_offline(True)
+        rep.goto(app_url(server, f"#/card/{browsing}"))
+        rep.select_option("#card-stage", "lost")  # by hand, offline
+        expect(rep.locator("#flash")).to_contain_text("Stage set to Lost")
+        rep.goto(app_url(server, "#/cards"))
+        rep.select_option("#filter-stage", "lost")
+        expect(rep.locator("[data-card-id]")).to_have_count(1)
+        expect(rep.locator(f"[data-card-id='{browsing}']")).to_be_visible()
+        phone.set_offline(False)
+        rep.click("#sync-now")
+        eventually(lambda: server_card(server, "rep1", browsing)["card"]["stage"] == "lost", "the hand's stage on the server")
+    finally:
+        phone.close()
+
+    page, problems = open_office(browser, server, "office", "#/dashboard")
+    expect(page.locator("#table-stages")).to_contain_text("Lost", timeout=WAIT_MS)
+    expect(page.locator("#table-win-back")).to_contain_text("王伟")
+    page.fill("#stage-at_risk_days", "60")
+    page.click("#stage-rules-save")
+    expect(page.locator("#stage-rules-said")).to_be_visible()
+    with server.client("office") as client:
+        assert client.get("/api/v1/stages/rules").json()["rules"]["at_risk_days"] == 60
+    assert problems == []
+    page.close()

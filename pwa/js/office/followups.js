@@ -60,3 +60,70 @@ export function surveySection(figures, csvLink) {
     table("table-surveys", t("office.dash.figure.surveys"), cols, rows, t("office.surveys.noAnswers")),
   ];
 }
+
+// Lifecycle stages (issue 17): cards per stage, moves per month, the win-back list, and the rules
+// (office and admins change them here; the server applies them hourly).
+const stageRules = { rules: null, error: null, said: null, busy: false };
+const STAGE_KEYS = ["lead", "new", "active", "at_risk", "lost", "won_back", "none"];
+const stageName = (key) => (key === "none" ? t("field.stage.none") : t(`field.stage.${key}`));
+
+async function loadRules(redraw) {
+  try {
+    stageRules.rules = (await api("/stages/rules")).rules;
+  } catch (error) {
+    stageRules.error = error.message;
+  }
+  redraw();
+}
+
+function rulesForm(redraw) {
+  if (!stageRules.rules && !stageRules.error) {
+    loadRules(redraw);
+    return h("p", { class: "busy", role: "status" }, t("office.loading"));
+  }
+  const r = stageRules.rules || {};
+  const number = (name) => h("div", { class: "field" }, h("label", { for: `stage-${name}` }, t(`office.stages.rule.${name}`)),
+    h("input", { id: `stage-${name}`, type: "number", min: "1", max: "3650", step: "1", inputmode: "numeric", value: String(r[name] ?? "") }));
+  return h("form", { id: "stage-rules", class: "inline", "aria-labelledby": "stage-rules-title", onsubmit: async (e) => {
+    e.preventDefault();
+    const read = (name) => Number(document.getElementById(`stage-${name}`).value);
+    const body = { at_risk_days: read("at_risk_days"), lost_days: read("lost_days"), new_days: read("new_days") };
+    Object.assign(stageRules, { busy: true, error: null, said: null });
+    try {
+      stageRules.rules = (await api("/stages/rules", { method: "PUT", body })).rules;
+      stageRules.said = t("office.stages.saved");
+    } catch (error) {
+      stageRules.error = error.fields?.length ? error.fields.map((f) => `${f.path}: ${f.message}`).join("; ") : error.message;
+    }
+    stageRules.busy = false;
+    redraw();
+  } },
+  h("h4", { id: "stage-rules-title" }, t("office.stages.rules")),
+  number("at_risk_days"), number("lost_days"), number("new_days"),
+  h("button", { type: "submit", id: "stage-rules-save", disabled: stageRules.busy }, t("office.stages.save")),
+  stageRules.said ? h("p", { class: "notice", role: "status", id: "stage-rules-said" }, stageRules.said) : null,
+  stageRules.error ? h("p", { class: "error", role: "alert", id: "stage-rules-error" }, stageRules.error) : null);
+}
+
+export function stageSection(figures, csvLink, redraw) {
+  const f = figures || { counts: [], flows: [], win_back: [] };
+  const counts = new Map(f.counts.map((c) => [c.key, c.count]));
+  const countCols = [t("field.stage.label"), t("office.dash.count")];
+  const flowCols = ["month", "from", "to", "count"].map((k) => t(`office.stages.${k}`));
+  const backCols = ["card", "stage", "owner", "last"].map((k) => t(`office.stages.back.${k}`));
+  return [
+    h("div", { class: "screen-head" }, h("h3", { id: "fig-stages" }, t("office.dash.figure.stages")), csvLink),
+    table("table-stages", t("office.dash.figure.stages"), countCols,
+      STAGE_KEYS.map((k) => h("tr", {}, cell(countCols[0], stageName(k)), cell(countCols[1], String(counts.get(k) || 0)))), t("office.dash.noData")),
+    h("h4", { id: "stage-flows-title" }, t("office.stages.flows")),
+    table("table-stage-flows", t("office.stages.flows"), flowCols, f.flows.map((m) => h("tr", {},
+      cell(flowCols[0], m.month), cell(flowCols[1], stageName(m.from)), cell(flowCols[2], stageName(m.to)), cell(flowCols[3], String(m.count)))),
+    t("office.stages.noFlows")),
+    h("h4", { id: "win-back-title" }, t("office.stages.winBack")),
+    table("table-win-back", t("office.stages.winBack"), backCols, f.win_back.map((w) => h("tr", {},
+      cell(backCols[0], h("a", { href: `/#/card/${encodeURIComponent(w.card)}` }, w.name || w.card)), cell(backCols[1], stageName(w.stage)),
+      cell(backCols[2], w.owner ? personName(w.owner) : t("office.items.pool")), cell(backCols[3], w.last_touch || t("status.none")))),
+    t("office.stages.noWinBack")),
+    rulesForm(redraw),
+  ];
+}

@@ -13,6 +13,7 @@ import { badge, field, heading, phoneText, reveal, swap, valueText } from "./par
 import { here, setVisitPosition, visitPositionOn } from "../position.js";
 import { activityExtras, filesSection, keepFiles, loadUrls, placeSection, problemText, visitPhotoPicker } from "./field.js";
 import { customerLinkBox } from "./customerlink.js";
+import { stageField } from "./stage.js";
 
 const KINDS = ["visit", "call", "email", "chat", "note", "purchase", "feedback"];
 const kindName = (kind) => (KINDS.includes(kind) ? t(`field.kind.${kind}`) : kind);
@@ -307,6 +308,7 @@ export function cardDetail(app, id, { inPanel = false } = {}) {
       totals(),
       h("div", { class: "visit" }, visitForm(), state.logging ? null : activityForm()),
       followUp(v),
+      stageField(app, id, v),
       (linkBox.update(), linkBox.el),
       state.loaded ? filesSection(state.attachments, { busy: state.filing, onFiles: addFiles }) : null,
       details(app, v),

@@ -10,8 +10,10 @@ import { personLabel } from "../../people.js";
 
 const MORE = 200;
 
+export const STAGES = ["lead", "new", "active", "at_risk", "lost", "won_back"];
+
 export function filtered(app) {
-  const { query, segment, tag, due, owner } = app.ui;
+  const { query, segment, tag, due, owner, stage } = app.ui;
   const today = ymd();
   const q = query.trim();
   return app.rows.filter((row) => {
@@ -20,6 +22,7 @@ export function filtered(app) {
     if (tag && !(v.tags || []).includes(tag)) return false;
     if (due && !(v.follow_up && v.follow_up <= today)) return false;
     if (owner && v.owner !== owner) return false;
+    if (stage && (stage === "none" ? v.stage : v.stage !== stage)) return false; // lifecycle stage (issue 17)
     return !q || matches(row.search || "", q);
   });
 }
@@ -60,6 +63,10 @@ export function filterBar(app, changed, { owners = false } = {}) {
     h("option", { value: "", selected: !app.ui.tag }, t("field.filter.anyTag")),
     [...new Set([...allTags(app), ...(app.ui.tag ? [app.ui.tag] : [])])].map((x) => h("option", { value: x, selected: app.ui.tag === x }, x)));
   fillTags();
+  const stage = h("select", { id: "filter-stage", onchange: (e) => { app.ui.stage = e.target.value; changed(); } },
+    h("option", { value: "", selected: !app.ui.stage }, t("field.filter.anyStage")),
+    STAGES.map((s) => h("option", { value: s, selected: app.ui.stage === s }, t(`field.stage.${s}`))),
+    h("option", { value: "none", selected: app.ui.stage === "none" }, t("field.filter.noStage")));
   const due = h("input", { type: "checkbox", id: "filter-due", checked: app.ui.due, onchange: (e) => { app.ui.due = e.target.checked; changed(); } });
   let owner = null;
   const fillOwners = () => owner && swap(owner,
@@ -74,6 +81,7 @@ export function filterBar(app, changed, { owners = false } = {}) {
     h("div", { class: "filter-row" },
       h("label", { class: "sr-only", for: "filter-segment" }, t("field.filter.segment")), segment,
       h("label", { class: "sr-only", for: "filter-tag" }, t("field.filter.tag")), tag,
+      h("label", { class: "sr-only", for: "filter-stage" }, t("field.filter.stage")), stage,
       owner ? [h("label", { class: "sr-only", for: "filter-owner" }, t("field.filter.owner")), owner] : null,
       h("label", { class: "check", for: "filter-due" }, due, h("span", {}, t("field.filter.due")))));
   return { el, refresh: () => { fillTags(); fillOwners(); } };
