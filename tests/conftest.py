@@ -135,7 +135,9 @@ def app(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[App]:
     """`create_app` in-process, without backup. An exception in a handler fails the test at once
     (the TestClient raises it); one only logged, from a handler or a background thread, fails it at
     the end, as a traceback in a real server's output would."""
-    config = Config(data_dir=tmp_path / "data", backup=False)
+    # The webhook worker waits `webhook_poll_s` between passes and only then sees the app stopping:
+    # a short wait keeps each test's shutdown from costing a whole second.
+    config = Config(data_dir=tmp_path / "data", backup=False, webhook_poll_s=0.05)
     # Throttles per address (failed tokens, sign-ins, link tries) are the process's, not the app's:
     # each app gets an address of its own so that one test's failures never count in another's.
     n = next(_ADDRESSES)

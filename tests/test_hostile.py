@@ -32,7 +32,8 @@ class Office:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Office]:
-    config = Config(data_dir=tmp_path, backup=False)
+    # A short webhook poll: the worker sees the app stopping only between passes (conftest's `app`).
+    config = Config(data_dir=tmp_path, backup=False, webhook_poll_s=0.05)
     tmp_path.mkdir(exist_ok=True)
     st = Store(config.db_path)
     tokens = {}

@@ -45,7 +45,8 @@ def put(card: str, fields: dict, was: dict | None = None) -> dict:
 
 @pytest.fixture
 def company(tmp_path: Path) -> Iterator[Company]:
-    config = Config(data_dir=tmp_path, backup=False)
+    # A short webhook poll: the worker sees the app stopping only between passes (conftest's `app`).
+    config = Config(data_dir=tmp_path, backup=False, webhook_poll_s=0.05)
     st = Store(config.db_path)
     tokens = {}
     for name, role in (("admin", "admin"), ("office", "office"), ("boss", "manager"), ("rep1", "rep"),
