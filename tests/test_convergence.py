@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sync.client import Device, SyncFailed
-from tests.conftest import ROOT, Server, start_server, stop_server
+from tests.conftest import QUICK_STOP, ROOT, Server, start_server, stop_server
 
 PHONES = ["+8613800000001", "+8613800000002", "+8613900000003", "+16502530000"]
 TAGS = ["vip", "新客户", "lead", "beijing"]
@@ -126,7 +126,7 @@ def assert_converged(server: Server, devices: list[tuple[str, dict, int, list[di
 
 
 def fresh_server(tmp: Path) -> Server:
-    proc, url = start_server(tmp / "data", "--no-backup")
+    proc, url = start_server(tmp / "data", "--no-backup", env=QUICK_STOP)
     server = Server(url, tmp / "data", proc)
     try:
         for name, role in USERS:
