@@ -31,6 +31,7 @@ from .api import pool as pool_api
 from .api import followups as followups_api
 from .api import surveys as surveys_api
 from .api import stages as stages_api
+from .api import scorecards as scorecards_api
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, Handler, guarded
 from .backup.drill import run_drill
@@ -165,6 +166,9 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
         ("/stages/rules", stages_api.get_rules, ["GET"], ANYONE),
         ("/stages/rules", stages_api.save_rules, ["PUT"], OFFICE),
         ("/stages/win-back", stages_api.win_back, ["GET"], ANYONE),
+        ("/scorecards", scorecards_api.figures, ["GET"], ANYONE),
+        ("/scorecards.csv", scorecards_api.figure_csv, ["GET"], ANYONE),
+        ("/scorecards/targets", scorecards_api.save_targets, ["PUT"], ADMIN),
         ("/public/privacy", settings_api.public_privacy, ["GET"], PUBLIC),
         ("/admin/privacy", settings_api.save_privacy, ["PUT"], ADMIN),
         ("/settings", settings_api.device_settings, ["GET"], ANYONE),

@@ -124,6 +124,8 @@ SURVEY = _obj({"id": STR, "name": TWO_LANGS, "scale": {"enum": ["csat", "nps"]},
                "questions": _list(SURVEY_QUESTION), "active": BOOL, "created_at": STR, "updated_at": STR})
 STAGE_RULES = _obj({}, {name: {"type": "integer", "minimum": 1, "maximum": 3650}
                        for name in ("at_risk_days", "lost_days", "new_days")}, closed=True)
+SCORECARD_QUERY = (Param("from", DAY_1900_2999, "first day (default: 29 days before `to`)"),
+                   Param("to", DAY_1900_2999, "last day (default: today, UTC)"), Param("rep", STR, "one rep"))
 FOLLOW_UP_SETTINGS = _obj({}, {"rating_at_most": {"type": "integer", "minimum": 0, "maximum": 5},
                                "due_days": {"type": "integer", "minimum": 0, "maximum": 90}}, closed=True)
 WHOSE = Param("user", STR, "admins: another user's name, or `*` for everyone's")
@@ -235,6 +237,15 @@ def _operations() -> dict[tuple[str, str], Op]:
             "The caller's cards (office: everyone's) at risk or lost, longest untouched first",
             _obj({"date": DATE, "cards": _list(_obj({"card": STR, "name": _maybe(STR), "owner": _maybe(STR),
                                                      "stage": STR, "last_touch": _maybe(DATE)}))}), query=(DAY,)),
+        ("GET", "/scorecards"): Op(
+            "Rep scorecards for a period (office: every rep; a manager: their teams'; a rep: their own), "
+            "with the admin's targets and each rep's progress",
+            _obj({"from": DATE, "to": DATE, "figures": _list(STR), "targets": ANY_OBJECT, "reps": _list(ANY_OBJECT)}),
+            query=SCORECARD_QUERY),
+        ("GET", "/scorecards.csv"): Op("One scorecard figure per rep (rep, value, target, progress), or `all`", STR,
+                                       media=("text/csv",), query=(*SCORECARD_QUERY, Param("figure", STR, "a figure, or all"))),
+        ("PUT", "/scorecards/targets"): Op("Set targets per figure (admins); null drops one",
+                                           _obj({"targets": ANY_OBJECT}), body=ANY_OBJECT),
         ("GET", "/attachments/{attachment_id}"): Op(
             "The bytes of an uploaded attachment, to whoever may see its card; images inline, other types "
             "as a download", {"type": "string", "format": "binary"},

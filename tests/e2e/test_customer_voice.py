@@ -159,6 +159,11 @@ def test_office_sees_overdue_follow_up_items_on_the_dashboard_and_an_admin_sets_
         row = page.locator("#table-overdue-items tbody tr")
         expect(row).to_contain_text("赵敏")
         expect(row).to_contain_text("★2 发票一直没开")
+        # The scorecards: rep1's row, a CSV per figure.
+        expect(page.locator("#table-scorecards tr[data-rep='rep1']")).to_be_visible(timeout=WAIT_MS)
+        with page.expect_download() as download:
+            page.click("#score-csv-visits")
+        assert open(download.value.path(), encoding="utf-8-sig").read().splitlines()[0] == "rep,visits,target,progress"
         assert problems == []
         page.close()
 
@@ -193,6 +198,12 @@ def test_office_sees_overdue_follow_up_items_on_the_dashboard_and_an_admin_sets_
         assert survey["scale"] == "nps" and survey["questions"][0]["choices"] == [
             {"id": "c1", "en": "Price", "zh-CN": "价格"}, {"id": "c2", "en": "Delivery", "zh-CN": "送货"}]
         assert survey["questions"][0]["required"] is True and survey["name"]["zh-CN"] == "季度回访"
+
+        admin.fill("#target-visits", "4")
+        admin.click("#targets-save")
+        expect(admin.locator("#voice-said")).to_have_text("The targets were saved.", timeout=WAIT_MS)
+        with server.client("office") as client:
+            assert client.get("/api/v1/scorecards").json()["targets"] == {"visits": 4}
         admin.close()
     finally:
         finish(server)

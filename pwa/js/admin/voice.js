@@ -8,7 +8,9 @@ import { h } from "../dom.js";
 import { t } from "../i18n.js";
 
 const state = { loaded: false, rules: { rating_at_most: 2, due_days: 3 }, typed: {}, said: null, error: null, busy: false,
-  surveys: [], draft: null };
+  surveys: [], draft: null, targets: {} };
+const TARGETS = ["visits", "calls", "new_cards", "visits_with_position", "follow_ups_on_time", "follow_ups_late",
+  "follow_ups_overdue", "feedback_resolved", "completeness", "csat"];
 const MAX_QUESTIONS = 5;
 const blank = () => ({ id: null, name: { en: "", "zh-CN": "" }, scale: "csat", question: { en: "", "zh-CN": "" }, questions: [], active: true });
 const blankQuestion = () => ({ type: "choice", label: { en: "", "zh-CN": "" }, required: false, choicesText: "" });
@@ -16,9 +18,11 @@ const el = h("section", { class: "card", id: "voice", "aria-labelledby": "voice-
 
 async function load() {
   try {
-    const [rules, surveys] = await Promise.all([api("/follow-ups/settings"), api("/surveys")]);
+    const [rules, surveys, scores] = await Promise.all([api("/follow-ups/settings"), api("/surveys"),
+      api(`/scorecards?from=${new Date().toISOString().slice(0, 10)}`)]);
     state.rules = rules.settings;
     state.surveys = surveys.surveys;
+    state.targets = scores.targets;
     state.loaded = true;
   } catch (error) {
     state.error = error.message;
@@ -116,6 +120,38 @@ function surveyForm() {
       h("button", { type: "button", class: "secondary", id: "survey-cancel", onclick: () => { state.draft = null; draw(); } }, t("teams.cancel"))));
 }
 
+async function saveTargets(event) {
+  event.preventDefault();
+  const body = Object.fromEntries(TARGETS.map((f) => {
+    const text = document.getElementById(`target-${f}`).value.trim();
+    return [f, text === "" ? null : Number(text)];
+  }));
+  state.busy = true;
+  state.said = null;
+  state.error = null;
+  try {
+    state.targets = (await api("/scorecards/targets", { method: "PUT", body })).targets;
+    state.said = t("voice.targets.saved");
+  } catch (error) {
+    state.error = error.fields?.length ? error.fields.map((f) => `${f.path || "—"}: ${f.message}`).join("; ") : error.message;
+  }
+  state.busy = false;
+  draw();
+  document.getElementById(state.error ? "voice-error" : "voice-said")?.focus();
+}
+
+function targetsPart() {
+  const typed = (f) => el.querySelector(`#target-${f}`)?.value;
+  return h("form", { id: "targets-form", class: "subform", "aria-labelledby": "targets-title", onsubmit: saveTargets },
+    h("h3", { id: "targets-title" }, t("voice.targets.title")),
+    h("p", { class: "hint" }, t("voice.targets.hint")),
+    h("div", { class: "filter-grid" }, TARGETS.map((f) => h("div", { class: "field" },
+      h("label", { for: `target-${f}` }, t(`office.score.f.${f}`)),
+      h("input", { id: `target-${f}`, type: "number", min: "0", step: "any", inputmode: "decimal",
+        value: typed(f) ?? (state.targets[f] ?? "") })))),
+    h("button", { type: "submit", id: "targets-save", disabled: state.busy }, t("voice.targets.save")));
+}
+
 function surveysPart() {
   const lang = document.documentElement.lang;
   return h("div", { class: "subform", id: "surveys" },
@@ -153,6 +189,7 @@ function draw() {
       number("rule-days", t("voice.rules.days"), state.typed.due_days ?? state.rules.due_days, 0, 90),
       h("button", { type: "submit", id: "rules-save", disabled: state.busy }, t("voice.rules.save"))),
     surveysPart(),
+    targetsPart(),
   ].filter(Boolean));
 }
 

@@ -6,6 +6,7 @@ import { money, t } from "../i18n.js";
 import { personLabel, personName } from "../people.js";
 import { cell, errorText, fetchRaw, saveBlob, table, today } from "./common.js";
 import { followUpSection, loadOverdue, stageSection, surveySection } from "./followups.js";
+import { scorecardSection } from "./scorecards.js";
 
 const FILTERS = ["owner", "segment", "region", "industry", "tag"];
 const CHARTS = ["by_segment", "by_region", "by_industry", "by_owner", "by_tag", "new_cards_per_week", "activities_per_week", "segment_by_region"];
@@ -209,7 +210,8 @@ function summary(ctx) {
     visitsNear(ctx, d.visits_near || []),
     followUpSection(d.follow_ups, s.overdue, csvLink(ctx, "follow_ups")),
     surveySection(d.surveys, csvLink(ctx, "surveys")),
-    stageSection(d.stages, csvLink(ctx, "stages"), () => ctx.render()));
+    stageSection(d.stages, csvLink(ctx, "stages"), () => ctx.render()),
+    scorecardSection(() => ctx.render()));
 }
 
 // Per rep, the visits logged within 500 m of the customer (issue 16): shown, never used to refuse.
