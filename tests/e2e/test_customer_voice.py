@@ -110,6 +110,7 @@ def test_a_customer_answers_a_link_made_offline_and_the_rep_follows_it_up(browse
         expect(rep.locator("#nav-conflicts .count")).to_have_text("1", timeout=WAIT_MS)
         rep.locator("#follow-up-items .item-edit").click()
         assert findings(rep) == []  # Today with an update, an item and its form
+        expect(rep.locator("#my-scorecard [data-score='visits']")).to_have_text("0")  # the rep's own figures
         rep.goto(app_url(server, f"#/card/{card}"))
         expect(rep.locator("#timeline")).to_contain_text("送货太慢")
 

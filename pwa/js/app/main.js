@@ -142,6 +142,7 @@ async function loadRows() {
   app.pool = pool || { cards: [], at: null }; // the shared pool's view (pool.js)
   app.returning = returning || []; // my cards going back to the pool soon
   app.customerUpdates = await unseenUpdates(store); // what customers changed through links (issue 17)
+  app.myScorecard = await store.meta("my_scorecard"); // a rep's own figures for Today
 }
 
 function noteApiError(error) {
@@ -455,7 +456,7 @@ async function start() {
     const force = Boolean(report.statuses.rejected) || Boolean(screenKey?.startsWith("pool"));
     if (await refreshPoolData(app.device.store, { force })) await app.reload();
     // Link tokens for offline QR codes, and what customers changed on my cards (issue 17).
-    if (await refreshVoiceData(app.device, { force: Boolean(report.pulled) })) await app.reload();
+    if (await refreshVoiceData(app.device, { force: Boolean(report.pulled), me: app.me })) await app.reload();
   });
   app.loop.addEventListener("uploaded", () => app.reload()); // photos: "waiting to upload" no more
   app.loop.addEventListener("revoked", async () => {

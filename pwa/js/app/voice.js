@@ -4,6 +4,7 @@
 //   customer_updates  what customers changed through links on my cards (GET /customer-updates)
 //   updates_seen      the ids of those the rep accepted or undid: not shown on Today again
 //   surveys           the surveys an admin defined (GET /surveys), to choose one for a link offline
+//   my_scorecard      the signed-in rep's own scorecard for the last 30 days (GET /scorecards), for Today
 // Refreshed after a sync when online, read offline. QR codes are drawn here, on the phone, with
 // qrcode-generator from npm (served at /vendor/qrcode-generator/).
 import { api } from "../api.js";
@@ -16,20 +17,25 @@ let lastRefresh = 0;
 let encoder = null;
 
 // After a sync: top up the reserve of tokens and fetch what customers changed. True when news came.
-export async function refreshVoiceData(device, { force = false } = {}) {
+export async function refreshVoiceData(device, { force = false, me = null } = {}) {
   if (!navigator.onLine || (!force && Date.now() - lastRefresh < REFRESH_MS)) return false;
   lastRefresh = Date.now();
   try {
     if ((await device.linkTokensLeft()) < TOKENS_LOW) {
       await device.keepLinkTokens((await api(`/links/reserve?n=${TOKENS_ASKED}`)).links);
     }
-    const [{ updates }, { surveys }] = await Promise.all([api("/customer-updates?days=30"), api("/surveys")]);
-    const before = await device.store.meta("customer_updates");
+    const rep = me?.role === "rep" ? me.user : null; // a rep's own scorecard; office reads all on the dashboard
+    const [{ updates }, { surveys }, scores] = await Promise.all([api("/customer-updates?days=30"), api("/surveys"),
+      rep ? api(`/scorecards?rep=${encodeURIComponent(rep)}`) : null]);
+    const before = [await device.store.meta("customer_updates"), await device.store.meta("my_scorecard")];
+    const mine = scores?.reps.find((r) => r.rep === rep);
+    const card = mine ? { from: scores.from, to: scores.to, targets: scores.targets, row: mine } : before[1];
     await device.store.write((s) => {
       s.meta.put({ key: "customer_updates", value: updates });
       s.meta.put({ key: "surveys", value: surveys.filter((x) => x.active) });
+      if (card) s.meta.put({ key: "my_scorecard", value: card });
     });
-    return JSON.stringify(before) !== JSON.stringify(updates);
+    return JSON.stringify(before) !== JSON.stringify([updates, card]);
   } catch (error) {
     console.warn("customer links and updates not refreshed", error);
     return false;

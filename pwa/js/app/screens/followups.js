@@ -91,5 +91,22 @@ export function voicePanels(app, rerender) {
       })) : h("p", { class: "hint", id: "items-none" }, t("field.items.none")));
   }
 
-  return { updates, items };
+  // A rep's own scorecard (绩效考核), as the last sync left it: the figures and, where an admin set
+  // a target, the progress.
+  function scorecard() {
+    const card = app.myScorecard;
+    if (!card) return null;
+    const shown = ["visits", "calls", "new_cards", "follow_ups_on_time", "follow_ups_overdue", "feedback_resolved", "csat"];
+    return h("section", { class: "panel", "aria-labelledby": "my-score-title", id: "my-scorecard" },
+      h("h3", { id: "my-score-title" }, t("field.score.title", { from: card.from, to: card.to })),
+      h("dl", { class: "details" }, shown.flatMap((f) => {
+        const value = card.row[f];
+        const target = card.targets?.[f];
+        const text = value === null || value === undefined ? t("field.none") : String(value);
+        return [h("dt", {}, t(`office.score.f.${f}`)),
+          h("dd", { "data-score": f }, target ? t("field.score.ofTarget", { value: text, target, percent: Math.round((card.row.progress?.[f] || 0) * 100) }) : text)];
+      })));
+  }
+
+  return { updates, items, scorecard };
 }

@@ -132,6 +132,7 @@ export function todayScreen(app) {
       voice.updates(),
       myDay(today),
       voice.items(today),
+      voice.scorecard(),
       h("section", { class: "panel", "aria-labelledby": "due-title" },
         h("h3", { id: "due-title" }, t("field.today.due", { n: due.length })),
         due.length ? h("ul", { class: "card-list", id: "due-list" }, due.map((row) => {
