@@ -21,6 +21,7 @@ from .store import Store
 FILTERS = ("owner", "segment", "region", "industry", "tag")
 WEEKS = 12
 NONE = "—"  # the bucket of cards where the field is empty
+NOT_FIGURES = ("cards", "filters", "owner_names")  # in the answer, but no figure of their own (no CSV, no chart)
 
 
 def _week(day: str) -> str:
@@ -125,8 +126,8 @@ def _passes(card: dict[str, Any], filters: dict[str, str]) -> bool:
 
 def figure_rows(found: dict[str, Any], figure: str) -> tuple[list[str], list[list[str]]]:
     """One figure as a header and rows, for the CSV download beside each chart."""
-    if figure not in found or figure in ("cards", "filters"):
-        raise invalid("figure", "one of " + ", ".join(k for k in found if k not in ("cards", "filters")))
+    if figure not in found or figure in NOT_FIGURES:
+        raise invalid("figure", "one of " + ", ".join(k for k in found if k not in NOT_FIGURES))
     value = found[figure]
     if figure == "segment_by_region":
         return ["segment", *value["columns"]], [[row, *map(str, cells)] for row, cells in zip(value["rows"], value["cells"])]
