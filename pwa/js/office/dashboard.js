@@ -5,8 +5,8 @@ import { h } from "../dom.js";
 import { money, t } from "../i18n.js";
 import { personLabel, personName } from "../people.js";
 import { cell, errorText, fetchRaw, saveBlob, table, today } from "./common.js";
-import { followUpSection, loadOverdue, stageSection, surveySection } from "./followups.js";
-import { scorecardSection } from "./scorecards.js";
+import { followUpSection, loadOverdue, loadStageRules, stageSection, surveySection } from "./followups.js";
+import { loadScorecards, scorecardSection } from "./scorecards.js";
 
 const FILTERS = ["owner", "segment", "region", "industry", "tag"];
 const CHARTS = ["by_segment", "by_region", "by_industry", "by_owner", "by_tag", "new_cards_per_week", "activities_per_week", "segment_by_region"];
@@ -70,7 +70,9 @@ async function load(ctx) {
   ctx.render();
   const wanted = query();
   try {
-    const [data, overdue] = await Promise.all([api(`/dashboard?${wanted}`), loadOverdue(query({ segment: "", region: "", industry: "", tag: "" }))]);
+    // The issue 17 sections load with the figures, so that none redraws the screen on its own later.
+    const [data, overdue] = await Promise.all([api(`/dashboard?${wanted}`), loadOverdue(query({ segment: "", region: "", industry: "", tag: "" })),
+      loadScorecards(), loadStageRules()]);
     if (wanted !== query()) return; // a newer choice of filters is on its way
     s.data = data;
     s.overdue = overdue; // follow-up items past due, across reps (issue 17)

@@ -67,20 +67,16 @@ const stageRules = { rules: null, error: null, said: null, busy: false };
 const STAGE_KEYS = ["lead", "new", "active", "at_risk", "lost", "won_back", "none"];
 const stageName = (key) => (key === "none" ? t("field.stage.none") : t(`field.stage.${key}`));
 
-async function loadRules(redraw) {
+export async function loadStageRules() {
   try {
     stageRules.rules = (await api("/stages/rules")).rules;
   } catch (error) {
     stageRules.error = error.message;
   }
-  redraw();
 }
 
 function rulesForm(redraw) {
-  if (!stageRules.rules && !stageRules.error) {
-    loadRules(redraw);
-    return h("p", { class: "busy", role: "status" }, t("office.loading"));
-  }
+  if (!stageRules.rules && !stageRules.error) return h("p", { class: "busy", role: "status" }, t("office.loading"));
   const r = stageRules.rules || {};
   const number = (name) => h("div", { class: "field" }, h("label", { for: `stage-${name}` }, t(`office.stages.rule.${name}`)),
     h("input", { id: `stage-${name}`, type: "number", min: "1", max: "3650", step: "1", inputmode: "numeric", value: String(r[name] ?? "") }));

@@ -16,7 +16,7 @@ function shift(day, days) {
 
 const query = (extra = {}) => new URLSearchParams({ from: s.from, to: s.to, ...extra }).toString();
 
-export async function loadScorecards(redraw) {
+export async function loadScorecards(redraw = null) {
   if (!s.to) s.to = today();
   if (!s.from) s.from = shift(s.to, -29);
   s.loading = true;
@@ -27,7 +27,7 @@ export async function loadScorecards(redraw) {
     s.error = errorText(error);
   }
   s.loading = false;
-  redraw();
+  redraw?.();
 }
 
 function csv(figure, redraw) {
@@ -58,7 +58,6 @@ function scrollable(box) {
 }
 
 export function scorecardSection(redraw) {
-  if (!s.data && !s.loading && !s.error) loadScorecards(redraw);
   const d = s.data;
   const figures = d?.figures || [];
   const cols = [t("office.score.rep"), ...figures.map((f) => t(`office.score.f.${f}`))];
