@@ -35,7 +35,8 @@ export async function refreshVoiceData(device, { force = false, me = null } = {}
       s.meta.put({ key: "surveys", value: surveys.filter((x) => x.active) });
       if (card) s.meta.put({ key: "my_scorecard", value: card });
     });
-    return JSON.stringify(before) !== JSON.stringify([updates, card]);
+    // News only when something shown changed: a first empty answer redraws nothing.
+    return JSON.stringify([before[0] || [], before[1] || null]) !== JSON.stringify([updates, card || null]);
   } catch (error) {
     console.warn("customer links and updates not refreshed", error);
     return false;
