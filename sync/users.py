@@ -53,7 +53,7 @@ def create_token(st: Store, name: str, label: str = "", *, by: str = "cli") -> s
 
 # Last-use times are recorded at most once a minute per token: a write per request would make
 # every no-op sync queue behind the one writer.
-TOUCH_EVERY_S = 60.0
+TOUCH_EVERY_S = 300.0  # like sessions (server/auth/sessions.py): a script or phone polling every 30 s must not write each time
 _touched = RecentTable(max_keys=100_000, ttl_s=TOUCH_EVERY_S)
 # Token use goes to the audit log once an hour per token: enough to see which tokens are alive.
 AUDIT_USE_EVERY_S = 3600.0
