@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from datetime import datetime, timezone
-from collections.abc import AsyncIterator
+from datetime import date, datetime, timezone
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import anyio.to_thread
@@ -248,38 +248,19 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
     engine = Engine(store, default_region=config.default_region)
     stopping = threading.Event()
 
-    def drill_daily() -> None:
-        """The scheduled restore drill; its result shows on the admin screen and in /admin/backup."""
-        while not stopping.wait(config.drill_every_hours * 3600):
-            try:
-                run_drill(config, store)
-            except Exception:  # a drill that crashes must not stop the next one; the log says why
-                log.exception("scheduled restore drill crashed")
+    def every(seconds: float, name: str, what: str, job: Callable[[], object]) -> None:
+        """Run `job` every `seconds` until the server stops, in a thread of its own. A run that
+        crashes must not stop the next one; the log says why."""
+        def loop() -> None:
+            while not stopping.wait(seconds):
+                try:
+                    job()
+                except Exception:
+                    log.exception("scheduled %s crashed", what)
+        threading.Thread(target=loop, name=name, daemon=True).start()
 
-    def purge_daily() -> None:
-        """Retention: deleted cards older than `retention_days` are purged once a day (sync/privacy.py)."""
-        while not stopping.wait(24 * 3600):
-            try:
-                privacy.purge_deleted(store, days=config.retention_days, now=datetime.now(timezone.utc))
-            except Exception:  # a purge that crashes must not stop the next one; the log says why
-                log.exception("scheduled retention purge crashed")
-
-    def reclaim_hourly() -> None:
-        """Reclaim rules: idle cards go back to the pool (sync/reclaim.py); hourly, so that a day's
-        returns happen early in that day wherever the server is."""
-        while not stopping.wait(3600):
-            try:
-                reclaim.reclaim(engine, datetime.now(timezone.utc).date())
-            except Exception:  # a run that crashes must not stop the next one; the log says why
-                log.exception("scheduled reclaim crashed")
-
-    def stages_hourly() -> None:
-        """Lifecycle stages (sync/stages.py): the rules applied hourly, like the reclaim rules."""
-        while not stopping.wait(3600):
-            try:
-                stages.apply(engine, datetime.now(timezone.utc).date())
-            except Exception:  # a run that crashes must not stop the next one; the log says why
-                log.exception("scheduled stage rules crashed")
+    def today() -> date:
+        return datetime.now(timezone.utc).date()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -291,10 +272,15 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
         await run_in_threadpool(app.state.restorer.finish_pending)
         if replicator is not None:
             replicator.start()
-            threading.Thread(target=drill_daily, name="drill", daemon=True).start()
-        threading.Thread(target=purge_daily, name="retention", daemon=True).start()
-        threading.Thread(target=reclaim_hourly, name="reclaim", daemon=True).start()
-        threading.Thread(target=stages_hourly, name="stages", daemon=True).start()
+            # The restore drill; its result shows on the admin screen and in /admin/backup.
+            every(config.drill_every_hours * 3600, "drill", "restore drill", lambda: run_drill(config, store))
+        # Retention: deleted cards older than `retention_days` go, once a day (sync/privacy.py).
+        every(24 * 3600, "retention", "retention purge",
+              lambda: privacy.purge_deleted(store, days=config.retention_days, now=datetime.now(timezone.utc)))
+        # Reclaim rules (sync/reclaim.py) and lifecycle stages (sync/stages.py): hourly, so that a
+        # day's changes happen early in that day wherever the server is.
+        every(3600, "reclaim", "reclaim", lambda: reclaim.reclaim(engine, today()))
+        every(3600, "stages", "stage rules", lambda: stages.apply(engine, today()))
         deliverer = threading.Thread(target=webhook_outbox.Deliverer(store, config.webhook_settings).run,
                                      args=(stopping,), name="webhooks", daemon=True)
         deliverer.start()
