@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+from datetime import date
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -147,15 +148,12 @@ def _confirmed(previewed: Callable[[], dict]) -> bool:
     return answer.strip().lower() == "yes"
 
 
-def _day(text: str) -> str:
+def _day(text: str) -> date:
     """A YYYY-MM-DD argument, checked here so that a typo is a usage error, not a traceback."""
-    from datetime import date
-
     try:
-        date.fromisoformat(text)
+        return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date as YYYY-MM-DD: {text!r}") from None
-    return text
 
 
 def _id_list(text: str) -> list[int]:
@@ -208,12 +206,12 @@ def cmd_purge(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_reclaim(config: Config, args: argparse.Namespace) -> int:
     """Reclaim rules now: idle cards go back to the pool (the server also runs this hourly)."""
-    from datetime import date, datetime, timezone
+    from datetime import datetime, timezone
 
     from sync import reclaim
     from sync.engine import Engine
 
-    today = date.fromisoformat(args.today) if args.today else datetime.now(timezone.utc).date()
+    today = args.today or datetime.now(timezone.utc).date()
     st = Store(config.db_path)
     try:
         with st.read() as conn:
@@ -231,12 +229,12 @@ def cmd_reclaim(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_stages(config: Config, args: argparse.Namespace) -> int:
     """Lifecycle stage rules now (the server also runs them hourly): cards move to the stage the rules give."""
-    from datetime import date, datetime, timezone
+    from datetime import datetime, timezone
 
     from sync import stages
     from sync.engine import Engine
 
-    today = date.fromisoformat(args.today) if args.today else datetime.now(timezone.utc).date()
+    today = args.today or datetime.now(timezone.utc).date()
     st = Store(config.db_path)
     try:
         if args.dry_run:
