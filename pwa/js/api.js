@@ -10,6 +10,11 @@ export class ApiError extends Error {
   }
 }
 
+// An error as a person reads it on a form: each field the server named with its message, else the message.
+export function problemText(error) {
+  return error.fields?.length ? error.fields.map((f) => `${f.path || "—"}: ${f.message}`).join("; ") : error.message;
+}
+
 export const token = () => sessionStorage.getItem(TOKEN_KEY);
 export const setToken = (value) => (value ? sessionStorage.setItem(TOKEN_KEY, value) : sessionStorage.removeItem(TOKEN_KEY));
 

@@ -2,7 +2,7 @@
 // /privacy, in English and Chinese, and the lost-phone lock (days without a sync after which the app
 // locks its local data until a fresh sign-in). The section keeps its own element and state, so the
 // people screen's redraws never lose what the admin is typing.
-import { api } from "../api.js";
+import { api, problemText } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 
@@ -31,7 +31,7 @@ async function save(what, work, fresh) {
     state.said = what;
     fresh.forEach((id) => el.querySelector(`#${id}`)?.remove());
   } catch (error) {
-    state.error = error.fields?.length ? error.fields.map((f) => `${f.path || "—"}: ${f.message}`).join("; ") : error.message;
+    state.error = problemText(error);
   }
   state.busy = false;
   await load();

@@ -3,7 +3,7 @@
 // many cards a rep may hold and claim a day, and after how many idle days a card goes back to the
 // pool, per segment. Like settings.js, the section keeps its own element and state, so the people
 // screen's redraws never lose what the admin is typing.
-import { api } from "../api.js";
+import { api, problemText } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 
@@ -23,7 +23,6 @@ async function load() {
 }
 
 const names = (text) => text.split(/[,，\s]+/).map((s) => s.trim()).filter(Boolean);
-const problem = (error) => (error.fields?.length ? error.fields.map((f) => `${f.path || "—"}: ${f.message}`).join("; ") : error.message);
 
 async function save(what, work) {
   state.busy = true;
@@ -36,7 +35,7 @@ async function save(what, work) {
     state.editing = null;
     state.draft = null;
   } catch (error) {
-    state.error = problem(error);
+    state.error = problemText(error);
   }
   state.busy = false;
   await load();

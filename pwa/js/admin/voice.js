@@ -3,7 +3,7 @@
 // (a CSAT or NPS question and up to five more, in English and Chinese). The section keeps its own
 // element and state (the survey being written lives in `state.draft`, updated as the admin types),
 // so the screen's redraws never lose what the admin is typing.
-import { api } from "../api.js";
+import { api, problemText } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 
@@ -43,7 +43,7 @@ async function saveRules(event) {
     state.typed = {};
     state.said = t("voice.rules.saved");
   } catch (error) {
-    state.error = error.fields?.length ? error.fields.map((f) => `${f.path || "—"}: ${f.message}`).join("; ") : error.message;
+    state.error = problemText(error);
   }
   state.busy = false;
   draw();
@@ -79,7 +79,7 @@ async function saveSurvey(event) {
     state.draft = null;
     state.surveys = (await api("/surveys")).surveys;
   } catch (error) {
-    state.error = error.fields?.length ? error.fields.map((f) => `${f.path || "—"}: ${f.message}`).join("; ") : error.message;
+    state.error = problemText(error);
   }
   state.busy = false;
   draw();
@@ -133,7 +133,7 @@ async function saveTargets(event) {
     state.targets = (await api("/scorecards/targets", { method: "PUT", body })).targets;
     state.said = t("voice.targets.saved");
   } catch (error) {
-    state.error = error.fields?.length ? error.fields.map((f) => `${f.path || "—"}: ${f.message}`).join("; ") : error.message;
+    state.error = problemText(error);
   }
   state.busy = false;
   draw();
