@@ -835,11 +835,12 @@ class Batch:
         if write.conflicts:
             result["conflicts"] = [c["id"] for c in write.conflicts]
         warnings: list[dict[str, Any]] = []
-        if warn_keys and self.warnings and not card["deleted"]:
+        keys = _all_keys(card) if warn_keys and self.warnings and not card["deleted"] else []
+        if store.shares_a_key(self.conn, card["id"], keys):  # one look at the index for both warnings
             others = store.cards_sharing_keys(self.conn, card["id"], _keys(card), owner_filter(self.user))
             if others:
                 warnings.append({"mutation": mutation_id, "code": "possible_duplicate", "cards": others})
-            warnings += pool.colleague_warnings(self.conn, self.user, mutation_id, card["id"], _all_keys(card))
+            warnings += pool.colleague_warnings(self.conn, self.user, mutation_id, card["id"], keys)
         return result, warnings
 
     # --- rights lost while offline -------------------------------------------------------

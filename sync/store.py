@@ -732,16 +732,21 @@ def owned(owner: OwnerScope, column: str) -> tuple[str, list[Any]]:
     return f" AND {column} IN ({','.join('?' * len(owner))})", list(owner)
 
 
+def shares_a_key(conn: sqlite3.Connection, card_id: str, keys: Sequence[str]) -> bool:
+    """Whether another card holds one of these keys: a look at the key index alone. Most cards share
+    no key with any other (a new card of a push asks this), so the joins below mostly never run."""
+    if not keys:
+        return False
+    marks = ",".join("?" * len(keys))
+    return conn.execute(f"SELECT 1 FROM card_keys WHERE key IN ({marks}) AND card != ? LIMIT 1",
+                        [*keys, card_id]).fetchone() is not None
+
+
 def cards_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str], owner: OwnerScope) -> list[str]:
     """Other live cards with one of these phone/email keys, restricted to `owner` when given."""
     if not keys:
         return []
     marks = ",".join("?" * len(keys))
-    # Most cards share no key with any other: a look at the key index alone says so (a new card
-    # of a push asks this), before the join that finds and filters the others.
-    if conn.execute(f"SELECT 1 FROM card_keys WHERE key IN ({marks}) AND card != ? LIMIT 1",
-                    [*keys, card_id]).fetchone() is None:
-        return []
     sql = (
         f"SELECT DISTINCT k.card FROM card_keys k JOIN cards c ON c.id = k.card "
         f"WHERE k.key IN ({marks}) AND k.card != ? AND c.deleted = 0"
@@ -1402,9 +1407,6 @@ def owners_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[s
     if not keys:
         return []
     marks = ",".join("?" * len(keys))
-    if conn.execute(f"SELECT 1 FROM card_keys WHERE key IN ({marks}) AND card != ? LIMIT 1",
-                    [*keys, card_id]).fetchone() is None:
-        return []
     return conn.execute(
         f"SELECT DISTINCT c.id, c.owner FROM card_keys k JOIN cards c ON c.id = k.card "
         f"WHERE k.key IN ({marks}) AND k.card != ? AND c.deleted = 0 AND c.erased = 0 ORDER BY c.id LIMIT 50",
