@@ -5,6 +5,7 @@ people screen; the notice is linked from the app, the sign-in page and the custo
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import httpx
 from playwright.sync_api import expect
@@ -34,6 +35,11 @@ META = """async (key) => await new Promise((resolve, reject) => {
     get.onsuccess = () => { resolve(get.result ? get.result.value : null); open.result.close(); };
   };
 })"""
+
+
+def _iso_days_ahead(days: int) -> str:
+    """Now plus `days`, as the ISO text the app stores (the same shape, so compared as text)."""
+    return (datetime.now(timezone.utc) + timedelta(days=days)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _card(server: Server, name: str) -> str:
@@ -86,14 +92,20 @@ def test_the_app_locks_its_cards_after_the_admins_days_without_a_sync_until_a_fr
     assert page.locator("#privacy-link").get_attribute("href") == "/privacy?lang=en"
     page.close()
 
-    two_days = context.new_page()  # not yet: two days later the cards still show
+    # Not yet: two days later the cards still show, and the phone syncs, which starts the 3 days
+    # again from day 2. Waiting for that sync makes the day it counts from certain (closing the page
+    # at once left it to a race whether day 0 or day 2 was the last sync).
+    two_days = context.new_page()
     two_days.add_init_script(LATER % 2)
     two_days.goto(app_url(server))
     expect(two_days.locator("text=锁定测试客户").first).to_be_visible()
+    up_to_date(two_days)
+    eventually(lambda: (two_days.evaluate(META, "last_sync") or "") > _iso_days_ahead(1),
+               "the sync of day 2 recorded")
     two_days.close()
 
-    later = context.new_page()
-    later.add_init_script(LATER % 4)
+    later = context.new_page()  # day 6: four days after the last sync
+    later.add_init_script(LATER % 6)
     problems = watch(later)
     later.goto(app_url(server))
     expect(later.locator("#lock-screen")).to_be_visible()
