@@ -9,7 +9,7 @@ Figures:
   over 30 follow-ups. The goal is under 100 ms for 5,000 cards on a phone; a phone is some 3 to 5
   times slower than this machine's node.
 - Upload: a 10 MiB file through `fieldcards serve` over HTTP with the reference client's resumable
-  upload (sync/client.py), in the PWA's 256 KiB chunks and in the server's largest, 1 MiB.
+  upload (sync/protocol/client.py), in the PWA's 256 KiB chunks and in the server's largest, 1 MiB.
 """
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from server.process import start_server, stop_server  # noqa: E402
-from sync.client import Device  # noqa: E402
-from sync.store import Store  # noqa: E402
-from sync.users import add_user, create_token  # noqa: E402
+from sync.protocol.client import Device  # noqa: E402
+from sync.db import Store  # noqa: E402
+from sync.people.users import add_user, create_token  # noqa: E402
 
 NEARBY = r"""
 import { byDistance, routeOrder } from "./pwa/js/app/geo.js";

@@ -41,12 +41,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.sync import fake_card  # noqa: E402
 from server.process import start_server, stop_server  # noqa: E402
-from sync import cursor as cursors  # noqa: E402
+from sync.protocol import cursor as cursors  # noqa: E402
 from sync.access import User  # noqa: E402
-from sync.engine import Engine  # noqa: E402
-from sync.hlc import Clock  # noqa: E402
-from sync.store import Store  # noqa: E402
-from sync.users import add_user, create_token  # noqa: E402
+from sync.protocol.engine import Engine  # noqa: E402
+from sync.protocol.hlc import Clock  # noqa: E402
+from sync.db import Store  # noqa: E402
+from sync.people.users import add_user, create_token  # noqa: E402
 
 CARDS_PER_REP = 300
 POLL_S = 30.0

@@ -32,13 +32,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sync import importer  # noqa: E402
+from sync.office import importer  # noqa: E402
 from sync.access import User  # noqa: E402
-from sync.engine import Engine  # noqa: E402
-from sync.hlc import Clock  # noqa: E402
-from sync.spreadsheet import read_table  # noqa: E402
-from sync.store import Store  # noqa: E402
-from sync.users import add_user, create_token  # noqa: E402
+from sync.protocol.engine import Engine  # noqa: E402
+from sync.protocol.hlc import Clock  # noqa: E402
+from sync.office.spreadsheet import read_table  # noqa: E402
+from sync.db import Store  # noqa: E402
+from sync.people.users import add_user, create_token  # noqa: E402
 from server.process import start_server, stop_server  # noqa: E402
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"

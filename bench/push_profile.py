@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.sync import fake_card  # noqa: E402
 from sync.access import User  # noqa: E402
-from sync.engine import Engine  # noqa: E402
-from sync.hlc import Clock  # noqa: E402
-from sync.model import parse_sync_request  # noqa: E402
-from sync.store import Store  # noqa: E402
+from sync.protocol.engine import Engine  # noqa: E402
+from sync.protocol.hlc import Clock  # noqa: E402
+from sync.protocol.model import parse_sync_request  # noqa: E402
+from sync.db import Store  # noqa: E402
 
 
 def batches(cards: list[dict], clock: Clock) -> list[bytes]:

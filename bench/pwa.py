@@ -28,9 +28,9 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from server.auth import sessions  # noqa: E402
 from server.config import Config  # noqa: E402
-from sync.client import Device  # noqa: E402
-from sync.store import Store  # noqa: E402
-from sync.users import add_user, create_token  # noqa: E402
+from sync.protocol.client import Device  # noqa: E402
+from sync.db import Store  # noqa: E402
+from sync.people.users import add_user, create_token  # noqa: E402
 from server.process import start_server, stop_server  # noqa: E402
 # As the browser tests launch it (tests/e2e/conftest.py): Debian's chromium, no background traffic.
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

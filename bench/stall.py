@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.sync import fake_card, percentile, push  # noqa: E402
 from server.process import start_server, stop_server  # noqa: E402
-from sync.hlc import Clock  # noqa: E402
-from sync.store import Store  # noqa: E402
-from sync.users import add_user, create_token  # noqa: E402
+from sync.protocol.hlc import Clock  # noqa: E402
+from sync.db import Store  # noqa: E402
+from sync.people.users import add_user, create_token  # noqa: E402
 
 
 def rep_syncs(url: str, token: str, card: str, until: threading.Event) -> list[float]:

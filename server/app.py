@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from sync import privacy, reclaim, stages, webhooks as webhook_outbox
-from sync.engine import Engine
+from sync.outward import privacy, webhooks as webhook_outbox
+from sync.office import reclaim, stages
+from sync.protocol.engine import Engine
 from sync.errors import FieldcardsError, Maintenance, RetryLater
-from sync.store import Store
+from sync.db import Store
 
 from . import guide, openapi, pwa
 from .api import admin, attachments, webhooks, cards, links, teams, conflicts, identity, insights, office, reminders
@@ -274,10 +275,10 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
             replicator.start()
             # The restore drill; its result shows on the admin screen and in /admin/backup.
             every(config.drill_every_hours * 3600, "drill", "restore drill", lambda: run_drill(config, store))
-        # Retention: deleted cards older than `retention_days` go, once a day (sync/privacy.py).
+        # Retention: deleted cards older than `retention_days` go, once a day (sync/outward/privacy.py).
         every(24 * 3600, "retention", "retention purge",
               lambda: privacy.purge_deleted(store, days=config.retention_days, now=datetime.now(timezone.utc)))
-        # Reclaim rules (sync/reclaim.py) and lifecycle stages (sync/stages.py): hourly, so that a
+        # Reclaim rules (sync/office/reclaim.py) and lifecycle stages (sync/office/stages.py): hourly, so that a
         # day's changes happen early in that day wherever the server is.
         every(3600, "reclaim", "reclaim", lambda: reclaim.reclaim(engine, today()))
         every(3600, "stages", "stage rules", lambda: stages.apply(engine, today()))

@@ -19,8 +19,8 @@ from pathlib import Path
 from sync import audit
 from sync.access import User
 from sync.errors import FieldcardsError
-from sync.store import Store
-from sync.users import add_user, create_token
+from sync.db import Store
+from sync.people.users import add_user, create_token
 
 from .auth.passkeys import create_invite
 from .backup.drill import run_drill
@@ -188,7 +188,7 @@ def cmd_purge(config: Config, args: argparse.Namespace) -> int:
     """Retention now: purge cards deleted more than --days ago (default FIELDCARDS_RETENTION_DAYS)."""
     from datetime import datetime, timezone
 
-    from sync import privacy
+    from sync.outward import privacy
 
     st = Store(config.db_path)
     try:
@@ -208,8 +208,8 @@ def cmd_reclaim(config: Config, args: argparse.Namespace) -> int:
     """Reclaim rules now: idle cards go back to the pool (the server also runs this hourly)."""
     from datetime import datetime, timezone
 
-    from sync import reclaim
-    from sync.engine import Engine
+    from sync.office import reclaim
+    from sync.protocol.engine import Engine
 
     today = args.today or datetime.now(timezone.utc).date()
     st = Store(config.db_path)
@@ -231,8 +231,8 @@ def cmd_stages(config: Config, args: argparse.Namespace) -> int:
     """Lifecycle stage rules now (the server also runs them hourly): cards move to the stage the rules give."""
     from datetime import datetime, timezone
 
-    from sync import stages
-    from sync.engine import Engine
+    from sync.office import stages
+    from sync.protocol.engine import Engine
 
     today = args.today or datetime.now(timezone.utc).date()
     st = Store(config.db_path)
@@ -365,7 +365,7 @@ def cmd_invite(config: Config, args: argparse.Namespace) -> int:
 
 def _acting_user(st: Store, name: str | None) -> User:
     """Who a command acts as: --as NAME, else the first admin (imports and exports are audited under it)."""
-    from sync import store as records
+    from sync import db as records
 
     with st.read() as conn:
         if name is None:
@@ -380,9 +380,9 @@ def _acting_user(st: Store, name: str | None) -> User:
 
 
 def cmd_import(config: Config, args: argparse.Namespace) -> int:
-    from sync import importer
-    from sync.engine import Engine
-    from sync.spreadsheet import read_table
+    from sync.office import importer
+    from sync.protocol.engine import Engine
+    from sync.office.spreadsheet import read_table
 
     path = Path(args.file)
     st = Store(config.db_path)
@@ -409,7 +409,7 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_export(config: Config, args: argparse.Namespace) -> int:
-    from sync import exporter
+    from sync.office import exporter
 
     path = Path(args.file)
     fmt = "xlsx" if path.suffix.lower() == ".xlsx" else "csv" if path.suffix.lower() == ".csv" else None

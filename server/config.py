@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from sync.webhooks import Settings as WebhookSettings
+from sync.outward.webhooks import Settings as WebhookSettings
 
 REPO_LITESTREAM = Path(__file__).resolve().parent.parent / "litestream.yml"
 PACKAGED_LITESTREAM = Path(__file__).resolve().parent / "litestream.yml"
@@ -34,7 +34,7 @@ class Config:
     body_deadline_s: float = 60.0  # and its JSON body within this
     pwa_dir: Path = Path(__file__).resolve().parent.parent / "pwa"
     webhooks_allow_private: bool = False  # admin setting: may webhooks reach loopback/private addresses?
-    webhook_backoff_s: float = 30.0  # the first retry's wait; doubles, with jitter (sync/webhooks.py)
+    webhook_backoff_s: float = 30.0  # the first retry's wait; doubles, with jitter (sync/outward/webhooks.py)
     webhook_retry_hours: float = 24.0  # how long a failing delivery is retried before the endpoint is marked failing
     webhook_poll_s: float = 1.0
 

@@ -2,10 +2,10 @@
 `app.py` (paths, methods, who may call) so that no route exists without being described here.
 
 Why pydantic's own JSON Schema and no library such as spectree or apispec: the one request model
-we validate with (`sync.model.SyncRequest`) already yields JSON Schema 2020-12, which is the
+we validate with (`sync.protocol.model.SyncRequest`) already yields JSON Schema 2020-12, which is the
 dialect of OpenAPI 3.1, so the document costs no extra dependency and no second layer of models
 over handlers. The card and activity schemas are the ones `GET /schema` serves from
-`sync/validate.py`; bodies that handlers check by hand are described beside the table below, and
+`sync/cards/validate.py`; bodies that handlers check by hand are described beside the table below, and
 `document()` refuses a table route without a description (or a description without a route).
 """
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sync.model import SyncRequest
-from sync.validate import activity_json_schema, card_json_schema
+from sync.protocol.model import SyncRequest
+from sync.cards.validate import activity_json_schema, card_json_schema
 
 from .auth import sessions
 
@@ -68,7 +68,7 @@ BOOL: dict[str, Any] = {"type": "boolean"}
 ANY_OBJECT: dict[str, Any] = {"type": "object"}
 DATE: dict[str, Any] = {"type": "string", "format": "date"}
 DAY_1900_2999: dict[str, Any] = {**DATE, "pattern": "^(19|2[0-9])[0-9]{2}-"}  # server/api/params.py
-TEXT_PARAM: dict[str, Any] = {"type": "string", "maxLength": 500}  # sync/queries.py MAX_PARAM
+TEXT_PARAM: dict[str, Any] = {"type": "string", "maxLength": 500}  # sync/cards/queries.py MAX_PARAM
 UUID: dict[str, Any] = {"type": "string", "format": "uuid"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -431,7 +431,7 @@ def _components() -> dict[str, Any]:
     fields = {k: v for k, v in card["properties"].items() if k not in server_kept}
     sync_request = SyncRequest.model_json_schema(ref_template="#/components/schemas/{model}")
     # The model keeps mutations as plain objects so that one bad mutation rejects only itself
-    # (sync/model.py); their envelopes are checked by `parse_mutation`, described here.
+    # (sync/protocol/model.py); their envelopes are checked by `parse_mutation`, described here.
     sync_request["properties"]["mutations"]["items"] = _ref("Mutation")
     envelope = {"id": {"type": "string", "minLength": 1, "maxLength": 100},
                 "card": UUID, "at": {"type": "string", "pattern": r"^\d{13}-\d{4}-[A-Za-z0-9._:-]{1,100}$"}}

@@ -8,8 +8,8 @@ import json
 import sqlite3
 from typing import Any
 
-from . import store
-from .times import utc_now
+from sync import db
+from sync.times import utc_now
 
 
 def _digest(entry: dict[str, Any]) -> str:
@@ -19,21 +19,21 @@ def _digest(entry: dict[str, Any]) -> str:
 
 def record(conn: sqlite3.Connection, actor: str, action: str, target: str = "", detail: dict[str, Any] | None = None) -> dict[str, Any]:
     """Append one entry inside the caller's write transaction."""
-    last = store.last_audit(conn)
+    last = db.last_audit(conn)
     entry = {"id": (last[0] + 1) if last else 1, "at": utc_now(), "actor": actor, "action": action,
              "target": target, "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
              "prev_hash": last[1] if last else ""}
     entry["hash"] = _digest(entry)
-    store.insert_audit(conn, entry)
+    db.insert_audit(conn, entry)
     return entry
 
 
 def copy_entries(source: sqlite3.Connection, target: sqlite3.Connection) -> int:
     """Entries the target lacks, copied as they are (a restore must not roll the audit log back)."""
-    last = store.last_audit(target)
+    last = db.last_audit(target)
     copied = 0
-    for entry in store.audit_entries(source, after=last[0] if last else 0, limit=1_000_000):
-        store.insert_audit(target, entry)
+    for entry in db.audit_entries(source, after=last[0] if last else 0, limit=1_000_000):
+        db.insert_audit(target, entry)
         copied += 1
     return copied
 
@@ -41,7 +41,7 @@ def copy_entries(source: sqlite3.Connection, target: sqlite3.Connection) -> int:
 def verify(conn: sqlite3.Connection) -> tuple[bool, str]:
     """(True, summary) when every entry's hash and link hold; else (False, the first break)."""
     previous, count = "", 0
-    for entry in store.audit_entries(conn, limit=10_000_000):
+    for entry in db.audit_entries(conn, limit=10_000_000):
         if entry["prev_hash"] != previous:
             return False, f"entry {entry['id']} does not follow entry {entry['id'] - 1}: the log was cut or reordered"
         if _digest(entry) != entry["hash"]:

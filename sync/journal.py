@@ -6,7 +6,7 @@ and unmerges, conflict resolutions, template changes, and the sync batches of of
 users (reassignments, quality fixes, edits from scripts that keep no journal). Each of these
 writes one journal entry in the same transaction as the change, so an entry exists exactly when
 its change committed. A restore carries the journal forward (like the audit log) and re-applies
-the entries newer than the restore point through the same code (`sync/replay.py`), unless an
+the entries newer than the restore point through the same code (`sync/office/replay.py`), unless an
 admin excluded them in the preview.
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from . import store
-from .access import User
-from .jsontext import dumps
-from .times import utc_now
+from sync import db
+from sync.access import User
+from sync.jsontext import dumps
+from sync.times import utc_now
 
 # Entries older than every restore point are of no use: restore points go back 30 days.
 KEPT = timedelta(days=40)
@@ -39,7 +39,7 @@ def record(conn: sqlite3.Connection, user: User, kind: str, payload: dict[str, A
     if _replaying.get():
         return
     text = dumps(payload)  # an office user's push journals every mutation: the fast encoder
-    store.insert_journal(conn, utc_now(), user.name, user.role, kind, ref, text)
+    db.insert_journal(conn, utc_now(), user.name, user.role, kind, ref, text)
 
 
 @contextlib.contextmanager
@@ -55,9 +55,9 @@ def replaying() -> Iterator[None]:
 def carry_forward(live: sqlite3.Connection, restored: sqlite3.Connection) -> list[dict[str, Any]]:
     """Copy the entries the restored database lacks (written after the restore point) into it;
     returns them, oldest first."""
-    newer = store.journal_after(live, store.last_journal_id(restored))
+    newer = db.journal_after(live, db.last_journal_id(restored))
     for entry in newer:
-        store.insert_journal_entry(restored, entry)
+        db.insert_journal_entry(restored, entry)
     return newer
 
 
@@ -83,4 +83,4 @@ def count_by_kind(entries: list[dict[str, Any]]) -> dict[str, int]:
 
 def forget_old(conn: sqlite3.Connection) -> int:
     cutoff = (datetime.now(timezone.utc) - KEPT).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return store.forget_journal_before(conn, cutoff)
+    return db.forget_journal_before(conn, cutoff)

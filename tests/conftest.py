@@ -18,9 +18,9 @@ from starlette.testclient import TestClient
 from server.app import create_app
 from server.config import Config
 from server.process import ROOT, free_port, start_server, stop_server  # noqa: F401 (re-exported for tests)
-from sync.client import Device
-from sync.store import Store
-from sync.users import add_user, create_token
+from sync.protocol.client import Device
+from sync.db import Store
+from sync.people.users import add_user, create_token
 
 
 @dataclass

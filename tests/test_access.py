@@ -15,9 +15,9 @@ import pytest
 
 from server.auth import sessions
 from server.config import Config
-from sync.client import DeviceRevoked
-from sync.hlc import Clock
-from sync.store import Store
+from sync.protocol.client import DeviceRevoked
+from sync.protocol.hlc import Clock
+from sync.db import Store
 from tests.conftest import App, Server
 
 ROLES = ("anonymous", "rep1", "rep2", "office", "admin")

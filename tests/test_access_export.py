@@ -8,8 +8,8 @@ import sqlite3
 import uuid
 from html import escape
 
-from sync.access_report import value_text
-from sync.hlc import Clock
+from sync.outward.access_report import value_text
+from sync.protocol.hlc import Clock
 from tests.test_hostile import Office, app, error_of, put  # noqa: F401
 from tests.test_links import PAGE, link, push
 

@@ -52,3 +52,42 @@ def test_server_handlers_hold_no_sql():
     offenders = [str(f.relative_to(ROOT)) for f in files("server/api")
                  if any(word in f.read_text(encoding="utf-8") for word in ("SELECT ", "INSERT ", "UPDATE ", "DELETE "))]
     assert offenders == []
+
+
+# The layers of sync/, highest first: a module imports only from its own layer or those below it.
+# The leaves import nothing of sync/; the records (audit log, journal, outbox events) write through db.
+LAYERS = ("office", "outward", "protocol", "cards", "people", "records", "db", "leaves")
+LEAVES = {"errors", "times", "access", "jsontext", "recent", "places"}
+RECORDS = {"audit", "journal", "events"}
+PEERS = {("cards", "people"), ("people", "cards")}  # side by side: neither needs the other today
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) > 2:
+        return parts[1]
+    return "leaves" if parts[1] in LEAVES else "records" if parts[1] in RECORDS else parts[1]
+
+
+def test_every_sync_module_has_a_layer():
+    unplaced = [m for m in (".".join(f.relative_to(ROOT).with_suffix("").parts) for f in files("sync"))
+                if m != "sync.__init__" and layer_of(m) not in LAYERS]
+    assert unplaced == []
+
+
+def test_sync_layers_only_import_downwards():
+    upward = []
+    for f in files("sync"):
+        own = ".".join(f.relative_to(ROOT).with_suffix("").parts)
+        if own == "sync.__init__":
+            continue
+        mine = layer_of(own)
+        for module, names in imports_of(f):
+            if module != "sync" and not module.startswith("sync."):
+                continue
+            for target in ([f"sync.{n}" for n in names] if module == "sync" else [module]):
+                theirs = layer_of(target) if target.count(".") else "leaves"
+                if (mine, theirs) not in PEERS and LAYERS.index(theirs) < LAYERS.index(mine):
+                    upward.append((own, target))
+    assert upward == []
+

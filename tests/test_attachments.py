@@ -7,7 +7,7 @@ import os
 import time
 import uuid
 
-from sync.hlc import Clock
+from sync.protocol.hlc import Clock
 from tests.conftest import Server
 from tests.test_hostile import Office, app, put  # noqa: F401
 from tests.test_restore import backed_up, now_rfc3339, replica_txid, wait_replicated  # noqa: F401

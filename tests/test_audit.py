@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from sync import audit
-from sync.store import Store
+from sync.db import Store
 from tests.conftest import ROOT
 
 

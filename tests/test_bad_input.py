@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from sync.hlc import Clock
+from sync.protocol.hlc import Clock
 
 CLOCK = Clock("dev")
 

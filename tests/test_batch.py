@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from sync.access import User
-from sync.engine import Batch, Engine, _NeedsSavepoints
+from sync.protocol.engine import Batch, Engine, _NeedsSavepoints
 from sync.errors import FieldError, InvalidInput
-from sync.hlc import Clock
-from sync.store import Store
+from sync.protocol.hlc import Clock
+from sync.db import Store
 
 CLOCK = Clock("test-device")
 OFFICE = User("office", "office")
@@ -109,7 +109,7 @@ def test_checks_made_before_the_transaction_give_the_answers_made_inside(tmp_pat
         if checked_before:
             results = engine.apply(OFFICE, "d", mutations)
         else:
-            from sync.model import parse_sync_request
+            from sync.protocol.model import parse_sync_request
             results = engine.sync(OFFICE, parse_sync_request({"device": "d", "mutations": mutations})).results
         answers.append(_outcome(results))
         st.close()
@@ -118,7 +118,7 @@ def test_checks_made_before_the_transaction_give_the_answers_made_inside(tmp_pat
 
 
 def test_a_template_changed_after_the_checks_is_the_one_applied(engine: Engine):
-    from sync import template
+    from sync.cards import template
 
     card = str(uuid.uuid4())
     checked = engine._check_before([put(card, name="A")])
@@ -140,7 +140,7 @@ def test_a_template_changed_after_the_checks_is_the_one_applied(engine: Engine):
 }))
 def test_values_accepted_for_a_new_card_read_the_same_for_an_existing_one(fields):
     """What `Engine.apply` relies on to check a card.put once before the transaction."""
-    from sync.validate import validate_card_fields
+    from sync.cards.validate import validate_card_fields
 
     custom = [{"key": "level", "type": "text", "required": True}, {"key": "size", "type": "number"}]
     try:

@@ -5,11 +5,11 @@ import time
 import uuid
 from pathlib import Path
 
-from sync import hlc
-from sync.engine import Engine
-from sync.model import parse_sync_request
-from sync.store import Store
-from sync.users import add_user
+from sync.protocol import hlc
+from sync.protocol.engine import Engine
+from sync.protocol.model import parse_sync_request
+from sync.db import Store
+from sync.people.users import add_user
 
 DAY_MS = 86_400_000
 

@@ -8,7 +8,7 @@ import json
 import sqlite3
 import uuid
 
-from sync.hlc import Clock
+from sync.protocol.hlc import Clock
 from tests.test_hostile import Office, app, error_of, put  # noqa: F401
 from tests.test_links import PAGE, link, push
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sync.hlc import Clock
+from sync.protocol.hlc import Clock
 from tests.test_hostile import Office, app, put  # noqa: F401
 
 CLOCK = Clock("dev")

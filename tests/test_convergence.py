@@ -1,7 +1,7 @@
 """Convergence: devices edit offline at random, sync in random order, lose responses and retry. At
 the end every device equals what the server shows its user, and no acknowledged mutation is
 missing. Each example runs against a fresh real server. The same generated histories drive the
-reference client (sync/client.py) here and the PWA's device (pwa/js/app/device.js, in node over
+reference client (sync/protocol/client.py) here and the PWA's device (pwa/js/app/device.js, in node over
 fake-indexeddb) through tests/js/drive_device.mjs."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sync.client import Device, SyncFailed
+from sync.protocol.client import Device, SyncFailed
 from tests.conftest import QUICK_STOP, ROOT, Server, start_server, stop_server
 
 PHONES = ["+8613800000001", "+8613800000002", "+8613900000003", "+16502530000"]

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sync.client import Device, SyncFailed
+from sync.protocol.client import Device, SyncFailed
 from tests.conftest import Server, start_server, stop_server
 from tests.test_restore import fieldcards, now_rfc3339, replica_txid, wait_replicated
 

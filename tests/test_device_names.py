@@ -9,8 +9,8 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.config import Config
-from sync.store import Store
-from sync.users import add_user, create_token
+from sync.db import Store
+from sync.people.users import add_user, create_token
 
 
 def test_a_user_names_their_own_device_and_the_admin_sees_the_name(tmp_path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 import sqlite3
 
-from sync import store
-from sync.store import Store
+from sync import db
+from sync.db import Store
 from tests.conftest import Server, start_server, stop_server
 
 
@@ -43,15 +43,15 @@ def test_work_acknowledged_after_the_restore_point_comes_back_from_devices(serve
 
     # The restore: stop, swap in the older copy with a new epoch, start again.
     stop_server(server.proc)
-    db = server.data / "fieldcards.db"
+    path = server.data / "fieldcards.db"
     for suffix in ("-wal", "-shm"):
         (server.data / f"fieldcards.db{suffix}").unlink(missing_ok=True)
-    shutil.copy(tmp_path / "older.db", db)
-    st = Store(db)
+    shutil.copy(tmp_path / "older.db", path)
+    st = Store(path)
     with st.write() as conn:
-        store.set_meta(conn, "epoch", store.new_epoch())
+        db.set_meta(conn, "epoch", db.new_epoch())
     with st.read() as conn:
-        assert store.card_row(conn, late) is None  # really rolled back
+        assert db.card_row(conn, late) is None  # really rolled back
     st.close()
     server.proc, server.url = start_server(server.data, "--no-backup")
     for device in (phone, laptop, office):
@@ -72,6 +72,6 @@ def test_work_acknowledged_after_the_restore_point_comes_back_from_devices(serve
         assert c.get(f"/api/v1/cards/{office_card}").json()["card"]["owner"] == "rep1"
         listed = c.get("/api/v1/cards").json()["cards"]
     assert len(listed) == 3  # nothing duplicated
-    recorded = {r[0] for r in sqlite3.connect(db).execute("SELECT id FROM mutations")}
+    recorded = {r[0] for r in sqlite3.connect(path).execute("SELECT id FROM mutations")}
     assert acknowledged <= recorded
     assert phone.cards() == laptop.cards()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sync.hlc import Clock
+from sync.protocol.hlc import Clock
 from tests.test_hostile import Office, app, put  # noqa: F401
 from tests.test_links import PAGE, link, push
 

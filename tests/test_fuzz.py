@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from server.auth.sessions import COOKIE
-from sync.hlc import Clock
+from sync.protocol.hlc import Clock
 
 from .conftest import ROOT, Server, start_server, stop_server
 

@@ -13,9 +13,9 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.config import Config
-from sync.hlc import Clock
-from sync.store import Store
-from sync.users import add_user, create_token
+from sync.protocol.hlc import Clock
+from sync.db import Store
+from sync.people.users import add_user, create_token
 
 CLOCK = Clock("dev")
 

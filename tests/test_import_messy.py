@@ -11,7 +11,7 @@ from datetime import datetime
 
 from openpyxl import Workbook, load_workbook
 
-from sync.cells import read_date, read_segment
+from sync.office.cells import read_date, read_segment
 from tests.test_hostile import Office, app  # noqa: F401 - the in-process app fixture
 
 HEADERS = ["姓名", "公司", "手机", "邮箱", "客户等级", "生日", "下次跟进", "备注"]

@@ -6,8 +6,8 @@ import io
 import sqlite3
 from datetime import date, timedelta
 
-from sync.store import Store
-from sync.users import add_user, create_token
+from sync.db import Store
+from sync.people.users import add_user, create_token
 from tests.conftest import Server
 
 

@@ -7,7 +7,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from sync.hlc import Clock
+from sync.protocol.hlc import Clock
 from tests.test_hostile import Office, app, put  # noqa: F401
 
 CLOCK = Clock("dev")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.merge import FieldOutcome, merge_lines, merge_notes, merge_scalar, merge_set, values_equal
+from sync.protocol.merge import FieldOutcome, merge_lines, merge_notes, merge_scalar, merge_set, values_equal
 
 EARLY = "1763971200000-0000-dev-a"
 LATE = "1763971200123-0000-dev-b"

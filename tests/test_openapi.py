@@ -13,9 +13,9 @@ from server import openapi
 from server.app import api_table, create_app
 from server.auth.guard import PUBLIC
 from server.config import Config
-from sync.model import SyncRequest
-from sync.store import Store
-from sync.users import add_user, create_token
+from sync.protocol.model import SyncRequest
+from sync.db import Store
+from sync.people.users import add_user, create_token
 
 ERRORS = {"400", "401", "403", "404", "413", "429", "503"}
 

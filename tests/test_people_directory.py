@@ -7,8 +7,8 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.config import Config
-from sync.store import Store
-from sync.users import add_user, create_token
+from sync.db import Store
+from sync.people.users import add_user, create_token
 
 
 def test_any_signed_in_user_reads_display_names_and_nobody_else(tmp_path):

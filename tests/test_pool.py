@@ -10,12 +10,13 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from sync import pool, reclaim
+from sync.cards import pool
+from sync.office import reclaim
 from sync.access import User
-from sync.engine import Engine
-from sync.model import parse_sync_request
-from sync.store import Store
-from sync.users import add_user
+from sync.protocol.engine import Engine
+from sync.protocol.model import parse_sync_request
+from sync.db import Store
+from sync.people.users import add_user
 
 from .conftest import Server
 

@@ -6,7 +6,7 @@ import sqlite3
 import time
 import uuid
 
-from sync.hlc import Clock
+from sync.protocol.hlc import Clock
 from tests.conftest import Server
 from tests.test_hostile import Office, app, put  # noqa: F401
 from tests.test_restore import backed_up, now_rfc3339, replica_txid, wait_replicated  # noqa: F401
@@ -108,8 +108,8 @@ def test_an_erasure_survives_a_restore_and_a_phone_re_sending_its_journal(backed
 def test_retention_purges_cards_deleted_long_ago_and_keeps_the_rest(app: Office):  # noqa: F811
     from datetime import datetime, timedelta, timezone
 
-    from sync import privacy
-    from sync.store import Store
+    from sync.outward import privacy
+    from sync.db import Store
 
     old, recent, alive = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     sync(app, "rep1", "phone", put(old, {"name": "早已删除", "phones": ["13911112222"]}), put(recent, {"name": "刚删除"}),

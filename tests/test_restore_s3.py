@@ -70,8 +70,8 @@ def test_replicates_to_s3_and_restores_after_the_disk_is_lost(tmp_path, s3_env, 
     assert done.returncode == 0, done.stderr
     proc, url = start_server(data, "--no-backup")
     try:
-        from sync.store import Store
-        from sync.users import create_token
+        from sync.db import Store
+        from sync.people.users import create_token
 
         st = Store(data / "fieldcards.db")
         token = create_token(st, "rep1")  # the user came back with the database

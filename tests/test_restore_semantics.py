@@ -10,8 +10,8 @@ import httpx
 
 from server.auth import sessions
 from server.config import Config
-from sync.hlc import Clock
-from sync.store import Store
+from sync.protocol.hlc import Clock
+from sync.db import Store
 from tests.conftest import Server
 from tests.test_restore import backed_up, now_rfc3339, replica_txid, wait_replicated  # noqa: F401
 

@@ -74,8 +74,8 @@ def test_targets_show_progress_and_each_person_sees_whom_they_may(app: Office): 
 
 
 def test_a_manager_sees_the_reps_of_their_team(app: Office):  # noqa: F811
-    from sync.store import Store
-    from sync.users import add_user, create_token
+    from sync.db import Store
+    from sync.people.users import add_user, create_token
     st = Store(app.db)
     try:
         add_user(st, "boss", "manager")

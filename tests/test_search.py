@@ -5,7 +5,7 @@ import random
 
 from pypinyin import Style, lazy_pinyin
 
-from sync.search import _by_character, pinyin_keys, search_text
+from sync.cards.search import _by_character, pinyin_keys, search_text
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单长乐解区查"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国文玲红梅俊峰辉鹏飞宇浩然子涵一诺欣怡雨萱思远博文嘉豪行重朝"

@@ -6,8 +6,8 @@ import uuid
 
 import httpx
 
-from sync.store import Store
-from sync.users import add_user, create_token
+from sync.db import Store
+from sync.people.users import add_user, create_token
 from tests.conftest import start_server, stop_server
 
 
@@ -48,7 +48,7 @@ def test_no_backup_is_ready_without_litestream(tmp_path):
 
 def test_without_backup_the_wal_is_checkpointed_by_sqlite(tmp_path):
     """With no Litestream to own checkpoints, the WAL must not grow without bound."""
-    from sync.store import Store
+    from sync.db import Store
 
     proc, url = start_server(tmp_path / "data", "--no-backup")
     try:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sync import store
-from sync.store import Store
+from sync import db
+from sync.db import Store
 from tests.test_hostile import Office, app, error_of  # noqa: F401
 
 CSRF = {"x-fieldcards": "1"}
@@ -58,15 +58,15 @@ def test_the_notice_and_the_lock_are_copied_across_a_restore(tmp_path: Path):
     live, restored = Store(tmp_path / "live.db"), Store(tmp_path / "restored.db")
     try:
         with restored.write() as conn:  # the old file: an older notice and lock
-            store.set_meta(conn, "privacy_notice", '{"en": "old"}')
-            store.set_meta(conn, "lock_after_days", "30")
+            db.set_meta(conn, "privacy_notice", '{"en": "old"}')
+            db.set_meta(conn, "lock_after_days", "30")
         with live.write() as conn:
-            store.set_meta(conn, "privacy_notice", '{"en": "new"}')
-            store.set_meta(conn, "lock_after_days", "")  # turned off since
+            db.set_meta(conn, "privacy_notice", '{"en": "new"}')
+            db.set_meta(conn, "lock_after_days", "")  # turned off since
     finally:
         live.close()
         restored.close()
     with sqlite3.connect(tmp_path / "live.db") as source, sqlite3.connect(tmp_path / "restored.db") as target:
-        store.copy_access_state(source, target)
-        assert store.meta_value(target, "privacy_notice") == '{"en": "new"}'
-        assert store.meta_value(target, "lock_after_days") == ""
+        db.copy_access_state(source, target)
+        assert db.meta_value(target, "privacy_notice") == '{"en": "new"}'
+        assert db.meta_value(target, "lock_after_days") == ""

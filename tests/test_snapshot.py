@@ -12,7 +12,7 @@ import pytest
 
 from server.backup import snapshot
 from server.config import Config
-from sync.store import Store
+from sync.db import Store
 from tests.conftest import Server, start_server, stop_server
 from tests.test_restore import fieldcards, names_in, replica_txid, wait_replicated
 

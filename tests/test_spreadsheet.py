@@ -17,15 +17,16 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from sync import exporter, importer, store, template
+from sync.office import exporter, importer
+from sync import db
+from sync.cards import template
 from sync.access import User
-from sync.engine import Engine
+from sync.protocol.engine import Engine
 from sync.errors import InvalidInput
-from sync.spreadsheet import (MAX_CELLS, MAX_COLUMNS, MAX_SHEET_ROWS, MAX_UNPACKED, UNWRITABLE, join_list, read_table,
-                              split_list, write_csv, write_xlsx)
-from sync.store import Store
-from sync.users import add_user
-from sync.validate import CARD_FIELDS
+from sync.office.spreadsheet import MAX_CELLS, MAX_COLUMNS, MAX_SHEET_ROWS, MAX_UNPACKED, UNWRITABLE, join_list, read_table, split_list, write_csv, write_xlsx
+from sync.db import Store
+from sync.people.users import add_user
+from sync.cards.validate import CARD_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,7 +99,7 @@ def test_refusing_millions_of_cells_keeps_memory_flat():
         import resource, sys
         from tests.test_spreadsheet import FILLED_ROW, workbook
         from sync.errors import InvalidInput
-        from sync.spreadsheet import read_table
+        from sync.office.spreadsheet import read_table
         data = workbook(b"", row=FILLED_ROW, rows=22_500)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         try:
@@ -214,10 +215,10 @@ def test_an_export_never_fails_on_control_characters_already_stored(book):
     # Stored before the validator refused them (or by a device that did not check): written
     # straight into the store, past validation.
     with st.write() as conn:
-        row = store.card_row(conn, card)
+        row = db.card_row(conn, card)
         row.card.update(name="A\x00B", company="\x1b[31mred", notes="line\x0bbreak\x01", tags=["t\x1b"],
                         custom={"wechat": "\x00id"})
-        store.save_card(conn, row, "")
+        db.save_card(conn, row, "")
     for fmt in ("xlsx", "csv"):
         data, _, _, count = exporter.export(st, office, {"format": fmt})
         assert count == 1
@@ -251,7 +252,7 @@ CARDS: list[dict[str, Any]] = [
 
 def cards_of(st: Store) -> dict[str, dict[str, Any]]:
     with st.read() as conn:
-        return {c["name"]: c for c in store.live_cards(conn, None)}
+        return {c["name"]: c for c in db.live_cards(conn, None)}
 
 
 def import_file(engine: Engine, user: User, name: str, data: bytes) -> dict[str, Any]:

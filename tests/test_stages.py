@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sync import stages
-from sync.engine import Engine
-from sync.store import Store
+from sync.office import stages
+from sync.protocol.engine import Engine
+from sync.db import Store
 from tests.test_hostile import Office, app, put  # noqa: F401
 from tests.test_links import CLOCK, push
 

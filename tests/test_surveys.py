@@ -7,7 +7,7 @@ import csv
 import io
 import uuid
 
-from sync.hlc import Clock
+from sync.protocol.hlc import Clock
 from tests.test_hostile import Office, app, put  # noqa: F401
 from tests.test_links import PAGE, push
 

@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from sync.hlc import Clock
+from sync.protocol.hlc import Clock
 from tests.conftest import Caller
 
 DEVICE = "dev-a"

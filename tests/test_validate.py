@@ -4,15 +4,8 @@ from __future__ import annotations
 import pytest
 
 from sync.errors import InvalidInput
-from sync.model import CardDelete, CardPut, parse_mutation, parse_sync_request
-from sync.validate import (
-    check_date,
-    normalize_email,
-    normalize_phone,
-    normalize_was,
-    validate_activity,
-    validate_card_fields,
-)
+from sync.protocol.model import CardDelete, CardPut, parse_mutation, parse_sync_request
+from sync.cards.validate import check_date, normalize_email, normalize_phone, normalize_was, validate_activity, validate_card_fields
 
 CARD = "0b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90"
 
@@ -232,7 +225,7 @@ def _e164_samples() -> list[str]:
 
 
 def test_fast_e164_path_agrees_with_phonenumbers():
-    from sync.phones import e164_valid
+    from sync.cards.phones import e164_valid
 
     answered = 0
     for text in _e164_samples():

@@ -5,8 +5,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sync import audit, identity, store
-from sync import devices as device_names
+from sync import audit, db
+from sync.people import identity
+from sync.people import devices as device_names
 from sync.times import utc_now
 from sync.errors import Conflict, NotFound, invalid
 
@@ -23,7 +24,7 @@ async def devices(request: Request) -> JSONResponse:
 
     def read() -> list[dict]:
         with request.app.state.store.read() as conn:
-            return store.all_devices(conn, limit=limit + 1, offset=offset)
+            return db.all_devices(conn, limit=limit + 1, offset=offset)
 
     found = await run_in_threadpool(read)
     more = len(found) > limit
@@ -52,10 +53,10 @@ async def revoke_device(request: Request) -> JSONResponse:
 
     def write() -> dict | None:
         with request.app.state.store.write() as conn:
-            if not store.revoke_device(conn, device, utc_now()):
+            if not db.revoke_device(conn, device, utc_now()):
                 return None
             audit.record(conn, user.name, "device.revoke", device)
-            credential = store.device_credential(conn, device) if also else None
+            credential = db.device_credential(conn, device) if also else None
             if credential and credential.startswith("token:"):
                 identity.revoke_token(conn, credential.removeprefix("token:"), utc_now())
                 audit.record(conn, user.name, "token.revoke", credential.removeprefix("token:"), {"device": device})
@@ -116,7 +117,7 @@ async def audit_log(request: Request) -> JSONResponse:
 
     def read() -> list[dict]:
         with request.app.state.store.read() as conn:
-            return store.audit_entries(conn, after=after, limit=1000)
+            return db.audit_entries(conn, after=after, limit=1000)
 
     return JSONResponse({"audit": await run_in_threadpool(read)})
 

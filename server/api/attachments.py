@@ -1,5 +1,5 @@
 """Attachments over HTTP: the bytes of a declared photo or file, uploaded in resumable chunks and
-served only to whoever may see the card (contract 7; the protocol is in sync/attachments.py)."""
+served only to whoever may see the card (contract 7; the protocol is in sync/cards/attachments.py)."""
 from __future__ import annotations
 
 import re
@@ -8,7 +8,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sync import attachments, store
+from sync.cards import attachments
+from sync import db
 from sync.access import User, can_see
 from sync.errors import NotFound, invalid
 
@@ -19,7 +20,7 @@ _OFFSET = re.compile(r"[0-9]{1,12}")
 
 def _visible(conn, user: User, attachment_id: str) -> dict:  # type: ignore[no-untyped-def]
     found = attachments.find(conn, attachment_id)
-    card = store.card_json(conn, found["card"])
+    card = db.card_json(conn, found["card"])
     if card is None or card.get("deleted") or not can_see(user, card.get("owner") or ""):
         raise NotFound("no such attachment")
     return found
@@ -34,7 +35,7 @@ async def content(request: Request) -> Response:
             found = _visible(conn, user, request.path_params["attachment_id"])
             if not found["uploaded"]:
                 raise NotFound("this attachment's bytes have not been uploaded yet")
-            return found, store.blob_bytes(conn, found["sha256"])
+            return found, db.blob_bytes(conn, found["sha256"])
 
     found, data = await run_in_threadpool(read)
     inline = found["type"] in attachments.INLINE_TYPES

@@ -5,9 +5,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from sync import access_report, privacy, queries, template
+from sync.outward import access_report, privacy
+from sync.cards import queries, template
 from sync.errors import invalid
-from sync.schema import schema_document
+from sync.cards.schema import schema_document
 
 from .body import read_json
 

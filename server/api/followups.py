@@ -1,11 +1,11 @@
-"""Follow-up items across cards, their rules, and what customers changed (sync/followups.py)."""
+"""Follow-up items across cards, their rules, and what customers changed (sync/cards/followups.py)."""
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sync import followups
+from sync.cards import followups
 from sync.errors import invalid
 
 from .body import read_json

@@ -12,11 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sync import audit, identity
+from sync import audit
+from sync.people import identity
 from sync.access import ROLES, User
 from sync.times import utc_now
 from sync.errors import Conflict, NotAllowed, NotFound, RateLimited, invalid
-from sync.users import add_user, issue_token
+from sync.people.users import add_user, issue_token
 
 from ..auth import passkeys, sessions
 from ..auth.guard import SIGN_IN_FAILURES, authenticate, client_address

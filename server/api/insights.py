@@ -4,8 +4,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sync import charts, dashboard, quality
-from sync.spreadsheet import write_csv
+from sync.office import charts, dashboard, quality
+from sync.office.spreadsheet import write_csv
 
 from .params import day, whole_number
 

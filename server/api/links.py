@@ -1,5 +1,5 @@
 """Customer links over HTTP: phones reserve signed tokens and revoke links; customers open and
-answer them with no account (sync/links.py, sync/customers.py)."""
+answer them with no account (sync/cards/links.py, sync/outward/customers.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from sync import customers
+from sync.outward import customers
 from sync.errors import RateLimited
 
 from ..auth.guard import client_address

@@ -11,10 +11,10 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sync import exporter, importer, merges
+from sync.office import exporter, importer, dedupe
 from sync.access import User
 from sync.errors import InvalidInput, TooLarge, TooSlow, invalid
-from sync.spreadsheet import read_table
+from sync.office.spreadsheet import read_table
 
 from .body import parse_json_text, read_json
 
@@ -174,15 +174,15 @@ async def export(request: Request) -> Response:
 
 
 async def duplicates(request: Request) -> JSONResponse:
-    groups = await request.app.state.heavy.run(merges.duplicate_groups, request.app.state.engine, request.state.user)
+    groups = await request.app.state.heavy.run(dedupe.duplicate_groups, request.app.state.engine, request.state.user)
     return JSONResponse({"groups": groups})
 
 
 async def merge(request: Request) -> JSONResponse:
     body = await read_json(request)
-    return JSONResponse(await run_in_threadpool(merges.merge_cards, request.app.state.engine, request.state.user, body))
+    return JSONResponse(await run_in_threadpool(dedupe.merge_cards, request.app.state.engine, request.state.user, body))
 
 
 async def unmerge(request: Request) -> JSONResponse:
-    return JSONResponse(await run_in_threadpool(merges.unmerge, request.app.state.engine, request.state.user,
+    return JSONResponse(await run_in_threadpool(dedupe.unmerge, request.app.state.engine, request.state.user,
                                                 request.path_params["merge_id"]))

@@ -1,4 +1,4 @@
-"""The shared pool over HTTP (sync/pool.py): the rep's pool view, its rules, the cards about to
+"""The shared pool over HTTP (sync/cards/pool.py): the rep's pool view, its rules, the cards about to
 return to it, and the offline duplicate check's buckets. Claims travel in `/sync` (`card.claim`)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sync import pool
+from sync.cards import pool
 
 from .body import read_json
 from .params import day, only

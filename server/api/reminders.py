@@ -5,7 +5,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sync import reminders as rem
+from sync.office import reminders as rem
 
 from .params import day, only, whole_number
 

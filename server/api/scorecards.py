@@ -1,5 +1,5 @@
 """Rep scorecards over HTTP: the figures per rep and period, one figure as CSV, and the targets
-(sync/scorecards.py)."""
+(sync/office/scorecards.py)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -8,8 +8,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sync import scorecards
-from sync.spreadsheet import write_csv
+from sync.office import scorecards
+from sync.office.spreadsheet import write_csv
 
 from .body import read_json
 from .params import day, only

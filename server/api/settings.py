@@ -1,4 +1,4 @@
-"""Admin settings over HTTP (sync/settings.py): the privacy notice, public as JSON and as the page
+"""Admin settings over HTTP (sync/people/settings.py): the privacy notice, public as JSON and as the page
 `/privacy`, and the lost-phone lock every signed-in app reads after a sync."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
-from sync import settings
-from sync.access_report import pick_language
+from sync.people import settings
+from sync.outward.access_report import pick_language
 
 from .body import read_json
 

@@ -1,11 +1,11 @@
-"""Lifecycle stages over HTTP: the rules and the win-back list (sync/stages.py)."""
+"""Lifecycle stages over HTTP: the rules and the win-back list (sync/office/stages.py)."""
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sync import stages
+from sync.office import stages
 
 from .body import read_json
 from .params import day, only

@@ -1,11 +1,12 @@
-"""Surveys an admin defines, and many survey links at once as a spreadsheet (sync/surveys.py)."""
+"""Surveys an admin defines, and many survey links at once as a spreadsheet (sync/outward/surveys.py, sync/office/survey_links.py)."""
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sync import surveys
+from sync.office import survey_links as bulk
+from sync.outward import surveys
 
 from .body import read_json
 
@@ -31,7 +32,7 @@ async def survey_links(request: Request) -> Response:
     """`POST /surveys/{id}/links`: a link to the survey for each card given, as XLSX or CSV."""
     body = await read_json(request)
     data, media, filename, count = await request.app.state.heavy.run(
-        surveys.bulk_links, request.app.state.engine, request.state.user, request.path_params["survey_id"], body,
+        bulk.bulk_links, request.app.state.engine, request.state.user, request.path_params["survey_id"], body,
         request.app.state.config.public_origin)
     return Response(data, media_type=media, headers={"content-disposition": f'attachment; filename="{filename}"',
                                                      "x-fieldcards-count": str(count)})

@@ -5,9 +5,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sync import audit, identity
-from sync.engine import DeviceRevoked
-from sync.model import parse_sync_request
+from sync import audit
+from sync.people import identity
+from sync.protocol.engine import DeviceRevoked
+from sync.protocol.model import parse_sync_request
 from sync.times import utc_now
 
 from .body import read_json

@@ -5,7 +5,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sync import webhooks
+from sync.outward import webhooks
 
 from .body import read_json
 

@@ -16,9 +16,9 @@ from sync import audit
 from sync.access import User
 from sync.errors import NotAllowed, RateLimited, Unauthenticated
 from sync.recent import RecentTable
-from sync.store import Store
-from sync.identity import digest
-from sync.users import token_owner
+from sync.db import Store
+from sync.people.identity import digest
+from sync.people.users import token_owner
 
 from . import sessions
 from .limits import FailureLimiter

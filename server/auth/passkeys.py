@@ -26,11 +26,12 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from sync import audit, identity, store
+from sync import audit, db
+from sync.people import identity
 from sync.access import User
 from sync.times import utc_now
 from sync.errors import NotFound, Unauthenticated, invalid
-from sync.store import Store
+from sync.db import Store
 
 from ..config import Config
 
@@ -49,7 +50,7 @@ def create_invite(st: Store, config: Config, user: str, by: str) -> dict[str, An
     code = secrets.token_urlsafe(24)
     expires = int(time.time() + config.invite_hours * 3600)
     with st.write() as conn:
-        if store.user_named(conn, user) is None:
+        if db.user_named(conn, user) is None:
             raise NotFound(f"no active user named {user!r}")
         identity.insert_invite(conn, code, user, by, utc_now(), expires)
         audit.record(conn, by, "user.invite", user, {"expires": expires})
@@ -72,7 +73,7 @@ def registration_options(st: Store, config: Config, *, invite: str | None, signe
             name, invite_hash = signed_in.name, None
         else:
             raise Unauthenticated("open your invite link, or sign in to add another passkey")
-        user = store.user_named(conn, name)
+        user = db.user_named(conn, name)
         assert user is not None  # invite_user and sign-in both checked the user is active
         options = generate_registration_options(
             rp_id=config.rp_id, rp_name="Fieldcards", user_name=user.name, user_id=identity.webauthn_id(conn, name),
@@ -115,7 +116,7 @@ def finish_registration(st: Store, config: Config, handle: Any, credential: Any,
                                    label or "passkey", utc_now())
         audit.record(conn, challenge["user"], "passkey.add", challenge["user"],
                      {"credential": cred_id[:16], "label": label, "invite": bool(challenge["invite"])})
-        user = store.user_named(conn, challenge["user"])
+        user = db.user_named(conn, challenge["user"])
     if user is None:
         raise Unauthenticated("this user is disabled")
     return user
@@ -169,7 +170,7 @@ def finish_login(st: Store, config: Config, handle: Any, credential: Any) -> tup
         raise SignInFailed("the passkey could not be verified", str(error)[:160]) from None
     with st.write() as conn:
         identity.touch_credential(conn, stored["id"], verified.new_sign_count, utc_now())
-        user = store.user_named(conn, stored["user"])
+        user = db.user_named(conn, stored["user"])
     if user is None:
         raise SignInFailed("this user is disabled", "disabled user")
     return user, stored["id"]

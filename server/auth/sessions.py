@@ -11,10 +11,10 @@ import time
 
 from starlette.responses import Response
 
-from sync import identity
+from sync.people import identity
 from sync.access import User
 from sync.times import utc_now
-from sync.store import Store
+from sync.db import Store
 
 from ..config import Config
 

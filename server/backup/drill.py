@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sync import audit, store
+from sync import audit, db
 from sync.times import utc_now
-from sync.store import Store
+from sync.db import Store
 
 from ..config import Config
 from .litestream import BackupError, restore_to
@@ -35,9 +35,9 @@ def run_drill(config: Config, st: Store) -> dict[str, Any]:
             restored = restore_to(config, None, Path(scratch_dir) / "drill.db")
             check, restored_counts, restored_latest = read_database(restored)
             with st.read() as conn:
-                live_counts = store.counts(conn)
-                live_latest = store.latest_change(conn)
-                behind = store.history_after(conn, restored_latest["id"] if restored_latest else 0, 1000)
+                live_counts = db.counts(conn)
+                live_latest = db.latest_change(conn)
+                behind = db.history_after(conn, restored_latest["id"] if restored_latest else 0, 1000)
             stale = [h for h in behind if _age_seconds(h["received_at"]) > LAG_ALLOWED_S]
             result.update(integrity=check, restored=restored_counts, live=live_counts,
                           restored_latest=restored_latest, live_latest=live_latest, behind=len(behind))
@@ -54,7 +54,7 @@ def run_drill(config: Config, st: Store) -> dict[str, Any]:
             result["message"] = str(error)
     result["seconds"] = round(time.monotonic() - started, 2)
     with st.write() as conn:
-        store.set_meta(conn, "last_drill", json.dumps(result, ensure_ascii=False))
+        db.set_meta(conn, "last_drill", json.dumps(result, ensure_ascii=False))
         audit.record(conn, "system", "backup.drill", "passed" if result["ok"] else "failed",
                      {"message": result.get("message")})
     with open(config.data_dir / "drills.jsonl", "a", encoding="utf-8") as log:
@@ -64,5 +64,5 @@ def run_drill(config: Config, st: Store) -> dict[str, Any]:
 
 def last_drill(st: Store) -> dict[str, Any] | None:
     with st.read() as conn:
-        raw = store.meta_value(conn, "last_drill")
+        raw = db.meta_value(conn, "last_drill")
     return json.loads(raw) if raw else None

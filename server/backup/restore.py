@@ -13,11 +13,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sync import audit, journal, replay, store
-from sync.engine import Engine
+from sync import audit, db
+from sync import journal
+from sync.office import replay
+from sync.protocol.engine import Engine
 from sync.times import utc_now
 from sync.errors import invalid
-from sync.store import Store
+from sync.db import Store
 
 from ..config import Config
 from .litestream import BackupError, Replicator, restore_to
@@ -49,9 +51,9 @@ def _stamp() -> str:
 
 def read_database(path: Path) -> tuple[str, dict[str, int], dict[str, Any] | None]:
     """Integrity, counts and latest change of a database file (a scratch restore or a drill)."""
-    conn = store.connect(path)
+    conn = db.connect(path)
     try:
-        return store.integrity(conn), store.counts(conn), store.latest_change(conn)
+        return db.integrity(conn), db.counts(conn), db.latest_change(conn)
     finally:
         conn.close()
 
@@ -108,19 +110,19 @@ class Restorer:
 
     def _preview(self, scratch: Path, moment: str | None) -> dict[str, Any]:
         _, then, latest_then = read_database(scratch)
-        conn = store.connect(scratch)
+        conn = db.connect(scratch)
         try:
-            journal_then = store.last_journal_id(conn) if _has_journal(conn) else 0
+            journal_then = db.last_journal_id(conn) if _has_journal(conn) else 0
         finally:
             conn.close()
         with self.store.read() as conn:
-            now = store.counts(conn)
+            now = db.counts(conn)
             after = latest_then["id"] if latest_then else 0
-            rolled_back = store.count_history_after(conn, after)
-            shown = store.history_after(conn, after, ROLLED_BACK_SHOWN)
-            sources = store.history_sources_after(conn, after)
-            server_work = store.journal_after(conn, journal_then)
-            devices = {d["id"]: d for d in store.all_devices(conn)}
+            rolled_back = db.count_history_after(conn, after)
+            shown = db.history_after(conn, after, ROLLED_BACK_SHOWN)
+            sources = db.history_sources_after(conn, after)
+            server_work = db.journal_after(conn, journal_then)
+            devices = {d["id"]: d for d in db.all_devices(conn)}
         return {"to": moment or "latest", "then": then, "now": now,
                 "rolled_back": {"changes": rolled_back, "first": shown},
                 **_what_comes_back(sources, server_work, devices)}
@@ -176,7 +178,7 @@ class Restorer:
                 raise invalid("exclude", f"not server work after the restore point that may be excluded "
                                          f"(erasures never are): {unknown[:5]}")
             with self.store.read() as conn:
-                known_devices = [d["id"] for d in store.all_devices(conn) if not d["revoked_at"]]
+                known_devices = [d["id"] for d in db.all_devices(conn) if not d["revoked_at"]]
             record = {"to": moment or "latest", "at": utc_now(), "by": by, "preview_then": preview["then"],
                       "rolled_back": preview["rolled_back"]["changes"], "devices": known_devices,
                       "excluded": sorted(excluded), **(extra or {})}
@@ -195,14 +197,14 @@ class Restorer:
         """Re-apply the journal entries a restore carried forward, if any are waiting. Called right
         after the swap, and at start (a restore killed after its swap finishes here)."""
         with self.store.read() as conn:
-            raw = store.meta_value(conn, PENDING_REPLAY)
+            raw = db.meta_value(conn, PENDING_REPLAY)
             if not raw:
                 return None
             pending = json.loads(raw)
-            entries = store.journal_after(conn, pending["after"])
+            entries = db.journal_after(conn, pending["after"])
         outcome = replay.replay(self.engine, entries, set(pending["excluded"]))
         with self.store.write() as conn:
-            store.delete_meta(conn, PENDING_REPLAY)
+            db.delete_meta(conn, PENDING_REPLAY)
             audit.record(conn, pending["by"], "backup.reapply", pending["to"], outcome)
         return outcome
 
@@ -210,12 +212,12 @@ class Restorer:
         """New epoch, the audit entries written since the restore point (the audit log is never
         rolled back) and the restore itself go into the restored file before it goes live, so no
         request can ever see the restored data under the old epoch."""
-        conn = store.connect(scratch)
+        conn = db.connect(scratch)
         try:
-            store.migrate(conn)
+            db.migrate(conn)
             conn.execute("BEGIN IMMEDIATE")
-            epoch = store.begin_new_epoch(conn)
-            store.set_meta(conn, "last_restore", json.dumps({**record, "epoch": epoch}, ensure_ascii=False))
+            epoch = db.begin_new_epoch(conn)
+            db.set_meta(conn, "last_restore", json.dumps({**record, "epoch": epoch}, ensure_ascii=False))
             with self.store.read() as live:
                 audit.copy_entries(live, conn)
                 # Access is never rolled back: a token revoked, a user disabled or a phone revoked
@@ -223,17 +225,17 @@ class Restorer:
                 # (A live database with no users is a fresh one after the disk was lost: then the
                 # restored access state is all there is, and it stays.)
                 has_people = live.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
-                access = store.copy_access_state(live, conn) if has_people else {}
+                access = db.copy_access_state(live, conn) if has_people else {}
                 # The server's own work after the point comes forward too, to be re-applied.
-                after = store.last_journal_id(conn)
+                after = db.last_journal_id(conn)
                 carried = journal.carry_forward(live, conn)
                 # The drill record describes the replica, not the data: it must not roll back either.
-                last_drill = store.meta_value(live, "last_drill")
+                last_drill = db.meta_value(live, "last_drill")
             if last_drill:
-                store.set_meta(conn, "last_drill", last_drill)
+                db.set_meta(conn, "last_drill", last_drill)
             for entry_id in record.get("excluded", []):
-                store.exclude_journal_entry(conn, entry_id, record["at"], record["by"])
-            store.set_meta(conn, PENDING_REPLAY, json.dumps({"after": after, "excluded": record.get("excluded", []),
+                db.exclude_journal_entry(conn, entry_id, record["at"], record["by"])
+            db.set_meta(conn, PENDING_REPLAY, json.dumps({"after": after, "excluded": record.get("excluded", []),
                                                              "by": record["by"], "to": record["to"]}))
             detail = {"rolled_back": record["rolled_back"], "epoch": epoch, "access_kept": access,
                       "server_work": journal.count_by_kind(carried), "excluded": record.get("excluded", [])}
@@ -255,22 +257,22 @@ class Restorer:
         try:
             if self.replicator is not None:
                 self.replicator.stop()  # a file replaced under a running Litestream stops backups silently
-            db = self.config.db_path
+            live = self.config.db_path
             stamp = _stamp()
             kept = self.config.data_dir / f"pre-restore-{stamp}.db"
             copying = self.config.data_dir / f"{SCRATCH}{stamp}-previous.db"
             with self.store.swapped():
-                store.copy_database(db, copying)
+                db.copy_database(live, copying)
                 check = _checked(copying)
                 if check != "ok":
                     copying.unlink(missing_ok=True)
                     raise BackupError(f"the copy of the live database failed its check ({check}); nothing was restored")
                 copying.replace(kept)
-                if not (store.empty_wal(scratch) and store.empty_wal(db)):
+                if not (db.empty_wal(scratch) and db.empty_wal(live)):
                     raise BackupError("a reader kept the database busy; nothing was restored, try again")
-                scratch.replace(db)
+                scratch.replace(live)
                 for suffix in ("-wal", "-shm"):
-                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+                    Path(f"{live}{suffix}").unlink(missing_ok=True)
                 _sync_dir(self.config.data_dir)
             return kept
         finally:
@@ -315,11 +317,11 @@ def _what_comes_back(sources: list[tuple[str | None, str, int]], server_work: li
 def restore_status(st: Store) -> dict[str, Any] | None:
     """The last restore and the devices that have not synced since (their work may still be out there)."""
     with st.read() as conn:
-        raw = store.meta_value(conn, "last_restore")
+        raw = db.meta_value(conn, "last_restore")
         if not raw:
             return None
         record = json.loads(raw)
-        devices = {d["id"]: d for d in store.all_devices(conn)}
+        devices = {d["id"]: d for d in db.all_devices(conn)}
     waiting = [
         {"id": d, "user": devices.get(d, {}).get("user"), "last_sync": devices.get(d, {}).get("last_sync")}
         for d in record.get("devices", [])

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from sync import store
+from sync import db
 
 from ..config import Config
 from .litestream import BackupError
@@ -117,13 +117,13 @@ def _stamp() -> str:
 
 
 def _describe(path: Path) -> dict[str, Any]:
-    conn = store.connect(path)
+    conn = db.connect(path)
     try:
-        check = store.integrity(conn)
+        check = db.integrity(conn)
         if check != "ok":
             raise SnapshotError(f"the copy failed its integrity check, nothing written: {check}")
-        latest = store.latest_change(conn)
-        return {"epoch": store.meta_value(conn, "epoch"), "counts": store.counts(conn),
+        latest = db.latest_change(conn)
+        return {"epoch": db.meta_value(conn, "epoch"), "counts": db.counts(conn),
                 "latest_change": latest["received_at"] if latest else None}
     finally:
         conn.close()
@@ -141,7 +141,7 @@ def write_snapshot(config: Config, target_dir: Path, key_path: Path, *, keep: in
     final = target_dir / f"fieldcards-{stamp}{SUFFIX}"
     partial = final.with_name(final.name + ".partial")
     try:
-        store.copy_database(config.db_path, plain)
+        db.copy_database(config.db_path, plain)
         source = _describe(plain)
         header = {"format": 1, "cipher": "AES-256-GCM", "kdf": "HKDF-SHA256", "chunk": CHUNK,
                   "salt": base64.b64encode(secrets.token_bytes(16)).decode(),

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sync import store
-from sync.store import Store
+from sync import db
+from sync.db import Store
 
 from ..config import Config
 from .drill import last_drill
@@ -57,7 +57,7 @@ class BackupMonitor:
             "restore_points": {"count": 0, "earliest": None, "latest": None},
         }
         with self.store.read() as conn:
-            latest = store.latest_change(conn)
+            latest = db.latest_change(conn)
         found["last_change_at"] = latest["received_at"] if latest else None
         if self.replicator is None:
             warnings.append("backup is off (--no-backup)")

@@ -10,11 +10,11 @@ import time
 import httpx
 import pytest
 
-from sync import identity
-from sync.client import DeviceRevoked
-from sync.engine import utc_now
-from sync.store import Store
-from sync.users import add_user, create_token
+from sync.people import identity
+from sync.protocol.client import DeviceRevoked
+from sync.protocol.engine import utc_now
+from sync.db import Store
+from sync.people.users import add_user, create_token
 from tests.conftest import Server, start_server, stop_server
 from tests.e2e.conftest import shots_dir
 

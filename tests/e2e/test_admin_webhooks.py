@@ -2,8 +2,8 @@
 once), send a test to a real receiver, read the delivery log, send again, turn it off."""
 from __future__ import annotations
 
-from sync.store import Store
-from sync.users import add_user, create_token
+from sync.db import Store
+from sync.people.users import add_user, create_token
 from tests.conftest import start_server, stop_server
 from tests.e2e.test_admin_people import UNLABELLED, watch
 from tests.test_webhooks import Receiver

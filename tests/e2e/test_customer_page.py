@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sync.hlc import Clock
+from sync.protocol.hlc import Clock
 from tests.conftest import Server, start_server, stop_server
 from tests.e2e.conftest import shots_dir
 

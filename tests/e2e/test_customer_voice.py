@@ -250,9 +250,9 @@ def test_office_downloads_survey_links_for_the_cards_selected_in_the_desktop_tab
 def test_lifecycle_stages_on_the_card_in_the_filter_and_on_the_dashboard(browser, server, tmp_path):
     from datetime import date
 
-    from sync import stages
-    from sync.engine import Engine
-    from sync.store import Store
+    from sync.office import stages
+    from sync.protocol.engine import Engine
+    from sync.db import Store
     from tests.e2e.test_office import open_office
 
     server.user("rep1")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from sync.store import Store
-from sync.users import add_user, create_token
+from sync.db import Store
+from sync.people.users import add_user, create_token
 from tests.e2e.test_field_app import eventually, open_app, server_card, signed_in, up_to_date
 
 DESK = {"width": 1366, "height": 768}

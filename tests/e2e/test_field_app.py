@@ -20,7 +20,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from server.auth import sessions
 from server.config import Config
-from sync.store import Store
+from sync.db import Store
 from tests.conftest import Server
 from tests.e2e.conftest import CHROMIUM, FLAGS, shots_dir
 

@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from server.auth import sessions
 from server.config import Config
-from sync.store import Store
+from sync.db import Store
 from tests.conftest import Server, start_server, stop_server
 from tests.e2e.conftest import shots_dir
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 from playwright.sync_api import expect
 
-from sync.hlc import Clock
+from sync.protocol.hlc import Clock
 from tests.conftest import Server
 from tests.e2e.test_admin_people import watch
 from tests.e2e.test_field_app import (app_url, controlled_by_service_worker, eventually, open_app, session_cookie,

@@ -30,7 +30,7 @@ function syncServer(uploaded = () => false) {
   });
 }
 
-// The upload endpoints: bytes appended only at the server's offset, like sync/attachments.py.
+// The upload endpoints: bytes appended only at the server's offset, like sync/cards/attachments.py.
 function uploadServer() {
   const held = new Map();
   const puts = [];

@@ -1,5 +1,5 @@
 // The device: local edits into the outbox, the view of each card, and the sync protocol.
-// It follows sync/client.py (the reference client) step by step; read that for the why.
+// It follows sync/protocol/client.py (the reference client) step by step; read that for the why.
 //   - an edit is applied locally at once, stamped with the device's HLC, kept in the journal as
 //     "pending", and sent by sync(); `was` carries what the device showed, so the server merges
 //   - acknowledged mutations stay in the journal for 90 days: after a server restore (new epoch)
@@ -57,7 +57,7 @@ export function viewOf(server, pendingBodies) {
 const bySeq = (a, b) => a.seq - b.seq;
 
 // What a card's view starts from: the server's copy, or, while this device's claim of a pool card
-// waits for the server's answer, the pool view it claimed (sync/client.py `_refresh_view`).
+// waits for the server's answer, the pool view it claimed (sync/protocol/client.py `_refresh_view`).
 export function baseOf(row, pendingBodies) {
   if (row?.server) return row.server;
   return pendingBodies.some((b) => b.op === "card.claim") ? row?.pool || null : null;

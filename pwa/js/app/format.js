@@ -120,7 +120,7 @@ export const uniq = (items) => items.filter((x, i) => items.indexOf(x) === i);
 
 // A purchase amount as people write it ("12,500", "¥12,500", "￥12,500.50", full-width digits):
 // {amount: "12500.50", yuan: true when a ¥ sign was typed}, or null. Commas only between groups of
-// three, as sync/validate.py reads them: "12,50" stays wrong rather than becoming 1250.
+// three, as sync/cards/validate.py reads them: "12,50" stays wrong rather than becoming 1250.
 export function readAmount(text) {
   const value = String(text ?? "").trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0))
     .replace(/．/g, ".");

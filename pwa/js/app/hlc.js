@@ -1,4 +1,4 @@
-// Hybrid logical clocks, the same as sync/hlc.py: "<13-digit unix ms>-<4-digit counter>-<device>",
+// Hybrid logical clocks, the same as sync/protocol/hlc.py: "<13-digit unix ms>-<4-digit counter>-<device>",
 // sortable as strings. Every local edit is stamped; the server orders concurrent writes by them.
 const MAX_COUNTER = 9999;
 const MAX_SKEW_MS = 5 * 60 * 1000;

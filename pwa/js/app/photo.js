@@ -6,8 +6,8 @@ import { exifSegment, uprightSegment, withSegment } from "./exif.js";
 
 export const PHOTO_MAX_SIDE = Number(localStorage.getItem("fieldcards.photoMaxSide")) || 2048;
 export const PHOTO_QUALITY = 0.85;
-export const SIZE_MAX = 10 * 1024 * 1024; // the server's limit per file (sync/attachments.py)
-// What the server accepts (sync/attachments.py ALLOWED_TYPES).
+export const SIZE_MAX = 10 * 1024 * 1024; // the server's limit per file (sync/cards/attachments.py)
+// What the server accepts (sync/cards/attachments.py ALLOWED_TYPES).
 export const ALLOWED = new Set([
   "image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/gif",
   "application/pdf", "text/plain", "text/csv",

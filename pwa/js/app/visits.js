@@ -3,7 +3,7 @@
 // node (tests/js/visits.test.mjs). Nothing here judges: a visit without a position is shown as such.
 import { distanceM, hasPlace } from "./geo.js";
 
-export const NEAR_M = 500; // "at the customer": the figure office sees per rep (sync/dashboard.py)
+export const NEAR_M = 500; // "at the customer": the figure office sees per rep (sync/office/dashboard.py)
 export const OFFLINE_AFTER_MS = 60_000; // a visit that reached the server later was kept offline
 
 // Metres between where the activity was logged and the customer's location, or null.

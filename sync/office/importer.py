@@ -1,0 +1,685 @@
+"""Spreadsheet import: map columns to card fields, plan every row (create, update or skip, with
+each error at its row and column), and apply the plan as one recorded batch of ordinary
+mutations, so history, merge rules and conflicts work as for any device. An import can be undone:
+created cards are deleted, updated fields go back to what they were, and a field someone changed
+after the import becomes a conflict record instead of being overwritten.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync import audit, db
+from sync import journal
+from sync.cards import template
+from sync import events
+from sync.access import User, owner_filter
+from sync.protocol.engine import Engine
+from sync.times import utc_now
+from sync.errors import InvalidInput, NotAllowed, NotFound, invalid
+from sync.office.cells import clean_phone, message, plain, problem, read_basis, read_consent, read_date, read_segment
+from sync.office.spreadsheet import XLSX_TYPE, Table, split_list, write_csv, write_xlsx
+from sync.protocol.merge import values_equal
+from sync.cards.validate import CARD_FIELDS, EMPTY_VALUES, TEXT_LIMITS, canonical_uuid, validate_card_fields
+
+SET_FIELDS = ("phones", "emails", "tags")
+IMPORTABLE = ("id", "name", "company", "title", "phones", "emails", "address", "region", "industry",
+              "segment", "tags", "owner", "birthday", "follow_up", "notes",
+              "consent", "consent_basis", "consent_at",  # these three make one field, `consent` (issue 18)
+              "lat", "lng")  # and these two `location` (issue 16)
+MATCH_KEYS = ("phone", "email", "name+company")
+MODES = ("create", "update", "upsert")
+PREVIEW_ROWS = 200
+
+# Headers people write, in English and Chinese, for each field (compared without case and spaces).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "cardid", "卡片id", "编号"),
+    "name": ("name", "fullname", "contact", "customer", "姓名", "客户名称", "客户姓名", "联系人", "名字", "客户"),
+    "company": ("company", "organization", "organisation", "公司", "公司名称", "单位", "企业"),
+    "title": ("title", "jobtitle", "position", "职位", "职务", "头衔"),
+    "phones": ("phone", "phones", "mobile", "tel", "telephone", "cell", "手机", "电话", "手机号", "手机号码",
+               "联系电话", "手机/电话", "电话/手机"),
+    "emails": ("email", "emails", "e-mail", "mail", "邮箱", "电子邮件", "电子邮箱", "邮件"),
+    "address": ("address", "地址", "联系地址", "详细地址"),
+    "region": ("region", "area", "province", "city", "地区", "区域", "省份", "城市"),
+    "industry": ("industry", "sector", "行业", "所属行业"),
+    "segment": ("segment", "tier", "grade", "class", "客户等级", "等级", "客户分级", "分级", "级别"),
+    "tags": ("tags", "tag", "labels", "标签"),
+    "owner": ("owner", "rep", "salesrep", "负责人", "销售", "业务员", "归属"),
+    "birthday": ("birthday", "birthdate", "dateofbirth", "dob", "生日", "出生日期"),
+    "follow_up": ("followup", "follow_up", "nextfollowup", "next", "下次跟进", "跟进日期", "下次联系"),
+    "notes": ("notes", "note", "remarks", "comment", "comments", "备注", "说明"),
+    "consent": ("consent", "contactconsent", "联系同意", "同意联系", "是否同意", "营销同意"),
+    "consent_basis": ("consent_basis", "consentbasis", "legalbasis", "basis", "处理依据", "法律依据", "合法性基础"),
+    "consent_at": ("consent_at", "consentat", "consentdate", "同意日期", "同意时间"),
+    "lat": ("lat", "latitude", "纬度", "wgs84纬度"),
+    "lng": ("lng", "lon", "long", "longitude", "经度", "wgs84经度"),
+}
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[\s_\-:：()（）]", "", header.strip().lower())
+
+
+def suggest_mapping(headers: Sequence[str], custom_fields: Sequence[dict[str, Any]] = ()) -> dict[str, str]:
+    """Header → field for every header we recognise; each field taken once, first column wins.
+    Custom fields are found by their key (`custom.key`) or either label."""
+    lookup = {_key(alias).replace("_", ""): name for name, aliases in ALIASES.items() for alias in aliases}
+    for spec in custom_fields:
+        for alias in (f"custom.{spec['key']}", spec["key"], *spec["label"].values()):
+            lookup.setdefault(_key(alias).replace("_", ""), f"custom.{spec['key']}")
+    mapping: dict[str, str] = {}
+    for header in headers:
+        name = lookup.get(_key(header))
+        if name and name not in mapping.values() and header not in mapping:
+            mapping[header] = name
+    return mapping
+
+
+def check_mapping(headers: Sequence[str], mapping: dict[str, Any], custom_keys: Sequence[str] = ()) -> dict[str, str]:
+    clean: dict[str, str] = {}
+    for header, name in mapping.items():
+        if header not in headers:
+            raise invalid(f"mapping.{header}", "no such column in the file")
+        if name in ("", None):
+            continue
+        if name not in IMPORTABLE and not (isinstance(name, str) and name.removeprefix("custom.") in custom_keys):
+            raise invalid(f"mapping.{header}", f"not a card field: {name}")
+        if name in clean.values():
+            raise invalid(f"mapping.{header}", f"two columns go to {name}")
+        clean[header] = name
+    if "name" not in clean.values() and "id" not in clean.values():
+        raise invalid("mapping", "no column holds the name (姓名): map one to name")
+    return clean
+
+
+@dataclass
+class RowPlan:
+    row: int  # as the person sees it in Excel: the header is row 1
+    action: str  # create | update | skip
+    card: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    was: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+    def public(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"row": self.row, "action": self.action}
+        if self.card:
+            out["card"] = self.card
+        if self.fields:
+            out["fields"] = self.fields
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass
+class Plan:
+    rows: list[RowPlan]
+    errors: list[dict[str, Any]]  # problems that cost a row: no name, a bad id, the same customer twice
+    mapping: dict[str, str]
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # bad optional cells, left out of their rows
+
+    def counts(self) -> dict[str, int]:
+        return {action: sum(1 for r in self.rows if r.action == action) for action in ("create", "update", "skip")}
+
+
+class _Known:
+    """The live cards the user may see, indexed by the match keys."""
+
+    def __init__(self, conn: Any, user: User) -> None:
+        self.cards: dict[str, dict[str, Any]] = {}
+        self.by_key: dict[str, str] = {}
+        for card in db.live_cards(conn, owner_filter(user)):
+            self.add(card)
+
+    def add(self, card: dict[str, Any]) -> None:
+        self.cards[card["id"]] = card
+        for key in self.keys_of(card):
+            self.by_key.setdefault(key, card["id"])
+
+    @staticmethod
+    def keys_of(card: dict[str, Any]) -> list[str]:
+        keys = [f"phone:{p}" for p in card.get("phones") or []] + [f"email:{e}" for e in card.get("emails") or []]
+        if card.get("name") and card.get("company"):
+            keys.append(f"name+company:{card['name'].strip().lower()}\x00{card['company'].strip().lower()}")
+        return keys
+
+    def match(self, fields: dict[str, Any], match: Sequence[str]) -> str | None:
+        for key in self.keys_of(fields):
+            if key.split(":", 1)[0] in match and key in self.by_key:
+                return self.by_key[key]
+        return None
+
+
+def _custom_cell(spec: dict[str, Any], text: str) -> Any:
+    """A custom field's cell as the value its type wants; a bad value is left for validation to name."""
+    kind = spec["type"]
+    if kind == "number":
+        try:
+            number = float(plain(text).replace(",", ""))
+            return int(number) if number.is_integer() else number
+        except ValueError:
+            return text
+    if kind == "choices":
+        return split_list(text)
+    if kind == "date":
+        return read_date(text) or text
+    return text
+
+
+def _mapped(values: dict[str, dict[str, str | None]], name: str, text: str) -> str | None:
+    """The person's own reading of a value (`values`, e.g. {"segment": {"重要客户": "A"}}); a value
+    mapped to null or "" is left out without a warning."""
+    table = values.get(name)
+    if not table or text.strip() not in table:
+        return text
+    return table[text.strip()] or None
+
+
+def check_values(values: Any, fields: Sequence[str]) -> dict[str, dict[str, str | None]]:
+    """The `values` form field: {field: {value in the file: value to import, or null to leave out}}."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise invalid("values", 'must be a JSON object like {"segment": {"重要客户": "A"}}')
+    for name, table in values.items():
+        if name not in fields:
+            raise invalid(f"values.{name}", "no column of the file goes to this field")
+        if not isinstance(table, dict) or not all(isinstance(v, (str, type(None))) for v in table.values()):
+            raise invalid(f"values.{name}", "must be an object of value in the file → value to import (or null)")
+    return {name: {str(k).strip(): v for k, v in table.items()} for name, table in values.items()}
+
+
+_CODES = {"phones": "not_a_phone", "emails": "not_an_email", "birthday": "not_a_date", "follow_up": "not_a_date",
+          "segment": "not_a_segment"}
+
+
+class _Reader:
+    """One row's cells as card fields. A bad optional cell is a warning and the row goes on without
+    it; only the name (and the id) can cost a row."""
+
+    def __init__(self, region: str, specs: dict[str, dict[str, Any]], values: dict[str, dict[str, str | None]],
+                 users: dict[str, str]) -> None:
+        self.region, self.specs, self.values, self.users = region, specs, values, users
+
+    def read(self, number: int, cells: Sequence[tuple[str, str, str]]) -> tuple[
+            dict[str, Any], str | None, list[dict[str, Any]], list[dict[str, Any]]]:
+        """(fields, card id, warnings, errors) of the row's mapped, filled cells (field, header, text)."""
+        fields: dict[str, Any] = {}
+        card_id: str | None = None
+        warnings: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        source: dict[str, tuple[str, str]] = {}
+        for name, header, text in cells:
+            value = _mapped(self.values, name, text)
+            if value is None:
+                continue
+            source[name] = (header, text)
+            if name == "id":
+                card_id = value.strip()
+            elif name.startswith("consent"):
+                self._consent_cell(fields, number, name, header, text, value, warnings)
+            elif name in ("lat", "lng"):
+                self._place_cell(fields, number, name, header, text, value, warnings)
+            elif name.startswith("custom."):
+                key = name.removeprefix("custom.")
+                fields.setdefault("custom", {})[key] = _custom_cell(self.specs[key], value)
+            elif name in SET_FIELDS:
+                items = [_mapped(self.values, name, item) for item in split_list(value)]
+                clean = clean_phone if name == "phones" else plain if name == "emails" else str
+                fields[name] = [clean(item) for item in items if item]
+            elif name == "segment":
+                segment = read_segment(value)
+                if segment is None:
+                    warnings.append(problem(number, header, text, "not_a_segment"))
+                else:
+                    fields[name] = segment
+            elif name in ("birthday", "follow_up"):
+                day = read_date(value)
+                if day is None:
+                    warnings.append(problem(number, header, text, "not_a_date"))
+                else:
+                    fields[name] = day
+            elif name == "owner":
+                owner = self.users.get(value.strip()) or self.users.get(value.strip().lower())
+                if owner is None:
+                    warnings.append(problem(number, header, text, "unknown_owner"))
+                else:
+                    fields[name] = owner
+            else:
+                fields[name] = value
+        if "consent" in fields:
+            consent = fields["consent"]
+            if "contact" not in consent:  # a basis or a date alone: the consent itself is not known
+                consent["contact"] = "unknown"
+            consent.setdefault("at", utc_now()[:10])
+            source.setdefault("consent", source.get("consent_basis") or source.get("consent_at") or ("consent", ""))
+        place = fields.pop("location", None)
+        if place is not None and "bad" not in place:
+            if len(place) == 2:
+                fields["location"] = place
+            else:  # one of the two columns filled: no location
+                header, text = source.get("lat") or source.get("lng") or ("lat", "")
+                warnings.append(problem(number, header, text, "bad_value",
+                                        detail="a location needs both 经度 and 纬度 (longitude and latitude)"))
+        try:
+            checked = self._check(fields)
+        except InvalidInput:  # rare: find the cells at fault one by one, keep the rest
+            checked = self._one_by_one(number, fields, source, warnings, errors)
+        return checked, card_id, warnings, errors
+
+    @staticmethod
+    def _consent_cell(fields: dict[str, Any], number: int, name: str, header: str, text: str, value: str,
+                      warnings: list[dict[str, Any]]) -> None:
+        """One of the consent columns into the card's `consent`, with source `import`."""
+        if name == "consent":
+            read = read_consent(value)
+            if read is None:
+                warnings.append(problem(number, header, text, "bad_value", detail="granted, refused or unknown"))
+                return
+            part: dict[str, Any] = {"contact": read[0], "channels": read[1]}
+        elif name == "consent_basis":
+            basis = read_basis(value)
+            if basis is None:
+                warnings.append(problem(number, header, text, "bad_value", detail="not a legal basis"))
+                return
+            part = {"basis": basis}
+        else:
+            day = read_date(value)
+            if day is None:
+                warnings.append(problem(number, header, text, "not_a_date"))
+                return
+            part = {"at": day}
+        fields.setdefault("consent", {"basis": None, "source": "import"}).update(part)
+
+    @staticmethod
+    def _place_cell(fields: dict[str, Any], number: int, name: str, header: str, text: str, value: str,
+                    warnings: list[dict[str, Any]]) -> None:
+        """经度 (lng) or 纬度 (lat) in WGS-84 degrees into the card's `location`; full-width digits and a
+        trailing ° are read."""
+        cleaned = unicodedata.normalize("NFKC", value).strip().rstrip("°").strip()
+        limit = 90 if name == "lat" else 180
+        try:
+            degrees = float(cleaned)
+        except ValueError:
+            degrees = float("nan")
+        if not -limit <= degrees <= limit:  # NaN fails too
+            warnings.append(problem(number, header, text, "bad_value", detail=f"not a {'latitude' if name == 'lat' else 'longitude'} "
+                                    f"from -{limit} to {limit}"))
+            fields.setdefault("location", {})["bad"] = True  # the other column alone makes no location either
+            return
+        fields.setdefault("location", {})[name] = degrees
+
+    def _check(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return validate_card_fields(fields, region=self.region, creating=False, custom_fields=list(self.specs.values()))
+
+    def _one_by_one(self, number: int, fields: dict[str, Any], source: dict[str, tuple[str, str]],
+                    warnings: list[dict[str, Any]], errors: list[dict[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+
+        def attempt(name: str, value: Any, key: str, text: str) -> Any:
+            try:
+                return self._check({name: value})[name]
+            except InvalidInput as error:
+                header = source.get(key, (key, ""))[0]
+                detail = error.fields[0].message
+                if name == "name":
+                    errors.append(problem(number, header, text, "name_invalid", detail=detail))
+                elif name == "custom" and self.specs[key.removeprefix("custom.")]["type"] == "date":
+                    warnings.append(problem(number, header, text, "not_a_date"))
+                elif name in TEXT_LIMITS and detail.startswith("at most"):
+                    warnings.append(problem(number, header, text, "too_long", limit=TEXT_LIMITS[name]))
+                elif name in _CODES and not detail.startswith("at most"):  # 11 phones: each fine, too many
+                    warnings.append(problem(number, header, text, _CODES[name]))
+                else:
+                    warnings.append(problem(number, header, text, "bad_value", detail=detail))
+                return None
+
+        for name, value in fields.items():
+            if name == "custom":
+                for key, item in value.items():
+                    got = attempt("custom", {key: item}, f"custom.{key}", source.get(f"custom.{key}", ("", ""))[1])
+                    if got is not None:
+                        out.setdefault("custom", {}).update(got)
+            elif name in SET_FIELDS:
+                good = [item for item in value if attempt(name, [item], name, item) is not None]
+                kept = attempt(name, good, name, source[name][1]) if good else None
+                if kept:
+                    out[name] = kept
+            else:
+                got = attempt(name, value, name, source.get(name, ("", str(value)))[1])
+                if got is not None:
+                    out[name] = got
+        return out
+
+def _changes(current: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What an update changes: non-empty cells that differ; sets gain the new elements."""
+    fields, was = {}, {}
+    for name, value in new.items():
+        before = current.get(name)
+        if name == "custom":  # per key: the columns present change their keys, others stay
+            merged = {**(before or {}), **value}
+            if merged != (before or {}):
+                fields[name], was[name] = merged, dict(before or {})
+        elif name in SET_FIELDS:
+            added = [v for v in value if v not in (before or [])]
+            if added:
+                fields[name], was[name] = list(before or []) + added, list(before or [])
+        elif name == "consent" and before and (before.get("source") == "customer" or
+                                               all(before.get(k) == value.get(k) for k in ("contact", "channels", "basis"))):
+            continue  # the customer's own word is never replaced by a file; the same consent read back keeps its date
+        elif value != before:
+            fields[name], was[name] = value, before
+    return fields, was
+
+
+def plan_import(engine: Engine, user: User, table: Table, *, mapping: dict[str, Any] | None,
+                match: Sequence[str], mode: str, values: Any = None, owner: str | None = None) -> Plan:
+    """What importing `table` would do, row by row. `values` maps values of the file to card values
+    per field; `owner` is the user new cards go to when no owner column says otherwise."""
+    if not user.sees_everything:
+        raise NotAllowed("only office staff and admins may import")
+    if mode not in MODES:
+        raise invalid("mode", "must be create, update or upsert")
+    for key in match:
+        if key not in MATCH_KEYS:
+            raise invalid("match", f"unknown match key {key!r}: use phone, email or name+company")
+    with engine.store.read() as conn:
+        specs = {f["key"]: f for f in template.for_validation(template.load(conn))}
+        known = _Known(conn, user)
+        people = conn.execute("SELECT name, display FROM users WHERE disabled = 0").fetchall()
+    users = {name: name for name, _ in people} | {display.strip(): name for name, display in people
+                                                  if display and display.strip()}
+    if owner is not None and owner not in {name for name, _ in people}:
+        raise invalid("owner", f"no user named {owner!r}: new cards need an owner who exists")
+    columns = check_mapping(table.headers, mapping if mapping is not None else suggest_mapping(table.headers, list(specs.values())),
+                            list(specs))
+    reader = _Reader(engine.default_region, specs, check_values(values, list(columns.values())), users)
+    index = {header: n for n, header in enumerate(table.headers)}
+    column_of = {name: header for header, name in columns.items()}
+    formulas: dict[int, list[dict[str, Any]]] = {}
+    for r, c, text in table.formulas:
+        if r > 1:
+            header = table.headers[c - 1] if c - 1 < len(table.headers) else str(c)
+            formulas.setdefault(r, []).append(problem(r, header, text, "formula"))
+    errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    plans: list[RowPlan] = []
+    seen_in_file: dict[str, int] = {}
+    for offset, cells in enumerate(table.rows):
+        number = offset + 2
+        filled = [(name, header, cells[index[header]]) for header, name in columns.items() if cells[index[header]]]
+        fields, card_id, row_warnings, row_errors = reader.read(number, filled)
+        warnings.extend(formulas.get(number, ()))
+        warnings.extend(row_warnings)
+        if row_errors:
+            errors.extend(row_errors)
+            plans.append(RowPlan(number, "skip", reason="; ".join(e["message"] for e in row_errors)))
+            continue
+        plan = _plan_row(number, fields, card_id, known, match, mode, seen_in_file, column_of, errors)
+        missing = [k for k, spec in specs.items() if spec.get("required") and not (fields.get("custom") or {}).get(k)]
+        if plan.action == "create" and missing:
+            for key in missing:
+                errors.append(problem(number, column_of.get(f"custom.{key}", f"custom.{key}"), "", "required"))
+            plan = RowPlan(number, "skip", reason="required fields missing: " + ", ".join(missing))
+        if plan.action == "create" and owner and "owner" not in plan.fields:
+            plan.fields["owner"] = owner
+        plans.append(plan)
+    return Plan(plans, errors, columns, warnings)
+
+def _plan_row(number: int, fields: dict[str, Any], card_id: str | None, known: _Known, match: Sequence[str],
+              mode: str, seen_in_file: dict[str, int], column_of: dict[str, str], errors: list[dict[str, Any]]) -> RowPlan:
+    target = None
+    if card_id:
+        try:
+            target = canonical_uuid(card_id)
+        except ValueError:
+            errors.append(problem(number, column_of["id"], card_id, "id_invalid"))
+            return RowPlan(number, "skip", reason="not a card id")
+        target = target if target in known.cards else None
+    target = target or known.match(fields, match)
+    for key in known.keys_of(fields):
+        kind, value = key.split(":", 1)
+        if kind in match and key in seen_in_file:
+            column = column_of.get({"phone": "phones", "email": "emails"}.get(kind, "name"), "")
+            errors.append(problem(number, column, value.replace("\x00", " "), "same_as_row", other=seen_in_file[key]))
+            return RowPlan(number, "skip", reason=f"the same customer as row {seen_in_file[key]} of this file")
+    for key in known.keys_of(fields):
+        seen_in_file.setdefault(key, number)
+    if target is None:
+        if mode == "update":
+            return RowPlan(number, "skip", reason="no matching card")
+        if "name" not in fields:
+            errors.append(problem(number, column_of.get("name", "name"), "", "name_missing"))
+            return RowPlan(number, "skip", reason="no name")
+        return RowPlan(number, "create", card=str(uuid.uuid4()), fields=fields)
+    if mode == "create":
+        return RowPlan(number, "skip", card=target, reason="matches an existing card")
+    changed, was = _changes(known.cards[target], fields)
+    if not changed:
+        return RowPlan(number, "skip", card=target, reason="unchanged")
+    return RowPlan(number, "update", card=target, fields=changed, was=was)
+
+
+def run_import(engine: Engine, user: User, plan: Plan, *, filename: str, mode: str, match: Sequence[str],
+               progress: Callable[[int, int], None] = lambda done, total: None,
+               table: Table | None = None) -> dict[str, Any]:
+    """Apply a plan as one recorded batch; returns the contract's summary with the import id.
+
+    All or nothing: every row, the import record and its audit entry commit in one transaction,
+    so a server killed midway leaves no trace of the import rather than half of it under a
+    record that claims all of it. The price is that other writers wait while it commits (about
+    5 s per 20,000 rows on a small machine)."""
+    import_id = str(uuid.uuid4())
+    todo = [r for r in plan.rows if r.action in ("create", "update")]
+    namespace = uuid.UUID(import_id)
+    mutations = []
+    for r in todo:
+        body = {"id": str(uuid.uuid5(namespace, f"row-{r.row}")), "op": "card.put", "card": r.card,
+                "at": engine.clock.now(), "fields": r.fields}
+        if r.action == "update":
+            body["was"] = r.was
+        mutations.append(body)
+    # Everything needed to do this import again, word for word: it is journaled with the import,
+    # so that a restore to a point before it can re-apply it (sync/journal.py).
+    job = {"import": import_id, "filename": filename[:200], "mode": mode, "match": list(match),
+           "rows": len(plan.rows), "counts": plan.counts(), "plan_errors": len(plan.errors),
+           "todo": [[r.row, r.card, r.action, r.fields, r.was] for r in todo], "mutations": mutations,
+           "warnings": len(plan.warnings),
+           "problems": problem_rows(table, plan.errors + plan.warnings, {r.row: r.card for r in todo}) if table else None}
+    rejected = _apply_import(engine, user, job, progress)
+    return {"import": import_id, "rows": len(plan.rows), **plan.counts(), "errors": plan.errors + rejected,
+            "warnings": plan.warnings}
+
+
+def replay_import(engine: Engine, user: User, job: dict[str, Any]) -> None:
+    """A journaled import, applied again after a restore (nothing happens if it is there already)."""
+    with engine.store.read() as conn:
+        if conn.execute("SELECT 1 FROM imports WHERE id = ?", (job["import"],)).fetchone():
+            return
+    _apply_import(engine, user, job, lambda done, total: None)
+
+
+def _apply_import(engine: Engine, user: User, job: dict[str, Any],
+                  progress: Callable[[int, int], None]) -> list[dict[str, Any]]:
+    import_id, todo = job["import"], job["todo"]
+    device = f"import:{import_id[:8]}"
+    rejected: list[dict[str, Any]] = []
+    # Written while the import holds the one writer: made before it takes it.
+    undo_rows = [(import_id, row, card, action, json.dumps(was, ensure_ascii=False), json.dumps(fields, ensure_ascii=False))
+                 for row, card, action, fields, was in todo]
+
+    def record(conn: Any, results: list[dict[str, Any]]) -> None:
+        kept = []
+        for (row, *_), undo_row, result in zip(todo, undo_rows, results):
+            if result["status"] == "rejected":
+                rejected.append(problem(row, "", "", "rejected",
+                                        detail="; ".join(e["message"] for e in result["errors"])))
+                continue
+            kept.append(undo_row)
+        conn.executemany('INSERT INTO import_rows("import", row, card, action, before, after) VALUES (?, ?, ?, ?, ?, ?)',
+                         kept)
+        summary = {"rows": job["rows"], **job["counts"], "errors": job["plan_errors"] + len(rejected),
+                   "warnings": job.get("warnings", 0)}
+        problems = job.get("problems")
+        if problems is not None and rejected:
+            problems = {**problems, "problems": problems["problems"] + rejected}
+        conn.execute("INSERT INTO imports(id, user, created_at, filename, mode, match, summary, problems) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (import_id, user.name, utc_now(), job["filename"], job["mode"], ",".join(job["match"]),
+                      json.dumps(summary), json.dumps(problems, ensure_ascii=False) if problems is not None else None))
+        audit.record(conn, user.name, "import", import_id, {"file": job["filename"], **summary})
+        journal.record(conn, user, "import", job, ref=import_id)
+        events.emit(conn, "import.finished", f"import:{import_id}",
+                      {"id": import_id, "file": job["filename"], "mode": job["mode"], **summary}, ref=import_id)
+
+    engine.apply(user, device, job["mutations"], within=record, progress=lambda done: progress(done, len(todo)))
+    progress(len(todo), len(todo))
+    return rejected
+
+
+# --- the problems of an import, as a spreadsheet to fix and import again --------------------------
+
+
+def problem_rows(table: Table, problems: Sequence[dict[str, Any]],
+                 cards: dict[int, str | None] | None = None) -> dict[str, Any]:
+    """What a problems file needs: the file's headers, and each row with a problem, cells as read,
+    with the card it went to (so that erasing that customer erases the row here too)."""
+    numbers = sorted({p["row"] for p in problems if 2 <= p["row"] < len(table.rows) + 2})
+    return {"headers": table.headers, "rows": [[n, table.rows[n - 2], (cards or {}).get(n)] for n in numbers],
+            "problems": list(problems)}
+
+
+PROBLEM_COLUMNS = {"en": ("Import problems", "Row in the file"), "zh-CN": ("导入问题", "原文件行号")}
+
+
+def problems_file(record: dict[str, Any], *, format: str, lang: str) -> tuple[bytes, str, str]:
+    """(bytes, media type, file name) of the rows with problems, the file's own columns first and the
+    problems, in the person's language, in a column after them: fix the cells and import it again
+    (the extra columns are ignored)."""
+    if format not in ("csv", "xlsx"):
+        raise invalid("format", "must be csv or xlsx")
+    if lang not in PROBLEM_COLUMNS:
+        raise invalid("lang", "must be en or zh-CN")
+    by_row: dict[int, list[str]] = {}
+    for p in record["problems"]:
+        by_row.setdefault(p["row"], []).append(
+            message(p["code"], lang, p["column"], p["value"], p.get("params") or {}) if p.get("code") else p["message"])
+    headers = [*record["headers"], *PROBLEM_COLUMNS[lang]]
+    rows = [[*cells, "; ".join(by_row.get(number, [])), str(number)] for number, cells, *_ in record["rows"]]
+    if format == "xlsx":
+        return write_xlsx(headers, rows, title="Problems"), XLSX_TYPE, "import-problems.xlsx"
+    return write_csv(headers, rows), "text/csv; charset=utf-8", "import-problems.csv"
+
+
+
+
+def stored_problems(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
+    """The problems record kept with an import."""
+    if not user.sees_everything:
+        raise NotAllowed("only office staff and admins see imports")
+    with engine.store.read() as conn:
+        found = conn.execute("SELECT problems FROM imports WHERE id = ?", (import_id,)).fetchone()
+    if found is None:
+        raise NotFound("no such import")
+    if not found[0]:
+        return {"headers": [], "rows": [], "problems": []}
+    return json.loads(found[0])
+
+
+def list_imports(engine: Engine, user: User, limit: int = 500) -> list[dict[str, Any]]:
+    """The imports, newest first: who, when, the file, its counts, and whether it was undone."""
+    if not user.sees_everything:
+        raise NotAllowed("only office staff and admins see imports")
+    with engine.store.read() as conn:
+        rows = conn.execute(
+            "SELECT i.id, i.user, u.display, i.created_at, i.filename, i.mode, i.summary, i.undone_at, i.undone_by "
+            "FROM imports i LEFT JOIN users u ON u.name = i.user ORDER BY i.created_at DESC, i.rowid DESC LIMIT ?",
+            (limit,)).fetchall()
+    out = []
+    for import_id, who, display, at, filename, mode, summary, undone, undone_by in rows:
+        counts = json.loads(summary or "{}")
+        out.append({"id": import_id, "user": who, "display": display or who, "created_at": at, "filename": filename,
+                    "mode": mode, "rows": counts.get("rows", 0), "create": counts.get("create", 0),
+                    "update": counts.get("update", 0), "skip": counts.get("skip", 0),
+                    "errors": counts.get("errors", 0), "warnings": counts.get("warnings", 0),
+                    "undone_at": undone, "undone_by": undone_by})
+    return out
+
+
+def undone_at(conn: Any, import_id: str) -> str | None:
+    row = conn.execute("SELECT undone_at FROM imports WHERE id = ?", (import_id,)).fetchone()
+    return row[0] if row else None
+
+
+def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
+    """Put back what an import did; fields changed since become conflict records."""
+    if not user.sees_everything:
+        raise NotAllowed("only office staff and admins may undo an import")
+    with engine.store.read() as conn:
+        found = conn.execute("SELECT undone_at FROM imports WHERE id = ?", (import_id,)).fetchone()
+        if found is None:
+            raise NotFound("no such import")
+        if found[0]:
+            raise invalid("import", "this import was undone already")
+        rows = conn.execute('SELECT row, card, action, before, after FROM import_rows WHERE "import" = ? ORDER BY row',
+                            (import_id,)).fetchall()
+        current = {card: db.card_json(conn, card) for _, card, _, _, _ in rows}
+        # The version each card had when the import left it: one query, not one per row.
+        left_at = dict(conn.execute("SELECT card, max(version) FROM history WHERE device = ? GROUP BY card",
+                                    (f"import:{import_id[:8]}",)).fetchall())
+    namespace = uuid.UUID(import_id)
+    mutations: list[dict[str, Any]] = []
+    conflicts: list[dict[str, Any]] = []
+    for number, card, action, before_json, after_json in rows:
+        now_card = current.get(card)
+        if now_card is None or now_card.get("deleted"):
+            continue
+        mutation_id = str(uuid.uuid5(namespace, f"undo-{number}"))
+        before, after = json.loads(before_json), json.loads(after_json)
+        if action == "create":
+            # Deleting at the version the import left: if someone edited since, the delete-vs-edit
+            # rule keeps the card and records a conflict for a person to decide. A card that is
+            # again exactly as imported (a merge undone, say) holds nobody's work: it goes.
+            untouched = all(values_equal(now_card.get(name), after.get(name, EMPTY_VALUES[name]))
+                            for name in CARD_FIELDS if name != "owner")
+            version = now_card["version"] if untouched else int(left_at.get(card) or 1)
+            mutations.append({"id": mutation_id, "op": "card.delete", "card": card, "at": engine.clock.now(),
+                              "version": version})
+            continue
+        fields, was = {}, {}
+        for name, written in after.items():
+            value = now_card.get(name)
+            if name in SET_FIELDS:
+                added = [v for v in written if v not in (before.get(name) or [])]
+                if any(v in (value or []) for v in added):
+                    fields[name], was[name] = [v for v in value or [] if v not in added], value
+            elif value == written:
+                fields[name], was[name] = before.get(name), written
+            else:
+                conflicts.append({"id": str(uuid.uuid4()), "card": card, "field": name, "status": "open",
+                                  "kept": value, "other": before.get(name), "kept_by": None,
+                                  "other_by": f"undo of import {import_id[:8]} by {user.name}",
+                                  "kept_at": now_card.get("updated_at"), "other_at": utc_now(), "created_at": utc_now()})
+        if fields:
+            mutations.append({"id": mutation_id, "op": "card.put", "card": card, "at": engine.clock.now(),
+                              "fields": fields, "was": was})
+
+    def finish(conn: Any, results: list[dict[str, Any]]) -> None:
+        for record in conflicts:
+            db.insert_conflict(conn, record, None)
+        conn.execute("UPDATE imports SET undone_at = ?, undone_by = ? WHERE id = ?", (utc_now(), user.name, import_id))
+        audit.record(conn, user.name, "import.undo", import_id, {"changes": len(mutations), "conflicts": len(conflicts)})
+        journal.record(conn, user, "import.undo", {}, ref=import_id)
+
+    results = engine.apply(user, f"undo:{import_id[:8]}", mutations, within=finish)
+    statuses: dict[str, int] = {}
+    for result in results:
+        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+    return {"import": import_id, "undone": len(mutations), "statuses": statuses, "conflicts": len(conflicts)}
