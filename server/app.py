@@ -23,6 +23,7 @@ from sync.outward import privacy, webhooks as webhook_outbox
 from sync.office import reclaim, stages
 from sync.protocol.engine import Engine
 from sync.errors import FieldcardsError, Maintenance, RetryLater
+from sync import db
 from sync.db import Store
 
 from . import guide, openapi, pwa
@@ -65,7 +66,7 @@ async def readyz(request: Request) -> JSONResponse:
 
     def writable() -> None:
         with state.store.write() as conn:
-            conn.execute("SELECT 1")
+            db.ping(conn)
 
     try:
         await run_in_threadpool(writable)

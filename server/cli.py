@@ -16,7 +16,7 @@ from datetime import date
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sync import audit
+from sync import audit, db
 from sync.access import User
 from sync.errors import FieldcardsError
 from sync.db import Store
@@ -312,7 +312,7 @@ def _user_count(config: Config) -> int:
     st = Store(config.db_path)
     try:
         with st.read() as conn:
-            return conn.execute("SELECT count(*) FROM users").fetchone()[0]
+            return db.user_count(conn)
     finally:
         st.close()
 
@@ -369,10 +369,9 @@ def _acting_user(st: Store, name: str | None) -> User:
 
     with st.read() as conn:
         if name is None:
-            row = conn.execute("SELECT name FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY created_at LIMIT 1").fetchone()
-            if row is None:
+            name = records.first_admin(conn)
+            if name is None:
                 raise UsageError("no admin yet: fieldcards user add NAME --role admin, or give --as NAME")
-            name = row[0]
         user = records.user_named(conn, name)
     if user is None:
         raise UsageError(f"no active user named {name!r}")

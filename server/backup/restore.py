@@ -112,7 +112,7 @@ class Restorer:
         _, then, latest_then = read_database(scratch)
         conn = db.connect(scratch)
         try:
-            journal_then = db.last_journal_id(conn) if _has_journal(conn) else 0
+            journal_then = db.last_journal_id(conn) if db.has_journal(conn) else 0
         finally:
             conn.close()
         with self.store.read() as conn:
@@ -215,7 +215,7 @@ class Restorer:
         conn = db.connect(scratch)
         try:
             db.migrate(conn)
-            conn.execute("BEGIN IMMEDIATE")
+            db.begin(conn)
             epoch = db.begin_new_epoch(conn)
             db.set_meta(conn, "last_restore", json.dumps({**record, "epoch": epoch}, ensure_ascii=False))
             with self.store.read() as live:
@@ -224,7 +224,7 @@ class Restorer:
                 # after the restore point stays so, and a user made after it keeps working.
                 # (A live database with no users is a fresh one after the disk was lost: then the
                 # restored access state is all there is, and it stays.)
-                has_people = live.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+                has_people = db.user_count(live) > 0
                 access = db.copy_access_state(live, conn) if has_people else {}
                 # The server's own work after the point comes forward too, to be re-applied.
                 after = db.last_journal_id(conn)
@@ -242,7 +242,7 @@ class Restorer:
             if "snapshot" in record:
                 detail["snapshot"] = record["snapshot"]
             audit.record(conn, record["by"], action, record["to"], detail)
-            conn.execute("COMMIT")
+            db.commit(conn)
             return epoch
         finally:
             conn.close()
@@ -278,11 +278,6 @@ class Restorer:
         finally:
             if self.replicator is not None:
                 self.replicator.start()
-
-
-def _has_journal(conn: sqlite3.Connection) -> bool:
-    """A replica from before migration 6 has no journal table (it is made when the file goes live)."""
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'journal'").fetchone() is not None
 
 
 # Where a device's changes come from, by the `device` recorded in history.

@@ -65,6 +65,12 @@ from sync.db.connection import (  # noqa: F401
     PRAGMAS,
     connect,
     Store,
+    begin,
+    commit,
+    savepoint,
+    rollback_to,
+    release,
+    ping,
 )
 from sync.db.devices import (  # noqa: F401
     device_revoked,
@@ -93,6 +99,18 @@ from sync.db.history import (  # noqa: F401
     edited_by_other_device_since,
     mutation_ids_in_history,
 )
+from sync.db.imports import (  # noqa: F401
+    people_for_import,
+    import_exists,
+    insert_import_rows,
+    insert_import,
+    import_problems,
+    imports_newest_first,
+    import_undone_at,
+    import_rows_of,
+    versions_left_by,
+    mark_import_undone,
+)
 from sync.db.journal import (  # noqa: F401
     JOURNAL_KEYS,
     insert_journal,
@@ -101,6 +119,7 @@ from sync.db.journal import (  # noqa: F401
     insert_journal_entry,
     exclude_journal_entry,
     forget_journal_before,
+    has_journal,
 )
 from sync.db.links import (  # noqa: F401
     LINK_KEYS,
@@ -110,6 +129,14 @@ from sync.db.links import (  # noqa: F401
     revoke_link,
     forget_link_answers,
     links_of_card,
+)
+from sync.db.merges import (  # noqa: F401
+    shared_card_keys,
+    live_names_and_companies,
+    insert_merge,
+    move_activity_to_card,
+    merge_record,
+    mark_merge_undone,
 )
 from sync.db.meta import (  # noqa: F401
     meta_value,
@@ -136,6 +163,10 @@ from sync.db.people import (  # noqa: F401
     insert_token,
     user_for_token_hash,
     touch_token,
+    user_count,
+    first_admin,
+    set_calendar_key,
+    user_for_calendar_key,
 )
 from sync.db.pool import (  # noqa: F401
     pool_since,
@@ -215,4 +246,5 @@ from sync.db.webhooks import (  # noqa: F401
     record_attempt,
     requeue_delivery,
     set_endpoint_failing,
+    start_test_delivery,
 )

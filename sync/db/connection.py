@@ -115,3 +115,31 @@ class Store:
                 conn.close()
             self._readers.clear()
         self._writer.close()
+
+
+def begin(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE on a connection of our own (not the Store's writer, which does this itself)."""
+    conn.execute("BEGIN IMMEDIATE")
+
+
+def commit(conn: sqlite3.Connection) -> None:
+    conn.execute("COMMIT")
+
+
+def savepoint(conn: sqlite3.Connection, name: str) -> None:
+    """Savepoints let one mutation of a batch be undone alone; `name` is one of our constants."""
+    conn.execute(f"SAVEPOINT {name}")
+
+
+def rollback_to(conn: sqlite3.Connection, name: str) -> None:
+    conn.execute(f"ROLLBACK TO {name}")
+    conn.execute(f"RELEASE {name}")
+
+
+def release(conn: sqlite3.Connection, name: str) -> None:
+    conn.execute(f"RELEASE {name}")
+
+
+def ping(conn: sqlite3.Connection) -> None:
+    """The cheapest statement: proves the connection answers (readiness)."""
+    conn.execute("SELECT 1")

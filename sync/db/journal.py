@@ -37,3 +37,8 @@ def exclude_journal_entry(conn: sqlite3.Connection, entry_id: int, at: str, by: 
 
 def forget_journal_before(conn: sqlite3.Connection, cutoff: str) -> int:
     return conn.execute("DELETE FROM journal WHERE at < ?", (cutoff,)).rowcount
+
+
+def has_journal(conn: sqlite3.Connection) -> bool:
+    """A replica from before migration 6 has no journal table (it is made when the file goes live)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'journal'").fetchone() is not None

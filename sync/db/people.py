@@ -81,3 +81,26 @@ def user_for_token_hash(conn: sqlite3.Connection, token_hash: str) -> tuple[str,
 
 def touch_token(conn: sqlite3.Connection, token_id: str, now: str) -> None:
     conn.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (now, token_id))
+
+
+def user_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+def first_admin(conn: sqlite3.Connection) -> str | None:
+    """The admin made first and still enabled: who the CLI acts as when not told."""
+    row = conn.execute("SELECT name FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY created_at LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def set_calendar_key(conn: sqlite3.Connection, user: str, digest: str) -> None:
+    """The hash of a user's private calendar feed key; a new one replaces the old."""
+    conn.execute("DELETE FROM meta WHERE key = ?", (f"calendar:{user}",))
+    conn.execute("INSERT INTO meta(key, value) VALUES (?, ?)", (f"calendar:{user}", digest))
+
+
+def user_for_calendar_key(conn: sqlite3.Connection, digest: str) -> User | None:
+    row = conn.execute(
+        "SELECT u.name, u.role, u.display FROM meta m JOIN users u ON m.key = 'calendar:' || u.name "
+        "WHERE m.value = ? AND u.disabled = 0", (digest,)).fetchone()
+    return with_team(conn, User(*row)) if row else None

@@ -115,3 +115,10 @@ def requeue_delivery(conn: sqlite3.Connection, delivery_id: int) -> None:
 def set_endpoint_failing(conn: sqlite3.Connection, endpoint: str, failing: bool, now: str) -> None:
     conn.execute("UPDATE webhook_endpoints SET failing = ?, failing_since = ? WHERE id = ?",
                  (int(failing), now if failing else None, endpoint))
+
+
+def start_test_delivery(conn: sqlite3.Connection, endpoint: str, event: str) -> int:
+    """A test event, queued by `insert_outbox`, marked as being sent now (the worker leaves it): its id."""
+    conn.execute("UPDATE webhook_outbox SET status = 'sending' WHERE endpoint = ? AND event = ?", (endpoint, event))
+    return int(conn.execute("SELECT id FROM webhook_outbox WHERE endpoint = ? AND event = ?",
+                            (endpoint, event)).fetchone()[0])

@@ -51,17 +51,12 @@ def duplicate_groups(engine: Any, user: User, limit: int = 500) -> list[dict[str
             known["reasons"] = sorted(set(known["reasons"]) | {reason})
 
     with engine.store.read() as conn:
-        for key, cards in conn.execute(
-            "SELECT k.key, group_concat(k.card, ' ') FROM card_keys k JOIN cards c ON c.id = k.card "
-            "WHERE c.deleted = 0 GROUP BY k.key HAVING count(*) > 1"
-        ):
+        for key, cards in db.shared_card_keys(conn):
             if not key.startswith("n:"):  # name + company keys: grouped below, with the pinyin ones
                 add(cards.split(" "), "phone" if key.startswith("p:") else "email", key[2:])
         by_name: dict[str, list[str]] = defaultdict(list)
         by_pinyin: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for card_id, name, company in conn.execute(
-            "SELECT id, json_extract(data, '$.name'), json_extract(data, '$.company') FROM cards WHERE deleted = 0"
-        ):
+        for card_id, name, company in db.live_names_and_companies(conn):
             if company:
                 by_name[f"{name.strip().lower()}\x00{company.strip().lower()}"].append(card_id)
             full = pinyin_keys(name).split(" ")[0] if name else ""
@@ -159,13 +154,11 @@ def merge_cards(engine: Any, user: User, body: object, *, merge_id: str | None =
             row.merged_into = into
             batch.save(gone, at, None, mutation_ref=f"merge:{merge_id}")
             for activity_id in snapshot[card_id]["activities"]:
-                _move_activity(conn, activity_id, into, batch.next_seq())
+                db.move_activity_to_card(conn, activity_id, into, batch.next_seq())
             for attachment_id in db.attachment_ids_of_card(conn, card_id):  # photos follow the customer
                 db.move_attachment(conn, attachment_id, into, batch.next_seq())
         batch.finish()
-        conn.execute('INSERT INTO merges(id, "into", "from", snapshot, result, by, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-                     (merge_id, into, json.dumps(from_ids), json.dumps(snapshot, ensure_ascii=False),
-                      json.dumps(survivor.card, ensure_ascii=False), user.name, batch.now))
+        db.insert_merge(conn, merge_id, into, from_ids, snapshot, survivor.card, user.name, batch.now)
         audit.record(conn, user.name, "merge", into, {"merge": merge_id, "from": from_ids})
         events.emit(conn, "card.merged", into, {"id": into, "merged": from_ids, "merge": merge_id},
                       ref=f"merge:{merge_id}")
@@ -173,17 +166,11 @@ def merge_cards(engine: Any, user: User, body: object, *, merge_id: str | None =
         return {"merge": merge_id, "card": db.card_json(conn, into)}
 
 
-def _move_activity(conn: Any, activity_id: str, card_id: str, seq: int) -> None:
-    conn.execute("UPDATE activities SET card = ?, data = json_set(data, '$.card', ?), seq = ? WHERE id = ?",
-                 (card_id, card_id, seq, activity_id))
-
-
 def unmerge(engine: Any, user: User, merge_id: str) -> dict[str, Any]:
     if not user.sees_everything:
         raise NotAllowed("only office staff and admins may undo a merge")
     with engine.store.write() as conn:
-        found = conn.execute('SELECT "into", "from", snapshot, result, undone_at FROM merges WHERE id = ?',
-                             (merge_id,)).fetchone()
+        found = db.merge_record(conn, merge_id)
         if found is None:
             raise NotFound("no such merge")
         if found[4]:
@@ -198,7 +185,7 @@ def unmerge(engine: Any, user: User, merge_id: str) -> dict[str, Any]:
                 continue
             before = snapshot[card_id]["card"]
             for activity_id in snapshot[card_id]["activities"]:
-                _move_activity(conn, activity_id, card_id, batch.next_seq())
+                db.move_activity_to_card(conn, activity_id, card_id, batch.next_seq())
             back = CardWrite(row, dict(row.card))
             for name in CARD_FIELDS:
                 if not values_equal(row.card.get(name), before.get(name)):
@@ -225,7 +212,7 @@ def unmerge(engine: Any, user: User, merge_id: str) -> dict[str, Any]:
                     conflicts += 1
             batch.save(write, at, None, mutation_ref=f"unmerge:{merge_id}")
         batch.finish()
-        conn.execute("UPDATE merges SET undone_at = ?, undone_by = ? WHERE id = ?", (batch.now, user.name, merge_id))
+        db.mark_merge_undone(conn, merge_id, batch.now, user.name)
         audit.record(conn, user.name, "merge.undo", into, {"merge": merge_id, "from": from_ids, "conflicts": conflicts})
         journal.record(conn, user, "unmerge", {}, ref=merge_id)
         return {"merge": merge_id, "cards": [db.card_json(conn, c) for c in [into, *from_ids]], "conflicts": conflicts}

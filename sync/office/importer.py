@@ -393,7 +393,7 @@ def plan_import(engine: Engine, user: User, table: Table, *, mapping: dict[str, 
     with engine.store.read() as conn:
         specs = {f["key"]: f for f in template.for_validation(template.load(conn))}
         known = _Known(conn, user)
-        people = conn.execute("SELECT name, display FROM users WHERE disabled = 0").fetchall()
+        people = db.people_for_import(conn)
     users = {name: name for name, _ in people} | {display.strip(): name for name, display in people
                                                   if display and display.strip()}
     if owner is not None and owner not in {name for name, _ in people}:
@@ -501,7 +501,7 @@ def run_import(engine: Engine, user: User, plan: Plan, *, filename: str, mode: s
 def replay_import(engine: Engine, user: User, job: dict[str, Any]) -> None:
     """A journaled import, applied again after a restore (nothing happens if it is there already)."""
     with engine.store.read() as conn:
-        if conn.execute("SELECT 1 FROM imports WHERE id = ?", (job["import"],)).fetchone():
+        if db.import_exists(conn, job["import"]):
             return
     _apply_import(engine, user, job, lambda done, total: None)
 
@@ -523,17 +523,14 @@ def _apply_import(engine: Engine, user: User, job: dict[str, Any],
                                         detail="; ".join(e["message"] for e in result["errors"])))
                 continue
             kept.append(undo_row)
-        conn.executemany('INSERT INTO import_rows("import", row, card, action, before, after) VALUES (?, ?, ?, ?, ?, ?)',
-                         kept)
+        db.insert_import_rows(conn, kept)
         summary = {"rows": job["rows"], **job["counts"], "errors": job["plan_errors"] + len(rejected),
                    "warnings": job.get("warnings", 0)}
         problems = job.get("problems")
         if problems is not None and rejected:
             problems = {**problems, "problems": problems["problems"] + rejected}
-        conn.execute("INSERT INTO imports(id, user, created_at, filename, mode, match, summary, problems) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     (import_id, user.name, utc_now(), job["filename"], job["mode"], ",".join(job["match"]),
-                      json.dumps(summary), json.dumps(problems, ensure_ascii=False) if problems is not None else None))
+        db.insert_import(conn, import_id, user.name, utc_now(), job["filename"], job["mode"], ",".join(job["match"]),
+                         summary, problems)
         audit.record(conn, user.name, "import", import_id, {"file": job["filename"], **summary})
         journal.record(conn, user, "import", job, ref=import_id)
         events.emit(conn, "import.finished", f"import:{import_id}",
@@ -585,7 +582,7 @@ def stored_problems(engine: Engine, user: User, import_id: str) -> dict[str, Any
     if not user.sees_everything:
         raise NotAllowed("only office staff and admins see imports")
     with engine.store.read() as conn:
-        found = conn.execute("SELECT problems FROM imports WHERE id = ?", (import_id,)).fetchone()
+        found = db.import_problems(conn, import_id)
     if found is None:
         raise NotFound("no such import")
     if not found[0]:
@@ -598,10 +595,7 @@ def list_imports(engine: Engine, user: User, limit: int = 500) -> list[dict[str,
     if not user.sees_everything:
         raise NotAllowed("only office staff and admins see imports")
     with engine.store.read() as conn:
-        rows = conn.execute(
-            "SELECT i.id, i.user, u.display, i.created_at, i.filename, i.mode, i.summary, i.undone_at, i.undone_by "
-            "FROM imports i LEFT JOIN users u ON u.name = i.user ORDER BY i.created_at DESC, i.rowid DESC LIMIT ?",
-            (limit,)).fetchall()
+        rows = db.imports_newest_first(conn, limit)
     out = []
     for import_id, who, display, at, filename, mode, summary, undone, undone_by in rows:
         counts = json.loads(summary or "{}")
@@ -614,7 +608,7 @@ def list_imports(engine: Engine, user: User, limit: int = 500) -> list[dict[str,
 
 
 def undone_at(conn: Any, import_id: str) -> str | None:
-    row = conn.execute("SELECT undone_at FROM imports WHERE id = ?", (import_id,)).fetchone()
+    row = db.import_undone_at(conn, import_id)
     return row[0] if row else None
 
 
@@ -623,17 +617,15 @@ def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
     if not user.sees_everything:
         raise NotAllowed("only office staff and admins may undo an import")
     with engine.store.read() as conn:
-        found = conn.execute("SELECT undone_at FROM imports WHERE id = ?", (import_id,)).fetchone()
+        found = db.import_undone_at(conn, import_id)
         if found is None:
             raise NotFound("no such import")
         if found[0]:
             raise invalid("import", "this import was undone already")
-        rows = conn.execute('SELECT row, card, action, before, after FROM import_rows WHERE "import" = ? ORDER BY row',
-                            (import_id,)).fetchall()
+        rows = db.import_rows_of(conn, import_id)
         current = {card: db.card_json(conn, card) for _, card, _, _, _ in rows}
         # The version each card had when the import left it: one query, not one per row.
-        left_at = dict(conn.execute("SELECT card, max(version) FROM history WHERE device = ? GROUP BY card",
-                                    (f"import:{import_id[:8]}",)).fetchall())
+        left_at = db.versions_left_by(conn, f"import:{import_id[:8]}")
     namespace = uuid.UUID(import_id)
     mutations: list[dict[str, Any]] = []
     conflicts: list[dict[str, Any]] = []
@@ -674,7 +666,7 @@ def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
     def finish(conn: Any, results: list[dict[str, Any]]) -> None:
         for record in conflicts:
             db.insert_conflict(conn, record, None)
-        conn.execute("UPDATE imports SET undone_at = ?, undone_by = ? WHERE id = ?", (utc_now(), user.name, import_id))
+        db.mark_import_undone(conn, import_id, utc_now(), user.name)
         audit.record(conn, user.name, "import.undo", import_id, {"changes": len(mutations), "conflicts": len(conflicts)})
         journal.record(conn, user, "import.undo", {}, ref=import_id)
 

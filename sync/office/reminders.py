@@ -84,9 +84,7 @@ def new_feed_key(st: Store, user: User) -> str:
     """A new private feed key for `user` (the old one stops working); only its hash is kept."""
     key = FEED_PREFIX + secrets.token_urlsafe(24)
     with st.write() as conn:
-        conn.execute("DELETE FROM meta WHERE key = ?", (f"calendar:{user.name}",))
-        conn.execute("INSERT INTO meta(key, value) VALUES (?, ?)",
-                     (f"calendar:{user.name}", hashlib.sha256(key.encode()).hexdigest()))
+        db.set_calendar_key(conn, user.name, hashlib.sha256(key.encode()).hexdigest())
     return key
 
 
@@ -95,12 +93,10 @@ def feed_user(st: Store, key: str) -> User:
         raise NotFound("no such calendar")
     digest = hashlib.sha256(key.encode()).hexdigest()
     with st.read() as conn:
-        row = conn.execute(
-            "SELECT u.name, u.role, u.display FROM meta m JOIN users u ON m.key = 'calendar:' || u.name "
-            "WHERE m.value = ? AND u.disabled = 0", (digest,)).fetchone()
-        if row is None:
-            raise NotFound("no such calendar (the link was replaced or the user disabled)")
-        return db.with_team(conn, User(*row))
+        found = db.user_for_calendar_key(conn, digest)
+    if found is None:
+        raise NotFound("no such calendar (the link was replaced or the user disabled)")
+    return found
 
 
 def _escape(text: str) -> str:

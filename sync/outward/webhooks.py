@@ -201,9 +201,7 @@ def send_test(st: db.Store, user: User, endpoint_id: str, settings: Settings) ->
     now = utc_now()
     with st.write() as conn:
         db.insert_outbox(conn, endpoint_id, identity, TEST_EVENT, f"test:{identity}", body, now)
-        conn.execute("UPDATE webhook_outbox SET status = 'sending' WHERE endpoint = ? AND event = ?", (endpoint_id, identity))
-        item_id = conn.execute("SELECT id FROM webhook_outbox WHERE endpoint = ? AND event = ?",
-                               (endpoint_id, identity)).fetchone()[0]
+        item_id = db.start_test_delivery(conn, endpoint_id, identity)
         audit.record(conn, user.name, "webhook.test", endpoint_id, {})
     status, error, duration = post(endpoint["url"], endpoint["secret"], body.encode(), settings)
     ok = status is not None and 200 <= status < 300

@@ -428,7 +428,7 @@ class Batch:
                 return _rejected(mutation_id, "invalid", [FieldError("id", "this mutation id was already used by another user")]), []
             return result, []
         if self.careful:
-            self.conn.execute("SAVEPOINT mutation")
+            db.savepoint(self.conn, "mutation")
         written = self.conn.total_changes
         self._checked = checked
         try:
@@ -437,8 +437,7 @@ class Batch:
             db.store_result(self.conn, mutation_id, self.user.name, self.device or "", self.now, result)
         except FieldcardsError as error:
             if self.careful:
-                self.conn.execute("ROLLBACK TO mutation")
-                self.conn.execute("RELEASE mutation")
+                db.rollback_to(self.conn, "mutation")
             elif self.conn.total_changes != written:
                 raise _NeedsSavepoints() from error
             code = {"forbidden": "forbidden", "device_revoked": "forbidden", "not_found": "not_found",
@@ -446,7 +445,7 @@ class Batch:
             errors = error.fields or [FieldError("", error.message)]
             return _rejected(mutation_id, code, errors), []
         if self.careful:
-            self.conn.execute("RELEASE mutation")
+            db.release(self.conn, "mutation")
         return result, warnings
 
     def _apply(self, m: CardPut | CardDelete | ActivityAdd | AttachmentAdd | LinkCreate | CardClaim
