@@ -13,7 +13,7 @@ layers below it (tests/test_architecture.py keeps this true):
                the engine (a batch of mutations in one transaction), the reference client
     cards/     the card's rules: validation (phones in E.164, dates), the admin's template, JSON
                Schema, search text, read queries, attachments, customer links, the pool, follow-ups
-    people/    users and tokens, passkeys and sessions, devices, teams, admin settings
+    people/    users and tokens, devices, teams, admin settings (passkeys and sessions: db/identity.py)
     records    audit.py (the hash-chained audit log), journal.py (the server's own work, replayed
                after a restore), events.py (the webhook outbox, written in the change's transaction)
     db/        the only package that runs SQL: connections and pragmas, migrations, one module per

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sync import audit, db
-from sync.people import identity
+from sync.db import identity
 from sync.people import devices as device_names
 from sync.times import utc_now
 from sync.errors import Conflict, NotFound, invalid

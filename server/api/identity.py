@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sync import audit
-from sync.people import identity
+from sync.db import identity
 from sync.access import ROLES, User
 from sync.times import utc_now
 from sync.errors import Conflict, NotAllowed, NotFound, RateLimited, invalid

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sync import audit
-from sync.people import identity
+from sync.db import identity
 from sync.protocol.engine import DeviceRevoked
 from sync.protocol.model import parse_sync_request
 from sync.times import utc_now

@@ -17,7 +17,7 @@ from sync.access import User
 from sync.errors import NotAllowed, RateLimited, Unauthenticated
 from sync.recent import RecentTable
 from sync.db import Store
-from sync.people.identity import digest
+from sync.db.identity import digest
 from sync.people.users import token_owner
 
 from . import sessions

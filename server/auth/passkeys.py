@@ -27,7 +27,7 @@ from webauthn.helpers.structs import (
 )
 
 from sync import audit, db
-from sync.people import identity
+from sync.db import identity
 from sync.access import User
 from sync.times import utc_now
 from sync.errors import NotFound, Unauthenticated, invalid

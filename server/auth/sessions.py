@@ -11,7 +11,7 @@ import time
 
 from starlette.responses import Response
 
-from sync.people import identity
+from sync.db import identity
 from sync.access import User
 from sync.times import utc_now
 from sync.db import Store

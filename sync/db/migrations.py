@@ -80,7 +80,7 @@ def _migration_2(db: sqlite_utils.Database) -> None:
 
 
 def _migration_3(db: sqlite_utils.Database) -> None:
-    """Identity: passkeys, one-time invites and challenges, browser sessions (see sync/people/identity.py)."""
+    """Identity: passkeys, one-time invites and challenges, browser sessions (see sync/db/identity.py)."""
     if "webauthn_id" not in db["users"].columns_dict:
         db["users"].add_column("webauthn_id", str)
     db["credentials"].create(

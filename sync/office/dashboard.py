@@ -14,7 +14,7 @@ from typing import Any
 
 from sync.cards import followups
 from sync.outward import surveys
-from sync.people import identity
+from sync.db import identity
 from sync.office import stages
 from sync import db
 from sync.access import User, owner_filter

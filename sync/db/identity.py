@@ -1,6 +1,6 @@
 """Identity records: passkey credentials, one-time invites and challenges, browser sessions, and
-the user and token lists admins manage. Plain SQL over a connection, like `store.py`; the server's
-`auth/` package decides when to call these.
+the user and token lists admins manage: plain SQL over a connection; the server's `auth/` package
+decides when to call these.
 
 Secrets (invite codes, session ids) are stored only as SHA-256 hashes, so a copy of the database
 (or of a backup) cannot be used to sign in. Expiries are Unix seconds.
@@ -13,8 +13,8 @@ import secrets
 import sqlite3
 from typing import Any
 
-from sync import db
 from sync.access import User
+from sync.db.people import with_team
 
 
 def digest(secret: str) -> str:
@@ -207,7 +207,7 @@ def session_row(conn: sqlite3.Connection, session: str) -> tuple[User, int, int]
         "SELECT u.name, u.role, u.display, s.last_seen, s.expires FROM sessions s JOIN users u ON u.name = s.user "
         "WHERE s.id = ? AND s.revoked_at IS NULL AND u.disabled = 0", (digest(session),)
     ).fetchone()
-    return (db.with_team(conn, User(row[0], row[1], row[2])), row[3], row[4]) if row else None
+    return (with_team(conn, User(row[0], row[1], row[2])), row[3], row[4]) if row else None
 
 
 def touch_session(conn: sqlite3.Connection, session: str, now_s: int) -> None:
