@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from sync.access import User
-from sync.protocol.engine import Batch, Engine, _NeedsSavepoints
+from sync.protocol.batch import Batch, NeedsSavepoints
+from sync.protocol.engine import Engine
 from sync.errors import FieldError, InvalidInput
 from sync.protocol.hlc import Clock
 from sync.db import Store
@@ -44,7 +45,7 @@ def cards(engine: Engine) -> int:
 
 
 def test_a_rejection_after_a_write_needs_the_careful_pass(engine: Engine):
-    with pytest.raises(_NeedsSavepoints), engine.store.write() as conn:
+    with pytest.raises(NeedsSavepoints), engine.store.write() as conn:
         RejectsAfterWriting(engine, conn, OFFICE, "d", "2026-12-04T00:00:00Z", careful=False).apply(
             put(str(uuid.uuid4()), name="A"))
     assert cards(engine) == 0

@@ -18,7 +18,7 @@ from sync import audit, db
 from sync import journal
 from sync import events
 from sync.access import User, can_see
-from sync.protocol.engine import Batch, CardWrite
+from sync.protocol.batch import Batch, CardWrite
 from sync.times import utc_now
 from sync.errors import InvalidInput, NotAllowed, NotFound, invalid
 from sync.protocol.merge import values_equal

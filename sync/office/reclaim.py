@@ -15,7 +15,8 @@ from typing import Any
 from sync.cards import pool
 from sync import db
 from sync.access import User
-from sync.protocol.engine import Batch, CardWrite, Engine
+from sync.protocol.batch import Batch, CardWrite
+from sync.protocol.engine import Engine
 from sync.times import utc_now
 
 SYSTEM = User("system", "admin", "Fieldcards")

@@ -24,7 +24,8 @@ from typing import Any
 from sync import audit, db
 from sync.protocol import hlc
 from sync.access import User, owner_filter
-from sync.protocol.engine import Batch, CardWrite, Engine
+from sync.protocol.batch import Batch, CardWrite
+from sync.protocol.engine import Engine
 from sync.errors import NotAllowed, invalid
 from sync.times import utc_now
 
