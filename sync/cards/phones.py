@@ -38,24 +38,28 @@ class _Region:
     types: tuple[_Desc, ...]
     leading_digits: re.Pattern[str] | None
     national_prefix: re.Pattern[str] | None
-    by_length: dict[int, tuple[re.Pattern[str], re.Pattern[str]] | None]
+    by_length: dict[int, re.Pattern[str] | None]
 
     def valid(self, nsn: str) -> bool:
         """The general description and any one type match: for each length, the patterns that
-        allow it are joined into one alternation, so a number costs two regex calls, not eleven."""
+        allow it are joined into one expression, the general one as a lookahead over the whole
+        number, so a number costs one regex call, not eleven."""
         size = len(nsn)
-        if size not in self.by_length:
-            self.by_length[size] = self._patterns(size)
-        patterns = self.by_length[size]
-        return patterns is not None and patterns[0].fullmatch(nsn) is not None and patterns[1].fullmatch(nsn) is not None
+        try:
+            pattern = self.by_length[size]
+        except KeyError:
+            pattern = self.by_length[size] = self._pattern(size)
+        return pattern is not None and pattern.fullmatch(nsn) is not None
 
-    def _patterns(self, size: int) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    def _pattern(self, size: int) -> re.Pattern[str] | None:
         if self.general is None or (self.general.lengths and size not in self.general.lengths):
             return None
         types = [d.pattern.pattern for d in self.types if not d.lengths or size in d.lengths]
         if not types:
             return None
-        return self.general.pattern, re.compile("|".join(f"(?:{p})" for p in types))
+        # fullmatch(general) and fullmatch(any type) as one fullmatch: `\Z` ends the lookahead
+        # at the end of the number, as fullmatch would.
+        return re.compile(f"(?=(?:{self.general.pattern.pattern})\\Z)(?:" + "|".join(f"(?:{p})" for p in types) + ")")
 
 
 def _desc(desc) -> _Desc | None:  # type: ignore[no-untyped-def]
@@ -65,6 +69,8 @@ def _desc(desc) -> _Desc | None:  # type: ignore[no-untyped-def]
 
 
 _regions: dict[str, _Region | None] = {}
+# The country codes as written after the `+` (the first digit is never 0, so "86" is 86).
+_CODES: dict[str, tuple[str, ...]] = {str(code): tuple(regions) for code, regions in COUNTRY_CODE_TO_REGION_CODE.items()}
 
 
 def _region(code: str) -> _Region | None:
@@ -92,8 +98,8 @@ def e164_valid(text: str) -> bool | None:
         return None
     digits = text[1:]
     for size in (1, 2, 3):  # phonenumbers' _extract_country_code: the shortest known code wins
-        if int(digits[:size]) in COUNTRY_CODE_TO_REGION_CODE:
-            regions = COUNTRY_CODE_TO_REGION_CODE[int(digits[:size])]
+        regions = _CODES.get(digits[:size])
+        if regions is not None:
             break
     else:
         return None

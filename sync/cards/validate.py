@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -174,7 +174,8 @@ def _text(value: Any, limit: int, required: bool, *, multiline: bool = False) ->
     return value
 
 
-def _set(name: str, value: Any, errors: list[FieldError], normalize) -> list[Any]:  # type: ignore[no-untyped-def]
+def _set(name: str, value: Any, errors: list[FieldError], normalize, *args: Any) -> list[Any]:  # type: ignore[no-untyped-def]
+    """A set field: each text item normalised by `normalize(item, *args)`."""
     if value is None:
         return []
     if not isinstance(value, list):
@@ -189,7 +190,7 @@ def _set(name: str, value: Any, errors: list[FieldError], normalize) -> list[Any
             errors.append(FieldError(f"{name}[{i}]", "must be text"))
             continue
         try:
-            normal = normalize(item)
+            normal = normalize(item, *args)
         except ValueError as error:
             errors.append(FieldError(f"{name}[{i}]", str(error)))
             continue
@@ -206,40 +207,64 @@ def _tag(value: str) -> str:
     return tag
 
 
+# One rule per card field, looked up once per field: `rule(value, region, creating, errors,
+# custom_fields)` returns the normalised value, puts the problems it can name itself in `errors`
+# and raises ValueError for a problem of the field as a whole.
+_Rule = Callable[[Any, str, bool, list[FieldError], Sequence[dict[str, Any]]], Any]
+
+
+def _text_rule(limit: int, required: bool, multiline: bool) -> _Rule:
+    controls = (_CONTROLS_MULTILINE if multiline else _CONTROLS).search
+
+    def rule(value: Any, *_: Any) -> Any:
+        if isinstance(value, str) and controls(value) is None:  # the common case, read once
+            text = value.strip()
+            if text and len(text) <= limit:
+                return text
+        return _text(value, limit, required, multiline=multiline)  # null, or what is wrong
+    return rule
+
+
+def _segment(value: Any, *_: Any) -> Any:
+    if value is not None and value not in SEGMENTS:
+        raise ValueError("must be A, B, C or null")
+    return value
+
+
+def _owner(value: Any, *_: Any) -> Any:  # null: the card goes to the shared pool (contract 7)
+    if value is not None and (not isinstance(value, str) or not OWNER_RE.match(value)):
+        raise ValueError("must be a user name (1–64 of a-z, 0-9, '.', '_', '-'), or null for the pool")
+    return value
+
+
+def _stage(value: Any, *_: Any) -> Any:
+    if value is not None and value not in STAGES:
+        raise ValueError(f"must be one of {', '.join(STAGES)}, or null")
+    return value
+
+
+_RULES: dict[str, _Rule] = {
+    **{name: _text_rule(limit, name == "name", name in MULTILINE_FIELDS) for name, limit in TEXT_LIMITS.items()},
+    "phones": lambda value, region, _c, errors, _f: _set("phones", value, errors, normalize_phone, region),
+    "emails": lambda value, _r, _c, errors, _f: _set("emails", value, errors, normalize_email),
+    "tags": lambda value, _r, _c, errors, _f: _set("tags", value, errors, _tag),
+    "segment": _segment,
+    "owner": _owner,
+    "birthday": lambda value, *_: None if value is None else check_date(value),
+    "follow_up": lambda value, *_: None if value is None else check_date(value),
+    "location": lambda value, *_: location(value, accuracy=False),
+    "stage": _stage,
+    "follow_ups": lambda value, _r, _c, errors, _f: _follow_ups(value, errors),
+    "consent": lambda value, _r, _c, errors, _f: _consent(value, errors),
+    "custom": lambda value, _r, creating, errors, custom_fields: _custom(value, custom_fields, creating, errors),
+}
+
+
 def _field(name: str, value: Any, region: str, creating: bool, errors: list[FieldError],
            custom_fields: Sequence[dict[str, Any]]) -> Any:
     """One field's normalised value; problems go to `errors` with their paths."""
     try:
-        if name in TEXT_LIMITS:
-            return _text(value, TEXT_LIMITS[name], required=(name == "name"), multiline=name in MULTILINE_FIELDS)
-        if name == "phones":
-            return _set(name, value, errors, lambda v: normalize_phone(v, region))
-        if name == "emails":
-            return _set(name, value, errors, normalize_email)
-        if name == "tags":
-            return _set(name, value, errors, _tag)
-        if name == "segment":
-            if value is not None and value not in SEGMENTS:
-                raise ValueError("must be A, B, C or null")
-            return value
-        if name == "owner":  # null: the card goes to the shared pool (contract 7)
-            if value is not None and (not isinstance(value, str) or not OWNER_RE.match(value)):
-                raise ValueError("must be a user name (1–64 of a-z, 0-9, '.', '_', '-'), or null for the pool")
-            return value
-        if name in ("birthday", "follow_up"):
-            return None if value is None else check_date(value)
-        if name == "location":
-            return location(value, accuracy=False)
-        if name == "stage":
-            if value is not None and value not in STAGES:
-                raise ValueError(f"must be one of {', '.join(STAGES)}, or null")
-            return value
-        if name == "follow_ups":
-            return _follow_ups(value, errors)
-        if name == "consent":
-            return _consent(value, errors)
-        if name == "custom":
-            return _custom(value, custom_fields, creating, errors)
+        return _RULES[name](value, region, creating, errors, custom_fields)
     except ValueError as error:
         errors.append(FieldError(name, str(error)))
     return None
@@ -256,12 +281,17 @@ def validate_card_fields(fields: object, *, region: str, creating: bool,
     errors: list[FieldError] = []
     out: dict[str, Any] = {}
     for name, value in fields.items():
-        if name in SERVER_FIELDS:
+        rule = _RULES.get(name)
+        if rule is not None:  # every card field, and no server field, has a rule
+            try:
+                out[name] = rule(value, region, creating, errors, custom_fields)
+            except ValueError as error:
+                errors.append(FieldError(name, str(error)))
+                out[name] = None
+        elif name in SERVER_FIELDS:
             errors.append(FieldError(name, "cannot be set by a client"))
-        elif name not in EMPTY_VALUES:
-            errors.append(FieldError(_short(str(name), 60), "unknown field"))
         else:
-            out[name] = _field(name, value, region, creating, errors, custom_fields)
+            errors.append(FieldError(_short(str(name), 60), "unknown field"))
     if creating and "name" not in fields:
         errors.append(FieldError("name", "required"))
     if creating and "custom" not in fields:

@@ -1,0 +1,80 @@
+"""The shortcuts of card validation (issue 14) answer exactly as the full rules do: a phone in
+E.164 read from phonenumbers' metadata against phonenumbers' own parse, and a card's text read
+once against the full text rule, error messages included."""
+from __future__ import annotations
+
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+from sync.cards.phones import e164_valid
+from sync.cards.validate import MULTILINE_FIELDS, TEXT_LIMITS, _text, normalize_phone, validate_card_fields
+from sync.errors import InvalidInput
+
+# Regions reps work in, and country codes shared by many regions (+1, +7, +44) or with national
+# prefixes that phonenumbers strips (+86's 1[12]xx and 179xx carrier codes).
+CODES = ("86", "852", "853", "886", "1", "7", "44", "49", "33", "81", "82", "91", "65", "61", "55", "62", "84")
+# Starts of real numbers of those regions, so that the random digits after them land among valid
+# numbers as well as invalid ones.
+STARTS = ("", "1", "13", "138", "15", "18", "199", "2", "21", "5", "6", "7", "9", "650", "20", "30", "40", "80", "90")
+
+
+def by_phonenumbers(text: str) -> str | None:
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@settings(max_examples=3000, derandomize=True, deadline=None)
+@given(code=hs.sampled_from(CODES), start=hs.sampled_from(STARTS), rest=hs.text("0123456789", max_size=14))
+def test_e164_shortcut_answers_as_phonenumbers(code: str, start: str, rest: str) -> None:
+    text = f"+{code}{start}{rest}"
+    fast = e164_valid(text)
+    if fast is not None:  # None: only the full parse can tell, and it does
+        assert (text if fast else None) == by_phonenumbers(text), text
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(code=hs.sampled_from(CODES), start=hs.sampled_from(STARTS), rest=hs.text("0123456789", max_size=14))
+def test_a_phone_is_kept_or_refused_as_phonenumbers_says(code: str, start: str, rest: str) -> None:
+    text = f"+{code}{start}{rest}"
+    normalize_phone.cache_clear()
+    try:
+        got: str | None = normalize_phone(text, "CN")
+    except ValueError as error:
+        assert str(error) == f"{text!r} is not a valid phone number for region CN"
+        got = None
+    assert got == by_phonenumbers(text), text
+
+
+def test_the_e164_shortcut_answers_the_numbers_a_push_carries() -> None:
+    for text in ("+8613812345678", "+8615912345678", "+16502530000", "+442079460000", "+85291234567"):
+        assert e164_valid(text) is True, text
+    for text in ("+8613812", "+86138123456789", "+16501230000", "+4420794600001"):
+        assert e164_valid(text) is False, text
+
+
+TEXTS = ["Wang Wei", "  王伟  ", "", "   ", "a\tb", "a\nb", "a\rb", "a\x00b", "x\x7f", "\u3000王\u3000",
+         None, 42, ["a"], {"a": 1}]
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_LIMITS))
+@pytest.mark.parametrize("creating", [True, False])
+def test_a_card_text_reads_as_the_full_text_rule(name: str, creating: bool) -> None:
+    limit = TEXT_LIMITS[name]
+    samples = TEXTS + ["x" * limit, "x" * (limit + 1), " " + "x" * limit + " ", "\n" + "y" * limit + "\t"]
+    for value in samples:
+        try:
+            expected: object = _text(value, limit, required=(name == "name"), multiline=name in MULTILINE_FIELDS)
+        except ValueError as error:
+            expected = {name: str(error)}
+        try:
+            got: object = validate_card_fields({"name": "n", name: value}, region="CN", creating=creating)[name]
+        except InvalidInput as refused:
+            got = {f.path: f.message for f in refused.fields}
+        assert got == expected, (name, value)
