@@ -3,7 +3,7 @@
 - A `feedback` activity with a rating at or below the admin's threshold (default 2), or marked
   `needs_action` by a rep, opens a follow-up item on the card (`follow_ups`, contract 7) for its
   owner: due `due_days` after the feedback, status `open`. The engine adds it in the activity's own
-  transaction as a normal versioned change (sync/protocol/engine.py `_activity`), so history, stream position
+  transaction as a normal versioned change (sync/protocol/batch.py `_activity`), so history, stream position
   and the per-item merge stay one way; the item's id is `fb-<activity id>`, so a retried mutation
   never opens it twice.
 - Lists for people: open and overdue items of the cards a user may see (office sees overdue items

@@ -3,7 +3,7 @@
 - A card whose `owner` is null is in the pool. Reps and managers see pool cards through a view of
   their own (`view`), holding only the fields an admin allows (name and company, say, but not
   phones), bounded and filterable, so that a phone never holds the company's whole file.
-- Claims are mutations (`card.claim`) and work offline; the engine decides them (sync/protocol/engine.py,
+- Claims are mutations (`card.claim`) and work offline; the engine decides them (sync/protocol/batch.py,
   `Batch._claim`): the earliest bounded `at` of a round wins.
 - Reclaim rules return cards with no activity for N days (per segment) to the pool
   (sync/office/reclaim.py), and owners see it coming on Today (`returning`).
@@ -138,7 +138,7 @@ def view(st: db.Store, user: User, params: dict[str, str]) -> dict[str, Any]:
     with st.read() as conn:
         rules = settings(conn)
         bound = min(int(raw_limit or rules["view_limit"]), rules["view_limit"])
-        # Owner '' is the pool (sync/db/store.py keeps a pool card's owner column empty).
+        # Owner '' is the pool (sync/db/cards.py keeps a pool card's owner column empty).
         cards = db.list_cards(conn, owner="", q=query_text(params["q"]) if params.get("q") else None,
                                  segment=params.get("segment") or None, tag=params.get("tag") or None,
                                  region=params.get("region") or None, due_before=None, include_deleted=False,
