@@ -11,6 +11,8 @@ from hypothesis import strategies as hs
 from sync.cards.phones import e164_valid
 from sync.cards.validate import MULTILINE_FIELDS, TEXT_LIMITS, _text, normalize_phone, validate_card_fields
 from sync.errors import InvalidInput
+from sync.protocol import hlc
+from sync.protocol.model import parse_mutation
 
 # Regions reps work in, and country codes shared by many regions (+1, +7, +44) or with national
 # prefixes that phonenumbers strips (+86's 1[12]xx and 179xx carrier codes).
@@ -78,3 +80,33 @@ def test_a_card_text_reads_as_the_full_text_rule(name: str, creating: bool) -> N
         except InvalidInput as refused:
             got = {f.path: f.message for f in refused.fields}
         assert got == expected, (name, value)
+
+
+CLOCKS = [None, 5, 1.5, True, [], "", "abc", "1763971200123-0000-dev", "1763971200123-0000-", "176397120012-0000-d",
+          "1763971200123-00000-d", "1763971200123-0000-dev\n", "1763971200123-0000-dev ok", "１７63971200123-0000-d",
+          "1763971200123-0000-" + "d" * 100, "1763971200123-0000-" + "d" * 101, "x" * 300]
+
+
+@pytest.mark.parametrize("at", CLOCKS)
+def test_a_mutation_clock_is_refused_as_hlc_parse_refuses_it(at: object) -> None:
+    try:
+        hlc.parse(at)
+        expected: dict[str, str] = {}
+    except ValueError as error:
+        expected = {"at": str(error)}
+    raw = {"id": "m1", "op": "card.delete", "card": "0b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90", "at": at, "version": 0}
+    try:
+        parse_mutation(raw)
+        got: dict[str, str] = {}
+    except InvalidInput as refused:
+        got = {f.path: f.message for f in refused.fields}
+    assert got == expected
+
+
+def test_unknown_envelope_keys_are_named_in_their_order() -> None:
+    raw = {"zz": 1, "id": "m1", "op": "card.claim", "card": "0b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90",
+           "at": "1763971200123-0000-dev", "fields": {}, "a" * 80: 2}
+    with pytest.raises(InvalidInput) as refused:
+        parse_mutation(raw)
+    assert [(f.path, f.message) for f in refused.value.fields] == [
+        ("zz", "unknown field"), ("fields", "unknown field"), ("a" * 60, "unknown field")]

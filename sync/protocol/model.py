@@ -136,16 +136,20 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
     op = raw.get("op")
     if op not in ENVELOPE_KEYS:
         raise InvalidInput("unknown op", [FieldError("op", "must be card.put, card.delete, activity.add, attachment.add, link.create or card.claim")])
-    errors += [FieldError(str(k)[:60], "unknown field") for k in raw if k not in ENVELOPE_KEYS[op]]
+    allowed = ENVELOPE_KEYS[op]
+    if not raw.keys() <= allowed:
+        errors += [FieldError(str(k)[:60], "unknown field") for k in raw if k not in allowed]
     try:
         card = canonical_uuid(raw.get("card"))
     except ValueError:
         card = ""
         errors.append(FieldError("card", "must be the card's UUID in canonical form (lowercase, with dashes)"))
-    try:
-        hlc.parse(raw.get("at"))
-    except ValueError as error:
-        errors.append(FieldError("at", str(error)))
+    at = raw.get("at")
+    if not isinstance(at, str) or hlc.HLC_RE.match(at) is None:  # what `hlc.parse` accepts, read without a Stamp
+        try:
+            hlc.parse(at)
+        except ValueError as error:
+            errors.append(FieldError("at", str(error)))
     mutation: Mutation | None = None
     mutation_id = mutation_id_of(raw) or ""
     if op == "card.put":
