@@ -101,6 +101,8 @@ HOSTILE_MUTATIONS = [
     ({"at": "yesterday"}, "at"),
     ({"card": "not-a-uuid"}, "card"),
     ({"op": "card.explode"}, "op"),
+    ({"op": ["card.put"]}, "op"),  # not text: once an unhashable key and a 500
+    ({"op": {"card.put": 1}}, "op"),
 ]
 
 

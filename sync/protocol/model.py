@@ -134,7 +134,7 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
     """The envelope of one mutation; InvalidInput with paths relative to the mutation."""
     errors: list[FieldError] = []
     op = raw.get("op")
-    if op not in ENVELOPE_KEYS:
+    if not isinstance(op, str) or op not in ENVELOPE_KEYS:  # a list or an object as `op` is no key
         raise InvalidInput("unknown op", [FieldError("op", "must be card.put, card.delete, activity.add, attachment.add, link.create or card.claim")])
     allowed = ENVELOPE_KEYS[op]
     if not raw.keys() <= allowed:
