@@ -3,8 +3,8 @@
 // concurrent change by the rep becomes a conflict for a person, never a silent overwrite), and a
 // consent choice; for a survey, the admin's survey (a CSAT 1–5 or NPS 0–10 question and up to five
 // more: choice, rating, text) in the page's language, or a plain 1–5 rating, and a comment.
-import { h } from "./dom.js";
-import { language, languages, loadLanguage, pickLanguage, t } from "./i18n.js";
+import { h } from "./shared/dom.js";
+import { language, languages, loadLanguage, pickLanguage, t } from "./shared/i18n.js";
 
 const root = document.getElementById("app");
 const token = decodeURIComponent(location.pathname.split("/").pop() || "");

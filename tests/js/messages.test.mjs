@@ -1,4 +1,4 @@
-// Unit tests of pwa/js/messages.js: the server's English sentences a person meets, in Chinese.
+// Unit tests of pwa/js/shared/messages.js: the server's English sentences a person meets, in Chinese.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -6,8 +6,8 @@ globalThis.localStorage = { getItem: () => null, setItem: () => {} };
 globalThis.document = { documentElement: {} };
 globalThis.fetch = async () => ({ json: async () => ({}) });
 
-const { loadLanguage } = await import("../../pwa/js/i18n.js");
-const { localMessage } = await import("../../pwa/js/messages.js");
+const { loadLanguage } = await import("../../pwa/js/shared/i18n.js");
+const { localMessage } = await import("../../pwa/js/shared/messages.js");
 
 test("the drill's result and an amount's refusal read in Chinese, with their numbers", async () => {
   await loadLanguage("zh-CN");

@@ -1,8 +1,8 @@
-// Unit tests of money() in pwa/js/i18n.js: amounts in the language's own way.
+// Unit tests of money() in pwa/js/shared/i18n.js: amounts in the language's own way.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { localTime, money } from "../../pwa/js/i18n.js";
+import { localTime, money } from "../../pwa/js/shared/i18n.js";
 
 test("yuan with the narrow sign, separators and two decimals, in both languages", () => {
   assert.equal(money("12500", "CNY", "zh-CN"), "¥12,500.00");

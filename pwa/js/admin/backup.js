@@ -1,10 +1,10 @@
 // The admin's backup screen: replication status, drills, point-in-time restore with a preview.
 import { tokenSignIn } from "../auth/tokenform.js";
-import { localMessage } from "../messages.js";
-import { api, ApiError, setToken, token } from "../api.js";
+import { localMessage } from "../shared/messages.js";
+import { api, ApiError, setToken, token } from "../shared/api.js";
 import { signOut } from "../auth/passkey.js";
-import { h } from "../dom.js";
-import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
+import { h } from "../shared/dom.js";
+import { language, languages, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
 
 // `notice` is kept as [key, params] so that it follows a change of language.
 // `point` and `custom` are what the person chose; the preview is for exactly that choice, and any

@@ -1,12 +1,12 @@
 // The admin's people screen: users and their roles, invite links, API tokens, devices, webhooks, the audit log.
 import { tokenSignIn } from "../auth/tokenform.js";
-import { localMessage } from "../messages.js";
-import { api, ApiError, setToken, token } from "../api.js";
-import { h } from "../dom.js";
+import { localMessage } from "../shared/messages.js";
+import { api, ApiError, setToken, token } from "../shared/api.js";
+import { h } from "../shared/dom.js";
 import { settingsCard } from "./settings.js";
 import { voiceCard } from "./voice.js";
 import { teamsCard } from "./teams.js";
-import { language, languages, loadLanguage, localTime, pickLanguage, t } from "../i18n.js";
+import { language, languages, loadLanguage, localTime, pickLanguage, t } from "../shared/i18n.js";
 
 const ROLES = ["rep", "manager", "office", "admin"];
 const AUDIT_PAGE = 1000; // what GET /audit answers at most per call

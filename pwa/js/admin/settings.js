@@ -2,9 +2,9 @@
 // /privacy, in English and Chinese, and the lost-phone lock (days without a sync after which the app
 // locks its local data until a fresh sign-in). The section keeps its own element and state, so the
 // people screen's redraws never lose what the admin is typing.
-import { api, problemText } from "../api.js";
-import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { api, problemText } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { t } from "../shared/i18n.js";
 
 const state = { loaded: false, notice: { en: "", "zh-CN": "" }, custom: false, updatedAt: null, days: "", said: null, error: null, busy: false };
 const el = h("section", { class: "card", id: "settings", "aria-labelledby": "settings-title" });

@@ -3,9 +3,9 @@
 // many cards a rep may hold and claim a day, and after how many idle days a card goes back to the
 // pool, per segment. Like settings.js, the section keeps its own element and state, so the people
 // screen's redraws never lose what the admin is typing.
-import { api, problemText } from "../api.js";
-import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { api, problemText } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { t } from "../shared/i18n.js";
 
 const POOL_FIELDS = ["company", "title", "address", "region", "industry", "segment", "tags", "stage", "location"];
 const SEGMENTS = ["A", "B", "C", "none"];

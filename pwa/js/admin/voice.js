@@ -3,9 +3,9 @@
 // (a CSAT or NPS question and up to five more, in English and Chinese). The section keeps its own
 // element and state (the survey being written lives in `state.draft`, updated as the admin types),
 // so the screen's redraws never lose what the admin is typing.
-import { api, problemText } from "../api.js";
-import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { api, problemText } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { t } from "../shared/i18n.js";
 
 const state = { loaded: false, rules: { rating_at_most: 2, due_days: 3 }, typed: {}, said: null, error: null, busy: false,
   surveys: [], draft: null, targets: {} };

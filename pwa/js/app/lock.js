@@ -4,10 +4,10 @@
 // as the phone is online again), so only a fresh sign-in, with a passkey or a token typed after the
 // lock, opens the data again. The local data itself stays on the phone, unencrypted, with the
 // outbox, so no unsynced work is lost; docs/security.md says what a thief can still read.
-import { api, ApiError, setToken } from "../api.js";
+import { api, ApiError, setToken } from "../shared/api.js";
 import { whoAmI } from "../auth/passkey.js";
-import { h } from "../dom.js";
-import { language, t } from "../i18n.js";
+import { h } from "../shared/dom.js";
+import { language, t } from "../shared/i18n.js";
 
 const DAY_MS = 86_400_000;
 const CHECK_EVERY_MS = 60_000;

@@ -2,14 +2,14 @@
 // screens (#/cards, #/card/ID, #/edit/ID, #/new, #/today, #/nearby, #/pending, #/conflicts) and draws the
 // header with the sync status. Screens live in screens/*.js and render from the `app` object here;
 // every change goes through the device, then the screens re-render from the store.
-import { api, token } from "../api.js";
+import { api, token } from "../shared/api.js";
 import { whoAmI } from "../auth/passkey.js";
-import { h } from "../dom.js";
-import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
+import { h } from "../shared/dom.js";
+import { language, languages, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
 import { openDb } from "./db.js";
 import { Device } from "./device.js";
 import { DEFAULT_SCHEMA } from "./format.js";
-import { loadPeople } from "../people.js";
+import { loadPeople } from "../shared/people.js";
 import { chooseMapApp, chosenMapApp, MAP_APPS } from "./maplink.js";
 import { lockedOut, privacyLink, watchLock } from "./lock.js";
 import { refreshPoolData } from "./pool.js";

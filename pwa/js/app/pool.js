@@ -5,7 +5,7 @@
 //              cards someone holds and of pool cards (GET /dedupe/buckets) — never a card itself
 //   returning  my cards that go back to the pool soon (GET /pool/returning), for Today
 // All three are refreshed after a sync when online and read offline.
-import { api } from "../api.js";
+import { api } from "../shared/api.js";
 
 const REFRESH_MS = 5 * 60_000;
 let lastRefresh = 0;

@@ -1,7 +1,7 @@
 // Installing the service worker and the update rule: a new version of the app waits until the
 // outbox is empty (no edit may be stranded between two versions), then takes over; the page tells
 // the person and reloads.
-import { t } from "../i18n.js";
+import { t } from "../shared/i18n.js";
 
 const WAITING_CHECK_MS = 2000;
 const UPDATED_KEY = "fieldcards.updated";

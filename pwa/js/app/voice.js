@@ -7,8 +7,8 @@
 //   my_scorecard      the signed-in rep's own scorecard for the last 30 days (GET /scorecards), for Today
 // Refreshed after a sync when online, read offline. QR codes are drawn here, on the phone, with
 // qrcode-generator from npm (served at /vendor/qrcode-generator/).
-import { api } from "../api.js";
-import { h } from "../dom.js";
+import { api } from "../shared/api.js";
+import { h } from "../shared/dom.js";
 
 const TOKENS_LOW = 5;
 const TOKENS_ASKED = 10;

@@ -1,6 +1,6 @@
 // Sign-in lives here and only here: passkey registration and discoverable sign-in against
 // /api/v1/auth, sign-out, and "who am I". Other screens import these functions.
-import { api, ApiError } from "../api.js";
+import { api, ApiError } from "../shared/api.js";
 
 export const passkeysSupported = () =>
   Boolean(window.PublicKeyCredential && PublicKeyCredential.parseCreationOptionsFromJSON && PublicKeyCredential.parseRequestOptionsFromJSON);

@@ -1,9 +1,9 @@
 // The sign-in screen: register a passkey from an invite link (#invite=CODE), sign in with a
 // passkey, and, once signed in, see and manage this user's passkeys and sessions.
-import { localMessage } from "../messages.js";
-import { ApiError } from "../api.js";
-import { h } from "../dom.js";
-import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
+import { localMessage } from "../shared/messages.js";
+import { ApiError } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { language, languages, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
 import { myPasskeys, passkeysSupported, registerPasskey, removePasskey, signInWithPasskey, signOut, whoAmI } from "./passkey.js";
 
 const root = document.getElementById("app");

@@ -1,8 +1,8 @@
 // The admin and office screens also take an API token typed in (kept in this tab only), beside
 // the link to passkey sign-in. One form for all of them; `signedIn` runs once the token is set.
-import { setToken } from "../api.js";
-import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { setToken } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { t } from "../shared/i18n.js";
 
 export function tokenSignIn({ next, hint = t("signin.hint"), passkey = t("signin.passkey"), className = "card", signedIn }) {
   const input = h("input", { id: "token", type: "password", autocomplete: "off", required: true });

@@ -1,9 +1,9 @@
 // What the office screens share: requests api.js does not cover (multipart uploads, files and
 // SVG with the same credentials), the card field names, tables, labelled fields and dates.
-import { localMessage } from "../messages.js";
-import { ApiError, token } from "../api.js";
-import { h } from "../dom.js";
-import { language, localTime, t } from "../i18n.js";
+import { localMessage } from "../shared/messages.js";
+import { ApiError, token } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { language, localTime, t } from "../shared/i18n.js";
 
 // The card fields a person can pick in a mapping or a merge, in the order a card shows them.
 export const CARD_FIELDS = ["id", "name", "company", "title", "phones", "emails", "address", "region", "industry",

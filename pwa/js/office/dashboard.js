@@ -1,9 +1,9 @@
 // Dashboard (#/dashboard): the figures of GET /dashboard under the filters at the top, each as a
 // chart the server draws (SVG), a small table with the same numbers, and a CSV download.
-import { api, token } from "../api.js";
-import { h } from "../dom.js";
-import { money, t } from "../i18n.js";
-import { personLabel, personName } from "../people.js";
+import { api, token } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { money, t } from "../shared/i18n.js";
+import { personLabel, personName } from "../shared/people.js";
 import { cell, errorText, fetchRaw, saveBlob, table, today } from "./common.js";
 import { followUpSection, loadOverdue, loadStageRules, stageSection, surveySection } from "./followups.js";
 import { loadScorecards, scorecardSection } from "./scorecards.js";

@@ -4,10 +4,10 @@
 // so a merge never quietly hands a customer to the rep of a newer, emptier card; when the cards
 // belong to different people the screen asks who keeps the customer before it merges.
 // This session's merges are listed with an undo button.
-import { api, ApiError } from "../api.js";
-import { h } from "../dom.js";
-import { t } from "../i18n.js";
-import { personLabel, personName } from "../people.js";
+import { api, ApiError } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { t } from "../shared/i18n.js";
+import { personLabel, personName } from "../shared/people.js";
 import { errorText, fieldName, fmtTime, isEmpty, loading, short, shown } from "./common.js";
 
 const MERGES_KEY = "fieldcards.office.merges";

@@ -1,10 +1,10 @@
 // The dashboard's part of feedback followed up (issue 17): open and overdue follow-up items and
 // the median days to resolve (GET /dashboard's `follow_ups`, with CSV), and the overdue items
 // across reps (GET /follow-ups?state=overdue), each with its card, owner and due date.
-import { api } from "../api.js";
-import { h } from "../dom.js";
-import { t } from "../i18n.js";
-import { personName } from "../people.js";
+import { api } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { t } from "../shared/i18n.js";
+import { personName } from "../shared/people.js";
 import { cell, table } from "./common.js";
 
 export async function loadOverdue(query) {

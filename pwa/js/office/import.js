@@ -3,10 +3,10 @@
 // imported with a progress bar. A bad optional cell is a warning, never the row's loss; the rows
 // with problems download as a spreadsheet to fix and import again. The imports are listed from
 // the server (GET /imports), each with its undo, for as long as the server keeps them.
-import { localMessage } from "../messages.js";
-import { api, ApiError } from "../api.js";
-import { h } from "../dom.js";
-import { language, t } from "../i18n.js";
+import { localMessage } from "../shared/messages.js";
+import { api, ApiError } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { language, t } from "../shared/i18n.js";
 import { CARD_FIELDS, cell, checkbox, errorText, fetchRaw, field, fieldName, fmtTime, group, postForm, postFormRaw, saveBlob, short, shown, table } from "./common.js";
 
 const MODES = ["upsert", "create", "update"];

@@ -3,11 +3,11 @@
 // signs in, routes by the hash (#/import, #/duplicates, #/dashboard, #/quality, #/template) and
 // draws the header. Screens keep their own state and call ctx.render() when it changes.
 import { tokenSignIn } from "../auth/tokenform.js";
-import { api, ApiError, setToken, token } from "../api.js";
+import { api, ApiError, setToken, token } from "../shared/api.js";
 import { signOut as endSession } from "../auth/passkey.js";
-import { h } from "../dom.js";
-import { loadPeople } from "../people.js";
-import { language, languages, loadLanguage, pickLanguage, t } from "../i18n.js";
+import { h } from "../shared/dom.js";
+import { loadPeople } from "../shared/people.js";
+import { language, languages, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
 import { dashboardScreen } from "./dashboard.js";
 import { duplicatesScreen } from "./duplicates.js";
 import { importScreen } from "./import.js";

@@ -1,11 +1,11 @@
 // Data quality (#/quality): completeness per rep, incomplete and stale cards, and stored phones and
 // emails that no longer pass validation, each with an inline fix sent as an ordinary sync mutation
 // (so history, merge rules and conflicts apply as for any device).
-import { localMessage } from "../messages.js";
-import { api } from "../api.js";
-import { h } from "../dom.js";
-import { t } from "../i18n.js";
-import { personLabel, personName } from "../people.js";
+import { localMessage } from "../shared/messages.js";
+import { api } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { t } from "../shared/i18n.js";
+import { personLabel, personName } from "../shared/people.js";
 import { cell, errorText, fieldName, fmtTime, loading, table, today } from "./common.js";
 
 // One device id per signed-in user: revoking one person's browser must not stop everyone's fixes.

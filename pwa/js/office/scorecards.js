@@ -1,9 +1,9 @@
 // Rep scorecards on the dashboard (绩效考核, issue 17): per rep and period, the figures of
 // GET /scorecards with the admin's targets and each rep's progress, and a CSV per figure.
-import { api, token } from "../api.js";
-import { h } from "../dom.js";
-import { t } from "../i18n.js";
-import { personName } from "../people.js";
+import { api, token } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { t } from "../shared/i18n.js";
+import { personName } from "../shared/people.js";
 import { cell, errorText, fetchRaw, saveBlob, table, today } from "./common.js";
 
 const s = { from: "", to: "", data: null, error: null, loading: false };

@@ -1,9 +1,9 @@
 // Card template (#/template, admins only): the custom fields every card has and the suggestion
 // lists for industry, region and tags, saved with PUT /template; the server's errors show next to
 // the inputs they are about. Removing a field hides it: stored values are kept.
-import { api, ApiError } from "../api.js";
-import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { api, ApiError } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { t } from "../shared/i18n.js";
 import { checkbox, errorText, field, group } from "./common.js";
 
 const TYPES = ["text", "number", "date", "choice", "choices"];

@@ -1,12 +1,12 @@
 // One card: tap to call, text or mail, the address on a map, every field, the activity timeline,
 // "Log visit" in two taps, a quick follow-up date, Edit and Delete. Used full screen on a phone
 // and in the side panel of the desktop table.
-import { h } from "../../dom.js";
-import { money } from "../../i18n.js";
-import { personName } from "../../people.js";
-import { language as uiLanguage } from "../../i18n.js";
+import { h } from "../../shared/dom.js";
+import { money } from "../../shared/i18n.js";
+import { personName } from "../../shared/people.js";
+import { language as uiLanguage } from "../../shared/i18n.js";
 import { addressHref, chosenMapApp, resolveMapApp } from "../maplink.js";
-import { language, t } from "../../i18n.js";
+import { language, t } from "../../shared/i18n.js";
 import { consentSummary } from "./consent.js";
 import { addDays, addMonths, customFieldsOf, dateTime, isRealDate, readAmount, ymd } from "../format.js";
 import { badge, field, heading, phoneText, reveal, swap, valueText } from "./parts.js";

@@ -1,12 +1,12 @@
 // The cards screen on a phone: search as you type (name, company, phone digits, email, tags, pinyin
 // full and initials), filters by segment, tag and follow-up due, and the list. The desktop table
 // (desktop.js) uses the same filters.
-import { h } from "../../dom.js";
-import { language, t } from "../../i18n.js";
+import { h } from "../../shared/dom.js";
+import { language, t } from "../../shared/i18n.js";
 import { segmentsOf, ymd } from "../format.js";
 import { matches } from "../search.js";
 import { badge, swap } from "./parts.js";
-import { personLabel } from "../../people.js";
+import { personLabel } from "../../shared/people.js";
 
 const MORE = 200;
 

@@ -1,10 +1,10 @@
 // Conflicts: values two people wrote at once. The server kept one (the later clock) and the other
 // in a conflict record; a person decides here: keep current, keep the other, or type a new value.
 // The list comes from GET /api/v1/conflicts?status=open and is kept for offline reading.
-import { api } from "../../api.js";
-import { h } from "../../dom.js";
-import { t } from "../../i18n.js";
-import { personName } from "../../people.js";
+import { api } from "../../shared/api.js";
+import { h } from "../../shared/dom.js";
+import { t } from "../../shared/i18n.js";
+import { personName } from "../../shared/people.js";
 import { dateTime, readDraft } from "../format.js";
 import { cardName, errorText, field, fieldName, swap, valueText } from "./parts.js";
 

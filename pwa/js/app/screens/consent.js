@@ -1,8 +1,8 @@
 // Consent and legal basis on the card form (issue 18): whether the customer may be contacted, on
 // which channels, and on what basis the card is held. The rep's choice is stamped with the time
 // and source "rep"; a value recorded by an import or by the customer's link page is shown as is.
-import { h } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { h } from "../../shared/dom.js";
+import { t } from "../../shared/i18n.js";
 
 export const CONTACT = ["granted", "refused", "unknown"];
 export const CHANNELS = ["phone", "email", "message", "visit"];

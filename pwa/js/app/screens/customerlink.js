@@ -2,9 +2,9 @@
 // their details, or to answer a survey, and shows its QR code to scan at the visit, with the address
 // to paste into WeChat, SMS or email. Offline too: the link uses a token the phone kept in reserve
 // and works once the phone has synced (until then the customer's page says it is not active yet).
-import { token } from "../../api.js";
-import { h } from "../../dom.js";
-import { language, t } from "../../i18n.js";
+import { token } from "../../shared/api.js";
+import { h } from "../../shared/dom.js";
+import { language, t } from "../../shared/i18n.js";
 import { loadQr, qrMatrix, qrSvg, refreshVoiceData } from "../voice.js";
 import { problemText } from "./field.js";
 

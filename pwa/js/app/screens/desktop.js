@@ -3,11 +3,11 @@
 // several cards at once: add a tag, or (office and admin) hand them to another rep. An owner change
 // is an ordinary edit; the server decides. The keyboard works the table: arrows move between rows,
 // Enter opens the card, Escape closes the panel. A selection a filter hides is unselected, and said.
-import { h } from "../../dom.js";
-import { language, t } from "../../i18n.js";
+import { h } from "../../shared/dom.js";
+import { language, t } from "../../shared/i18n.js";
 import { ymd } from "../format.js";
 import { phoneText, swap } from "./parts.js";
-import { knownPeople, personFromInput, personLabel, personName } from "../../people.js";
+import { knownPeople, personFromInput, personLabel, personName } from "../../shared/people.js";
 import { cardDetail } from "./card.js";
 import { allOwners, filterBar, filtered } from "./cards.js";
 import { surveyLinksForm } from "./customerlink.js";

@@ -1,11 +1,11 @@
 // The card form, to create a card or edit one. It checks what the server would refuse (the rules of
 // GET /api/v1/schema), says so next to the field, warns before saving a phone or email that another
 // card on the device has (or that a colleague may hold, or the pool: pool.js), and saves only the fields that changed (the sync sends deltas).
-import { h } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { h } from "../../shared/dom.js";
+import { t } from "../../shared/i18n.js";
 import { changedFields, customFieldsOf, draftOf, duplicatesOf, readDraft, regionOf, segmentsOf, SET_FIELDS, splitList } from "../format.js";
 import { allOwners } from "./cards.js";
-import { personFromInput, personLabel } from "../../people.js";
+import { personFromInput, personLabel } from "../../shared/people.js";
 import { placeChange, placeDraft, placeFields } from "./field.js";
 import { consentChange, consentDraft, consentFields } from "./consent.js";
 import { colleagueCheck } from "../pool.js";

@@ -2,8 +2,8 @@
 // its photos and files (taken offline, shown at once, uploaded later), and what a logged visit
 // says about place and time (its distance from the customer, whether it was logged offline).
 // Used by card.js on the phone and in the desktop side panel.
-import { h } from "../../dom.js";
-import { language, t } from "../../i18n.js";
+import { h } from "../../shared/dom.js";
+import { language, t } from "../../shared/i18n.js";
 import { formatBytes } from "../format.js";
 import { distanceText, hasPlace, mapLinks, parsePlace } from "../geo.js";
 import { BadFile, keepPlaceOn, prepare, setKeepPlace } from "../photo.js";

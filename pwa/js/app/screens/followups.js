@@ -1,8 +1,8 @@
 // Today's part of the customer's voice (issue 17): what customers changed through a link on my
 // cards ("李娜 updated her details", Accept or Undo), and the open follow-up items of my cards
 // (status and a resolution note, changed offline like any edit of the card).
-import { h } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { h } from "../../shared/dom.js";
+import { t } from "../../shared/i18n.js";
 import { markSeen, undoFields } from "../voice.js";
 import { badge, valueText } from "./parts.js";
 import { problemText } from "./field.js";

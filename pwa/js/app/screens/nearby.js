@@ -1,8 +1,8 @@
 // Nearby: the cards on this phone sorted by distance from where the rep stands, worked out here
 // (offline too) with geo.js; cards without a location follow, with a prompt to set one at the next
 // visit. The position is asked for when the screen opens or on "Update my position", never watched.
-import { h } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { h } from "../../shared/dom.js";
+import { t } from "../../shared/i18n.js";
 import { byDistance, distanceText, hasPlace } from "../geo.js";
 import { here } from "../position.js";
 import { mapLinkEls, problemText } from "./field.js";

@@ -1,7 +1,7 @@
 // Pieces the screens share: labelled form fields with their errors, how a value or a card is named,
 // and re-rendering a region without losing the person's place (focus and caret).
-import { h } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { h } from "../../shared/dom.js";
+import { t } from "../../shared/i18n.js";
 
 export function keepFocus(container, render) {
   const active = document.activeElement;

@@ -1,10 +1,10 @@
 // Pending changes: every entry of the outbox, waiting or rejected with the server's messages; a
 // rejected edit is fixed here (same mutation id, corrected fields) or discarded. Below: the last
 // successful sync and this device's storage (used, quota, whether the browser may evict it).
-import { localMessage } from "../../messages.js";
-import { api } from "../../api.js";
-import { h } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { localMessage } from "../../shared/messages.js";
+import { api } from "../../shared/api.js";
+import { h } from "../../shared/dom.js";
+import { t } from "../../shared/i18n.js";
 import { dateTime, formatBytes, readDraft, TEXT_FIELDS } from "../format.js";
 import { cardName, errorText, field, fieldName, swap } from "./parts.js";
 

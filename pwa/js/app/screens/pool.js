@@ -1,8 +1,8 @@
 // The shared pool (公海) on the phone: customers nobody owns, with only the fields an admin allows,
 // searched offline (pinyin too); a rep claims one, offline too. If a colleague's earlier claim wins,
 // the claim comes back "already claimed by a colleague" on Pending and the card leaves the phone.
-import { h } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { h } from "../../shared/dom.js";
+import { t } from "../../shared/i18n.js";
 import { matches, searchText } from "../search.js";
 import { badge, swap } from "./parts.js";
 

@@ -1,7 +1,7 @@
 // A card's lifecycle stage (issue 17): shown on the card and set by hand, offline too, like any
 // edit. The rules (sync/office/stages.py) move it on later only when something new happens.
-import { h } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { h } from "../../shared/dom.js";
+import { t } from "../../shared/i18n.js";
 import { STAGES } from "./cards.js";
 import { problemText } from "./field.js";
 

@@ -1,7 +1,7 @@
 // Today: follow-ups due today or overdue (oldest first), and birthdays in the coming 7 days.
-import { api } from "../../api.js";
-import { h } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { api } from "../../shared/api.js";
+import { h } from "../../shared/dom.js";
+import { t } from "../../shared/i18n.js";
 import { daysToBirthday, ymd } from "../format.js";
 import { byName } from "./cards.js";
 import { badge, swap } from "./parts.js";

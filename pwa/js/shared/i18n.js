@@ -12,7 +12,7 @@ export function pickLanguage() {
 
 export async function loadLanguage(lang) {
   current = LANGS.includes(lang) ? lang : "en";
-  const response = await fetch(new URL(`./i18n/${current}.json`, import.meta.url));
+  const response = await fetch(new URL(`../i18n/${current}.json`, import.meta.url));
   strings = await response.json();
   localStorage.setItem("fieldcards.lang", current);
   document.documentElement.lang = current;
