@@ -15,6 +15,7 @@ import sys
 from datetime import date
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from sync import audit, db
 from sync.access import User
@@ -35,7 +36,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse would print usage and exit 2 itself
+    def error(self, message: str) -> NoReturn:  # argparse would print usage and exit 2 itself
         raise UsageError(message)
 
 

@@ -60,7 +60,7 @@ def render(markdown: str) -> str:
             out.append(f"<{tag}>" + "".join(items) + f"</{tag}>")
             continue
         elif line.startswith("|"):
-            rows = []
+            rows: list[str] = []
             while n < len(lines) and lines[n].startswith("|"):
                 cells = [c.strip() for c in lines[n].strip().strip("|").split("|")]
                 if not all(re.fullmatch(r":?-+:?", c) for c in cells):

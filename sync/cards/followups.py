@@ -145,5 +145,5 @@ def customer_updates(st: db.Store, user: User, today: date, days: int = 30) -> d
                         changes[field] = [changes.get(field, [before])[0], after]
             if changes:
                 found.append({"id": link, "link": link, "card": card, "name": name, "at": used_at, "changes": changes})
-    found.sort(key=lambda u: u["at"], reverse=True)
+    found.sort(key=lambda u: str(u["at"]), reverse=True)
     return {"updates": found}

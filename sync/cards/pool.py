@@ -241,7 +241,8 @@ def buckets(st: db.Store, *, now: float | None = None) -> dict[str, Any]:
     with st.read() as conn:
         version = f"{db.last_seq(conn)}"
         rows = db.keys_for_buckets(conn)
-    held, pool = set(), set()
+    held: set[bytes] = set()
+    pool: set[bytes] = set()
     for text, in_pool in rows:
         (pool if in_pool else held).add(bucket_of(key, text))
     found = {"version": version, "bits": BUCKET_BITS, "key": base64.b64encode(key).decode(),

@@ -15,7 +15,8 @@ def shared_card_keys(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
         "WHERE c.deleted = 0 GROUP BY k.key HAVING count(*) > 1")
 
 
-def live_names_and_companies(conn: sqlite3.Connection) -> Iterator[tuple[str, str | None, str | None]]:
+def live_names_and_companies(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str | None]]:
+    """(id, name, company) of every live card: a card always has a name."""
     yield from conn.execute(
         "SELECT id, json_extract(data, '$.name'), json_extract(data, '$.company') FROM cards WHERE deleted = 0")
 

@@ -10,7 +10,7 @@ class CardRow:
     """A stored card with the bookkeeping the merge needs; `card` is the contract's JSON object."""
 
     card: dict[str, Any]
-    clocks: dict[str, list[str]]  # field -> [at, user, device] of the write that set it
+    clocks: dict[str, list[Any]]  # field -> [at, user, device] of the write that set it (device None: the server)
     seq: int
     merged_into: str | None
 

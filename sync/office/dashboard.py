@@ -110,10 +110,10 @@ def _visits_near(activities: list[dict[str, Any]], place_of: dict[str, Any]) -> 
         row = counts[activity.get("by") or NONE]
         row[0] += 1
         where = activity.get("location")
-        if has_place(where):
+        if where is not None and has_place(where):
             row[1] += 1
             customer = place_of.get(activity["card"])
-            if has_place(customer) and distance_m(where, customer) <= NEAR_M:
+            if customer is not None and has_place(customer) and distance_m(where, customer) <= NEAR_M:
                 row[2] += 1
     return [{"key": rep, "visits": visits, "with_position": placed, "near": near, "share": round(near / visits, 3)}
             for rep, (visits, placed, near) in sorted(counts.items())]
@@ -144,7 +144,7 @@ def figure_rows(found: dict[str, Any], figure: str) -> tuple[list[str], list[lis
     if figure == "surveys":
         return _survey_rows(value)
     if figure == "follow_ups":
-        keys = ("open", "overdue", "resolved", "median_days_to_resolve")
+        keys: tuple[str, ...] = ("open", "overdue", "resolved", "median_days_to_resolve")
         return list(keys), [["" if value[k] is None else str(value[k]) for k in keys]]
     if figure == "visits_near":
         keys = ("key", "visits", "with_position", "near", "share")

@@ -17,6 +17,7 @@ from typing import Any
 from sync import audit, db
 from sync import journal
 from sync import events
+from sync.db import CardRow
 from sync.access import User, can_see
 from sync.protocol.batch import Batch, CardWrite
 from sync.times import utc_now
@@ -51,9 +52,9 @@ def duplicate_groups(engine: Any, user: User, limit: int = 500) -> list[dict[str
             known["reasons"] = sorted(set(known["reasons"]) | {reason})
 
     with engine.store.read() as conn:
-        for key, cards in db.shared_card_keys(conn):
+        for key, joined in db.shared_card_keys(conn):
             if not key.startswith("n:"):  # name + company keys: grouped below, with the pinyin ones
-                add(cards.split(" "), "phone" if key.startswith("p:") else "email", key[2:])
+                add(joined.split(" "), "phone" if key.startswith("p:") else "email", key[2:])
         by_name: dict[str, list[str]] = defaultdict(list)
         by_pinyin: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for card_id, name, company in db.live_names_and_companies(conn):
@@ -117,10 +118,12 @@ def merge_cards(engine: Any, user: User, body: object, *, merge_id: str | None =
         raise error.under("values") from None
     merge_id = merge_id or str(uuid.uuid4())
     with engine.store.write() as conn:
-        rows = {card_id: db.card_row(conn, card_id) for card_id in [into, *from_ids]}
-        for card_id, row in rows.items():
+        rows: dict[str, CardRow] = {}
+        for card_id in [into, *from_ids]:
+            row = db.card_row(conn, card_id)
             if row is None or row.card["deleted"] or row.merged_into or not can_see(user, row.owner):
                 raise NotFound(f"no live card {card_id}")
+            rows[card_id] = row
         snapshot = {card_id: {"card": row.card, "activities": db.activity_ids_of_card(conn, card_id)}
                     for card_id, row in rows.items()}
         snapshot = json.loads(json.dumps(snapshot))  # a deep copy: the rows are changed below

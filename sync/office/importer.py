@@ -360,7 +360,8 @@ class _Reader:
 
 def _changes(current: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """What an update changes: non-empty cells that differ; sets gain the new elements."""
-    fields, was = {}, {}
+    fields: dict[str, Any] = {}
+    was: dict[str, Any] = {}
     for name, value in new.items():
         before = current.get(name)
         if name == "custom":  # per key: the columns present change their keys, others stay

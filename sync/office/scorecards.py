@@ -73,7 +73,7 @@ def scorecards(st: db.Store, user: User, start: date, end: date, *, rep: str | N
         history = {c["id"]: db.follow_up_history(conn, c["id"]) for c in cards if c.get("follow_ups")}
         goals = targets(conn)
         ratings = db.ratings_on_cards(conn, [c["id"] for c in cards], first, last) if cards else []
-    rows = {name: {figure: 0 for figure in FIGURES} for name in reps}
+    rows: dict[str, dict[str, Any]] = {name: {figure: 0 for figure in FIGURES} for name in reps}
     for a in activities:
         row = rows.get(a["by"])
         if row is None:

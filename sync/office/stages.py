@@ -97,7 +97,7 @@ def _clock_day(clock: list[Any] | None) -> date | None:
 def _won_at(touches: list[str], r: dict[str, int]) -> date | None:
     """The day of the touch that won the customer back: the last one after a gap of at least
     `at_risk_days` since the touch before it."""
-    days = sorted({_day(t) for t in touches if t})
+    days = sorted(d for d in {_day(t) for t in touches if t} if d is not None)
     won = None
     for before, after in zip(days, days[1:]):
         if (after - before).days >= r["at_risk_days"]:
@@ -155,7 +155,7 @@ def figures(conn: Any, cards: list[dict[str, Any]], today: date) -> dict[str, An
     at risk or lost, longest untouched first."""
     ids = {c["id"]: c for c in cards}
     counts = Counter(c.get("stage") or "none" for c in cards)
-    flows = Counter()
+    flows: Counter[tuple[str, str, str]] = Counter()
     for card_id, received_at, before, after in db.stage_history(conn):
         if card_id in ids:
             flows[(received_at[:7], before or "none", after or "none")] += 1

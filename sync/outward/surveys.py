@@ -220,8 +220,8 @@ def figures(conn: Any, cards: list[dict[str, Any]], activities: list[dict[str, A
     """Survey links sent and answered (response rate), and CSAT and NPS by segment, region, rep and week."""
     ids = {c["id"]: c for c in cards}
     sent = answered = 0
-    for card, used_at in db.survey_links(conn):
-        if card in ids:
+    for card_id, used_at in db.survey_links(conn):
+        if card_id in ids:
             sent += 1
             answered += used_at is not None
     groups: dict[str, dict[str, list[int]]] = {g: {} for g in ("segment", "region", "rep", "week")}
@@ -234,7 +234,8 @@ def figures(conn: Any, cards: list[dict[str, Any]], activities: list[dict[str, A
         card = ids[a["card"]]
         keys = {"segment": card.get("segment") or "—", "region": card.get("region") or "—",
                 "rep": card.get("owner") or "—", "week": week_of(a["at"])}
-        score = (a.get("answers") or {}).get("nps")
+        answers = a.get("answers") or {}
+        score = answers.get("nps")
         if isinstance(score, int) and not isinstance(score, bool):
             nps_all.append(score)
             for g, k in keys.items():

@@ -130,7 +130,7 @@ def create_endpoint(st: db.Store, user: User, body: object) -> dict[str, Any]:
     if not isinstance(enabled, bool):
         raise invalid("enabled", "true or false")
     now = utc_now()
-    endpoint = {"id": str(uuid.uuid4()), "url": check_url(body.get("url")), "events": _events(body.get("events")),
+    endpoint: dict[str, Any] = {"id": str(uuid.uuid4()), "url": check_url(body.get("url")), "events": _events(body.get("events")),
                 "secret": secret, "enabled": enabled, "failing": False, "failing_since": None,
                 "created_by": user.name, "created_at": now, "updated_at": now}
     with st.write() as conn:
@@ -228,7 +228,7 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise Refused(f"cannot resolve {host}: {error}") from None
-    addresses = [info[4][0] for info in answers]
+    addresses = [str(info[4][0]) for info in answers]
     refused = [a for a in addresses if not _allowed(a, allow_private)]
     if refused or not addresses:
         raise Refused(f"{host} resolves to a non-public address ({', '.join(refused) or 'none'}); "

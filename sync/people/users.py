@@ -21,10 +21,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_user(st: Store, name: str, role: str, display: str = "", *, by: str = "cli") -> User:
+def add_user(st: Store, name: object, role: object, display: str = "", *, by: str = "cli") -> User:
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise invalid("name", "use 1–64 of a-z, 0-9, '.', '_' and '-'")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         raise invalid("role", "must be rep, manager, office or admin")
     display = (display or name).strip()[:200] or name
     with st.write() as conn:
