@@ -4,7 +4,8 @@
 // consent choice; for a survey, the admin's survey (a CSAT 1–5 or NPS 0–10 question and up to five
 // more: choice, rating, text) in the page's language, or a plain 1–5 rating, and a comment.
 import { h } from "./shared/dom.js";
-import { language, languages, loadLanguage, pickLanguage, t } from "./shared/i18n.js";
+import { language, loadLanguage, pickLanguage, t } from "./shared/i18n.js";
+import { languagePicker } from "./shared/ui.js";
 
 const root = document.getElementById("app");
 const token = decodeURIComponent(location.pathname.split("/").pop() || "");
@@ -149,8 +150,7 @@ function surveyPart(form) {
 
 function render() {
   document.title = t("customer.title");
-  const picker = h("select", { id: "lang", "aria-label": t("lang.label"), onchange: async (e) => { await loadLanguage(e.target.value); render(); } },
-    languages().map((l) => h("option", { value: l, selected: l === language() }, l === "en" ? "English" : "简体中文")));
+  const picker = languagePicker(render);
   const head = h("header", { class: "bar" }, h("h1", {}, t("customer.title")), picker);
   if (state.error && !state.view) return root.replaceChildren(head, h("p", { class: "notice", id: "state", role: "status" }, state.error));
   if (!state.view) return root.replaceChildren(head, h("p", { role: "status" }, t("customer.loading")));

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { localTime, money } from "../../pwa/js/shared/i18n.js";
+import { money } from "../../pwa/js/shared/i18n.js";
+import { localTime } from "../../pwa/js/shared/time.js";
 
 test("yuan with the narrow sign, separators and two decimals, in both languages", () => {
   assert.equal(money("12500", "CNY", "zh-CN"), "¥12,500.00");

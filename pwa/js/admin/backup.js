@@ -4,7 +4,8 @@ import { localMessage } from "../shared/messages.js";
 import { api, ApiError, setToken, token } from "../shared/api.js";
 import { signOut } from "../auth/passkey.js";
 import { h } from "../shared/dom.js";
-import { language, languages, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
+import { language, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
+import { languagePicker } from "../shared/ui.js";
 
 // `notice` is kept as [key, params] so that it follows a change of language.
 // `point` and `custom` are what the person chose; the preview is for exactly that choice, and any
@@ -57,8 +58,7 @@ async function busy(label, work) {
 }
 
 function header() {
-  const select = h("select", { id: "lang", "aria-label": t("lang.label"), onchange: async (e) => { await loadLanguage(e.target.value); render(); } },
-    languages().map((l) => h("option", { value: l, selected: l === language() }, l === "en" ? "English" : "简体中文")));
+  const select = languagePicker(render);
   return h("header", { class: "bar" },
     h("h1", {}, `${t("app.title")} · ${t("backup.title")}`),
     h("div", { class: "bar-tools" }, h("a", { href: `/guide/admin.${language()}`, id: "help", target: "_blank", rel: "noopener" }, t("field.help")), h("a", { href: "people.html" }, t("people.title")), select,

@@ -6,7 +6,8 @@ import { h } from "../shared/dom.js";
 import { settingsCard } from "./settings.js";
 import { voiceCard } from "./voice.js";
 import { teamsCard } from "./teams.js";
-import { language, languages, loadLanguage, localTime, pickLanguage, t } from "../shared/i18n.js";
+import { language, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
+import { field, languagePicker, shownTime } from "../shared/ui.js";
 
 const ROLES = ["rep", "manager", "office", "admin"];
 const AUDIT_PAGE = 1000; // what GET /audit answers at most per call
@@ -26,8 +27,6 @@ const state = {
 };
 const root = document.getElementById("app");
 
-// Times as YYYY-MM-DD HH:MM:SS UTC: one unambiguous form for everyone.
-const fmt = (iso) => (iso ? localTime(iso) : t("status.none")); // local time, like the field app
 const short = (id) => (id || "").slice(0, 8);
 const roleName = (role) => (ROLES.includes(role) ? t(`people.role.${role}`) : role);
 const userPath = (name) => `/users/${encodeURIComponent(name)}`;
@@ -62,7 +61,7 @@ function detailText(action, detail) {
     if (value && typeof value === "object" && !Array.isArray(value)) {
       return Object.entries(value).map(([k, v]) => (action === "user.update" && Array.isArray(v) && v.length === 2
         ? `${k}: ${shown(v[0])} → ${shown(v[1])}`
-        : k === "expires" && Number.isInteger(v) ? `${k}: ${fmt(new Date(v * 1000).toISOString())}` : `${k}: ${shown(v)}`)).join(", ");
+        : k === "expires" && Number.isInteger(v) ? `${k}: ${shownTime(new Date(v * 1000).toISOString())}` : `${k}: ${shown(v)}`)).join(", ");
     }
   } catch {
     // not JSON: show it as it is
@@ -240,8 +239,7 @@ function revokeDevice(device) {
 // --- pieces -----------------------------------------------------------------------------------
 
 function header() {
-  const select = h("select", { id: "lang", "aria-label": t("lang.label"), onchange: async (e) => { await loadLanguage(e.target.value); render(); } },
-    languages().map((l) => h("option", { value: l, selected: l === language() }, l === "en" ? "English" : "简体中文")));
+  const select = languagePicker(render);
   return h("header", { class: "bar" },
     h("h1", {}, `${t("app.title")} · ${t("people.title")}`),
     h("div", { class: "bar-tools" },
@@ -304,7 +302,7 @@ function inviteBox() {
   return h("div", { class: "secret", id: "invite", role: "region", "aria-labelledby": "invite-title" },
     h("h3", { id: "invite-title" }, t("people.users.inviteFor", { name: who })),
     copyable("invite-url", t("people.invite.link"), inv.url),
-    h("p", { id: "invite-expires" }, t("people.invite.expires", { time: fmt(inv.expires_at) })),
+    h("p", { id: "invite-expires" }, t("people.invite.expires", { time: shownTime(inv.expires_at) })),
     h("p", { class: "hint" }, t("people.invite.hint")),
     h("button", { type: "button", class: "secondary", id: "invite-done", onclick: () => { state.invite = null; state.focus = "new-name"; render(); } },
       t("people.invite.close")));
@@ -331,20 +329,10 @@ function userRow(u) {
       h("span", { class: "sub" }, me ? `${u.name} · ${t("people.you")}` : u.name)),
     cell(t("people.users.role"), h("div", { class: "inline" }, select, save)),
     cell(t("people.users.passkeys"), String(u.passkeys ?? 0)),
-    cell(t("people.users.lastSignIn"), fmt(u.last_sign_in)),
-    cell(t("people.users.created"), fmt(u.created_at)),
+    cell(t("people.users.lastSignIn"), shownTime(u.last_sign_in)),
+    cell(t("people.users.created"), shownTime(u.created_at)),
     cell(t("people.users.status"), u.disabled ? t("people.users.disabled") : t("people.users.active")),
     cell(t("people.users.actions"), h("div", { class: "inline" }, toggle, inviteButton)));
-}
-
-function field(id, label, control, { hint, error } = {}) {
-  const described = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ");
-  if (described) control.setAttribute("aria-describedby", described);
-  if (error) control.setAttribute("aria-invalid", "true");
-  return h("div", { class: "field" },
-    h("label", { for: id }, label), control,
-    hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
-    error ? h("p", { class: "field-error", id: `${id}-error` }, error()) : null);
 }
 
 function addUserForm() {
@@ -359,9 +347,9 @@ function addUserForm() {
   return h("form", { id: "add-user", class: "subform", novalidate: true, "aria-labelledby": "add-title", onsubmit: addUser },
     h("h3", { id: "add-title" }, t("people.add.title")),
     h("div", { class: "fields" },
-      field("new-name", t("people.add.name"), name, { hint: t("people.add.nameHint"), error: errors.name }),
-      field("new-display", t("people.add.display"), display, { hint: t("people.add.displayHint"), error: errors.display }),
-      field("new-role", t("people.add.role"), role, { error: errors.role })),
+      field("new-name", t("people.add.name"), name, { hint: t("people.add.nameHint"), error: errors.name?.() }),
+      field("new-display", t("people.add.display"), display, { hint: t("people.add.displayHint"), error: errors.display?.() }),
+      field("new-role", t("people.add.role"), role, { error: errors.role?.() })),
     state.addError?.message ? h("p", { class: "error", role: "alert", id: "add-error", tabindex: "-1" }, state.addError.message()) : null,
     h("button", { type: "submit", id: "add-submit", disabled: Boolean(state.busy) }, t("people.add.submit")));
 }
@@ -392,9 +380,9 @@ function tokenRow(tk) {
     cell(t("people.tokens.user"), tk.user),
     cell(t("people.tokens.label"), label),
     cell(t("people.tokens.id"), h("span", { class: "mono", title: tk.id }, short(tk.id))),
-    cell(t("people.tokens.created"), fmt(tk.created_at)),
-    cell(t("people.tokens.lastUsed"), fmt(tk.last_used_at)),
-    cell(t("people.tokens.status"), tk.revoked_at ? t("people.tokens.revokedAt", { time: fmt(tk.revoked_at) }) : t("people.tokens.active")),
+    cell(t("people.tokens.created"), shownTime(tk.created_at)),
+    cell(t("people.tokens.lastUsed"), shownTime(tk.last_used_at)),
+    cell(t("people.tokens.status"), tk.revoked_at ? t("people.tokens.revokedAt", { time: shownTime(tk.revoked_at) }) : t("people.tokens.active")),
     cell(t("people.users.actions"), tk.revoked_at ? "" : h("button", { type: "button", class: "danger", id: `revoke-token-${tk.id}`,
       disabled: Boolean(state.busy), "aria-label": t("people.tokens.revokeFor", { label, user: tk.user }), onclick: () => revokeToken(tk) },
     t("people.tokens.revoke"))));
@@ -480,7 +468,7 @@ function hookRow(hook) {
   return h("tr", { class: hook.enabled ? null : "off", "data-hook": hook.id },
     cell(t("people.hooks.url"), h("span", { class: "mono" }, hook.url)),
     cell(t("people.hooks.events"), hook.events.join(", ")),
-    cell(t("people.hooks.status"), hook.failing ? h("strong", { class: "bad" }, t("people.hooks.failing", { time: fmt(hook.failing_since) }))
+    cell(t("people.hooks.status"), hook.failing ? h("strong", { class: "bad" }, t("people.hooks.failing", { time: shownTime(hook.failing_since) }))
       : hook.enabled ? t("people.hooks.on") : t("people.hooks.off")),
     cell(t("people.users.actions"),
       h("button", { type: "button", class: "secondary", id: `hook-test-${hook.id}`, disabled: Boolean(state.busy), onclick: () => testHook(hook) }, t("people.hooks.test")),
@@ -498,7 +486,7 @@ function hookLogBox() {
       cell(t("people.hooks.event"), `${d.type} · ${short(d.event)}`),
       cell(t("people.hooks.status"), d.status),
       cell(t("people.hooks.attempts"), String(d.attempts_log.length)),
-      cell(t("people.hooks.last"), last ? `${fmt(last.at)} · ${last.status_code ?? "—"} · ${last.error || "OK"} · ${last.duration_ms} ms` : t("status.none")),
+      cell(t("people.hooks.last"), last ? `${shownTime(last.at)} · ${last.status_code ?? "—"} · ${last.error || "OK"} · ${last.duration_ms} ms` : t("status.none")),
       cell(t("people.users.actions"), h("button", { type: "button", class: "secondary", id: `redeliver-${d.id}`, disabled: Boolean(state.busy),
         onclick: () => redeliver(d) }, t("people.hooks.redeliver"))));
   });
@@ -543,9 +531,9 @@ function deviceRow(d) {
     cell(t("people.devices.id"), h("span", { class: "mono", title: d.id }, short(d.id))),
     cell(t("people.devices.app"), d.app || t("status.none")),
     cell(t("people.devices.agent"), h("span", { title: d.user_agent || "" }, shortAgent(d.user_agent))),
-    cell(t("people.devices.lastSync"), fmt(d.last_sync)),
+    cell(t("people.devices.lastSync"), shownTime(d.last_sync)),
     cell(t("people.devices.pending"), String(d.pending ?? 0)),
-    cell(t("people.devices.status"), d.revoked_at ? t("people.devices.revokedAt", { time: fmt(d.revoked_at) }) : t("people.devices.active")),
+    cell(t("people.devices.status"), d.revoked_at ? t("people.devices.revokedAt", { time: shownTime(d.revoked_at) }) : t("people.devices.active")),
     cell(t("people.users.actions"), d.revoked_at ? "" : h("button", { type: "button", class: "danger", id: `revoke-device-${d.id}`,
       disabled: Boolean(state.busy), "aria-label": t("people.devices.revokeFor", { id: short(d.id), user: d.user ?? "?" }),
       onclick: () => revokeDevice(d) }, t("people.devices.revoke"))));
@@ -579,7 +567,7 @@ function auditRows() {
       || e.actor.toLowerCase().includes(wanted)) matching.push(e);
   }
   return matching.map((e) => h("tr", { "data-audit": e.id },
-    cell(t("people.audit.time"), fmt(e.at)),
+    cell(t("people.audit.time"), shownTime(e.at)),
     cell(t("people.audit.actor"), e.actor),
     cell(t("people.audit.action"), actionName(e.action), " ", h("span", { class: "mono sub", title: e.action }, e.action)),
     cell(t("people.audit.target"), e.target),

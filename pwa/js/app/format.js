@@ -2,6 +2,7 @@
 // The rules come from GET /api/v1/schema (cached for offline use), so the form refuses what the
 // server would refuse; the server still has the last word, and what it rejects shows on Pending.
 // Problems are returned as [i18n key, params] so the screens say them in the person's language.
+import { pad, ymd } from "../shared/time.js";
 
 export const SET_FIELDS = ["phones", "emails", "tags"];
 export const TEXT_FIELDS = ["name", "company", "title", "address", "region", "industry", "notes"];
@@ -21,13 +22,9 @@ export const DEFAULT_SCHEMA = {
   options: { segments: ["A", "B", "C"], tags: [], industries: [], regions: [], default_region: "CN", custom_fields: [] },
 };
 
-// --- dates: always YYYY-MM-DD, in the device's own time zone ----------------------------------
+// --- dates: always YYYY-MM-DD, in the device's own time zone (shared/time.js) ------------------
 
-const pad = (n) => String(n).padStart(2, "0");
-
-export function ymd(date = new Date()) {
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
+export { ymd };
 
 export function isRealDate(text) {
   if (typeof text !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;

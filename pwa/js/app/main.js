@@ -6,6 +6,7 @@ import { api, token } from "../shared/api.js";
 import { whoAmI } from "../auth/passkey.js";
 import { h } from "../shared/dom.js";
 import { language, languages, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
+import { languageName } from "../shared/ui.js";
 import { openDb } from "./db.js";
 import { Device } from "./device.js";
 import { DEFAULT_SCHEMA } from "./format.js";
@@ -219,7 +220,7 @@ const mapSelect = h("select", { id: "map-app", onchange: (e) => {
   screen?.update?.();
 } });
 const langSelect = h("select", { id: "lang", onchange: (e) => changeLanguage(e.target.value) },
-  languages().map((l) => h("option", { value: l }, l === "en" ? "English" : "简体中文")));
+  languages().map((l) => h("option", { value: l }, languageName(l))));
 
 function renderHeader() {
   const s = app.status;

@@ -6,6 +6,7 @@
 //   returning  my cards that go back to the pool soon (GET /pool/returning), for Today
 // All three are refreshed after a sync when online and read offline.
 import { api } from "../shared/api.js";
+import { ymd } from "../shared/time.js";
 
 const REFRESH_MS = 5 * 60_000;
 let lastRefresh = 0;
@@ -84,7 +85,7 @@ async function pages(path) {
 export async function refreshPoolData(store, { force = false, today = new Date() } = {}) {
   if (!force && Date.now() - lastRefresh < REFRESH_MS) return false;
   lastRefresh = Date.now();
-  const day = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
+  const day = ymd(today);
   try {
     const [pool, buckets, returning] = await Promise.all([
       pages("/pool"), api("/dedupe/buckets"), api(`/pool/returning?date=${day}`)]);

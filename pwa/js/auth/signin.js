@@ -3,7 +3,8 @@
 import { localMessage } from "../shared/messages.js";
 import { ApiError } from "../shared/api.js";
 import { h } from "../shared/dom.js";
-import { language, languages, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
+import { language, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
+import { languagePicker } from "../shared/ui.js";
 import { myPasskeys, passkeysSupported, registerPasskey, removePasskey, signInWithPasskey, signOut, whoAmI } from "./passkey.js";
 
 const root = document.getElementById("app");
@@ -43,8 +44,7 @@ async function load() {
 }
 
 function header() {
-  const select = h("select", { id: "lang", "aria-label": t("lang.label"), onchange: async (e) => { await loadLanguage(e.target.value); render(); } },
-    languages().map((l) => h("option", { value: l, selected: l === language() }, l === "en" ? "English" : "简体中文")));
+  const select = languagePicker(render);
   return h("header", { class: "bar" }, h("h1", {}, `${t("app.title")} · ${t("auth.title")}`), h("div", { class: "bar-tools" }, select));
 }
 

@@ -1,24 +1,20 @@
 // What the office screens share: requests api.js does not cover (multipart uploads, files and
-// SVG with the same credentials), the card field names, tables, labelled fields and dates.
+// SVG with the same credentials), the card field names, tables and today's date. Labelled fields
+// and times are in ../shared/ui.js.
 import { localMessage } from "../shared/messages.js";
 import { ApiError, token } from "../shared/api.js";
 import { h } from "../shared/dom.js";
-import { language, localTime, t } from "../shared/i18n.js";
+import { language, t } from "../shared/i18n.js";
+import { ymd } from "../shared/time.js";
 
 // The card fields a person can pick in a mapping or a merge, in the order a card shows them.
 export const CARD_FIELDS = ["id", "name", "company", "title", "phones", "emails", "address", "region", "industry",
   "segment", "tags", "owner", "birthday", "follow_up", "notes", "consent", "consent_basis", "consent_at"];
 
-// Times as YYYY-MM-DD HH:MM:SS UTC, dates as YYYY-MM-DD: one unambiguous form for everyone.
-export const fmtTime = (iso) => (iso ? localTime(iso) : t("status.none")); // local time, like the field app
 export const short = (id) => (id || "").slice(0, 8);
 
 // The person's own date, not UTC: "today" is where they are.
-export function today() {
-  const now = new Date();
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
+export const today = () => ymd();
 
 // A card field's name in the current language; custom fields by their label.
 export function fieldName(name, customFields = []) {
@@ -116,17 +112,6 @@ export function table(id, caption, columns, rows, empty) {
       h("caption", { class: "sr-only" }, caption),
       h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, rows)));
-}
-
-// A labelled control with an optional hint and the server's error for it.
-export function field(id, label, control, { hint, error, cls = "field" } = {}) {
-  const described = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ");
-  if (described) control.setAttribute("aria-describedby", described);
-  if (error) control.setAttribute("aria-invalid", "true");
-  return h("div", { class: cls },
-    h("label", { for: id }, label), control,
-    hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
-    error ? h("p", { class: "field-error", id: `${id}-error` }, error) : null);
 }
 
 export function checkbox(id, label, checked, onchange) {

@@ -8,7 +8,8 @@ import { api, ApiError } from "../shared/api.js";
 import { h } from "../shared/dom.js";
 import { t } from "../shared/i18n.js";
 import { personLabel, personName } from "../shared/people.js";
-import { errorText, fieldName, fmtTime, isEmpty, loading, short, shown } from "./common.js";
+import { errorText, fieldName, isEmpty, loading, short, shown } from "./common.js";
+import { shownTime } from "../shared/ui.js";
 
 const MERGES_KEY = "fieldcards.office.merges";
 const PAGE = 10;
@@ -252,7 +253,7 @@ function groupView(ctx, group, gi) {
     group.cards.map((id) => h("td", { class: keptCol(id) }, String(s.cards.get(id).activities?.length ?? 0))));
   const updated = h("tr", {},
     h("th", { scope: "row" }, t("office.dup.updated")),
-    cards.map((c) => h("td", { class: keptCol(c.id) }, fmtTime(c.updated_at))));
+    cards.map((c) => h("td", { class: keptCol(c.id) }, shownTime(c.updated_at))));
   return h("section", { class: "card dup-group", "aria-labelledby": `group-${gi}-title`, "data-group": keyOf(group) },
     title,
     h("div", { class: "table-scroll" },
@@ -320,7 +321,7 @@ function mergesCard(ctx) {
   return h("section", { class: "card", "aria-labelledby": "merges-title" },
     h("h2", { id: "merges-title" }, t("office.dup.session")),
     h("ul", { class: "merges", id: "merges" }, s.merges.map((m) => h("li", { "data-merge": m.id },
-      h("span", {}, t("office.dup.mergedEntry", { name: m.name, from: m.from.join(", "), time: fmtTime(m.at) })),
+      h("span", {}, t("office.dup.mergedEntry", { name: m.name, from: m.from.join(", "), time: shownTime(m.at) })),
       m.undone ? h("span", { class: "badge" }, t("office.dup.undoneBadge"))
         : h("button", { type: "button", class: "danger", id: `undo-merge-${m.id}`, disabled: Boolean(m.busy),
           "aria-label": t("office.dup.undoFor", { name: m.name }), onclick: () => unmerge(ctx, m) }, t("office.dup.undo"))))));

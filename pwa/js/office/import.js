@@ -7,7 +7,8 @@ import { localMessage } from "../shared/messages.js";
 import { api, ApiError } from "../shared/api.js";
 import { h } from "../shared/dom.js";
 import { language, t } from "../shared/i18n.js";
-import { CARD_FIELDS, cell, checkbox, errorText, fetchRaw, field, fieldName, fmtTime, group, postForm, postFormRaw, saveBlob, short, shown, table } from "./common.js";
+import { CARD_FIELDS, cell, checkbox, errorText, fetchRaw, fieldName, group, postForm, postFormRaw, saveBlob, short, shown, table } from "./common.js";
+import { field, shownTime } from "../shared/ui.js";
 
 const MODES = ["upsert", "create", "update"];
 const MATCHES = ["phone", "email", "name+company"];
@@ -353,8 +354,8 @@ function resultCard(ctx) {
 
 function undoButton(ctx, entry, id) {
   if (entry.undone_at) {
-    return h("span", { class: "badge", id, title: fmtTime(entry.undone_at) },
-      t("office.import.undoneBy", { user: entry.undone_by || "", time: fmtTime(entry.undone_at) }));
+    return h("span", { class: "badge", id, title: shownTime(entry.undone_at) },
+      t("office.import.undoneBy", { user: entry.undone_by || "", time: shownTime(entry.undone_at) }));
   }
   return h("button", { type: "button", class: "danger", id, disabled: Boolean(entry.busy),
     "aria-label": t("office.import.undoFor", { file: entry.filename }), onclick: () => undo(ctx, entry) }, t("office.import.undo"));
@@ -364,7 +365,7 @@ function historyCard(ctx) {
   if (s.history === null && !s.historyError) return null;
   const cols = ["time", "by", "file", "rows", "create", "update", "problems", "import", "status"].map((k) => t(`office.import.history.${k}`));
   const rows = (s.history || []).map((e) => h("tr", { "data-import": e.id },
-    cell(cols[0], fmtTime(e.created_at)), cell(cols[1], e.display || e.user), cell(cols[2], e.filename),
+    cell(cols[0], shownTime(e.created_at)), cell(cols[1], e.display || e.user), cell(cols[2], e.filename),
     cell(cols[3], String(e.rows)), cell(cols[4], String(e.create)), cell(cols[5], String(e.update)),
     cell(cols[6], e.errors + e.warnings
       ? h("button", { type: "button", class: "secondary", id: `problems-${e.id}`,

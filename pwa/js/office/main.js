@@ -7,7 +7,8 @@ import { api, ApiError, setToken, token } from "../shared/api.js";
 import { signOut as endSession } from "../auth/passkey.js";
 import { h } from "../shared/dom.js";
 import { loadPeople } from "../shared/people.js";
-import { language, languages, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
+import { language, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
+import { languagePicker } from "../shared/ui.js";
 import { dashboardScreen } from "./dashboard.js";
 import { duplicatesScreen } from "./duplicates.js";
 import { importScreen } from "./import.js";
@@ -98,8 +99,7 @@ async function signOut() {
 }
 
 function header() {
-  const select = h("select", { id: "lang", "aria-label": t("lang.label"), onchange: async (e) => { await loadLanguage(e.target.value); render(); } },
-    languages().map((l) => h("option", { value: l, selected: l === language() }, l === "en" ? "English" : "简体中文")));
+  const select = languagePicker(render);
   const admin = state.me?.role === "admin";
   return h("header", { class: "bar office-bar" },
     h("h1", {}, `${t("app.title")} · ${t("office.title")}`),

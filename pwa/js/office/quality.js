@@ -6,7 +6,8 @@ import { api } from "../shared/api.js";
 import { h } from "../shared/dom.js";
 import { t } from "../shared/i18n.js";
 import { personLabel, personName } from "../shared/people.js";
-import { cell, errorText, fieldName, fmtTime, loading, table, today } from "./common.js";
+import { cell, errorText, fieldName, loading, table, today } from "./common.js";
+import { shownTime } from "../shared/ui.js";
 
 // One device id per signed-in user: revoking one person's browser must not stop everyone's fixes.
 let DEVICE = "office-web";
@@ -134,7 +135,7 @@ function incompleteSection(ctx, d) {
 function staleSection(d) {
   const cols = ["card", "owner", "updated"].map((k) => t(`office.quality.stale.${k}`));
   const rows = first(d.stale).map((c) => h("tr", { "data-card": c.id },
-    cell(cols[0], cardLink(c.id, c.name)), cell(cols[1], personName(c.owner)), cell(cols[2], fmtTime(c.updated_at))));
+    cell(cols[0], cardLink(c.id, c.name)), cell(cols[1], personName(c.owner)), cell(cols[2], shownTime(c.updated_at))));
   return h("section", { class: "card", "aria-labelledby": "stale-title" },
     h("h2", { id: "stale-title" }, t("office.quality.stale", { count: d.stale.length, days: d.stale_days })),
     table("quality-stale", t("office.quality.stale", { count: d.stale.length, days: d.stale_days }), cols, rows, t("office.quality.staleNone")),

@@ -4,7 +4,8 @@
 import { api, ApiError } from "../shared/api.js";
 import { h } from "../shared/dom.js";
 import { t } from "../shared/i18n.js";
-import { checkbox, errorText, field, group } from "./common.js";
+import { checkbox, errorText, group } from "./common.js";
+import { field } from "../shared/ui.js";
 
 const TYPES = ["text", "number", "date", "choice", "choices"];
 const LISTS = ["industries", "regions", "tags"];

@@ -38,15 +38,5 @@ export function money(amount, currency = null, lang = current) {
   return currency ? `${number} ${currency}` : number;
 }
 
-// A server time (RFC 3339, UTC) as the person's own clock reads it: 2026-12-04 16:05:09, the same
-// local time the field app shows. Text that is not a time is shown as it is.
-export function localTime(iso) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return String(iso);
-  const p = (n) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
-}
-
 export const languages = () => LANGS;
 export const language = () => current;

@@ -2,6 +2,7 @@
 // and re-rendering a region without losing the person's place (focus and caret).
 import { h } from "../../shared/dom.js";
 import { t } from "../../shared/i18n.js";
+import { field as labelledField } from "../../shared/ui.js";
 
 export function keepFocus(container, render) {
   const active = document.activeElement;
@@ -35,19 +36,11 @@ export const fieldName = (name) => {
 
 export const errorText = (error) => (error ? t(error[0], error[1]) : "");
 
-// A label, a control, an optional hint and the error, wired together for screen readers.
-export function field(id, label, control, { error = null, hint = null, cls = "" } = {}) {
-  const hintId = hint ? `${id}-hint` : null;
-  const errorId = `${id}-error`;
+// A label, a control, an optional hint and the error, wired together for screen readers; the
+// control takes the id.
+export function field(id, label, control, { error = null, hint = null } = {}) {
   control.id = id;
-  const described = [hintId, error ? errorId : null].filter(Boolean).join(" ");
-  if (described) control.setAttribute("aria-describedby", described);
-  if (error) control.setAttribute("aria-invalid", "true");
-  return h("div", { class: `field ${cls}`.trim() },
-    h("label", { for: id }, label),
-    control,
-    hint ? h("p", { class: "hint", id: hintId }, hint) : null,
-    error ? h("p", { class: "field-error", id: errorId }, error) : null);
+  return labelledField(id, label, control, { error, hint });
 }
 
 // A card field's value as text: lists joined, nothing as a dash.
