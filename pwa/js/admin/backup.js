@@ -1,11 +1,11 @@
-// The admin's backup screen: replication status, drills, point-in-time restore with a preview.
+// The admin's backup screen: replication status, drills, point-in-time restore with a preview. Its
+// header, sign-out, busy and message lines and start come from shell.js.
 import { tokenSignIn } from "../auth/tokenform.js";
 import { localMessage } from "../shared/messages.js";
 import { api, ApiError, setToken, token } from "../shared/api.js";
-import { signOut } from "../auth/passkey.js";
 import { h } from "../shared/dom.js";
-import { language, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
-import { languagePicker } from "../shared/ui.js";
+import { t } from "../shared/i18n.js";
+import { adminAction, adminHeader, endSignIn, startAdmin, statusLines } from "./shell.js";
 
 // `notice` is kept as [key, params] so that it follows a change of language.
 // `point` and `custom` are what the person chose; the preview is for exactly that choice, and any
@@ -42,32 +42,16 @@ async function refresh() {
   render();
 }
 
-async function busy(label, work) {
-  state.busy = label;
-  state.notice = null;
-  render();
-  try {
-    await work();
-    state.error = null;
-  } catch (error) {
-    state.error = t("error.generic", { message: localMessage(error.message) });
-  } finally {
-    state.busy = null;
-  }
-  await refresh();
-}
+const busy = (label, work) => adminAction(state, label, work, { draw: render, after: refresh,
+  failed: (error) => { state.error = t("error.generic", { message: localMessage(error.message) }); } });
 
 function header() {
-  const select = languagePicker(render);
-  return h("header", { class: "bar" },
-    h("h1", {}, `${t("app.title")} · ${t("backup.title")}`),
-    h("div", { class: "bar-tools" }, h("a", { href: `/guide/admin.${language()}`, id: "help", target: "_blank", rel: "noopener" }, t("field.help")), h("a", { href: "people.html" }, t("people.title")), select,
-      state.status ? h("button", { type: "button", onclick: async () => {
-        if (token()) setToken(null);
-        else await signOut().catch(() => null);
-        state.status = null;
-        render();
-      } }, t("signin.out")) : null));
+  return adminHeader({ title: t("backup.title"), links: [["people.html", "people.title"]], signedIn: Boolean(state.status), redraw: render,
+    onSignOut: async () => {
+      await endSignIn();
+      state.status = null;
+      render();
+    } });
 }
 
 function signIn() {
@@ -203,12 +187,8 @@ function render() {
   root.replaceChildren(
     header(),
     h("main", {},
-      state.busy ? h("p", { class: "busy", role: "status" }, state.busy) : null,
-      state.notice ? h("p", { class: "notice", role: "status", id: "notice" }, t(...state.notice)) : null,
-      state.error ? h("p", { class: "error", role: "alert", id: "error" }, state.error) : null,
+      statusLines({ busy: state.busy, notice: state.notice && t(...state.notice), error: state.error }),
       !s ? signIn() : [statusCard(s), warningsCard(s), drillCard(s), restoreCard(), lastRestoreCard(s)]));
 }
 
-await loadLanguage(pickLanguage());
-render();
-await refresh(); // with a token from this tab, or with the passkey session's cookie
+await startAdmin(render, refresh);

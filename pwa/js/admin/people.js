@@ -1,4 +1,5 @@
 // The admin's people screen: users and their roles, invite links, API tokens, devices, webhooks, the audit log.
+// Its header, sign-out, busy and message lines and start come from shell.js.
 import { tokenSignIn } from "../auth/tokenform.js";
 import { localMessage } from "../shared/messages.js";
 import { api, ApiError, setToken, token } from "../shared/api.js";
@@ -6,8 +7,9 @@ import { h } from "../shared/dom.js";
 import { settingsCard } from "./settings.js";
 import { voiceCard } from "./voice.js";
 import { teamsCard } from "./teams.js";
-import { language, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
-import { field, languagePicker, shownTime } from "../shared/ui.js";
+import { t } from "../shared/i18n.js";
+import { field, shownTime } from "../shared/ui.js";
+import { adminAction, adminHeader, endSignIn, startAdmin, statusLines } from "./shell.js";
 
 const ROLES = ["rep", "manager", "office", "admin"];
 const AUDIT_PAGE = 1000; // what GET /audit answers at most per call
@@ -116,26 +118,11 @@ async function refresh() {
 }
 
 // Runs one action with the buttons disabled, then reloads everything; the action sets the notice.
-async function busy(label, work) {
-  state.busy = label;
-  state.notice = null;
-  state.error = null;
-  render();
-  try {
-    await work();
-  } catch (error) {
-    failed(error);
-  } finally {
-    state.busy = null;
-  }
-  if (state.phase === "ready") await refresh();
-  else render();
-}
+const busy = (label, work) => adminAction(state, label, work, { draw: render, failed,
+  after: () => (state.phase === "ready" ? refresh() : render()) });
 
-// A token lives only in this tab; a passkey sign-in is a session cookie, which the server ends.
 async function signOut() {
-  if (token()) setToken(null);
-  else await api("/auth/logout", { method: "POST" }).catch(() => {});
+  await endSignIn();
   Object.assign(state, { phase: "signin", me: null, users: [], tokens: [], devices: [], audit: [], auditAfter: 0,
     invite: null, newToken: null, notice: null, error: null, addError: null, tokenError: null });
   render();
@@ -239,15 +226,8 @@ function revokeDevice(device) {
 // --- pieces -----------------------------------------------------------------------------------
 
 function header() {
-  const select = languagePicker(render);
-  return h("header", { class: "bar" },
-    h("h1", {}, `${t("app.title")} · ${t("people.title")}`),
-    h("div", { class: "bar-tools" },
-      h("a", { href: `/guide/admin.${language()}`, id: "help", target: "_blank", rel: "noopener" }, t("field.help")),
-      h("a", { href: "admin.html" }, t("backup.title")),
-      h("a", { href: "office.html" }, t("office.title")),
-      select,
-      state.phase === "ready" ? h("button", { type: "button", id: "sign-out", onclick: signOut }, t("signin.out")) : null));
+  return adminHeader({ title: t("people.title"), links: [["admin.html", "backup.title"], ["office.html", "office.title"]],
+    signedIn: state.phase === "ready", onSignOut: signOut, redraw: render });
 }
 
 function signIn() {
@@ -609,10 +589,7 @@ function render() {
   root.replaceChildren(
     header(),
     h("main", { class: "people" },
-      state.phase === "loading" ? h("p", { class: "busy", role: "status" }, t("people.loading")) : null,
-      state.busy ? h("p", { class: "busy", role: "status" }, state.busy()) : null,
-      state.notice ? h("p", { class: "notice", role: "status", id: "notice", tabindex: "-1" }, state.notice()) : null,
-      state.error ? h("p", { class: "error", role: "alert", id: "error", tabindex: "-1" }, state.error()) : null,
+      statusLines({ loading: state.phase === "loading" && t("people.loading"), busy: state.busy?.(), notice: state.notice?.(), error: state.error?.() }),
       ready ? [jumpLinks(), usersCard(), tokensCard(), devicesCard(), webhooksCard(), teamsCard(), settingsCard(), voiceCard(), auditCard()] : null,
       state.phase === "signin" ? signIn() : null));
   // Keep the keyboard where it was: the same control after a redraw, else the message that replaced it.
@@ -628,6 +605,4 @@ function render() {
   }
 }
 
-await loadLanguage(pickLanguage());
-render();
-await refresh(); // a token in this tab, or the session cookie of a passkey sign-in
+await startAdmin(render, refresh);

@@ -5,6 +5,7 @@
 import { api, problemText } from "../shared/api.js";
 import { h } from "../shared/dom.js";
 import { t } from "../shared/i18n.js";
+import { whileBusy } from "../shared/ui.js";
 
 const state = { loaded: false, notice: { en: "", "zh-CN": "" }, custom: false, updatedAt: null, days: "", said: null, error: null, busy: false };
 const el = h("section", { class: "card", id: "settings", "aria-labelledby": "settings-title" });
@@ -22,18 +23,11 @@ async function load() {
 
 // `fresh`: the controls whose saved value (as the server now says it) replaces what was typed.
 async function save(what, work, fresh) {
-  state.busy = true;
-  state.said = null;
-  state.error = null;
-  draw();
-  try {
+  await whileBusy(state, async () => {
     await work();
     state.said = what;
     fresh.forEach((id) => el.querySelector(`#${id}`)?.remove());
-  } catch (error) {
-    state.error = problemText(error);
-  }
-  state.busy = false;
+  }, { draw, clear: ["said", "error"], failed: (error) => { state.error = problemText(error); } });
   await load();
   document.getElementById(state.error ? "settings-error" : "settings-said")?.focus();
 }

@@ -6,6 +6,7 @@
 import { api, problemText } from "../shared/api.js";
 import { h } from "../shared/dom.js";
 import { t } from "../shared/i18n.js";
+import { whileBusy } from "../shared/ui.js";
 
 const POOL_FIELDS = ["company", "title", "address", "region", "industry", "segment", "tags", "stage", "location"];
 const SEGMENTS = ["A", "B", "C", "none"];
@@ -25,19 +26,10 @@ async function load() {
 const names = (text) => text.split(/[,，\s]+/).map((s) => s.trim()).filter(Boolean);
 
 async function save(what, work) {
-  state.busy = true;
-  state.said = null;
-  state.error = null;
-  draw();
-  try {
+  await whileBusy(state, async () => {
     await work();
-    state.said = what;
-    state.editing = null;
-    state.draft = null;
-  } catch (error) {
-    state.error = problemText(error);
-  }
-  state.busy = false;
+    Object.assign(state, { said: what, editing: null, draft: null });
+  }, { draw, clear: ["said", "error"], failed: (error) => { state.error = problemText(error); } });
   await load();
   document.getElementById(state.error ? "teams-error" : "teams-said")?.focus();
 }

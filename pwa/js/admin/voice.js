@@ -6,6 +6,7 @@
 import { api, problemText } from "../shared/api.js";
 import { h } from "../shared/dom.js";
 import { t } from "../shared/i18n.js";
+import { whileBusy } from "../shared/ui.js";
 
 const state = { loaded: false, rules: { rating_at_most: 2, due_days: 3 }, typed: {}, said: null, error: null, busy: false,
   surveys: [], draft: null, targets: {} };
@@ -69,19 +70,18 @@ async function saveSurvey(event) {
   const body = { name: d.name, scale: d.scale, question: d.question, active: d.active,
     questions: d.questions.map((q) => ({ ...(q.id ? { id: q.id } : {}), type: q.type, label: q.label, required: q.required,
       ...(q.type === "choice" ? { choices: choicesOf(q.choicesText).map((c, n) => ({ ...(q.choices?.[n]?.id ? { id: q.choices[n].id } : {}), ...c })) } : {}) })) };
-  state.busy = true;
-  state.said = null;
-  state.error = null;
-  draw();
-  try {
+  await save(async () => {
     await api(d.id ? `/surveys/${encodeURIComponent(d.id)}` : "/surveys", { method: d.id ? "PUT" : "POST", body });
     state.said = t("voice.survey.saved", { name: d.name[document.documentElement.lang] || d.name.en });
     state.draft = null;
     state.surveys = (await api("/surveys")).surveys;
-  } catch (error) {
-    state.error = problemText(error);
-  }
-  state.busy = false;
+  }, draw);
+}
+
+// Saves with the buttons disabled (`first` draws them so); then the outcome is said, and the
+// keyboard goes to it.
+async function save(work, first) {
+  await whileBusy(state, work, { draw: first, clear: ["said", "error"], failed: (error) => { state.error = problemText(error); } });
   draw();
   document.getElementById(state.error ? "voice-error" : "voice-said")?.focus();
 }
@@ -126,18 +126,10 @@ async function saveTargets(event) {
     const text = document.getElementById(`target-${f}`).value.trim();
     return [f, text === "" ? null : Number(text)];
   }));
-  state.busy = true;
-  state.said = null;
-  state.error = null;
-  try {
+  await save(async () => {
     state.targets = (await api("/scorecards/targets", { method: "PUT", body })).targets;
     state.said = t("voice.targets.saved");
-  } catch (error) {
-    state.error = problemText(error);
-  }
-  state.busy = false;
-  draw();
-  document.getElementById(state.error ? "voice-error" : "voice-said")?.focus();
+  }, null);
 }
 
 function targetsPart() {

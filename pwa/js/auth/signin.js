@@ -4,7 +4,7 @@ import { localMessage } from "../shared/messages.js";
 import { ApiError } from "../shared/api.js";
 import { h } from "../shared/dom.js";
 import { language, loadLanguage, pickLanguage, t } from "../shared/i18n.js";
-import { languagePicker } from "../shared/ui.js";
+import { languagePicker, whileBusy } from "../shared/ui.js";
 import { myPasskeys, passkeysSupported, registerPasskey, removePasskey, signInWithPasskey, signOut, whoAmI } from "./passkey.js";
 
 const root = document.getElementById("app");
@@ -24,16 +24,7 @@ function explain(error) {
 }
 
 async function act(work) {
-  state.busy = true;
-  state.error = null;
-  render();
-  try {
-    await work();
-  } catch (error) {
-    state.error = explain(error);
-  } finally {
-    state.busy = false;
-  }
+  await whileBusy(state, work, { draw: render, failed: (error) => { state.error = explain(error); } });
   await load();
 }
 

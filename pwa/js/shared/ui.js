@@ -27,3 +27,22 @@ export function field(id, label, control, { hint = null, error = null, cls = "fi
 
 // A server time in local time, like the field app; "none" where there is none.
 export const shownTime = (iso) => (iso ? localTime(iso) : t("status.none"));
+
+// One action at a time: `busy` is set (true, or a label the screen shows) and the named messages
+// cleared, then the screen drawn; the work runs and its error goes to `failed`; `busy` is unset
+// (false, or null for a label). Answers whether the work went through. Reloading and focus after
+// it are the screen's.
+export async function whileBusy(holder, work, { failed, draw = null, busy = true, clear = ["error"] }) {
+  holder.busy = busy;
+  for (const key of clear) holder[key] = null;
+  draw?.();
+  try {
+    await work();
+    return true;
+  } catch (error) {
+    failed(error);
+    return false;
+  } finally {
+    holder.busy = busy === true ? false : null;
+  }
+}

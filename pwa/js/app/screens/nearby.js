@@ -3,6 +3,7 @@
 // visit. The position is asked for when the screen opens or on "Update my position", never watched.
 import { h } from "../../shared/dom.js";
 import { t } from "../../shared/i18n.js";
+import { whileBusy } from "../../shared/ui.js";
 import { byDistance, distanceText, hasPlace } from "../geo.js";
 import { here } from "../position.js";
 import { mapLinkEls, problemText } from "./field.js";
@@ -27,22 +28,17 @@ function item(entry, from) {
     entry.distance === null ? null : h("span", { class: "map-links" }, mapLinkEls(v.location, { from, name: v.name || "" })));
 }
 
+// locate() with `holder.busy` shown while it runs and its failure said in `holder.error`.
+export async function locateShown(app, holder, render) {
+  await whileBusy(holder, () => locate(app), { draw: render, failed: (error) => { holder.error = problemText(error); } });
+  render();
+}
+
 export function nearbyScreen(app) {
   const state = { busy: false, error: null, limit: PAGE };
   const el = h("section", { class: "nearby-screen", "aria-labelledby": "nearby-title" });
 
-  async function refresh() {
-    state.busy = true;
-    state.error = null;
-    render();
-    try {
-      await locate(app);
-    } catch (error) {
-      state.error = problemText(error);
-    }
-    state.busy = false;
-    render();
-  }
+  const refresh = () => locateShown(app, state, render);
 
   function render() {
     const p = app.position;

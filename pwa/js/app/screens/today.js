@@ -6,8 +6,8 @@ import { daysToBirthday, ymd } from "../format.js";
 import { byName } from "./cards.js";
 import { badge, swap } from "./parts.js";
 import { distanceText, routeOrder } from "../geo.js";
-import { mapLinkEls, problemText } from "./field.js";
-import { locate } from "./nearby.js";
+import { mapLinkEls } from "./field.js";
+import { locateShown } from "./nearby.js";
 import { voicePanels } from "./followups.js";
 
 const BIRTHDAY_DAYS = 7;
@@ -62,18 +62,7 @@ export function todayScreen(app) {
       h("h3", { id: "day-title" }, t("field.day.title")),
       h("p", { class: "hint" }, t("field.day.hint")),
       plan.error ? h("p", { class: "error", role: "alert" }, plan.error) : null,
-      h("button", { type: "button", class: "secondary", id: "plan-day", disabled: plan.busy || !due.length, onclick: async () => {
-        plan.busy = true;
-        plan.error = null;
-        render();
-        try {
-          await locate(app);
-        } catch (error) {
-          plan.error = problemText(error);
-        }
-        plan.busy = false;
-        render();
-      } }, plan.busy ? t("field.place.locating") : t("field.day.plan")),
+      h("button", { type: "button", class: "secondary", id: "plan-day", disabled: plan.busy || !due.length, onclick: () => locateShown(app, plan, render) }, plan.busy ? t("field.place.locating") : t("field.day.plan")),
       !due.length ? h("p", { class: "hint", id: "day-none" }, t("field.day.none")) : null,
       route.length ? h("ol", { class: "card-list day-route", id: "day-route" }, route.map((stop, n) => {
         const item = link(stop.row, stop.distance === null ? badge(t("field.day.noPlace"), "")
