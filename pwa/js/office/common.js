@@ -81,15 +81,35 @@ export async function loading(ctx, state, work) {
   state.loading = true;
   state.error = null;
   ctx.render();
+  if (await attempt(ctx, state, work).finally(() => { state.loading = false; })) ctx.render();
+}
+
+// Runs `work`; a failure is put in words in state.error (`refused` sees it first). False when the
+// session ended: the shell has taken the error and shows the sign-in form.
+async function attempt(ctx, state, work, refused = null) {
   try {
     await work();
   } catch (error) {
-    if (ctx.lost(error)) return;
+    if (ctx.lost(error)) return false;
+    refused?.(error);
     state.error = errorText(error);
-  } finally {
-    state.loading = false;
   }
+  return true;
+}
+
+// An action on one entry of a list (undo an import, undo a merge): the entry busy and the screen's
+// notice and error cleared while `work` runs, the error in words if it fails (`refused` sees it
+// first), `settle` in any case; then `after` reloads what the screen shows.
+export async function entryAction(ctx, state, entry, work, { after, refused = null, settle = null }) {
+  state.error = null;
+  state.notice = null;
+  entry.busy = true;
   ctx.render();
+  const settled = () => {
+    delete entry.busy;
+    settle?.();
+  };
+  if (await attempt(ctx, state, work, refused).finally(settled)) await after();
 }
 
 // Errors said in words: the first field's path and message when the server named one.

@@ -8,7 +8,7 @@ import { api, ApiError } from "../shared/api.js";
 import { h } from "../shared/dom.js";
 import { t } from "../shared/i18n.js";
 import { personLabel, personName } from "../shared/people.js";
-import { errorText, fieldName, isEmpty, loading, short, shown } from "./common.js";
+import { entryAction, errorText, fieldName, isEmpty, loading, short, shown } from "./common.js";
 import { shownTime } from "../shared/ui.js";
 
 const MERGES_KEY = "fieldcards.office.merges";
@@ -159,25 +159,19 @@ async function merge(ctx, group) {
 }
 
 async function unmerge(ctx, entry) {
-  entry.busy = true;
-  s.notice = null;
-  s.error = null;
-  ctx.render();
-  try {
+  await entryAction(ctx, s, entry, async () => {
     const done = await api(`/merges/${encodeURIComponent(entry.id)}/undo`, { method: "POST" });
     entry.undone = { conflicts: done.conflicts, at: new Date().toISOString() };
     for (const card of done.cards || []) s.cards.delete(card.id);
     const conflicts = done.conflicts;
     s.notice = () => `${t("office.dup.undone", { name: entry.name })} ${conflicts ? t("office.dup.undoneConflicts", { count: conflicts }) : ""}`.trim();
-  } catch (error) {
-    if (ctx.lost(error)) return;
-    if (error instanceof ApiError && /undone already/.test(error.message)) entry.undone = { conflicts: 0, at: null };
-    s.error = errorText(error);
-  } finally {
-    delete entry.busy;
-    saveMerges();
-  }
-  await load(ctx);
+  }, {
+    refused: (error) => {
+      if (error instanceof ApiError && /undone already/.test(error.message)) entry.undone = { conflicts: 0, at: null };
+    },
+    settle: saveMerges,
+    after: () => load(ctx),
+  });
 }
 
 // --- drawing -----------------------------------------------------------------------------------

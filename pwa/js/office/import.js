@@ -7,7 +7,7 @@ import { localMessage } from "../shared/messages.js";
 import { api, ApiError } from "../shared/api.js";
 import { h } from "../shared/dom.js";
 import { language, t } from "../shared/i18n.js";
-import { CARD_FIELDS, cell, checkbox, errorText, fetchRaw, fieldName, group, postForm, postFormRaw, saveBlob, short, shown, table } from "./common.js";
+import { CARD_FIELDS, cell, checkbox, entryAction, errorText, fetchRaw, fieldName, group, postForm, postFormRaw, saveBlob, short, shown, table } from "./common.js";
 import { field, shownTime } from "../shared/ui.js";
 
 const MODES = ["upsert", "create", "update"];
@@ -152,20 +152,10 @@ async function runImport(ctx) {
 
 async function undo(ctx, entry) {
   if (!window.confirm(t("office.import.undoQuestion", { file: entry.filename }))) return;
-  s.error = null;
-  s.notice = null;
-  entry.busy = true;
-  ctx.render();
-  try {
+  await entryAction(ctx, s, entry, async () => {
     const done = await api(`/imports/${encodeURIComponent(entry.id)}/undo`, { method: "POST" });
     s.notice = { undone: done.undone, conflicts: done.conflicts };
-  } catch (error) {
-    if (ctx.lost(error)) return;
-    s.error = errorText(error);
-  } finally {
-    delete entry.busy;
-  }
-  await loadHistory(ctx); // the server says what is undone, also when another tab did it
+  }, { after: () => loadHistory(ctx) }); // the server says what is undone, also when another tab did it
 }
 
 // --- drawing -----------------------------------------------------------------------------------

@@ -102,11 +102,18 @@ function invalidSection(ctx, d) {
           "aria-label": t("office.quality.saveFor", { field: fieldLabel(item.field), name: item.name }) }, t("office.quality.save"))),
       f.error ? h("p", { class: "field-error", id: `${id}-error`, role: "alert" }, f.error) : null));
   });
-  return h("section", { class: "card", "aria-labelledby": "invalid-title" },
-    h("h2", { id: "invalid-title" }, t("office.quality.invalid", { count: d.invalid_values.length })),
-    h("p", { class: "hint" }, t("office.quality.invalidHint")),
-    table("invalid-values", t("office.quality.invalid", { count: d.invalid_values.length }), cols, rows, t("office.quality.invalidNone")),
-    more(d.invalid_values));
+  return section({ name: "invalid", tableId: "invalid-values", title: t("office.quality.invalid", { count: d.invalid_values.length }),
+    hint: t("office.quality.invalidHint"), cols, rows, none: t("office.quality.invalidNone"), list: d.invalid_values });
+}
+
+// A section of the report: its title over an optional hint, the table (captioned with the title)
+// of the first rows, and how many more there are.
+function section({ name, tableId, title, hint = null, cols, rows, none, list = null }) {
+  return h("section", { class: "card", "aria-labelledby": `${name}-title` },
+    h("h2", { id: `${name}-title` }, title),
+    hint ? h("p", { class: "hint" }, hint) : null,
+    table(tableId, title, cols, rows, none),
+    list ? more(list) : null);
 }
 
 function ownersSection(d) {
@@ -114,9 +121,7 @@ function ownersSection(d) {
   const rows = Object.entries(d.owners).map(([name, o]) => h("tr", { "data-owner": name },
     cell(cols[0], personLabel(name)), cell(cols[1], String(o.cards)), cell(cols[2], String(o.incomplete)), cell(cols[3], String(o.stale)),
     cell(cols[4], `${o.average_score}%`)));
-  return h("section", { class: "card", "aria-labelledby": "owners-title" },
-    h("h2", { id: "owners-title" }, t("office.quality.owners")),
-    table("quality-owners", t("office.quality.owners"), cols, rows, t("office.quality.noCards")));
+  return section({ name: "owners", tableId: "quality-owners", title: t("office.quality.owners"), cols, rows, none: t("office.quality.noCards") });
 }
 
 function incompleteSection(ctx, d) {
@@ -125,21 +130,16 @@ function incompleteSection(ctx, d) {
   const rows = first(d.incomplete).map((c) => h("tr", { "data-card": c.id },
     cell(cols[0], cardLink(c.id, c.name)), cell(cols[1], personName(c.owner)), cell(cols[2], `${c.score}%`),
     cell(cols[3], c.missing.map((m) => (m === "contact" ? t("office.quality.contact") : fieldName(m, custom))).join(", "))));
-  return h("section", { class: "card", "aria-labelledby": "incomplete-title" },
-    h("h2", { id: "incomplete-title" }, t("office.quality.incomplete", { count: d.incomplete.length })),
-    h("p", { class: "hint" }, t("office.quality.incompleteHint")),
-    table("quality-incomplete", t("office.quality.incomplete", { count: d.incomplete.length }), cols, rows, t("office.quality.incompleteNone")),
-    more(d.incomplete));
+  return section({ name: "incomplete", tableId: "quality-incomplete", title: t("office.quality.incomplete", { count: d.incomplete.length }),
+    hint: t("office.quality.incompleteHint"), cols, rows, none: t("office.quality.incompleteNone"), list: d.incomplete });
 }
 
 function staleSection(d) {
   const cols = ["card", "owner", "updated"].map((k) => t(`office.quality.stale.${k}`));
   const rows = first(d.stale).map((c) => h("tr", { "data-card": c.id },
     cell(cols[0], cardLink(c.id, c.name)), cell(cols[1], personName(c.owner)), cell(cols[2], shownTime(c.updated_at))));
-  return h("section", { class: "card", "aria-labelledby": "stale-title" },
-    h("h2", { id: "stale-title" }, t("office.quality.stale", { count: d.stale.length, days: d.stale_days })),
-    table("quality-stale", t("office.quality.stale", { count: d.stale.length, days: d.stale_days }), cols, rows, t("office.quality.staleNone")),
-    more(d.stale));
+  return section({ name: "stale", tableId: "quality-stale", title: t("office.quality.stale", { count: d.stale.length, days: d.stale_days }),
+    cols, rows, none: t("office.quality.staleNone"), list: d.stale });
 }
 
 function head(ctx) {

@@ -4,7 +4,7 @@
 import { api, ApiError } from "../shared/api.js";
 import { h } from "../shared/dom.js";
 import { t } from "../shared/i18n.js";
-import { checkbox, errorText, group } from "./common.js";
+import { checkbox, errorText, group, loading } from "./common.js";
 import { field } from "../shared/ui.js";
 
 const TYPES = ["text", "number", "date", "choice", "choices"];
@@ -25,20 +25,11 @@ function draftFrom(options) {
 
 async function load(ctx) {
   if (s.dirty && s.draft) return; // unsaved edits survive a visit to another screen
-  s.loading = true;
-  ctx.render();
-  try {
+  await loading(ctx, s, async () => {
     await ctx.reloadSchema();
     s.draft = draftFrom(ctx.options);
     s.errors = {};
-    s.error = null;
-  } catch (error) {
-    if (ctx.lost(error)) return;
-    s.error = errorText(error);
-  } finally {
-    s.loading = false;
-  }
-  ctx.render();
+  });
 }
 
 function body() {
