@@ -15,7 +15,7 @@ import sys
 from datetime import date
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sync import audit, db
 from sync.access import User
@@ -205,34 +205,12 @@ def cmd_purge(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_reclaim(config: Config, args: argparse.Namespace) -> int:
-    """Reclaim rules now: idle cards go back to the pool (the server also runs this hourly)."""
+def _daily_rule_now(config: Config, args: argparse.Namespace, due: Callable[[Any, date], list[Any]],
+                    apply: Callable[[Any, date], list[Any]], key: str, verbs: tuple[str, str], what: str) -> int:
+    """Run a rule the server applies hourly (reclaim, stages) now, judged on `--today`: `due` lists
+    what would change (a dry run), `apply` changes it through the engine."""
     from datetime import datetime, timezone
 
-    from sync.office import reclaim
-    from sync.protocol.engine import Engine
-
-    today = args.today or datetime.now(timezone.utc).date()
-    st = Store(config.db_path)
-    try:
-        with st.read() as conn:
-            due = reclaim.due(conn, today)
-        returned = due if args.dry_run else reclaim.reclaim(Engine(st, default_region=config.default_region), today)
-    finally:
-        st.close()
-    if args.json:
-        print(json.dumps({"today": today.isoformat(), "cards": returned, "dry_run": args.dry_run}, indent=2))
-    else:
-        verb = "would return" if args.dry_run else "returned"
-        print(f"{verb} {len(returned)} cards to the pool ({today.isoformat()})")
-    return 0
-
-
-def cmd_stages(config: Config, args: argparse.Namespace) -> int:
-    """Lifecycle stage rules now (the server also runs them hourly): cards move to the stage the rules give."""
-    from datetime import datetime, timezone
-
-    from sync.office import stages
     from sync.protocol.engine import Engine
 
     today = args.today or datetime.now(timezone.utc).date()
@@ -240,17 +218,33 @@ def cmd_stages(config: Config, args: argparse.Namespace) -> int:
     try:
         if args.dry_run:
             with st.read() as conn:
-                moved = [{"card": c, "from": b, "to": a} for c, b, a in stages.due(conn, today)]
+                found = due(conn, today)
         else:
-            moved = stages.apply(Engine(st, default_region=config.default_region), today)
+            found = apply(Engine(st, default_region=config.default_region), today)
     finally:
         st.close()
     if args.json:
-        print(json.dumps({"today": today.isoformat(), "moves": moved, "dry_run": args.dry_run}, indent=2))
+        print(json.dumps({"today": today.isoformat(), key: found, "dry_run": args.dry_run}, indent=2))
     else:
-        verb = "would move" if args.dry_run else "moved"
-        print(f"{verb} {len(moved)} cards to another stage ({today.isoformat()})")
+        print(f"{verbs[0] if args.dry_run else verbs[1]} {len(found)} {what} ({today.isoformat()})")
     return 0
+
+
+def cmd_reclaim(config: Config, args: argparse.Namespace) -> int:
+    """Reclaim rules now: idle cards go back to the pool (the server also runs this hourly)."""
+    from sync.office import reclaim
+
+    return _daily_rule_now(config, args, reclaim.due, reclaim.reclaim, "cards", ("would return", "returned"),
+                           "cards to the pool")
+
+
+def cmd_stages(config: Config, args: argparse.Namespace) -> int:
+    """Lifecycle stage rules now (the server also runs them hourly): cards move to the stage the rules give."""
+    from sync.office import stages
+
+    def due(conn: Any, today: date) -> list[dict[str, Any]]:
+        return [{"card": c, "from": b, "to": a} for c, b, a in stages.due(conn, today)]
+    return _daily_rule_now(config, args, due, stages.apply, "moves", ("would move", "moved"), "cards to another stage")
 
 
 def cmd_drill(config: Config, args: argparse.Namespace) -> int:
@@ -437,6 +431,15 @@ def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _daily_rule(commands: Any, name: str, run: Callable[[Config, argparse.Namespace], int], about: str, dry_run: str) -> None:
+    """A rule the server applies hourly by itself, run by hand: judged on `--today`, `--dry-run` lists."""
+    command = commands.add_parser(name, help=about, epilog=f"example: fieldcards {name} --dry-run --today 2026-12-31")
+    command.add_argument("--today", type=_day, default=None, help="the day to judge by, YYYY-MM-DD (default: today, UTC)")
+    command.add_argument("--dry-run", action="store_true", help=dry_run)
+    command.add_argument("--json", action="store_true")
+    command.set_defaults(run=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="fieldcards",
@@ -496,19 +499,10 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--json", action="store_true")
     purge.set_defaults(run=cmd_purge)
 
-    reclaim_cmd = commands.add_parser("reclaim", help="return cards idle past the pool's reclaim days to the pool",
-                                      epilog="example: fieldcards reclaim --dry-run --today 2026-12-31")
-    reclaim_cmd.add_argument("--today", type=_day, default=None, help="the day to judge by, YYYY-MM-DD (default: today, UTC)")
-    reclaim_cmd.add_argument("--dry-run", action="store_true", help="only list the cards that would return")
-    reclaim_cmd.add_argument("--json", action="store_true")
-    reclaim_cmd.set_defaults(run=cmd_reclaim)
-
-    stages_cmd = commands.add_parser("stages", help="apply the lifecycle stage rules (lead, new, active, at risk, lost, won back)",
-                                     epilog="example: fieldcards stages --dry-run --today 2026-12-31")
-    stages_cmd.add_argument("--today", type=_day, default=None, help="the day to judge by, YYYY-MM-DD (default: today, UTC)")
-    stages_cmd.add_argument("--dry-run", action="store_true", help="only list the cards that would move")
-    stages_cmd.add_argument("--json", action="store_true")
-    stages_cmd.set_defaults(run=cmd_stages)
+    _daily_rule(commands, "reclaim", cmd_reclaim, "return cards idle past the pool's reclaim days to the pool",
+                "only list the cards that would return")
+    _daily_rule(commands, "stages", cmd_stages, "apply the lifecycle stage rules (lead, new, active, at risk, lost, won back)",
+                "only list the cards that would move")
 
     drill = commands.add_parser("drill", help="restore the latest replica to a scratch file and check it",
                                 epilog="example: fieldcards drill --json")

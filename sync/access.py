@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sync.errors import NotAllowed
+
 ROLES = ("rep", "manager", "office", "admin")
 # What a query is restricted to: one owner (a rep), several (a manager's team), or None (everyone).
 OwnerScope = str | tuple[str, ...] | None
@@ -47,3 +49,15 @@ def owner_filter(user: User) -> OwnerScope:
     if user.role == "manager":
         return tuple(sorted(user.team | {user.name}))
     return user.name
+
+
+def office_only(user: User, action: str) -> None:
+    """Office staff and admins only: anyone else is refused with "only office staff and admins <action>"."""
+    if not user.sees_everything:
+        raise NotAllowed(f"only office staff and admins {action}")
+
+
+def admin_only(user: User, action: str) -> None:
+    """Admins only: anyone else is refused with "only admins <action>"."""
+    if not user.is_admin:
+        raise NotAllowed(f"only admins {action}")

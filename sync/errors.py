@@ -6,6 +6,7 @@ the sync engine turns the same classes into per-mutation `rejected` results.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -124,3 +125,13 @@ class Maintenance(RetryLater):
 def invalid(path: str, message: str) -> InvalidInput:
     """Shorthand for the common single-field error."""
     return InvalidInput(f"{path}: {message}" if path else message, [FieldError(path, message)])
+
+
+def still_undoable(record: tuple[Any, ...] | None, undone_at: int, what: str) -> tuple[Any, ...]:
+    """The stored record of an import or a merge that may be undone: NotFound when there is none,
+    invalid when its `undone_at` column (at that index) says it was undone already."""
+    if record is None:
+        raise NotFound(f"no such {what}")
+    if record[undone_at]:
+        raise invalid(what, f"this {what} was undone already")
+    return record

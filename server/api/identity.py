@@ -17,6 +17,7 @@ from sync.db import identity
 from sync.access import ROLES, User
 from sync.times import utc_now
 from sync.errors import Conflict, NotAllowed, NotFound, RateLimited, invalid
+from sync.people import users
 from sync.people.users import add_user, issue_token
 
 from ..auth import passkeys, sessions
@@ -53,10 +54,13 @@ def _signed_in_response(request: Request, user: User, action: str, detail: dict[
 CHALLENGES_PER_ADDRESS = FailureLimiter(limit=30, window_s=60)
 
 
-def _count_challenge(request: Request) -> None:
-    wait = CHALLENGES_PER_ADDRESS.failed(client_address(request))
+def _refuse_if_waiting(wait: int | None, what: str) -> None:
     if wait is not None:
-        raise RateLimited("too many sign-in attempts from this address; wait and try again", wait)
+        raise RateLimited(f"too many {what} from this address; wait and try again", wait)
+
+
+def _count_challenge(request: Request) -> None:
+    _refuse_if_waiting(CHALLENGES_PER_ADDRESS.failed(client_address(request)), "sign-in attempts")
 
 
 async def register_options(request: Request) -> JSONResponse:
@@ -89,9 +93,7 @@ async def login_options(request: Request) -> JSONResponse:
 
 
 def _refuse_while_limited(request: Request) -> None:
-    wait = SIGN_IN_FAILURES.retry_after(client_address(request))
-    if wait is not None:
-        raise RateLimited("too many failed sign-ins from this address; wait and try again", wait)
+    _refuse_if_waiting(SIGN_IN_FAILURES.retry_after(client_address(request)), "failed sign-ins")
 
 
 async def login(request: Request) -> JSONResponse:
@@ -160,18 +162,8 @@ async def list_passkeys(request: Request) -> JSONResponse:
 
 
 async def remove_passkey(request: Request) -> JSONResponse:
-    user: User = request.state.user
     cred_id = request.path_params["passkey_id"]
-
-    def remove() -> None:
-        with request.app.state.store.write() as conn:
-            owner = identity.credential_owner(conn, cred_id)
-            if owner is None or (owner != user.name and not user.is_admin):
-                raise NotFound("no such passkey")
-            identity.delete_credential(conn, cred_id)
-            audit.record(conn, user.name, "passkey.remove", owner, {"credential": cred_id[:16]})
-
-    await run_in_threadpool(remove)
+    await run_in_threadpool(users.remove_passkey, request.app.state.store, request.state.user, cred_id)
     return JSONResponse({"removed": cred_id})
 
 
@@ -198,18 +190,8 @@ async def create_token(request: Request) -> JSONResponse:
 
 
 async def revoke_token(request: Request) -> JSONResponse:
-    user: User = request.state.user
     token_id = request.path_params["token_id"]
-
-    def revoke() -> None:
-        with request.app.state.store.write() as conn:
-            owner = identity.token_owner(conn, token_id)
-            if owner is None or (owner != user.name and not user.is_admin):
-                raise NotFound("no such token")
-            identity.revoke_token(conn, token_id, utc_now())
-            audit.record(conn, user.name, "token.revoke", token_id, {"user": owner})
-
-    await run_in_threadpool(revoke)
+    await run_in_threadpool(users.revoke_token, request.app.state.store, request.state.user, token_id)
     return JSONResponse({"token": token_id, "revoked": True})
 
 

@@ -18,8 +18,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sync import audit, db
-from sync.access import User, owner_filter
-from sync.errors import NotAllowed, invalid
+from sync.access import User, admin_only, owner_filter
+from sync.inputs import whole_numbers
+from sync.errors import invalid
 from sync.cards.links import CUSTOMER_FIELDS
 from sync.cards.validate import MAX_FOLLOW_UPS
 
@@ -31,8 +32,7 @@ NPS_DETRACTOR = 6  # as sync/outward/surveys.py DETRACTOR
 
 
 def settings(conn: Any) -> dict[str, int]:
-    raw = db.meta_value(conn, SETTINGS_KEY)
-    return {**DEFAULTS, **(json.loads(raw) if raw else {})}
+    return db.meta_settings(conn, SETTINGS_KEY, DEFAULTS)
 
 
 def read_settings(st: db.Store) -> dict[str, Any]:
@@ -42,16 +42,11 @@ def read_settings(st: db.Store) -> dict[str, Any]:
 
 def save_settings(st: db.Store, user: User, body: object) -> dict[str, Any]:
     """Admins: `{"rating_at_most": 0–5, "due_days": 0–90}` (any of them; 0 opens no item for a rating)."""
-    if not user.is_admin:
-        raise NotAllowed("only admins change the follow-up rules")
-    if not isinstance(body, dict) or not body or set(body) - set(DEFAULTS):
-        raise invalid("", 'send {"rating_at_most": 0–5, "due_days": 0–90}')
-    for name, (low, high) in (("rating_at_most", (0, 5)), ("due_days", (0, 90))):
-        value = body.get(name, low)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise invalid(name, f"a whole number from {low} to {high}")
+    admin_only(user, "change the follow-up rules")
+    changed = whole_numbers(body, {"rating_at_most": (0, 5), "due_days": (0, 90)},
+                            '{"rating_at_most": 0–5, "due_days": 0–90}')
     with st.write() as conn:
-        saved = {**settings(conn), **body}
+        saved = {**settings(conn), **changed}
         db.set_meta(conn, SETTINGS_KEY, json.dumps(saved))
         audit.record(conn, user.name, "settings.follow_ups", "follow_ups", saved)
     return {"settings": saved}

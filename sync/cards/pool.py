@@ -24,8 +24,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sync import audit, db
-from sync.access import User, can_see, owner_filter
-from sync.errors import FieldError, InvalidInput, NotAllowed, invalid
+from sync.access import User, admin_only, can_see, owner_filter
+from sync.errors import FieldError, InvalidInput, invalid
 from sync.cards.search import query_text
 from sync.times import utc_now
 
@@ -66,8 +66,7 @@ def settings(conn: Any) -> dict[str, Any]:
 
 
 def save_settings(st: db.Store, admin: User, body: object) -> dict[str, Any]:
-    if not admin.is_admin:
-        raise NotAllowed("only admins may change the pool's rules")
+    admin_only(admin, "may change the pool's rules")
     checked = _check_settings(body)
     with st.write() as conn:
         new = {**settings(conn), **checked}

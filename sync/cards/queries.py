@@ -23,21 +23,25 @@ def card_id_or_not_found(value: str) -> str:
         raise NotFound("no such card") from None
 
 
+def visible_card(conn: Any, user: User, card_id: str) -> dict[str, Any]:
+    """The card, if it exists, was not erased and `user` may see it; else NotFound (never Forbidden:
+    a card one may not see is, to them, no card)."""
+    card = db.card_json(conn, card_id)
+    if card is None or card.get("erased") or not can_see(user, card["owner"]):
+        raise NotFound("no such card")
+    return card
+
+
 def card_with_activities(st: Store, user: User, card_id: str) -> dict[str, Any]:
     card_id = card_id_or_not_found(card_id)
     with st.read() as conn:
-        card = db.card_json(conn, card_id)
-        if card is None or card.get("erased") or not can_see(user, card["owner"]):
-            raise NotFound("no such card")
-        return {"card": card, "activities": db.activities_of_card(conn, card_id)}
+        return {"card": visible_card(conn, user, card_id), "activities": db.activities_of_card(conn, card_id)}
 
 
 def card_history(st: Store, user: User, card_id: str) -> dict[str, Any]:
     card_id = card_id_or_not_found(card_id)
     with st.read() as conn:
-        card = db.card_json(conn, card_id)
-        if card is None or card.get("erased") or not can_see(user, card["owner"]):
-            raise NotFound("no such card")
+        visible_card(conn, user, card_id)
         return {"history": db.history_of_card(conn, card_id)}
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from sync import audit, db
 from sync import journal
-from sync.access import User
-from sync.errors import FieldError, InvalidInput, NotAllowed
+from sync.access import User, admin_only
+from sync.errors import FieldError, InvalidInput
 from sync.cards.patterns import MAX_PATTERN, compile_pattern
 from sync.db import Store
 
@@ -78,8 +78,7 @@ def _check_field(n: int, spec: Any, errors: list[FieldError]) -> dict[str, Any] 
 
 def save(st: Store, user: User, body: object) -> dict[str, Any]:
     """Replace the template; fields left out are kept hidden, so their stored values survive."""
-    if not user.is_admin:
-        raise NotAllowed("only admins may change the card template")
+    admin_only(user, "may change the card template")
     if not isinstance(body, dict) or set(body) - {"custom_fields", *LISTS}:
         raise InvalidInput("send custom_fields, industries, regions and tags", [FieldError("", "unknown keys")])
     errors: list[FieldError] = []

@@ -145,6 +145,7 @@ from sync.db.meta import (  # noqa: F401
     last_seq,
     new_epoch,
     begin_new_epoch,
+    meta_settings,
 )
 from sync.db.migrations import (  # noqa: F401
     name_company_key,

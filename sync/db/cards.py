@@ -140,18 +140,13 @@ def list_cards(
     elif segment:
         where.append("json_extract(data, '$.segment') = ?")
         params.append(segment)
-    if region:
-        where.append("json_extract(data, '$.region') = ?")
-        params.append(region)
-    if tag:
-        where.append("EXISTS (SELECT 1 FROM json_each(cards.data, '$.tags') WHERE value = ?)")
-        params.append(tag)
-    if due_before:
-        where.append("json_extract(data, '$.follow_up') <= ?")
-        params.append(due_before)
-    if after:
-        where.append("id > ?")
-        params.append(after)
+    for value, clause in ((region, "json_extract(data, '$.region') = ?"),
+                          (tag, "EXISTS (SELECT 1 FROM json_each(cards.data, '$.tags') WHERE value = ?)"),
+                          (due_before, "json_extract(data, '$.follow_up') <= ?"),
+                          (after, "id > ?")):
+        if value:
+            where.append(clause)
+            params.append(value)
     sql = f"SELECT data FROM cards WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
     return [json.loads(r[0]) for r in conn.execute(sql, [*params, limit])]
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import secrets
+import json
 import sqlite3
+from typing import Any
 
 
 def meta_value(conn: sqlite3.Connection, key: str) -> str | None:
@@ -34,3 +36,9 @@ def begin_new_epoch(conn: sqlite3.Connection) -> str:
     epoch = new_epoch()
     set_meta(conn, "epoch", epoch)
     return epoch
+
+
+def meta_settings(conn: sqlite3.Connection, key: str, defaults: dict[str, Any]) -> dict[str, Any]:
+    """A settings object kept as JSON under `key`, over its defaults (a key never saved reads as them)."""
+    raw = meta_value(conn, key)
+    return {**defaults, **(json.loads(raw) if raw else {})}

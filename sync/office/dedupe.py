@@ -18,10 +18,10 @@ from sync import audit, db
 from sync import journal
 from sync import events
 from sync.db import CardRow
-from sync.access import User, can_see
+from sync.access import User, can_see, office_only
 from sync.protocol.batch import Batch, CardWrite
 from sync.times import utc_now
-from sync.errors import InvalidInput, NotAllowed, NotFound, invalid
+from sync.errors import InvalidInput, NotFound, invalid, still_undoable
 from sync.protocol.merge import values_equal
 from sync.cards.search import pinyin_keys
 from sync.cards.validate import CARD_FIELDS, canonical_uuid, validate_card_fields
@@ -36,8 +36,7 @@ SCORES = {"phone": 0.95, "email": 0.9, "name+company": 0.85, "pinyin": 0.6}
 
 def duplicate_groups(engine: Any, user: User, limit: int = 500) -> list[dict[str, Any]]:
     """Groups of live cards that are likely one customer, with the reason and a score."""
-    if not user.sees_everything:
-        raise NotAllowed("only office staff and admins may look for duplicates")
+    office_only(user, "may look for duplicates")
     found: dict[tuple[str, ...], dict[str, Any]] = {}
 
     def add(cards: list[str], reason: str, key: str) -> None:
@@ -106,8 +105,7 @@ def _ids(body: dict[str, Any]) -> tuple[str, list[str]]:
 def merge_cards(engine: Any, user: User, body: object, *, merge_id: str | None = None) -> dict[str, Any]:
     """Merge cards into one; `merge_id` is given only when a restore re-applies a journaled merge
     (so that a later unmerge of it still finds it)."""
-    if not user.sees_everything:
-        raise NotAllowed("only office staff and admins may merge cards")
+    office_only(user, "may merge cards")
     if not isinstance(body, dict) or set(body) - {"into", "from", "values"}:
         raise invalid("", 'send {"into": id, "from": [id, …], "values": {field: value}}')
     into, from_ids = _ids(body)
@@ -170,14 +168,9 @@ def merge_cards(engine: Any, user: User, body: object, *, merge_id: str | None =
 
 
 def unmerge(engine: Any, user: User, merge_id: str) -> dict[str, Any]:
-    if not user.sees_everything:
-        raise NotAllowed("only office staff and admins may undo a merge")
+    office_only(user, "may undo a merge")
     with engine.store.write() as conn:
-        found = db.merge_record(conn, merge_id)
-        if found is None:
-            raise NotFound("no such merge")
-        if found[4]:
-            raise invalid("merge", "this merge was undone already")
+        found = still_undoable(db.merge_record(conn, merge_id), 4, "merge")
         into, from_ids, snapshot, merged = found[0], json.loads(found[1]), json.loads(found[2]), json.loads(found[3])
         batch = Batch(engine, conn, user, f"unmerge:{merge_id[:8]}", utc_now())
         at = engine.clock.now()

@@ -18,10 +18,10 @@ from sync import audit, db
 from sync import journal
 from sync.cards import template
 from sync import events
-from sync.access import User, owner_filter
+from sync.access import User, office_only, owner_filter
 from sync.protocol.engine import Engine
 from sync.times import utc_now
-from sync.errors import InvalidInput, NotAllowed, NotFound, invalid
+from sync.errors import InvalidInput, NotFound, invalid, still_undoable
 from sync.office.cells import clean_phone, message, plain, problem, read_basis, read_consent, read_date, read_segment
 from sync.office.spreadsheet import XLSX_TYPE, Table, split_list, write_csv, write_xlsx
 from sync.protocol.merge import values_equal
@@ -384,8 +384,7 @@ def plan_import(engine: Engine, user: User, table: Table, *, mapping: dict[str, 
                 match: Sequence[str], mode: str, values: Any = None, owner: str | None = None) -> Plan:
     """What importing `table` would do, row by row. `values` maps values of the file to card values
     per field; `owner` is the user new cards go to when no owner column says otherwise."""
-    if not user.sees_everything:
-        raise NotAllowed("only office staff and admins may import")
+    office_only(user, "may import")
     if mode not in MODES:
         raise invalid("mode", "must be create, update or upsert")
     for key in match:
@@ -580,8 +579,7 @@ def problems_file(record: dict[str, Any], *, format: str, lang: str) -> tuple[by
 
 def stored_problems(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
     """The problems record kept with an import."""
-    if not user.sees_everything:
-        raise NotAllowed("only office staff and admins see imports")
+    office_only(user, "see imports")
     with engine.store.read() as conn:
         found = db.import_problems(conn, import_id)
     if found is None:
@@ -593,8 +591,7 @@ def stored_problems(engine: Engine, user: User, import_id: str) -> dict[str, Any
 
 def list_imports(engine: Engine, user: User, limit: int = 500) -> list[dict[str, Any]]:
     """The imports, newest first: who, when, the file, its counts, and whether it was undone."""
-    if not user.sees_everything:
-        raise NotAllowed("only office staff and admins see imports")
+    office_only(user, "see imports")
     with engine.store.read() as conn:
         rows = db.imports_newest_first(conn, limit)
     out = []
@@ -615,14 +612,9 @@ def undone_at(conn: Any, import_id: str) -> str | None:
 
 def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
     """Put back what an import did; fields changed since become conflict records."""
-    if not user.sees_everything:
-        raise NotAllowed("only office staff and admins may undo an import")
+    office_only(user, "may undo an import")
     with engine.store.read() as conn:
-        found = db.import_undone_at(conn, import_id)
-        if found is None:
-            raise NotFound("no such import")
-        if found[0]:
-            raise invalid("import", "this import was undone already")
+        still_undoable(db.import_undone_at(conn, import_id), 0, "import")
         rows = db.import_rows_of(conn, import_id)
         current = {card: db.card_json(conn, card) for _, card, _, _, _ in rows}
         # The version each card had when the import left it: one query, not one per row.

@@ -17,8 +17,8 @@ from typing import Any
 from sync import audit, db
 from sync.office import quality
 from sync.cards import template
-from sync.access import User
-from sync.errors import NotAllowed, invalid
+from sync.access import User, admin_only
+from sync.errors import invalid
 
 KEY = "scorecard_targets"
 FIGURES = ("visits", "calls", "new_cards", "visits_with_position", "follow_ups_on_time", "follow_ups_late",
@@ -33,8 +33,7 @@ def targets(conn: Any) -> dict[str, float]:
 
 def save_targets(st: db.Store, user: User, body: object) -> dict[str, Any]:
     """Admins: `{figure: target per rep and period, or null to drop it}` for any of FIGURES."""
-    if not user.is_admin:
-        raise NotAllowed("only admins set scorecard targets")
+    admin_only(user, "set scorecard targets")
     if not isinstance(body, dict) or set(body) - set(FIGURES):
         raise invalid("", "send {figure: number or null} for " + ", ".join(FIGURES))
     for name, value in body.items():

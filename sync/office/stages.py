@@ -23,10 +23,11 @@ from typing import Any
 
 from sync import audit, db
 from sync.protocol import hlc
-from sync.access import User, owner_filter
+from sync.access import User, office_only, owner_filter
 from sync.protocol.batch import Batch, CardWrite
 from sync.protocol.engine import Engine
-from sync.errors import NotAllowed, invalid
+from sync.inputs import whole_numbers
+from sync.errors import invalid
 from sync.times import utc_now
 
 SYSTEM = User("system", "admin", "Fieldcards")
@@ -36,31 +37,26 @@ WIN_BACK_LIMIT = 200
 
 
 def rules(conn: Any) -> dict[str, int]:
-    raw = db.meta_value(conn, KEY)
-    return {**DEFAULTS, **(json.loads(raw) if raw else {})}
-
-
-def read_rules(st: db.Store) -> dict[str, Any]:
-    with st.read() as conn:
-        return {"rules": rules(conn)}
+    return db.meta_settings(conn, KEY, DEFAULTS)
 
 
 def save_rules(st: db.Store, user: User, body: object) -> dict[str, Any]:
     """Office and admins: any of `at_risk_days`, `lost_days`, `new_days` (1–3650; at risk before lost)."""
-    if not user.sees_everything:
-        raise NotAllowed("only office staff and admins change the stage rules")
-    if not isinstance(body, dict) or not body or set(body) - set(DEFAULTS):
-        raise invalid("", 'send {"at_risk_days": 90, "lost_days": 180, "new_days": 30}')
-    for name, value in body.items():
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
-            raise invalid(name, "a whole number of days from 1 to 3650")
+    office_only(user, "change the stage rules")
+    changed = whole_numbers(body, {name: (1, 3650) for name in DEFAULTS},
+                            '{"at_risk_days": 90, "lost_days": 180, "new_days": 30}', unit="days")
     with st.write() as conn:
-        saved = {**rules(conn), **body}
+        saved = {**rules(conn), **changed}
         if saved["at_risk_days"] >= saved["lost_days"]:
             raise invalid("lost_days", "more days than at_risk_days")
         db.set_meta(conn, KEY, json.dumps(saved))
         audit.record(conn, user.name, "settings.stages", "stages", saved)
     return {"rules": saved}
+
+
+def read_rules(st: db.Store) -> dict[str, Any]:
+    with st.read() as conn:
+        return {"rules": rules(conn)}
 
 
 def _day(moment: str | None) -> date | None:

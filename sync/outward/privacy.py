@@ -19,9 +19,9 @@ from sync.cards import attachments
 from sync import audit, db
 from sync import journal
 from sync import events
-from sync.access import User, can_see
+from sync.access import User, admin_only, can_see, office_only
 from sync.protocol.engine import Engine
-from sync.errors import FieldError, InvalidInput, NotAllowed, NotFound
+from sync.errors import FieldError, InvalidInput, NotFound
 from sync.times import utc_now
 from sync.cards.queries import card_id_or_not_found
 
@@ -29,8 +29,7 @@ from sync.cards.queries import card_id_or_not_found
 def erase(engine: Engine, user: User, card_id: str) -> dict[str, Any]:
     """Erase a customer (admins). Cards merged into it are the same person and go with it.
     Erasing an erased card again changes nothing and answers the same."""
-    if not user.is_admin:
-        raise NotAllowed("only admins may erase a customer")
+    admin_only(user, "may erase a customer")
     card_id = card_id_or_not_found(card_id)
     with engine.store.write() as conn:
         row = db.card_row(conn, card_id)
@@ -107,8 +106,7 @@ def customer_export(st: db.Store, user: User, card_id: str) -> dict[str, Any]:
     """Everything held about one customer (office and admins): the card, its history, activities,
     the survey answers among them, attachments (listed, not their bytes), customer links and what
     was answered on them, conflicts, import rows, merges and the audit entries about it."""
-    if not user.sees_everything:
-        raise NotAllowed("only office staff and admins may export a customer's data")
+    office_only(user, "may export a customer's data")
     card_id = card_id_or_not_found(card_id)
     with st.read() as conn:
         card = db.card_json(conn, card_id)

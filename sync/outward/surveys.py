@@ -13,8 +13,8 @@ import secrets
 from typing import Any
 
 from sync import audit, db
-from sync.access import User
-from sync.errors import FieldError, InvalidInput, NotAllowed, NotFound, invalid
+from sync.access import User, admin_only
+from sync.errors import FieldError, InvalidInput, NotFound, invalid
 from sync.times import utc_now
 from sync.cards.validate import ITEM_ID_RE
 
@@ -129,8 +129,7 @@ def check(body: object) -> dict[str, Any]:
 
 
 def create(st: db.Store, user: User, body: object) -> dict[str, Any]:
-    if not user.is_admin:
-        raise NotAllowed("only admins define surveys")
+    admin_only(user, "define surveys")
     survey = check(body)
     with st.write() as conn:
         found = _all(conn)
@@ -145,8 +144,7 @@ def create(st: db.Store, user: User, body: object) -> dict[str, Any]:
 
 def update(st: db.Store, user: User, survey_id: str, body: object) -> dict[str, Any]:
     """A change keeps the survey's id (answers already given keep naming it) and its scale."""
-    if not user.is_admin:
-        raise NotAllowed("only admins change surveys")
+    admin_only(user, "change surveys")
     survey = check(body)
     with st.write() as conn:
         found = _all(conn)

@@ -26,9 +26,9 @@ import httpx
 import tenacity
 
 from sync import audit, db
-from sync.access import User
+from sync.access import User, admin_only
 from sync.events import EVENTS
-from sync.errors import InvalidInput, FieldError, NotAllowed, NotFound, invalid
+from sync.errors import InvalidInput, FieldError, NotFound, invalid
 from sync.jsontext import dumps
 from sync.times import utc_now
 
@@ -75,8 +75,7 @@ def verify_signature(secret: str, body: bytes, header: str, *, tolerance_s: int 
 # --- endpoints ------------------------------------------------------------------------------------
 
 def _admin(user: User) -> None:
-    if not user.is_admin:
-        raise NotAllowed("only admins manage webhooks")
+    admin_only(user, "manage webhooks")
 
 
 def check_url(value: object) -> str:

@@ -11,8 +11,8 @@ import json
 from typing import Any
 
 from sync import audit, db
-from sync.access import User
-from sync.errors import FieldError, InvalidInput, NotAllowed, invalid
+from sync.access import User, admin_only
+from sync.errors import FieldError, InvalidInput, invalid
 from sync.times import utc_now
 
 NOTICE_KEY = "privacy_notice"
@@ -60,8 +60,7 @@ def read_notice(st: db.Store) -> dict[str, Any]:
 
 def save_notice(st: db.Store, user: User, body: object) -> dict[str, Any]:
     """Admins: `{"en": text, "zh-CN": text}`; an empty text puts that language back to the default."""
-    if not user.is_admin:
-        raise NotAllowed("only admins edit the privacy notice")
+    admin_only(user, "edit the privacy notice")
     if not isinstance(body, dict) or set(body) - set(LANGUAGES) or not body:
         raise invalid("", 'send {"en": "…", "zh-CN": "…"}')
     errors = []
@@ -105,8 +104,7 @@ def device_settings(st: db.Store) -> dict[str, Any]:
 
 def save_device_settings(st: db.Store, user: User, body: object) -> dict[str, Any]:
     """Admins: `{"lock_after_days": 1–365 or null}`."""
-    if not user.is_admin:
-        raise NotAllowed("only admins change device settings")
+    admin_only(user, "change device settings")
     if not isinstance(body, dict) or set(body) != {"lock_after_days"}:
         raise invalid("", 'send {"lock_after_days": days (1–365) or null}')
     days = body["lock_after_days"]

@@ -10,8 +10,8 @@ import uuid
 from typing import Any
 
 from sync import audit, db
-from sync.access import User
-from sync.errors import FieldError, InvalidInput, NotAllowed, NotFound
+from sync.access import User, admin_only
+from sync.errors import FieldError, InvalidInput, NotFound
 from sync.times import utc_now
 
 NAME_RE = re.compile(r"^[a-z0-9._-]{1,64}$")
@@ -53,8 +53,7 @@ def _check(conn: Any, body: object) -> tuple[str, list[str], list[str]]:
 
 def save(st: db.Store, admin: User, body: object, team_id: str | None = None) -> dict[str, Any]:
     """Create (no `team_id`) or replace a team, moving what its managers see."""
-    if not admin.is_admin:
-        raise NotAllowed("only admins may change teams")
+    admin_only(admin, "may change teams")
     with st.write() as conn:
         name, members, managers = _check(conn, body)
         if team_id is not None and not db.team_exists(conn, team_id):

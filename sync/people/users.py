@@ -7,6 +7,7 @@ import secrets
 import uuid
 
 from sync import audit, db
+from sync.db import identity
 from sync.access import ROLES, User
 from sync.times import utc_now
 from sync.recent import RecentTable
@@ -82,3 +83,25 @@ def token_owner(st: Store, token: str) -> tuple[User, str] | None:
             if _audited.due(token_id, AUDIT_USE_EVERY_S):
                 audit.record(conn, user.name, "token.use", token_id)
     return user, token_id
+
+
+def _own_or_admin(owner: str | None, user: User, what: str) -> str:
+    """The owner of a passkey or a token, when `user` may manage it (theirs, or any for an admin);
+    NotFound otherwise, so that nobody learns which ids exist."""
+    if owner is None or (owner != user.name and not user.is_admin):
+        raise NotFound(f"no such {what}")
+    return owner
+
+
+def remove_passkey(st: Store, user: User, cred_id: str) -> None:
+    with st.write() as conn:
+        owner = _own_or_admin(identity.credential_owner(conn, cred_id), user, "passkey")
+        identity.delete_credential(conn, cred_id)
+        audit.record(conn, user.name, "passkey.remove", owner, {"credential": cred_id[:16]})
+
+
+def revoke_token(st: Store, user: User, token_id: str) -> None:
+    with st.write() as conn:
+        owner = _own_or_admin(identity.token_owner(conn, token_id), user, "token")
+        identity.revoke_token(conn, token_id, utc_now())
+        audit.record(conn, user.name, "token.revoke", token_id, {"user": owner})
