@@ -113,6 +113,8 @@ class App:
     http: TestClient  # anonymous: no token
     data: Path
     tokens: dict[str, str] = field(default_factory=dict)
+    devices: list[Device] = field(default_factory=list)
+    url: str = "http://testserver"  # the TestClient's base URL: what a device in-process talks to
 
     def user(self, name: str, role: str = "rep") -> str:
         """Create a user (through the library, on the app's database file) and return a token."""
@@ -131,6 +133,21 @@ class App:
     def client(self, name: str) -> Caller:
         return Caller(self.http, self.as_(name))
 
+    def device(self, name: str, tmp: Path, **kwargs: Any) -> Device:
+        """A reference-client device of `name`, talking to the app in-process: the TestClient's
+        transport under the device's own httpx client, so no socket and no second process."""
+        path = tmp / f"device-{name}-{len(self.devices)}.db"
+        kwargs.setdefault("transport", self.transport)
+        device = Device(self.url, self.tokens[name], path, **kwargs)
+        self.devices.append(device)
+        return device
+
+    @property
+    def transport(self) -> httpx.BaseTransport:
+        """The TestClient's transport into the app (httpx keeps it as `_transport`): for a device or
+        a transport of a test's own that wraps it."""
+        return self.http._transport
+
 
 _ADDRESSES = itertools.count(1)
 
@@ -146,6 +163,9 @@ def app(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[App]:
     n = next(_ADDRESSES)
     address = (f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}", 50000)
     with TestClient(create_app(config, replicate=False), client=address) as http:
-        yield App(http, config.data_dir)
+        made = App(http, config.data_dir)
+        yield made
+        for device in made.devices:
+            device.close()
     logged = [r for r in caplog.records if r.exc_info]
     assert not logged, [r.getMessage() for r in logged]

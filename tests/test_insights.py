@@ -8,14 +8,14 @@ from datetime import date, timedelta
 
 from sync.db import Store
 from sync.people.users import add_user, create_token
-from tests.conftest import Server
+from tests.conftest import App
 
 
-def known_book(server: Server, tmp_path) -> dict[str, str]:
-    server.user("office", "office")
-    server.user("rep1")
-    server.user("rep2")
-    one, two = server.device("rep1", tmp_path), server.device("rep2", tmp_path)
+def known_book(app: App, tmp_path) -> dict[str, str]:
+    app.user("office", "office")
+    app.user("rep1")
+    app.user("rep2")
+    one, two = app.device("rep1", tmp_path), app.device("rep2", tmp_path)
     ids = {
         "a1": one.create_card(name="甲", segment="A", region="华东", industry="制造", tags=["vip"], phones=["13812345678"],
                               company="甲公司", follow_up="2030-12-01"),
@@ -33,9 +33,9 @@ def known_book(server: Server, tmp_path) -> dict[str, str]:
     return ids
 
 
-def test_dashboard_figures_for_a_known_book(server: Server, tmp_path):
-    ids = known_book(server, tmp_path)
-    with server.client("office") as office:
+def test_dashboard_figures_for_a_known_book(app: App, tmp_path):
+    ids = known_book(app, tmp_path)
+    with app.client("office") as office:
         # The cards carry the server's real clock: the dashboard is asked for the day they were made,
         # so that this passes on any date the suite runs (issue 11).
         today = office.get(f"/api/v1/cards/{ids['a1']}").json()["card"]["created_at"][:10]
@@ -64,18 +64,18 @@ def test_dashboard_figures_for_a_known_book(server: Server, tmp_path):
         assert "华东" in office.get("/api/v1/dashboard.svg", params={"figure": "by_region"}).text
         assert office.get("/api/v1/dashboard.svg", params={"figure": "feedback"}).status_code == 400
         assert office.get("/api/v1/dashboard", params={"colour": "red"}).status_code == 400
-    with server.client("rep1") as rep:
+    with app.client("rep1") as rep:
         mine = rep.get("/api/v1/dashboard").json()
         assert mine["cards"] == 2 and mine["by_owner"] == [{"key": "rep1", "count": 2}]  # reps see their own
         assert rep.get("/api/v1/dashboard", params={"owner": "rep2"}).json()["cards"] == 0
 
 
-def test_quality_scores_stale_cards_and_values_that_no_longer_pass(server: Server, tmp_path):
-    ids = known_book(server, tmp_path)
-    with sqlite3.connect(server.data / "fieldcards.db") as db:  # values written under older, looser rules
+def test_quality_scores_stale_cards_and_values_that_no_longer_pass(app: App, tmp_path):
+    ids = known_book(app, tmp_path)
+    with sqlite3.connect(app.data / "fieldcards.db") as db:  # values written under older, looser rules
         db.execute("UPDATE cards SET data = json_set(data, '$.phones', json_array('12345')) WHERE id = ?", (ids["a2"],))
         db.execute("UPDATE cards SET data = json_set(data, '$.emails', json_array('not-an-email')) WHERE id = ?", (ids["x1"],))
-    with server.client("office") as office:
+    with app.client("office") as office:
         made = date.fromisoformat(office.get(f"/api/v1/cards/{ids['a1']}").json()["card"]["created_at"][:10])
         found = office.get("/api/v1/quality", params={"date": made.isoformat()}).json()
         scores = {c["id"]: (c["score"], c["missing"]) for c in found["incomplete"]}
@@ -88,18 +88,18 @@ def test_quality_scores_stale_cards_and_values_that_no_longer_pass(server: Serve
         assert len(later["stale"]) == 4
 
 
-def test_the_owner_chart_names_reps_by_their_display_names(server: Server, tmp_path):
-    st = Store(server.data / "fieldcards.db")
+def test_the_owner_chart_names_reps_by_their_display_names(app: App, tmp_path):
+    st = Store(app.data / "fieldcards.db")
     try:
         add_user(st, "wang.wei", "rep", "王伟")
-        server.tokens["wang.wei"] = create_token(st, "wang.wei")
+        app.tokens["wang.wei"] = create_token(st, "wang.wei")
     finally:
         st.close()
-    server.user("office", "office")
-    phone = server.device("wang.wei", tmp_path)
+    app.user("office", "office")
+    phone = app.device("wang.wei", tmp_path)
     phone.create_card(name="客户一")
     phone.sync()
-    with server.client("office") as client:
+    with app.client("office") as client:
         found = client.get("/api/v1/dashboard").json()
         assert found["by_owner"] == [{"key": "wang.wei", "count": 1}]  # the API keeps the login
         assert found["owner_names"] == {"wang.wei": "王伟"}

@@ -18,12 +18,12 @@ from sync.protocol.model import parse_sync_request
 from sync.db import Store
 from sync.people.users import add_user
 
-from .conftest import Server
+from .conftest import App
 
 PHONE = "+8613812345678"
 
 
-def _pool_card(srv: Server, tmp_path: Path, **fields) -> str:
+def _pool_card(srv: App, tmp_path: Path, **fields) -> str:
     """Office makes a card with no owner: it is in the pool."""
     office = srv.device("office", tmp_path)
     card = office.create_card(owner=None, **fields)
@@ -32,18 +32,18 @@ def _pool_card(srv: Server, tmp_path: Path, **fields) -> str:
     return card
 
 
-def _setup(srv: Server) -> None:
+def _setup(srv: App) -> None:
     srv.user("office", "office")
     srv.user("admin", "admin")
     srv.user("li.na")
     srv.user("wang.wei")
 
 
-def test_reps_see_pool_cards_with_the_allowed_fields_only(server: Server, tmp_path: Path) -> None:
-    _setup(server)
-    card = _pool_card(server, tmp_path, name="张伟", company="华为", phones=[PHONE], address="深圳", region="华南",
+def test_reps_see_pool_cards_with_the_allowed_fields_only(app: App, tmp_path: Path) -> None:
+    _setup(app)
+    card = _pool_card(app, tmp_path, name="张伟", company="华为", phones=[PHONE], address="深圳", region="华南",
                       notes="secret")
-    rep = server.client("li.na")
+    rep = app.client("li.na")
     found = rep.get("/api/v1/pool").json()
     assert [c["id"] for c in found["cards"]] == [card]
     shown = found["cards"][0]
@@ -53,7 +53,7 @@ def test_reps_see_pool_cards_with_the_allowed_fields_only(server: Server, tmp_pa
     assert rep.get(f"/api/v1/cards/{card}").status_code == 404
     # An admin allows the address; reps now see it, and still no phone.
     assert rep.put("/api/v1/pool/settings", json={"fields": ["address"]}).status_code == 403
-    answer = server.client("admin").put("/api/v1/pool/settings", json={"fields": ["company", "address"]})
+    answer = app.client("admin").put("/api/v1/pool/settings", json={"fields": ["company", "address"]})
     assert answer.status_code == 200, answer.text
     shown = rep.get("/api/v1/pool").json()["cards"][0]
     assert shown["address"] == "深圳" and "region" not in shown and "phones" not in shown
@@ -62,15 +62,15 @@ def test_reps_see_pool_cards_with_the_allowed_fields_only(server: Server, tmp_pa
     assert rep.get("/api/v1/pool", params={"q": "nobody"}).json()["cards"] == []
     bad = rep.get("/api/v1/pool", params={"limit": "0"})
     assert bad.status_code == 400 and bad.json()["error"]["fields"][0]["path"] == "limit"
-    bad = server.client("admin").put("/api/v1/pool/settings", json={"fields": ["phones"], "max_held": -1})
+    bad = app.client("admin").put("/api/v1/pool/settings", json={"fields": ["phones"], "max_held": -1})
     assert bad.status_code == 400
     assert {f["path"] for f in bad.json()["error"]["fields"]} == {"fields[0]", "max_held"}
 
 
-def test_a_rep_cannot_edit_a_pool_card_or_put_one_in_the_pool(server: Server, tmp_path: Path) -> None:
-    _setup(server)
-    card = _pool_card(server, tmp_path, name="张伟")
-    phone = server.device("li.na", tmp_path)
+def test_a_rep_cannot_edit_a_pool_card_or_put_one_in_the_pool(app: App, tmp_path: Path) -> None:
+    _setup(app)
+    card = _pool_card(app, tmp_path, name="张伟")
+    phone = app.device("li.na", tmp_path)
     phone.refresh_pool()
     # Editing without claiming: the card is not theirs.
     response = phone.http.post("/api/v1/sync", json={"device": "d1", "mutations": [
@@ -84,10 +84,10 @@ def test_a_rep_cannot_edit_a_pool_card_or_put_one_in_the_pool(server: Server, tm
     assert response["results"][1]["errors"][0]["path"] == "fields.owner"
 
 
-def test_two_phones_claim_offline_and_the_earlier_claim_wins_whoever_syncs_first(server: Server, tmp_path: Path) -> None:
-    _setup(server)
-    card = _pool_card(server, tmp_path, name="张伟", company="华为")
-    early, late = server.device("li.na", tmp_path), server.device("wang.wei", tmp_path)
+def test_two_phones_claim_offline_and_the_earlier_claim_wins_whoever_syncs_first(app: App, tmp_path: Path) -> None:
+    _setup(app)
+    card = _pool_card(app, tmp_path, name="张伟", company="华为")
+    early, late = app.device("li.na", tmp_path), app.device("wang.wei", tmp_path)
     for phone in (early, late):
         phone.sync()
         phone.refresh_pool()
@@ -108,7 +108,7 @@ def test_two_phones_claim_offline_and_the_earlier_claim_wins_whoever_syncs_first
     assert mine["owner"] == "li.na"
     # wang.wei's edit left the card but is kept for li.na as a conflict record.
     assert mine["title"] is None
-    conflicts = server.client("li.na").get("/api/v1/conflicts").json()["conflicts"]
+    conflicts = app.client("li.na").get("/api/v1/conflicts").json()["conflicts"]
     assert [(c["field"], c["other"], c["other_by"]) for c in conflicts] == [("title", "采购经理", "wang.wei")]
     # wang.wei's phone lets the card go; a retry of their claim learns it lost.
     late.sync()
@@ -118,19 +118,19 @@ def test_two_phones_claim_offline_and_the_earlier_claim_wins_whoever_syncs_first
     stored = again.json()["results"][0]
     assert stored["status"] == "rejected" and stored["code"] == "claimed"
     # The visit wang.wei logged stays on the card for li.na.
-    assert visit in [a["id"] for a in server.client("li.na").get(f"/api/v1/cards/{card}").json()["activities"]]
+    assert visit in [a["id"] for a in app.client("li.na").get(f"/api/v1/cards/{card}").json()["activities"]]
     # Exactly one owner, every move in history and the audit log.
-    history = server.client("admin").get(f"/api/v1/cards/{card}/history").json()["history"]
+    history = app.client("admin").get(f"/api/v1/cards/{card}/history").json()["history"]
     owners = [h["changes"]["owner"] for h in history if "owner" in h["changes"] and h["version"] > 1]
     assert owners == [[None, "wang.wei"], ["wang.wei", "li.na"]]
-    actions = [e["action"] for e in server.client("admin").get("/api/v1/audit").json()["audit"]]
+    actions = [e["action"] for e in app.client("admin").get("/api/v1/audit").json()["audit"]]
     assert actions.count("card.claim") == 2
 
 
-def test_a_claim_that_arrives_after_an_earlier_one_is_told_claimed_and_loses_nothing(server: Server, tmp_path: Path) -> None:
-    _setup(server)
-    card = _pool_card(server, tmp_path, name="张伟", company="华为")
-    early, late = server.device("li.na", tmp_path), server.device("wang.wei", tmp_path)
+def test_a_claim_that_arrives_after_an_earlier_one_is_told_claimed_and_loses_nothing(app: App, tmp_path: Path) -> None:
+    _setup(app)
+    card = _pool_card(app, tmp_path, name="张伟", company="华为")
+    early, late = app.device("li.na", tmp_path), app.device("wang.wei", tmp_path)
     for phone in (early, late):
         phone.refresh_pool()
     early.claim(card)
@@ -145,18 +145,18 @@ def test_a_claim_that_arrives_after_an_earlier_one_is_told_claimed_and_loses_not
     assert rejected["result"]["code"] == "claimed"
     assert rejected["result"]["errors"] == [{"path": "card", "message": "already claimed by a colleague"}]
     assert late.card(card) is None  # nothing of li.na's card on wang.wei's phone
-    conflicts = server.client("li.na").get("/api/v1/conflicts").json()["conflicts"]
+    conflicts = app.client("li.na").get("/api/v1/conflicts").json()["conflicts"]
     assert [(c["field"], c["other"], c["other_by"]) for c in conflicts] == [("title", "总经理", "wang.wei")]
-    assert visit in [a["id"] for a in server.client("li.na").get(f"/api/v1/cards/{card}").json()["activities"]]
-    assert server.client("wang.wei").get("/api/v1/pool").json()["cards"] == []
+    assert visit in [a["id"] for a in app.client("li.na").get(f"/api/v1/cards/{card}").json()["activities"]]
+    assert app.client("wang.wei").get("/api/v1/pool").json()["cards"] == []
 
 
-def test_claim_limits(server: Server, tmp_path: Path) -> None:
-    _setup(server)
-    cards = [_pool_card(server, tmp_path, name=f"客户{i}") for i in range(3)]
-    admin = server.client("admin")
+def test_claim_limits(app: App, tmp_path: Path) -> None:
+    _setup(app)
+    cards = [_pool_card(app, tmp_path, name=f"客户{i}") for i in range(3)]
+    admin = app.client("admin")
     assert admin.put("/api/v1/pool/settings", json={"claims_per_day": 1}).status_code == 200
-    phone = server.device("li.na", tmp_path)
+    phone = app.device("li.na", tmp_path)
     phone.refresh_pool()
     phone.claim(cards[0])
     phone.claim(cards[1])
@@ -170,12 +170,12 @@ def test_claim_limits(server: Server, tmp_path: Path) -> None:
     assert phone.rejected()[-1]["result"]["errors"][0]["message"].startswith("you already hold 1 cards")
 
 
-def test_office_returns_and_hands_out_cards_and_the_old_owner_lets_go(server: Server, tmp_path: Path) -> None:
-    _setup(server)
-    rep = server.device("li.na", tmp_path)
+def test_office_returns_and_hands_out_cards_and_the_old_owner_lets_go(app: App, tmp_path: Path) -> None:
+    _setup(app)
+    rep = app.device("li.na", tmp_path)
     card = rep.create_card(name="张伟", company="华为")
     rep.sync()
-    office = server.device("office", tmp_path)
+    office = app.device("office", tmp_path)
     office.sync()
     office.edit_card(card, owner=None)
     assert office.sync().statuses == {"applied": 1}
@@ -190,22 +190,22 @@ def test_office_returns_and_hands_out_cards_and_the_old_owner_lets_go(server: Se
     rep.sync()
     assert rep.rejected()[0]["result"]["code"] == "claimed"
     actions = [(e["action"], json.loads(e["detail"]) if isinstance(e["detail"], str) else e["detail"])
-               for e in server.client("admin").get("/api/v1/audit").json()["audit"]]
+               for e in app.client("admin").get("/api/v1/audit").json()["audit"]]
     moves = [d for a, d in actions if a == "card.hand"]
     assert {"from": "li.na", "to": None} in moves and {"from": None, "to": "wang.wei"} in moves
     # Office still sees pool and held cards everywhere, without a 500 on any figure.
     for path in ("/api/v1/dashboard", "/api/v1/quality", "/api/v1/reminders", "/api/v1/duplicates",
                  "/api/v1/export?format=csv", "/api/v1/cards"):
-        assert server.client("office").get(path).status_code == 200, path
+        assert app.client("office").get(path).status_code == 200, path
 
 
-def test_the_colleague_check_warns_without_showing_the_colleagues_card(server: Server, tmp_path: Path) -> None:
-    _setup(server)
-    mine = server.device("li.na", tmp_path)
+def test_the_colleague_check_warns_without_showing_the_colleagues_card(app: App, tmp_path: Path) -> None:
+    _setup(app)
+    mine = app.device("li.na", tmp_path)
     held = mine.create_card(name="张伟", company="华为", phones=[PHONE])
     mine.sync()
-    pooled = _pool_card(server, tmp_path, name="刘洋", emails=["liu@example.cn"])
-    other = server.device("wang.wei", tmp_path)
+    pooled = _pool_card(app, tmp_path, name="刘洋", emails=["liu@example.cn"])
+    other = app.device("wang.wei", tmp_path)
     other.refresh_buckets()
     # Offline, before anything is sent: a maybe from the buckets.
     assert other.colleague_check(phones=[PHONE]) == "held_by_colleague"
@@ -224,7 +224,7 @@ def test_the_colleague_check_warns_without_showing_the_colleagues_card(server: S
     assert [w["code"] for w in report.warnings] == ["in_pool"] and report.warnings[0]["cards"] == []
     assert set(other.cards()) == {new, second}  # nothing of li.na's card or the pool card arrived
     # Office sees the candidate with both owners; nothing was merged.
-    groups = server.client("office").get("/api/v1/duplicates").json()["groups"]
+    groups = app.client("office").get("/api/v1/duplicates").json()["groups"]
     group = next(g for g in groups if set(g["cards"]) == {held, new})
     assert sorted(group["owners"]) == ["li.na", "wang.wei"] and group["candidate"] == ["held_by_colleague"]
     assert next(g for g in groups if set(g["cards"]) == {pooled, second})["owners"].count(None) == 1
