@@ -1,15 +1,15 @@
 """The office's side of the rep's day (issue 16): per rep, the share of visits
 logged within 500 m of the customer (dashboard figure `visits_near`, JSON and CSV); customers'
 locations in and out of spreadsheets (经度/纬度, latitude/longitude, a bad cell a warning); and the
-export's column of links to each card's photos and files. On a real server where the reference
-client's phones take part, in-process over the real app (the `app` fixture) where only HTTP does."""
+export's column of links to each card's photos and files. In-process over the real app (the `app`
+fixture), the reference client's phones included."""
 from __future__ import annotations
 
 import csv
 import io
 
 from sync.places import distance_m
-from tests.conftest import App, Server
+from tests.conftest import App
 from tests.test_import import upload
 
 SHOP = {"lat": 31.2304, "lng": 121.4737}
@@ -22,11 +22,11 @@ def test_distances_are_haversine():
     assert round(distance_m({"lat": 39.9042, "lng": 116.4074}, SHOP) / 1000) == 1067  # Beijing to Shanghai
 
 
-def test_the_dashboard_shows_per_rep_the_share_of_visits_logged_at_the_customer(server: Server, tmp_path):
-    server.user("office", "office")
-    server.user("rep1")
-    server.user("rep2")
-    one, two = server.device("rep1", tmp_path), server.device("rep2", tmp_path)
+def test_the_dashboard_shows_per_rep_the_share_of_visits_logged_at_the_customer(app: App, tmp_path):
+    app.user("office", "office")
+    app.user("rep1")
+    app.user("rep2")
+    one, two = app.device("rep1", tmp_path), app.device("rep2", tmp_path)
     shop = one.create_card(name="黄浦茶庄", location=SHOP)
     unplaced = one.create_card(name="没有位置")
     other = two.create_card(name="陆家嘴贸易", location={"lat": 31.2397, "lng": 121.4998})
@@ -38,7 +38,7 @@ def test_the_dashboard_shows_per_rep_the_share_of_visits_logged_at_the_customer(
     two.add_activity(other, "visit", "到店", location={"lat": 31.2398, "lng": 121.4999, "accuracy_m": 8})
     one.sync()
     two.sync()
-    with server.client("office") as office:
+    with app.client("office") as office:
         day = office.get(f"/api/v1/cards/{shop}").json()["card"]["created_at"][:10]
         found = office.get("/api/v1/dashboard", params={"date": day}).json()
         assert found["visits_near"] == [
@@ -48,7 +48,7 @@ def test_the_dashboard_shows_per_rep_the_share_of_visits_logged_at_the_customer(
         rows = list(csv.reader(io.StringIO(office.get("/api/v1/dashboard.csv", params={"figure": "visits_near", "date": day})
                                            .content.decode("utf-8-sig"))))
         assert rows == [["rep", "visits", "with_position", "near", "share"], ["rep1", "4", "3", "1", "0.25"], ["rep2", "1", "1", "1", "1.0"]]
-    with server.client("rep2") as rep:  # a rep sees only their own
+    with app.client("rep2") as rep:  # a rep sees only their own
         assert [r["key"] for r in rep.get("/api/v1/dashboard", params={"date": day}).json()["visits_near"]] == ["rep2"]
 
 
@@ -83,17 +83,17 @@ def test_locations_come_in_from_jingdu_weidu_columns_and_go_out_again(app: App):
             assert again.status_code == 200 and again.json()["update"] == 0, again.json()
 
 
-def test_the_export_links_each_cards_photos_and_files(server: Server, tmp_path):
-    server.user("office", "office")
-    server.user("rep1")
-    phone = server.device("rep1", tmp_path)
+def test_the_export_links_each_cards_photos_and_files(app: App, tmp_path):
+    app.user("office", "office")
+    app.user("rep1")
+    phone = app.device("rep1", tmp_path)
     card = phone.create_card(name="黄浦茶庄")
     photo = phone.add_attachment(card, b"\xff\xd8photo bytes\xff\xd9", "门头.jpg", "image/jpeg")
     phone.sync()
     phone.upload_files()
-    with server.client("office") as office:
+    with app.client("office") as office:
         exported = office.get("/api/v1/export", params={"format": "csv", "lang": "zh-CN"}).content.decode("utf-8-sig")
         [row] = list(csv.DictReader(io.StringIO(exported)))
         link = row["附件"]
-        assert link == f"{server.url}/api/v1/attachments/{photo}"
+        assert link == f"{app.url}/api/v1/attachments/{photo}"
         assert office.get(link).content == b"\xff\xd8photo bytes\xff\xd9"

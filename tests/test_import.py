@@ -1,7 +1,7 @@
 """Spreadsheets in and out over HTTP: XLSX and GB18030 CSV with Chinese headers, dry runs, upsert
 by phone, undo (with a conflict for a field changed since), export → import changing nothing, and
-bad files refused clearly. In-process over the real app (the `app` fixture), and on a real server
-where the reference client's phones take part."""
+bad files refused clearly. In-process over the real app (the `app` fixture), the reference client's
+phones included."""
 from __future__ import annotations
 
 import csv
@@ -11,7 +11,7 @@ import os
 import httpx
 from openpyxl import Workbook
 
-from tests.conftest import App, Caller, Server
+from tests.conftest import App, Caller
 
 HEADERS = ["姓名", "公司", "职位", "手机", "邮箱", "地区", "客户等级", "标签", "生日", "下次跟进", "备注"]
 
@@ -83,21 +83,21 @@ def test_xlsx_with_chinese_headers_dry_run_then_import(app: App):
         assert "import" in audit_actions
 
 
-def server_audit(server: Server | App) -> list[dict]:
-    if "admin" not in server.tokens:
-        server.user("admin", "admin")
-    with server.client("admin") as admin:
+def server_audit(app: App) -> list[dict]:
+    if "admin" not in app.tokens:
+        app.user("admin", "admin")
+    with app.client("admin") as admin:
         return admin.get("/api/v1/audit").json()["audit"]
 
 
-def test_gb18030_upsert_by_phone_then_undo_with_a_conflict(server: Server, tmp_path):
-    server.user("office", "office")
-    server.user("rep1")
-    phone = server.device("rep1", tmp_path)
+def test_gb18030_upsert_by_phone_then_undo_with_a_conflict(app: App, tmp_path):
+    app.user("office", "office")
+    app.user("rep1")
+    phone = app.device("rep1", tmp_path)
     known = phone.create_card(name="张三", phones=["13811112222"], company="旧公司", tags=["a"])
     untouched = phone.create_card(name="赵六", phones=["13833334444"])
     phone.sync()
-    with server.client("office") as office:
+    with app.client("office") as office:
         before = {c["id"]: c for c in office.get("/api/v1/cards").json()["cards"]}
         data = gb18030_csv([["张三", "新公司", "", "+86 138 1111 2222", "", "", "", "b", "", "", ""],
                             ["新客户", "某公司", "", "13855556666", "", "", "", "", "", "", ""]])
@@ -140,16 +140,16 @@ def test_undo_restores_exactly_the_previous_state(app: App):
         assert keep(after) == keep(before)
 
 
-def test_export_then_import_changes_nothing_and_reps_export_only_their_cards(server: Server, tmp_path):
-    server.user("office", "office")
-    server.user("rep1")
-    server.user("rep2")
+def test_export_then_import_changes_nothing_and_reps_export_only_their_cards(app: App, tmp_path):
+    app.user("office", "office")
+    app.user("rep1")
+    app.user("rep2")
     for rep, name in (("rep1", "王伟"), ("rep2", "李娜")):
-        device = server.device(rep, tmp_path)
+        device = app.device(rep, tmp_path)
         device.create_card(name=name, phones=["138" + str(abs(hash(name)))[:8]], tags=["vip", "新"], notes="第一行\n=不是公式",
                            company="+上海")
         device.sync()
-    with server.client("office") as office:
+    with app.client("office") as office:
         for fmt, lang in (("csv", "en"), ("xlsx", "zh-CN")):
             exported = office.get("/api/v1/export", params={"format": fmt, "lang": lang})
             assert exported.status_code == 200, exported.text
@@ -162,11 +162,11 @@ def test_export_then_import_changes_nothing_and_reps_export_only_their_cards(ser
         none = office.get("/api/v1/export", params={"format": "csv", "segment": "none"}).content.decode("utf-8-sig")
         assert "王伟" in none and "李娜" in none  # neither has a segment
         assert "王伟" not in office.get("/api/v1/export", params={"format": "csv", "segment": "A"}).content.decode("utf-8-sig")
-    with server.client("rep1") as rep:
+    with app.client("rep1") as rep:
         mine = rep.get("/api/v1/export", params={"format": "csv"}).content.decode("utf-8-sig")
         assert "王伟" in mine and "李娜" not in mine
         assert upload(rep, "x.csv", b"name\nA\n").status_code == 403
-    assert sum(e["action"] == "export" for e in server_audit(server)) == 5
+    assert sum(e["action"] == "export" for e in server_audit(app)) == 5
 
 
 def test_bad_files_get_clear_errors_and_change_nothing(app: App):

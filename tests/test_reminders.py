@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import httpx
 
-from tests.conftest import Server
+from tests.conftest import App
 
 TODAY_DATE = datetime.now(timezone.utc).date()
 TODAY = TODAY_DATE.isoformat()
@@ -26,11 +26,11 @@ def birthday_in(days: int) -> tuple[str, str]:
     return date(1980, on.month, on.day).isoformat(), on.isoformat()
 
 
-def test_due_overdue_birthdays_and_stale_per_rep_and_across_reps(server: Server, tmp_path):
-    server.user("office", "office")
-    server.user("rep1")
-    server.user("rep2")
-    one, two = server.device("rep1", tmp_path), server.device("rep2", tmp_path)
+def test_due_overdue_birthdays_and_stale_per_rep_and_across_reps(app: App, tmp_path):
+    app.user("office", "office")
+    app.user("rep1")
+    app.user("rep2")
+    one, two = app.device("rep1", tmp_path), app.device("rep2", tmp_path)
     due = one.create_card(name="今天跟进", follow_up=TODAY)
     late = one.create_card(name="逾期", follow_up=day(-11))
     one.create_card(name="以后", follow_up=day(19))
@@ -41,7 +41,7 @@ def test_due_overdue_birthdays_and_stale_per_rep_and_across_reps(server: Server,
     two.create_card(name="Other rep", follow_up=day(-1))
     one.sync()
     two.sync()
-    with server.client("rep1") as rep:
+    with app.client("rep1") as rep:
         found = rep.get("/api/v1/reminders", params={"date": TODAY}).json()
         assert [c["id"] for c in found["due"]] == [due]
         assert [(c["id"], c["days_late"]) for c in found["overdue"]] == [(late, 11)]
@@ -51,25 +51,25 @@ def test_due_overdue_birthdays_and_stale_per_rep_and_across_reps(server: Server,
         later = rep.get("/api/v1/reminders", params={"date": day(200), "stale_days": "30"}).json()
         assert len(later["stale"]) == 5 and later["by_owner"]["rep1"]["stale"] == 5
         assert rep.get("/api/v1/reminders", params={"date": "2026-13-01"}).status_code == 400
-    with server.client("office") as office:
+    with app.client("office") as office:
         everyone = office.get("/api/v1/reminders", params={"date": TODAY}).json()
         assert set(everyone["by_owner"]) == {"rep1", "rep2"} and everyone["by_owner"]["rep2"]["overdue"] == 1
         feb = office.get("/api/v1/reminders", params={"date": "2027-02-24"}).json()
         assert (leap, "2027-02-28") in [(c["id"], c["on"]) for c in feb["birthdays"]]
 
 
-def test_private_calendar_feed(server: Server, tmp_path):
-    server.user("rep1")
-    server.user("rep2")
-    phone = server.device("rep1", tmp_path)
+def test_private_calendar_feed(app: App, tmp_path):
+    app.user("rep1")
+    app.user("rep2")
+    phone = app.device("rep1", tmp_path)
     card = phone.create_card(name="王伟, 经理; 上海", company="上海贸易", follow_up="2026-12-01", birthday="1984-02-29")
-    server.device("rep2", tmp_path).create_card(name="Not mine", follow_up="2026-12-02")
+    app.device("rep2", tmp_path).create_card(name="Not mine", follow_up="2026-12-02")
     phone.sync()
-    with server.client("rep1") as rep:
+    with app.client("rep1") as rep:
         made = rep.post("/api/v1/calendar/key")
         assert made.status_code == 201
         url = made.json()["url"]
-    feed = httpx.get(url.replace("http://localhost", "http://127.0.0.1"))  # no credentials: the key is the secret
+    feed = app.http.get(httpx.URL(url).raw_path.decode())  # no credentials: the key is the secret
     assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
     text = feed.text
     assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
@@ -78,6 +78,6 @@ def test_private_calendar_feed(server: Server, tmp_path):
     assert "王伟\\, 经理\\; 上海" in text.replace("\r\n ", "")
     assert "Not mine" not in text
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
-    with server.client("rep1") as rep:
+    with app.client("rep1") as rep:
         rep.post("/api/v1/calendar/key")  # a new link replaces the old one
-    assert httpx.get(url.replace("http://localhost", "http://127.0.0.1")).status_code == 404
+    assert app.http.get(httpx.URL(url).raw_path.decode()).status_code == 404

@@ -254,11 +254,11 @@ def test_search_finds_chinese_name_by_pinyin_and_phone_digits(app):
         assert c.get("/api/v1/cards", params={"q": "lina"}).json()["cards"] == []
 
 
-def test_reassigned_card_leaves_the_old_reps_device_and_their_offline_edit_is_kept(server, tmp_path):
-    server.user("rep1")
-    server.user("rep2")
-    server.user("office1", "office")
-    phone, office, other = server.device("rep1", tmp_path), server.device("office1", tmp_path), server.device("rep2", tmp_path)
+def test_reassigned_card_leaves_the_old_reps_device_and_their_offline_edit_is_kept(app, tmp_path):
+    app.user("rep1")
+    app.user("rep2")
+    app.user("office1", "office")
+    phone, office, other = app.device("rep1", tmp_path), app.device("office1", tmp_path), app.device("rep2", tmp_path)
     card = phone.create_card(name="Moving On", company="Old Co")
     phone.add_activity(card, "visit", "first visit")
     phone.sync()
@@ -272,7 +272,7 @@ def test_reassigned_card_leaves_the_old_reps_device_and_their_offline_edit_is_ke
     other.sync()
     assert other.card(card)["company"] == "Old Co"
     assert [a["text"] for a in other.activities(card)] == ["first visit"]  # it arrived whole
-    with server.client("rep2") as c:
+    with app.client("rep2") as c:
         records = c.get("/api/v1/conflicts", params={"status": "open"}).json()["conflicts"]
     assert [(r["field"], r["kept"], r["other"], r["other_by"]) for r in records] == [
         ("company", "Old Co", "Offline Co", "rep1")]
