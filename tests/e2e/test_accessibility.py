@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import Server
+from tests.e2e.conftest import allow_signed_out
 from tests.e2e.test_field_app import app_url, session_cookie
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -94,6 +95,7 @@ def test_the_sign_in_page_has_no_serious_accessibility_findings(browser, server)
     context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
     try:
         page = context.new_page()
+        allow_signed_out(page)  # the sign-in page asks whether a session exists
         page.goto(app_url(server, "signin.html"))
         expect(page.locator("h1").first).to_be_visible(timeout=WAIT_MS)
         assert findings(page) == []

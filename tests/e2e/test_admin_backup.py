@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timezone
 
 from tests.conftest import Server, start_server, stop_server
-from tests.e2e.conftest import shots_dir
+from tests.e2e.conftest import allow_refused, allow_signed_out, shots_dir
 from tests.test_restore import replica_txid, wait_replicated
 
 SHOTS = shots_dir()
@@ -33,6 +33,7 @@ def test_admin_previews_and_restores_from_the_backup_screen(browser, tmp_path):
         wait_replicated(data, mark)
 
         page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="en-US")
+        allow_signed_out(page)  # the token form first
         page.on("dialog", lambda dialog: dialog.accept())
         page.goto(url + "/admin.html")
         page.fill("#token", server.tokens["admin"])
@@ -92,6 +93,8 @@ def test_non_admin_token_is_told_it_cannot_see_backups(browser, tmp_path):
     try:
         server.user("rep1")
         page = browser.new_page(locale="en-US")
+        allow_signed_out(page)  # the token form first
+        allow_refused(page, 403, "admin/(?:backup|restore-points)", "a rep's token is refused the backup screen: what this test checks")
         page.goto(url + "/admin.html")
         page.fill("#token", server.tokens["rep1"])
         page.click("button[type=submit]")

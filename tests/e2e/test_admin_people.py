@@ -16,7 +16,7 @@ from sync.protocol.engine import utc_now
 from sync.db import Store
 from sync.people.users import add_user, create_token
 from tests.conftest import Server, start_server, stop_server
-from tests.e2e.conftest import shots_dir
+from tests.e2e.conftest import allow_refused, allow_signed_out, shots_dir, watch
 
 SHOTS = shots_dir()
 
@@ -37,14 +37,6 @@ def admin_token(server: Server) -> str:
     return token
 
 
-def watch(page) -> list[str]:
-    """Script errors and CSP refusals: the screen must work under `script-src 'self'` with no inline code."""
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" and "Refused" in msg.text else None)
-    return problems
-
-
 def test_admin_manages_people_tokens_devices_and_reads_the_audit_log(browser, tmp_path):
     data = tmp_path / "data"
     proc, url = start_server(data, "--no-backup")
@@ -60,6 +52,9 @@ def test_admin_manages_people_tokens_devices_and_reads_the_audit_log(browser, tm
 
         page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="en-US")
         problems = watch(page)
+        allow_signed_out(page)  # the token form first
+        allow_refused(page, 400, "users", "a user name the server refuses: its message shows next to the field")
+        allow_refused(page, 409, "users", "the same user name again: the API's conflict shows next to the form")
         questions: list[str] = []
         page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
         page.goto(url + "/people.html")
@@ -220,6 +215,8 @@ def test_non_admin_is_told_people_are_for_admins(browser, tmp_path):
     try:
         server.user("rep1")
         page = browser.new_page(locale="en-US")
+        allow_signed_out(page)  # the token form first, and a token that is not accepted
+        allow_refused(page, 403, "[^\\]]*", "a rep's token is refused the people screen: what this test checks")
         page.goto(url + "/admin.html")
         page.click("a[href='people.html']")  # the backup screen links here
         page.wait_for_selector("#token")
@@ -254,6 +251,7 @@ def test_a_passkey_session_cookie_is_enough_and_sign_out_ends_it(browser, tmp_pa
         context = browser.new_context(locale="en-US")
         context.add_cookies([{"name": "fc_session", "value": raw, "url": url}])
         page = context.new_page()
+        allow_signed_out(page)  # after sign-out and the reload, the session has ended
         page.goto(url + "/people.html")
         page.wait_for_selector("#users")
         page.get_by_role("button", name="Invite link for admin").click()  # a write: CSRF header and origin pass

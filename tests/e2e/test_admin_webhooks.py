@@ -5,7 +5,8 @@ from __future__ import annotations
 from sync.db import Store
 from sync.people.users import add_user, create_token
 from tests.conftest import start_server, stop_server
-from tests.e2e.test_admin_people import UNLABELLED, watch
+from tests.e2e.conftest import allow_signed_out, watch
+from tests.e2e.test_admin_people import UNLABELLED
 from tests.test_webhooks import Receiver
 
 
@@ -22,6 +23,7 @@ def test_admin_adds_tests_and_reads_the_log_of_a_webhook(browser, tmp_path):
             st.close()
         page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="en-US")
         problems = watch(page)
+        allow_signed_out(page)  # the token form first
         page.goto(url + "/people.html")
         page.fill("#token", token)
         page.click("button[type=submit]")

@@ -21,7 +21,7 @@ from server.auth import sessions
 from server.config import Config
 from sync.db import Store
 from tests.conftest import Server, start_server, stop_server
-from tests.e2e.conftest import shots_dir
+from tests.e2e.conftest import allow_refused, allow_signed_out, shots_dir, watch
 
 SHOTS = shots_dir()
 DESK = {"width": 1366, "height": 768}
@@ -61,9 +61,8 @@ def api(server: Server, user: str) -> httpx.Client:
 def open_office(browser, server: Server, user: str, route: str, *, lang: str = "en-US") -> tuple[Page, list[str]]:
     """Signed in with the user's API token, the way people.html is."""
     page = browser.new_page(viewport=DESK, locale=lang)
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" and "Refused" in msg.text else None)
+    allow_signed_out(page)  # the token form first
+    problems = watch(page)  # script errors, CSP refusals, failed requests: the screens use no inline code
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(office_url(server, route))
     page.wait_for_selector("#token")
@@ -116,6 +115,7 @@ def test_import_checks_remaps_imports_with_progress_and_undoes(browser, tmp_path
         client = api(server, "office")
         path = spreadsheet(tmp_path / "客户.xlsx")
         page, problems = open_office(browser, server, "office", "#/import")
+        allow_refused(page, 400, "imports", "two columns mapped to one field: the server's refusal is checked")
         expect(page.locator("#tab-import")).to_have_attribute("aria-current", "page")
         assert page.locator("#tab-template").count() == 0  # the template is for admins
 
@@ -529,6 +529,7 @@ def test_an_admin_adds_a_required_choice_field_that_reaches_the_schema(browser, 
 
         # A rep is told the office tools are not for them.
         page = browser.new_page(viewport=DESK, locale="en-US")
+        allow_signed_out(page)  # the token form first
         page.goto(office_url(server, "#/import"))
         page.fill("#token", server.tokens["rep1"])
         page.click("button[type=submit]")
@@ -542,6 +543,7 @@ def test_an_admin_adds_a_required_choice_field_that_reaches_the_schema(browser, 
         page.close()
 
         page, problems = open_office(browser, server, "boss", "#/template")
+        allow_refused(page, 400, "template", "a field key the server refuses: its reason is checked")
         expect(page.locator("#no-fields")).to_be_visible(timeout=WAIT_MS)
         assert "hides it" in page.text_content("#template-hidden-note")
         page.click("#add-field")

@@ -8,7 +8,7 @@ import sqlite3
 import httpx
 
 from tests.conftest import Server, start_server, stop_server
-from tests.e2e.conftest import shots_dir
+from tests.e2e.conftest import allow_signed_out, shots_dir
 
 SHOTS = shots_dir()
 
@@ -51,6 +51,9 @@ def test_invite_register_and_discoverable_sign_in(browser, tmp_path):
 
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
         page = context.new_page()
+        # Signed out at first and again after sign-out; a replayed and an expired sign-in are refused
+        # with 401 on purpose below.
+        allow_signed_out(page)
         authenticator(page)
         page.goto(invite_url)
         page.fill("#label", "王伟的手机")
@@ -66,6 +69,7 @@ def test_invite_register_and_discoverable_sign_in(browser, tmp_path):
 
         # The invite works once.
         other = browser.new_context(locale="en-US").new_page()
+        allow_signed_out(other)  # no session; the spent invite is refused with 401: what this checks
         authenticator(other)
         other.goto(invite_url)
         other.click("#create-passkey")

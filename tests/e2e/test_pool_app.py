@@ -10,6 +10,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.conftest import Server
+from tests.e2e.conftest import allow_refused, allow_signed_out
 from tests.e2e.test_field_app import PHONE, WAIT_MS, eventually, open_app, server_card, shot, signed_in, up_to_date
 
 COLLEAGUES_PHONE = "+8613812345678"
@@ -92,6 +93,8 @@ def test_an_admin_makes_a_team_and_sets_the_pool_rules_on_the_people_screen(brow
     server.user("wang.wei")
     server.user("zhang.min", "manager")
     page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="en-US")
+    allow_signed_out(page)  # the token form first
+    allow_refused(page, 400, "teams|pool/settings", "a team and pool rules the server refuses: their messages are checked")
     try:
         page.goto(server.url + "/people.html")
         page.fill("#token", server.tokens["admin"])

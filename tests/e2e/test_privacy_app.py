@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from sync.protocol.hlc import Clock
 from tests.conftest import Server
-from tests.e2e.test_admin_people import watch
+from tests.e2e.conftest import allow_no_icon, allow_refused, allow_signed_out, watch
 from tests.e2e.test_field_app import (app_url, controlled_by_service_worker, eventually, open_app, session_cookie,
                                       signed_in, up_to_date)
 
@@ -107,6 +107,7 @@ def test_the_app_locks_its_cards_after_the_admins_days_without_a_sync_until_a_fr
     later = context.new_page()  # day 6: four days after the last sync
     later.add_init_script(LATER % 6)
     problems = watch(later)
+    allow_refused(later, 401, "me", "the lock ends the session: the app then finds no one signed in")
     later.goto(app_url(server))
     expect(later.locator("#lock-screen")).to_be_visible()
     expect(later.locator("#lock-signin")).to_be_visible()  # online: the old session was ended first
@@ -129,6 +130,7 @@ def test_the_admin_edits_the_notice_and_the_lock_and_every_page_links_the_notice
     token = server.user("boss", "admin")
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="en-US")
     problems = watch(page)
+    allow_signed_out(page)  # the token form first
     page.goto(server.url + "/people.html")
     page.fill("#token", token)
     page.click("button[type=submit]")
@@ -149,6 +151,8 @@ def test_the_admin_edits_the_notice_and_the_lock_and_every_page_links_the_notice
     page.close()
 
     signin = browser.new_page(locale="zh-CN")
+    allow_signed_out(signin)  # the sign-in page, then the privacy notice, ask whether a session exists
+    allow_no_icon(signin)  # the privacy notice is the server's page
     signin.goto(server.url.replace("127.0.0.1", "localhost") + "/signin.html")
     signin.wait_for_selector("#privacy-link")
     signin.click("#privacy-link")
