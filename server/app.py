@@ -36,6 +36,7 @@ from .api import stages as stages_api
 from .api import scorecards as scorecards_api
 from .api import sync as sync_api
 from .auth.guard import ADMIN, ANYONE, OFFICE, PUBLIC, Handler, guarded
+from .auth.limits import Throttles
 from .backup.drill import run_drill
 from .backup.litestream import Replicator
 from .backup.restore import Restorer, clean_leftovers
@@ -312,5 +313,6 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
                                   engine=engine)
     app.state.restore_lock = threading.Lock()
     app.state.heavy = HeavyLane()
+    app.state.throttles = Throttles()
 
     return app

@@ -21,8 +21,7 @@ from sync.people import users
 from sync.people.users import add_user, issue_token
 
 from ..auth import passkeys, sessions
-from ..auth.guard import SIGN_IN_FAILURES, authenticate, client_address
-from ..auth.limits import FailureLimiter
+from ..auth.guard import authenticate, client_address
 from .body import read_json, read_optional_json
 
 
@@ -49,9 +48,8 @@ def _signed_in_response(request: Request, user: User, action: str, detail: dict[
 
 # --- passkey ceremonies ------------------------------------------------------------------------
 
-# Every options call stores a challenge (expiring after a few minutes): 30 a minute per address
-# is plenty for people, and keeps a loop from filling the table (issue 11).
-CHALLENGES_PER_ADDRESS = FailureLimiter(limit=30, window_s=60)
+# Every options call stores a challenge (expiring after a few minutes): `throttles.challenges`
+# (30 a minute per address) is plenty for people, and keeps a loop from filling the table (issue 11).
 
 
 def _refuse_if_waiting(wait: int | None, what: str) -> None:
@@ -60,7 +58,7 @@ def _refuse_if_waiting(wait: int | None, what: str) -> None:
 
 
 def _count_challenge(request: Request) -> None:
-    _refuse_if_waiting(CHALLENGES_PER_ADDRESS.failed(client_address(request)), "sign-in attempts")
+    _refuse_if_waiting(request.app.state.throttles.challenges.failed(client_address(request)), "sign-in attempts")
 
 
 async def register_options(request: Request) -> JSONResponse:
@@ -93,7 +91,7 @@ async def login_options(request: Request) -> JSONResponse:
 
 
 def _refuse_while_limited(request: Request) -> None:
-    _refuse_if_waiting(SIGN_IN_FAILURES.retry_after(client_address(request)), "failed sign-ins")
+    _refuse_if_waiting(request.app.state.throttles.sign_in_failures.retry_after(client_address(request)), "failed sign-ins")
 
 
 async def login(request: Request) -> JSONResponse:
@@ -104,7 +102,7 @@ async def login(request: Request) -> JSONResponse:
         user, cred_id = await run_in_threadpool(passkeys.finish_login, st, config, body.get("handle"), body.get("credential"))
     except passkeys.SignInFailed as failure:
         address, reason = client_address(request), failure.reason
-        SIGN_IN_FAILURES.failed(address)
+        request.app.state.throttles.sign_in_failures.failed(address)
 
         def record() -> None:
             with st.write() as conn:

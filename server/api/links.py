@@ -12,17 +12,16 @@ from sync.outward import customers
 from sync.errors import RateLimited
 
 from ..auth.guard import client_address
-from ..auth.limits import FailureLimiter
 from .body import read_json
 from .params import whole_number
 
-# A link is for one person: 30 requests per 10 minutes per link, 120 per address, then 429.
-PER_LINK = FailureLimiter(limit=30, window_s=600)
-PER_ADDRESS = FailureLimiter(limit=120, window_s=600)
 
 
 def _count(request: Request) -> None:
-    for limiter, key in ((PER_LINK, request.path_params.get("token", "")[:100]), (PER_ADDRESS, client_address(request))):
+    # A link is for one person: 30 requests per 10 minutes per link, 120 per address, then 429.
+    throttles = request.app.state.throttles
+    for limiter, key in ((throttles.per_link, request.path_params.get("token", "")[:100]),
+                         (throttles.per_link_address, client_address(request))):
         wait = limiter.failed(key)
         if wait is not None:
             raise RateLimited("too many requests for this link; wait a few minutes and try again", wait)

@@ -15,13 +15,12 @@ from starlette.responses import Response
 from sync import audit
 from sync.access import User
 from sync.errors import NotAllowed, RateLimited, Unauthenticated
-from sync.recent import RecentTable
 from sync.db import Store
 from sync.db.identity import digest
 from sync.people.users import token_owner
 
 from . import sessions
-from .limits import FailureLimiter
+from .limits import AUDIT_REPEAT_S
 
 PUBLIC, ANYONE, OFFICE, ADMIN = "public", "anyone", "office", "admin"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -29,26 +28,16 @@ CSRF_HEADER = "x-fieldcards"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-# Failed bearer tokens: 60 a minute per address, then further failures get 429 (valid tokens pass).
-TOKEN_FAILURES = FailureLimiter(limit=60, window_s=60)
-# Failed passkey sign-ins: 10 in 5 minutes per address, then sign-in waits.
-SIGN_IN_FAILURES = FailureLimiter(limit=10, window_s=300)
-
-# Repeated denials and bad tokens are audited once a minute per (who, what), so a loop cannot flood the log.
-AUDIT_REPEAT_S = 60.0
-_last_audited = RecentTable(max_keys=10_000, ttl_s=AUDIT_REPEAT_S)
 
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def audit_throttled(st: Store, key: tuple[str, str], actor: str, action: str, target: str, detail: dict) -> None:
-    # Keyed by the database too: the table is the process's, and one process may hold several apps
-    # (the in-process tests), each with its own audit log.
-    if not _last_audited.due((str(st.path), *key), AUDIT_REPEAT_S):
+def audit_throttled(request: Request, key: tuple[str, str], actor: str, action: str, target: str, detail: dict) -> None:
+    if not request.app.state.throttles.audited.due(key, AUDIT_REPEAT_S):
         return
-    with st.write() as conn:
+    with request.app.state.store.write() as conn:
         audit.record(conn, actor, action, target, detail)
 
 
@@ -71,7 +60,7 @@ def guarded(need: str, handler: Handler) -> Handler:
         request.state.user = user
         if not allowed(user, need):
             message = "only admins may do this" if need == ADMIN else "only office staff and admins may do this"
-            await run_in_threadpool(audit_throttled, request.app.state.store, (user.name, request.url.path),
+            await run_in_threadpool(audit_throttled, request, (user.name, request.url.path),
                                     user.name, "access.denied", f"{request.method} {request.url.path}",
                                     {"role": user.role, "needs": need})
             raise NotAllowed(message)
@@ -109,8 +98,8 @@ def _bearer(request: Request, header: str) -> User:
         request.state.credential = f"token:{found[1]}"
         return found[0]
     address = client_address(request)
-    audit_throttled(st, ("token", address), "anonymous", "auth.token_failed", address, {})
-    wait = TOKEN_FAILURES.failed(address)
+    audit_throttled(request, ("token", address), "anonymous", "auth.token_failed", address, {})
+    wait = request.app.state.throttles.token_failures.failed(address)
     if wait is not None:
         raise RateLimited("too many failed tokens from this address; wait and try again", wait)
     raise Unauthenticated("this token is not valid (unknown or revoked)")

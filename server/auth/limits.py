@@ -9,6 +9,9 @@ import math
 import threading
 import time
 from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from sync.recent import RecentTable
 
 
 class FailureLimiter:
@@ -64,3 +67,24 @@ class FailureLimiter:
             if len(failures) <= self.limit:
                 return None
             return max(1, math.ceil(failures[0] + self.window_s - now))
+
+
+# Repeated denials and bad tokens are audited once a minute per (who, what), so a loop cannot flood the log.
+AUDIT_REPEAT_S = 60.0
+
+
+def _limit(limit: int, window_s: float) -> FailureLimiter:
+    return field(default_factory=lambda: FailureLimiter(limit=limit, window_s=window_s))  # type: ignore[return-value]
+
+
+@dataclass
+class Throttles:
+    """One app's rate limits and audit throttles (`app.state.throttles`): each app has its own, so
+    two apps in one process (the in-process tests) never count each other's failures."""
+
+    token_failures: FailureLimiter = _limit(60, 60)  # failed bearer tokens per address; valid ones pass
+    sign_in_failures: FailureLimiter = _limit(10, 300)  # failed passkey sign-ins per address
+    challenges: FailureLimiter = _limit(30, 60)  # sign-in challenges per address: plenty for people
+    per_link: FailureLimiter = _limit(30, 600)  # a customer link is for one person
+    per_link_address: FailureLimiter = _limit(120, 600)
+    audited: RecentTable = field(default_factory=lambda: RecentTable(max_keys=10_000, ttl_s=AUDIT_REPEAT_S))
