@@ -13,7 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,29 +21,12 @@ from typing import Any
 
 import httpx
 
+from sync.db import device as local
 from sync.protocol.hlc import Clock
 
 JOURNAL_DAYS = 90
 BATCH = 1000
 SET_FIELDS = ("phones", "emails", "tags")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS cards (id TEXT PRIMARY KEY, server TEXT, view TEXT);
-CREATE TABLE IF NOT EXISTS activities (id TEXT PRIMARY KEY, card TEXT, data TEXT);
-CREATE INDEX IF NOT EXISTS activities_card ON activities(card);
--- state: pending (in the outbox), acked (answered), rejected (kept to fix), discarded
-CREATE TABLE IF NOT EXISTS journal (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, card TEXT, body TEXT, state TEXT,
-  result TEXT, created_ms INTEGER
-);
-CREATE INDEX IF NOT EXISTS journal_state ON journal(state, seq);
--- the bytes of attachments this device added, kept until the server holds them (and after: a
--- restore may need them again)
-CREATE TABLE IF NOT EXISTS files (id TEXT PRIMARY KEY, card TEXT, sha256 TEXT, data BLOB, uploaded INTEGER DEFAULT 0);
--- the pool view (cards nobody owns, with the fields an admin allows), replaced by `refresh_pool`
-CREATE TABLE IF NOT EXISTS pool (id TEXT PRIMARY KEY, data TEXT);
-"""
 
 
 class SyncFailed(Exception):
@@ -76,8 +58,7 @@ class Device:
     def __init__(self, base_url: str, token: str, path: Path | str, *, device_id: str | None = None,
                  transport: httpx.BaseTransport | None = None, app_version: str = "ref-0.1",
                  timeout: float = 60.0) -> None:
-        self.db = sqlite3.connect(str(path), isolation_level=None)
-        self.db.executescript(_SCHEMA)
+        self.db = local.open_store(path)
         self.device_id = self._meta("device") or device_id or str(uuid.uuid4())
         self._set_meta("device", self.device_id)
         self.clock = Clock(self.device_id)
@@ -124,8 +105,7 @@ class Device:
         that declares it (resumably, see `upload_files`). Returns the attachment id."""
         attachment_id = str(uuid.uuid4())
         digest = hashlib.sha256(data).hexdigest()
-        self.db.execute("INSERT INTO files(id, card, sha256, data) VALUES (?, ?, ?, ?)",
-                        (attachment_id, card_id, digest, data))
+        local.save_file(self.db, attachment_id, card_id, digest, data)
         self._record({"op": "attachment.add", "card": card_id, "attachment": {
             "id": attachment_id, "activity": activity, "name": name, "type": kind, "size": len(data), "sha256": digest}})
         return attachment_id
@@ -152,17 +132,14 @@ class Device:
             if not page["next"]:
                 break
             params["after"] = page["next"]
-        self.db.execute("DELETE FROM pool")
-        self.db.executemany("INSERT INTO pool(id, data) VALUES (?, ?)",
-                            [(c["id"], json.dumps(c, ensure_ascii=False)) for c in found])
+        local.replace_pool(self.db, found)
         return len(found)
 
     def pool_cards(self) -> dict[str, dict[str, Any]]:
-        return {r[0]: json.loads(r[1]) for r in self.db.execute("SELECT id, data FROM pool")}
+        return local.pool_cards(self.db)
 
     def _pool_card(self, card_id: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT data FROM pool WHERE id = ?", (card_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return local.pool_card(self.db, card_id)
 
     def refresh_buckets(self) -> None:
         """Fetch the offline duplicate check's lists (sync/cards/pool.py `buckets`)."""
@@ -201,9 +178,7 @@ class Device:
         where the server's copy ends. `stop_after` (bytes) cuts the upload short, as a lost
         connection would. Returns the bytes sent."""
         sent = 0
-        rows = self.db.execute("SELECT f.id, f.data FROM files f JOIN journal j ON j.card = f.card "
-                               "WHERE f.uploaded = 0 AND j.state = 'acked' AND j.body LIKE '%' || f.id || '%'").fetchall()
-        for attachment_id, data in rows:
+        for attachment_id, data in local.files_to_upload(self.db):
             state = self.http.get(f"/api/v1/attachments/{attachment_id}/upload")
             if state.status_code != 200:
                 continue
@@ -221,69 +196,57 @@ class Device:
                     raise SyncFailed(answer.status_code, _body_of(answer))
                 sent += len(piece)
                 offset = answer.json()["offset"]
-            self.db.execute("UPDATE files SET uploaded = 1 WHERE id = ?", (attachment_id,))
+            local.set_uploaded(self.db, attachment_id)
         return sent
 
     def _record(self, body: dict[str, Any]) -> str:
         body = {"id": str(uuid.uuid4()), **body, "at": self.clock.now()}
         self._set_meta("last_at", body["at"])
-        self.db.execute(
-            "INSERT INTO journal(id, card, body, state, created_ms) VALUES (?, ?, ?, 'pending', ?)",
-            (body["id"], body["card"], json.dumps(body, ensure_ascii=False), int(time.time() * 1000)),
-        )
+        local.queue_mutation(self.db, body, int(time.time() * 1000))
         self._refresh_view(body["card"])
         if body["op"] == "activity.add":
-            self.db.execute("INSERT OR REPLACE INTO activities(id, card, data) VALUES (?, ?, ?)",
-                            (body["activity"]["id"], body["card"], json.dumps(body["activity"], ensure_ascii=False)))
+            local.save_activity(self.db, body["card"], body["activity"])
         return body["id"]
 
     # --- what the device shows -----------------------------------------------------------
 
     def card(self, card_id: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT view FROM cards WHERE id = ?", (card_id,)).fetchone()
-        return json.loads(row[0]) if row and row[0] else None
+        return local.card_view(self.db, card_id)
 
     def cards(self) -> dict[str, dict[str, Any]]:
-        return {r[0]: json.loads(r[1]) for r in self.db.execute("SELECT id, view FROM cards WHERE view IS NOT NULL")}
+        return local.card_views(self.db)
 
     def server_cards(self) -> dict[str, dict[str, Any]]:
         """The last server copy of every card this device holds (what it will equal once synced)."""
-        return {r[0]: json.loads(r[1]) for r in self.db.execute("SELECT id, server FROM cards WHERE server IS NOT NULL")}
+        return local.server_cards(self.db)
 
     def activities(self, card_id: str | None = None) -> list[dict[str, Any]]:
-        sql, params = "SELECT data FROM activities", ()
-        if card_id:
-            sql, params = sql + " WHERE card = ?", (card_id,)
-        return [json.loads(r[0]) for r in self.db.execute(sql + " ORDER BY id", params)]
+        return local.activities(self.db, card_id)
 
     def pending(self) -> list[dict[str, Any]]:
-        return self._journal("pending")
+        return local.mutations(self.db, "pending")
 
     def rejected(self) -> list[dict[str, Any]]:
         """Rejected mutations with the server's errors: shown to the person to fix or discard."""
-        rows = self.db.execute("SELECT body, result FROM journal WHERE state = 'rejected' ORDER BY seq")
-        return [{**json.loads(b), "result": json.loads(r)} for b, r in rows]
+        return local.answered_mutations(self.db, "rejected")
 
     def acknowledged(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT body, result FROM journal WHERE state = 'acked' ORDER BY seq")
-        return [{**json.loads(b), "result": json.loads(r)} for b, r in rows]
+        return local.answered_mutations(self.db, "acked")
 
     def fix(self, mutation_id: str, fields: dict[str, Any]) -> None:
         """Correct a rejected edit; it goes back to the outbox with the same id."""
-        row = self.db.execute("SELECT body FROM journal WHERE id = ? AND state = 'rejected'", (mutation_id,)).fetchone()
-        if row is None:
+        body = local.rejected_mutation(self.db, mutation_id)
+        if body is None:
             raise KeyError(mutation_id)
-        body = json.loads(row[0])
         body["fields"] = {**body.get("fields", {}), **fields}
-        self.db.execute("UPDATE journal SET body = ?, state = 'pending', result = NULL WHERE id = ?",
-                        (json.dumps(body, ensure_ascii=False), mutation_id))
+        local.requeue_mutation(self.db, mutation_id, body)
         self._refresh_view(body["card"])
 
     def discard(self, mutation_id: str) -> None:
-        card = self.db.execute("SELECT card FROM journal WHERE id = ?", (mutation_id,)).fetchone()
-        self.db.execute("UPDATE journal SET state = 'discarded' WHERE id = ?", (mutation_id,))
-        if card:
-            self._refresh_view(card[0])
+        card_id = local.card_of_mutation(self.db, mutation_id)
+        local.discard_mutation(self.db, mutation_id)
+        if card_id:
+            self._refresh_view(card_id)
 
     @property
     def epoch(self) -> str | None:
@@ -295,7 +258,7 @@ class Device:
         """Push the outbox and pull until the server has nothing more; handles reset after a restore."""
         report = SyncReport()
         for _ in range(max_rounds):
-            outbox = self._journal("pending")
+            outbox = local.mutations(self.db, "pending")
             batch = outbox[:BATCH]
             body = {
                 "device": self.device_id, "epoch": self._meta("epoch"), "cursor": self._meta("cursor"),
@@ -322,41 +285,35 @@ class Device:
             report.pulled += len(answer["changes"])
             self._set_meta("epoch", answer["epoch"])
             self._set_meta("cursor", answer["cursor"])
-            if not answer["more"] and not self._journal("pending"):
+            if not answer["more"] and not local.mutations(self.db, "pending"):
                 return report
         return report
 
     def wipe(self) -> None:
         """Forget every card, activity and journal entry: a lost phone must not keep customer data."""
-        for table in ("cards", "activities", "journal", "meta"):
-            self.db.execute(f"DELETE FROM {table}")
-        self.db.execute("VACUUM")  # deleted rows must not linger in free pages of the file
+        local.wipe(self.db)
 
     def _start_over(self) -> None:
         """The server was restored: re-send the 90-day journal, replace the local copy with a full pull."""
         cutoff = int(time.time() * 1000) - JOURNAL_DAYS * 86_400_000
-        self.db.execute("UPDATE journal SET state = 'pending' WHERE state = 'acked' AND created_ms >= ?", (cutoff,))
-        self.db.execute("DELETE FROM cards")
-        self.db.execute("DELETE FROM activities")
-        self._set_meta("cursor", None)
+        local.start_over(self.db, cutoff)
 
     def _apply_results(self, results: list[dict[str, Any]], report: SyncReport) -> None:
         for result in results:
             status = result["status"]
             report.statuses[status] = report.statuses.get(status, 0) + 1
             state = "rejected" if status == "rejected" else "acked"
-            self.db.execute("UPDATE journal SET state = ?, result = ? WHERE id = ?",
-                            (state, json.dumps(result, ensure_ascii=False), result["id"]))
+            local.record_answer(self.db, result, state)
             attachment = result.get("attachment")
             if attachment is not None:
                 # After a restore the server may hold the declaration again but not the bytes.
-                self.db.execute("UPDATE files SET uploaded = ? WHERE id = ?", (int(attachment["uploaded"]), attachment["id"]))
+                local.set_uploaded(self.db, attachment["id"], attachment["uploaded"])
             if "card" in result:
                 self._store_server_card(result["card"])
             else:
-                card = self.db.execute("SELECT card FROM journal WHERE id = ?", (result["id"],)).fetchone()
-                if card:
-                    self._refresh_view(card[0])
+                card_id = local.card_of_mutation(self.db, result["id"])
+                if card_id:
+                    self._refresh_view(card_id)
 
     def _apply_changes(self, changes: list[dict[str, Any]]) -> None:
         for change in changes:
@@ -365,58 +322,43 @@ class Device:
                 self._store_server_card(change["card"])
             elif kind == "activity":
                 activity = change["activity"]
-                self.db.execute("INSERT OR REPLACE INTO activities(id, card, data) VALUES (?, ?, ?)",
-                                (activity["id"], activity["card"], json.dumps(activity, ensure_ascii=False)))
+                local.save_activity(self.db, activity["card"], activity)
             elif kind == "remove":
-                self.db.execute("DELETE FROM cards WHERE id = ?", (change["card"],))
-                self.db.execute("DELETE FROM activities WHERE card = ?", (change["card"],))
-                if change.get("reason") == "erased":
-                    # The customer's data was erased: nothing of it stays here, queued or sent.
-                    self.db.execute("DELETE FROM journal WHERE card = ?", (change["card"],))
-                    self.db.execute("DELETE FROM files WHERE card = ?", (change["card"],))
+                # If the customer's data was erased, nothing of it stays here, queued or sent.
+                local.forget_card(self.db, change["card"], erased=change.get("reason") == "erased")
 
     def _store_server_card(self, card: dict[str, Any]) -> None:
-        current = self.db.execute("SELECT server FROM cards WHERE id = ?", (card["id"],)).fetchone()
-        if current and current[0] and json.loads(current[0])["version"] > card["version"]:
+        current = local.server_card(self.db, card["id"])
+        if current is not None and current["version"] > card["version"]:
             return  # an older copy (a stored result replayed) must not hide a newer one
-        self.db.execute("INSERT INTO cards(id, server) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET server = excluded.server",
-                        (card["id"], json.dumps(card, ensure_ascii=False)))
+        local.save_server_card(self.db, card)
         self._refresh_view(card["id"])
 
     def _refresh_view(self, card_id: str) -> None:
         """The view is the server copy with this device's pending edits applied on top. A pool card
         this device claimed and the server has not answered for yet starts from its pool view."""
-        row = self.db.execute("SELECT server FROM cards WHERE id = ?", (card_id,)).fetchone()
-        view = json.loads(row[0]) if row and row[0] else None
-        pending = self._journal("pending", card_id)
+        server = local.server_card(self.db, card_id)
+        view = server
+        pending = local.mutations(self.db, "pending", card_id)
         if view is None and any(body["op"] == "card.claim" for body in pending):
             view = self._pool_card(card_id)
         for body in pending:
             view = _apply_locally(view, body)
         if view is None or view.get("deleted"):
-            if row is None or not row[0]:
-                self.db.execute("DELETE FROM cards WHERE id = ?", (card_id,))
+            if server is None:
+                local.drop_card(self.db, card_id)
             else:
-                self.db.execute("UPDATE cards SET view = NULL WHERE id = ?", (card_id,))
+                local.clear_view(self.db, card_id)
             return
-        self.db.execute("INSERT INTO cards(id, view) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET view = excluded.view",
-                        (card_id, json.dumps(view, ensure_ascii=False)))
+        local.save_view(self.db, card_id, view)
 
     # --- small helpers -------------------------------------------------------------------
 
-    def _journal(self, state: str, card_id: str | None = None) -> list[dict[str, Any]]:
-        sql, params = "SELECT body FROM journal WHERE state = ?", [state]
-        if card_id:
-            sql += " AND card = ?"
-            params.append(card_id)
-        return [json.loads(r[0]) for r in self.db.execute(sql + " ORDER BY seq", params)]
-
     def _meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        return local.meta_value(self.db, key)
 
     def _set_meta(self, key: str, value: str | None) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        local.set_meta(self.db, key, value)
 
 
 def _apply_locally(view: dict[str, Any] | None, body: dict[str, Any]) -> dict[str, Any] | None:
