@@ -284,13 +284,14 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
         # day's changes happen early in that day wherever the server is.
         every(3600, "reclaim", "reclaim", lambda: reclaim.reclaim(engine, today()))
         every(3600, "stages", "stage rules", lambda: stages.apply(engine, today()))
-        deliverer = threading.Thread(target=webhook_outbox.Deliverer(store, config.webhook_settings).run,
-                                     args=(stopping,), name="webhooks", daemon=True)
+        webhook_worker = webhook_outbox.Deliverer(store, config.webhook_settings)
+        deliverer = threading.Thread(target=webhook_worker.run, args=(stopping,), name="webhooks", daemon=True)
         deliverer.start()
         try:
             yield
         finally:
             stopping.set()
+            webhook_worker.wake.set()  # between passes it sleeps on its own event: woken, it sees `stopping`
             deliverer.join(timeout=15)  # an attempt in flight finishes (or times out) before the store closes
             if replicator is not None:
                 replicator.stop()
