@@ -1,7 +1,8 @@
 """Fixtures that build real parts over a SQLite file in tmp_path: `app`, the real Starlette app
-in-process under Starlette's TestClient (most HTTP behaviour), and `server`, a `fieldcards serve`
-process on 127.0.0.1 (where the process matters: serve, the CLI, Litestream, kill -9, slow
-sockets, the reference client's real transport); users with tokens, and reference-client devices."""
+in-process under Starlette's TestClient (HTTP behaviour, reference-client devices over its
+transport, a stop and start over the same data), and `server`, a `fieldcards serve` process on
+127.0.0.1 (where the process matters: serve, the CLI, Litestream, kill -9, slow sockets); users
+with tokens, and reference-client devices."""
 from __future__ import annotations
 
 import itertools
@@ -105,16 +106,44 @@ class Caller:
         return None
 
 
+class _Into(httpx.BaseTransport):
+    """Into whichever app runs now: a device keeps working across `App.stop()` and `App.start()`,
+    as a phone does across a server's restart."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.app.http._transport.handle_request(request)  # httpx keeps a client's transport there
+
+
 @dataclass
 class App:
     """The real app in-process (`create_app` under Starlette's TestClient, lifespan running) over
     its own data directory, and helpers to act on it as different users."""
 
-    http: TestClient  # anonymous: no token
-    data: Path
+    config: Config
+    address: tuple[str, int]  # the client address every request comes from
+    http: TestClient = field(init=False)  # anonymous: no token
     tokens: dict[str, str] = field(default_factory=dict)
     devices: list[Device] = field(default_factory=list)
     url: str = "http://testserver"  # the TestClient's base URL: what a device in-process talks to
+
+    def __post_init__(self) -> None:
+        self.start()
+
+    @property
+    def data(self) -> Path:
+        return self.config.data_dir
+
+    def start(self) -> None:
+        """Start the app (again): a new `create_app` over the same data directory, lifespan run."""
+        self.http = TestClient(create_app(self.config, replicate=False), client=self.address)
+        self.http.__enter__()
+
+    def stop(self) -> None:
+        """Stop the app as a server stops: the lifespan's shutdown runs, the database is closed."""
+        self.http.__exit__(None, None, None)
 
     def user(self, name: str, role: str = "rep") -> str:
         """Create a user (through the library, on the app's database file) and return a token."""
@@ -134,8 +163,8 @@ class App:
         return Caller(self.http, self.as_(name))
 
     def device(self, name: str, tmp: Path, **kwargs: Any) -> Device:
-        """A reference-client device of `name`, talking to the app in-process: the TestClient's
-        transport under the device's own httpx client, so no socket and no second process."""
+        """A reference-client device of `name`, talking to the app in-process: no socket and no
+        second process."""
         path = tmp / f"device-{name}-{len(self.devices)}.db"
         kwargs.setdefault("transport", self.transport)
         device = Device(self.url, self.tokens[name], path, **kwargs)
@@ -144,9 +173,8 @@ class App:
 
     @property
     def transport(self) -> httpx.BaseTransport:
-        """The TestClient's transport into the app (httpx keeps it as `_transport`): for a device or
-        a transport of a test's own that wraps it."""
-        return self.http._transport
+        """An httpx transport into the app, for a device or a transport of a test's own that wraps it."""
+        return _Into(self)
 
 
 _ADDRESSES = itertools.count(1)
@@ -162,10 +190,12 @@ def app(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[App]:
     # each app gets an address of its own so that one test's failures never count in another's.
     n = next(_ADDRESSES)
     address = (f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}", 50000)
-    with TestClient(create_app(config, replicate=False), client=address) as http:
-        made = App(http, config.data_dir)
+    made = App(config, address)
+    try:
         yield made
+    finally:
         for device in made.devices:
             device.close()
+        made.stop()
     logged = [r for r in caplog.records if r.exc_info]
     assert not logged, [r.getMessage() for r in logged]

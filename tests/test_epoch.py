@@ -8,7 +8,7 @@ import sqlite3
 
 from sync import db
 from sync.db import Store
-from tests.conftest import Server, start_server, stop_server
+from tests.conftest import App
 
 
 def copy_database(source, target) -> None:
@@ -19,17 +19,17 @@ def copy_database(source, target) -> None:
     dst.close()
 
 
-def test_work_acknowledged_after_the_restore_point_comes_back_from_devices(server: Server, tmp_path):
-    server.user("rep1")
-    server.user("office1", "office")
-    phone, laptop, office = server.device("rep1", tmp_path), server.device("rep1", tmp_path), server.device("office1", tmp_path)
+def test_work_acknowledged_after_the_restore_point_comes_back_from_devices(app: App, tmp_path):
+    app.user("rep1")
+    app.user("office1", "office")
+    phone, laptop, office = app.device("rep1", tmp_path), app.device("rep1", tmp_path), app.device("office1", tmp_path)
     early = phone.create_card(name="早期客户", phones=["+8613800000001"])
     phone.sync()
     laptop.sync()
     office.sync()
     old_epoch = phone.epoch
 
-    copy_database(server.data / "fieldcards.db", tmp_path / "older.db")
+    copy_database(app.data / "fieldcards.db", tmp_path / "older.db")
 
     late = phone.create_card(name="Late Customer", tags=["after"])
     phone.edit_card(early, notes="called after the copy")
@@ -42,10 +42,10 @@ def test_work_acknowledged_after_the_restore_point_comes_back_from_devices(serve
     acknowledged = {m["id"] for d in (phone, laptop, office) for m in d.acknowledged()}
 
     # The restore: stop, swap in the older copy with a new epoch, start again.
-    stop_server(server.proc)
-    path = server.data / "fieldcards.db"
+    app.stop()
+    path = app.data / "fieldcards.db"
     for suffix in ("-wal", "-shm"):
-        (server.data / f"fieldcards.db{suffix}").unlink(missing_ok=True)
+        (app.data / f"fieldcards.db{suffix}").unlink(missing_ok=True)
     shutil.copy(tmp_path / "older.db", path)
     st = Store(path)
     with st.write() as conn:
@@ -53,9 +53,7 @@ def test_work_acknowledged_after_the_restore_point_comes_back_from_devices(serve
     with st.read() as conn:
         assert db.card_row(conn, late) is None  # really rolled back
     st.close()
-    server.proc, server.url = start_server(server.data, "--no-backup")
-    for device in (phone, laptop, office):
-        device.http.base_url = server.url
+    app.start()
 
     reports = [device.sync() for device in (phone, laptop, office)]
     assert all(r.reset for r in reports)
@@ -63,7 +61,7 @@ def test_work_acknowledged_after_the_restore_point_comes_back_from_devices(serve
         device.sync()
 
     assert phone.epoch != old_epoch
-    with server.client("rep1") as c:
+    with app.client("rep1") as c:
         card = c.get(f"/api/v1/cards/{early}").json()
         assert card["card"]["notes"] == "called after the copy"
         assert card["card"]["segment"] == "A"
