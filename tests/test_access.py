@@ -182,7 +182,8 @@ def test_disabling_a_user_ends_their_sessions_and_tokens_and_the_last_admin_stay
 def test_a_revoked_device_is_refused_and_wipes_its_local_data(app, staff, tmp_path):
     phone = app.device("rep1", tmp_path)
     phone.sync()
-    phone.create_card(name="Unsent when revoked")
+    card = phone.create_card(name="Unsent when revoked")
+    phone.add_attachment(card, b"\xff\xd8 a photo of the shop", "shop.jpg", "image/jpeg")
     assert phone.cards()
     listed = {d["id"]: d for d in call(app, "admin", "GET", "/devices").json()["devices"]}
     assert listed[phone.device_id]["user"] == "rep1" and listed[phone.device_id]["app"]
@@ -191,7 +192,8 @@ def test_a_revoked_device_is_refused_and_wipes_its_local_data(app, staff, tmp_pa
     with pytest.raises(DeviceRevoked):
         phone.sync()
     assert not phone.cards()
-    assert phone.db.execute("SELECT count(*) FROM journal").fetchone()[0] == 0
+    for table in ("journal", "files", "pool"):  # the photo's bytes go too, and the pool view
+        assert phone.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
     audit = call(app, "admin", "GET", "/audit").json()["audit"]
     assert ("admin", "device.revoke", phone.device_id) in [(e["actor"], e["action"], e["target"]) for e in audit]
 

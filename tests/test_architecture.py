@@ -91,3 +91,11 @@ def test_sync_layers_only_import_downwards():
                     upward.append((own, target))
     assert upward == []
 
+
+
+def test_sql_runs_only_in_the_db_package():
+    """STYLE.md: all SQL lives in sync/db/ (the server's restore and CLI included)."""
+    words = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "CREATE TABLE", ".execute(")
+    offenders = [str(f.relative_to(ROOT)) for folder in ("sync", "server") for f in files(folder)
+                 if "sync/db/" not in str(f) and any(w in f.read_text(encoding="utf-8") for w in words)]
+    assert offenders == []

@@ -211,8 +211,9 @@ def pool_card(conn: sqlite3.Connection, card_id: str) -> dict[str, Any] | None:
 # --- a lost or revoked phone -----------------------------------------------------------------
 
 def wipe(conn: sqlite3.Connection) -> None:
-    """Forget every card, activity, journal entry and meta value, and compact the file so deleted
-    rows do not linger in its free pages."""
-    for table in ("cards", "activities", "journal", "meta"):
+    """Forget everything: cards, activities, the journal, photos and files (their bytes too), the
+    pool view and meta, and compact the file so deleted rows do not linger in its free pages. The
+    app does the same (`clearAll` in pwa/js/app/db.js)."""
+    for table in ("cards", "activities", "journal", "files", "pool", "meta"):
         conn.execute(f"DELETE FROM {table}")
     conn.execute("VACUUM")
