@@ -180,22 +180,30 @@ class App:
 _ADDRESSES = itertools.count(1)
 
 
+def start_app(data: Path) -> App:
+    """`create_app` in-process over `data`, without backup, started; `App.stop()` when done."""
+    config = Config(data_dir=data, backup=False, webhook_poll_s=0.05)  # see QUICK_STOP
+    # Throttles per address (failed tokens, sign-ins, link tries) are the process's, not the app's:
+    # each app gets an address of its own so that one test's failures never count in another's.
+    n = next(_ADDRESSES)
+    return App(config, (f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}", 50000))
+
+
+def logged_exceptions(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Exceptions only logged (from a handler or a background thread): a real server's Traceback."""
+    return [r.getMessage() for r in caplog.records if r.exc_info]
+
+
 @pytest.fixture
 def app(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[App]:
     """`create_app` in-process, without backup. An exception in a handler fails the test at once
     (the TestClient raises it); one only logged, from a handler or a background thread, fails it at
     the end, as a traceback in a real server's output would."""
-    config = Config(data_dir=tmp_path / "data", backup=False, webhook_poll_s=0.05)  # see QUICK_STOP
-    # Throttles per address (failed tokens, sign-ins, link tries) are the process's, not the app's:
-    # each app gets an address of its own so that one test's failures never count in another's.
-    n = next(_ADDRESSES)
-    address = (f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}", 50000)
-    made = App(config, address)
+    made = start_app(tmp_path / "data")
     try:
         yield made
     finally:
         for device in made.devices:
             device.close()
         made.stop()
-    logged = [r for r in caplog.records if r.exc_info]
-    assert not logged, [r.getMessage() for r in logged]
+    assert not logged_exceptions(caplog)

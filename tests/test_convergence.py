@@ -1,8 +1,8 @@
 """Convergence: devices edit offline at random, sync in random order, lose responses and retry. At
 the end every device equals what the server shows its user, and no acknowledged mutation is
-missing. Each example runs against a fresh real server. The same generated histories drive the
-reference client (sync/protocol/client.py) here and the PWA's device (pwa/js/app/device.js, in node over
-fake-indexeddb) through tests/js/drive_device.mjs."""
+missing. Each example runs against a fresh app: the reference client (sync/protocol/client.py) talks
+to it in-process; the PWA's device (pwa/js/app/device.js, in node over fake-indexeddb, through
+tests/js/drive_device.mjs) plays the same generated histories against a real server over HTTP."""
 from __future__ import annotations
 
 import json
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sync.protocol.client import Device, SyncFailed
-from tests.conftest import QUICK_STOP, ROOT, Server, start_server, stop_server
+from tests.conftest import QUICK_STOP, ROOT, App, Server, logged_exceptions, start_app, start_server, stop_server
 
 PHONES = ["+8613800000001", "+8613800000002", "+8613900000003", "+16502530000"]
 TAGS = ["vip", "新客户", "lead", "beijing"]
@@ -31,15 +31,15 @@ NODE = shutil.which("node")
 DRIVER = ROOT / "tests" / "js" / "drive_device.mjs"
 
 
-class LossyTransport(httpx.HTTPTransport):
-    """A real HTTP transport whose next response can be lost after the server handled the request."""
+class LossyTransport(httpx.BaseTransport):
+    """A transport into the app whose next response can be lost after the app handled the request."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, into: httpx.BaseTransport) -> None:
+        self.into = into
         self.lose_next = False
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = super().handle_request(request)
+        response = self.into.handle_request(request)
         if self.lose_next:
             self.lose_next = False
             response.read()
@@ -91,7 +91,7 @@ def play(device: Device, transport: LossyTransport, action: str, target: int | b
         device.edit_card(card, **{action: value})
 
 
-def server_view(server: Server, user: str) -> dict[str, dict]:
+def server_view(server: Server | App, user: str) -> dict[str, dict]:
     cards, after = {}, None
     with server.client(user) as c:
         while True:
@@ -102,7 +102,7 @@ def server_view(server: Server, user: str) -> dict[str, dict]:
                 return cards
 
 
-def assert_converged(server: Server, devices: list[tuple[str, dict, int, list[dict]]]) -> None:
+def assert_converged(server: Server | App, devices: list[tuple[str, dict, int, list[dict]]]) -> None:
     """Each device (its owner, cards, pending count, acknowledged mutations with their results)
     equals what the server shows its owner, and every acknowledged mutation is stored."""
     for owner, cards, pending, _ in devices:
@@ -154,27 +154,30 @@ KNOWN_HISTORY = [
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(steps=histories)
 @example(steps=KNOWN_HISTORY)
-def test_devices_converge_and_keep_every_acknowledged_mutation(tmp_path_factory, steps):
+def test_devices_converge_and_keep_every_acknowledged_mutation(tmp_path_factory, caplog, steps):
     tmp = tmp_path_factory.mktemp("conv")
-    server = fresh_server(tmp)
+    app = start_app(tmp / "data")
+    devices: list[Device] = []
     try:
-        transports = [LossyTransport() for _ in OWNERS]
-        devices = [Device(server.url, server.tokens[o], tmp / f"d{i}.db", transport=t)
+        for name, role in USERS:
+            app.user(name, role)
+        transports = [LossyTransport(app.transport) for _ in OWNERS]
+        devices = [Device(app.url, app.tokens[o], tmp / f"d{i}.db", transport=t)
                    for i, (o, t) in enumerate(zip(OWNERS, transports))]
         for action, who, target, value in steps:
             play(devices[who], transports[who], action, target, value)
         for _ in range(2):  # everyone syncs twice: the second round brings the others' first
             for device in devices:
                 device.sync()
-        assert_converged(server, [(owner, device.cards(), len(device.pending()), device.acknowledged())
-                                  for owner, device in zip(OWNERS, devices)])
-        for device in devices:
-            device.close()
+        assert_converged(app, [(owner, device.cards(), len(device.pending()), device.acknowledged())
+                               for owner, device in zip(OWNERS, devices)])
     except SyncFailed as failure:
         pytest.fail(f"a sync request failed: {failure}")
     finally:
-        output = stop_server(server.proc)
-    assert "Traceback" not in output, output
+        for device in devices:
+            device.close()
+        app.stop()
+    assert not logged_exceptions(caplog)
 
 
 def drive_pwa_devices(server: Server, steps: list[tuple]) -> list[dict[str, Any]]:
