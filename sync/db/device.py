@@ -112,7 +112,8 @@ def save_activity(conn: sqlite3.Connection, card_id: str, activity: dict[str, An
 
 def activities(conn: sqlite3.Connection, card_id: str | None = None) -> list[dict[str, Any]]:
     """Every activity this device holds, or one card's, in id order."""
-    sql, params = "SELECT data FROM activities", ()
+    sql = "SELECT data FROM activities"
+    params: tuple[str, ...] = ()
     if card_id:
         sql, params = sql + " WHERE card = ?", (card_id,)
     return [json.loads(r[0]) for r in conn.execute(sql + " ORDER BY id", params)]

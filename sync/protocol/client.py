@@ -62,8 +62,9 @@ class Device:
         self.device_id = self._meta("device") or device_id or str(uuid.uuid4())
         self._set_meta("device", self.device_id)
         self.clock = Clock(self.device_id)
-        if self._meta("last_at"):
-            self.clock.receive(self._meta("last_at"))  # never stamp behind what we stamped before
+        last_at = self._meta("last_at")
+        if last_at:
+            self.clock.receive(last_at)  # never stamp behind what we stamped before
         self.http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout,
                                  headers={"authorization": f"Bearer {token}"})
         self.app_version = app_version
@@ -267,12 +268,12 @@ class Device:
             }
             response = self.http.post("/api/v1/sync", json=body)
             if response.status_code != 200:
-                body = _body_of(response)
-                if response.status_code == 403 and isinstance(body, dict) and \
-                        body.get("error", {}).get("code") == "device_revoked":
+                refusal = _body_of(response)
+                if response.status_code == 403 and isinstance(refusal, dict) and \
+                        refusal.get("error", {}).get("code") == "device_revoked":
                     self.wipe()
-                    raise DeviceRevoked(response.status_code, body)
-                raise SyncFailed(response.status_code, body)
+                    raise DeviceRevoked(response.status_code, refusal)
+                raise SyncFailed(response.status_code, refusal)
             answer = response.json()
             report.rounds += 1
             report.sent += len(batch)
