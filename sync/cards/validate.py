@@ -316,8 +316,9 @@ def normalize_was(was: object, *, region: str) -> dict[str, Any]:
             normal: list[Any] = []
             for item in items:
                 try:
-                    item = {"phones": lambda v: normalize_phone(v, region), "emails": normalize_email,
-                            "tags": _tag}[name](item) if isinstance(item, str) else item
+                    normalizers: dict[str, Callable[[str], Any]] = {
+                        "phones": lambda v: normalize_phone(v, region), "emails": normalize_email, "tags": _tag}
+                    item = normalizers[name](item) if isinstance(item, str) else item
                 except ValueError:
                     pass
                 if item not in normal:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic_core import ErrorDetails
 
 from sync.protocol import hlc
 from sync.errors import FieldError, InvalidInput
@@ -55,7 +56,7 @@ def parse_sync_request(data: object) -> SyncRequest:
         raise InvalidInput("the sync request is not valid", fields) from None
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field"
     return str(error["msg"])
