@@ -5,11 +5,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sync import audit
-from sync.db import identity
+from sync.people import users
 from sync.protocol.engine import DeviceRevoked
 from sync.protocol.model import parse_sync_request
-from sync.times import utc_now
 
 from .body import read_json
 
@@ -24,13 +22,7 @@ async def sync(request: Request) -> Response:
             return engine.sync(user, body, user_agent=request.headers.get("user-agent"),
                                credential=getattr(request.state, "credential", None)).render()
         except DeviceRevoked:
-            # A revoked (lost) phone wipes itself on this answer; its browser session ends with it,
-            # so the same cookie cannot start over as a new device.
-            session = getattr(request.state, "session", None)
-            if session:
-                with request.app.state.store.write() as conn:
-                    identity.end_session(conn, session, utc_now())
-                    audit.record(conn, user.name, "auth.signout", user.name, {"reason": "device revoked"})
+            users.end_revoked_session(engine.store, user, getattr(request.state, "session", None))
             raise
 
     return Response(await run_in_threadpool(sync_and_render), media_type="application/json")

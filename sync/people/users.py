@@ -105,3 +105,13 @@ def revoke_token(st: Store, user: User, token_id: str) -> None:
         owner = _own_or_admin(identity.token_owner(conn, token_id), user, "token")
         identity.revoke_token(conn, token_id, utc_now())
         audit.record(conn, user.name, "token.revoke", token_id, {"user": owner})
+
+
+def end_revoked_session(st: Store, user: User, session: str | None) -> None:
+    """A revoked (lost) phone wipes itself on the answer to its sync; the browser session it synced
+    with ends too, so the same cookie cannot start over as a new device."""
+    if not session:
+        return
+    with st.write() as conn:
+        identity.end_session(conn, session, utc_now())
+        audit.record(conn, user.name, "auth.signout", user.name, {"reason": "device revoked"})
