@@ -1,16 +1,36 @@
-"""The `fieldcards` command: exit codes, one-line errors, a token alone on stdout."""
+"""The `fieldcards` command: exit codes, one-line errors, a token alone on stdout. Its `main` runs
+in-process (argv in; exit code, stdout and stderr out); `python -m server.cli` as a real process where
+the exit status itself is the point, and beside a real `fieldcards serve`."""
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
 
 import httpx
 
-from tests.conftest import ROOT, start_server, stop_server
+from server.cli import main
+from tests.conftest import ROOT, start_app, start_server, stop_server
 
 
 def fieldcards(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    """`fieldcards ARGS` through the command's `main`, as the process would run it."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exit:  # argparse's own exits (--help)
+            code = exit.code if isinstance(exit.code, int) else 2
+    return subprocess.CompletedProcess(["fieldcards", *args], code, out.getvalue(), err.getvalue())
+
+
+def test_the_process_exits_with_mains_status(tmp_path):
+    run = lambda *args: subprocess.run([sys.executable, "-m", "server.cli", "--data", str(tmp_path / "data"), *args],  # noqa: E731
+                                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run("user", "add", "ann", "--role", "office").returncode == 0
+    again = run("user", "add", "ann", "--role", "office")
+    assert again.returncode == 1 and "exists" in again.stderr
 
 
 def test_user_add_and_token_create(tmp_path):
@@ -21,12 +41,12 @@ def test_user_add_and_token_create(tmp_path):
     assert token.returncode == 0
     lines = token.stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("fc_") and len(lines[0]) > 30
-    proc, url = start_server(tmp_path / "data", "--no-backup")
+    app = start_app(tmp_path / "data")
     try:
-        me = httpx.get(url + "/api/v1/me", headers={"authorization": f"Bearer {lines[0]}"}).json()
+        me = app.http.get("/api/v1/me", headers={"authorization": f"Bearer {lines[0]}"}).json()
         assert me == {"user": "wang.wei", "role": "rep", "display": "王伟"}
     finally:
-        stop_server(proc)
+        app.stop()
 
 
 def test_failures_exit_1_with_one_line_and_usage_errors_exit_2(tmp_path):
@@ -43,14 +63,11 @@ def test_failures_exit_1_with_one_line_and_usage_errors_exit_2(tmp_path):
     assert fieldcards("--data", data).returncode == 2
 
 
-def test_invite_prints_a_one_time_link_on_the_configured_origin(tmp_path):
-    import os
-
+def test_invite_prints_a_one_time_link_on_the_configured_origin(tmp_path, monkeypatch):
     data = str(tmp_path / "data")
     assert fieldcards("--data", data, "user", "add", "admin", "--role", "admin").returncode == 0
-    env = {**os.environ, "FIELDCARDS_ORIGIN": "https://cards.example.com"}
-    made = subprocess.run([sys.executable, "-m", "server.cli", "--data", data, "invite", "admin"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, env=env)
+    monkeypatch.setenv("FIELDCARDS_ORIGIN", "https://cards.example.com")
+    made = fieldcards("--data", data, "invite", "admin")
     assert made.returncode == 0, made.stderr
     lines = made.stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("https://cards.example.com/signin.html#invite=")
