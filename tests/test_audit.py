@@ -1,12 +1,9 @@
 """The audit log's hash chain: intact entries verify; an altered, removed or reordered one fails."""
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from sync import audit
 from sync.db import Store
-from tests.conftest import ROOT
+from tests.test_cli import fieldcards
 
 
 def filled(tmp_path) -> Store:
@@ -46,8 +43,7 @@ def test_removed_entry_breaks_the_chain(tmp_path):
 def test_cli_verify_exit_codes(tmp_path):
     st = filled(tmp_path / "data")
     st.close()
-    run = lambda: subprocess.run([sys.executable, "-m", "server.cli", "--data", str(tmp_path / "data"), "audit", "verify"],
-                                 cwd=ROOT, capture_output=True, text=True, timeout=60)
+    run = lambda: fieldcards("--data", str(tmp_path / "data"), "audit", "verify")  # noqa: E731
     good = run()
     assert good.returncode == 0 and "chain intact" in good.stdout
     st = Store(tmp_path / "data" / "fieldcards.db")
