@@ -13,15 +13,22 @@ import pytest
 from server.backup import snapshot
 from server.config import Config
 from sync.db import Store
+from tests import test_cli
 from tests.conftest import Server, start_server, stop_server
 from tests.test_restore import fieldcards, names_in, replica_txid, wait_replicated
+
+
+def command(data: Path, *args: str):
+    """`fieldcards --data DATA ARGS` through the CLI's main in-process: the refusals are the
+    command's words and exit codes, with no server running."""
+    return test_cli.fieldcards("--data", str(data), *args)
 
 
 @pytest.fixture
 def keyfile(tmp_path) -> Path:
     path = tmp_path / "keys" / "snapshot.key"
     path.parent.mkdir()
-    made = fieldcards(tmp_path / "data", "backup", "keygen", str(path))
+    made = command(tmp_path / "data", "backup", "keygen", str(path))
     assert made.returncode == 0, made.stderr
     return path
 
@@ -111,15 +118,15 @@ def test_refusals_are_clear_and_leave_the_live_database_alone(tmp_path, keyfile)
     assert len(parts) >= 3
 
     other_key = tmp_path / "keys" / "other.key"
-    assert fieldcards(data, "backup", "keygen", str(other_key)).returncode == 0
-    again = fieldcards(data, "backup", "keygen", str(other_key))
+    assert command(data, "backup", "keygen", str(other_key)).returncode == 0
+    again = command(data, "backup", "keygen", str(other_key))
     assert again.returncode == 1 and "never overwritten" in again.stderr
 
     def refused(blob: bytes | None, key: Path = keyfile) -> str:
         target = sealed if blob is None else tmp_path / "bad.fcsnap"
         if blob is not None:
             target.write_bytes(blob)
-        result = fieldcards(data, "backup", "restore-snapshot", str(target), "--key", str(key), "--yes")
+        result = command(data, "backup", "restore-snapshot", str(target), "--key", str(key), "--yes")
         assert result.returncode == 1, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
         return result.stderr
@@ -142,7 +149,7 @@ def test_refusals_are_clear_and_leave_the_live_database_alone(tmp_path, keyfile)
     inside = data / "snapshot.key"
     inside.write_bytes(keyfile.read_bytes())
     os.chmod(inside, 0o600)
-    beside = fieldcards(data, "backup", "snapshot", "--to", str(tmp_path / "offsite"), "--key", str(inside))
+    beside = command(data, "backup", "snapshot", "--to", str(tmp_path / "offsite"), "--key", str(inside))
     assert beside.returncode == 1 and "apart" in beside.stderr
 
     conn = sqlite3.connect(config.db_path)
@@ -150,7 +157,7 @@ def test_refusals_are_clear_and_leave_the_live_database_alone(tmp_path, keyfile)
     conn.close()
     assert not list(data.glob("pre-restore-*")) and not list(data.glob("restore-scratch-*"))
 
-    good = fieldcards(data, "backup", "restore-snapshot", str(sealed), "--key", str(keyfile), "--yes")
+    good = command(data, "backup", "restore-snapshot", str(sealed), "--key", str(keyfile), "--yes")
     assert good.returncode == 0, good.stderr
     assert len(list(data.glob("pre-restore-*.db"))) == 1
 
