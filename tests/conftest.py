@@ -180,9 +180,10 @@ class App:
 _ADDRESSES = itertools.count(1)
 
 
-def start_app(data: Path) -> App:
-    """`create_app` in-process over `data`, without backup, started; `App.stop()` when done."""
-    config = Config(data_dir=data, backup=False, webhook_poll_s=0.05)  # see QUICK_STOP
+def start_app(data: Path, **settings: Any) -> App:
+    """`create_app` in-process over `data`, without backup, started; `App.stop()` when done.
+    `settings` are Config's fields (what FIELDCARDS_* variables would set for a server)."""
+    config = Config(**{"data_dir": data, "backup": False, "webhook_poll_s": 0.05, **settings})  # see QUICK_STOP
     # Throttles per address (failed tokens, sign-ins, link tries) are the process's, not the app's:
     # each app gets an address of its own so that one test's failures never count in another's.
     n = next(_ADDRESSES)
