@@ -88,6 +88,12 @@ def allow_signed_out(target: Page | BrowserContext) -> None:
     allow_refused(target, 401, r"[^\]]*", "signed out, the page's first calls are answered 401 and it shows the sign-in form")
 
 
+def allow_offline(context: BrowserContext) -> None:
+    """The test takes this device offline: what its pages fetch meanwhile (a sync, the day's
+    updates, a module not cached yet) fails with ERR_INTERNET_DISCONNECTED, and the app waits."""
+    allow_problems(context, r"net::ERR_INTERNET_DISCONNECTED", "the test takes the device offline")
+
+
 def allow_no_icon(target: Page | BrowserContext) -> None:
     """The server's own pages (the guide, the privacy notice) name no icon, so the browser asks for
     /favicon.ico, which does not exist."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import allow_refused, allow_signed_out, shots_dir
+from tests.e2e.conftest import allow_offline, allow_refused, allow_signed_out, shots_dir
 from tests.e2e.test_accessibility import findings
 from tests.e2e.test_field_app import (PHONE, WAIT_MS, app_url, eventually, open_app, open_conflicts, server_card,
                                       session_cookie, up_to_date)
@@ -48,6 +48,7 @@ def test_a_customer_answers_a_link_made_offline_and_the_rep_follows_it_up(browse
         eventually(lambda: rep.evaluate(TOKENS_KEPT) > 0, "link tokens and surveys kept on the phone")
 
         # Offline at the visit: the QR shows at once, from a reserved token.
+        allow_offline(phone)
         phone.set_offline(True)
         rep.click("#customer-link-button")
         rep.select_option("#link-purpose", "survey")
@@ -117,6 +118,7 @@ def test_a_customer_answers_a_link_made_offline_and_the_rep_follows_it_up(browse
         expect(rep.locator("#timeline")).to_contain_text("送货太慢")
 
         # Resolved offline, like any edit of the card; Undo sends the phone number back.
+        allow_offline(phone)
         phone.set_offline(True)
         rep.goto(app_url(server, "#/today"))
         if not rep.locator("#item-status").count():
@@ -279,6 +281,7 @@ def test_lifecycle_stages_on_the_card_in_the_filter_and_on_the_dashboard(browser
         up_to_date(rep)
         expect(rep.locator("#card-stage")).to_have_value("new")
         assert findings(rep) == []
+        allow_offline(phone)
         phone.set_offline(True)
         rep.goto(app_url(server, f"#/card/{browsing}"))
         rep.select_option("#card-stage", "lost")  # by hand, offline

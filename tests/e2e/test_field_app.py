@@ -22,7 +22,7 @@ from server.auth import sessions
 from server.config import Config
 from sync.db import Store
 from tests.conftest import Server
-from tests.e2e.conftest import CHROMIUM, FLAGS, allow_no_icon, allow_problems, allow_refused, shots_dir, watch
+from tests.e2e.conftest import CHROMIUM, FLAGS, allow_no_icon, allow_offline, allow_problems, allow_refused, shots_dir, watch
 
 SHOTS = shots_dir()
 PHONE = {"width": 390, "height": 844}
@@ -123,6 +123,7 @@ def test_rep_edits_offline_through_a_reload_and_a_restart_and_the_server_gets_ex
         up_to_date(page)
         eventually(lambda: controlled_by_service_worker(page), "the service worker to control the page")
 
+        allow_offline(context)
         context.set_offline(True)
         expect(page.locator("#sync-status")).to_contain_text("Offline")
         page.click("#new-card")
@@ -185,6 +186,7 @@ def test_rep_edits_offline_through_a_reload_and_a_restart_and_the_server_gets_ex
         # The browser is closed and opened again, still offline: the work is still there.
         context = browser.browser_type.launch_persistent_context(
             str(profile), executable_path=CHROMIUM, args=FLAGS, headless=True, viewport=PHONE, locale="en-US", offline=True)
+        allow_offline(context)
         page = open_app(context, server)
         expect(page.locator("#card-list [data-card-id]")).to_have_count(2)
         assert server_cards(server, "rep1") == {}
@@ -220,8 +222,6 @@ def test_two_devices_edit_the_same_field_offline_and_the_conflict_is_resolved_on
 
     phone = signed_in(browser, server, "rep1")
     desk = signed_in(browser, server, "office", DESK)
-    for context in (phone, desk):  # both go offline on purpose: what they fetch meanwhile fails
-        allow_problems(context, r"net::ERR_INTERNET_DISCONNECTED", "the test takes the devices offline")
     try:
         a = open_app(phone, server)
         b = open_app(desk, server)
@@ -229,7 +229,9 @@ def test_two_devices_edit_the_same_field_offline_and_the_conflict_is_resolved_on
             expect(page.locator(f"[data-card-id='{card}']")).to_be_visible(timeout=WAIT_MS)
             up_to_date(page)
 
+        allow_offline(phone)
         phone.set_offline(True)
+        allow_offline(desk)
         desk.set_offline(True)
         a.goto(app_url(server, f"#/edit/{card}"))
         a.fill("#f-company", "Alpha")
@@ -545,10 +547,10 @@ def test_another_user_on_the_same_browser_never_sends_or_sees_the_first_users_wo
     context = signed_in(browser, server, "rep1")
     # The page is reloaded and sent elsewhere while its calls are in flight: the browser aborts them.
     allow_problems(context, r"^requestfailed: GET https?://[^/]+/api/v1/\S+ net::ERR_ABORTED", "reloads mid-call")
-    allow_problems(context, r"net::ERR_INTERNET_DISCONNECTED", "rep1 writes offline on purpose")
     try:
         page = open_app(context, server)
         up_to_date(page)
+        allow_offline(context)
         context.set_offline(True)
         page.goto(app_url(server, "#/new"))
         page.fill("#f-name", "Written by rep1 offline")
@@ -678,6 +680,7 @@ def test_screenshots_of_every_screen_on_a_phone(browser, server, tmp_path):
             expect(page.locator("[data-conflict-id]")).to_have_count(1)
             shot(page, "conflicts", 390, lang)
         # The rest offline, with one change waiting: what a rep sees in the field.
+        allow_offline(context)
         context.set_offline(True)
         page.goto(app_url(server, f"#/card/{ids['li']}"))
         page.click("#log-visit")

@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Server
+from tests.e2e.conftest import allow_offline
 from tests.e2e.test_accessibility import findings
 from tests.e2e.test_field_app import DESK, PHONE, eventually, open_app, server_card, session_cookie, shot, up_to_date
 
@@ -111,6 +112,7 @@ def test_a_rep_sets_a_location_finds_it_nearby_logs_a_visit_and_a_photo_offline_
             "href", "https://www.google.com/maps/dir/?api=1&destination=31.239700%2C121.499800&origin=31.230400%2C121.473700")
 
         # Offline, 300 m away: a visit in two taps records the position; a photo is kept on the phone.
+        allow_offline(context)
         context.set_offline(True)
         context.set_geolocation(NORTH_300_M)
         page.click("#nav-nearby")

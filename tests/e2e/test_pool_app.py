@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.conftest import Server
-from tests.e2e.conftest import allow_refused, allow_signed_out
+from tests.e2e.conftest import allow_offline, allow_refused, allow_signed_out
 from tests.e2e.test_field_app import PHONE, WAIT_MS, eventually, open_app, server_card, shot, signed_in, up_to_date
 
 COLLEAGUES_PHONE = "+8613812345678"
@@ -58,6 +58,7 @@ def test_a_rep_offline_is_told_a_colleague_holds_the_customer_and_sees_nothing_o
         expect(page.locator(f".pool-item[data-card-id='{pooled}']")).to_contain_text("光明乳业", timeout=WAIT_MS)
         shot(page, "pool", PHONE["width"], "en")
 
+        allow_offline(context)
         context.set_offline(True)
         page.goto(page.url.split("#")[0] + "#/new")
         page.fill("#f-name", "Zhao Min")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from sync.protocol.hlc import Clock
 from tests.conftest import Server
-from tests.e2e.conftest import allow_no_icon, allow_refused, allow_signed_out, watch
+from tests.e2e.conftest import allow_no_icon, allow_offline, allow_refused, allow_signed_out, watch
 from tests.e2e.test_field_app import (app_url, controlled_by_service_worker, eventually, open_app, session_cookie,
                                       signed_in, up_to_date)
 
@@ -223,6 +223,7 @@ def test_a_phone_that_locks_offline_ends_its_session_as_soon_as_it_is_online(bro
         answer = httpx.get(server.url + "/api/v1/me", cookies={cookie["name"]: cookie["value"]})
         return answer.status_code == 200
 
+    allow_offline(context)
     context.set_offline(True)
     later = context.new_page()
     later.add_init_script(LATER % 4)
