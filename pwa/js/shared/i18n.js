@@ -1,4 +1,4 @@
-// Every user-visible string comes from i18n/<lang>.json. The language is the one chosen before,
+// Every user-visible string comes from pwa/js/i18n/<lang>.json. The language is the one chosen before,
 // else the browser's (Chinese when it asks for any zh), else English.
 const LANGS = ["en", "zh-CN"];
 let strings = {};
