@@ -94,10 +94,14 @@ export class Device {
     return card;
   }
 
-  async editCard(cardId, fields) {
+  // `seen`: the card as the person saw it when they started (a form opened before a sync changed
+  // it); `was` is taken from it, so the server sees both writes and keeps the other in a conflict
+  // record. Without it, `was` is the card as it is on the device now.
+  async editCard(cardId, fields, seen = null) {
     const view = await this.card(cardId);
     if (!view) throw new Error(`no card ${cardId} on this device`);
-    const was = Object.fromEntries(Object.keys(fields).map((name) => [name, view[name] ?? null]));
+    const base = seen ?? view;
+    const was = Object.fromEntries(Object.keys(fields).map((name) => [name, base[name] ?? (SET_FIELDS.includes(name) ? [] : null)]));
     return this.record({ op: "card.put", card: cardId, fields, was });
   }
 

@@ -8,16 +8,21 @@ import { t } from "../shared/i18n.js";
 import { personLabel, personName } from "../shared/people.js";
 import { cell, errorText, fieldName, loading, table, today } from "./common.js";
 import { shownTime } from "../shared/ui.js";
+import { Clock } from "../app/hlc.js";
 
 // One device id per signed-in user: revoking one person's browser must not stop everyone's fixes.
 let DEVICE = "office-web";
-export const useDevice = (user) => { DEVICE = `office-web-${user}`.replace(/[^A-Za-z0-9._:-]/g, "_").slice(0, 100); };
+export const useDevice = (user) => {
+  DEVICE = `office-web-${user}`.replace(/[^A-Za-z0-9._:-]/g, "_").slice(0, 100);
+  clock = new Clock(DEVICE);
+};
 const LISTED = 100;
 
 const s = { staleDays: "90", data: null, loading: false, error: null, notice: null, fixes: {} };
 
-// A hybrid logical clock value for this device, as the contract spells it.
-const hlc = () => `${String(Date.now()).padStart(13, "0")}-0000-${DEVICE}`;
+// This browser's hybrid logical clock (the app's own, pwa/js/app/hlc.js): two fixes in one
+// millisecond get different stamps, and a fix never stamps behind the one before it.
+let clock = new Clock(DEVICE);
 const fixKey = (item) => `${item.card}:${item.field}`;
 
 async function load(ctx) {
@@ -50,7 +55,7 @@ async function fix(ctx, item) {
     const value = f.value.trim();
     if (value) next[at] = value;
     else next.splice(at, 1);
-    const mutation = { id: crypto.randomUUID(), op: "card.put", card: card.id, at: hlc(), fields: { [name]: next }, was: { [name]: old } };
+    const mutation = { id: crypto.randomUUID(), op: "card.put", card: card.id, at: clock.now(), fields: { [name]: next }, was: { [name]: old } };
     const answer = await api("/sync", { method: "POST", body: { device: DEVICE, limit: 1, mutations: [mutation] } });
     const result = answer.results[0];
     if (result.status === "rejected") {

@@ -3,7 +3,7 @@
 // card on the device has (or that a colleague may hold, or the pool: pool.js), and saves only the fields that changed (the sync sends deltas).
 import { h } from "../../shared/dom.js";
 import { t } from "../../shared/i18n.js";
-import { changedFields, customFieldsOf, draftOf, duplicatesOf, readDraft, regionOf, segmentsOf, SET_FIELDS, splitList } from "../format.js";
+import { changedFields, customFieldsOf, draftOf, duplicatesOf, readDraft, regionOf, segmentsOf, splitList } from "../format.js";
 import { allOwners } from "./cards.js";
 import { personFromInput, personLabel } from "../../shared/people.js";
 import { placeChange, placeDraft, placeFields } from "./field.js";
@@ -271,14 +271,7 @@ function form(app, id, view, { inPanel = false }) {
 
   // `was` must be what the person saw when the form opened: if a sync changed one of these fields
   // meanwhile, the server then sees both writes and keeps the other one in a conflict record.
-  async function saveEdit(changes) {
-    const current = await app.device.card(id);
-    const empty = (name) => (SET_FIELDS.includes(name) ? [] : null);
-    const moved = Object.keys(changes).some((name) => JSON.stringify(current?.[name] ?? empty(name)) !== JSON.stringify(entry.base[name] ?? empty(name)));
-    if (!moved) return app.device.editCard(id, changes);
-    const was = Object.fromEntries(Object.keys(changes).map((name) => [name, entry.base[name] ?? empty(name)]));
-    return app.device.record({ op: "card.put", card: id, fields: changes, was });
-  }
+  const saveEdit = (changes) => app.device.editCard(id, changes, entry.base);
 
   render();
   return { el, title: id ? view.name : t("field.edit.new") };
