@@ -14,7 +14,7 @@ from sync.people.users import add_user, create_token
 
 
 def test_a_user_names_their_own_device_and_the_admin_sees_the_name(tmp_path):
-    config = Config(data_dir=tmp_path, backup=False)
+    config = Config(data_dir=tmp_path, backup=False, webhook_poll_s=0.05)  # a quick stop (conftest QUICK_STOP)
     st = Store(config.db_path)
     tokens = {}
     for name, role in (("admin", "admin"), ("wang.wei", "rep"), ("li.na", "rep")):

@@ -22,7 +22,7 @@ ERRORS = {"400", "401", "403", "404", "413", "429", "503"}
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(Config(data_dir=tmp_path, backup=False))) as c:
+    with TestClient(create_app(Config(data_dir=tmp_path, backup=False, webhook_poll_s=0.05))) as c:  # a quick stop
         yield c
 
 

@@ -12,7 +12,7 @@ from sync.people.users import add_user, create_token
 
 
 def test_any_signed_in_user_reads_display_names_and_nobody_else(tmp_path):
-    config = Config(data_dir=tmp_path, backup=False)
+    config = Config(data_dir=tmp_path, backup=False, webhook_poll_s=0.05)  # a quick stop (conftest QUICK_STOP)
     st = Store(config.db_path)
     add_user(st, "admin", "admin")
     add_user(st, "wang.wei", "rep", "王伟")
