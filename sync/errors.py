@@ -32,8 +32,17 @@ class FieldError:
 class FieldcardsError(Exception):
     """Base of every error we raise on purpose. `code` is the contract's stable error code."""
 
-    code = "error"
-    status = 400
+    code: str = "error"
+    status: int = 400
+
+    def __init_subclass__(cls, code: str | None = None, status: int | None = None, **rest: Any) -> None:
+        # `class NotFound(FieldcardsError, code="not_found", status=404)`: the code and the HTTP
+        # status side by side in the class line, where a reader of this file looks for them.
+        super().__init_subclass__(**rest)
+        if code is not None:
+            cls.code = code
+        if status is not None:
+            cls.status = status
 
     def __init__(self, message: str, fields: list[FieldError] | None = None) -> None:
         super().__init__(message)
@@ -46,53 +55,39 @@ class FieldcardsError(Exception):
         return {"error": body}
 
 
-class InvalidInput(FieldcardsError):
+class InvalidInput(FieldcardsError, code="invalid_request", status=400):
     """The input breaks a rule; `fields` says which value and why."""
-
-    code = "invalid_request"
-    status = 400
 
     def under(self, prefix: str) -> "InvalidInput":
         return InvalidInput(self.message, [f.under(prefix) for f in self.fields])
 
 
-class Unauthenticated(FieldcardsError):
-    code = "unauthenticated"
-    status = 401
+class Unauthenticated(FieldcardsError, code="unauthenticated", status=401):
+    """No valid token or session: the caller must sign in."""
 
 
-class NotAllowed(FieldcardsError):
-    code = "forbidden"
-    status = 403
+class NotAllowed(FieldcardsError, code="forbidden", status=403):
+    """Signed in, but this role may not do this."""
 
 
-class NotFound(FieldcardsError):
-    code = "not_found"
-    status = 404
+class NotFound(FieldcardsError, code="not_found", status=404):
+    """No such thing, or one the caller may not see (never told apart)."""
 
 
-class Conflict(FieldcardsError):
-    code = "conflict"
-    status = 409
+class Conflict(FieldcardsError, code="conflict", status=409):
+    """It exists already, or clashes with what is stored."""
 
 
-class Gone(FieldcardsError):
+class Gone(FieldcardsError, code="gone", status=410):
     """Something that existed and is no more (an expired, used or withdrawn customer link)."""
 
-    code = "gone"
-    status = 410
+
+class TooLarge(FieldcardsError, code="too_large", status=413):
+    """A body, file or list over its limit."""
 
 
-class TooLarge(FieldcardsError):
-    code = "too_large"
-    status = 413
-
-
-class TooSlow(FieldcardsError):
+class TooSlow(FieldcardsError, code="timeout", status=408):
     """The request body did not arrive in time."""
-
-    code = "timeout"
-    status = 408
 
 
 class RetryLater(FieldcardsError):
@@ -103,23 +98,16 @@ class RetryLater(FieldcardsError):
         self.retry_after = retry_after
 
 
-class RateLimited(RetryLater):
-    code = "rate_limited"
-    status = 429
+class RateLimited(RetryLater, code="rate_limited", status=429):
+    """Too many tries from one address or for one link; retry after the wait."""
 
 
-class Busy(RetryLater):
+class Busy(RetryLater, code="busy", status=429):
     """Heavy work (exports, imports, reports) is queued full; the caller retries later."""
 
-    code = "busy"
-    status = 429
 
-
-class Maintenance(RetryLater):
+class Maintenance(RetryLater, code="maintenance", status=503):
     """The database is being restored; clients retry after `retry_after` seconds."""
-
-    code = "maintenance"
-    status = 503
 
 
 def invalid(path: str, message: str) -> InvalidInput:
