@@ -63,53 +63,43 @@ def _message(error: ErrorDetails) -> str:
 
 
 @dataclass(frozen=True)
-class CardPut:
+class Envelope:
+    """What every mutation carries: its id, its card, and when its device made it (an HLC)."""
+
     id: str
     card: str
     at: str
+
+
+@dataclass(frozen=True)
+class CardPut(Envelope):
     fields: dict[str, Any]
     was: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
-class CardDelete:
-    id: str
-    card: str
-    at: str
+class CardDelete(Envelope):
     version: int
 
 
 @dataclass(frozen=True)
-class ActivityAdd:
-    id: str
-    card: str
-    at: str
+class ActivityAdd(Envelope):
     activity: dict[str, Any]
 
 
 @dataclass(frozen=True)
-class AttachmentAdd:
-    id: str
-    card: str
-    at: str
+class AttachmentAdd(Envelope):
     attachment: dict[str, Any]
 
 
 @dataclass(frozen=True)
-class LinkCreate:
-    id: str
-    card: str
-    at: str
+class LinkCreate(Envelope):
     link: dict[str, Any]
 
 
 @dataclass(frozen=True)
-class CardClaim:
+class CardClaim(Envelope):
     """A rep takes a pool card (contract 7); the earliest bounded `at` of a round wins."""
-
-    id: str
-    card: str
-    at: str
 
 
 Mutation = CardPut | CardDelete | ActivityAdd | AttachmentAdd | LinkCreate | CardClaim
@@ -121,6 +111,9 @@ ENVELOPE_KEYS = {
     "link.create": {"id", "op", "card", "at", "link"},
     "card.claim": {"id", "op", "card", "at"},
 }
+OBJECT_PAYLOADS: dict[str, tuple[str, type[ActivityAdd] | type[AttachmentAdd] | type[LinkCreate]]] = {
+    "activity.add": ("activity", ActivityAdd), "attachment.add": ("attachment", AttachmentAdd),
+    "link.create": ("link", LinkCreate)}
 
 
 def mutation_id_of(raw: object) -> str | None:
@@ -167,21 +160,12 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
         mutation = CardDelete(mutation_id, card, raw.get("at"), version) if not errors else None  # type: ignore[arg-type]
     elif op == "card.claim":
         mutation = CardClaim(mutation_id, card, raw.get("at")) if not errors else None  # type: ignore[arg-type]
-    elif op == "link.create":
-        link = raw.get("link")
-        if not isinstance(link, dict):
-            errors.append(FieldError("link", "required: an object"))
-        mutation = LinkCreate(mutation_id, card, raw.get("at"), link) if not errors else None  # type: ignore[arg-type]
-    elif op == "attachment.add":
-        attachment = raw.get("attachment")
-        if not isinstance(attachment, dict):
-            errors.append(FieldError("attachment", "required: an object"))
-        mutation = AttachmentAdd(mutation_id, card, raw.get("at"), attachment) if not errors else None  # type: ignore[arg-type]
-    else:
-        activity = raw.get("activity")
-        if not isinstance(activity, dict):
-            errors.append(FieldError("activity", "required: an object"))
-        mutation = ActivityAdd(mutation_id, card, raw.get("at"), activity) if not errors else None  # type: ignore[arg-type]
+    else:  # the ops that carry one object: an activity, an attachment, a link
+        key, kind = OBJECT_PAYLOADS[op]
+        payload = raw.get(key)
+        if not isinstance(payload, dict):
+            errors.append(FieldError(key, "required: an object"))
+        mutation = kind(mutation_id, card, raw.get("at"), payload) if not errors else None  # type: ignore[arg-type]
     if errors or mutation is None:
         raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
     return mutation
