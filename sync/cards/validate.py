@@ -63,7 +63,6 @@ def _short(value: str, limit: int = 40) -> str:
     return value if len(value) <= limit else value[:limit] + "…"
 
 
-@lru_cache(maxsize=100_000)
 def normalize_phone(value: str, region: str) -> str:
     """`138 1234 5678` read in region CN -> `+8613812345678`; ValueError if it is not a real number."""
     text = unicodedata.normalize("NFKC", value).strip()  # full-width digits from Chinese keyboards
@@ -72,6 +71,16 @@ def normalize_phone(value: str, region: str) -> str:
         if not fast:
             raise ValueError(f"{_short(value)!r} is not a valid phone number for region {region}")
         return text
+    return parsed_phone(value, region)
+
+
+# Only the full parses are remembered: a number in E.164 is checked about as fast as it is looked
+# up, and a push of 100,000 new cards filled both caches with numbers and addresses never seen
+# again (about 32 MB held, against the server's memory target).
+@lru_cache(maxsize=100_000)
+def parsed_phone(value: str, region: str) -> str:
+    """`normalize_phone` by phonenumbers in full (national forms, prefixes, anything not E.164)."""
+    text = unicodedata.normalize("NFKC", value).strip()
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -92,7 +101,6 @@ _PLAIN_EMAIL = re.compile(
 _SPECIAL_USE_TLDS = {"arpa", "invalid", "local", "localhost", "onion", "test", "internal", "home", "lan", "corp"}
 
 
-@lru_cache(maxsize=100_000)
 def normalize_email(value: str) -> str:
     """Keep the local part as typed, lowercase the domain; ValueError if it is not an address."""
     plain = value.strip()
@@ -100,6 +108,12 @@ def normalize_email(value: str) -> str:
             and "xn--" not in plain.lower()):  # punycode is decoded by email-validator
         local, domain = plain.rsplit("@", 1)
         return f"{local}@{domain.lower()}"
+    return validated_email(value)
+
+
+@lru_cache(maxsize=100_000)
+def validated_email(value: str) -> str:
+    """`normalize_email` by email-validator (~90 µs: remembered, like `parsed_phone`)."""
     try:
         checked = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError:
