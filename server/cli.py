@@ -440,6 +440,15 @@ def _daily_rule(commands: Any, name: str, run: Callable[[Config, argparse.Namesp
     command.set_defaults(run=run)
 
 
+def _command(commands: Any, name: str, about: str, run: Callable[[Config, argparse.Namespace], int],
+             example: str) -> argparse.ArgumentParser:
+    """A subcommand with its help line, one example (shown by --help; tests/test_docs.py asks for
+    one on every command) and the function that runs it."""
+    command = commands.add_parser(name, help=about, epilog=f"example: {example}")
+    command.set_defaults(run=run)
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="fieldcards",
@@ -449,71 +458,62 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", help="data directory (default $FIELDCARDS_DATA, else ./data)")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    serve = commands.add_parser("serve", help="serve the API and the app",
-                                epilog="example: fieldcards serve --host 127.0.0.1 --port 8000")
+    serve = _command(commands, "serve", "serve the API and the app", cmd_serve,
+                     "fieldcards serve --host 127.0.0.1 --port 8000")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-backup", action="store_true", help="run without Litestream replication")
-    serve.set_defaults(run=cmd_serve)
 
     user = commands.add_parser("user", help="manage users")
     user_commands = user.add_subparsers(dest="user_command", parser_class=_Parser)
-    user_add = user_commands.add_parser("add", help="add a user",
-                                        epilog='example: fieldcards user add wang.wei --role rep --display "王伟"')
+    user_add = _command(user_commands, "add", "add a user", cmd_user_add,
+                        'fieldcards user add wang.wei --role rep --display "王伟"')
     user_add.add_argument("name")
     user_add.add_argument("--role", required=True, choices=["rep", "manager", "office", "admin"])
     user_add.add_argument("--display")
-    user_add.set_defaults(run=cmd_user_add)
 
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", parser_class=_Parser)
-    token_create = token_commands.add_parser("create", help="print a new API token for a user",
-                                             epilog="example: fieldcards token create wang.wei --label laptop")
+    token_create = _command(token_commands, "create", "print a new API token for a user", cmd_token_create,
+                            "fieldcards token create wang.wei --label laptop")
     token_create.add_argument("name")
     token_create.add_argument("--label")
-    token_create.set_defaults(run=cmd_token_create)
-    invite = commands.add_parser("invite", help="print a one-time link on which a user registers a passkey",
-                                 epilog="example: fieldcards invite wang.wei")
+    invite = _command(commands, "invite", "print a one-time link on which a user registers a passkey", cmd_invite,
+                      "fieldcards invite wang.wei")
     invite.add_argument("name")
-    invite.set_defaults(run=cmd_invite)
 
-    points = commands.add_parser("restore-points", help="list the times the replica can restore to",
-                                 epilog="example: fieldcards restore-points --json")
+    points = _command(commands, "restore-points", "list the times the replica can restore to", cmd_restore_points,
+                      "fieldcards restore-points --json")
     points.add_argument("--json", action="store_true")
-    points.set_defaults(run=cmd_restore_points)
 
-    restore = commands.add_parser("restore", help="point-in-time restore (server stopped)",
-                                  epilog="example: fieldcards restore --to 2026-11-24T09:30:00Z --dry-run")
+    restore = _command(commands, "restore", "point-in-time restore (server stopped)", cmd_restore,
+                       "fieldcards restore --to 2026-11-24T09:30:00Z --dry-run")
     restore.add_argument("--to", required=True, help="RFC 3339 time, or latest")
     restore.add_argument("--dry-run", action="store_true", help="preview only: what the restore gives and rolls back")
     restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     restore.add_argument("--exclude", type=_id_list, default=[], metavar="ID,ID",
                          help="server work not to re-apply: ids from the dry run's server_work.entries "
                               "(e.g. the bad import the restore undoes)")
-    restore.set_defaults(run=cmd_restore)
 
-    purge = commands.add_parser("purge", help="retention: purge cards deleted more than N days ago, with their history",
-                                epilog="example: fieldcards purge --days 180 --dry-run")
+    purge = _command(commands, "purge", "retention: purge cards deleted more than N days ago, with their history", cmd_purge,
+                     "fieldcards purge --days 180 --dry-run")
     purge.add_argument("--days", type=int, default=None, help="default FIELDCARDS_RETENTION_DAYS (180)")
     purge.add_argument("--dry-run", action="store_true", help="only count what would be purged")
     purge.add_argument("--json", action="store_true")
-    purge.set_defaults(run=cmd_purge)
 
     _daily_rule(commands, "reclaim", cmd_reclaim, "return cards idle past the pool's reclaim days to the pool",
                 "only list the cards that would return")
     _daily_rule(commands, "stages", cmd_stages, "apply the lifecycle stage rules (lead, new, active, at risk, lost, won back)",
                 "only list the cards that would move")
 
-    drill = commands.add_parser("drill", help="restore the latest replica to a scratch file and check it",
-                                epilog="example: fieldcards drill --json")
+    drill = _command(commands, "drill", "restore the latest replica to a scratch file and check it", cmd_drill,
+                     "fieldcards drill --json")
     drill.add_argument("--json", action="store_true")
-    drill.set_defaults(run=cmd_drill)
     backup = commands.add_parser("backup", help="encrypted snapshots, a second backup location")
     backup_commands = backup.add_subparsers(dest="backup_command", parser_class=_Parser)
-    keygen = backup_commands.add_parser("keygen", help="make a new snapshot key file (mode 600)",
-                                        epilog="example: fieldcards backup keygen /etc/fieldcards/snapshot.key")
+    keygen = _command(backup_commands, "keygen", "make a new snapshot key file (mode 600)", cmd_backup_keygen,
+                      "fieldcards backup keygen /etc/fieldcards/snapshot.key")
     keygen.add_argument("keyfile")
-    keygen.set_defaults(run=cmd_backup_keygen)
     snapshot = backup_commands.add_parser(
         "snapshot", help="write an encrypted, consistent snapshot (safe while the server runs)",
         epilog="example: fieldcards backup snapshot --to /mnt/offsite --key /etc/fieldcards/snapshot.key --keep 30")
@@ -532,26 +532,22 @@ def build_parser() -> argparse.ArgumentParser:
     restore_snapshot.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     restore_snapshot.set_defaults(run=cmd_backup_restore_snapshot)
 
-    import_cmd = commands.add_parser("import", help="import cards from a CSV or XLSX file",
-                                     epilog="example: fieldcards import customers.xlsx --dry-run --match phone,email")
+    import_cmd = _command(commands, "import", "import cards from a CSV or XLSX file", cmd_import,
+                          "fieldcards import customers.xlsx --dry-run --match phone,email")
     import_cmd.add_argument("file")
     import_cmd.add_argument("--dry-run", action="store_true", help="show what would happen; write nothing")
     import_cmd.add_argument("--match", default="phone,email", help="keys that find an existing card: phone,email,name+company")
     import_cmd.add_argument("--mode", default="upsert", choices=["create", "update", "upsert"])
     import_cmd.add_argument("--as", dest="as_user", help="the office or admin user the import is made as (default: the first admin)")
-    import_cmd.set_defaults(run=cmd_import)
-    export_cmd = commands.add_parser("export", help="export the cards to a CSV (UTF-8 with BOM) or XLSX file",
-                                     epilog="example: fieldcards export cards.xlsx")
+    export_cmd = _command(commands, "export", "export the cards to a CSV (UTF-8 with BOM) or XLSX file", cmd_export,
+                          "fieldcards export cards.xlsx")
     export_cmd.add_argument("file")
     export_cmd.add_argument("--as", dest="as_user", help="whose view to export (default: the first admin)")
     export_cmd.add_argument("--lang", default="en", choices=["en", "zh-CN"], help="column headers in English or Chinese")
-    export_cmd.set_defaults(run=cmd_export)
 
     audit_cmd = commands.add_parser("audit", help="the audit log")
     audit_commands = audit_cmd.add_subparsers(dest="audit_command", parser_class=_Parser)
-    verify = audit_commands.add_parser("verify", help="check the audit log's hash chain",
-                                       epilog="example: fieldcards audit verify")
-    verify.set_defaults(run=cmd_audit_verify)
+    _command(audit_commands, "verify", "check the audit log's hash chain", cmd_audit_verify, "fieldcards audit verify")
     return parser
 
 
