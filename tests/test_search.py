@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 from pypinyin import Style, lazy_pinyin
 
@@ -34,3 +35,28 @@ def test_pinyin_keys_give_full_syllables_and_initials():
     assert pinyin_keys("Anna Müller") == ""
     assert pinyin_keys("重庆张三") == " ".join(("".join(by_pypinyin("重庆张三")), "".join(s[0] for s in by_pypinyin("重庆张三"))))
     assert "wangwei ww" in search_text({"name": "王伟", "phones": ["+8613812345678"]})
+
+
+def test_the_lean_phrase_dictionary_is_pypinyins_own():
+    """sync/cards/pinyin.py loads pypinyin's phrases itself (shared reading lists, less memory):
+    in a fresh process, where it goes first, the dictionary equals pypinyin's `json.loads` of the
+    same file and the readings that depend on it are pypinyin's (重庆 chóng, 银行 háng)."""
+    import json
+    import subprocess
+    import sys
+
+    from sync.cards.pinyin import PHRASES_FILE
+
+    program = (
+        "import json, sys\n"
+        "from sync.cards.search import pinyin_keys\n"
+        "from pypinyin.constants import PHRASES_DICT\n"
+        "json.dump({'phrases': PHRASES_DICT, 'keys': [pinyin_keys(n) for n in sys.argv[1:]]}, sys.stdout)\n"
+    )
+    names = ["重庆银行", "长春", "曾志伟", "单田芳", "王伟"]
+    out = subprocess.run([sys.executable, "-c", program, *names], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    found = json.loads(out.stdout)
+    assert found["phrases"] == json.loads(PHRASES_FILE.read_text(encoding="utf-8"))
+    assert found["keys"] == [pinyin_keys(n) for n in names]  # this process loaded pypinyin the usual way
+    assert found["keys"][0] == "chongqingyinhang cqyh" and found["keys"][1] == "changchun cc"

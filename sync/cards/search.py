@@ -6,8 +6,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
-from pypinyin.constants import PHRASES_DICT, PINYIN_DICT, RE_HANS
+from sync.cards.pinyin import PHRASES_DICT, PINYIN_DICT, RE_HANS, Style, lazy_pinyin
 
 HAN = re.compile(r"[\u3400-\u9fff]")
 
