@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def imports_of(path: Path) -> list[tuple[str, list[str]]]:
+@functools.cache  # each file parsed once for all the tests here
+def imports_of(path: Path) -> tuple[tuple[str, list[str]], ...]:
     """(module, names) for every import in a file, relative imports made absolute."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
@@ -21,7 +23,7 @@ def imports_of(path: Path) -> list[tuple[str, list[str]]]:
                 parts = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*parts, base] if base else parts)
             found.append((base, [alias.name for alias in node.names]))
-    return found
+    return tuple(found)
 
 
 def files(folder: str) -> list[Path]:
