@@ -1,4 +1,5 @@
-"""`fieldcards serve` runs under Litestream replication by default (the real binary)."""
+"""`fieldcards serve` runs under Litestream replication by default (the real binary); without it,
+SQLite checkpoints the WAL itself."""
 from __future__ import annotations
 
 import time
@@ -8,7 +9,7 @@ import httpx
 
 from sync.db import Store
 from sync.people.users import add_user, create_token
-from tests.conftest import start_server, stop_server
+from tests.conftest import App, start_server, stop_server
 
 
 def test_serve_replicates_to_a_file_replica_and_is_ready(tmp_path):
@@ -46,24 +47,16 @@ def test_no_backup_is_ready_without_litestream(tmp_path):
         stop_server(proc)
 
 
-def test_without_backup_the_wal_is_checkpointed_by_sqlite(tmp_path):
-    """With no Litestream to own checkpoints, the WAL must not grow without bound."""
-    from sync.db import Store
-
-    proc, url = start_server(tmp_path / "data", "--no-backup")
-    try:
-        st = Store(tmp_path / "data" / "fieldcards.db")
-        add_user(st, "office", "office")
-        token = create_token(st, "office")
-        st.close()
-        with httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}, timeout=60) as c:
-            for batch in range(8):
-                mutations = [{"id": str(uuid.uuid4()), "op": "card.put", "card": str(uuid.uuid4()),
-                              "at": f"1763971200123-{batch:04d}-d", "fields": {"name": "x" * 200, "notes": "n" * 3000}}
-                             for _ in range(500)]
-                assert c.post("/api/v1/sync", json={"device": "d", "limit": 1, "mutations": mutations}).status_code == 200
-        wal = tmp_path / "data" / "fieldcards.db-wal"
-        # 4,000 cards of ~3 KB wrote well over 12 MB; checkpoints keep the WAL near 1,000 pages.
-        assert wal.stat().st_size < 12 * 1024 * 1024
-    finally:
-        stop_server(proc)
+def test_without_backup_the_wal_is_checkpointed_by_sqlite(app: App):
+    """With no Litestream to own checkpoints, the WAL must not grow without bound. (The app
+    in-process without replication: what `serve --no-backup` runs.)"""
+    app.user("office", "office")
+    with app.client("office") as c:
+        for batch in range(8):
+            mutations = [{"id": str(uuid.uuid4()), "op": "card.put", "card": str(uuid.uuid4()),
+                          "at": f"1763971200123-{batch:04d}-d", "fields": {"name": "x" * 200, "notes": "n" * 3000}}
+                         for _ in range(500)]
+            assert c.post("/api/v1/sync", json={"device": "d", "limit": 1, "mutations": mutations}).status_code == 200
+    wal = app.data / "fieldcards.db-wal"
+    # 4,000 cards of ~3 KB wrote well over 12 MB; checkpoints keep the WAL near 1,000 pages.
+    assert wal.stat().st_size < 12 * 1024 * 1024
