@@ -5,8 +5,8 @@ Each generated request is encoded by requests, as schemathesis would send it ove
 bytes go to the app through Starlette's TestClient.
 
 Fixed seed (hypothesis' derandomize) and a bounded example count per operation, each case sent as
-every role, so a run sends the same requests every time: about 5,300 of them. Run with `-s`
-for the figures (requests sent, 5xx seen, answers by status) that docs/security.md quotes.
+every role, so a run sends the same requests every time: about 5,300 of them, in four parts (one
+test each, on an app of its own). Run with `-s` (and without `-n`) for the figures (requests sent, 5xx seen, answers by status) that docs/security.md quotes.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -120,7 +121,13 @@ def _send(app: App, case: schemathesis.Case, headers: dict[str, str]) -> httpx.R
     return app.http.request(sent.method, sent.url, headers=dict(sent.headers), content=sent.body or b"")
 
 
-def test_fuzzing_the_api_as_every_role_finds_no_5xx_and_keeps_the_data_whole(app: App) -> None:
+# The operations in parts, each on an app of its own: one part a test, so that `-n 2` runs them
+# side by side (the run was the suite's longest test).
+PARTS = 4
+
+
+@pytest.mark.parametrize("part", range(PARTS))
+def test_fuzzing_the_api_as_every_role_finds_no_5xx_and_keeps_the_data_whole(app: App, part: int) -> None:
     data = app.data
     sent: collections.Counter[str] = collections.Counter()
     statuses: collections.Counter[int] = collections.Counter()
@@ -131,7 +138,7 @@ def test_fuzzing_the_api_as_every_role_finds_no_5xx_and_keeps_the_data_whole(app
     known = _seed(app.client("fuzz-rep"))
     # the document the app serves (from_url would leave out the operation serving it)
     schema = schemathesis.openapi.from_dict(app.http.get("/api/v1/openapi.json").json())
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations()][part::PARTS]
     # a cookie session's writes need the CSRF header and our origin; bearer requests do not, sent anyway
     headers = {role: {"authorization": f"Bearer {token}", "x-fieldcards": "1", "origin": app.url}
                for role, token in tokens.items()}
@@ -163,7 +170,8 @@ def test_fuzzing_the_api_as_every_role_finds_no_5xx_and_keeps_the_data_whole(app
         fuzz()
     took = time.monotonic() - started
     total, errors_5xx = sum(sent.values()), sum(n for code, n in statuses.items() if code >= 500)
-    print(f"\nfuzz: {total} requests ({dict(sent)}) over {len(operations)} operations in {took:.0f} s; "
+    print(f"\nfuzz part {part + 1} of {PARTS}: {total} requests ({dict(sent)}) over {len(operations)} operations "
+          f"in {took:.0f} s; "
           f"5xx: {errors_5xx}; statuses: {dict(sorted(statuses.items()))}")
 
     if os.environ.get("FIELDCARDS_FUZZ_EXAMPLES"):
@@ -171,7 +179,7 @@ def test_fuzzing_the_api_as_every_role_finds_no_5xx_and_keeps_the_data_whole(app
             print(f"  {label}: {dict(sorted(counts.items()))}")
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:40])
     assert errors_5xx == 0
-    assert total >= 1000
+    assert total >= 1000 // PARTS
     with contextlib.closing(sqlite3.connect(data / "fieldcards.db")) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     verified = fieldcards("--data", str(data), "audit", "verify")
