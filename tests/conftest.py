@@ -184,8 +184,8 @@ def start_app(data: Path, **settings: Any) -> App:
     """`create_app` in-process over `data`, without backup, started; `App.stop()` when done.
     `settings` are Config's fields (what FIELDCARDS_* variables would set for a server)."""
     config = Config(**{"data_dir": data, "backup": False, "webhook_poll_s": 0.05, **settings})  # see QUICK_STOP
-    # Throttles per address (failed tokens, sign-ins, link tries) are the process's, not the app's:
-    # each app gets an address of its own so that one test's failures never count in another's.
+    # Each app gets a client address of its own, so that a test reads its per-address throttles
+    # (failed tokens, sign-ins, link tries) and audit entries apart from any other app's.
     n = next(_ADDRESSES)
     return App(config, (f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}", 50000))
 
