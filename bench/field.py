@@ -11,6 +11,7 @@ Figures:
 - Upload: a 10 MiB file through `fieldcards serve` over HTTP with the reference client's resumable
   upload (sync/protocol/client.py), in the PWA's 256 KiB chunks and in the server's largest, 1 MiB.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,9 @@ console.log(JSON.stringify({
 
 
 def nearby(cards: int, runs: int) -> dict:
-    out = subprocess.run(["node", "--input-type=module", "-e", NEARBY, str(cards), str(runs)],
-                         cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["node", "--input-type=module", "-e", NEARBY, str(cards), str(runs)], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)
 
 
@@ -102,8 +104,10 @@ def main() -> None:
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     print(f"field: {platform.python_implementation()} {platform.python_version()}, node {node}, {os.cpu_count()} cores")
     found = nearby(args.cards, args.runs)
-    print(f"  Nearby, {args.cards:,} cards by distance (geo.js under node): median {found['nearby']['median']:.1f} ms, "
-          f"p95 {found['nearby']['p95']:.1f} ms ({found['unplaced']:,} without a location listed after)")
+    print(
+        f"  Nearby, {args.cards:,} cards by distance (geo.js under node): median {found['nearby']['median']:.1f} ms, "
+        f"p95 {found['nearby']['p95']:.1f} ms ({found['unplaced']:,} without a location listed after)"
+    )
     print(f"  My day, nearest-next route over 30 follow-ups: median {found['route']['median']:.2f} ms")
     for chunk, rate in upload(args.mib, [256 * 1024, 1024 * 1024]):
         print(f"  upload of a {args.mib} MiB file over HTTP in {chunk // 1024} KiB chunks (reference client): {rate:.1f} MiB/s")

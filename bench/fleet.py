@@ -20,6 +20,7 @@ runs for `--seconds` of that hour (the returners due in that slice of it arrive 
 Devices start from the server's cursor, as phones that already hold their cards. Latency is
 measured by the load generator on the same machine; its own CPU is printed too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,14 +78,30 @@ class Rep:
         was = self.follow_ups.get(card)
         new = f"2027-{random.randint(1, 12):02d}-{random.randint(1, 28):02d}"
         self.follow_ups[card] = new
-        return {"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": self.clock.now(),
-                "fields": {"follow_up": new}, "was": {"follow_up": was}}
+        return {
+            "id": str(uuid.uuid4()),
+            "op": "card.put",
+            "card": card,
+            "at": self.clock.now(),
+            "fields": {"follow_up": new},
+            "was": {"follow_up": was},
+        }
 
     def activity(self) -> dict:
         card = random.choice(self.cards)
-        return {"id": str(uuid.uuid4()), "op": "activity.add", "card": card, "at": self.clock.now(),
-                "activity": {"id": str(uuid.uuid4()), "card": card, "kind": random.choice(["visit", "call"]),
-                             "at": "2026-12-04T09:30:00Z", "text": "拜访，聊了新品"}}
+        return {
+            "id": str(uuid.uuid4()),
+            "op": "activity.add",
+            "card": card,
+            "at": self.clock.now(),
+            "activity": {
+                "id": str(uuid.uuid4()),
+                "card": card,
+                "kind": random.choice(["visit", "call"]),
+                "at": "2026-12-04T09:30:00Z",
+                "text": "拜访，聊了新品",
+            },
+        }
 
     def mutation(self) -> dict:
         return self.edit() if random.random() < 40 / 55 else self.activity()
@@ -102,9 +119,14 @@ def seed(data: Path, reps: list[Rep], count: int) -> None:
             add_user(st, name, "rep")
             token = create_token(st, name)
             cards = [str(uuid.uuid4()) for _ in range(CARDS_PER_REP)]
-            engine.apply(User(name, "rep"), "seed", [
-                {"id": str(uuid.uuid4()), "op": "card.put", "card": c, "at": clock.now(), "fields": fake_card(rng)}
-                for c in cards])
+            engine.apply(
+                User(name, "rep"),
+                "seed",
+                [
+                    {"id": str(uuid.uuid4()), "op": "card.put", "card": c, "at": clock.now(), "fields": fake_card(rng)}
+                    for c in cards
+                ],
+            )
             reps.append(Rep(name, token, cards))
         with st.read() as conn:
             epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
@@ -126,8 +148,14 @@ class Figures:
 
 
 async def one_sync(client: httpx.AsyncClient, rep: Rep, mutations: list[dict], out: list[float], figures: Figures) -> None:
-    body = {"device": rep.device, "cursor": rep.cursor, "limit": 1000, "pending": len(mutations),
-            "app": "fleet", "mutations": mutations}
+    body = {
+        "device": rep.device,
+        "cursor": rep.cursor,
+        "limit": 1000,
+        "pending": len(mutations),
+        "app": "fleet",
+        "mutations": mutations,
+    }
     started = time.perf_counter()
     try:
         answer = await client.post("/api/v1/sync", json=body, headers={"authorization": f"Bearer {rep.token}"})
@@ -191,8 +219,11 @@ def replication_lag(replica: Path, committed: list[float]) -> dict:
         later = next((w for w in written if w >= moment), None)  # lists are short: a linear scan is fine
         if later is not None:
             lags.append(later - moment)
-    return {"replica_lag_p50_s": round(percentile(lags, 50), 2), "replica_lag_max_s": round(max(lags, default=0), 2),
-            "replica_l0_files": len(written)}
+    return {
+        "replica_lag_p50_s": round(percentile(lags, 50), 2),
+        "replica_lag_max_s": round(max(lags, default=0), 2),
+        "replica_l0_files": len(written),
+    }
 
 
 def wait_for_replica(replica: Path, limit_s: float = 900.0) -> float:
@@ -215,10 +246,18 @@ def restore_drill(data: Path) -> dict:
     import subprocess
 
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "server.cli", "--data", str(data), "drill", "--json"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=3600)
-    return {"restore_drill_s": round(time.perf_counter() - started, 1), "drill_exit": done.returncode,
-            "db_mb": round((data / "fieldcards.db").stat().st_size / 2**20)}
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "--data", str(data), "drill", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    return {
+        "restore_drill_s": round(time.perf_counter() - started, 1),
+        "drill_exit": done.returncode,
+        "db_mb": round((data / "fieldcards.db").stat().st_size / 2**20),
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -242,17 +281,27 @@ async def run_size(url: str, reps: list[Rep], seconds: float, server_pid: int) -
     server_cpu, mine_cpu = cpu_seconds(server_pid), time.process_time()
     started = time.perf_counter()
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-        await asyncio.gather(*(rep_day(client, rep, seconds, random.uniform(0, seconds) if n in returners else None, figures)
-                               for n, rep in enumerate(reps)))
+        await asyncio.gather(
+            *(
+                rep_day(client, rep, seconds, random.uniform(0, seconds) if n in returners else None, figures)
+                for n, rep in enumerate(reps)
+            )
+        )
     wall = time.perf_counter() - started
     every = figures.polls + figures.edits + figures.returns
     regular = figures.polls + figures.edits
     return {
-        "reps": len(reps), "seconds": round(wall, 1), "syncs": len(every), "errors": figures.errors,
+        "reps": len(reps),
+        "seconds": round(wall, 1),
+        "syncs": len(every),
+        "errors": figures.errors,
         "error_kinds": figures.error_kinds,
-        "p50_ms": round(percentile(regular, 50), 1), "p99_ms": round(percentile(regular, 99), 1),
-        "poll_p99_ms": round(percentile(figures.polls, 99), 1), "edit_p99_ms": round(percentile(figures.edits, 99), 1),
-        "returner_syncs": len(figures.returns), "returner_max_ms": round(max(figures.returns, default=0), 1),
+        "p50_ms": round(percentile(regular, 50), 1),
+        "p99_ms": round(percentile(regular, 99), 1),
+        "poll_p99_ms": round(percentile(figures.polls, 99), 1),
+        "edit_p99_ms": round(percentile(figures.edits, 99), 1),
+        "returner_syncs": len(figures.returns),
+        "returner_max_ms": round(max(figures.returns, default=0), 1),
         "server_cpu_pct": round(100 * (cpu_seconds(server_pid) - server_cpu) / wall),
         "load_generator_cpu_pct": round(100 * (time.process_time() - mine_cpu) / wall),
         "server_rss_mb": round(rss_mb(server_pid)),
@@ -267,9 +316,11 @@ def main() -> None:
     parser.add_argument("--no-backup", action="store_true", help="without Litestream")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"# fleet: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{CARDS_PER_REP} cards per rep, {args.seconds:.0f} s per size, "
-          f"{'no backup' if args.no_backup else 'Litestream to a file replica'}")
+    print(
+        f"# fleet: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{CARDS_PER_REP} cards per rep, {args.seconds:.0f} s per size, "
+        f"{'no backup' if args.no_backup else 'Litestream to a file replica'}"
+    )
     best = 0
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
@@ -300,8 +351,10 @@ def main() -> None:
             best = size
         if not args.no_backup:
             print(restore_drill(data), flush=True)
-    print(f"largest fleet with sync p99 < {P99_LIMIT_MS:.0f} ms, no error and returners within "
-          f"{RETURNER_LIMIT_MS / 1000:.0f} s: {best} reps")
+    print(
+        f"largest fleet with sync p99 < {P99_LIMIT_MS:.0f} ms, no error and returners within "
+        f"{RETURNER_LIMIT_MS / 1000:.0f} s: {best} reps"
+    )
 
 
 if __name__ == "__main__":

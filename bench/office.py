@@ -9,6 +9,7 @@ undo: its longest wait is how long the writer was held (to within the probe's pe
     .venv/bin/python bench/office.py --rows 20000
     .venv/bin/python bench/office.py --rows 20000 --in-process   # the writer's hold, timed exactly
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,9 +52,18 @@ def sheet(rows: int) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["姓名", "公司", "手机", "邮箱", "地区", "客户等级", "标签", "备注"])
     for n in range(rows):
-        writer.writerow([rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN), f"公司{n % 997}",
-                         f"139{n:08d}", f"c{n}@example.cn", rng.choice(["上海", "北京", "广州"]),
-                         rng.choice("ABC"), "vip、新", "导入"])
+        writer.writerow(
+            [
+                rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+                f"公司{n % 997}",
+                f"139{n:08d}",
+                f"c{n}@example.cn",
+                rng.choice(["上海", "北京", "广州"]),
+                rng.choice("ABC"),
+                "vip、新",
+                "导入",
+            ]
+        )
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -79,8 +89,13 @@ class Probe:
         with httpx.Client(base_url=self.url, headers={"authorization": f"Bearer {self.token}"}, timeout=600) as c:
             card = str(uuid.uuid4())
             while not self._stop.is_set():
-                mutation = {"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": clock.now(),
-                            "fields": {"name": "探针", "notes": str(len(self.waits))}}
+                mutation = {
+                    "id": str(uuid.uuid4()),
+                    "op": "card.put",
+                    "card": card,
+                    "at": clock.now(),
+                    "fields": {"name": "探针", "notes": str(len(self.waits))},
+                }
                 started = time.perf_counter()
                 c.post("/api/v1/sync", json={"device": "probe", "mutations": [mutation], "limit": 1}).raise_for_status()
                 self.waits.append(time.perf_counter() - started)
@@ -118,8 +133,12 @@ def in_process(rows: int) -> dict[str, object]:
         importer.run_import(engine, user, plan, filename="big.csv", mode="upsert", match=["phone", "email"])
         done = time.perf_counter()
         st.close()
-    return {"rows": rows, "in_process_plan_s": round(planned - started, 2), "in_process_import_s": round(done - planned, 2),
-            "in_process_writer_held_s": round(max(st.holds), 2)}
+    return {
+        "rows": rows,
+        "in_process_plan_s": round(planned - started, 2),
+        "in_process_import_s": round(done - planned, 2),
+        "in_process_writer_held_s": round(max(st.holds), 2),
+    }
 
 
 def main() -> None:
@@ -145,8 +164,7 @@ def main() -> None:
             for label, form in (("dry_run", {"dry_run": "true"}), ("import", {})):
                 started = time.perf_counter()
                 with Probe(url, rep_token) as probe:
-                    answer = client.post("/api/v1/imports", files={"file": ("big.csv", data)},
-                                         data={"mode": "upsert", **form})
+                    answer = client.post("/api/v1/imports", files={"file": ("big.csv", data)}, data={"mode": "upsert", **form})
                 figures[f"{label}_s"] = round(time.perf_counter() - started, 1)
                 figures[f"{label}_status"] = answer.status_code
                 if label == "import":

@@ -7,6 +7,7 @@ Asserts nothing.
     .venv/bin/python bench/push_profile.py --profile 25     # and the 25 costliest functions
     .venv/bin/python bench/push_profile.py --parts          # µs of CPU per card, part by part
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,15 +38,17 @@ def batches(cards: list[dict], clock: Clock) -> list[bytes]:
     """The request bodies as the wire carries them, so the profile can include decoding."""
     out = []
     for start in range(0, len(cards), 1000):
-        mutations = [{"id": str(uuid.uuid4()), "op": "card.put", "card": str(uuid.uuid4()), "at": clock.now(),
-                      "fields": fields} for fields in cards[start:start + 1000]]
-        out.append(json.dumps({"device": "bench-pusher", "mutations": mutations, "limit": 1},
-                              ensure_ascii=False).encode())
+        mutations = [
+            {"id": str(uuid.uuid4()), "op": "card.put", "card": str(uuid.uuid4()), "at": clock.now(), "fields": fields}
+            for fields in cards[start : start + 1000]
+        ]
+        out.append(json.dumps({"device": "bench-pusher", "mutations": mutations, "limit": 1}, ensure_ascii=False).encode())
     return out
 
 
 def push(engine: Engine, user: User, bodies: list[bytes]) -> None:
     from server.api.body import parse_json_bytes  # the server's own decoding and checks
+
     for body in bodies:
         response = engine.sync(user, parse_sync_request(parse_json_bytes(body, "", "the request body")))
         assert all(r["status"] == "applied" for r in response.results), response.results[:1]
@@ -87,6 +90,7 @@ class Parts:
                 self.spent[label] = self.spent.get(label, 0.0) + spent
                 self.calls[label] = self.calls.get(label, 0) + 1
                 self._inside = False
+
         setattr(owner, name, timed)
 
     def install(self) -> None:
@@ -143,9 +147,18 @@ def main() -> None:
             profiler.disable()
         seconds, cpu, thread_cpu = time.perf_counter() - started, time.process_time() - cpu, time.thread_time() - thread_cpu
         st.close()
-    print(json.dumps({"cards": args.cards, "in_process_push_cards_per_s": round(args.cards / seconds),
-                      "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
-                      "cards_per_cpu_s": round(args.cards / cpu), "profiled": bool(profiler or parts)}))
+    print(
+        json.dumps(
+            {
+                "cards": args.cards,
+                "in_process_push_cards_per_s": round(args.cards / seconds),
+                "seconds": round(seconds, 2),
+                "cpu_seconds": round(cpu, 2),
+                "cards_per_cpu_s": round(args.cards / cpu),
+                "profiled": bool(profiler or parts),
+            }
+        )
+    )
     if parts:
         print(parts.report(args.cards, thread_cpu))
     if profiler:

@@ -8,6 +8,7 @@ search over the book per keystroke (the app's matches() alone, and in the real c
 the keystroke to the list on screen), and a cold start offline: a new page, with the network off, until the first
 card of the list is on screen.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,10 +33,18 @@ from sync.protocol.client import Device  # noqa: E402
 from sync.db import Store  # noqa: E402
 from sync.people.users import add_user, create_token  # noqa: E402
 from server.process import start_server, stop_server  # noqa: E402
+
 # As the browser tests launch it (tests/e2e/conftest.py): Debian's chromium, no background traffic.
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
@@ -82,10 +91,15 @@ def make_book(url: str, token: str, cards: int, tmp: Path) -> None:
     rng = random.Random(7)
     phone = Device(url, token, tmp / "seed.db")
     for n in range(cards):
-        phone.create_card(name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", rng.choice(GIVEN)]),
-                          company=rng.choice(COMPANIES), phones=[f"+86138{n:08d}"],
-                          emails=[f"c{n}@example.cn"], tags=rng.sample(["vip", "new", "lead", "key"], 2),
-                          segment=rng.choice("ABC"), notes="拜访记录 " * 5)
+        phone.create_card(
+            name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", rng.choice(GIVEN)]),
+            company=rng.choice(COMPANIES),
+            phones=[f"+86138{n:08d}"],
+            emails=[f"c{n}@example.cn"],
+            tags=rng.sample(["vip", "new", "lead", "key"], 2),
+            segment=rng.choice("ABC"),
+            notes="拜访记录 " * 5,
+        )
     phone.sync()
     phone.close()
 
@@ -119,13 +133,16 @@ def main() -> None:
             page = context.new_page()
             page.goto(local + "/signin.html")
             first = page.evaluate(FIRST_SYNC)
-            figures.update(first_sync_s=round(first["ms"] / 1000, 2), first_sync_cards=first["count"],
-                           first_sync_rounds=first["rounds"])
+            figures.update(
+                first_sync_s=round(first["ms"] / 1000, 2), first_sync_cards=first["count"], first_sync_rounds=first["rounds"]
+            )
             typed = [w[:n] for w in ("wangwei", "zhang", "13800001", "上海", "vip") for n in range(1, len(w) + 1)]
             search = page.evaluate(SEARCH, typed)
-            figures.update(search_keystroke_p50_ms=round(statistics.median(search["times"]), 1),
-                           search_keystroke_p95_ms=round(percentile(search["times"], 0.95), 1),
-                           search_keystrokes=len(typed))
+            figures.update(
+                search_keystroke_p50_ms=round(statistics.median(search["times"]), 1),
+                search_keystroke_p95_ms=round(percentile(search["times"], 0.95), 1),
+                search_keystrokes=len(typed),
+            )
             try:
                 figures.update(cold_start(context, local))
                 figures.update(typing_in_the_app(context, local, typed))
@@ -162,10 +179,12 @@ def typing_in_the_app(context, local: str, queries: list[str]) -> dict[str, obje
     page.wait_for_selector("[data-card-id]", timeout=120_000)
     times = page.evaluate(TYPE_IN_THE_APP, queries)
     page.close()
-    return {"search_list_updated_p50_ms": round(statistics.median(times["dom"]), 1),
-            "search_list_updated_p95_ms": round(percentile(times["dom"], 0.95), 1),
-            "search_next_frame_p50_ms": round(statistics.median(times["painted"]), 1),
-            "search_next_frame_p95_ms": round(percentile(times["painted"], 0.95), 1)}
+    return {
+        "search_list_updated_p50_ms": round(statistics.median(times["dom"]), 1),
+        "search_list_updated_p95_ms": round(percentile(times["dom"], 0.95), 1),
+        "search_next_frame_p50_ms": round(statistics.median(times["painted"]), 1),
+        "search_next_frame_p95_ms": round(percentile(times["painted"], 0.95), 1),
+    }
 
 
 def cold_start(context, local: str) -> dict[str, object]:

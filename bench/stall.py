@@ -8,6 +8,7 @@ Phases: quiet (nothing else running), during 6 concurrent XLSX exports of every 
 in the heavy lane: 2 at a time), and during a 5,000-row import (which holds SQLite's one writer
 while it commits: all or nothing). For each, a rep syncs one edit every 50 ms: p50, p99 and max.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,12 @@ def rep_syncs(url: str, token: str, card: str, until: threading.Event) -> list[f
         n = 0
         while not until.is_set():
             n += 1
-            body = {"device": "rep-phone", "mutations": [{"id": str(uuid.uuid4()), "op": "card.put", "card": card,
-                                                         "at": clock.now(), "fields": {"title": f"t{n}"}}]}
+            body = {
+                "device": "rep-phone",
+                "mutations": [
+                    {"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": clock.now(), "fields": {"title": f"t{n}"}}
+                ],
+            }
             started = time.perf_counter()
             assert client.post("/api/v1/sync", json=body).status_code == 200
             latencies.append((time.perf_counter() - started) * 1000)
@@ -58,8 +63,10 @@ def phase(name: str, url: str, token: str, card: str, work) -> None:  # type: ig
     seconds = time.perf_counter() - started
     done.set()
     watcher.join()
-    print(f"{name:<34} {seconds:6.1f} s   rep sync p50 {percentile(found, 0.5):7.1f} ms   "
-          f"p99 {percentile(found, 0.99):7.1f} ms   max {max(found):7.1f} ms   ({len(found)} syncs)")
+    print(
+        f"{name:<34} {seconds:6.1f} s   rep sync p50 {percentile(found, 0.5):7.1f} ms   "
+        f"p99 {percentile(found, 0.99):7.1f} ms   max {max(found):7.1f} ms   ({len(found)} syncs)"
+    )
 
 
 def main() -> None:
@@ -67,8 +74,7 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=20_000)
     parser.add_argument("--exports", type=int, default=6)
     args = parser.parse_args()
-    print(f"# stall: {platform.node()} {platform.machine()}, Python {platform.python_version()}, "
-          f"{args.cards:,} cards")
+    print(f"# stall: {platform.node()} {platform.machine()}, Python {platform.python_version()}, {args.cards:,} cards")
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         data.mkdir()
@@ -84,9 +90,21 @@ def main() -> None:
                 push(office, Clock("seed"), [fake_card(rng) for _ in range(args.cards)])
             with httpx.Client(base_url=url, headers={"authorization": f"Bearer {rep_token}"}, timeout=60) as rep:
                 card = str(uuid.uuid4())
-                rep.post("/api/v1/sync", json={"device": "rep-phone", "mutations": [
-                    {"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": Clock("x").now(),
-                     "fields": {"name": "Rep's customer"}}]})
+                rep.post(
+                    "/api/v1/sync",
+                    json={
+                        "device": "rep-phone",
+                        "mutations": [
+                            {
+                                "id": str(uuid.uuid4()),
+                                "op": "card.put",
+                                "card": card,
+                                "at": Clock("x").now(),
+                                "fields": {"name": "Rep's customer"},
+                            }
+                        ],
+                    },
+                )
 
             phase("quiet", url, rep_token, card, lambda: time.sleep(3))
 
@@ -95,6 +113,7 @@ def main() -> None:
                     with httpx.Client(base_url=url, headers={"authorization": f"Bearer {office_token}"}, timeout=900) as c:
                         status = c.get("/api/v1/export", params={"format": "xlsx"}).status_code
                         assert status in (200, 429), status
+
                 threads = [threading.Thread(target=one) for _ in range(args.exports)]
                 for t in threads:
                     t.start()
@@ -106,8 +125,11 @@ def main() -> None:
             def an_import() -> None:
                 rows = "\n".join(f"导入客户{i},导入公司{i},1380000{i:04d}" for i in range(5000))
                 with httpx.Client(base_url=url, headers={"authorization": f"Bearer {office_token}"}, timeout=900) as c:
-                    r = c.post("/api/v1/imports", files={"file": ("big.csv", f"姓名,公司,电话\n{rows}\n".encode(), "text/csv")},
-                               data={"mode": "create"})
+                    r = c.post(
+                        "/api/v1/imports",
+                        files={"file": ("big.csv", f"姓名,公司,电话\n{rows}\n".encode(), "text/csv")},
+                        data={"mode": "create"},
+                    )
                     assert r.status_code == 200, r.text
 
             phase("a 5,000-row import", url, rep_token, card, an_import)

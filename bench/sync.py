@@ -8,6 +8,7 @@ For each book size: initial push in batches of 1,000 (cards/s), a fresh device's
 (cards/s, seconds), no-op sync p50/p99 over 500 calls, then 32 concurrent devices doing no-op and
 small-edit syncs for 10 s (requests/s, p50/p99), and the server's RSS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,9 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 LATIN = ["James Smith", "Maria Garcia", "Akira Tanaka", "Anna Müller", "Olivia Brown", "Lucas Martin"]
 COMPANIES = ["上海贸易有限公司", "北京科技股份", "深圳电子", "Acme Trading", "Globex Ltd", "杭州茶业"]
 TAGS = ["vip", "新客户", "老客户", "lead", "distributor", "华东", "华南", "expo-2026"]
-MOBILE_PREFIXES = [f"13{d}" for d in range(10)] + ["150", "151", "152", "155", "157", "158", "159"] + [f"18{d}" for d in range(10)]
+MOBILE_PREFIXES = (
+    [f"13{d}" for d in range(10)] + ["150", "151", "152", "155", "157", "158", "159"] + [f"18{d}" for d in range(10)]
+)
 NOTE = "客户对新产品很感兴趣，下次拜访带样品。Interested in the new range; bring samples next visit. "
 
 
@@ -52,11 +55,17 @@ def fake_card(rng: random.Random) -> dict:
     if rng.random() < 0.2:
         phones.append(f"+1650{rng.randint(2000000, 9999999)}")
     fields = {
-        "name": name, "company": rng.choice(COMPANIES), "title": rng.choice(["经理", "Buyer", "总监", None]),
-        "phones": phones, "emails": [f"user{rng.randint(0, 10**9)}@example.com"],
-        "address": "上海市浦东新区世纪大道100号", "region": rng.choice(["华东", "华南", "华北"]),
-        "industry": rng.choice(["零售", "制造", "Retail"]), "segment": rng.choice("ABC"),
-        "tags": rng.sample(TAGS, rng.randint(0, 3)), "follow_up": f"2026-12-{rng.randint(1, 28):02d}",
+        "name": name,
+        "company": rng.choice(COMPANIES),
+        "title": rng.choice(["经理", "Buyer", "总监", None]),
+        "phones": phones,
+        "emails": [f"user{rng.randint(0, 10**9)}@example.com"],
+        "address": "上海市浦东新区世纪大道100号",
+        "region": rng.choice(["华东", "华南", "华北"]),
+        "industry": rng.choice(["零售", "制造", "Retail"]),
+        "segment": rng.choice("ABC"),
+        "tags": rng.sample(TAGS, rng.randint(0, 3)),
+        "follow_up": f"2026-12-{rng.randint(1, 28):02d}",
         "notes": NOTE * rng.randint(1, 3),
     }
     return fields
@@ -89,7 +98,7 @@ def push(client: httpx.Client, clock: Clock, cards: list[dict]) -> tuple[float, 
     ids, bodies = [], []
     for start in range(0, len(cards), 1000):
         mutations = []
-        for fields in cards[start:start + 1000]:
+        for fields in cards[start : start + 1000]:
             card_id = str(uuid.uuid4())
             ids.append(card_id)
             mutations.append({"id": str(uuid.uuid4()), "op": "card.put", "card": card_id, "at": clock.now(), "fields": fields})
@@ -114,8 +123,9 @@ def full_pull(client: httpx.Client, device: str) -> tuple[float, int, str]:
             return time.perf_counter() - started, count, cursor
 
 
-def concurrent(url: str, tokens: list[str], card_ids: list[str], seconds: float,
-               interval: float | None) -> tuple[int, list[float]]:
+def concurrent(
+    url: str, tokens: list[str], card_ids: list[str], seconds: float, interval: float | None
+) -> tuple[int, list[float]]:
     """32 devices alternate no-op and small-edit syncs. With `interval`, each device syncs once per
     interval (a paced, open load); without, as fast as answers come (closed loop, max throughput).
     Every device first pulls the whole book; the clock starts when all have."""
@@ -139,8 +149,15 @@ def concurrent(url: str, tokens: list[str], card_ids: list[str], seconds: float,
                 mutations = []
                 if i % 2:
                     card = card_ids[(n * 7919 + i) % len(card_ids)]
-                    mutations = [{"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": clock.now(),
-                                  "fields": {"follow_up": f"2027-01-{1 + i % 28:02d}"}}]
+                    mutations = [
+                        {
+                            "id": str(uuid.uuid4()),
+                            "op": "card.put",
+                            "card": card,
+                            "at": clock.now(),
+                            "fields": {"follow_up": f"2027-01-{1 + i % 28:02d}"},
+                        }
+                    ]
                 t0 = time.perf_counter()
                 r = c.post("/api/v1/sync", json={"device": f"load-{n}", "cursor": cursor, "mutations": mutations})
                 mine.append(time.perf_counter() - t0)
@@ -175,11 +192,12 @@ def run(size: int, tmp: Path, *, push_only: bool = False) -> dict:
             push_s, ids = push(client, Clock("bench"), cards)
             push_cpu_s = cpu_s(proc.pid) - cpu_before
             rss_after_push = round(rss_mb(proc.pid))
-            pushed = {"push_cards_per_s": round(size / push_s),
-                      "push_cards_per_server_cpu_s": round(size / push_cpu_s) if push_cpu_s else None}
+            pushed = {
+                "push_cards_per_s": round(size / push_s),
+                "push_cards_per_server_cpu_s": round(size / push_cpu_s) if push_cpu_s else None,
+            }
             if push_only:
-                return {"cards": size, "card_json_bytes": round(avg_bytes), **pushed,
-                        "rss_mb_after_push": rss_after_push}
+                return {"cards": size, "card_json_bytes": round(avg_bytes), **pushed, "rss_mb_after_push": rss_after_push}
             pull_s, pulled, cursor = full_pull(client, "bench-fresh")
             noop = []
             for _ in range(500):
@@ -190,14 +208,22 @@ def run(size: int, tmp: Path, *, push_only: bool = False) -> dict:
         paced_requests, paced = concurrent(url, [token], ids, 10.0, interval=0.1)
         requests, latencies = concurrent(url, [token], ids, 10.0, interval=None)
         return {
-            "cards": size, "card_json_bytes": round(avg_bytes), **pushed,
-            "pull_cards_per_s": round(pulled / pull_s), "pull_seconds": round(pull_s, 2), "pulled": pulled,
-            "noop_p50_ms": round(percentile(noop, 0.5) * 1000, 1), "noop_p99_ms": round(percentile(noop, 0.99) * 1000, 1),
+            "cards": size,
+            "card_json_bytes": round(avg_bytes),
+            **pushed,
+            "pull_cards_per_s": round(pulled / pull_s),
+            "pull_seconds": round(pull_s, 2),
+            "pulled": pulled,
+            "noop_p50_ms": round(percentile(noop, 0.5) * 1000, 1),
+            "noop_p99_ms": round(percentile(noop, 0.99) * 1000, 1),
             "paced_32_requests_per_s": round(paced_requests / 10.0),
-            "paced_32_p50_ms": round(percentile(paced, 0.5) * 1000, 1), "paced_32_p99_ms": round(percentile(paced, 0.99) * 1000, 1),
-            "closed_32_requests_per_s": round(requests / 10.0), "closed_32_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+            "paced_32_p50_ms": round(percentile(paced, 0.5) * 1000, 1),
+            "paced_32_p99_ms": round(percentile(paced, 0.99) * 1000, 1),
+            "closed_32_requests_per_s": round(requests / 10.0),
+            "closed_32_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
             "closed_32_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
-            "rss_mb_after_push": rss_after_push, "rss_mb_after_pull": round(rss_after_pull),
+            "rss_mb_after_push": rss_after_push,
+            "rss_mb_after_pull": round(rss_after_pull),
             "rss_mb_after_load": round(rss_mb(proc.pid)),
         }
     finally:

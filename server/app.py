@@ -1,5 +1,6 @@
 """`create_app(config)`: the Starlette application, its routes in one place, and the one handler
 that turns every error into the contract's shape."""
+
 from __future__ import annotations
 
 import contextlib
@@ -100,7 +101,9 @@ async def on_http_error(request: Request, error: Exception) -> Response:
 
 async def on_bug(request: Request, error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse({"error": {"code": "internal", "message": "an internal error; it was logged", "fields": []}}, status_code=500)
+    return JSONResponse(
+        {"error": {"code": "internal", "message": "an internal error; it was logged", "fields": []}}, status_code=500
+    )
 
 
 class HeadersAndMaintenance:
@@ -234,8 +237,13 @@ def api_table() -> list[tuple[str, Handler, list[str], str]]:
 def routes(pwa_dir: Path) -> list:
     """Every route: the API table under /api/v1, health checks, the guide and the PWA."""
     api = [Route(path, guarded(need, handler), methods=methods) for path, handler, methods, need in api_table()]
-    found = [Route("/healthz", healthz), Route("/readyz", readyz), Mount("/api/v1", routes=api),
-             Route("/c/{token}", links.page), Route("/privacy", settings_api.page)]
+    found = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Mount("/api/v1", routes=api),
+        Route("/c/{token}", links.page),
+        Route("/privacy", settings_api.page),
+    ]
     found += guide.routes()
     if pwa_dir.is_dir():
         found += pwa.routes(pwa_dir)
@@ -254,12 +262,14 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
     def every(seconds: float, name: str, what: str, job: Callable[[], object]) -> None:
         """Run `job` every `seconds` until the server stops, in a thread of its own. A run that
         crashes must not stop the next one; the log says why."""
+
         def loop() -> None:
             while not stopping.wait(seconds):
                 try:
                     job()
                 except Exception:
                     log.exception("scheduled %s crashed", what)
+
         threading.Thread(target=loop, name=name, daemon=True).start()
 
     def today() -> date:
@@ -278,8 +288,12 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
             # The restore drill; its result shows on the admin screen and in /admin/backup.
             every(config.drill_every_hours * 3600, "drill", "restore drill", lambda: run_drill(config, store))
         # Retention: deleted cards older than `retention_days` go, once a day (sync/outward/privacy.py).
-        every(24 * 3600, "retention", "retention purge",
-              lambda: privacy.purge_deleted(store, days=config.retention_days, now=datetime.now(timezone.utc)))
+        every(
+            24 * 3600,
+            "retention",
+            "retention purge",
+            lambda: privacy.purge_deleted(store, days=config.retention_days, now=datetime.now(timezone.utc)),
+        )
         # Reclaim rules (sync/office/reclaim.py) and lifecycle stages (sync/office/stages.py): hourly, so that a
         # day's changes happen early in that day wherever the server is.
         every(3600, "reclaim", "reclaim", lambda: reclaim.reclaim(engine, today()))
@@ -309,9 +323,9 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
     app.state.replicator = replicator
     app.state.maintenance = None
     app.state.backup = BackupMonitor(config, store, replicator)
-    app.state.restorer = Restorer(config, store, replicator,
-                                  set_maintenance=lambda reason: setattr(app.state, "maintenance", reason),
-                                  engine=engine)
+    app.state.restorer = Restorer(
+        config, store, replicator, set_maintenance=lambda reason: setattr(app.state, "maintenance", reason), engine=engine
+    )
     app.state.restore_lock = threading.Lock()
     app.state.heavy = HeavyLane()
     app.state.throttles = Throttles()

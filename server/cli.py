@@ -2,6 +2,7 @@
 
 Exit codes: 0 ok, 1 failed, 2 usage. Errors go to stderr on one line; data to stdout.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -86,7 +87,10 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     backup = "with Litestream replication to " + config.replica if config.backup else "without backup (--no-backup)"
-    print(f"Fieldcards on {config.public_origin}/ (listening on {config.host}:{config.port}) — data in {config.data_dir}, {backup}", file=sys.stderr)
+    print(
+        f"Fieldcards on {config.public_origin}/ (listening on {config.host}:{config.port}) — data in {config.data_dir}, {backup}",
+        file=sys.stderr,
+    )
     # uvicorn handles SIGTERM/SIGINT: it stops accepting, finishes requests, runs our shutdown
     # (which stops Litestream), then re-raises the signal to the handler found before it. That
     # handler is ours and does nothing, so a clean stop exits 0.
@@ -101,8 +105,16 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
         # Phones on mobile networks pause between requests; keep their connections a while.
         # Slow clients are cut off (server/deadlines.py), and past LIMIT_CONNECTIONS open
         # connections new ones get 503 instead of a file descriptor each.
-        uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False,
-                    timeout_keep_alive=30, http=DeadlineH11Protocol, limit_concurrency=LIMIT_CONNECTIONS)
+        uvicorn.run(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            access_log=False,
+            timeout_keep_alive=30,
+            http=DeadlineH11Protocol,
+            limit_concurrency=LIMIT_CONNECTIONS,
+        )
     finally:
         pid_file.unlink(missing_ok=True)
         origin_file.unlink(missing_ok=True)
@@ -148,9 +160,11 @@ def _confirmed(previewed: Callable[[], dict]) -> bool:
     if not sys.stdin.isatty():
         raise UsageError("add --yes to restore without a question (or --dry-run to preview)")
     preview = previewed()
-    answer = input(f"Restore to {preview['to']}: {preview['then']['cards']} cards (now "
-                   f"{preview['now']['cards']}), rolling back {preview['rolled_back']['changes']} "
-                   "changes. Type yes to go on: ")
+    answer = input(
+        f"Restore to {preview['to']}: {preview['then']['cards']} cards (now "
+        f"{preview['now']['cards']}), rolling back {preview['rolled_back']['changes']} "
+        "changes. Type yes to go on: "
+    )
     return answer.strip().lower() == "yes"
 
 
@@ -171,8 +185,10 @@ def _id_list(text: str) -> list[int]:
 
 def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     if _server_running(config):
-        raise UsageError("the server is running on this data directory: restore from the admin screen "
-                         "(POST /api/v1/admin/restore), or stop the server first")
+        raise UsageError(
+            "the server is running on this data directory: restore from the admin screen "
+            "(POST /api/v1/admin/restore), or stop the server first"
+        )
     st = Store(config.db_path)
     try:
         restorer = Restorer(config, st, replicator=None)
@@ -185,8 +201,10 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
         outcome = restorer.restore(args.to, by="cli", exclude=args.exclude)
     finally:
         st.close()
-    print(f"restored to {outcome['to']}; new epoch {outcome['epoch']}; the previous database is kept as "
-          f"{outcome['pre_restore']}", file=sys.stderr)
+    print(
+        f"restored to {outcome['to']}; new epoch {outcome['epoch']}; the previous database is kept as {outcome['pre_restore']}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -198,8 +216,9 @@ def cmd_purge(config: Config, args: argparse.Namespace) -> int:
 
     st = Store(config.db_path)
     try:
-        found = privacy.purge_deleted(st, days=args.days or config.retention_days, now=datetime.now(timezone.utc),
-                                      dry_run=args.dry_run)
+        found = privacy.purge_deleted(
+            st, days=args.days or config.retention_days, now=datetime.now(timezone.utc), dry_run=args.dry_run
+        )
     finally:
         st.close()
     if args.json:
@@ -210,8 +229,15 @@ def cmd_purge(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _daily_rule_now(config: Config, args: argparse.Namespace, due: Callable[[Any, date], list[Any]],
-                    apply: Callable[[Any, date], list[Any]], key: str, verbs: tuple[str, str], what: str) -> int:
+def _daily_rule_now(
+    config: Config,
+    args: argparse.Namespace,
+    due: Callable[[Any, date], list[Any]],
+    apply: Callable[[Any, date], list[Any]],
+    key: str,
+    verbs: tuple[str, str],
+    what: str,
+) -> int:
     """Run a rule the server applies hourly (reclaim, stages) now, judged on `--today`: `due` lists
     what would change (a dry run), `apply` changes it through the engine."""
     from datetime import datetime, timezone
@@ -239,8 +265,7 @@ def cmd_reclaim(config: Config, args: argparse.Namespace) -> int:
     """Reclaim rules now: idle cards go back to the pool (the server also runs this hourly)."""
     from sync.office import reclaim
 
-    return _daily_rule_now(config, args, reclaim.due, reclaim.reclaim, "cards", ("would return", "returned"),
-                           "cards to the pool")
+    return _daily_rule_now(config, args, reclaim.due, reclaim.reclaim, "cards", ("would return", "returned"), "cards to the pool")
 
 
 def cmd_stages(config: Config, args: argparse.Namespace) -> int:
@@ -249,6 +274,7 @@ def cmd_stages(config: Config, args: argparse.Namespace) -> int:
 
     def due(conn: Any, today: date) -> list[dict[str, Any]]:
         return [{"card": c, "from": b, "to": a} for c, b, a in stages.due(conn, today)]
+
     return _daily_rule_now(config, args, due, stages.apply, "moves", ("would move", "moved"), "cards to another stage")
 
 
@@ -267,8 +293,11 @@ def cmd_drill(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_backup_keygen(config: Config, args: argparse.Namespace) -> int:
     key = create_key(Path(args.keyfile))
-    print(f"wrote key {key} to {args.keyfile} (mode 600). Keep a copy apart from the data and the "
-          "snapshots: without it no snapshot can be opened.", file=sys.stderr)
+    print(
+        f"wrote key {key} to {args.keyfile} (mode 600). Keep a copy apart from the data and the "
+        "snapshots: without it no snapshot can be opened.",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -281,9 +310,11 @@ def cmd_backup_snapshot(config: Config, args: argparse.Namespace) -> int:
     else:
         print(result["file"])
         counts = result["source"]["counts"]
-        print(f"snapshot of {counts['cards']} cards and {counts['activities']} activities, {result['bytes']} bytes, "
-              f"key {result['key_id']}" + (f"; removed {len(result['pruned'])} older" if result["pruned"] else ""),
-              file=sys.stderr)
+        print(
+            f"snapshot of {counts['cards']} cards and {counts['activities']} activities, {result['bytes']} bytes, "
+            f"key {result['key_id']}" + (f"; removed {len(result['pruned'])} older" if result["pruned"] else ""),
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -303,8 +334,11 @@ def cmd_backup_restore_snapshot(config: Config, args: argparse.Namespace) -> int
         outcome = restorer.restore_snapshot(snapshot, key, by="cli")
     finally:
         st.close()
-    print(f"restored the snapshot of {outcome['to']}; new epoch {outcome['epoch']}; the previous database is "
-          f"kept as {outcome['pre_restore']}", file=sys.stderr)
+    print(
+        f"restored the snapshot of {outcome['to']}; new epoch {outcome['epoch']}; the previous database is "
+        f"kept as {outcome['pre_restore']}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -357,9 +391,12 @@ def cmd_invite(config: Config, args: argparse.Namespace) -> int:
     finally:
         st.close()
     print(invite["url"])
-    print(f"one-time link for {args.name}, valid until {invite['expires_at']}; open it in the browser "
-          f"that should hold the passkey (set FIELDCARDS_ORIGIN when serving elsewhere than "
-          f"{config.public_origin})", file=sys.stderr)
+    print(
+        f"one-time link for {args.name}, valid until {invite['expires_at']}; open it in the browser "
+        f"that should hold the passkey (set FIELDCARDS_ORIGIN when serving elsewhere than "
+        f"{config.public_origin})",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -395,15 +432,30 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
             print(f"row {problem['row']}: {problem['message']}", file=sys.stderr)
         counts = plan.counts()
         if args.dry_run:
-            print(json.dumps({"import": None, "rows": len(plan.rows), **counts, "errors": plan.errors,
-                              "warnings": plan.warnings, "mapping": plan.mapping}, indent=2, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "import": None,
+                        "rows": len(plan.rows),
+                        **counts,
+                        "errors": plan.errors,
+                        "warnings": plan.warnings,
+                        "mapping": plan.mapping,
+                    },
+                    indent=2,
+                    ensure_ascii=False,
+                )
+            )
             return 0
         outcome = importer.run_import(engine, user, plan, filename=path.name, mode=args.mode, match=match, table=table)
     finally:
         st.close()
     print(json.dumps(outcome, indent=2, ensure_ascii=False))
-    print(f"import {outcome['import']}: {counts['create']} created, {counts['update']} updated, {counts['skip']} "
-          f"skipped; undo with POST /api/v1/imports/{outcome['import']}/undo", file=sys.stderr)
+    print(
+        f"import {outcome['import']}: {counts['create']} created, {counts['update']} updated, {counts['skip']} "
+        f"skipped; undo with POST /api/v1/imports/{outcome['import']}/undo",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -445,8 +497,9 @@ def _daily_rule(commands: Any, name: str, run: Callable[[Config, argparse.Namesp
     command.set_defaults(run=run)
 
 
-def _command(commands: Any, name: str, about: str, run: Callable[[Config, argparse.Namespace], int],
-             example: str) -> argparse.ArgumentParser:
+def _command(
+    commands: Any, name: str, about: str, run: Callable[[Config, argparse.Namespace], int], example: str
+) -> argparse.ArgumentParser:
     """A subcommand with its help line, one example (shown by --help; tests/test_docs.py asks for
     one on every command) and the function that runs it."""
     command = commands.add_parser(name, help=about, epilog=f"example: {example}")
@@ -463,89 +516,142 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", help="data directory (default $FIELDCARDS_DATA, else ./data)")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    serve = _command(commands, "serve", "serve the API and the app", cmd_serve,
-                     "fieldcards serve --host 127.0.0.1 --port 8000")
+    serve = _command(commands, "serve", "serve the API and the app", cmd_serve, "fieldcards serve --host 127.0.0.1 --port 8000")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-backup", action="store_true", help="run without Litestream replication")
 
     user = commands.add_parser("user", help="manage users")
     user_commands = user.add_subparsers(dest="user_command", parser_class=_Parser)
-    user_add = _command(user_commands, "add", "add a user", cmd_user_add,
-                        'fieldcards user add wang.wei --role rep --display "王伟"')
+    user_add = _command(
+        user_commands, "add", "add a user", cmd_user_add, 'fieldcards user add wang.wei --role rep --display "王伟"'
+    )
     user_add.add_argument("name")
     user_add.add_argument("--role", required=True, choices=["rep", "manager", "office", "admin"])
     user_add.add_argument("--display")
 
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", parser_class=_Parser)
-    token_create = _command(token_commands, "create", "print a new API token for a user", cmd_token_create,
-                            "fieldcards token create wang.wei --label laptop")
+    token_create = _command(
+        token_commands,
+        "create",
+        "print a new API token for a user",
+        cmd_token_create,
+        "fieldcards token create wang.wei --label laptop",
+    )
     token_create.add_argument("name")
     token_create.add_argument("--label")
-    invite = _command(commands, "invite", "print a one-time link on which a user registers a passkey", cmd_invite,
-                      "fieldcards invite wang.wei")
+    invite = _command(
+        commands, "invite", "print a one-time link on which a user registers a passkey", cmd_invite, "fieldcards invite wang.wei"
+    )
     invite.add_argument("name")
 
-    points = _command(commands, "restore-points", "list the times the replica can restore to", cmd_restore_points,
-                      "fieldcards restore-points --json")
+    points = _command(
+        commands,
+        "restore-points",
+        "list the times the replica can restore to",
+        cmd_restore_points,
+        "fieldcards restore-points --json",
+    )
     points.add_argument("--json", action="store_true")
 
-    restore = _command(commands, "restore", "point-in-time restore (server stopped)", cmd_restore,
-                       "fieldcards restore --to 2026-11-24T09:30:00Z --dry-run")
+    restore = _command(
+        commands,
+        "restore",
+        "point-in-time restore (server stopped)",
+        cmd_restore,
+        "fieldcards restore --to 2026-11-24T09:30:00Z --dry-run",
+    )
     restore.add_argument("--to", required=True, help="RFC 3339 time, or latest")
     restore.add_argument("--dry-run", action="store_true", help="preview only: what the restore gives and rolls back")
     restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    restore.add_argument("--exclude", type=_id_list, default=[], metavar="ID,ID",
-                         help="server work not to re-apply: ids from the dry run's server_work.entries "
-                              "(e.g. the bad import the restore undoes)")
+    restore.add_argument(
+        "--exclude",
+        type=_id_list,
+        default=[],
+        metavar="ID,ID",
+        help="server work not to re-apply: ids from the dry run's server_work.entries (e.g. the bad import the restore undoes)",
+    )
 
-    purge = _command(commands, "purge", "retention: purge cards deleted more than N days ago, with their history", cmd_purge,
-                     "fieldcards purge --days 180 --dry-run")
+    purge = _command(
+        commands,
+        "purge",
+        "retention: purge cards deleted more than N days ago, with their history",
+        cmd_purge,
+        "fieldcards purge --days 180 --dry-run",
+    )
     purge.add_argument("--days", type=int, default=None, help="default FIELDCARDS_RETENTION_DAYS (180)")
     purge.add_argument("--dry-run", action="store_true", help="only count what would be purged")
     purge.add_argument("--json", action="store_true")
 
-    _daily_rule(commands, "reclaim", cmd_reclaim, "return cards idle past the pool's reclaim days to the pool",
-                "only list the cards that would return")
-    _daily_rule(commands, "stages", cmd_stages, "apply the lifecycle stage rules (lead, new, active, at risk, lost, won back)",
-                "only list the cards that would move")
+    _daily_rule(
+        commands,
+        "reclaim",
+        cmd_reclaim,
+        "return cards idle past the pool's reclaim days to the pool",
+        "only list the cards that would return",
+    )
+    _daily_rule(
+        commands,
+        "stages",
+        cmd_stages,
+        "apply the lifecycle stage rules (lead, new, active, at risk, lost, won back)",
+        "only list the cards that would move",
+    )
 
-    drill = _command(commands, "drill", "restore the latest replica to a scratch file and check it", cmd_drill,
-                     "fieldcards drill --json")
+    drill = _command(
+        commands, "drill", "restore the latest replica to a scratch file and check it", cmd_drill, "fieldcards drill --json"
+    )
     drill.add_argument("--json", action="store_true")
     backup = commands.add_parser("backup", help="encrypted snapshots, a second backup location")
     backup_commands = backup.add_subparsers(dest="backup_command", parser_class=_Parser)
-    keygen = _command(backup_commands, "keygen", "make a new snapshot key file (mode 600)", cmd_backup_keygen,
-                      "fieldcards backup keygen /etc/fieldcards/snapshot.key")
+    keygen = _command(
+        backup_commands,
+        "keygen",
+        "make a new snapshot key file (mode 600)",
+        cmd_backup_keygen,
+        "fieldcards backup keygen /etc/fieldcards/snapshot.key",
+    )
     keygen.add_argument("keyfile")
     snapshot = backup_commands.add_parser(
-        "snapshot", help="write an encrypted, consistent snapshot (safe while the server runs)",
-        epilog="example: fieldcards backup snapshot --to /mnt/offsite --key /etc/fieldcards/snapshot.key --keep 30")
+        "snapshot",
+        help="write an encrypted, consistent snapshot (safe while the server runs)",
+        epilog="example: fieldcards backup snapshot --to /mnt/offsite --key /etc/fieldcards/snapshot.key --keep 30",
+    )
     snapshot.add_argument("--to", required=True, help="directory for the snapshot")
     snapshot.add_argument("--key", required=True, help="key file from fieldcards backup keygen")
     snapshot.add_argument("--keep", type=int, help="keep only the newest N snapshots in the directory")
     snapshot.add_argument("--json", action="store_true")
     snapshot.set_defaults(run=cmd_backup_snapshot)
     restore_snapshot = backup_commands.add_parser(
-        "restore-snapshot", help="restore an encrypted snapshot (server stopped)",
+        "restore-snapshot",
+        help="restore an encrypted snapshot (server stopped)",
         epilog="example: fieldcards backup restore-snapshot /mnt/offsite/fieldcards-20261124T093000Z.fcsnap "
-               "--key /etc/fieldcards/snapshot.key --dry-run")
+        "--key /etc/fieldcards/snapshot.key --dry-run",
+    )
     restore_snapshot.add_argument("file")
     restore_snapshot.add_argument("--key", required=True)
     restore_snapshot.add_argument("--dry-run", action="store_true", help="decrypt and check only; show what it holds")
     restore_snapshot.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     restore_snapshot.set_defaults(run=cmd_backup_restore_snapshot)
 
-    import_cmd = _command(commands, "import", "import cards from a CSV or XLSX file", cmd_import,
-                          "fieldcards import customers.xlsx --dry-run --match phone,email")
+    import_cmd = _command(
+        commands,
+        "import",
+        "import cards from a CSV or XLSX file",
+        cmd_import,
+        "fieldcards import customers.xlsx --dry-run --match phone,email",
+    )
     import_cmd.add_argument("file")
     import_cmd.add_argument("--dry-run", action="store_true", help="show what would happen; write nothing")
     import_cmd.add_argument("--match", default="phone,email", help="keys that find an existing card: phone,email,name+company")
     import_cmd.add_argument("--mode", default="upsert", choices=["create", "update", "upsert"])
-    import_cmd.add_argument("--as", dest="as_user", help="the office or admin user the import is made as (default: the first admin)")
-    export_cmd = _command(commands, "export", "export the cards to a CSV (UTF-8 with BOM) or XLSX file", cmd_export,
-                          "fieldcards export cards.xlsx")
+    import_cmd.add_argument(
+        "--as", dest="as_user", help="the office or admin user the import is made as (default: the first admin)"
+    )
+    export_cmd = _command(
+        commands, "export", "export the cards to a CSV (UTF-8 with BOM) or XLSX file", cmd_export, "fieldcards export cards.xlsx"
+    )
     export_cmd.add_argument("file")
     export_cmd.add_argument("--as", dest="as_user", help="whose view to export (default: the first admin)")
     export_cmd.add_argument("--lang", default="en", choices=["en", "zh-CN"], help="column headers in English or Chinese")

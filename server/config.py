@@ -1,4 +1,5 @@
 """One `Config`, built once in `cli.py` from flags and `FIELDCARDS_*` variables, passed down."""
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,12 @@ class Config:
 
     @property
     def webhook_settings(self) -> "WebhookSettings":
-        return WebhookSettings(allow_private=self.webhooks_allow_private, backoff_s=self.webhook_backoff_s,
-                               retry_for_s=self.webhook_retry_hours * 3600, poll_s=self.webhook_poll_s)
+        return WebhookSettings(
+            allow_private=self.webhooks_allow_private,
+            backoff_s=self.webhook_backoff_s,
+            retry_for_s=self.webhook_retry_hours * 3600,
+            poll_s=self.webhook_poll_s,
+        )
 
     @property
     def db_path(self) -> Path:

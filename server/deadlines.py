@@ -3,6 +3,7 @@ half a request line and then nothing held its connection (and a file descriptor)
 such connections stayed open in the hostile run (issue 11). Here the request head must arrive
 within HEADER_DEADLINE_S of the connection opening or of the previous response; the body has its
 own deadline where it is read (`server/api/body.py`)."""
+
 from __future__ import annotations
 
 import asyncio

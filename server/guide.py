@@ -4,6 +4,7 @@ The guides use a small part of Markdown (headings, paragraphs, lists, bold, code
 pipe tables); this renders exactly that, escaping everything else, so no guide can inject markup.
 Screenshots come from `docs/screenshots/` at `/guide/screenshots/`.
 """
+
 from __future__ import annotations
 
 import html
@@ -20,7 +21,10 @@ from sync.errors import NotFound
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 NAME = re.compile(r"^[a-z]+(\.(en|zh-CN))?$")
 INLINE = [
-    (re.compile(r"!\[([^\]]*)\]\(\.\./screenshots/([\w.-]+\.png)\)"), r'<img alt="\1" src="/guide/screenshots/\2" loading="lazy">'),
+    (
+        re.compile(r"!\[([^\]]*)\]\(\.\./screenshots/([\w.-]+\.png)\)"),
+        r'<img alt="\1" src="/guide/screenshots/\2" loading="lazy">',
+    ),
     (re.compile(r"\[([^\]]+)\]\(([\w.-]+)\.md\)"), r'<a href="/guide/\2">\1</a>'),
     (re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+|/[^)\s]*)\)"), r'<a href="\2">\1</a>'),
     (re.compile(r"\*\*([^*]+)\*\*"), r"<strong>\1</strong>"),

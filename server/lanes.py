@@ -4,6 +4,7 @@ lane of its own with two workers and a short queue. Eight exports of 50,000 card
 all eight threads for a minute while another rep's one-mutation sync waited (issue 11); now they
 wait for each other, and past the queue the caller gets 429 `busy` with Retry-After.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,6 +39,5 @@ class HeavyLane:
     async def run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         stats = self.limiter.statistics()
         if stats.tasks_waiting >= self.queue:
-            raise Busy("the server is busy with other exports, imports and reports; try again in a minute",
-                       retry_after=30)
+            raise Busy("the server is busy with other exports, imports and reports; try again in a minute", retry_after=30)
         return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs), limiter=self.limiter)

@@ -1,6 +1,7 @@
 """Running `fieldcards serve` as a child process on a free port of 127.0.0.1 and stopping it:
 what the tests that need a real process (serve, the CLI, Litestream, kill -9, the browser) and
 the benchmarks in bench/ both use. (bench/ never imports tests/.)"""
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,10 @@ def start_server(data: Path, *extra: str, env: dict[str, str] | None = None) -> 
     merged = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
     proc = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "--data", str(data), "serve", "--port", str(port), *extra],
-        cwd=ROOT, env=merged, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=merged,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     # A bound, not a budget: a server normally answers in about a second, but on a loaded 2-core

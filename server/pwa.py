@@ -4,6 +4,7 @@ front-end packages npm installed (under /vendor, straight from node_modules, nev
 The build version is a hash of every file the app consists of, so any change to the app (or to a
 vendored package) makes a new `/sw.js`, which browsers install as an update.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,8 +20,10 @@ from starlette.staticfiles import StaticFiles
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PWA_DIR = ROOT / "pwa"
 # URL prefix -> folder inside node_modules. Only what the app imports is served.
-VENDOR = {"pinyin-pro": Path("pinyin-pro") / "dist" / "esm",
-          "qrcode-generator": Path("qrcode-generator") / "dist"}  # customer links' QR codes (issue 17)
+VENDOR = {
+    "pinyin-pro": Path("pinyin-pro") / "dist" / "esm",
+    "qrcode-generator": Path("qrcode-generator") / "dist",
+}  # customer links' QR codes (issue 17)
 SHELL_SUFFIXES = {".html", ".js", ".mjs", ".css", ".json", ".png", ".svg", ".webmanifest"}
 
 
@@ -38,8 +41,11 @@ class Build:
         self._cached: tuple[str, list[str]] = ("", [])
 
     def _files(self) -> list[tuple[str, Path]]:
-        found = [("/" + p.relative_to(self.pwa_dir).as_posix(), p) for p in self.pwa_dir.rglob("*")
-                 if p.is_file() and p.suffix in SHELL_SUFFIXES and p.name != "sw.js"]
+        found = [
+            ("/" + p.relative_to(self.pwa_dir).as_posix(), p)
+            for p in self.pwa_dir.rglob("*")
+            if p.is_file() and p.suffix in SHELL_SUFFIXES and p.name != "sw.js"
+        ]
         for prefix, folder in VENDOR.items():
             base = node_modules() / folder
             if base.is_dir():

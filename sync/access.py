@@ -2,6 +2,7 @@
 
 The server authenticates; these functions decide. Sync pulls, card reads and every write ask here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,6 +1,7 @@
 """The audit log: who did what, append-only. Each entry holds the SHA-256 of its own content and
 the previous entry's hash, so an altered, removed or reordered entry breaks the chain that
 `verify()` (and `fieldcards audit verify`) walks."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,12 +18,20 @@ def _digest(entry: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
-def record(conn: sqlite3.Connection, actor: str, action: str, target: str = "", detail: dict[str, Any] | None = None) -> dict[str, Any]:
+def record(
+    conn: sqlite3.Connection, actor: str, action: str, target: str = "", detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Append one entry inside the caller's write transaction."""
     last = db.last_audit(conn)
-    entry = {"id": (last[0] + 1) if last else 1, "at": utc_now(), "actor": actor, "action": action,
-             "target": target, "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
-             "prev_hash": last[1] if last else ""}
+    entry = {
+        "id": (last[0] + 1) if last else 1,
+        "at": utc_now(),
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+        "prev_hash": last[1] if last else "",
+    }
     entry["hash"] = _digest(entry)
     db.insert_audit(conn, entry)
     return entry

@@ -3,6 +3,7 @@
 The server maps each class to an HTTP status and the contract's error shape in one handler;
 the sync engine turns the same classes into per-mutation `rejected` results.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,6 +1,7 @@
 """Events for other systems, written into the outbox in the transaction of the change they report,
 so an event exists exactly when its change committed: a crash can't lose one, nor send one for a
 change that was rolled back. `sync/outward/webhooks.py` delivers the outbox."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -11,11 +12,20 @@ from sync import db
 from sync.jsontext import dumps
 from sync.times import utc_now
 
-EVENTS = ("card.created", "card.updated", "card.deleted", "card.merged", "card.erased", "activity.added",
-          "survey.answered", "import.finished")
+EVENTS = (
+    "card.created",
+    "card.updated",
+    "card.deleted",
+    "card.merged",
+    "card.erased",
+    "activity.added",
+    "survey.answered",
+    "import.finished",
+)
 # Event ids are derived from what caused them, so a change re-applied after a restore (a device
 # re-sending its journal, a replayed import) is emitted again with the same id.
 NAMESPACE = uuid.UUID("6f1c1d4e-2b0a-4d53-9a51-1f1e0c5b7a10")
+
 
 def event_id(ref: str, key: str, event_type: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{ref}\x1f{key}\x1f{event_type}"))

@@ -1,4 +1,5 @@
 """Small checks of request bodies that several settings share (a leaf: imports only errors)."""
+
 from __future__ import annotations
 
 from typing import Any

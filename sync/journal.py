@@ -9,6 +9,7 @@ its change committed. A restore carries the journal forward (like the audit log)
 the entries newer than the restore point through the same code (`sync/office/replay.py`), unless an
 admin excluded them in the preview.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -66,8 +67,7 @@ def describe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for entry in entries:
         payload = json.loads(entry["payload"])
-        item = {"id": entry["id"], "kind": entry["kind"], "user": entry["user"], "at": entry["at"],
-                "ref": entry["ref"]}
+        item = {"id": entry["id"], "kind": entry["kind"], "user": entry["user"], "at": entry["at"], "ref": entry["ref"]}
         if entry["kind"] == "import":
             item["file"] = payload.get("filename")
             item["rows"] = len(payload.get("mutations") or [])

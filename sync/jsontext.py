@@ -3,6 +3,7 @@ it about five times faster than the standard encoder; where the two could differ
 (a float below 1e-4, an integer past 64 bits, a key that is not text), the standard encoder writes
 it, so stored cards, history and answers read exactly as before.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Distances between WGS-84 positions (card and activity `location`, contract 7): the haversine
 great-circle distance, the same formula the phone uses in pwa/js/app/geo.js."""
+
 from __future__ import annotations
 
 import math

@@ -3,6 +3,7 @@ entry or a device record at most once a minute per key. Keys come from outside (
 routes, device ids), so the table keeps at most `max_keys` of them, the least recently used
 going first, and forgets entries older than `ttl_s` (issue 11: 100,000 addresses, flat memory).
 """
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """Server time, in one place (a leaf module: everything may import it)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

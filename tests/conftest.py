@@ -3,6 +3,7 @@ in-process under Starlette's TestClient (HTTP behaviour, reference-client device
 transport, a stop and start over the same data), and `server`, a `fieldcards serve` process on
 127.0.0.1 (where the process matters: serve, the CLI, Litestream, kill -9, slow sockets); users
 with tokens, and reference-client devices."""
+
 from __future__ import annotations
 
 import itertools

@@ -3,6 +3,7 @@ cookie sessions and CSRF; rate limits on bad tokens; disabling users; device rev
 device; denials in the audit log. In-process over the real app (the `app` fixture): a browser is
 a cookie header and an Origin against the app's own address, the phone being revoked the reference
 client over the TestClient's transport, and the app behind HTTPS a second app with that origin."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,13 @@ def staff(app: App) -> dict[str, str]:
     for rep in ("rep1", "rep2"):
         app.user(rep)
         cards[rep] = str(uuid.uuid4())
-        mutation = {"id": str(uuid.uuid4()), "op": "card.put", "card": cards[rep], "at": CLOCK.now(),
-                    "fields": {"name": f"Card of {rep}"}}
+        mutation = {
+            "id": str(uuid.uuid4()),
+            "op": "card.put",
+            "card": cards[rep],
+            "at": CLOCK.now(),
+            "fields": {"name": f"Card of {rep}"},
+        }
         answer = app.client(rep).post("/api/v1/sync", json={"device": str(uuid.uuid4()), "mutations": [mutation]})
         assert answer.json()["results"][0]["status"] == "applied", answer.text
     return cards
@@ -98,8 +104,9 @@ def test_every_endpoint_answers_each_role_as_the_contract_says(app, staff):
     for rep, own in (("rep1", rep1_card), ("rep2", rep2_card)):
         listed = {c["id"] for c in call(app, rep, "GET", "/cards").json()["cards"]}
         assert listed == {own}
-        pulled = json.dumps(call(app, rep, "POST", "/sync", {"device": str(uuid.uuid4()), "limit": 100,
-                                                                "mutations": []}).json()["changes"])
+        pulled = json.dumps(
+            call(app, rep, "POST", "/sync", {"device": str(uuid.uuid4()), "limit": 100, "mutations": []}).json()["changes"]
+        )
         other = rep2_card if rep == "rep1" else rep1_card
         assert own in pulled and other not in pulled
     assert {c["id"] for c in call(app, "office", "GET", "/cards").json()["cards"]} == {rep1_card, rep2_card}
@@ -150,13 +157,16 @@ def test_cookie_writes_need_the_header_and_our_origin(app, staff):
     assert browser(app, idle).get("/api/v1/me").status_code == 401
 
     # Sign-in endpoints refuse cross-site posts as well.
-    assert app.http.post("/api/v1/auth/login/options", json={},
-                         headers={"x-fieldcards": "1", "origin": "https://evil.example"}).status_code == 403
+    assert (
+        app.http.post(
+            "/api/v1/auth/login/options", json={}, headers={"x-fieldcards": "1", "origin": "https://evil.example"}
+        ).status_code
+        == 403
+    )
 
 
 def test_failed_tokens_are_rate_limited_but_valid_ones_keep_working(app, staff):
-    statuses = [app.http.get("/api/v1/me", headers={"authorization": f"Bearer fc_wrong{n}"}).status_code
-                for n in range(65)]
+    statuses = [app.http.get("/api/v1/me", headers={"authorization": f"Bearer fc_wrong{n}"}).status_code for n in range(65)]
     assert statuses[:60] == [401] * 60 and statuses[-1] == 429
     limited = app.http.get("/api/v1/me", headers={"authorization": "Bearer fc_wrong"})
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1

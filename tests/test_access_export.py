@@ -1,6 +1,7 @@
 """The right of access as a readable page (issue 18): `GET /cards/{id}/export?format=html` holds,
 field by field, everything the JSON export holds, escaped, in English and Chinese, served as a
 download under a CSP that runs nothing."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,26 +21,75 @@ HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
 def _customer_with_every_kind_of_data(app: Office) -> str:  # noqa: F811
     card, other, link_id, visit, photo = (str(uuid.uuid4()) for _ in range(5))
     data = b"a photo"
-    results = push(app, put(card, {"name": "李娜", "company": "绿茶 & Co", "phones": ["13900001111"],
-                                   "emails": ["li.na@example.cn"], "notes": HOSTILE, "tags": ["vip", "<b>"],
-                                   "location": {"lat": 31.23, "lng": 121.47}, "stage": "active",
-                                   "follow_ups": [{"id": "f1", "title": "寄样品", "due": "2026-12-01"}],
-                                   "consent": {"contact": "granted", "channels": ["email"], "basis": "contract",
-                                               "at": "2026-11-02", "source": "rep"}}),
-                   put(other, {"name": "李娜（旧卡）", "title": "经理"}),
-                   {"id": str(uuid.uuid4()), "op": "activity.add", "card": card, "at": CLOCK.now(),
-                    "activity": {"id": visit, "kind": "purchase", "at": "2026-11-24T10:00:00Z", "text": "买了 <茶>",
-                                 "amount": "1200.50", "currency": "CNY"}},
-                   {"id": str(uuid.uuid4()), "op": "attachment.add", "card": card, "at": CLOCK.now(),
-                    "attachment": {"id": photo, "activity": visit, "name": "收据<1>.jpg", "type": "image/jpeg",
-                                   "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}},
-                   link(card, link_id, purpose="survey"))
+    results = push(
+        app,
+        put(
+            card,
+            {
+                "name": "李娜",
+                "company": "绿茶 & Co",
+                "phones": ["13900001111"],
+                "emails": ["li.na@example.cn"],
+                "notes": HOSTILE,
+                "tags": ["vip", "<b>"],
+                "location": {"lat": 31.23, "lng": 121.47},
+                "stage": "active",
+                "follow_ups": [{"id": "f1", "title": "寄样品", "due": "2026-12-01"}],
+                "consent": {
+                    "contact": "granted",
+                    "channels": ["email"],
+                    "basis": "contract",
+                    "at": "2026-11-02",
+                    "source": "rep",
+                },
+            },
+        ),
+        put(other, {"name": "李娜（旧卡）", "title": "经理"}),
+        {
+            "id": str(uuid.uuid4()),
+            "op": "activity.add",
+            "card": card,
+            "at": CLOCK.now(),
+            "activity": {
+                "id": visit,
+                "kind": "purchase",
+                "at": "2026-11-24T10:00:00Z",
+                "text": "买了 <茶>",
+                "amount": "1200.50",
+                "currency": "CNY",
+            },
+        },
+        {
+            "id": str(uuid.uuid4()),
+            "op": "attachment.add",
+            "card": card,
+            "at": CLOCK.now(),
+            "attachment": {
+                "id": photo,
+                "activity": visit,
+                "name": "收据<1>.jpg",
+                "type": "image/jpeg",
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            },
+        },
+        link(card, link_id, purpose="survey"),
+    )
     assert all(r["status"] == "applied" for r in results), results
     token = results[-1]["link"]["token"]
     assert app.client.get(f"/api/v1/public/links/{token}").status_code == 200
-    answered = app.client.post(f"/api/v1/public/links/{token}", headers=PAGE, json={
-        "fields": {"title": "总监"}, "was": {"title": None}, "consent": "email", "rating": 5,
-        "text": "很好 <谢谢>", "answers": {"q1": "yes", "q2": 3}})
+    answered = app.client.post(
+        f"/api/v1/public/links/{token}",
+        headers=PAGE,
+        json={
+            "fields": {"title": "总监"},
+            "was": {"title": None},
+            "consent": "email",
+            "rating": 5,
+            "text": "很好 <谢谢>",
+            "answers": {"q1": "yes", "q2": 3},
+        },
+    )
     assert answered.status_code == 200, answered.text
     push(app, put(card, {"company": "甲"}, was={"company": "绿茶 & Co"}))
     push(app, put(card, {"company": "乙"}, was={"company": "绿茶 & Co"}), name="rep1")  # a conflict record
@@ -87,8 +137,11 @@ def test_the_html_export_holds_every_value_of_the_json_export_escaped(app: Offic
         shows(merged["name"], "merged_cards.name")
     assert escape(HOSTILE) in html
 
-    chinese = app.client.get(f"/api/v1/cards/{card}/export", params={"format": "html"},
-                             headers={**office, "accept-language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    chinese = app.client.get(
+        f"/api/v1/cards/{card}/export",
+        params={"format": "html"},
+        headers={**office, "accept-language": "zh-CN,zh;q=0.9,en;q=0.5"},
+    )
     assert chinese.status_code == 200 and '<html lang="zh-CN">' in chinese.text and "修改记录" in chinese.text
     assert chinese.headers["content-disposition"].endswith('.zh-CN.html"')
     assert escape(value_text(held["card"]["notes"])) in chinese.text
@@ -100,8 +153,9 @@ def test_the_html_export_is_for_office_and_refuses_bad_parameters(app: Office): 
     assert app.client.get(f"/api/v1/cards/{card}/export", params={"format": "html"}, headers=app.as_("rep1")).status_code == 403
     bad = error_of(app.client.get(f"/api/v1/cards/{card}/export", params={"format": "pdf"}, headers=app.as_("office")))
     assert bad["fields"] == [{"path": "format", "message": "json or html"}]
-    bad = error_of(app.client.get(f"/api/v1/cards/{card}/export", params={"format": "html", "lang": "fr"},
-                                  headers=app.as_("office")))
+    bad = error_of(
+        app.client.get(f"/api/v1/cards/{card}/export", params={"format": "html", "lang": "fr"}, headers=app.as_("office"))
+    )
     assert bad["fields"][0]["path"] == "lang"
 
 

@@ -1,4 +1,5 @@
 """The map in docs/architecture.md, kept true: who may import whom (issue 13)."""
+
 from __future__ import annotations
 
 import ast
@@ -31,28 +32,41 @@ def files(folder: str) -> list[Path]:
 
 
 def test_sync_never_imports_the_web_layer():
-    offenders = [(str(f.relative_to(ROOT)), m) for f in files("sync") for m, _ in imports_of(f)
-                 if m == "server" or m.startswith(("server.", "starlette", "uvicorn"))]
+    offenders = [
+        (str(f.relative_to(ROOT)), m)
+        for f in files("sync")
+        for m, _ in imports_of(f)
+        if m == "server" or m.startswith(("server.", "starlette", "uvicorn"))
+    ]
     assert offenders == []
 
 
 def test_bench_never_imports_tests():
-    offenders = [(str(f.relative_to(ROOT)), m) for f in files("bench") for m, _ in imports_of(f)
-                 if m == "tests" or m.startswith("tests.")]
+    offenders = [
+        (str(f.relative_to(ROOT)), m) for f in files("bench") for m, _ in imports_of(f) if m == "tests" or m.startswith("tests.")
+    ]
     assert offenders == []
 
 
 def test_no_private_name_is_imported_across_modules():
-    offenders = [(str(f.relative_to(ROOT)), m, n) for folder in ("sync", "server") for f in files(folder)
-                 for m, names in imports_of(f) for n in names
-                 if n.startswith("_") and not n.startswith("__") and m.startswith(("sync", "server"))]
+    offenders = [
+        (str(f.relative_to(ROOT)), m, n)
+        for folder in ("sync", "server")
+        for f in files(folder)
+        for m, names in imports_of(f)
+        for n in names
+        if n.startswith("_") and not n.startswith("__") and m.startswith(("sync", "server"))
+    ]
     assert offenders == []
 
 
 def test_server_handlers_hold_no_sql():
     """A handler reads the request, calls one function of sync/, returns JSON (STYLE.md)."""
-    offenders = [str(f.relative_to(ROOT)) for f in files("server/api")
-                 if any(word in f.read_text(encoding="utf-8") for word in ("SELECT ", "INSERT ", "UPDATE ", "DELETE "))]
+    offenders = [
+        str(f.relative_to(ROOT))
+        for f in files("server/api")
+        if any(word in f.read_text(encoding="utf-8") for word in ("SELECT ", "INSERT ", "UPDATE ", "DELETE "))
+    ]
     assert offenders == []
 
 
@@ -72,8 +86,11 @@ def layer_of(module: str) -> str:
 
 
 def test_every_sync_module_has_a_layer():
-    unplaced = [m for m in (".".join(f.relative_to(ROOT).with_suffix("").parts) for f in files("sync"))
-                if m != "sync.__init__" and layer_of(m) not in LAYERS]
+    unplaced = [
+        m
+        for m in (".".join(f.relative_to(ROOT).with_suffix("").parts) for f in files("sync"))
+        if m != "sync.__init__" and layer_of(m) not in LAYERS
+    ]
     assert unplaced == []
 
 
@@ -87,17 +104,20 @@ def test_sync_layers_only_import_downwards():
         for module, names in imports_of(f):
             if module != "sync" and not module.startswith("sync."):
                 continue
-            for target in ([f"sync.{n}" for n in names] if module == "sync" else [module]):
+            for target in [f"sync.{n}" for n in names] if module == "sync" else [module]:
                 theirs = layer_of(target) if target.count(".") else "leaves"
                 if (mine, theirs) not in PEERS and LAYERS.index(theirs) < LAYERS.index(mine):
                     upward.append((own, target))
     assert upward == []
 
 
-
 def test_sql_runs_only_in_the_db_package():
     """STYLE.md: all SQL lives in sync/db/ (the server's restore and CLI included)."""
     words = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "CREATE TABLE", ".execute(")
-    offenders = [str(f.relative_to(ROOT)) for folder in ("sync", "server") for f in files(folder)
-                 if "sync/db/" not in str(f) and any(w in f.read_text(encoding="utf-8") for w in words)]
+    offenders = [
+        str(f.relative_to(ROOT))
+        for folder in ("sync", "server")
+        for f in files(folder)
+        if "sync/db/" not in str(f) and any(w in f.read_text(encoding="utf-8") for w in words)
+    ]
     assert offenders == []

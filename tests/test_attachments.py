@@ -1,5 +1,6 @@
 """Photos and files (contract 7, issue 16): declared by a mutation, uploaded in resumable chunks,
 served only to who may see the card, and brought back by the phone after a restore."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,14 +18,22 @@ PHOTO = os.urandom(700_000)  # a downscaled shop-front photo, roughly
 
 
 def declare(card: str, data: bytes, **extra) -> dict:
-    attachment = {"id": str(uuid.uuid4()), "activity": None, "name": "门头照片.jpg", "type": "image/jpeg",
-                  "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), **extra}
+    attachment = {
+        "id": str(uuid.uuid4()),
+        "activity": None,
+        "name": "门头照片.jpg",
+        "type": "image/jpeg",
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        **extra,
+    }
     return {"id": str(uuid.uuid4()), "op": "attachment.add", "card": card, "at": CLOCK.now(), "attachment": attachment}
 
 
 def push(app: Office, name: str, *mutations: dict) -> dict:  # noqa: F811
-    answer = app.client.post("/api/v1/sync", json={"device": f"{name}-phone", "mutations": list(mutations)},
-                             headers=app.as_(name))
+    answer = app.client.post(
+        "/api/v1/sync", json={"device": f"{name}-phone", "mutations": list(mutations)}, headers=app.as_(name)
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -67,23 +76,32 @@ def test_an_upload_cut_halfway_resumes_and_is_served_only_to_who_may_see_the_car
 
 def test_declarations_and_uploads_that_break_the_rules_are_refused(app: Office):  # noqa: F811
     card = str(uuid.uuid4())
-    results = push(app, "rep1", put(card, {"name": "门店"}),
-                   declare(card, b"<html>", type="text/html"),
-                   declare(card, b"x", size=11 * 1024 * 1024),
-                   declare(card, b"x", sha256="nothex"),
-                   declare(str(uuid.uuid4()), b"x"))["results"]
+    results = push(
+        app,
+        "rep1",
+        put(card, {"name": "门店"}),
+        declare(card, b"<html>", type="text/html"),
+        declare(card, b"x", size=11 * 1024 * 1024),
+        declare(card, b"x", sha256="nothex"),
+        declare(str(uuid.uuid4()), b"x"),
+    )["results"]
     assert [r["status"] for r in results] == ["applied", "rejected", "rejected", "rejected", "rejected"]
     assert [r["errors"][0]["path"] for r in results[1:4]] == ["attachment.type", "attachment.size", "attachment.sha256"]
     assert results[4]["code"] == "not_found"
     lying = declare(card, b"the real bytes")
     attachment_id = lying["attachment"]["id"]
     push(app, "rep1", lying)
-    wrong = app.client.put(f"/api/v1/attachments/{attachment_id}/upload", params={"offset": 0}, content=b"other bytes!!!",
-                           headers=app.as_("rep1"))
+    wrong = app.client.put(
+        f"/api/v1/attachments/{attachment_id}/upload", params={"offset": 0}, content=b"other bytes!!!", headers=app.as_("rep1")
+    )
     assert wrong.status_code == 400 and wrong.json()["error"]["fields"][0]["path"] == "sha256"
     assert app.client.get(f"/api/v1/attachments/{attachment_id}/upload", headers=app.as_("rep1")).json()["offset"] == 0
-    assert app.client.put(f"/api/v1/attachments/{attachment_id}/upload", params={"offset": "x"}, content=b"a",
-                          headers=app.as_("rep1")).status_code == 400
+    assert (
+        app.client.put(
+            f"/api/v1/attachments/{attachment_id}/upload", params={"offset": "x"}, content=b"a", headers=app.as_("rep1")
+        ).status_code
+        == 400
+    )
 
 
 def test_a_photo_uploaded_after_the_restore_point_comes_back_from_the_phone(backed_up: Server, tmp_path):  # noqa: F811

@@ -1,4 +1,5 @@
 """The audit log's hash chain: intact entries verify; an altered, removed or reordered one fails."""
+
 from __future__ import annotations
 
 from sync import audit
@@ -27,7 +28,7 @@ def test_intact_chain_verifies(tmp_path):
 def test_altered_entry_breaks_the_chain(tmp_path):
     st = filled(tmp_path)
     with st.write() as conn:
-        conn.execute("UPDATE audit SET detail = '{\"role\": \"admin\"}' WHERE id = 2")
+        conn.execute('UPDATE audit SET detail = \'{"role": "admin"}\' WHERE id = 2')
     ok, message = verify(st)
     assert not ok and "entry 2 was altered" in message
 

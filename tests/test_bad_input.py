@@ -1,5 +1,6 @@
 """Hostile and malformed input: always a 4xx in the contract's error shape, nothing stored harmed.
 In-process over the real app (the `app` fixture) and a real SQLite file."""
+
 from __future__ import annotations
 
 import uuid
@@ -24,8 +25,15 @@ def seeded(app):
     app.user("rep1")
     card = str(uuid.uuid4())
     with app.client("rep1") as c:
-        r = c.post("/api/v1/sync", json={"device": "d", "mutations": [
-            {"id": "seed", "op": "card.put", "card": card, "at": CLOCK.now(), "fields": {"name": "Seed", "tags": ["a"]}}]})
+        r = c.post(
+            "/api/v1/sync",
+            json={
+                "device": "d",
+                "mutations": [
+                    {"id": "seed", "op": "card.put", "card": card, "at": CLOCK.now(), "fields": {"name": "Seed", "tags": ["a"]}}
+                ],
+            },
+        )
         assert r.status_code == 200
         before = c.get(f"/api/v1/cards/{card}").json()
     yield app, card, before
@@ -109,8 +117,14 @@ HOSTILE_MUTATIONS = [
 @pytest.mark.parametrize("patch,path", HOSTILE_MUTATIONS, ids=[p for _, p in HOSTILE_MUTATIONS])
 def test_hostile_mutation_is_rejected_with_its_path(seeded, patch, path):
     app, _, _ = seeded
-    mutation = {"id": str(uuid.uuid4()), "op": "card.put", "card": str(uuid.uuid4()), "at": CLOCK.now(),
-                "fields": {"name": "X"}, **patch}
+    mutation = {
+        "id": str(uuid.uuid4()),
+        "op": "card.put",
+        "card": str(uuid.uuid4()),
+        "at": CLOCK.now(),
+        "fields": {"name": "X"},
+        **patch,
+    }
     with app.client("rep1") as c:
         r = c.post("/api/v1/sync", json={"device": "d", "mutations": [mutation]})
     assert r.status_code == 200, r.text
@@ -122,9 +136,22 @@ def test_hostile_mutation_is_rejected_with_its_path(seeded, patch, path):
 def test_hostile_edit_of_existing_card_changes_nothing(seeded):
     app, card, _ = seeded
     with app.client("rep1") as c:
-        r = c.post("/api/v1/sync", json={"device": "d", "mutations": [
-            {"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": CLOCK.now(),
-             "fields": {"tags": ["a", "b" * 50], "name": "Changed"}, "was": {"tags": ["a"], "name": "Seed"}}]})
+        r = c.post(
+            "/api/v1/sync",
+            json={
+                "device": "d",
+                "mutations": [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "op": "card.put",
+                        "card": card,
+                        "at": CLOCK.now(),
+                        "fields": {"tags": ["a", "b" * 50], "name": "Changed"},
+                        "was": {"tags": ["a"], "name": "Seed"},
+                    }
+                ],
+            },
+        )
     assert r.json()["results"][0]["status"] == "rejected"
 
 

@@ -1,5 +1,6 @@
 """A batch is applied mutation by mutation, each all or nothing, in one transaction: what a
 rejected mutation would have written never stays, whether or not it ran in a savepoint."""
+
 from __future__ import annotations
 
 import uuid
@@ -47,7 +48,8 @@ def cards(engine: Engine) -> int:
 def test_a_rejection_after_a_write_needs_the_careful_pass(engine: Engine):
     with pytest.raises(NeedsSavepoints), engine.store.write() as conn:
         RejectsAfterWriting(engine, conn, OFFICE, "d", "2026-12-04T00:00:00Z", careful=False).apply(
-            put(str(uuid.uuid4()), name="A"))
+            put(str(uuid.uuid4()), name="A")
+        )
     assert cards(engine) == 0
 
 
@@ -56,16 +58,16 @@ def test_the_careful_pass_rolls_back_only_the_rejected_mutation(engine: Engine):
         batch = RejectsAfterWriting(engine, conn, OFFICE, "d", "2026-12-04T00:00:00Z", careful=True)
         result, _ = batch.apply(put(str(uuid.uuid4()), name="A"))
         assert result["status"] == "rejected" and result["errors"][0]["message"] == "found late"
-        ok, _ = Batch(engine, conn, OFFICE, "d", "2026-12-04T00:00:00Z", careful=True).apply(
-            put(str(uuid.uuid4()), name="B"))
+        ok, _ = Batch(engine, conn, OFFICE, "d", "2026-12-04T00:00:00Z", careful=True).apply(put(str(uuid.uuid4()), name="B"))
         assert ok["status"] == "applied"
     assert cards(engine) == 1
 
 
 def test_rejections_before_any_write_need_no_savepoint(engine: Engine):
     good, bad = str(uuid.uuid4()), str(uuid.uuid4())
-    results = engine.apply(OFFICE, "d", [put(good, name="A", phones=["+8613812345678"]),
-                                         put(bad, name="B", phones=["12"]), put(bad, name="")])
+    results = engine.apply(
+        OFFICE, "d", [put(good, name="A", phones=["+8613812345678"]), put(bad, name="B", phones=["12"]), put(bad, name="")]
+    )
     assert [r["status"] for r in results] == ["applied", "rejected", "rejected"]
     assert results[1]["errors"][0]["path"] == "fields.phones[0]"
     assert cards(engine) == 1
@@ -93,9 +95,14 @@ def _batch_of(cards: dict[str, str]) -> list[dict]:
 
 def _outcome(results: list[dict]) -> list:
     """What a result says, less the ids and times that differ from run to run."""
-    return [(r["status"], r.get("errors"),
-             {k: v for k, v in (r.get("card") or {}).items() if k not in ("id", "created_at", "updated_at")})
-            for r in results]
+    return [
+        (
+            r["status"],
+            r.get("errors"),
+            {k: v for k, v in (r.get("card") or {}).items() if k not in ("id", "created_at", "updated_at")},
+        )
+        for r in results
+    ]
 
 
 def test_checks_made_before_the_transaction_give_the_answers_made_inside(tmp_path: Path):
@@ -111,6 +118,7 @@ def test_checks_made_before_the_transaction_give_the_answers_made_inside(tmp_pat
             results = engine.apply(OFFICE, "d", mutations)
         else:
             from sync.protocol.model import parse_sync_request
+
             results = engine.sync(OFFICE, parse_sync_request({"device": "d", "mutations": mutations})).results
         answers.append(_outcome(results))
         st.close()
@@ -123,22 +131,31 @@ def test_a_template_changed_after_the_checks_is_the_one_applied(engine: Engine):
 
     card = str(uuid.uuid4())
     checked = engine._check_before([put(card, name="A")])
-    template.save(engine.store, User("admin", "admin"), {"custom_fields": [
-        {"key": "level", "label": {"en": "Level", "zh-CN": "级别"}, "type": "text", "required": True}]})
+    template.save(
+        engine.store,
+        User("admin", "admin"),
+        {"custom_fields": [{"key": "level", "label": {"en": "Level", "zh-CN": "级别"}, "type": "text", "required": True}]},
+    )
     results = engine._apply_all(OFFICE, "d", [put(card, name="A")], None, None, careful=False, checked=checked)
     assert results[0]["status"] == "rejected"
     assert results[0]["errors"][0]["path"] == "fields.custom.level"
 
 
 @settings(max_examples=300, deadline=None)
-@given(hs.fixed_dictionaries({}, optional={
-    "name": hs.sampled_from(["A", " 王伟 ", "", None, 5]),
-    "phones": hs.lists(hs.sampled_from(["+8613812345678", "138 1234 5678", "12", "+16502530000"]), max_size=3),
-    "emails": hs.lists(hs.sampled_from(["a@x.com", "bad", "B@Example.COM"]), max_size=2),
-    "segment": hs.sampled_from(["A", "Z", None]),
-    "custom": hs.dictionaries(hs.sampled_from(["level", "size", "other"]), hs.sampled_from(["x", 3, None, ""]),
-                              max_size=3),
-}))
+@given(
+    hs.fixed_dictionaries(
+        {},
+        optional={
+            "name": hs.sampled_from(["A", " 王伟 ", "", None, 5]),
+            "phones": hs.lists(hs.sampled_from(["+8613812345678", "138 1234 5678", "12", "+16502530000"]), max_size=3),
+            "emails": hs.lists(hs.sampled_from(["a@x.com", "bad", "B@Example.COM"]), max_size=2),
+            "segment": hs.sampled_from(["A", "Z", None]),
+            "custom": hs.dictionaries(
+                hs.sampled_from(["level", "size", "other"]), hs.sampled_from(["x", 3, None, ""]), max_size=3
+            ),
+        },
+    )
+)
 def test_values_accepted_for_a_new_card_read_the_same_for_an_existing_one(fields):
     """What `Engine.apply` relies on to check a card.put once before the transaction."""
     from sync.cards.validate import validate_card_fields

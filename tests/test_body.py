@@ -1,5 +1,6 @@
 """Request bodies are decoded once by orjson when it can vouch for them; everything else takes the
 standard parser, so each refusal keeps its message and its path."""
+
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ from sync.errors import InvalidInput
 
 def _standard(text: str) -> tuple:
     """What the standard parser and `check_values` alone make of a text."""
+
     def no_constants(name: str) -> None:
         raise ValueError(name)
 
@@ -36,12 +38,31 @@ def _ours(text: str) -> tuple:
         return ("refused", error.fields[0].path, "not valid JSON" if "is not valid JSON" in message else message)
 
 
-NESTED = [open_ * n + inner + close * n for n in (63, 64, 65, 66) for inner in ("", "1", '{"k": "v"}', "{}")
-          for open_, close in (("[", "]"),)] + ['{"a": ' + "[" * n + "]" * n + "}" for n in (63, 64, 65)]
-ODD = ['{"pending": 9223372036854775808}', '[-9223372036854775809]', "[18446744073709551615]",
-       "[123456789012345678]", '["1234567890123456789"]', '{"x": "\\ud800"}', '{"\\udfff": 1}', "[1e999]",
-       "[1.7976931348623159e308]", "[NaN]", "[-Infinity]", '{"a": [1, 2.5, {"b": null}], "c": "上海"}',
-       '{"a": 1, "a": 2}', "[1e-400]", "[" * 2000 + "]" * 2000, '["a\\u0000b"]', "[1,]"]
+NESTED = [
+    open_ * n + inner + close * n
+    for n in (63, 64, 65, 66)
+    for inner in ("", "1", '{"k": "v"}', "{}")
+    for open_, close in (("[", "]"),)
+] + ['{"a": ' + "[" * n + "]" * n + "}" for n in (63, 64, 65)]
+ODD = [
+    '{"pending": 9223372036854775808}',
+    "[-9223372036854775809]",
+    "[18446744073709551615]",
+    "[123456789012345678]",
+    '["1234567890123456789"]',
+    '{"x": "\\ud800"}',
+    '{"\\udfff": 1}',
+    "[1e999]",
+    "[1.7976931348623159e308]",
+    "[NaN]",
+    "[-Infinity]",
+    '{"a": [1, 2.5, {"b": null}], "c": "上海"}',
+    '{"a": 1, "a": 2}',
+    "[1e-400]",
+    "[" * 2000 + "]" * 2000,
+    '["a\\u0000b"]',
+    "[1,]",
+]
 
 
 @pytest.mark.parametrize("text", NESTED + ODD)

@@ -1,6 +1,7 @@
 """The `fieldcards` command: exit codes, one-line errors, a token alone on stdout. Its `main` runs
 in-process (argv in; exit code, stdout and stderr out); `python -m server.cli` as a real process where
 the exit status itself is the point, and beside a real `fieldcards serve`."""
+
 from __future__ import annotations
 
 import contextlib
@@ -26,8 +27,13 @@ def fieldcards(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_the_process_exits_with_mains_status(tmp_path):
-    run = lambda *args: subprocess.run([sys.executable, "-m", "server.cli", "--data", str(tmp_path / "data"), *args],  # noqa: E731
-                                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    run = lambda *args: subprocess.run(
+        [sys.executable, "-m", "server.cli", "--data", str(tmp_path / "data"), *args],  # noqa: E731
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run("user", "add", "ann", "--role", "office").returncode == 0
     again = run("user", "add", "ann", "--role", "office")
     assert again.returncode == 1 and "exists" in again.stderr

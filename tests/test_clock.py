@@ -1,4 +1,5 @@
 """The server's clock and the skew bound (contract section 4), in-process over a real SQLite file."""
+
 from __future__ import annotations
 
 import time
@@ -49,7 +50,9 @@ def test_a_phone_ten_days_ahead_loses_to_a_later_honest_edit(tmp_path: Path):
         engine = Engine(st)
         card = str(uuid.uuid4())
         now = hlc.wall_ms()
-        assert sync_edit(engine, rep, "b", card, f"{now:013d}-0000-b", {"name": "Seed", "title": "t0"}, None)["status"] == "applied"
+        assert (
+            sync_edit(engine, rep, "b", card, f"{now:013d}-0000-b", {"name": "Seed", "title": "t0"}, None)["status"] == "applied"
+        )
         ahead = f"{now + 10 * DAY_MS:013d}-0000-a"
         assert sync_edit(engine, rep, "a", card, ahead, {"title": "from A"}, {"title": "t0"})["status"] == "applied"
         time.sleep(0.05)

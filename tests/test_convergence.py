@@ -3,6 +3,7 @@ the end every device equals what the server shows its user, and no acknowledged 
 missing. Each example runs against a fresh app: the reference client (sync/protocol/client.py) talks
 to it in-process; the PWA's device (pwa/js/app/device.js, in node over fake-indexeddb, through
 tests/js/drive_device.mjs) plays the same generated histories against a real server over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,7 @@ from tests.conftest import QUICK_STOP, ROOT, App, Server, logged_exceptions, sta
 PHONES = ["+8613800000001", "+8613800000002", "+8613900000003", "+16502530000"]
 TAGS = ["vip", "新客户", "lead", "beijing"]
 NAMES = ["王伟", "李娜", "Zhang Wei", "Acme Buyer"]
-NOTES = ["first line\nsecond line\nthird line\n", "FIRST\nsecond line\nthird line\n",
-         "first line\nsecond line\nTHIRD\n", None]
+NOTES = ["first line\nsecond line\nthird line\n", "FIRST\nsecond line\nthird line\n", "first line\nsecond line\nTHIRD\n", None]
 USERS = (("rep1", "rep"), ("rep2", "rep"), ("office1", "office"))
 OWNERS = ["rep1", "rep1", "rep2", "rep2", "office1"]  # who holds each of the five devices
 NODE = shutil.which("node")
@@ -143,11 +143,23 @@ histories = st.lists(step, min_size=5, max_size=40)
 # office moving one of rep1's cards to rep2 while rep1's other phone edits it offline (rep1's phones
 # must drop it), a delete seen by the other phones, and a lost answer on a delete.
 KNOWN_HISTORY = [
-    ("create", 0, "王伟", PHONES[0]), ("create", 2, "李娜", PHONES[1]), ("sync", 0, True, None),
-    ("sync", 2, False, None), ("sync", 1, False, None), ("sync", 3, False, None), ("sync", 4, False, None),
-    ("reassign", 4, 0, "rep2"), ("reassign", 4, 1, "rep2"), ("tags", 1, 0, [TAGS[0]]),
-    ("notes", 3, 0, NOTES[1]), ("sync", 4, False, None), ("delete", 2, 0, None), ("sync", 3, False, None),
-    ("sync", 2, True, None), ("visit", 3, 0, None), ("sync", 1, False, None),
+    ("create", 0, "王伟", PHONES[0]),
+    ("create", 2, "李娜", PHONES[1]),
+    ("sync", 0, True, None),
+    ("sync", 2, False, None),
+    ("sync", 1, False, None),
+    ("sync", 3, False, None),
+    ("sync", 4, False, None),
+    ("reassign", 4, 0, "rep2"),
+    ("reassign", 4, 1, "rep2"),
+    ("tags", 1, 0, [TAGS[0]]),
+    ("notes", 3, 0, NOTES[1]),
+    ("sync", 4, False, None),
+    ("delete", 2, 0, None),
+    ("sync", 3, False, None),
+    ("sync", 2, True, None),
+    ("visit", 3, 0, None),
+    ("sync", 1, False, None),
 ]
 
 
@@ -162,15 +174,17 @@ def test_devices_converge_and_keep_every_acknowledged_mutation(tmp_path_factory,
         for name, role in USERS:
             app.user(name, role)
         transports = [LossyTransport(app.transport) for _ in OWNERS]
-        devices = [Device(app.url, app.tokens[o], tmp / f"d{i}.db", transport=t)
-                   for i, (o, t) in enumerate(zip(OWNERS, transports))]
+        devices = [
+            Device(app.url, app.tokens[o], tmp / f"d{i}.db", transport=t) for i, (o, t) in enumerate(zip(OWNERS, transports))
+        ]
         for action, who, target, value in steps:
             play(devices[who], transports[who], action, target, value)
         for _ in range(2):  # everyone syncs twice: the second round brings the others' first
             for device in devices:
                 device.sync()
-        assert_converged(app, [(owner, device.cards(), len(device.pending()), device.acknowledged())
-                               for owner, device in zip(OWNERS, devices)])
+        assert_converged(
+            app, [(owner, device.cards(), len(device.pending()), device.acknowledged()) for owner, device in zip(OWNERS, devices)]
+        )
     except SyncFailed as failure:
         pytest.fail(f"a sync request failed: {failure}")
     finally:
@@ -183,8 +197,9 @@ def test_devices_converge_and_keep_every_acknowledged_mutation(tmp_path_factory,
 def drive_pwa_devices(server: Server, steps: list[tuple]) -> list[dict[str, Any]]:
     """Play a history with device.js in node (tests/js/drive_device.mjs); each device's end state."""
     history = {"url": server.url, "tokens": [server.tokens[o] for o in OWNERS], "steps": steps}
-    run = subprocess.run([NODE, str(DRIVER)], input=json.dumps(history), capture_output=True, text=True,
-                         cwd=ROOT, timeout=600)  # a guard against a hang, not a speed limit
+    run = subprocess.run(
+        [NODE, str(DRIVER)], input=json.dumps(history), capture_output=True, text=True, cwd=ROOT, timeout=600
+    )  # a guard against a hang, not a speed limit
     assert run.returncode == 0, f"a sync failed in device.js:\n{run.stderr}"
     return json.loads(run.stdout)["devices"]
 
@@ -197,8 +212,7 @@ def test_pwa_devices_converge_and_keep_every_acknowledged_mutation(tmp_path_fact
     server = fresh_server(tmp_path_factory.mktemp("conv-js"))
     try:
         devices = drive_pwa_devices(server, steps)
-        assert_converged(server, [(owner, d["cards"], d["pending"], d["acknowledged"])
-                                  for owner, d in zip(OWNERS, devices)])
+        assert_converged(server, [(owner, d["cards"], d["pending"], d["acknowledged"]) for owner, d in zip(OWNERS, devices)])
     finally:
         output = stop_server(server.proc)
     assert "Traceback" not in output, output

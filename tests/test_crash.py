@@ -6,6 +6,7 @@ acknowledged is lost, the database is never half-written, and every device conve
 Each test prints its figures; they are the ones quoted in docs/security.md ("What we test").
 The moments of the kills come from a seeded generator, so a failure can be run again.
 """
+
 from __future__ import annotations
 
 import csv
@@ -89,8 +90,11 @@ def one_change(rng: random.Random, device: Device) -> None:
     cards = device.cards()
     roll = rng.random()
     if not cards or roll < 0.2:
-        device.create_card(name=f"Load {rng.randrange(10**6)}", phones=rng.sample(PHONES, rng.randint(0, 2)),
-                           tags=rng.sample(TAGS, rng.randint(0, 2)))
+        device.create_card(
+            name=f"Load {rng.randrange(10**6)}",
+            phones=rng.sample(PHONES, rng.randint(0, 2)),
+            tags=rng.sample(TAGS, rng.randint(0, 2)),
+        )
         return
     card_id = rng.choice(sorted(cards))
     card = cards[card_id]
@@ -113,8 +117,9 @@ def one_change(rng: random.Random, device: Device) -> None:
         device.delete_card(card_id)
 
 
-def drive(index: int, token: str, path: Path, url: Callable[[], str], stop: threading.Event,
-          cut: list[int], failed: list[str]) -> None:
+def drive(
+    index: int, token: str, path: Path, url: Callable[[], str], stop: threading.Event, cut: list[int], failed: list[str]
+) -> None:
     """One device: a few local edits, then a sync; a sync cut by a kill is simply tried again."""
     rng = random.Random(SEED * 1000 + index)
     device = Device(url(), token, path, timeout=15)  # its own thread: sqlite3 objects stay on it
@@ -142,12 +147,15 @@ def lost_acknowledgements(conn: sqlite3.Connection, acked: list[dict[str, Any]])
     for entry in acked:
         mid, result = entry["id"], entry["result"]
         stored = conn.execute("SELECT result FROM mutations WHERE id = ?", (mid,)).fetchone()
-        ok = stored is not None and {k: json.loads(stored[0]).get(k) for k in ("status", "version")} == \
-            {k: result.get(k) for k in ("status", "version")}
+        ok = stored is not None and {k: json.loads(stored[0]).get(k) for k in ("status", "version")} == {
+            k: result.get(k) for k in ("status", "version")
+        }
         card = (result.get("card") or {}).get("id", entry["card"])
         if ok and result.get("version"):
-            ok = conn.execute("SELECT 1 FROM history WHERE card = ? AND version = ?",
-                              (card, result["version"])).fetchone() is not None
+            ok = (
+                conn.execute("SELECT 1 FROM history WHERE card = ? AND version = ?", (card, result["version"])).fetchone()
+                is not None
+            )
         if ok and entry["op"] == "activity.add":
             ok = conn.execute("SELECT 1 FROM activities WHERE id = ?", (entry["activity"]["id"],)).fetchone() is not None
         for conflict in result.get("conflicts") or []:
@@ -168,8 +176,12 @@ def server_view(srv: Server, user: str, conn: sqlite3.Connection) -> tuple[dict[
             after = page["next"]
             if not after:
                 break
-    activities = {r[0] for r in conn.execute(
-        "SELECT a.id FROM activities a JOIN cards c ON c.id = a.card WHERE c.owner = ? AND c.deleted = 0", (user,))}
+    activities = {
+        r[0]
+        for r in conn.execute(
+            "SELECT a.id FROM activities a JOIN cards c ON c.id = a.card WHERE c.owner = ? AND c.deleted = 0", (user,)
+        )
+    }
     return cards, activities
 
 
@@ -186,9 +198,10 @@ def test_kill_9_under_load_loses_no_acknowledged_mutation_and_devices_converge(c
     stop = threading.Event()
     cut = [0] * DEVICES
     failed: list[str] = []
-    threads = [threading.Thread(target=drive, args=(n, srv.tokens[owners[n]], paths[n], lambda: current["url"], stop,
-                                                    cut, failed))
-               for n in range(DEVICES)]
+    threads = [
+        threading.Thread(target=drive, args=(n, srv.tokens[owners[n]], paths[n], lambda: current["url"], stop, cut, failed))
+        for n in range(DEVICES)
+    ]
     for thread in threads:
         thread.start()
     outputs: list[str] = []
@@ -218,8 +231,12 @@ def test_kill_9_under_load_loses_no_acknowledged_mutation_and_devices_converge(c
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         lost = lost_acknowledgements(conn, acked)
-        by_own_id = sum(1 for entry in acked if entry["op"] != "activity.add" and conn.execute(
-            "SELECT 1 FROM history WHERE mutation = ?", (entry["id"],)).fetchone())
+        by_own_id = sum(
+            1
+            for entry in acked
+            if entry["op"] != "activity.add"
+            and conn.execute("SELECT 1 FROM history WHERE mutation = ?", (entry["id"],)).fetchone()
+        )
     finally:
         conn.close()
     assert len(acked) > 500 and lost == []
@@ -248,11 +265,13 @@ def test_kill_9_under_load_loses_no_acknowledged_mutation_and_devices_converge(c
     for entry in acked:
         statuses[entry["result"]["status"]] = statuses.get(entry["result"]["status"], 0) + 1
     with capsys.disabled():
-        print(f"\nkill -9 under load: {len(acked)} acknowledged mutations from {DEVICES} devices "
-              f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))}; {by_own_id} card changes in "
-              f"history by their own id), {len(lost)} lost, {kills} kills survived, {sum(cut)} sync attempts "
-              f"failed while the server was down, {len(devices)} devices converged, the replica passed its "
-              f"drill, {time.monotonic() - started:.0f} s")
+        print(
+            f"\nkill -9 under load: {len(acked)} acknowledged mutations from {DEVICES} devices "
+            f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))}; {by_own_id} card changes in "
+            f"history by their own id), {len(lost)} lost, {kills} kills survived, {sum(cut)} sync attempts "
+            f"failed while the server was down, {len(devices)} devices converged, the replica passed its "
+            f"drill, {time.monotonic() - started:.0f} s"
+        )
 
 
 # --- kill -9 in the middle of an import -------------------------------------------------------
@@ -270,8 +289,9 @@ def import_csv(prefix: str, rows: int, first: int = 0) -> bytes:
 
 
 def live_named(conn: sqlite3.Connection, prefix: str) -> int:
-    return conn.execute("SELECT count(*) FROM cards WHERE deleted = 0 AND json_extract(data, '$.name') LIKE ?",
-                        (prefix + " %",)).fetchone()[0]
+    return conn.execute(
+        "SELECT count(*) FROM cards WHERE deleted = 0 AND json_extract(data, '$.name') LIKE ?", (prefix + " %",)
+    ).fetchone()[0]
 
 
 def test_kill_9_in_the_middle_of_an_import_leaves_it_absent_or_whole_and_undo_works(crashing, capsys):
@@ -284,8 +304,12 @@ def test_kill_9_in_the_middle_of_an_import_leaves_it_absent_or_whole_and_undo_wo
     def post() -> None:
         try:
             with srv.client("office") as office:
-                outcome["response"] = office.post("/api/v1/imports", files={"file": ("crash.csv", body)},
-                                                  data={"mode": "create", "progress": "crash"}, timeout=120)
+                outcome["response"] = office.post(
+                    "/api/v1/imports",
+                    files={"file": ("crash.csv", body)},
+                    data={"mode": "create", "progress": "crash"},
+                    timeout=120,
+                )
         except httpx.HTTPError as error:
             outcome["cut"] = type(error).__name__
 
@@ -319,8 +343,7 @@ def test_kill_9_in_the_middle_of_an_import_leaves_it_absent_or_whole_and_undo_wo
         import_id = records[0][0]
     else:  # the same file again, uninterrupted: the server that was killed imports and undoes
         with srv.client("office") as office:
-            done = office.post("/api/v1/imports", files={"file": ("crash.csv", body)}, data={"mode": "create"},
-                               timeout=120)
+            done = office.post("/api/v1/imports", files={"file": ("crash.csv", body)}, data={"mode": "create"}, timeout=120)
         assert done.status_code == 200, done.text
         assert done.json()["create"] == IMPORT_ROWS
         import_id = done.json()["import"]
@@ -335,9 +358,11 @@ def test_kill_9_in_the_middle_of_an_import_leaves_it_absent_or_whole_and_undo_wo
         conn.close()
     assert "Traceback" not in output, output
     with capsys.disabled():
-        print(f"\nkill -9 mid-import: killed at {seen['done']:,}+ of {IMPORT_ROWS:,} rows applied; after the restart "
-              f"the import was {state}; undo removed {undone.json()['undone']:,} cards; "
-              f"{time.monotonic() - started:.0f} s")
+        print(
+            f"\nkill -9 mid-import: killed at {seen['done']:,}+ of {IMPORT_ROWS:,} rows applied; after the restart "
+            f"the import was {state}; undo removed {undone.json()['undone']:,} cards; "
+            f"{time.monotonic() - started:.0f} s"
+        )
 
 
 # --- kill -9 in the middle of a restore -------------------------------------------------------
@@ -352,8 +377,7 @@ def named_counts(db: Path) -> tuple[int, int]:
         conn.close()
 
 
-def restore_killed_when(srv: Server, moment: str, ready: Callable[[set[str]], bool],
-                        exclude: list[int]) -> tuple[str, set[str]]:
+def restore_killed_when(srv: Server, moment: str, ready: Callable[[set[str]], bool], exclude: list[int]) -> tuple[str, set[str]]:
     """Start a restore through the API, kill the server once `ready(names new in the data dir)`;
     returns how the request ended and the new names seen at the kill."""
     ended: dict[str, str] = {}
@@ -362,8 +386,9 @@ def restore_killed_when(srv: Server, moment: str, ready: Callable[[set[str]], bo
     def post() -> None:
         try:
             with srv.client("admin") as admin:
-                ended["how"] = str(admin.post("/api/v1/admin/restore", json={"to": moment, "exclude": exclude},
-                                               timeout=120).status_code)
+                ended["how"] = str(
+                    admin.post("/api/v1/admin/restore", json={"to": moment, "exclude": exclude}, timeout=120).status_code
+                )
         except httpx.HTTPError:
             ended["how"] = "cut"
 
@@ -388,16 +413,24 @@ def test_kill_9_in_the_middle_of_a_restore_starts_on_the_old_or_the_restored_dat
     srv.user("admin", "admin")
     mark = replica_txid(srv.data)
     with srv.client("admin") as admin:
-        assert admin.post("/api/v1/imports", files={"file": ("before.csv", import_csv("Before", 3000))},
-                          data={"mode": "create"}).status_code == 200
+        assert (
+            admin.post(
+                "/api/v1/imports", files={"file": ("before.csv", import_csv("Before", 3000))}, data={"mode": "create"}
+            ).status_code
+            == 200
+        )
     wait_replicated(srv.data, mark)
     time.sleep(1.2)
     moment = now_rfc3339()
     time.sleep(1.2)
     mark = replica_txid(srv.data)
     with srv.client("admin") as admin:
-        assert admin.post("/api/v1/imports", files={"file": ("after.csv", import_csv("After", 500, 3000))},
-                          data={"mode": "create"}).status_code == 200
+        assert (
+            admin.post(
+                "/api/v1/imports", files={"file": ("after.csv", import_csv("After", 500, 3000))}, data={"mode": "create"}
+            ).status_code
+            == 200
+        )
     wait_replicated(srv.data, mark)
     old, restored = (3000, 500), (3000, 0)
     # The later import is the server's own work, which a restore re-applies (issue 12) unless the
@@ -418,10 +451,12 @@ def test_kill_9_in_the_middle_of_a_restore_starts_on_the_old_or_the_restored_dat
         return named(names) and not any(n.startswith("restore-scratch-") and n.endswith(".db") for n in names)
 
     outcomes = []
-    for label, ready in (("the replica restoring into scratch", scratch),
-                         ("the live database being copied aside", copying),
-                         ("the copy just named pre-restore", named),
-                         ("the restored file just put in place", in_place)):
+    for label, ready in (
+        ("the replica restoring into scratch", scratch),
+        ("the live database being copied aside", copying),
+        ("the copy just named pre-restore", named),
+        ("the restored file just put in place", in_place),
+    ):
         how, seen = restore_killed_when(srv, moment, ready, exclude)
         srv.proc, srv.url = start_server(srv.data)
         db = srv.data / "fieldcards.db"
@@ -432,9 +467,11 @@ def test_kill_9_in_the_middle_of_a_restore_starts_on_the_old_or_the_restored_dat
         assert left == [], left
         for kept in srv.data.glob("pre-restore-*.db"):
             assert integrity(kept) == "ok" and named_counts(kept) == old, kept.name
-        outcomes.append(f"{label} ({', '.join(sorted(seen)) or 'nothing new'}): "
-                        f"{'old' if state == old else 'restored'} database"
-                        f"{' (request answered ' + how + ')' if how != 'cut' else ''}")
+        outcomes.append(
+            f"{label} ({', '.join(sorted(seen)) or 'nothing new'}): "
+            f"{'old' if state == old else 'restored'} database"
+            f"{' (request answered ' + how + ')' if how != 'cut' else ''}"
+        )
         if state == restored:
             break  # restored for good: later kills would compare a database with itself
 
@@ -450,5 +487,8 @@ def test_kill_9_in_the_middle_of_a_restore_starts_on_the_old_or_the_restored_dat
         time.sleep(0.3)
     assert httpx.get(srv.url + "/readyz").status_code == 200
     with capsys.disabled():
-        print(f"\nkill -9 mid-restore: {len(outcomes)} kills, each restart on a whole database — "
-              + "; ".join(outcomes) + f"; {time.monotonic() - started:.0f} s")
+        print(
+            f"\nkill -9 mid-restore: {len(outcomes)} kills, each restart on a whole database — "
+            + "; ".join(outcomes)
+            + f"; {time.monotonic() - started:.0f} s"
+        )

@@ -1,6 +1,7 @@
 """PUT /api/v1/devices/{id}/name: a user names their own phone ("王伟的华为") so that a lost one is
 recognised in the admin's device list; another user's device is not found; bad names are 4xx
 with the field."""
+
 from __future__ import annotations
 
 import uuid
@@ -23,8 +24,11 @@ def test_a_user_names_their_own_device_and_the_admin_sees_the_name(tmp_path):
     st.close()
     phone = str(uuid.uuid4())
     with TestClient(create_app(config, replicate=False)) as client:
-        synced = client.post("/api/v1/sync", json={"device": phone, "epoch": None, "cursor": None, "mutations": []},
-                             headers=tokens["wang.wei"] | {"user-agent": "Mozilla/5.0 (Linux; Android 14; Pixel 7) Chrome/131.0"})
+        synced = client.post(
+            "/api/v1/sync",
+            json={"device": phone, "epoch": None, "cursor": None, "mutations": []},
+            headers=tokens["wang.wei"] | {"user-agent": "Mozilla/5.0 (Linux; Android 14; Pixel 7) Chrome/131.0"},
+        )
         assert synced.status_code == 200, synced.text
         named = client.put(f"/api/v1/devices/{phone}/name", json={"name": "  王伟的 华为  "}, headers=tokens["wang.wei"])
         assert named.status_code == 200 and named.json() == {"device": phone, "name": "王伟的 华为"}

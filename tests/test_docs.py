@@ -1,5 +1,6 @@
 """Docs move with the code (issue 13): every command has help with an example, every route is in
 the OpenAPI document, and the architecture map names files that exist."""
+
 from __future__ import annotations
 
 import argparse

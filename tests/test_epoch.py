@@ -1,6 +1,7 @@
 """A restore simulated by hand: the database is replaced with an older copy under a new epoch.
 Devices see `reset`, re-send their journals, and the work acknowledged after the copy is back.
 (The real Litestream restore is tested in test_restore.py.)"""
+
 from __future__ import annotations
 
 import shutil

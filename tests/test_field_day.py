@@ -3,6 +3,7 @@ logged within 500 m of the customer (dashboard figure `visits_near`, JSON and CS
 locations in and out of spreadsheets (经度/纬度, latitude/longitude, a bad cell a warning); and the
 export's column of links to each card's photos and files. In-process over the real app (the `app`
 fixture), the reference client's phones included."""
+
 from __future__ import annotations
 
 import csv
@@ -45,20 +46,31 @@ def test_the_dashboard_shows_per_rep_the_share_of_visits_logged_at_the_customer(
             {"key": "rep1", "visits": 4, "with_position": 3, "near": 1, "share": 0.25},
             {"key": "rep2", "visits": 1, "with_position": 1, "near": 1, "share": 1.0},
         ]
-        rows = list(csv.reader(io.StringIO(office.get("/api/v1/dashboard.csv", params={"figure": "visits_near", "date": day})
-                                           .content.decode("utf-8-sig"))))
-        assert rows == [["rep", "visits", "with_position", "near", "share"], ["rep1", "4", "3", "1", "0.25"], ["rep2", "1", "1", "1", "1.0"]]
+        rows = list(
+            csv.reader(
+                io.StringIO(
+                    office.get("/api/v1/dashboard.csv", params={"figure": "visits_near", "date": day}).content.decode("utf-8-sig")
+                )
+            )
+        )
+        assert rows == [
+            ["rep", "visits", "with_position", "near", "share"],
+            ["rep1", "4", "3", "1", "0.25"],
+            ["rep2", "1", "1", "1", "1.0"],
+        ]
     with app.client("rep2") as rep:  # a rep sees only their own
         assert [r["key"] for r in rep.get("/api/v1/dashboard", params={"date": day}).json()["visits_near"]] == ["rep2"]
 
 
 def test_locations_come_in_from_jingdu_weidu_columns_and_go_out_again(app: App):
     app.user("office", "office")
-    data = ("姓名,公司,经度,纬度\n"
-            "黄浦茶庄,茶庄,121.4737,31.2304\n"
-            "全角数字,茶庄,１２１．４９９８,３１．２３９７°\n"
-            "纬度错了,茶庄,121.4737,95\n"
-            "只有经度,茶庄,121.4737,\n").encode("utf-8")
+    data = (
+        "姓名,公司,经度,纬度\n"
+        "黄浦茶庄,茶庄,121.4737,31.2304\n"
+        "全角数字,茶庄,１２１．４９９８,３１．２３９７°\n"
+        "纬度错了,茶庄,121.4737,95\n"
+        "只有经度,茶庄,121.4737,\n"
+    ).encode("utf-8")
     with app.client("office") as office:
         done = upload(office, "客户.csv", data, mode="create")
         assert done.status_code == 200, done.text

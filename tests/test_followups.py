@@ -1,6 +1,7 @@
 """Feedback that is followed up (issue 17): a bad rating from a customer or a rep's "needs action"
 opens a follow-up item on the card as a normal versioned change; office sees overdue items; the
 dashboard's figures; and the list of what customers changed on a rep's cards."""
+
 from __future__ import annotations
 
 import uuid
@@ -27,8 +28,11 @@ def card_of(app: Office, card: str, who: str = "rep1") -> dict:  # noqa: F811
 def test_a_customers_bad_rating_opens_a_follow_up_item_in_history(app: Office):  # noqa: F811
     card, link_id = str(uuid.uuid4()), str(uuid.uuid4())
     [_, made] = push(app, put(card, {"name": "李娜"}), link(card, link_id, purpose="survey"))
-    answer = app.client.post(f"/api/v1/public/links/{made['link']['token']}", headers=PAGE,
-                             json={"fields": {}, "was": {}, "rating": 1, "text": "送货太慢，  没人回电话"})
+    answer = app.client.post(
+        f"/api/v1/public/links/{made['link']['token']}",
+        headers=PAGE,
+        json={"fields": {}, "was": {}, "rating": 1, "text": "送货太慢，  没人回电话"},
+    )
     assert answer.status_code == 200, answer.text
     [activity] = app.client.get(f"/api/v1/cards/{card}", headers=app.as_("rep1")).json()["activities"]
     [item] = card_of(app, card)["follow_ups"]
@@ -49,8 +53,9 @@ def test_a_good_rating_opens_nothing_and_needs_action_does(app: Office):  # noqa
     assert item["title"] == "要求换货" and item["due"] == "2026-03-05"
     push(app, marked)  # the same mutation again: still one item
     assert len(card_of(app, card)["follow_ups"]) == 1
-    [refused] = push(app, {**feedback(card, None), "activity": {**feedback(card, None)["activity"], "kind": "call",
-                                                                "needs_action": True}})
+    [refused] = push(
+        app, {**feedback(card, None), "activity": {**feedback(card, None)["activity"], "kind": "call", "needs_action": True}}
+    )
     assert refused["status"] == "rejected" and refused["errors"][0]["path"] == "activity.needs_action"
     [refused] = push(app, {**feedback(card, None), "activity": {**feedback(card, None)["activity"], "needs_action": 1}})
     assert refused["status"] == "rejected" and refused["errors"][0]["path"] == "activity.needs_action"
@@ -58,7 +63,9 @@ def test_a_good_rating_opens_nothing_and_needs_action_does(app: Office):  # noqa
 
 def test_the_admin_threshold_decides_which_rating_opens_an_item(app: Office):  # noqa: F811
     assert app.client.get("/api/v1/follow-ups/settings", headers=app.as_("rep1")).json()["settings"] == {
-        "rating_at_most": 2, "due_days": 3}
+        "rating_at_most": 2,
+        "due_days": 3,
+    }
     assert app.client.put("/api/v1/follow-ups/settings", json={"rating_at_most": 3}, headers=app.as_("office")).status_code == 403
     bad = app.client.put("/api/v1/follow-ups/settings", json={"rating_at_most": 9}, headers=app.as_("admin"))
     assert bad.status_code == 400 and bad.json()["error"]["fields"][0]["path"] == "rating_at_most"
@@ -74,7 +81,9 @@ def test_a_rep_resolves_the_item_and_office_sees_overdue_ones_and_the_figures(ap
     mine, theirs = str(uuid.uuid4()), str(uuid.uuid4())
     push(app, put(mine, {"name": "客户甲"}), feedback(mine, 1, "坏了", at="2026-03-01T09:00:00Z"))
     push(app, put(theirs, {"name": "客户乙"}), feedback(theirs, 2, "慢", at="2026-03-10T09:00:00Z"), name="rep2")
-    office = app.client.get("/api/v1/follow-ups", params={"state": "overdue", "date": "2026-03-08"}, headers=app.as_("office")).json()
+    office = app.client.get(
+        "/api/v1/follow-ups", params={"state": "overdue", "date": "2026-03-08"}, headers=app.as_("office")
+    ).json()
     assert [(i["name"], i["owner"], i["overdue"]) for i in office["items"]] == [("客户甲", "rep1", True)]
     everyone = app.client.get("/api/v1/follow-ups", params={"date": "2026-03-08"}, headers=app.as_("office")).json()
     assert [i["name"] for i in everyone["items"]] == ["客户甲", "客户乙"]  # overdue first
@@ -100,9 +109,15 @@ def test_customer_updates_list_what_customers_changed_on_my_cards_only(app: Offi
     [_, made] = push(app, put(card, {"name": "李娜", "phones": ["13900001111"], "title": "经理"}), link(card, link_id))
     token = made["link"]["token"]
     shown = app.client.get(f"/api/v1/public/links/{token}").json()["card"]
-    answer = app.client.post(f"/api/v1/public/links/{token}", headers=PAGE, json={
-        "fields": {"phones": ["13900002222"], "title": "总监"}, "was": {"phones": shown["phones"], "title": "经理"},
-        "consent": "phone"})
+    answer = app.client.post(
+        f"/api/v1/public/links/{token}",
+        headers=PAGE,
+        json={
+            "fields": {"phones": ["13900002222"], "title": "总监"},
+            "was": {"phones": shown["phones"], "title": "经理"},
+            "consent": "phone",
+        },
+    )
     assert answer.status_code == 200
     day = datetime.now(timezone.utc).date().isoformat()  # the server's clock stamped the answer just now
     [update] = app.client.get("/api/v1/customer-updates", params={"date": day}, headers=app.as_("rep1")).json()["updates"]

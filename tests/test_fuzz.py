@@ -9,6 +9,7 @@ every role, so a run sends the same requests every time: about 5,300 of them, in
 test each, on an app of its own). Run with `-s` (and without `-n`) for the figures (requests sent,
 5xx seen, answers by status) that docs/security.md quotes.
 """
+
 from __future__ import annotations
 
 import collections
@@ -67,16 +68,27 @@ def _error_shape_problem(response: httpx.Response) -> str | None:
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(body, dict) or set(body) != {"error"} or not isinstance(error, dict):
         return f"not the error shape: {str(body)[:120]}"
-    if not (isinstance(error.get("code"), str) and isinstance(error.get("message"), str)
-            and isinstance(error.get("fields"), list)
-            and all(isinstance(f, dict) and {"path", "message"} <= set(f) for f in error["fields"])):
+    if not (
+        isinstance(error.get("code"), str)
+        and isinstance(error.get("message"), str)
+        and isinstance(error.get("fields"), list)
+        and all(isinstance(f, dict) and {"path", "message"} <= set(f) for f in error["fields"])
+    ):
         return f"code, message or fields missing: {str(body)[:120]}"
     return None
 
 
 CELL = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)  # any text UTF-8 can hold
-CSV_ROWS = st.lists(st.tuples(CELL, st.from_regex(r"\+8613[0-9]{9}", fullmatch=True) | CELL, st.emails() | CELL,
-                              st.sampled_from(["A", "B", "C", ""]) | CELL), min_size=1, max_size=4)
+CSV_ROWS = st.lists(
+    st.tuples(
+        CELL,
+        st.from_regex(r"\+8613[0-9]{9}", fullmatch=True) | CELL,
+        st.emails() | CELL,
+        st.sampled_from(["A", "B", "C", ""]) | CELL,
+    ),
+    min_size=1,
+    max_size=4,
+)
 
 
 def _with_csv(drawn: tuple[schemathesis.Case, list[tuple[str, ...]]]) -> schemathesis.Case:
@@ -108,8 +120,17 @@ def _seed(client: Caller) -> dict[str, str]:
     """A rep's card with an open conflict on it (every role may see it): ids for the path parameters."""
     card, clock = str(uuid.uuid4()), Clock("seed")
     mutations = [{"id": "seed-1", "op": "card.put", "card": card, "at": clock.now(), "fields": {"name": "Seed"}}]
-    mutations += [{"id": f"seed-{name}", "op": "card.put", "card": card, "at": clock.now(), "fields": {"name": name},
-                   "was": {"name": "Seed"}} for name in ("Two", "Three")]
+    mutations += [
+        {
+            "id": f"seed-{name}",
+            "op": "card.put",
+            "card": card,
+            "at": clock.now(),
+            "fields": {"name": name},
+            "was": {"name": "Seed"},
+        }
+        for name in ("Two", "Three")
+    ]
     assert client.post("/api/v1/sync", json={"device": "seed", "mutations": mutations}).status_code == 200
     conflicts = client.get("/api/v1/conflicts", params={"card": card}).json()["conflicts"]
     assert len(conflicts) == 1, conflicts
@@ -141,14 +162,20 @@ def test_fuzzing_the_api_as_every_role_finds_no_5xx_and_keeps_the_data_whole(app
     schema = schemathesis.openapi.from_dict(app.http.get("/api/v1/openapi.json").json())
     operations = [result.ok() for result in schema.get_all_operations()][part::PARTS]
     # a cookie session's writes need the CSRF header and our origin; bearer requests do not, sent anyway
-    headers = {role: {"authorization": f"Bearer {token}", "x-fieldcards": "1", "origin": app.url}
-               for role, token in tokens.items()}
+    headers = {
+        role: {"authorization": f"Bearer {token}", "x-fieldcards": "1", "origin": app.url} for role, token in tokens.items()
+    }
     for operation in operations:
-
         # Each generated case goes out as every role in turn: generating is most of the run's cost,
         # and with a fixed seed each role was sent the same cases anyway.
-        @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=_strategy(operation, known))
         def fuzz(case: schemathesis.Case) -> None:
             _prepare(case)
@@ -171,8 +198,10 @@ def test_fuzzing_the_api_as_every_role_finds_no_5xx_and_keeps_the_data_whole(app
         fuzz()
     took = time.monotonic() - started
     total, errors_5xx = sum(sent.values()), sum(n for code, n in statuses.items() if code >= 500)
-    print(f"\nfuzz part {part + 1} of {PARTS}: {total} requests ({dict(sent)}) over {len(operations)} operations "
-          f"in {took:.0f} s; 5xx: {errors_5xx}; statuses: {dict(sorted(statuses.items()))}")
+    print(
+        f"\nfuzz part {part + 1} of {PARTS}: {total} requests ({dict(sent)}) over {len(operations)} operations "
+        f"in {took:.0f} s; 5xx: {errors_5xx}; statuses: {dict(sorted(statuses.items()))}"
+    )
 
     if os.environ.get("FIELDCARDS_FUZZ_EXAMPLES"):
         for label, counts in sorted(by_operation.items()):

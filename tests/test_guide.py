@@ -1,13 +1,16 @@
 """The guides as web pages: the small Markdown subset renders, everything else is escaped."""
+
 from __future__ import annotations
 
 from server.guide import render
 
 
 def test_render_keeps_to_the_subset_and_escapes_the_rest():
-    page = render("# Title 标题\n\nSome **bold** and `code` <script>alert(1)</script>\n\n- one\n- two\n\n"
-                  "1. first\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n![shot](../screenshots/x-1.png)\n\n"
-                  "[office](office.en.md) [out](javascript:alert(1))\n\n```\n<b>raw</b>\n```")
+    page = render(
+        "# Title 标题\n\nSome **bold** and `code` <script>alert(1)</script>\n\n- one\n- two\n\n"
+        "1. first\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n![shot](../screenshots/x-1.png)\n\n"
+        "[office](office.en.md) [out](javascript:alert(1))\n\n```\n<b>raw</b>\n```"
+    )
     assert "<h1>Title 标题</h1>" in page
     assert "<strong>bold</strong>" in page and "<code>code</code>" in page
     assert "<script>" not in page and "&lt;script&gt;" in page

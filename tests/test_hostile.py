@@ -1,5 +1,6 @@
 """Hostile input found from outside (issue 11), in-process over the real app and a real SQLite file:
 each answer is a 4xx in the contract's error shape, naming the field, and nothing stored is harmed."""
+
 from __future__ import annotations
 
 import json
@@ -59,10 +60,13 @@ def put(card: str, fields: dict, **extra) -> dict:
 
 def test_a_lone_surrogate_anywhere_is_a_400_with_its_path(app: Office):
     card = str(uuid.uuid4())
-    raw = '{"device": "d", "mutations": [{"id": "m1", "op": "card.put", "card": "%s", "at": "%s", ' \
-          '"fields": {"name": "\\ud800"}}]}' % (card, CLOCK.now())
-    found = error_of(app.client.post("/api/v1/sync", content=raw.encode(), headers={
-        **app.as_("rep1"), "content-type": "application/json"}))
+    raw = (
+        '{"device": "d", "mutations": [{"id": "m1", "op": "card.put", "card": "%s", "at": "%s", '
+        '"fields": {"name": "\\ud800"}}]}' % (card, CLOCK.now())
+    )
+    found = error_of(
+        app.client.post("/api/v1/sync", content=raw.encode(), headers={**app.as_("rep1"), "content-type": "application/json"})
+    )
     assert found["fields"][0]["path"] == "mutations[0].fields.name"
     key = '{"device": "d", "\\udfff": 1}'
     assert error_of(app.client.post("/api/v1/sync", content=key.encode(), headers=app.as_("rep1")))["fields"]
@@ -78,26 +82,37 @@ def test_numbers_and_nesting_that_cannot_be_stored_are_400(app: Office):
     huge = '{"device": "d", "limit": 1e999}'
     assert error_of(app.client.post("/api/v1/sync", content=huge.encode(), headers=rep))
     card = str(uuid.uuid4())
-    r = app.client.post("/api/v1/sync", json={"device": "d", "mutations": [
-        put(card, {"name": "A"}), {"id": "del", "op": "card.delete", "card": card, "at": CLOCK.now(), "version": 2**63}]},
-        headers=rep)
+    r = app.client.post(
+        "/api/v1/sync",
+        json={
+            "device": "d",
+            "mutations": [
+                put(card, {"name": "A"}),
+                {"id": "del", "op": "card.delete", "card": card, "at": CLOCK.now(), "version": 2**63},
+            ],
+        },
+        headers=rep,
+    )
     assert r.status_code == 200 and r.json()["results"][1]["status"] == "rejected"
 
 
-@pytest.mark.parametrize("path, params, name", [
-    ("/api/v1/cards", {"q": "x" * 50_001}, "q"),
-    ("/api/v1/cards", {"limit": "²"}, "limit"),
-    ("/api/v1/reminders", {"stale_days": "²"}, "stale_days"),
-    ("/api/v1/reminders", {"date": "0001-01-01"}, "date"),
-    ("/api/v1/reminders", {"date": "２０２６-01-01"}, "date"),
-    ("/api/v1/quality", {"stale_days": "²"}, "stale_days"),
-    ("/api/v1/quality", {"date": "0001-01-01"}, "date"),
-    ("/api/v1/dashboard", {"date": "0001-01-01"}, "date"),
-    ("/api/v1/dashboard", {"date": "9999-12-31"}, "date"),
-    ("/api/v1/admin/restore-points", {"limit": "²"}, "limit"),
-    ("/api/v1/audit", {"after": str(10**30)}, "after"),
-    ("/api/v1/devices", {"limit": "-1"}, "limit"),
-])
+@pytest.mark.parametrize(
+    "path, params, name",
+    [
+        ("/api/v1/cards", {"q": "x" * 50_001}, "q"),
+        ("/api/v1/cards", {"limit": "²"}, "limit"),
+        ("/api/v1/reminders", {"stale_days": "²"}, "stale_days"),
+        ("/api/v1/reminders", {"date": "0001-01-01"}, "date"),
+        ("/api/v1/reminders", {"date": "２０２６-01-01"}, "date"),
+        ("/api/v1/quality", {"stale_days": "²"}, "stale_days"),
+        ("/api/v1/quality", {"date": "0001-01-01"}, "date"),
+        ("/api/v1/dashboard", {"date": "0001-01-01"}, "date"),
+        ("/api/v1/dashboard", {"date": "9999-12-31"}, "date"),
+        ("/api/v1/admin/restore-points", {"limit": "²"}, "limit"),
+        ("/api/v1/audit", {"after": str(10**30)}, "after"),
+        ("/api/v1/devices", {"limit": "-1"}, "limit"),
+    ],
+)
 def test_hostile_query_parameters_are_400_naming_the_parameter(app: Office, path: str, params: dict, name: str):
     found = error_of(app.client.get(path, params=params, headers=app.as_("admin")))
     assert found["fields"][0]["path"] == name
@@ -105,21 +120,32 @@ def test_hostile_query_parameters_are_400_naming_the_parameter(app: Office, path
 
 def test_an_import_mapping_nested_deep_is_a_400(app: Office):
     mapping = "[" * 100_000 + "]" * 100_000
-    r = app.client.post("/api/v1/imports", headers=app.as_("office"),
-                        files={"file": ("a.csv", "姓名\n王伟\n".encode(), "text/csv")},
-                        data={"mapping": mapping, "dry_run": "true"})
+    r = app.client.post(
+        "/api/v1/imports",
+        headers=app.as_("office"),
+        files={"file": ("a.csv", "姓名\n王伟\n".encode(), "text/csv")},
+        data={"mapping": mapping, "dry_run": "true"},
+    )
     assert error_of(r)["fields"][0]["path"] == "mapping"
-    r = app.client.post("/api/v1/imports", headers=app.as_("office"),
-                        files={"file": ("a.csv", "姓名\n王伟\n".encode(), "text/csv")},
-                        data={"mapping": json.dumps({"姓名": {"x": 1}}), "dry_run": "true"})
+    r = app.client.post(
+        "/api/v1/imports",
+        headers=app.as_("office"),
+        files={"file": ("a.csv", "姓名\n王伟\n".encode(), "text/csv")},
+        data={"mapping": json.dumps({"姓名": {"x": 1}}), "dry_run": "true"},
+    )
     assert error_of(r)["fields"][0]["path"] == "mapping"
 
 
 def test_control_characters_are_refused_and_export_still_works(app: Office):
     card = str(uuid.uuid4())
-    r = app.client.post("/api/v1/sync", json={"device": "d", "mutations": [
-        put(card, {"name": "A\x00B"}), put(str(uuid.uuid4()), {"name": "ok", "notes": "a\x1bb"})]},
-        headers=app.as_("rep1"))
+    r = app.client.post(
+        "/api/v1/sync",
+        json={
+            "device": "d",
+            "mutations": [put(card, {"name": "A\x00B"}), put(str(uuid.uuid4()), {"name": "ok", "notes": "a\x1bb"})],
+        },
+        headers=app.as_("rep1"),
+    )
     results = r.json()["results"]
     assert [x["status"] for x in results] == ["rejected", "rejected"]
     assert results[0]["errors"][0]["path"] == "fields.name" and "U+0000" in results[0]["errors"][0]["message"]
@@ -130,8 +156,14 @@ def test_control_characters_are_refused_and_export_still_works(app: Office):
 def test_non_canonical_card_ids_are_refused_not_folded(app: Office):
     card = str(uuid.uuid4())
     rep = app.as_("rep1")
-    r = app.client.post("/api/v1/sync", json={"device": "d", "mutations": [
-        put(card, {"name": "A"}), put(card.upper(), {"name": "B"}), put("{" + card + "}", {"name": "C"})]}, headers=rep)
+    r = app.client.post(
+        "/api/v1/sync",
+        json={
+            "device": "d",
+            "mutations": [put(card, {"name": "A"}), put(card.upper(), {"name": "B"}), put("{" + card + "}", {"name": "C"})],
+        },
+        headers=rep,
+    )
     results = r.json()["results"]
     assert [x["status"] for x in results] == ["applied", "rejected", "rejected"]
     assert results[1]["errors"][0]["path"] == "card"
@@ -143,14 +175,21 @@ def test_an_activity_id_already_used_by_someone_else_is_rejected(app: Office):
     activity = str(uuid.uuid4())
 
     def add(card: str) -> dict:
-        return {"id": str(uuid.uuid4()), "op": "activity.add", "card": card, "at": CLOCK.now(),
-                "activity": {"id": activity, "kind": "visit", "at": "2026-11-24T10:00:00Z", "text": "拜访"}}
+        return {
+            "id": str(uuid.uuid4()),
+            "op": "activity.add",
+            "card": card,
+            "at": CLOCK.now(),
+            "activity": {"id": activity, "kind": "visit", "at": "2026-11-24T10:00:00Z", "text": "拜访"},
+        }
 
-    one = app.client.post("/api/v1/sync", json={"device": "d1", "mutations": [put(mine, {"name": "A"}), add(mine)]},
-                          headers=app.as_("rep1")).json()
+    one = app.client.post(
+        "/api/v1/sync", json={"device": "d1", "mutations": [put(mine, {"name": "A"}), add(mine)]}, headers=app.as_("rep1")
+    ).json()
     assert one["results"][1]["status"] == "applied"
-    two = app.client.post("/api/v1/sync", json={"device": "d2", "mutations": [put(theirs, {"name": "B"}), add(theirs)]},
-                          headers=app.as_("rep2")).json()
+    two = app.client.post(
+        "/api/v1/sync", json={"device": "d2", "mutations": [put(theirs, {"name": "B"}), add(theirs)]}, headers=app.as_("rep2")
+    ).json()
     assert two["results"][1]["status"] == "rejected" and two["results"][1]["code"] == "invalid"
     assert two["results"][1]["errors"][0]["path"] == "activity.id"
     got = app.client.get(f"/api/v1/cards/{mine}", headers=app.as_("rep1")).json()
@@ -158,30 +197,37 @@ def test_an_activity_id_already_used_by_someone_else_is_rejected(app: Office):
 
 
 def test_a_custom_pattern_that_backtracks_is_matched_in_linear_time(app: Office):
-    template = {"custom_fields": [{"key": "code", "label": {"en": "Code", "zh-CN": "编码"}, "type": "text",
-                                   "pattern": "(a+)+$"}]}
+    template = {"custom_fields": [{"key": "code", "label": {"en": "Code", "zh-CN": "编码"}, "type": "text", "pattern": "(a+)+$"}]}
     assert app.client.put("/api/v1/template", json=template, headers=app.as_("admin")).status_code == 200
-    r = app.client.post("/api/v1/sync", json={"device": "d", "mutations": [
-        put(str(uuid.uuid4()), {"name": "A", "custom": {"code": "a" * 40 + "!"}})]}, headers=app.as_("rep1"))
+    r = app.client.post(
+        "/api/v1/sync",
+        json={"device": "d", "mutations": [put(str(uuid.uuid4()), {"name": "A", "custom": {"code": "a" * 40 + "!"}})]},
+        headers=app.as_("rep1"),
+    )
     result = r.json()["results"][0]
     assert result["status"] == "rejected" and result["errors"][0]["path"] == "fields.custom.code"
-    backref = {"custom_fields": [{"key": "code", "label": {"en": "Code", "zh-CN": "编码"}, "type": "text",
-                                  "pattern": "(a)\\1"}]}
+    backref = {"custom_fields": [{"key": "code", "label": {"en": "Code", "zh-CN": "编码"}, "type": "text", "pattern": "(a)\\1"}]}
     found = error_of(app.client.put("/api/v1/template", json=backref, headers=app.as_("admin")))
     assert found["fields"][0]["path"].endswith("pattern")
 
 
 def test_every_error_has_fields_even_when_no_field_is_at_fault(app: Office):
-    for response in (app.client.get("/api/v1/me"), app.client.get("/api/v1/nope", headers=app.as_("rep1")),
-                     app.client.get("/api/v1/audit", headers=app.as_("rep1"))):
+    for response in (
+        app.client.get("/api/v1/me"),
+        app.client.get("/api/v1/nope", headers=app.as_("rep1")),
+        app.client.get("/api/v1/audit", headers=app.as_("rep1")),
+    ):
         assert response.status_code in (401, 403, 404)
         assert response.json()["error"]["fields"] == []
 
 
 def test_sign_in_options_are_rate_limited_per_address(app: Office):
-    answers = [app.client.post("/api/v1/auth/login/options", json={}, headers={"x-fieldcards": "1",
-                                                                          "origin": "http://localhost:8000"}).status_code
-               for _ in range(40)]
+    answers = [
+        app.client.post(
+            "/api/v1/auth/login/options", json={}, headers={"x-fieldcards": "1", "origin": "http://localhost:8000"}
+        ).status_code
+        for _ in range(40)
+    ]
     assert answers[0] == 200 and 429 in answers
     with sqlite3.connect(app.db) as db:
         assert db.execute("SELECT count(*) FROM challenges").fetchone()[0] <= 30
@@ -208,5 +254,9 @@ def test_revoking_a_device_can_revoke_the_token_it_used(app: Office):
     done = app.client.post("/api/v1/devices/lost/revoke", json={"credential": True}, headers=app.as_("admin"))
     assert done.status_code == 200 and done.json()["credential"] == "token"
     assert app.client.post("/api/v1/sync", json={"device": "a-new-id"}, headers=rep).status_code == 401
-    assert error_of(app.client.post("/api/v1/devices/lost/revoke", json={"credential": "yes"},
-                                    headers=app.as_("admin")))["fields"][0]["path"] == "credential"
+    assert (
+        error_of(app.client.post("/api/v1/devices/lost/revoke", json={"credential": "yes"}, headers=app.as_("admin")))["fields"][
+            0
+        ]["path"]
+        == "credential"
+    )

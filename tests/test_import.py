@@ -2,6 +2,7 @@
 by phone, undo (with a conflict for a field changed since), export → import changing nothing, and
 bad files refused clearly. In-process over the real app (the `app` fixture), the reference client's
 phones included."""
+
 from __future__ import annotations
 
 import csv
@@ -47,12 +48,26 @@ def cards_by_name(client: Caller | httpx.Client) -> dict[str, dict]:
 
 def test_xlsx_with_chinese_headers_dry_run_then_import(app: App):
     app.user("office", "office")
-    data = xlsx([
-        ["王伟", "上海贸易", "经理", 13812345678, "Wang@Example.CN", "上海", "a", "vip、重点", "1980-05-06", "2026-12-01", "老客户"],
-        ["李娜", "北京科技", None, "139 0000 1111", None, "北京", "B", None, None, None, None],
-        ["坏日期", None, None, None, None, None, None, None, "2026-02-30", None, None],
-        ["公式", None, None, None, None, None, None, None, None, None, "=1+1"],
-    ])
+    data = xlsx(
+        [
+            [
+                "王伟",
+                "上海贸易",
+                "经理",
+                13812345678,
+                "Wang@Example.CN",
+                "上海",
+                "a",
+                "vip、重点",
+                "1980-05-06",
+                "2026-12-01",
+                "老客户",
+            ],
+            ["李娜", "北京科技", None, "139 0000 1111", None, "北京", "B", None, None, None, None],
+            ["坏日期", None, None, None, None, None, None, None, "2026-02-30", None, None],
+            ["公式", None, None, None, None, None, None, None, None, None, "=1+1"],
+        ]
+    )
     with app.client("office") as office:
         dry = upload(office, "客户.xlsx", data, dry_run="true", mode="upsert")
         assert dry.status_code == 200, dry.text
@@ -61,8 +76,13 @@ def test_xlsx_with_chinese_headers_dry_run_then_import(app: App):
         assert (plan["rows"], plan["create"], plan["update"], plan["skip"]) == (4, 4, 0, 0)
         assert plan["mapping"]["手机"] == "phones" and plan["mapping"]["客户等级"] == "segment"
         assert plan["errors"] == []
-        assert {"row": 4, "column": "生日", "value": "2026-02-30", "code": "not_a_date",
-                "message": '生日 "2026-02-30" is not a date; imported without it'} in plan["warnings"]
+        assert {
+            "row": 4,
+            "column": "生日",
+            "value": "2026-02-30",
+            "code": "not_a_date",
+            "message": '生日 "2026-02-30" is not a date; imported without it',
+        } in plan["warnings"]
         assert any(w["row"] == 5 and w["column"] == "备注" and w["code"] == "formula" for w in plan["warnings"])
         assert office.get("/api/v1/cards").json()["cards"] == []  # a dry run writes nothing
 
@@ -74,7 +94,12 @@ def test_xlsx_with_chinese_headers_dry_run_then_import(app: App):
         assert cards["坏日期"]["birthday"] is None and cards["公式"]["notes"] is None
         wang = cards["王伟"]
         assert wang["phones"] == ["+8613812345678"] and wang["emails"] == ["Wang@example.cn"]
-        assert (wang["segment"], wang["tags"], wang["birthday"], wang["follow_up"]) == ("A", ["vip", "重点"], "1980-05-06", "2026-12-01")
+        assert (wang["segment"], wang["tags"], wang["birthday"], wang["follow_up"]) == (
+            "A",
+            ["vip", "重点"],
+            "1980-05-06",
+            "2026-12-01",
+        )
         assert wang["owner"] == "office"
         assert cards["李娜"]["phones"] == ["+8613900001111"]
         history = office.get(f"/api/v1/cards/{wang['id']}/history").json()["history"]
@@ -99,8 +124,12 @@ def test_gb18030_upsert_by_phone_then_undo_with_a_conflict(app: App, tmp_path):
     phone.sync()
     with app.client("office") as office:
         before = {c["id"]: c for c in office.get("/api/v1/cards").json()["cards"]}
-        data = gb18030_csv([["张三", "新公司", "", "+86 138 1111 2222", "", "", "", "b", "", "", ""],
-                            ["新客户", "某公司", "", "13855556666", "", "", "", "", "", "", ""]])
+        data = gb18030_csv(
+            [
+                ["张三", "新公司", "", "+86 138 1111 2222", "", "", "", "b", "", "", ""],
+                ["新客户", "某公司", "", "13855556666", "", "", "", "", "", "", ""],
+            ]
+        )
         done = upload(office, "客户.csv", data, match="phone", mode="upsert")
         assert done.status_code == 200, done.text
         assert (done.json()["create"], done.json()["update"]) == (1, 1)
@@ -119,7 +148,9 @@ def test_gb18030_upsert_by_phone_then_undo_with_a_conflict(app: App, tmp_path):
         after = office.get(f"/api/v1/cards/{known}").json()["card"]
         assert after["company"] == "代表改的公司" and after["tags"] == ["a"]
         conflicts = office.get("/api/v1/conflicts", params={"status": "open"}).json()["conflicts"]
-        assert [(c["card"], c["field"], c["kept"], c["other"]) for c in conflicts] == [(known, "company", "代表改的公司", "旧公司")]
+        assert [(c["card"], c["field"], c["kept"], c["other"]) for c in conflicts] == [
+            (known, "company", "代表改的公司", "旧公司")
+        ]
         names = set(cards_by_name(office))
         assert names == {"张三", "赵六"}  # the created card is gone again
         again = office.post(f"/api/v1/imports/{import_id}/undo")
@@ -132,7 +163,9 @@ def test_undo_restores_exactly_the_previous_state(app: App):
         first = upload(office, "a.xlsx", xlsx([["王伟", "甲公司", "经理", "13812345678", "", "", "A", "", "", "", "note"]]))
         assert first.status_code == 200
         before = cards_by_name(office)["王伟"]
-        second = upload(office, "b.xlsx", xlsx([["王伟", "乙公司", "总监", "13812345678", "w@x.cn", "广州", "B", "vip", "", "", "new note"]]))
+        second = upload(
+            office, "b.xlsx", xlsx([["王伟", "乙公司", "总监", "13812345678", "w@x.cn", "广州", "B", "vip", "", "", "new note"]])
+        )
         assert second.json()["update"] == 1
         assert office.post(f"/api/v1/imports/{second.json()['import']}/undo").status_code == 200
         after = cards_by_name(office)["王伟"]
@@ -146,8 +179,9 @@ def test_export_then_import_changes_nothing_and_reps_export_only_their_cards(app
     app.user("rep2")
     for rep, name in (("rep1", "王伟"), ("rep2", "李娜")):
         device = app.device(rep, tmp_path)
-        device.create_card(name=name, phones=["138" + str(abs(hash(name)))[:8]], tags=["vip", "新"], notes="第一行\n=不是公式",
-                           company="+上海")
+        device.create_card(
+            name=name, phones=["138" + str(abs(hash(name)))[:8]], tags=["vip", "新"], notes="第一行\n=不是公式", company="+上海"
+        )
         device.sync()
     with app.client("office") as office:
         for fmt, lang in (("csv", "en"), ("xlsx", "zh-CN")):

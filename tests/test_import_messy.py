@@ -3,6 +3,7 @@ keep them (A类 and 甲 tiers, 1991/1/4 and serial dates, full-width digits, +86
 imports every row that has a name; each bad optional cell comes back as a warning naming its
 column and value, and in the problems file to fix and import again; imports are listed
 server-side with their undo."""
+
 from __future__ import annotations
 
 import io
@@ -67,8 +68,9 @@ def post(app: Office, data: bytes, who: str = "office", **form: str):  # noqa: F
 
 def test_chinese_tiers_and_dates_are_read_as_people_write_them():
     assert [read_segment(t) for t in ("A类", "b级", "甲", "乙类", "丙", "Ｃ", "VIP")] == ["A", "B", "A", "B", "C", "C", None]
-    assert {read_date(t) for t in ("2024/1/4", "2024年1月4日", "2024.1.4", "2024-1-4", "45295", "２０２４／１／４")} \
-        == {"2024-01-04"}
+    assert {read_date(t) for t in ("2024/1/4", "2024年1月4日", "2024.1.4", "2024-1-4", "45295", "２０２４／１／４")} == {
+        "2024-01-04"
+    }
     assert read_date("1991/13/4") is None and read_date("2026-02-30") is None
 
 
@@ -93,8 +95,9 @@ def test_a_messy_500_row_workbook_imports_every_named_customer(app: Office):  # 
     assert done.status_code == 200, done.text
     result = done.json()
     assert result["create"] == named and len(result["warnings"]) == len(expected) and len(result["errors"]) == 5
-    cards = {c["name"]: c for c in app.client.get("/api/v1/cards", params={"limit": 1000},
-                                                   headers=app.as_("office")).json()["cards"]}
+    cards = {
+        c["name"]: c for c in app.client.get("/api/v1/cards", params={"limit": 1000}, headers=app.as_("office")).json()["cards"]
+    }
     assert len(cards) == named
     assert cards["客户0"]["phones"] == ["+8613800000000"] and cards["客户0"]["segment"] == "A"
     assert cards["客户1"]["phones"] == ["+8613800000001"]  # 0086-138-…
@@ -111,8 +114,9 @@ def test_a_messy_500_row_workbook_imports_every_named_customer(app: Office):  # 
     assert {c["owner"] for c in cards.values()} == {"rep1"}
 
     # The problems file: the rejected rows and the rows with warnings, as they were, with the problems.
-    sheet = app.client.get(f"/api/v1/imports/{result['import']}/problems",
-                           params={"format": "xlsx", "lang": "zh-CN"}, headers=app.as_("office"))
+    sheet = app.client.get(
+        f"/api/v1/imports/{result['import']}/problems", params={"format": "xlsx", "lang": "zh-CN"}, headers=app.as_("office")
+    )
     assert sheet.status_code == 200, sheet.text
     rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
     assert list(rows[0]) == [*HEADERS, "导入问题", "原文件行号"]
@@ -122,15 +126,19 @@ def test_a_messy_500_row_workbook_imports_every_named_customer(app: Office):  # 
         assert by_row[row][HEADERS.index(column)] == value  # the cell to fix, as it was
         assert value in by_row[row][-2] and column in by_row[row][-2]
     assert "不是日期" in by_row[25][-2] and "没有姓名" in by_row[9][-2]
-    csv = app.client.get(f"/api/v1/imports/{result['import']}/problems", params={"format": "csv"},
-                         headers=app.as_("office"))
-    assert csv.status_code == 200 and 'is not a date; imported without it' in csv.content.decode("utf-8-sig")
+    csv = app.client.get(f"/api/v1/imports/{result['import']}/problems", params={"format": "csv"}, headers=app.as_("office"))
+    assert csv.status_code == 200 and "is not a date; imported without it" in csv.content.decode("utf-8-sig")
 
 
 def test_a_dry_run_gives_its_problems_file_without_storing_anything(app: Office):  # noqa: F811
     data = workbook([["王伟", "", "138 1234 5678", "", "VIP", "1991/13/4", "", ""], [None, "某公司", "", "", "", "", "", ""]])
-    answer = app.client.post("/api/v1/imports/problems", params={"format": "csv", "lang": "zh-CN"},
-                             headers=app.as_("office"), files={"file": ("a.xlsx", data)}, data={"dry_run": "true"})
+    answer = app.client.post(
+        "/api/v1/imports/problems",
+        params={"format": "csv", "lang": "zh-CN"},
+        headers=app.as_("office"),
+        files={"file": ("a.xlsx", data)},
+        data={"dry_run": "true"},
+    )
     assert answer.status_code == 200, answer.text
     text = answer.content.decode("utf-8-sig")
     assert "客户等级“VIP”不是客户等级" in text and "生日“1991/13/4”不是日期" in text and "没有姓名" in text
@@ -176,8 +184,9 @@ def test_erasing_a_customer_removes_their_row_from_the_problems_kept(app: Office
     assert [w["row"] for w in done["warnings"]] == [2, 3]
     wang = next(c for c in app.client.get("/api/v1/cards", headers=app.as_("office")).json()["cards"] if c["name"] == "王伟")
     assert app.client.post(f"/api/v1/cards/{wang['id']}/erase", headers=app.as_("admin")).status_code == 200
-    kept = app.client.get(f"/api/v1/imports/{done['import']}/problems", params={"format": "csv"},
-                          headers=app.as_("office")).content.decode("utf-8-sig")
+    kept = app.client.get(
+        f"/api/v1/imports/{done['import']}/problems", params={"format": "csv"}, headers=app.as_("office")
+    ).content.decode("utf-8-sig")
     assert "王伟" not in kept and "12345" not in kept and "李娜" in kept
 
 

@@ -1,4 +1,5 @@
 """Dashboard figures and the data-quality report against a known data set."""
+
 from __future__ import annotations
 
 import csv
@@ -17,8 +18,16 @@ def known_book(app: App, tmp_path) -> dict[str, str]:
     app.user("rep2")
     one, two = app.device("rep1", tmp_path), app.device("rep2", tmp_path)
     ids = {
-        "a1": one.create_card(name="甲", segment="A", region="华东", industry="制造", tags=["vip"], phones=["13812345678"],
-                              company="甲公司", follow_up="2030-12-01"),
+        "a1": one.create_card(
+            name="甲",
+            segment="A",
+            region="华东",
+            industry="制造",
+            tags=["vip"],
+            phones=["13812345678"],
+            company="甲公司",
+            follow_up="2030-12-01",
+        ),
         "a2": one.create_card(name="乙", segment="A", region="华南", tags=["vip", "new"]),
         "b1": two.create_card(name="丙", segment="B", region="华东", emails=["c@example.cn"]),
         "x1": two.create_card(name="丁"),
@@ -83,8 +92,9 @@ def test_quality_scores_stale_cards_and_values_that_no_longer_pass(app: App, tmp
         assert scores[ids["x1"]] == (29, ["company", "segment", "region", "industry", "follow_up"])
         assert found["owners"]["rep2"]["incomplete"] == 2
         assert {(p["card"], p["field"]) for p in found["invalid_values"]} == {(ids["a2"], "phones[0]"), (ids["x1"], "emails[0]")}
-        later = office.get("/api/v1/quality", params={"date": (made + timedelta(days=200)).isoformat(),
-                                                         "stale_days": "30"}).json()
+        later = office.get(
+            "/api/v1/quality", params={"date": (made + timedelta(days=200)).isoformat(), "stale_days": "30"}
+        ).json()
         assert len(later["stale"]) == 4
 
 

@@ -1,4 +1,5 @@
 """Stored JSON is written by orjson where it matches the standard encoder byte for byte."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,18 @@ def standard(value) -> str:
 
 
 def test_text_of_every_kind_is_written_as_the_standard_encoder_writes_it():
-    text = "".join(chr(i) for i in range(0x80)) + "\u2028\u2029\ufeff上海😀\"\\/ e-mail 0.00001"
-    values = [text, {"a": [1, -2, 0, True, False, None, {}, []], "上海": {"x": "y"}}, 2**63 - 1, -2**63,
-              2**64, -2**70, {1: "int key"}, (1, 2), [0.1, -0.0, 1e15, 1e16, 1e22, 1.5e-5, 1e-7, 5e-324, 0.0001]]
+    text = "".join(chr(i) for i in range(0x80)) + '\u2028\u2029\ufeff上海😀"\\/ e-mail 0.00001'
+    values = [
+        text,
+        {"a": [1, -2, 0, True, False, None, {}, []], "上海": {"x": "y"}},
+        2**63 - 1,
+        -(2**63),
+        2**64,
+        -(2**70),
+        {1: "int key"},
+        (1, 2),
+        [0.1, -0.0, 1e15, 1e16, 1e22, 1.5e-5, 1e-7, 5e-324, 0.0001],
+    ]
     for value in values:
         assert dumps(value) == standard(value), value
 
@@ -35,8 +45,13 @@ def test_ids_and_text_that_look_like_exponents_take_the_fast_encoder():
 
     from sync.jsontext import _EXPONENT
 
-    value = {"id": "0b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90", "ids": ["ab3e-1234-5678", "3e-123456789012"],
-             "at": "1763971200123-0000-bench", "n": 0.5, "notes": "price 3e-5 or so"}
+    value = {
+        "id": "0b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90",
+        "ids": ["ab3e-1234-5678", "3e-123456789012"],
+        "at": "1763971200123-0000-bench",
+        "n": 0.5,
+        "notes": "price 3e-5 or so",
+    }
     assert _EXPONENT.search(orjson.dumps(value)) is None and dumps(value) == standard(value)
     for tiny in (1.5e-5, -1e-7, [0.00001], {"lat": 1e-05}):
         assert dumps(tiny) == standard(tiny)

@@ -1,5 +1,6 @@
 """Tables keyed by what outsiders send stay bounded, and heavy work cannot take the threads that
 sync and sign-in need (issue 11)."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """The field merge rules of contract section 4, one behaviour per test, plus Hypothesis properties."""
+
 from __future__ import annotations
 
 from hypothesis import given
@@ -11,6 +12,7 @@ LATE = "1763971200123-0000-dev-b"
 
 
 # --- sets -------------------------------------------------------------------------------------
+
 
 def test_set_edits_from_two_devices_both_survive():
     out = merge_set(current=["+861"], was=["+861"], new=["+861", "+862"])
@@ -79,6 +81,7 @@ def test_set_result_is_a_new_list_not_the_stored_one():
 
 # --- values_equal -----------------------------------------------------------------------------
 
+
 def test_values_equal_tells_bool_from_int():
     assert not values_equal(True, 1)
     assert not values_equal(0, False)
@@ -102,6 +105,7 @@ def test_values_equal_compares_lists_in_order_and_dicts_by_key():
 
 
 # --- scalars ----------------------------------------------------------------------------------
+
 
 def test_scalar_taken_when_current_equals_was():
     out = merge_scalar("Acme", "Acme", "Acme Ltd", current_at=LATE, new_at=EARLY)
@@ -156,6 +160,7 @@ def test_scalar_clearing_a_value_the_device_saw_is_applied():
 
 
 # --- notes ------------------------------------------------------------------------------------
+
 
 def test_notes_with_non_overlapping_line_edits_merge_without_conflict():
     out = merge_notes("A\nb\nc\n", "a\nb\nc\n", "a\nb\nC\n", current_at=LATE, new_at=EARLY)
@@ -217,6 +222,7 @@ def test_notes_merge_treats_none_as_empty_text():
 
 
 # --- merge_lines ------------------------------------------------------------------------------
+
 
 def test_lines_edits_on_different_lines_both_apply():
     assert merge_lines("a\nb\nc\n", "A\nb\nc\n", "a\nb\nC\n") == "A\nb\nC\n"
@@ -348,7 +354,9 @@ json_values = st.recursive(
 )
 clocks = st.builds(
     lambda ms, n, node: f"{ms:013d}-{n:04d}-{node}",
-    st.integers(1763971200000, 1763971200005), st.integers(0, 3), st.sampled_from(["a", "b"]),
+    st.integers(1763971200000, 1763971200005),
+    st.integers(0, 3),
+    st.sampled_from(["a", "b"]),
 )
 
 

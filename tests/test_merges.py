@@ -1,5 +1,6 @@
 """Duplicates, merge and unmerge over HTTP, with reference-client devices: an offline edit to the
 merged-away card lands on the survivor; after unmerge both cards are as they were."""
+
 from __future__ import annotations
 
 from tests.conftest import App

@@ -1,5 +1,6 @@
 """`GET /api/v1/openapi.json`: an OpenAPI 3.1 document built from the route table, so every route
 is in it with its methods, its auth and its errors (contract section 7)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -67,7 +68,8 @@ def test_every_operation_describes_its_errors_with_the_one_error_shape(doc: dict
             assert any(code.startswith("2") for code in operation["responses"]), (method, path)
             for name in (p[1:-1] for p in path.split("/") if p.startswith("{")):
                 assert {"name": name, "in": "path"}.items() <= next(
-                    p for p in operation["parameters"] if p["name"] == name).items()
+                    p for p in operation["parameters"] if p["name"] == name
+                ).items()
     for code in ERRORS:
         content = doc["components"]["responses"][code]["content"]
         assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}

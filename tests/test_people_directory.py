@@ -1,6 +1,7 @@
 """GET /api/v1/people: every signed-in user can read who is who (wang.wei is 王伟), so screens show
 display names, not login names; disabled users stay in it because their cards and activities still
 name them."""
+
 from __future__ import annotations
 
 from starlette.testclient import TestClient
@@ -22,7 +23,9 @@ def test_any_signed_in_user_reads_display_names_and_nobody_else(tmp_path):
     st.close()
     with TestClient(create_app(config, replicate=False)) as client:
         assert client.get("/api/v1/people").status_code == 401
-        disabled = client.patch("/api/v1/users/li.na", json={"disabled": True}, headers={"authorization": f"Bearer {admin_token}"})
+        disabled = client.patch(
+            "/api/v1/users/li.na", json={"disabled": True}, headers={"authorization": f"Bearer {admin_token}"}
+        )
         assert disabled.status_code == 200, disabled.text
         answer = client.get("/api/v1/people", headers={"authorization": f"Bearer {rep_token}"})
         assert answer.status_code == 200

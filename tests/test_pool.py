@@ -2,6 +2,7 @@
 claims made offline (the earliest bounded `at` wins, the loser is told `claimed` and loses
 nothing), claim limits, reclaim rules under an injected clock, and the company-wide duplicate check
 that never shows a colleague's card."""
+
 from __future__ import annotations
 
 import base64
@@ -41,8 +42,7 @@ def _setup(srv: App) -> None:
 
 def test_reps_see_pool_cards_with_the_allowed_fields_only(app: App, tmp_path: Path) -> None:
     _setup(app)
-    card = _pool_card(app, tmp_path, name="张伟", company="华为", phones=[PHONE], address="深圳", region="华南",
-                      notes="secret")
+    card = _pool_card(app, tmp_path, name="张伟", company="华为", phones=[PHONE], address="深圳", region="华南", notes="secret")
     rep = app.client("li.na")
     found = rep.get("/api/v1/pool").json()
     assert [c["id"] for c in found["cards"]] == [card]
@@ -73,11 +73,22 @@ def test_a_rep_cannot_edit_a_pool_card_or_put_one_in_the_pool(app: App, tmp_path
     phone = app.device("li.na", tmp_path)
     phone.refresh_pool()
     # Editing without claiming: the card is not theirs.
-    response = phone.http.post("/api/v1/sync", json={"device": "d1", "mutations": [
-        {"id": "m1", "op": "card.put", "card": card, "at": phone.clock.now(), "fields": {"notes": "x"}, "was": {}},
-        {"id": "m2", "op": "card.put", "card": str(uuid.uuid4()), "at": phone.clock.now(),
-         "fields": {"name": "新客户", "owner": None}},
-    ]}).json()
+    response = phone.http.post(
+        "/api/v1/sync",
+        json={
+            "device": "d1",
+            "mutations": [
+                {"id": "m1", "op": "card.put", "card": card, "at": phone.clock.now(), "fields": {"notes": "x"}, "was": {}},
+                {
+                    "id": "m2",
+                    "op": "card.put",
+                    "card": str(uuid.uuid4()),
+                    "at": phone.clock.now(),
+                    "fields": {"name": "新客户", "owner": None},
+                },
+            ],
+        },
+    ).json()
     assert [r["status"] for r in response["results"]] == ["rejected", "rejected"]
     assert response["results"][0]["code"] == "not_found"
     assert response["results"][1]["code"] == "forbidden"
@@ -113,8 +124,13 @@ def test_two_phones_claim_offline_and_the_earlier_claim_wins_whoever_syncs_first
     # wang.wei's phone lets the card go; a retry of their claim learns it lost.
     late.sync()
     assert late.card(card) is None
-    again = late.http.post("/api/v1/sync", json={"device": late.device_id, "mutations": [
-        next(r for r in late.acknowledged() if r["id"] == late_claim) | {"result": None}]})
+    again = late.http.post(
+        "/api/v1/sync",
+        json={
+            "device": late.device_id,
+            "mutations": [next(r for r in late.acknowledged() if r["id"] == late_claim) | {"result": None}],
+        },
+    )
     stored = again.json()["results"][0]
     assert stored["status"] == "rejected" and stored["code"] == "claimed"
     # The visit wang.wei logged stays on the card for li.na.
@@ -189,13 +205,21 @@ def test_office_returns_and_hands_out_cards_and_the_old_owner_lets_go(app: App, 
     rep.claim(card)
     rep.sync()
     assert rep.rejected()[0]["result"]["code"] == "claimed"
-    actions = [(e["action"], json.loads(e["detail"]) if isinstance(e["detail"], str) else e["detail"])
-               for e in app.client("admin").get("/api/v1/audit").json()["audit"]]
+    actions = [
+        (e["action"], json.loads(e["detail"]) if isinstance(e["detail"], str) else e["detail"])
+        for e in app.client("admin").get("/api/v1/audit").json()["audit"]
+    ]
     moves = [d for a, d in actions if a == "card.hand"]
     assert {"from": "li.na", "to": None} in moves and {"from": None, "to": "wang.wei"} in moves
     # Office still sees pool and held cards everywhere, without a 500 on any figure.
-    for path in ("/api/v1/dashboard", "/api/v1/quality", "/api/v1/reminders", "/api/v1/duplicates",
-                 "/api/v1/export?format=csv", "/api/v1/cards"):
+    for path in (
+        "/api/v1/dashboard",
+        "/api/v1/quality",
+        "/api/v1/reminders",
+        "/api/v1/duplicates",
+        "/api/v1/export?format=csv",
+        "/api/v1/cards",
+    ):
         assert app.client("office").get(path).status_code == 200, path
 
 
@@ -246,16 +270,38 @@ def test_reclaim_returns_idle_cards_with_an_injected_clock(tmp_path: Path) -> No
         admin = User("admin", "admin")
         pool.save_settings(st, admin, {"reclaim_days": {"A": 30, "none": None}})
         cards = [str(uuid.uuid4()) for _ in range(3)]
-        mutations = [{"id": f"m{i}", "op": "card.put", "card": c, "at": engine.clock.now(),
-                      "fields": {"name": f"客户{i}", "segment": "A" if i < 2 else None}} for i, c in enumerate(cards)]
+        mutations = [
+            {
+                "id": f"m{i}",
+                "op": "card.put",
+                "card": c,
+                "at": engine.clock.now(),
+                "fields": {"name": f"客户{i}", "segment": "A" if i < 2 else None},
+            }
+            for i, c in enumerate(cards)
+        ]
         engine.sync(rep, parse_sync_request({"device": "d", "mutations": mutations}))
         with st.read() as conn:
             created = date.fromisoformat(conn.execute("SELECT min(created_at) FROM cards").fetchone()[0][:10])
         # A visit on the second card 20 days later keeps it for 30 days more.
-        visit = {"id": str(uuid.uuid4()), "card": cards[1], "kind": "visit",
-                 "at": f"{(created + timedelta(days=20)).isoformat()}T10:00:00Z", "text": "visit"}
-        engine.sync(rep, parse_sync_request({"device": "d", "mutations": [
-            {"id": "v", "op": "activity.add", "card": cards[1], "at": engine.clock.now(), "activity": visit}]}))
+        visit = {
+            "id": str(uuid.uuid4()),
+            "card": cards[1],
+            "kind": "visit",
+            "at": f"{(created + timedelta(days=20)).isoformat()}T10:00:00Z",
+            "text": "visit",
+        }
+        engine.sync(
+            rep,
+            parse_sync_request(
+                {
+                    "device": "d",
+                    "mutations": [
+                        {"id": "v", "op": "activity.add", "card": cards[1], "at": engine.clock.now(), "activity": visit}
+                    ],
+                }
+            ),
+        )
         soon = pool.returning(st, rep, created + timedelta(days=27))
         assert [(r["card"], r["returns_on"]) for r in soon] == [(cards[0], (created + timedelta(days=30)).isoformat())]
         assert reclaim.reclaim(engine, created + timedelta(days=29)) == []
@@ -264,8 +310,9 @@ def test_reclaim_returns_idle_cards_with_an_injected_clock(tmp_path: Path) -> No
         assert reclaim.reclaim(engine, created + timedelta(days=50)) == [cards[1]]
         assert [c["id"] for c in pool.view(st, rep, {})["cards"]] == sorted(cards[:2])
         with st.read() as conn:
-            history = conn.execute("SELECT user, changes FROM history WHERE card = ? ORDER BY id DESC LIMIT 1",
-                                   (cards[0],)).fetchone()
+            history = conn.execute(
+                "SELECT user, changes FROM history WHERE card = ? ORDER BY id DESC LIMIT 1", (cards[0],)
+            ).fetchone()
             actions = [r[0] for r in conn.execute("SELECT action FROM audit WHERE target = ?", (cards[0],))]
         assert history[0] == "system" and json.loads(history[1]) == {"owner": ["li.na", None]}
         assert actions == ["card.reclaim"]

@@ -2,6 +2,7 @@
 
 Cards are stamped with the server's real clock, so every date here is relative to the day the test
 runs: the suite must pass on any later date (issue 11)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone

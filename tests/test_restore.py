@@ -1,5 +1,6 @@
 """Backups with the real Litestream binary: point-in-time restore, the full rescue of a running
 server by its devices, drills that pass and fail, and a kill -9 under write load."""
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,9 @@ def wait_replicated(data: Path, past: str, timeout: float = 30) -> None:
 
 
 def fieldcards(data: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "server.cli", "--data", str(data), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", "--data", str(data), *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -81,8 +83,9 @@ def test_restore_to_a_time_between_two_writes_holds_exactly_the_first(backed_up,
     phone.sync()
     wait_replicated(backed_up.data, mark)
     stop_server(backed_up.proc)
-    epoch_before = sqlite3.connect(backed_up.data / "fieldcards.db").execute(
-        "SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
+    epoch_before = (
+        sqlite3.connect(backed_up.data / "fieldcards.db").execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
+    )
 
     preview = fieldcards(backed_up.data, "restore", "--to", moment, "--dry-run")
     assert preview.returncode == 0, preview.stderr
@@ -94,8 +97,9 @@ def test_restore_to_a_time_between_two_writes_holds_exactly_the_first(backed_up,
     assert names_in(backed_up.data / "fieldcards.db") == {"First"}
     kept = list(backed_up.data.glob("pre-restore-*.db"))
     assert len(kept) == 1 and names_in(kept[0]) == {"First", "Second"}  # the restore can be undone
-    epoch_after = sqlite3.connect(backed_up.data / "fieldcards.db").execute(
-        "SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
+    epoch_after = (
+        sqlite3.connect(backed_up.data / "fieldcards.db").execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
+    )
     assert epoch_after != epoch_before
     backed_up.proc, backed_up.url = start_server(backed_up.data)
 
@@ -113,8 +117,11 @@ def test_restore_refuses_bad_times_clearly(backed_up):
 
 def test_running_server_restores_and_devices_bring_back_the_rolled_back_work(backed_up, tmp_path):
     backed_up.user("rep2")
-    phone, laptop, other = (backed_up.device("rep1", tmp_path), backed_up.device("rep1", tmp_path),
-                            backed_up.device("rep2", tmp_path))
+    phone, laptop, other = (
+        backed_up.device("rep1", tmp_path),
+        backed_up.device("rep1", tmp_path),
+        backed_up.device("rep2", tmp_path),
+    )
     mark = replica_txid(backed_up.data)
     base = phone.create_card(name="王伟", phones=["13812345678"])
     other.create_card(name="Other Rep's")
@@ -149,7 +156,10 @@ def test_running_server_restores_and_devices_bring_back_the_rolled_back_work(bac
             assert rep.get(f"/api/v1/cards/{late}").status_code == 404  # really rolled back
         status = admin.get("/api/v1/admin/backup", params={"fresh": "1"}).json()
         assert {d["id"] for d in status["last_restore"]["devices_not_synced"]} == {
-            phone.device_id, laptop.device_id, other.device_id}
+            phone.device_id,
+            laptop.device_id,
+            other.device_id,
+        }
 
         reports = [device.sync() for device in (phone, laptop, other)]
         assert all(report.reset for report in reports)
@@ -160,7 +170,9 @@ def test_running_server_restores_and_devices_bring_back_the_rolled_back_work(bac
         assert status["running"] is True
         entries = admin.get("/api/v1/audit").json()["audit"]
         assert [(e["actor"], e["action"], e["target"]) for e in entries][-2:] == [
-            ("admin", "backup.restore", moment), ("admin", "backup.reapply", moment)]
+            ("admin", "backup.restore", moment),
+            ("admin", "backup.reapply", moment),
+        ]
 
     with backed_up.client("rep1") as rep:
         card = rep.get(f"/api/v1/cards/{base}").json()
@@ -192,7 +204,7 @@ def test_drill_passes_on_a_healthy_replica_and_fails_on_a_corrupted_one(backed_u
     stop_server(backed_up.proc)
     for ltx in (backed_up.data / "replica").rglob("*.ltx"):
         raw = bytearray(ltx.read_bytes())
-        raw[len(raw) // 2:] = b"\x00garbage" * (len(raw) // 16 + 1)
+        raw[len(raw) // 2 :] = b"\x00garbage" * (len(raw) // 16 + 1)
         ltx.write_bytes(bytes(raw[: len(raw)]))
     failed = fieldcards(backed_up.data, "drill")
     assert failed.returncode == 1
@@ -216,9 +228,22 @@ def test_kill_9_under_write_load_loses_no_acknowledged_write_and_replication_res
                     return
                 card = str(uuid.uuid4())
                 try:
-                    r = c.post("/api/v1/sync", json={"device": "load", "limit": 1, "mutations": [
-                        {"id": card, "op": "card.put", "card": card, "at": f"{int(time.time() * 1000)}-0000-load",
-                         "fields": {"name": f"Load {n}"}}]})
+                    r = c.post(
+                        "/api/v1/sync",
+                        json={
+                            "device": "load",
+                            "limit": 1,
+                            "mutations": [
+                                {
+                                    "id": card,
+                                    "op": "card.put",
+                                    "card": card,
+                                    "at": f"{int(time.time() * 1000)}-0000-load",
+                                    "fields": {"name": f"Load {n}"},
+                                }
+                            ],
+                        },
+                    )
                 except httpx.HTTPError:
                     return
                 if r.status_code == 200 and r.json()["results"][0]["status"] == "applied":

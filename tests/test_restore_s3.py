@@ -1,5 +1,6 @@
 """Replication to S3 (moto's server on 127.0.0.1) with the real Litestream, and restore from it
 after the data directory is lost."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,12 @@ def s3_env():
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}  # a CA bundle breaks plain-HTTP S3
     env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
-    moto = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    moto = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.time() + 20
     while time.time() < deadline:
@@ -36,8 +41,9 @@ def s3_env():
             break
         except httpx.HTTPError:
             time.sleep(0.2)
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                 aws_secret_access_key="test").create_bucket(Bucket=BUCKET)
+    boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    ).create_bucket(Bucket=BUCKET)
     env["FIELDCARDS_REPLICA_URL"] = f"s3://{BUCKET}/fieldcards?endpoint={endpoint}&region=us-east-1&forcePathStyle=true"
     yield env
     moto.terminate()
@@ -65,8 +71,14 @@ def test_replicates_to_s3_and_restores_after_the_disk_is_lost(tmp_path, s3_env, 
 
     shutil.rmtree(data)  # the disk is gone; only the bucket is left
     data.mkdir()
-    done = subprocess.run([sys.executable, "-m", "server.cli", "--data", str(data), "restore", "--to", "latest", "--yes"],
-                          cwd=ROOT, env=s3_env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "--data", str(data), "restore", "--to", "latest", "--yes"],
+        cwd=ROOT,
+        env=s3_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     proc, url = start_server(data, "--no-backup")
     try:

@@ -1,6 +1,7 @@
 """What a restore undoes and what it never undoes (issue 12), with the real Litestream:
 access is never rolled back, and the server's own work after the restore point comes back,
 except what the admin excludes."""
+
 from __future__ import annotations
 
 import time
@@ -67,9 +68,12 @@ def test_a_restore_never_brings_revoked_access_back(backed_up: Server, tmp_path)
 
     def refused() -> tuple[int, int, int, int]:
         with srv.client("rep1b") as c1, srv.client("gone") as c2, srv.client("rep1") as c3:
-            return (c1.get("/api/v1/me").status_code, c2.get("/api/v1/me").status_code,
-                    c3.post("/api/v1/sync", json={"device": "lost-phone"}).status_code,
-                    browser.get("/api/v1/me").status_code)
+            return (
+                c1.get("/api/v1/me").status_code,
+                c2.get("/api/v1/me").status_code,
+                c3.post("/api/v1/sync", json={"device": "lost-phone"}).status_code,
+                browser.get("/api/v1/me").status_code,
+            )
 
     assert refused() == (401, 401, 403, 401)
     with srv.client("admin") as admin:
@@ -124,9 +128,13 @@ def test_the_servers_own_work_after_the_point_comes_back_unless_excluded(backed_
 
         def state() -> dict:
             names = {c["name"] for c in office.get("/api/v1/cards", params={"limit": 1000}).json()["cards"]}
-            return {"good": "李娜" in names, "bad": "错误导入" in names, "dupe_gone": "张三 (重复)" not in names,
-                    "company": office.get(f"/api/v1/cards/{keep}").json()["card"]["company"],
-                    "owner": office.get(f"/api/v1/cards/{moved}").json()["card"]["owner"]}
+            return {
+                "good": "李娜" in names,
+                "bad": "错误导入" in names,
+                "dupe_gone": "张三 (重复)" not in names,
+                "company": office.get(f"/api/v1/cards/{keep}").json()["card"]["company"],
+                "owner": office.get(f"/api/v1/cards/{moved}").json()["card"]["owner"],
+            }
 
         assert state() == {"good": True, "bad": True, "dupe_gone": True, "company": "丙公司", "owner": "rep2"}
 

@@ -1,6 +1,7 @@
 """Rep scorecards (绩效考核, issue 17): per rep and period, the work done and the customers' side,
 with admin-set targets and progress; office sees every rep, a manager their team, a rep themselves;
 CSV per figure."""
+
 from __future__ import annotations
 
 import csv
@@ -32,9 +33,17 @@ def cards_of(app: Office, who: str, **params) -> dict:  # noqa: F811
 
 def test_the_scorecard_counts_a_reps_work_and_their_customers(app: Office):  # noqa: F811
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
-    push(app, put(a, {"name": "李娜", "phones": ["13900001111"], "company": "北京科技", "segment": "A"}), put(b, {"name": "王伟"}),
-         activity(a, "visit", location={"lat": 31.2, "lng": 121.4, "accuracy_m": 20}), activity(b, "visit"),
-         activity(a, "visit", at=BEFORE), activity(a, "call"), activity(a, "feedback", rating=1), activity(b, "feedback", rating=4))
+    push(
+        app,
+        put(a, {"name": "李娜", "phones": ["13900001111"], "company": "北京科技", "segment": "A"}),
+        put(b, {"name": "王伟"}),
+        activity(a, "visit", location={"lat": 31.2, "lng": 121.4, "accuracy_m": 20}),
+        activity(b, "visit"),
+        activity(a, "visit", at=BEFORE),
+        activity(a, "call"),
+        activity(a, "feedback", rating=1),
+        activity(b, "feedback", rating=4),
+    )
     [item] = app.client.get(f"/api/v1/cards/{a}", headers=app.as_("rep1")).json()["card"]["follow_ups"]
     push(app, put(a, {"follow_ups": [{**item, "status": "resolved", "note": "已处理"}]}, was={"follow_ups": [item]}))
     rep1 = cards_of(app, "office")["rep1"]
@@ -63,8 +72,9 @@ def test_targets_show_progress_and_each_person_sees_whom_they_may(app: Office): 
     assert refused.status_code == 400 and refused.json()["error"]["fields"][0]["path"] == "rep"
     backwards = app.client.get("/api/v1/scorecards", params={"from": LAST, "to": FIRST}, headers=app.as_("office"))
     assert backwards.status_code == 400 and backwards.json()["error"]["fields"][0]["path"] == "to"
-    sheet = app.client.get("/api/v1/scorecards.csv", params={"from": FIRST, "to": LAST, "figure": "visits"},
-                           headers=app.as_("office"))
+    sheet = app.client.get(
+        "/api/v1/scorecards.csv", params={"from": FIRST, "to": LAST, "figure": "visits"}, headers=app.as_("office")
+    )
     rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
     assert rows[0] == ["rep", "visits", "target", "progress"] and ["rep1", "2", "8", "0.25"] in rows
     every = app.client.get("/api/v1/scorecards.csv", params={"from": FIRST, "to": LAST}, headers=app.as_("office"))
@@ -76,13 +86,15 @@ def test_targets_show_progress_and_each_person_sees_whom_they_may(app: Office): 
 def test_a_manager_sees_the_reps_of_their_team(app: Office):  # noqa: F811
     from sync.db import Store
     from sync.people.users import add_user, create_token
+
     st = Store(app.db)
     try:
         add_user(st, "boss", "manager")
         app.tokens["boss"] = create_token(st, "boss")
     finally:
         st.close()
-    made = app.client.post("/api/v1/teams", json={"name": "华东", "members": ["rep1"], "managers": ["boss"]},
-                           headers=app.as_("admin"))
+    made = app.client.post(
+        "/api/v1/teams", json={"name": "华东", "members": ["rep1"], "managers": ["boss"]}, headers=app.as_("admin")
+    )
     assert made.status_code in (200, 201), made.text
     assert list(cards_of(app, "boss")) == ["rep1"]

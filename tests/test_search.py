@@ -1,4 +1,5 @@
 """Search text: the pinyin of Chinese names, read per character where pypinyin would read them so."""
+
 from __future__ import annotations
 
 import random
@@ -54,8 +55,13 @@ def test_the_lean_phrase_dictionary_is_pypinyins_own():
         "json.dump({'phrases': PHRASES_DICT, 'keys': [pinyin_keys(n) for n in sys.argv[1:]]}, sys.stdout)\n"
     )
     names = ["重庆银行", "长春", "曾志伟", "单田芳", "王伟"]
-    out = subprocess.run([sys.executable, "-c", program, *names], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", program, *names],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     found = json.loads(out.stdout)
     assert found["phrases"] == json.loads(PHRASES_FILE.read_text(encoding="utf-8"))
     assert found["keys"] == [pinyin_keys(n) for n in names]  # this process loaded pypinyin the usual way

@@ -1,5 +1,6 @@
 """`fieldcards serve` runs under Litestream replication by default (the real binary); without it,
 SQLite checkpoints the WAL itself."""
+
 from __future__ import annotations
 
 import time
@@ -21,9 +22,16 @@ def test_serve_replicates_to_a_file_replica_and_is_ready(tmp_path):
         token = create_token(st, "admin")
         st.close()
         card = str(uuid.uuid4())
-        r = httpx.post(url + "/api/v1/sync", headers={"authorization": f"Bearer {token}"}, json={
-            "device": "d", "mutations": [{"id": "m", "op": "card.put", "card": card,
-                                          "at": "1763971200123-0000-d", "fields": {"name": "Replicated"}}]})
+        r = httpx.post(
+            url + "/api/v1/sync",
+            headers={"authorization": f"Bearer {token}"},
+            json={
+                "device": "d",
+                "mutations": [
+                    {"id": "m", "op": "card.put", "card": card, "at": "1763971200123-0000-d", "fields": {"name": "Replicated"}}
+                ],
+            },
+        )
         assert r.status_code == 200
         deadline = time.time() + 20
         replica = data / "replica"
@@ -53,9 +61,16 @@ def test_without_backup_the_wal_is_checkpointed_by_sqlite(app: App):
     app.user("office", "office")
     with app.client("office") as c:
         for batch in range(8):
-            mutations = [{"id": str(uuid.uuid4()), "op": "card.put", "card": str(uuid.uuid4()),
-                          "at": f"1763971200123-{batch:04d}-d", "fields": {"name": "x" * 200, "notes": "n" * 3000}}
-                         for _ in range(500)]
+            mutations = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "op": "card.put",
+                    "card": str(uuid.uuid4()),
+                    "at": f"1763971200123-{batch:04d}-d",
+                    "fields": {"name": "x" * 200, "notes": "n" * 3000},
+                }
+                for _ in range(500)
+            ]
             assert c.post("/api/v1/sync", json={"device": "d", "limit": 1, "mutations": mutations}).status_code == 200
     wal = app.data / "fieldcards.db-wal"
     # 4,000 cards of ~3 KB wrote well over 12 MB; checkpoints keep the WAL near 1,000 pages.

@@ -1,6 +1,7 @@
 """Admin settings that a restore never rolls back (issue 18): the privacy notice, edited by an admin,
 public as JSON and as the page /privacy in both languages; and the lost-phone lock every signed-in
 app reads."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -26,7 +27,9 @@ def test_the_admin_edits_the_privacy_notice_and_everyone_reads_it_escaped(app: O
     assert public["en"] == text and public["zh-CN"] == "本公司保存您的名片。" and "updated_by" not in public
     page = app.client.get("/privacy", params={"lang": "en"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert "<p>Acme Ltd. keeps your card.\nLine two &lt;b&gt;bold?&lt;/b&gt;</p><p>Write to privacy@acme.example.</p>" in page.text
+    assert (
+        "<p>Acme Ltd. keeps your card.\nLine two &lt;b&gt;bold?&lt;/b&gt;</p><p>Write to privacy@acme.example.</p>" in page.text
+    )
     assert "<script" not in page.text and "script-src 'self'" in page.headers["content-security-policy"]
     chinese = app.client.get("/privacy", headers={"accept-language": "zh-CN,zh;q=0.9"})
     assert '<html lang="zh-CN">' in chinese.text and "本公司保存您的名片。" in chinese.text
@@ -47,7 +50,9 @@ def test_the_lock_setting_is_the_admins_and_every_app_reads_it(app: Office):  # 
         bad = error_of(app.client.put("/api/v1/admin/settings", headers=app.as_("admin"), json={"lock_after_days": wrong}))
         assert bad["fields"][0]["path"] == "lock_after_days", wrong
     assert error_of(app.client.put("/api/v1/admin/settings", headers=app.as_("admin"), json={"days": 3}))["fields"]
-    assert app.client.put("/api/v1/admin/settings", headers=app.as_("admin"), json={"lock_after_days": 7}).json() == {"lock_after_days": 7}
+    assert app.client.put("/api/v1/admin/settings", headers=app.as_("admin"), json={"lock_after_days": 7}).json() == {
+        "lock_after_days": 7
+    }
     assert app.client.get("/api/v1/settings", headers=app.as_("rep1")).json() == {"lock_after_days": 7}
     assert app.client.get("/api/v1/settings").status_code == 401
     app.client.put("/api/v1/admin/settings", headers=app.as_("admin"), json={"lock_after_days": None})

@@ -1,5 +1,6 @@
 """Slow clients are cut off (issue 11): a half-sent request head and a trickled body no longer
 hold a connection and a worker for ever. A real `fieldcards serve`, with the deadlines shortened."""
+
 from __future__ import annotations
 
 import socket
@@ -10,8 +11,7 @@ from tests.conftest import Server, start_server, stop_server
 
 def test_a_half_sent_head_is_cut_off_and_a_trickled_body_gets_408(tmp_path):
     data = tmp_path / "data"
-    proc, url = start_server(data, "--no-backup", env={"FIELDCARDS_HEADER_DEADLINE_S": "1",
-                                                       "FIELDCARDS_BODY_DEADLINE_S": "1"})
+    proc, url = start_server(data, "--no-backup", env={"FIELDCARDS_HEADER_DEADLINE_S": "1", "FIELDCARDS_BODY_DEADLINE_S": "1"})
     srv = Server(url, data, proc)
     try:
         token = srv.user("rep1")
@@ -20,8 +20,11 @@ def test_a_half_sent_head_is_cut_off_and_a_trickled_body_gets_408(tmp_path):
             slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
             assert slow.recv(1024) == b""  # the server closed it (our own 10 s timeout would raise instead)
         with socket.create_connection(address, timeout=10) as slow:
-            slow.sendall(b"POST /api/v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token.encode()
-                         + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"device\"")
+            slow.sendall(
+                b"POST /api/v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                + token.encode()
+                + b'\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"device"'
+            )
             answer = slow.recv(4096)
             while b'"fields"' not in answer and (more := slow.recv(4096)):
                 answer += more

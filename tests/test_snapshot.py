@@ -1,6 +1,7 @@
 """Encrypted snapshots, the second backup location: a round trip that rescues a server whose data
 directory and replica are both gone, and clear refusals of a wrong key, a readable key file, and
 altered, reordered, truncated or foreign files, with the live database untouched by every refusal."""
+
 from __future__ import annotations
 
 import os
@@ -102,8 +103,8 @@ def chunks_of(raw: bytes) -> tuple[bytes, list[bytes]]:
     at = len(snapshot.MAGIC) + 4 + struct.unpack(">I", raw[8:12])[0]
     head, parts = raw[:at], []
     while at < len(raw):
-        length = struct.unpack(">I", raw[at:at + 4])[0]
-        parts.append(raw[at:at + 4 + length])
+        length = struct.unpack(">I", raw[at : at + 4])[0]
+        parts.append(raw[at : at + 4 + length])
         at += 4 + length
     return head, parts
 
@@ -140,7 +141,7 @@ def test_refusals_are_clear_and_leave_the_live_database_alone(tmp_path, keyfile)
     assert "truncated" in refused(raw[:-100])  # cut mid-chunk
     assert "altered" in refused(raw + parts[-1])  # data after the end
     header_changed = raw.replace(b'"format": 1', b'"format": 1 ', 1)
-    assert "altered" in refused(header_changed[:12 - 4] + struct.pack(">I", len(head) - 11) + header_changed[12:])
+    assert "altered" in refused(header_changed[: 12 - 4] + struct.pack(">I", len(head) - 11) + header_changed[12:])
     assert "not a Fieldcards snapshot" in refused(b"PK\x03\x04 a spreadsheet, not a snapshot")
 
     os.chmod(keyfile, 0o644)

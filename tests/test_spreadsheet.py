@@ -1,6 +1,7 @@
 """Spreadsheets in and out, in process over a Store in tmp_path (issue 11): a workbook too big to
 read is refused before it costs memory, an export never fails on what is stored, and export then
 import gives back every card exactly, in CSV and XLSX, with English and Chinese headers."""
+
 from __future__ import annotations
 
 import io
@@ -23,7 +24,18 @@ from sync.cards import template
 from sync.access import User
 from sync.protocol.engine import Engine
 from sync.errors import InvalidInput
-from sync.office.spreadsheet import MAX_CELLS, MAX_COLUMNS, MAX_SHEET_ROWS, MAX_UNPACKED, UNWRITABLE, join_list, read_table, split_list, write_csv, write_xlsx
+from sync.office.spreadsheet import (
+    MAX_CELLS,
+    MAX_COLUMNS,
+    MAX_SHEET_ROWS,
+    MAX_UNPACKED,
+    UNWRITABLE,
+    join_list,
+    read_table,
+    split_list,
+    write_csv,
+    write_xlsx,
+)
 from sync.db import Store
 from sync.people.users import add_user
 from sync.cards.validate import CARD_FIELDS
@@ -82,11 +94,15 @@ def refusal(name: str, data: bytes) -> str:
 FILLED_ROW = b"<row>" + b"<c><v>1</v></c>" * 200 + b"</row>"
 
 
-@pytest.mark.parametrize("row", [
-    FILLED_ROW,
-    b"<row>" + b"<c/>" * 200 + b"</row>",
-    b"<x:row>" + b'<x:c t="inlineStr"><x:is><x:t>x</x:t></x:is></x:c>' * 200 + b"</x:row>",  # a namespace prefix
-], ids=["numbers", "empty", "prefixed"])
+@pytest.mark.parametrize(
+    "row",
+    [
+        FILLED_ROW,
+        b"<row>" + b"<c/>" * 200 + b"</row>",
+        b"<x:row>" + b'<x:c t="inlineStr"><x:is><x:t>x</x:t></x:is></x:c>' * 200 + b"</x:row>",  # a namespace prefix
+    ],
+    ids=["numbers", "empty", "prefixed"],
+)
 def test_a_workbook_of_millions_of_cells_is_refused_naming_the_limit(row: bytes):
     data = workbook(b"", row=row, rows=22_500)
     assert len(data) < 1024 * 1024  # small on the wire: only the cells count
@@ -116,18 +132,33 @@ def test_refusing_millions_of_cells_keeps_memory_flat():
 
 
 def test_a_sheet_declaring_a_huge_size_is_read_as_what_it_holds():
-    sheet = (b'<dimension ref="A1:XFD1048576"/><sheetData><row r="1">' + text_cell("A1", "name")
-             + b'</row><row r="2">' + text_cell("A2", "王伟") + b"</row></sheetData>")
+    sheet = (
+        b'<dimension ref="A1:XFD1048576"/><sheetData><row r="1">'
+        + text_cell("A1", "name")
+        + b'</row><row r="2">'
+        + text_cell("A2", "王伟")
+        + b"</row></sheetData>"
+    )
     table = read_table("a.xlsx", workbook(sheet))
     assert (table.headers, table.rows) == (["name"], [["王伟"]])
 
 
 def test_cells_far_apart_are_refused_naming_the_limit():
-    far_down = (b'<sheetData><row r="1">' + text_cell("A1", "name") + b'</row><row r="1048576">'
-                + text_cell("A1048576", "x") + b"</row></sheetData>")
+    far_down = (
+        b'<sheetData><row r="1">'
+        + text_cell("A1", "name")
+        + b'</row><row r="1048576">'
+        + text_cell("A1048576", "x")
+        + b"</row></sheetData>"
+    )
     assert f"past row {MAX_SHEET_ROWS:,}" in refusal("a.xlsx", workbook(far_down))
-    far_right = (b'<sheetData><row r="1">' + text_cell("A1", "name") + b'</row><row r="2">'
-                 + text_cell("XFD2", "x") + b"</row></sheetData>")
+    far_right = (
+        b'<sheetData><row r="1">'
+        + text_cell("A1", "name")
+        + b'</row><row r="2">'
+        + text_cell("XFD2", "x")
+        + b"</row></sheetData>"
+    )
     assert f"more than the {MAX_COLUMNS} a file may have" in refusal("a.xlsx", workbook(far_right))
     # The same row over and over is parsed each time but yields nothing to count while reading.
     repeated = b"<sheetData>" + (b'<row r="1">' + text_cell("A1", "n") + b"</row>") * (MAX_SHEET_ROWS + 1) + b"</sheetData>"
@@ -157,8 +188,10 @@ def test_a_csv_over_the_limits_is_refused_while_it_is_read():
 
 
 def test_merged_cells_are_found_in_the_first_sheet_only():
-    merged = (b'<sheetData><row r="1">' + text_cell("A1", "name") + b"</row></sheetData>"
-              b'<mergeCells count="1"><mergeCell ref="A2:B2"/></mergeCells>')
+    merged = (
+        b'<sheetData><row r="1">' + text_cell("A1", "name") + b"</row></sheetData>"
+        b'<mergeCells count="1"><mergeCell ref="A2:B2"/></mergeCells>'
+    )
     assert "merged cells (A2:B2)" in refusal("a.xlsx", workbook(merged))
 
 
@@ -188,8 +221,12 @@ CUSTOM_FIELDS = [
     {"key": "budget", "label": {"en": "Budget", "zh-CN": "预算"}, "type": "number"},
     {"key": "since", "label": {"en": "Customer since", "zh-CN": "合作日期"}, "type": "date"},
     {"key": "source", "label": {"en": "Source", "zh-CN": "来源"}, "type": "choice", "choices": ["展会; 上海", "=web", "朋友"]},
-    {"key": "likes", "label": {"en": "Likes", "zh-CN": "兴趣"}, "type": "choices",
-     "choices": ["tea, green", "golf", "'quoted'", "a|b", '"big" deals']},
+    {
+        "key": "likes",
+        "label": {"en": "Likes", "zh-CN": "兴趣"},
+        "type": "choices",
+        "choices": ["tea, green", "golf", "'quoted'", "a|b", '"big" deals'],
+    },
 ]
 
 
@@ -203,8 +240,11 @@ def setup_people(st: Store) -> User:
 
 def create(engine: Engine, user: User, **fields: Any) -> str:
     card = str(uuid.uuid4())
-    [result] = engine.apply(user, "test-device", [{"id": str(uuid.uuid4()), "op": "card.put", "card": card,
-                                                   "at": engine.clock.now(), "fields": fields}])
+    [result] = engine.apply(
+        user,
+        "test-device",
+        [{"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": engine.clock.now(), "fields": fields}],
+    )
     assert result["status"] == "applied", result
     return card
 
@@ -216,8 +256,9 @@ def test_an_export_never_fails_on_control_characters_already_stored(book):
     # straight into the store, past validation.
     with st.write() as conn:
         row = db.card_row(conn, card)
-        row.card.update(name="A\x00B", company="\x1b[31mred", notes="line\x0bbreak\x01", tags=["t\x1b"],
-                        custom={"wechat": "\x00id"})
+        row.card.update(
+            name="A\x00B", company="\x1b[31mred", notes="line\x0bbreak\x01", tags=["t\x1b"], custom={"wechat": "\x00id"}
+        )
         db.save_card(conn, row, "")
     for fmt in ("xlsx", "csv"):
         data, _, _, count = exporter.export(st, office, {"format": fmt})
@@ -233,17 +274,44 @@ def test_an_export_never_fails_on_control_characters_already_stored(book):
 # --- export then import changes nothing ------------------------------------------------------------
 
 CARDS: list[dict[str, Any]] = [
-    {"name": "'Quote", "company": "=SUM(A1:A9)", "title": "+经理", "tags": ["a; b", "c,d", "e、f", "g|h", "普通"],
-     "phones": ["13812345678", "+86 139 0000 1111"], "emails": ["wang@example.cn"], "notes": "第一行\n第二行：=不是公式",
-     "segment": "A", "owner": "rep1", "birthday": "1980-05-06", "follow_up": "2026-12-01",
-     "custom": {"wechat": "wx_wang", "budget": 12000, "since": "2019-03-01", "source": "展会; 上海",
-                "likes": ["tea, green", "'quoted'", "a|b", '"big" deals']}},
-    {"name": "=HYPERLINK(\"http://x\")", "company": "-减号公司", "tags": ["'apostrophe", "=eq", '"quoted"', "+plus"],
-     "emails": ["o'brien@example.cn", "li@example.cn"], "address": "@上海市浦东新区", "region": "上海",
-     "industry": "-制造", "notes": "'=1+1\n\n三行", "custom": {"wechat": "'=x", "budget": 2.5, "source": "=web",
-                                                        "likes": ["golf"]}},
-    {"name": "+上海贸易", "phones": ["+8613700001111"], "tags": ["-minus", "@at", "''two"], "segment": "C",
-     "custom": {"wechat": "@wx", "source": "朋友"}},
+    {
+        "name": "'Quote",
+        "company": "=SUM(A1:A9)",
+        "title": "+经理",
+        "tags": ["a; b", "c,d", "e、f", "g|h", "普通"],
+        "phones": ["13812345678", "+86 139 0000 1111"],
+        "emails": ["wang@example.cn"],
+        "notes": "第一行\n第二行：=不是公式",
+        "segment": "A",
+        "owner": "rep1",
+        "birthday": "1980-05-06",
+        "follow_up": "2026-12-01",
+        "custom": {
+            "wechat": "wx_wang",
+            "budget": 12000,
+            "since": "2019-03-01",
+            "source": "展会; 上海",
+            "likes": ["tea, green", "'quoted'", "a|b", '"big" deals'],
+        },
+    },
+    {
+        "name": '=HYPERLINK("http://x")',
+        "company": "-减号公司",
+        "tags": ["'apostrophe", "=eq", '"quoted"', "+plus"],
+        "emails": ["o'brien@example.cn", "li@example.cn"],
+        "address": "@上海市浦东新区",
+        "region": "上海",
+        "industry": "-制造",
+        "notes": "'=1+1\n\n三行",
+        "custom": {"wechat": "'=x", "budget": 2.5, "source": "=web", "likes": ["golf"]},
+    },
+    {
+        "name": "+上海贸易",
+        "phones": ["+8613700001111"],
+        "tags": ["-minus", "@at", "''two"],
+        "segment": "C",
+        "custom": {"wechat": "@wx", "source": "朋友"},
+    },
     {"name": "-负号", "title": "''", "notes": "-1 是负数", "emails": ["chen@example.cn"]},
     {"name": "@提及", "company": "'", "industry": "#N/A", "phones": ["02161234567"]},
     {"name": "王伟", "company": "上海贸易有限公司", "phones": ["13611112222"], "tags": ["vip"]},
@@ -256,8 +324,7 @@ def cards_of(st: Store) -> dict[str, dict[str, Any]]:
 
 
 def import_file(engine: Engine, user: User, name: str, data: bytes) -> dict[str, Any]:
-    plan = importer.plan_import(engine, user, read_table(name, data), mapping=None, match=["phone", "email"],
-                                mode="upsert")
+    plan = importer.plan_import(engine, user, read_table(name, data), mapping=None, match=["phone", "email"], mode="upsert")
     assert plan.errors == [], plan.errors
     return importer.run_import(engine, user, plan, filename=name, mode="upsert", match=["phone", "email"])
 
@@ -302,9 +369,12 @@ def test_xlsx_cells_are_text_and_carry_no_guard_apostrophe(book):
     assert all(cell.data_type not in ("f", "e") for row in sheet.iter_rows() for cell in row)  # no formula, no #N/A
     # An apostrophe starts only the cells whose value starts with one: none was added as a guard.
     starting = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("'")]
-    stored = [join_list(v) if isinstance(v, list) else str(v)
-              for card in cards_of(st).values() for v in [*(card.get(c) for c in exporter.COLUMNS), *card["custom"].values()]
-              if v not in (None, [], "")]
+    stored = [
+        join_list(v) if isinstance(v, list) else str(v)
+        for card in cards_of(st).values()
+        for v in [*(card.get(c) for c in exporter.COLUMNS), *card["custom"].values()]
+        if v not in (None, [], "")
+    ]
     assert sorted(starting) == sorted(text for text in stored if text.startswith("'"))
     assert len(starting) == 6
 

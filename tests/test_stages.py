@@ -1,6 +1,7 @@
 """Lifecycle stages (issue 17): computed from visits and purchases by rules office may change,
 applied by the periodic job as changes by `system` (history), a stage set by hand kept until the
 rules move it on, and the dashboard's counts, moves per month and win-back list."""
+
 from __future__ import annotations
 
 import uuid
@@ -32,9 +33,13 @@ def stage_of(app: Office, card: str) -> str | None:  # noqa: F811
 
 def test_the_rules_move_cards_through_the_stages_as_system(app: Office):  # noqa: F811
     lead, buyer = str(uuid.uuid4()), str(uuid.uuid4())
-    push(app, put(lead, {"name": "只拜访过"}), activity(lead, "visit", "2026-01-05T09:00:00Z"),
-         put(buyer, {"name": "老客户", "segment": "A"}),
-         activity(buyer, "purchase", "2026-01-10T09:00:00Z", amount="100", currency="CNY"))
+    push(
+        app,
+        put(lead, {"name": "只拜访过"}),
+        activity(lead, "visit", "2026-01-05T09:00:00Z"),
+        put(buyer, {"name": "老客户", "segment": "A"}),
+        activity(buyer, "purchase", "2026-01-10T09:00:00Z", amount="100", currency="CNY"),
+    )
     moved = run(app, "2026-01-20")
     assert {(m["card"], m["to"]) for m in moved} == {(lead, "lead"), (buyer, "new")}
     assert run(app, "2026-01-21") == []  # nothing new: nothing moves
@@ -56,8 +61,14 @@ def test_the_rules_move_cards_through_the_stages_as_system(app: Office):  # noqa
     figures = app.client.get("/api/v1/dashboard", params={"date": "2026-08-20"}, headers=app.as_("office")).json()["stages"]
     assert {c["key"]: c["count"] for c in figures["counts"]}["active"] == 1
     moves = {(f["from"], f["to"]) for f in figures["flows"]}  # by the month each move was made (now, here)
-    assert {("none", "new"), ("new", "active"), ("active", "at_risk"), ("at_risk", "lost"), ("lost", "won_back"),
-            ("won_back", "active")} <= moves
+    assert {
+        ("none", "new"),
+        ("new", "active"),
+        ("active", "at_risk"),
+        ("at_risk", "lost"),
+        ("lost", "won_back"),
+        ("won_back", "active"),
+    } <= moves
     sheet = app.client.get("/api/v1/dashboard.csv", params={"figure": "stages"}, headers=app.as_("office")).text
     assert "stage,,,active,1" in sheet and "move," in sheet
 
@@ -77,7 +88,10 @@ def test_a_stage_set_by_hand_stays_until_something_new_happens(app: Office):  # 
 
 def test_office_changes_the_rules_reps_may_not_and_the_win_back_list(app: Office):  # noqa: F811
     assert app.client.get("/api/v1/stages/rules", headers=app.as_("rep1")).json()["rules"] == {
-        "at_risk_days": 90, "lost_days": 180, "new_days": 30}
+        "at_risk_days": 90,
+        "lost_days": 180,
+        "new_days": 30,
+    }
     assert app.client.put("/api/v1/stages/rules", json={"at_risk_days": 30}, headers=app.as_("rep1")).status_code == 403
     bad = app.client.put("/api/v1/stages/rules", json={"at_risk_days": 400}, headers=app.as_("office"))
     assert bad.status_code == 400 and bad.json()["error"]["fields"][0]["path"] == "lost_days"
@@ -87,8 +101,12 @@ def test_office_changes_the_rules_reps_may_not_and_the_win_back_list(app: Office
     assert saved["at_risk_days"] == 30
     mine, theirs = str(uuid.uuid4()), str(uuid.uuid4())
     push(app, put(mine, {"name": "快流失"}), activity(mine, "purchase", "2026-01-10T09:00:00Z", amount="5", currency="CNY"))
-    push(app, put(theirs, {"name": "别人的"}), activity(theirs, "purchase", "2026-01-10T09:00:00Z", amount="5", currency="CNY"),
-         name="rep2")
+    push(
+        app,
+        put(theirs, {"name": "别人的"}),
+        activity(theirs, "purchase", "2026-01-10T09:00:00Z", amount="5", currency="CNY"),
+        name="rep2",
+    )
     run(app, "2026-02-20")
     own = app.client.get("/api/v1/stages/win-back", params={"date": "2026-02-20"}, headers=app.as_("rep1")).json()["cards"]
     assert [(c["name"], c["stage"], c["last_touch"]) for c in own] == [("快流失", "at_risk", "2026-01-10")]

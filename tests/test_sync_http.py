@@ -1,5 +1,6 @@
 """The sync endpoint and the card endpoints: in-process over the real app (the `app` fixture) and a
 SQLite file; the reference client's devices over real HTTP to a `fieldcards serve` process."""
+
 from __future__ import annotations
 
 import uuid
@@ -199,8 +200,9 @@ def test_delete_after_someone_elses_edit_becomes_a_conflict(app):
     with app.client("rep1") as c:
         sync(c, [put(card, {"name": "Del"})], device="phone")
         sync(c, [put(card, {"title": "CEO"}, {"title": None})], device="laptop")
-        result = sync(c, [{"id": str(uuid.uuid4()), "op": "card.delete", "card": card, "at": at(), "version": 1}],
-                      device="phone").json()["results"][0]
+        result = sync(
+            c, [{"id": str(uuid.uuid4()), "op": "card.delete", "card": card, "at": at(), "version": 1}], device="phone"
+        ).json()["results"][0]
         assert result["status"] == "conflict"
         assert result["card"]["deleted"] is False
         record = c.get("/api/v1/conflicts").json()["conflicts"][0]
@@ -223,8 +225,12 @@ def test_edit_of_deleted_card_brings_it_back_with_a_conflict(app):
 def test_activity_is_idempotent_by_its_id(app):
     app.user("rep1")
     card, activity = str(uuid.uuid4()), str(uuid.uuid4())
-    add = {"op": "activity.add", "card": card, "at": at(),
-           "activity": {"id": activity, "card": card, "kind": "visit", "at": "2026-11-24T10:00:00Z", "text": "拜访"}}
+    add = {
+        "op": "activity.add",
+        "card": card,
+        "at": at(),
+        "activity": {"id": activity, "card": card, "kind": "visit", "at": "2026-11-24T10:00:00Z", "text": "拜访"},
+    }
     with app.client("rep1") as c:
         sync(c, [put(card, {"name": "Act"})])
         sync(c, [{**add, "id": "a1"}])
@@ -264,7 +270,7 @@ def test_reassigned_card_leaves_the_old_reps_device_and_their_offline_edit_is_ke
     phone.sync()
     office.sync()
     phone.edit_card(card, company="Offline Co")  # offline on the phone...
-    office.edit_card(card, owner="rep2")           # ...while the office reassigns the card
+    office.edit_card(card, owner="rep2")  # ...while the office reassigns the card
     office.sync()
     report = phone.sync()
     assert report.statuses == {"conflict": 1}
@@ -274,5 +280,4 @@ def test_reassigned_card_leaves_the_old_reps_device_and_their_offline_edit_is_ke
     assert [a["text"] for a in other.activities(card)] == ["first visit"]  # it arrived whole
     with app.client("rep2") as c:
         records = c.get("/api/v1/conflicts", params={"status": "open"}).json()["conflicts"]
-    assert [(r["field"], r["kept"], r["other"], r["other_by"]) for r in records] == [
-        ("company", "Old Co", "Offline Co", "rep1")]
+    assert [(r["field"], r["kept"], r["other"], r["other_by"]) for r in records] == [("company", "Old Co", "Offline Co", "rep1")]

@@ -1,5 +1,6 @@
 """Teams and managers (issue 19; contract 7): a manager sees and changes their team's cards and
 nothing else, reassigns within the team, and their phone's view moves when the team changes."""
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,11 @@ class Company:
         return {"authorization": f"Bearer {self.tokens[name]}"}
 
     def sync(self, name: str, *mutations: dict, device: str = "", cursor: str | None = None) -> dict:
-        answer = self.client.post("/api/v1/sync", json={"device": device or f"{name}-phone", "cursor": cursor,
-                                                        "mutations": list(mutations)}, headers=self.as_(name))
+        answer = self.client.post(
+            "/api/v1/sync",
+            json={"device": device or f"{name}-phone", "cursor": cursor, "mutations": list(mutations)},
+            headers=self.as_(name),
+        )
         assert answer.status_code == 200, answer.text
         return answer.json()
 
@@ -50,8 +54,14 @@ def company(tmp_path: Path) -> Iterator[Company]:
     config = Config(data_dir=tmp_path, backup=False, webhook_poll_s=0.05)
     st = Store(config.db_path)
     tokens = {}
-    for name, role in (("admin", "admin"), ("office", "office"), ("boss", "manager"), ("rep1", "rep"),
-                       ("rep2", "rep"), ("rep3", "rep")):
+    for name, role in (
+        ("admin", "admin"),
+        ("office", "office"),
+        ("boss", "manager"),
+        ("rep1", "rep"),
+        ("rep2", "rep"),
+        ("rep3", "rep"),
+    ):
         add_user(st, name, role)
         tokens[name] = create_token(st, name)
     st.close()
@@ -60,8 +70,11 @@ def company(tmp_path: Path) -> Iterator[Company]:
 
 
 def test_a_manager_sees_and_changes_exactly_their_teams_cards(company: Company):
-    made = company.client.post("/api/v1/teams", json={"name": "华东一组", "members": ["rep1", "rep2"], "managers": ["boss"]},
-                               headers=company.as_("admin"))
+    made = company.client.post(
+        "/api/v1/teams",
+        json={"name": "华东一组", "members": ["rep1", "rep2"], "managers": ["boss"]},
+        headers=company.as_("admin"),
+    )
     assert made.status_code == 201, made.text
     team = made.json()["team"]
     one, two, three = (company.card(r, {"name": f"{r} 的客户"}) for r in ("rep1", "rep2", "rep3"))
@@ -81,24 +94,42 @@ def test_a_manager_sees_and_changes_exactly_their_teams_cards(company: Company):
     assert company.client.get("/api/v1/dashboard", headers=boss).json()["cards"] == 2
     assert [t["id"] for t in company.client.get("/api/v1/teams", headers=company.as_("rep1")).json()["teams"]] == [team["id"]]
     assert company.client.get("/api/v1/teams", headers=company.as_("rep3")).json()["teams"] == []
-    for method, path in (("GET", "/api/v1/users"), ("GET", "/api/v1/audit"), ("GET", "/api/v1/devices"),
-                         ("GET", "/api/v1/duplicates"), ("POST", "/api/v1/teams"), ("PUT", f"/api/v1/teams/{team['id']}"),
-                         ("POST", f"/api/v1/cards/{one}/erase"), ("GET", f"/api/v1/cards/{one}/export"),
-                         ("POST", "/api/v1/cards/merge"), ("GET", "/api/v1/admin/backup")):
+    for method, path in (
+        ("GET", "/api/v1/users"),
+        ("GET", "/api/v1/audit"),
+        ("GET", "/api/v1/devices"),
+        ("GET", "/api/v1/duplicates"),
+        ("POST", "/api/v1/teams"),
+        ("PUT", f"/api/v1/teams/{team['id']}"),
+        ("POST", f"/api/v1/cards/{one}/erase"),
+        ("GET", f"/api/v1/cards/{one}/export"),
+        ("POST", "/api/v1/cards/merge"),
+        ("GET", "/api/v1/admin/backup"),
+    ):
         answer = company.client.request(method, path, headers=boss, json={})
         assert answer.status_code == 403, (method, path, answer.status_code)
 
 
 def test_moving_a_rep_between_teams_moves_what_the_managers_phone_holds(company: Company):
     admin = company.as_("admin")
-    team = company.client.post("/api/v1/teams", json={"name": "A", "members": ["rep1", "rep2"], "managers": ["boss"]},
-                               headers=admin).json()["team"]
+    team = company.client.post(
+        "/api/v1/teams", json={"name": "A", "members": ["rep1", "rep2"], "managers": ["boss"]}, headers=admin
+    ).json()["team"]
     two, three = company.card("rep2", {"name": "二号"}), company.card("rep3", {"name": "三号"})
-    company.sync("rep3", {"id": str(uuid.uuid4()), "op": "activity.add", "card": three, "at": CLOCK.now(),
-                          "activity": {"id": str(uuid.uuid4()), "kind": "visit", "at": "2026-11-24T10:00:00Z", "text": "拜访"}})
+    company.sync(
+        "rep3",
+        {
+            "id": str(uuid.uuid4()),
+            "op": "activity.add",
+            "card": three,
+            "at": CLOCK.now(),
+            "activity": {"id": str(uuid.uuid4()), "kind": "visit", "at": "2026-11-24T10:00:00Z", "text": "拜访"},
+        },
+    )
     first = company.sync("boss")
-    changed = company.client.put(f"/api/v1/teams/{team['id']}", json={"name": "A", "members": ["rep1", "rep3"],
-                                                                      "managers": ["boss"]}, headers=admin)
+    changed = company.client.put(
+        f"/api/v1/teams/{team['id']}", json={"name": "A", "members": ["rep1", "rep3"], "managers": ["boss"]}, headers=admin
+    )
     assert changed.status_code == 200 and changed.json()["team"]["members"] == ["rep1", "rep3"]
     later = company.sync("boss", cursor=first["cursor"])["changes"]
     assert {"type": "remove", "card": two, "reason": "revoked", "into": None} in later
@@ -108,8 +139,9 @@ def test_moving_a_rep_between_teams_moves_what_the_managers_phone_holds(company:
 
 
 def test_a_team_holds_reps_under_managers(company: Company):
-    bad = company.client.post("/api/v1/teams", json={"name": "", "members": ["office", "nobody"], "managers": ["rep1"]},
-                              headers=company.as_("admin"))
+    bad = company.client.post(
+        "/api/v1/teams", json={"name": "", "members": ["office", "nobody"], "managers": ["rep1"]}, headers=company.as_("admin")
+    )
     assert bad.status_code == 400
     assert {f["path"] for f in bad.json()["error"]["fields"]} == {"name", "members[0]", "members[1]", "managers[0]"}
     made = company.client.post("/api/v1/users", json={"name": "boss2", "role": "manager"}, headers=company.as_("admin"))
@@ -123,14 +155,28 @@ def test_every_route_answers_a_manager_as_its_guard_says(company: Company):
     from server.app import api_table
     from server.auth.guard import ADMIN, OFFICE, PUBLIC
 
-    company.client.post("/api/v1/teams", json={"name": "A", "members": ["rep1"], "managers": ["boss"]},
-                        headers=company.as_("admin"))
+    company.client.post(
+        "/api/v1/teams", json={"name": "A", "members": ["rep1"], "managers": ["boss"]}, headers=company.as_("admin")
+    )
     own = company.card("rep1", {"name": "一号"})
     other = company.card("rep2", {"name": "二号"})
-    fill = {"card_id": own, "team_id": str(uuid.uuid4()), "link_id": str(uuid.uuid4()), "token": "x",
-            "attachment_id": str(uuid.uuid4()), "conflict_id": str(uuid.uuid4()), "passkey_id": "x", "token_id": "x",
-            "name": "rep1", "device_id": "x", "import_id": str(uuid.uuid4()), "progress_id": "x",
-            "webhook_id": str(uuid.uuid4()), "delivery_id": "1", "merge_id": str(uuid.uuid4())}
+    fill = {
+        "card_id": own,
+        "team_id": str(uuid.uuid4()),
+        "link_id": str(uuid.uuid4()),
+        "token": "x",
+        "attachment_id": str(uuid.uuid4()),
+        "conflict_id": str(uuid.uuid4()),
+        "passkey_id": "x",
+        "token_id": "x",
+        "name": "rep1",
+        "device_id": "x",
+        "import_id": str(uuid.uuid4()),
+        "progress_id": "x",
+        "webhook_id": str(uuid.uuid4()),
+        "delivery_id": "1",
+        "merge_id": str(uuid.uuid4()),
+    }
     boss = company.as_("boss")
     checked = 0
     for path, _handler, methods, need in api_table():

@@ -1,6 +1,7 @@
 """The shortcuts of card validation (issue 14) answer exactly as the full rules do: a phone in
 E.164 read from phonenumbers' metadata against phonenumbers' own parse, and a card's text read
 once against the full text rule, error messages included."""
+
 from __future__ import annotations
 
 import phonenumbers
@@ -61,8 +62,22 @@ def test_the_e164_shortcut_answers_the_numbers_a_push_carries() -> None:
         assert e164_valid(text) is False, text
 
 
-TEXTS = ["Wang Wei", "  王伟  ", "", "   ", "a\tb", "a\nb", "a\rb", "a\x00b", "x\x7f", "\u3000王\u3000",
-         None, 42, ["a"], {"a": 1}]
+TEXTS = [
+    "Wang Wei",
+    "  王伟  ",
+    "",
+    "   ",
+    "a\tb",
+    "a\nb",
+    "a\rb",
+    "a\x00b",
+    "x\x7f",
+    "\u3000王\u3000",
+    None,
+    42,
+    ["a"],
+    {"a": 1},
+]
 
 
 @pytest.mark.parametrize("name", sorted(TEXT_LIMITS))
@@ -82,9 +97,25 @@ def test_a_card_text_reads_as_the_full_text_rule(name: str, creating: bool) -> N
         assert got == expected, (name, value)
 
 
-CLOCKS = [None, 5, 1.5, True, [], "", "abc", "1763971200123-0000-dev", "1763971200123-0000-", "176397120012-0000-d",
-          "1763971200123-00000-d", "1763971200123-0000-dev\n", "1763971200123-0000-dev ok", "１７63971200123-0000-d",
-          "1763971200123-0000-" + "d" * 100, "1763971200123-0000-" + "d" * 101, "x" * 300]
+CLOCKS = [
+    None,
+    5,
+    1.5,
+    True,
+    [],
+    "",
+    "abc",
+    "1763971200123-0000-dev",
+    "1763971200123-0000-",
+    "176397120012-0000-d",
+    "1763971200123-00000-d",
+    "1763971200123-0000-dev\n",
+    "1763971200123-0000-dev ok",
+    "１７63971200123-0000-d",
+    "1763971200123-0000-" + "d" * 100,
+    "1763971200123-0000-" + "d" * 101,
+    "x" * 300,
+]
 
 
 @pytest.mark.parametrize("at", CLOCKS)
@@ -104,9 +135,19 @@ def test_a_mutation_clock_is_refused_as_hlc_parse_refuses_it(at: object) -> None
 
 
 def test_unknown_envelope_keys_are_named_in_their_order() -> None:
-    raw = {"zz": 1, "id": "m1", "op": "card.claim", "card": "0b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90",
-           "at": "1763971200123-0000-dev", "fields": {}, "a" * 80: 2}
+    raw = {
+        "zz": 1,
+        "id": "m1",
+        "op": "card.claim",
+        "card": "0b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90",
+        "at": "1763971200123-0000-dev",
+        "fields": {},
+        "a" * 80: 2,
+    }
     with pytest.raises(InvalidInput) as refused:
         parse_mutation(raw)
     assert [(f.path, f.message) for f in refused.value.fields] == [
-        ("zz", "unknown field"), ("fields", "unknown field"), ("a" * 60, "unknown field")]
+        ("zz", "unknown field"),
+        ("fields", "unknown field"),
+        ("a" * 60, "unknown field"),
+    ]

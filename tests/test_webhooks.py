@@ -2,6 +2,7 @@
 once and in order per card across 500 answers and a kill -9 of the server; non-public addresses
 are refused unless the admin setting allows them; the receiver's check in the docs works. The app runs
 in-process (its delivery worker a thread of the test) except where the kill -9 needs a process."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,7 @@ from sync.db import Store
 from sync.people.users import add_user, create_token
 from tests.conftest import Caller, logged_exceptions, start_app
 
-FAST = {"FIELDCARDS_WEBHOOKS_ALLOW_PRIVATE": "1", "FIELDCARDS_WEBHOOK_BACKOFF_S": "0.05",
-        "FIELDCARDS_WEBHOOK_POLL_S": "0.05"}
+FAST = {"FIELDCARDS_WEBHOOKS_ALLOW_PRIVATE": "1", "FIELDCARDS_WEBHOOK_BACKOFF_S": "0.05", "FIELDCARDS_WEBHOOK_POLL_S": "0.05"}
 
 
 class Receiver:
@@ -118,8 +118,9 @@ def _assert_in_order_per_card(events: list[dict[str, Any]]) -> None:
 
 
 def _register(admin: Caller | httpx.Client, receiver: Receiver, events: list[str] | None = None) -> dict[str, Any]:
-    response = admin.post("/api/v1/webhooks", json={"url": receiver.url, "events": events or list(webhooks.EVENTS),
-                                                    "secret": receiver.secret})
+    response = admin.post(
+        "/api/v1/webhooks", json={"url": receiver.url, "events": events or list(webhooks.EVENTS), "secret": receiver.secret}
+    )
     assert response.status_code == 201, response.text
     return response.json()["webhook"]
 
@@ -245,8 +246,9 @@ def test_no_redirect_is_followed() -> None:
     http = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
     threading.Thread(target=http.serve_forever, daemon=True).start()
     try:
-        status, error, _ = webhooks.post(f"http://127.0.0.1:{http.server_address[1]}/", "s", b"{}",
-                                         webhooks.Settings(allow_private=True))
+        status, error, _ = webhooks.post(
+            f"http://127.0.0.1:{http.server_address[1]}/", "s", b"{}", webhooks.Settings(allow_private=True)
+        )
         assert status == 302 and error == "HTTP 302"
     finally:
         http.shutdown()
@@ -293,9 +295,13 @@ def _engine_with_hook(path: Path) -> tuple[Any, Any, Any]:
 def test_a_mutation_applied_again_after_a_restore_is_emitted_with_the_same_id(tmp_path: Path) -> None:
     """Two databases stand for the live one and the one a restore brought back: a device re-sending
     the same mutation gets the same event id, so the receiver's dedupe works across a restore."""
-    mutation = {"id": "4d1c6f0e-8d55-4c3f-9a61-0b3f2d7e1a10", "op": "card.put",
-                "card": "0b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90", "at": "1763971200123-0000-phone-1",
-                "fields": {"name": "王伟"}}
+    mutation = {
+        "id": "4d1c6f0e-8d55-4c3f-9a61-0b3f2d7e1a10",
+        "op": "card.put",
+        "card": "0b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90",
+        "at": "1763971200123-0000-phone-1",
+        "fields": {"name": "王伟"},
+    }
     events = []
     for name in ("live.db", "restored.db"):
         st, engine, admin = _engine_with_hook(tmp_path / name)
@@ -314,9 +320,13 @@ def test_a_rolled_back_change_leaves_no_event_and_endpoints_survive_a_restore(tm
     from sync import db as store_module
 
     st, engine, admin = _engine_with_hook(tmp_path / "live.db")
-    mutation = {"id": "5d1c6f0e-8d55-4c3f-9a61-0b3f2d7e1a10", "op": "card.put",
-                "card": "1b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90", "at": "1763971200123-0000-phone-1",
-                "fields": {"name": "Wang"}}
+    mutation = {
+        "id": "5d1c6f0e-8d55-4c3f-9a61-0b3f2d7e1a10",
+        "op": "card.put",
+        "card": "1b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90",
+        "at": "1763971200123-0000-phone-1",
+        "fields": {"name": "Wang"},
+    }
 
     def fail(conn: Any, results: Any) -> None:
         raise RuntimeError("rolled back")
@@ -342,15 +352,26 @@ def test_a_delivery_failing_past_the_retry_window_marks_the_endpoint_failing(tmp
     receiver = Receiver(fail_first=1000)
     st, engine, admin = _engine_with_hook(tmp_path / "live.db")
     try:
-        hook = webhooks.create_endpoint(st, admin, {"url": receiver.url, "events": ["card.created"],
-                                                    "secret": receiver.secret})
-        engine.apply(admin, "phone-1", [{"id": "6d1c6f0e-8d55-4c3f-9a61-0b3f2d7e1a10", "op": "card.put",
-                                         "card": "2b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90",
-                                         "at": "1763971200123-0000-phone-1", "fields": {"name": "Li"}}])
+        hook = webhooks.create_endpoint(st, admin, {"url": receiver.url, "events": ["card.created"], "secret": receiver.secret})
+        engine.apply(
+            admin,
+            "phone-1",
+            [
+                {
+                    "id": "6d1c6f0e-8d55-4c3f-9a61-0b3f2d7e1a10",
+                    "op": "card.put",
+                    "card": "2b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90",
+                    "at": "1763971200123-0000-phone-1",
+                    "fields": {"name": "Li"},
+                }
+            ],
+        )
         deliverer = webhooks.Deliverer(st, webhooks.Settings(allow_private=True, backoff_s=0.01, retry_for_s=0))
         deadline = time.time() + 10
+
         def shown() -> dict:  # the list's order is not this test's business: found by id
             return next(e for e in webhooks.list_endpoints(st, admin) if e["id"] == hook["id"])
+
         while time.time() < deadline and not shown()["failing"]:
             deliverer.deliver_due()
             time.sleep(0.02)

@@ -1,4 +1,5 @@
 """Admin endpoints: devices (list, revoke), backup status, restore points, restore."""
+
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
@@ -94,8 +95,11 @@ async def restore(request: Request) -> JSONResponse:
     if unknown:
         raise invalid(unknown[0], "unknown field")
     exclude = body.get("exclude", [])
-    if not isinstance(exclude, list) or len(exclude) > 10_000 or not all(
-            isinstance(e, int) and not isinstance(e, bool) and 0 < e < 2**62 for e in exclude):
+    if (
+        not isinstance(exclude, list)
+        or len(exclude) > 10_000
+        or not all(isinstance(e, int) and not isinstance(e, bool) and 0 < e < 2**62 for e in exclude)
+    ):
         raise invalid("exclude", "a list of the ids of server work not to re-apply (preview: server_work.entries)")
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):

@@ -1,5 +1,6 @@
 """Attachments over HTTP: the bytes of a declared photo or file, uploaded in resumable chunks and
 served only to whoever may see the card (contract 7; the protocol is in sync/cards/attachments.py)."""
+
 from __future__ import annotations
 
 import re
@@ -41,12 +42,16 @@ async def content(request: Request) -> Response:
     inline = found["type"] in attachments.INLINE_TYPES
     name = found["name"].replace('"', "'")
     disposition = "inline" if inline else "attachment"
-    return Response(data, media_type=found["type"], headers={
-        "content-disposition": f"{disposition}; filename*=UTF-8''{_quote(name)}",
-        "x-content-type-options": "nosniff",
-        "content-security-policy": "default-src 'none'; sandbox",
-        "cache-control": "private, max-age=86400",
-    })
+    return Response(
+        data,
+        media_type=found["type"],
+        headers={
+            "content-disposition": f"{disposition}; filename*=UTF-8''{_quote(name)}",
+            "x-content-type-options": "nosniff",
+            "content-security-policy": "default-src 'none'; sandbox",
+            "cache-control": "private, max-age=86400",
+        },
+    )
 
 
 def _quote(name: str) -> str:

@@ -1,4 +1,5 @@
 """Reading request bodies safely: size limit, UTF-8 JSON, no input that can crash the parser."""
+
 from __future__ import annotations
 
 import json

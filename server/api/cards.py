@@ -1,4 +1,5 @@
 """Card reads: list and search, one card with its activities, its history; `me` and `schema`."""
+
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
@@ -42,22 +43,19 @@ async def list_cards(request: Request) -> JSONResponse:
 
 async def get_card(request: Request) -> JSONResponse:
     user = request.state.user
-    found = await run_in_threadpool(queries.card_with_activities, request.app.state.store, user,
-                                    request.path_params["card_id"])
+    found = await run_in_threadpool(queries.card_with_activities, request.app.state.store, user, request.path_params["card_id"])
     return JSONResponse(found)
 
 
 async def card_history(request: Request) -> JSONResponse:
     user = request.state.user
-    found = await run_in_threadpool(queries.card_history, request.app.state.store, user,
-                                    request.path_params["card_id"])
+    found = await run_in_threadpool(queries.card_history, request.app.state.store, user, request.path_params["card_id"])
     return JSONResponse(found)
 
 
 async def erase_card(request: Request) -> JSONResponse:
     """Admins: purge a customer (PIPL erasure); devices are told `remove` with reason `erased`."""
-    found = await run_in_threadpool(privacy.erase, request.app.state.engine, request.state.user,
-                                    request.path_params["card_id"])
+    found = await run_in_threadpool(privacy.erase, request.app.state.engine, request.state.user, request.path_params["card_id"])
     return JSONResponse(found)
 
 
@@ -70,13 +68,20 @@ async def export_card(request: Request) -> Response:
     lang = request.query_params.get("lang") or None
     if lang not in (None, *access_report.LANGS):
         raise invalid("lang", "en or zh-CN")
-    found = await run_in_threadpool(privacy.customer_export, request.app.state.store, request.state.user,
-                                    request.path_params["card_id"])
-    name = f'customer-{found["card"]["id"]}'
+    found = await run_in_threadpool(
+        privacy.customer_export, request.app.state.store, request.state.user, request.path_params["card_id"]
+    )
+    name = f"customer-{found['card']['id']}"
     if fmt == "html":
         lang = access_report.pick_language(lang, request.headers.get("accept-language"))
-        return HTMLResponse(access_report.render(found, lang), headers={
-            "content-security-policy": access_report.CSP, "cache-control": "no-store",
-            "content-disposition": f'attachment; filename="{name}.{lang}.html"'})
-    return JSONResponse(found, headers={"content-disposition": f'attachment; filename="{name}.json"',
-                                        "cache-control": "no-store"})
+        return HTMLResponse(
+            access_report.render(found, lang),
+            headers={
+                "content-security-policy": access_report.CSP,
+                "cache-control": "no-store",
+                "content-disposition": f'attachment; filename="{name}.{lang}.html"',
+            },
+        )
+    return JSONResponse(
+        found, headers={"content-disposition": f'attachment; filename="{name}.json"', "cache-control": "no-store"}
+    )

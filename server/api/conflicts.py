@@ -1,4 +1,5 @@
 """The conflict inbox: list conflict records, resolve one as a normal change."""
+
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +20,5 @@ async def list_conflicts(request: Request) -> JSONResponse:
 async def resolve(request: Request) -> JSONResponse:
     user = request.state.user
     body = await read_json(request)
-    card = await run_in_threadpool(request.app.state.engine.resolve_conflict, user,
-                                   request.path_params["conflict_id"], body)
+    card = await run_in_threadpool(request.app.state.engine.resolve_conflict, user, request.path_params["conflict_id"], body)
     return JSONResponse({"card": card})

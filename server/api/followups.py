@@ -1,4 +1,5 @@
 """Follow-up items across cards, their rules, and what customers changed (sync/cards/followups.py)."""
+
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
@@ -19,8 +20,14 @@ async def list_items(request: Request) -> JSONResponse:
     state = params.get("state") or "open"
     if state not in ("open", "overdue"):
         raise invalid("state", "open or overdue")
-    found = await run_in_threadpool(followups.open_items, request.app.state.store, request.state.user, day(params),
-                                    only_overdue=state == "overdue", owner=params.get("owner") or None)
+    found = await run_in_threadpool(
+        followups.open_items,
+        request.app.state.store,
+        request.state.user,
+        day(params),
+        only_overdue=state == "overdue",
+        owner=params.get("owner") or None,
+    )
     return JSONResponse(found)
 
 
@@ -39,6 +46,5 @@ async def customer_updates(request: Request) -> JSONResponse:
     params = request.query_params
     only(params, {"days", "date"})
     days = whole_number(params, "days", 30, *followups.UPDATES_DAYS)
-    found = await run_in_threadpool(followups.customer_updates, request.app.state.store, request.state.user,
-                                    day(params), days)
+    found = await run_in_threadpool(followups.customer_updates, request.app.state.store, request.state.user, day(params), days)
     return JSONResponse(found, headers={"cache-control": "private, no-store"})

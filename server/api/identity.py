@@ -3,6 +3,7 @@
 Not part of the public contract (outside clients use bearer tokens); the PWA is their client.
 Each sensitive act is written to the audit log in the same transaction as the act.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -79,8 +80,9 @@ async def register_options(request: Request) -> JSONResponse:
 async def register(request: Request) -> JSONResponse:
     body = _object(await read_json(request), {"handle", "credential", "label"})
     st, config = request.app.state.store, request.app.state.config
-    user = await run_in_threadpool(passkeys.finish_registration, st, config, body.get("handle"),
-                                   body.get("credential"), body.get("label"))
+    user = await run_in_threadpool(
+        passkeys.finish_registration, st, config, body.get("handle"), body.get("credential"), body.get("label")
+    )
     return await run_in_threadpool(_signed_in_response, request, user, "auth.signin", {"via": "registration"})
 
 
@@ -141,6 +143,7 @@ async def logout(request: Request) -> JSONResponse:
 
 # --- passkeys ----------------------------------------------------------------------------------
 
+
 async def _listed(request: Request, what: str, reader: Callable[[Any, str | None], list[dict[str, Any]]]) -> JSONResponse:
     """Your own `what`; admins may ask for `?user=NAME`, or `?user=*` for everyone's."""
     user: User = request.state.user
@@ -166,6 +169,7 @@ async def remove_passkey(request: Request) -> JSONResponse:
 
 
 # --- tokens ------------------------------------------------------------------------------------
+
 
 async def list_tokens(request: Request) -> JSONResponse:
     return await _listed(request, "tokens", identity.list_tokens)
@@ -195,6 +199,7 @@ async def revoke_token(request: Request) -> JSONResponse:
 
 # --- users (admin) -----------------------------------------------------------------------------
 
+
 async def list_users(request: Request) -> JSONResponse:
     def read() -> list[dict[str, Any]]:
         with request.app.state.store.read() as conn:
@@ -205,6 +210,7 @@ async def list_users(request: Request) -> JSONResponse:
 
 async def list_people(request: Request) -> JSONResponse:
     """`{"people": [{"name", "display", "active"}]}`: display names for any signed-in user."""
+
     def read() -> list[dict[str, Any]]:
         with request.app.state.store.read() as conn:
             return identity.people(conn)
@@ -222,8 +228,9 @@ async def create_user(request: Request) -> JSONResponse:
     st, config = request.app.state.store, request.app.state.config
     made = await run_in_threadpool(add_user, st, body.get("name"), body.get("role"), display, by=admin.name)
     invite = await run_in_threadpool(passkeys.create_invite, st, config, made.name, admin.name)
-    return JSONResponse({"user": {"name": made.name, "role": made.role, "display": made.display}, "invite": invite},
-                        status_code=201)
+    return JSONResponse(
+        {"user": {"name": made.name, "role": made.role, "display": made.display}, "invite": invite}, status_code=201
+    )
 
 
 async def update_user(request: Request) -> JSONResponse:
@@ -245,8 +252,11 @@ async def update_user(request: Request) -> JSONResponse:
             before = identity.any_user(conn, name)
             if before is None:
                 raise NotFound(f"no user named {name!r}")
-            losing_admin = before["role"] == "admin" and not before["disabled"] and (
-                body.get("role", "admin") != "admin" or body.get("disabled") is True)
+            losing_admin = (
+                before["role"] == "admin"
+                and not before["disabled"]
+                and (body.get("role", "admin") != "admin" or body.get("disabled") is True)
+            )
             if losing_admin and identity.count_admins(conn) <= 1:
                 raise Conflict("this is the last admin; make someone else admin first")
             identity.update_user(conn, name, body)
@@ -266,4 +276,3 @@ async def invite_user(request: Request) -> JSONResponse:
     st, config = request.app.state.store, request.app.state.config
     invite = await run_in_threadpool(passkeys.create_invite, st, config, request.path_params["name"], admin.name)
     return JSONResponse({"invite": invite}, status_code=201)
-

@@ -1,4 +1,5 @@
 """Office tools over HTTP: spreadsheet import (preview, apply, undo) and export (contract section 5)."""
+
 from __future__ import annotations
 
 import threading
@@ -67,8 +68,17 @@ async def _import_request(request: Request) -> dict[str, Any]:
             raise invalid("mapping", "must be a JSON object of column → field name (or null to skip)")
     values = parse_json_text(str(form["values"]), "values", "values") if form.get("values") else None
     owner = str(form.get("owner") or "").strip() or None
-    return {"raw": raw, "filename": upload.filename or "upload.csv", "match": match, "mode": mode, "dry_run": dry_run,
-            "mapping": mapping, "values": values, "owner": owner, "progress": str(form.get("progress") or "")[:64]}
+    return {
+        "raw": raw,
+        "filename": upload.filename or "upload.csv",
+        "match": match,
+        "mode": mode,
+        "dry_run": dry_run,
+        "mapping": mapping,
+        "values": values,
+        "owner": owner,
+        "progress": str(form.get("progress") or "")[:64],
+    }
 
 
 async def import_file(request: Request) -> JSONResponse:
@@ -83,29 +93,46 @@ async def import_file(request: Request) -> JSONResponse:
     def work() -> dict[str, Any]:
         table = read_table(filename, raw)
         try:
-            plan = importer.plan_import(engine, user, table, mapping=mapping, match=match, mode=mode,
-                                        values=got["values"], owner=got["owner"])
+            plan = importer.plan_import(
+                engine, user, table, mapping=mapping, match=match, mode=mode, values=got["values"], owner=got["owner"]
+            )
         except InvalidInput as error:
             if not dry_run or not error.fields or error.fields[0].path != "mapping":
                 raise  # a wrong choice for one column is answered at that column (`mapping.HEADER`)
             # A preview whose columns cannot be mapped yet still shows them, so a person can map them.
-            return {"import": None, "rows": len(table.rows), "create": 0, "update": 0, "skip": len(table.rows),
-                    "errors": [{"row": 1, "column": "", "value": "", "code": "no_name_column",
-                                "message": error.fields[0].message}], "warnings": [],
-                    "headers": table.headers, "mapping": importer.suggest_mapping(table.headers), "preview": []}
-        preview = {"headers": table.headers, "mapping": plan.mapping,
-                   "preview": [r.public() for r in plan.rows[:importer.PREVIEW_ROWS]]}
+            return {
+                "import": None,
+                "rows": len(table.rows),
+                "create": 0,
+                "update": 0,
+                "skip": len(table.rows),
+                "errors": [{"row": 1, "column": "", "value": "", "code": "no_name_column", "message": error.fields[0].message}],
+                "warnings": [],
+                "headers": table.headers,
+                "mapping": importer.suggest_mapping(table.headers),
+                "preview": [],
+            }
+        preview = {
+            "headers": table.headers,
+            "mapping": plan.mapping,
+            "preview": [r.public() for r in plan.rows[: importer.PREVIEW_ROWS]],
+        }
         if dry_run:
-            return {"import": None, "rows": len(plan.rows), **plan.counts(), "errors": plan.errors,
-                    "warnings": plan.warnings, **preview}
+            return {
+                "import": None,
+                "rows": len(plan.rows),
+                **plan.counts(),
+                "errors": plan.errors,
+                "warnings": plan.warnings,
+                **preview,
+            }
 
         def report(done: int, total: int) -> None:
             if progress_id:
                 with _progress_lock:
                     _progress[progress_id] = {"done": done, "total": total}
 
-        outcome = importer.run_import(engine, user, plan, filename=filename, mode=mode, match=match,
-                                      progress=report, table=table)
+        outcome = importer.run_import(engine, user, plan, filename=filename, mode=mode, match=match, progress=report, table=table)
         return {**outcome, **preview}
 
     try:
@@ -152,25 +179,37 @@ async def check_problems(request: Request) -> Response:
 
     def work() -> tuple[bytes, str, str]:
         table = read_table(got["filename"], got["raw"])
-        plan = importer.plan_import(engine, user, table, mapping=got["mapping"], match=got["match"], mode=got["mode"],
-                                    values=got["values"], owner=got["owner"])
+        plan = importer.plan_import(
+            engine,
+            user,
+            table,
+            mapping=got["mapping"],
+            match=got["match"],
+            mode=got["mode"],
+            values=got["values"],
+            owner=got["owner"],
+        )
         return importer.problems_file(importer.problem_rows(table, plan.errors + plan.warnings), format=fmt, lang=lang)
 
     return _file(await request.app.state.heavy.run(work))
 
 
 async def undo_import(request: Request) -> JSONResponse:
-    result = await request.app.state.heavy.run(importer.undo_import, request.app.state.engine, request.state.user,
-                                               request.path_params["import_id"])
+    result = await request.app.state.heavy.run(
+        importer.undo_import, request.app.state.engine, request.state.user, request.path_params["import_id"]
+    )
     return JSONResponse(result)
 
 
 async def export(request: Request) -> Response:
     data, media_type, filename, count = await request.app.state.heavy.run(
-        exporter.export, request.app.state.store, request.state.user, dict(request.query_params),
-        base_url=str(request.base_url))
-    return Response(data, media_type=media_type, headers={
-        "content-disposition": f'attachment; filename="{filename}"', "x-fieldcards-count": str(count)})
+        exporter.export, request.app.state.store, request.state.user, dict(request.query_params), base_url=str(request.base_url)
+    )
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{filename}"', "x-fieldcards-count": str(count)},
+    )
 
 
 async def duplicates(request: Request) -> JSONResponse:
@@ -184,5 +223,6 @@ async def merge(request: Request) -> JSONResponse:
 
 
 async def unmerge(request: Request) -> JSONResponse:
-    return JSONResponse(await run_in_threadpool(dedupe.unmerge, request.app.state.engine, request.state.user,
-                                                request.path_params["merge_id"]))
+    return JSONResponse(
+        await run_in_threadpool(dedupe.unmerge, request.app.state.engine, request.state.user, request.path_params["merge_id"])
+    )

@@ -1,6 +1,7 @@
 """Query parameters read at the boundary: whole numbers and dates in ASCII digits, inside ranges
 the code below can compute with, so that `limit=²`, `after=10^30` or `date=0001-01-01` are a 400
 naming the parameter, never a 500 further down (issue 11)."""
+
 from __future__ import annotations
 
 import re

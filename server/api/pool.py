@@ -1,5 +1,6 @@
 """The shared pool over HTTP (sync/cards/pool.py): the rep's pool view, its rules, the cards about to
 return to it, and the offline duplicate check's buckets. Claims travel in `/sync` (`card.claim`)."""
+
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
@@ -13,8 +14,7 @@ from .params import day, only
 
 
 async def view(request: Request) -> JSONResponse:
-    found = await run_in_threadpool(pool.view, request.app.state.store, request.state.user,
-                                    dict(request.query_params))
+    found = await run_in_threadpool(pool.view, request.app.state.store, request.state.user, dict(request.query_params))
     return JSONResponse(found)
 
 
@@ -24,6 +24,7 @@ async def get_settings(request: Request) -> JSONResponse:
     def read() -> dict:
         with store.read() as conn:
             return pool.settings(conn)
+
     return JSONResponse({"settings": await run_in_threadpool(read)})
 
 

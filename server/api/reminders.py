@@ -1,4 +1,5 @@
 """Reminders (the Today view) and the private calendar feed."""
+
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
@@ -14,8 +15,14 @@ async def reminders(request: Request) -> JSONResponse:
     params = request.query_params
     only(params, {"date", "owner", "stale_days"})
     stale = whole_number(params, "stale_days", rem.DEFAULT_STALE_DAYS, 1, 3650)
-    found = await run_in_threadpool(rem.reminders, request.app.state.store, request.state.user, day(params),
-                                    owner=params.get("owner") or None, stale_days=stale)
+    found = await run_in_threadpool(
+        rem.reminders,
+        request.app.state.store,
+        request.state.user,
+        day(params),
+        owner=params.get("owner") or None,
+        stale_days=stale,
+    )
     return JSONResponse(found)
 
 
@@ -30,5 +37,8 @@ async def calendar(request: Request) -> Response:
     st = request.app.state.store
     user = await run_in_threadpool(rem.feed_user, st, request.query_params.get("key", ""))
     body = await run_in_threadpool(rem.calendar, st, user, request.app.state.config.public_origin)
-    return Response(body, media_type="text/calendar; charset=utf-8",
-                    headers={"cache-control": "private, max-age=300", "referrer-policy": "no-referrer"})
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"cache-control": "private, max-age=300", "referrer-policy": "no-referrer"},
+    )

@@ -1,5 +1,6 @@
 """Rep scorecards over HTTP: the figures per rep and period, one figure as CSV, and the targets
 (sync/office/scorecards.py)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -26,8 +27,14 @@ def _period(request: Request) -> tuple[date, date]:
 async def figures(request: Request) -> JSONResponse:
     only(request.query_params, {"from", "to", "rep"})
     start, end = _period(request)
-    found = await request.app.state.heavy.run(scorecards.scorecards, request.app.state.store, request.state.user,
-                                              start, end, rep=request.query_params.get("rep") or None)
+    found = await request.app.state.heavy.run(
+        scorecards.scorecards,
+        request.app.state.store,
+        request.state.user,
+        start,
+        end,
+        rep=request.query_params.get("rep") or None,
+    )
     return JSONResponse(found)
 
 
@@ -35,12 +42,21 @@ async def figure_csv(request: Request) -> Response:
     only(request.query_params, {"from", "to", "rep", "figure"})
     start, end = _period(request)
     figure = request.query_params.get("figure") or "all"
-    found = await request.app.state.heavy.run(scorecards.scorecards, request.app.state.store, request.state.user,
-                                              start, end, rep=request.query_params.get("rep") or None)
+    found = await request.app.state.heavy.run(
+        scorecards.scorecards,
+        request.app.state.store,
+        request.state.user,
+        start,
+        end,
+        rep=request.query_params.get("rep") or None,
+    )
     headers, rows = scorecards.figure_rows(found, figure)
     name = f"fieldcards-scorecard-{figure}-{found['from']}-{found['to']}.csv"
-    return Response(write_csv(headers, rows), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{name}"'})
+    return Response(
+        write_csv(headers, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
 
 
 async def save_targets(request: Request) -> JSONResponse:

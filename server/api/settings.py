@@ -1,5 +1,6 @@
 """Admin settings over HTTP (sync/people/settings.py): the privacy notice, public as JSON and as the page
 `/privacy`, and the lost-phone lock every signed-in app reads after a sync."""
+
 from __future__ import annotations
 
 from html import escape
@@ -31,12 +32,10 @@ async def device_settings(request: Request) -> JSONResponse:
 
 async def save_device_settings(request: Request) -> JSONResponse:
     body = await read_json(request)
-    return JSONResponse(await run_in_threadpool(settings.save_device_settings, request.app.state.store,
-                                                request.state.user, body))
+    return JSONResponse(await run_in_threadpool(settings.save_device_settings, request.app.state.store, request.state.user, body))
 
 
-PAGE_WORDS = {"en": ("Privacy notice", "简体中文", "zh-CN", "Last changed"),
-              "zh-CN": ("隐私声明", "English", "en", "最后修改")}
+PAGE_WORDS = {"en": ("Privacy notice", "简体中文", "zh-CN", "Last changed"), "zh-CN": ("隐私声明", "English", "en", "最后修改")}
 
 
 async def page(request: Request) -> HTMLResponse:
@@ -48,10 +47,12 @@ async def page(request: Request) -> HTMLResponse:
     title, other_name, other_lang, changed = PAGE_WORDS[lang]
     paragraphs = "".join(f"<p>{escape(part)}</p>" for part in settings.paragraphs(found[lang]))
     stamp = f'<p class="hint">{changed}: {escape(found["updated_at"][:10])}</p>' if found["updated_at"] else ""
-    body = (f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{title} · Fieldcards</title><link rel="stylesheet" href="/css/app.css"></head>'
-            f'<body><main class="customer privacy-notice" id="privacy"><header class="bar"><h1>{title}</h1>'
-            f'<a href="/privacy?lang={other_lang}" lang="{other_lang}" id="privacy-lang">{other_name}</a></header>'
-            f'{paragraphs}{stamp}</main></body></html>\n')
+    body = (
+        f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{title} · Fieldcards</title><link rel="stylesheet" href="/css/app.css"></head>'
+        f'<body><main class="customer privacy-notice" id="privacy"><header class="bar"><h1>{title}</h1>'
+        f'<a href="/privacy?lang={other_lang}" lang="{other_lang}" id="privacy-lang">{other_name}</a></header>'
+        f"{paragraphs}{stamp}</main></body></html>\n"
+    )
     return HTMLResponse(body, headers={"cache-control": "no-cache", "content-language": lang})

@@ -1,4 +1,5 @@
 """Lifecycle stages over HTTP: the rules and the win-back list (sync/office/stages.py)."""
+
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool

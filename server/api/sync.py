@@ -1,4 +1,5 @@
 """`POST /api/v1/sync`: one round trip that pushes a device's mutations and pulls what changed."""
+
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
@@ -19,8 +20,9 @@ async def sync(request: Request) -> Response:
 
     def sync_and_render() -> bytes:
         try:
-            return engine.sync(user, body, user_agent=request.headers.get("user-agent"),
-                               credential=getattr(request.state, "credential", None)).render()
+            return engine.sync(
+                user, body, user_agent=request.headers.get("user-agent"), credential=getattr(request.state, "credential", None)
+            ).render()
         except DeviceRevoked:
             users.end_revoked_session(engine.store, user, getattr(request.state, "session", None))
             raise

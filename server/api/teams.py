@@ -1,4 +1,5 @@
 """Teams over HTTP: everyone signed in lists the teams they belong to; admins make and change them."""
+
 from __future__ import annotations
 
 from starlette.requests import Request

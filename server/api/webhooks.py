@@ -1,4 +1,5 @@
 """Webhook endpoints over HTTP (admins): register, change, test, read the delivery log, redeliver."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -24,8 +25,9 @@ async def update_endpoint(request: Request) -> JSONResponse:
 
 
 async def test_endpoint(request: Request) -> JSONResponse:
-    return await as_user(request, webhooks.send_test, request.path_params["webhook_id"],
-                         request.app.state.config.webhook_settings)
+    return await as_user(
+        request, webhooks.send_test, request.path_params["webhook_id"], request.app.state.config.webhook_settings
+    )
 
 
 async def deliveries(request: Request) -> JSONResponse:

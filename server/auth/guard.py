@@ -4,6 +4,7 @@ may use the route (contract sections 2 and 6). Per-card rights are decided in `s
 
 Routes declare what they need in `server/app.py`: PUBLIC, ANYONE (signed in), OFFICE or ADMIN.
 """
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -29,7 +30,6 @@ CSRF_HEADER = "x-fieldcards"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -51,6 +51,7 @@ def allowed(user: User, need: str) -> bool:
 
 def guarded(need: str, handler: Handler) -> Handler:
     """The endpoint behind its gate; the handler finds the caller in `request.state.user`."""
+
     async def endpoint(request: Request) -> Response:
         if need == PUBLIC:
             if request.method in UNSAFE_METHODS:
@@ -60,9 +61,15 @@ def guarded(need: str, handler: Handler) -> Handler:
         request.state.user = user
         if not allowed(user, need):
             message = "only admins may do this" if need == ADMIN else "only office staff and admins may do this"
-            await run_in_threadpool(audit_throttled, request, (user.name, request.url.path),
-                                    user.name, "access.denied", f"{request.method} {request.url.path}",
-                                    {"role": user.role, "needs": need})
+            await run_in_threadpool(
+                audit_throttled,
+                request,
+                (user.name, request.url.path),
+                user.name,
+                "access.denied",
+                f"{request.method} {request.url.path}",
+                {"role": user.role, "needs": need},
+            )
             raise NotAllowed(message)
         return await handler(request)
 

@@ -3,6 +3,7 @@
 Only failures count, and (for tokens) only failures are refused: an office behind one NAT address
 keeps working while someone there, or a broken script, guesses tokens.
 """
+
 from __future__ import annotations
 
 import math

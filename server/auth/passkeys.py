@@ -4,6 +4,7 @@ Every ceremony has two steps. `*_options` stores a random challenge under a one-
 (five minutes); `finish_*` takes the challenge out of the table before verifying, so an answer
 can be used once: a replayed or late answer finds nothing and is refused.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,6 +46,7 @@ def _handle() -> str:
 
 # --- invites -----------------------------------------------------------------------------------
 
+
 def create_invite(st: Store, config: Config, user: str, by: str) -> dict[str, Any]:
     """A one-time link on which `user` registers a passkey; a newer invite replaces older ones."""
     code = secrets.token_urlsafe(24)
@@ -54,11 +56,15 @@ def create_invite(st: Store, config: Config, user: str, by: str) -> dict[str, An
             raise NotFound(f"no active user named {user!r}")
         identity.insert_invite(conn, code, user, by, utc_now(), expires)
         audit.record(conn, by, "user.invite", user, {"expires": expires})
-    return {"user": user, "url": config.public_origin + INVITE_PATH + code,
-            "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))}
+    return {
+        "user": user,
+        "url": config.public_origin + INVITE_PATH + code,
+        "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires)),
+    }
 
 
 # --- registration ------------------------------------------------------------------------------
+
 
 def registration_options(st: Store, config: Config, *, invite: str | None, signed_in: User | None) -> dict[str, Any]:
     """Options for a new passkey: for the user an invite names, or for the signed-in user."""
@@ -76,16 +82,22 @@ def registration_options(st: Store, config: Config, *, invite: str | None, signe
         user = db.user_named(conn, name)
         assert user is not None  # invite_user and sign-in both checked the user is active
         options = generate_registration_options(
-            rp_id=config.rp_id, rp_name="Fieldcards", user_name=user.name, user_id=identity.webauthn_id(conn, name),
+            rp_id=config.rp_id,
+            rp_name="Fieldcards",
+            user_name=user.name,
+            user_id=identity.webauthn_id(conn, name),
             user_display_name=user.display or user.name,
             authenticator_selection=AuthenticatorSelectionCriteria(
-                resident_key=ResidentKeyRequirement.REQUIRED, user_verification=UserVerificationRequirement.REQUIRED),
-            exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c))
-                                 for c in identity.credential_ids(conn, name)],
+                resident_key=ResidentKeyRequirement.REQUIRED, user_verification=UserVerificationRequirement.REQUIRED
+            ),
+            exclude_credentials=[
+                PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in identity.credential_ids(conn, name)
+            ],
         )
         handle = _handle()
-        identity.insert_challenge(conn, handle, "register", options.challenge, name, invite_hash,
-                                  now_s + CHALLENGE_SECONDS, now_s)
+        identity.insert_challenge(
+            conn, handle, "register", options.challenge, name, invite_hash, now_s + CHALLENGE_SECONDS, now_s
+        )
     return {"handle": handle, "publicKey": json.loads(options_to_json(options)), "user": name}
 
 
@@ -100,8 +112,12 @@ def finish_registration(st: Store, config: Config, handle: Any, credential: Any,
         raise Unauthenticated("this registration has expired or was used already; start again")
     try:
         verified = verify_registration_response(
-            credential=credential, expected_challenge=challenge["challenge"], expected_rp_id=config.rp_id,
-            expected_origin=config.public_origin, require_user_verification=True)
+            credential=credential,
+            expected_challenge=challenge["challenge"],
+            expected_rp_id=config.rp_id,
+            expected_origin=config.public_origin,
+            require_user_verification=True,
+        )
     except Exception as error:  # py_webauthn raises many types for hostile or broken input: all are 400
         raise invalid("credential", f"the passkey could not be verified: {str(error)[:160]}") from None
     cred_id = bytes_to_base64url(verified.credential_id)
@@ -111,11 +127,23 @@ def finish_registration(st: Store, config: Config, handle: Any, credential: Any,
             raise Unauthenticated("this invite link was used or expired meanwhile; ask an admin for a new one")
         if identity.credential(conn, cred_id) is not None:
             raise invalid("credential", "this passkey is registered already")
-        identity.insert_credential(conn, cred_id, challenge["user"], verified.credential_public_key,
-                                   verified.sign_count, [t for t in transports if isinstance(t, str)][:8],
-                                   label or "passkey", utc_now())
-        audit.record(conn, challenge["user"], "passkey.add", challenge["user"],
-                     {"credential": cred_id[:16], "label": label, "invite": bool(challenge["invite"])})
+        identity.insert_credential(
+            conn,
+            cred_id,
+            challenge["user"],
+            verified.credential_public_key,
+            verified.sign_count,
+            [t for t in transports if isinstance(t, str)][:8],
+            label or "passkey",
+            utc_now(),
+        )
+        audit.record(
+            conn,
+            challenge["user"],
+            "passkey.add",
+            challenge["user"],
+            {"credential": cred_id[:16], "label": label, "invite": bool(challenge["invite"])},
+        )
         user = db.user_named(conn, challenge["user"])
     if user is None:
         raise Unauthenticated("this user is disabled")
@@ -123,6 +151,7 @@ def finish_registration(st: Store, config: Config, handle: Any, credential: Any,
 
 
 # --- sign-in -----------------------------------------------------------------------------------
+
 
 def login_options(st: Store, config: Config) -> dict[str, Any]:
     """Discoverable sign-in: no user name, the authenticator offers the passkeys it holds for us."""
@@ -163,9 +192,14 @@ def finish_login(st: Store, config: Config, handle: Any, credential: Any) -> tup
         raise SignInFailed("this passkey belongs to another account", "user handle")
     try:
         verified = verify_authentication_response(
-            credential=credential, expected_challenge=challenge["challenge"], expected_rp_id=config.rp_id,
-            expected_origin=config.public_origin, credential_public_key=stored["public_key"],
-            credential_current_sign_count=stored["sign_count"], require_user_verification=True)
+            credential=credential,
+            expected_challenge=challenge["challenge"],
+            expected_rp_id=config.rp_id,
+            expected_origin=config.public_origin,
+            credential_public_key=stored["public_key"],
+            credential_current_sign_count=stored["sign_count"],
+            require_user_verification=True,
+        )
     except Exception as error:  # every verification failure is a refused sign-in, never a 500
         raise SignInFailed("the passkey could not be verified", str(error)[:160]) from None
     with st.write() as conn:

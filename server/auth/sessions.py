@@ -4,6 +4,7 @@ Reps work offline for days, so the idle limit is long (FIELDCARDS_SESSION_IDLE_D
 under an absolute one (FIELDCARDS_SESSION_MAX_DAYS, default 90). An expired session never costs
 local work: the PWA keeps its outbox and sends it after the next sign-in.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -49,8 +50,15 @@ def user_for(st: Store, config: Config, raw: str) -> User | None:
 
 
 def set_cookie(response: Response, config: Config, raw: str) -> None:
-    response.set_cookie(COOKIE, raw, max_age=int(config.session_max_days * 86400), path="/",
-                        httponly=True, samesite="lax", secure=config.secure_cookies)
+    response.set_cookie(
+        COOKIE,
+        raw,
+        max_age=int(config.session_max_days * 86400),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=config.secure_cookies,
+    )
 
 
 def clear_cookie(response: Response, config: Config) -> None:

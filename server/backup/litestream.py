@@ -3,6 +3,7 @@
 The server supervises rather than being Litestream's `-exec` child: a restore must stop and
 restart replication while the web process lives on.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -100,7 +101,10 @@ class Replicator:
         with open(self.config.data_dir / "litestream.log", "ab") as out:
             return subprocess.Popen(
                 [self.config.litestream_bin, "replicate", "-config", str(self.config.litestream_config)],
-                env=self.env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                env=self.env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
                 preexec_fn=_die_with_parent,
             )
 
@@ -122,8 +126,9 @@ def _run(config: Config, *args: str, timeout: float = 600) -> subprocess.Complet
         # The parent-death signal ends a restore with a server killed midway, instead of an orphan
         # finishing a scratch file after the restarted server cleaned them up. Safe to tie to
         # this thread: it waits here until the child exits.
-        return subprocess.run([config.litestream_bin, *args], env=env, capture_output=True, text=True,
-                              timeout=timeout, preexec_fn=_die_with_parent)
+        return subprocess.run(
+            [config.litestream_bin, *args], env=env, capture_output=True, text=True, timeout=timeout, preexec_fn=_die_with_parent
+        )
     except FileNotFoundError:
         raise BackupError(f"the litestream binary was not found at {config.litestream_bin}") from None
     except subprocess.TimeoutExpired:
@@ -140,8 +145,9 @@ def restore_points(config: Config) -> list[dict[str, object]]:
 
     Level 0 files give per-second points (kept for `l0-retention`); higher levels are coarser.
     """
-    done = _run(config, "ltx", "-config", str(config.litestream_config), "-level", "all", "-json", str(config.db_path),
-                timeout=120)
+    done = _run(
+        config, "ltx", "-config", str(config.litestream_config), "-level", "all", "-json", str(config.db_path), timeout=120
+    )
     if done.returncode != 0:
         raise BackupError(f"cannot list restore points: {_last_line(done.stderr or done.stdout)}")
     try:
@@ -160,6 +166,7 @@ def restore_to(config: Config, moment: str | None, out: Path) -> Path:
     done = _run(config, *args, str(config.db_path))
     # Some forms exit 0 without writing anything: the file is the proof.
     if done.returncode != 0 or not out.exists():
-        raise BackupError(f"litestream could not restore{' to ' + moment if moment else ''}: "
-                          f"{_last_line(done.stderr or done.stdout)}")
+        raise BackupError(
+            f"litestream could not restore{' to ' + moment if moment else ''}: {_last_line(done.stderr or done.stdout)}"
+        )
     return out

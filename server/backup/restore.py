@@ -3,6 +3,7 @@ then, in a short maintenance window, the live file is kept as `pre-restore-<time
 restored one takes its place under a new epoch, and replication starts again. Devices see the
 new epoch, re-send their journals, and the work the restore rolled back comes back.
 """
+
 from __future__ import annotations
 
 import json
@@ -90,9 +91,14 @@ def clean_leftovers(data_dir: Path) -> list[Path]:
 class Restorer:
     """Restores the database of one server (or of a stopped data directory, from the CLI)."""
 
-    def __init__(self, config: Config, st: Store, replicator: Replicator | None,
-                 set_maintenance: Callable[[str | None], None] = lambda reason: None,
-                 engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        st: Store,
+        replicator: Replicator | None,
+        set_maintenance: Callable[[str | None], None] = lambda reason: None,
+        engine: Engine | None = None,
+    ) -> None:
         self.config = config
         self.store = st
         self.replicator = replicator
@@ -123,9 +129,13 @@ class Restorer:
             sources = db.history_sources_after(conn, after)
             server_work = db.journal_after(conn, journal_then)
             devices = {d["id"]: d for d in db.all_devices(conn)}
-        return {"to": moment or "latest", "then": then, "now": now,
-                "rolled_back": {"changes": rolled_back, "first": shown},
-                **_what_comes_back(sources, server_work, devices)}
+        return {
+            "to": moment or "latest",
+            "then": then,
+            "now": now,
+            "rolled_back": {"changes": rolled_back, "first": shown},
+            **_what_comes_back(sources, server_work, devices),
+        }
 
     def preview(self, text: str) -> dict[str, Any]:
         """What a restore to `text` would give and roll back; writes nothing."""
@@ -140,8 +150,7 @@ class Restorer:
         """Restore to `text`; `exclude` names journal entries of server work (from the preview's
         `server_work.entries`) not to re-apply, e.g. the bad import the restore is meant to undo."""
         moment = parse_moment(text)
-        return self._adopt(self._scratch(moment), moment, by=by, action="backup.restore",
-                           excluded=set(exclude or []))
+        return self._adopt(self._scratch(moment), moment, by=by, action="backup.restore", excluded=set(exclude or []))
 
     def snapshot_scratch(self, snapshot: Path, key_path: Path) -> tuple[Path, dict[str, Any]]:
         """Decrypt an encrypted snapshot into a checked scratch file; returns it with its header."""
@@ -162,11 +171,20 @@ class Restorer:
 
     def restore_snapshot(self, snapshot: Path, key_path: Path, *, by: str) -> dict[str, Any]:
         scratch, header = self.snapshot_scratch(snapshot, key_path)
-        return self._adopt(scratch, header["created_at"], by=by, action="backup.restore_snapshot",
-                           extra={"snapshot": str(snapshot)})
+        return self._adopt(
+            scratch, header["created_at"], by=by, action="backup.restore_snapshot", extra={"snapshot": str(snapshot)}
+        )
 
-    def _adopt(self, scratch: Path, moment: str | None, *, by: str, action: str,
-               extra: dict[str, Any] | None = None, excluded: set[int] | None = None) -> dict[str, Any]:
+    def _adopt(
+        self,
+        scratch: Path,
+        moment: str | None,
+        *,
+        by: str,
+        action: str,
+        extra: dict[str, Any] | None = None,
+        excluded: set[int] | None = None,
+    ) -> dict[str, Any]:
         """Make a checked scratch file the live database: preview, stamp, swap, then re-apply the
         server's own work that the restore rolled back (all under maintenance)."""
         excluded = excluded or set()
@@ -175,13 +193,21 @@ class Restorer:
             offered = {e["id"] for e in preview["server_work"]["entries"] if e["kind"] not in journal.NEVER_EXCLUDED}
             unknown = sorted(excluded - offered)
             if unknown:
-                raise invalid("exclude", f"not server work after the restore point that may be excluded "
-                                         f"(erasures never are): {unknown[:5]}")
+                raise invalid(
+                    "exclude", f"not server work after the restore point that may be excluded (erasures never are): {unknown[:5]}"
+                )
             with self.store.read() as conn:
                 known_devices = [d["id"] for d in db.all_devices(conn) if not d["revoked_at"]]
-            record = {"to": moment or "latest", "at": utc_now(), "by": by, "preview_then": preview["then"],
-                      "rolled_back": preview["rolled_back"]["changes"], "devices": known_devices,
-                      "excluded": sorted(excluded), **(extra or {})}
+            record = {
+                "to": moment or "latest",
+                "at": utc_now(),
+                "by": by,
+                "preview_then": preview["then"],
+                "rolled_back": preview["rolled_back"]["changes"],
+                "devices": known_devices,
+                "excluded": sorted(excluded),
+                **(extra or {}),
+            }
             self.set_maintenance(f"restoring to {moment or 'the latest replica'}")
             try:
                 epoch = self._stamp_scratch(scratch, record, action)
@@ -235,10 +261,18 @@ class Restorer:
                 db.set_meta(conn, "last_drill", last_drill)
             for entry_id in record.get("excluded", []):
                 db.exclude_journal_entry(conn, entry_id, record["at"], record["by"])
-            db.set_meta(conn, PENDING_REPLAY, json.dumps({"after": after, "excluded": record.get("excluded", []),
-                                                             "by": record["by"], "to": record["to"]}))
-            detail = {"rolled_back": record["rolled_back"], "epoch": epoch, "access_kept": access,
-                      "server_work": journal.count_by_kind(carried), "excluded": record.get("excluded", [])}
+            db.set_meta(
+                conn,
+                PENDING_REPLAY,
+                json.dumps({"after": after, "excluded": record.get("excluded", []), "by": record["by"], "to": record["to"]}),
+            )
+            detail = {
+                "rolled_back": record["rolled_back"],
+                "epoch": epoch,
+                "access_kept": access,
+                "server_work": journal.count_by_kind(carried),
+                "excluded": record.get("excluded", []),
+            }
             if "snapshot" in record:
                 detail["snapshot"] = record["snapshot"]
             audit.record(conn, record["by"], action, record["to"], detail)
@@ -284,8 +318,9 @@ class Restorer:
 SERVER_DEVICES = ("import:", "undo:", "merge:", "unmerge:")
 
 
-def _what_comes_back(sources: list[tuple[str | None, str, int]], server_work: list[dict[str, Any]],
-                     devices: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _what_comes_back(
+    sources: list[tuple[str | None, str, int]], server_work: list[dict[str, Any]], devices: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     """The preview's account of the rolled-back work, by kind and count: what phones are expected
     to re-send, what the server re-applies from its journal (each entry can be excluded), and
     what will not come back (changes from revoked devices, or server writes with no journal)."""
@@ -302,8 +337,10 @@ def _what_comes_back(sources: list[tuple[str | None, str, int]], server_work: li
         entry = from_devices.setdefault(device, {"id": device, "user": user, "changes": 0})
         entry["changes"] += count
     return {
-        "device_work": {"changes": sum(d["changes"] for d in from_devices.values()),
-                        "devices": sorted(from_devices.values(), key=lambda d: d["id"])},
+        "device_work": {
+            "changes": sum(d["changes"] for d in from_devices.values()),
+            "devices": sorted(from_devices.values(), key=lambda d: d["id"]),
+        },
         "server_work": {"by_kind": journal.count_by_kind(server_work), "entries": journal.describe(server_work)},
         "lost": lost,
     }
@@ -323,4 +360,3 @@ def restore_status(st: Store) -> dict[str, Any] | None:
         if (devices.get(d, {}).get("last_sync") or "") < record["at"]
     ]
     return {k: v for k, v in record.items() if k != "devices"} | {"devices_not_synced": waiting}
-

@@ -6,7 +6,7 @@ under a key file that lives apart from the data.
 
 File layout (all integers big-endian):
 
-    MAGIC (8 bytes) | header length (4) | header (JSON) | chunk* 
+    MAGIC (8 bytes) | header length (4) | header (JSON) | chunk*
     chunk = ciphertext length (4) | AES-GCM ciphertext with its 16-byte tag
 
 Each chunk holds up to CHUNK bytes of the database. The per-file key is HKDF(key file, salt from
@@ -14,6 +14,7 @@ the header); the nonce is the header's 7-byte prefix, the chunk index (4) and a 
 chunks cannot be reordered, dropped or cut off without the tag failing (the STREAM construction),
 and the whole header is the associated data of every chunk, so it cannot be altered either.
 """
+
 from __future__ import annotations
 
 import base64
@@ -53,14 +54,16 @@ class SnapshotError(BackupError):
 
 # --- the key file ------------------------------------------------------------------------------
 
+
 def create_key(path: Path) -> str:
     """Write a new random key to `path` (mode 0600, never over an existing file); returns its id."""
     key = secrets.token_bytes(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise SnapshotError(f"{path} exists already; a key is never overwritten (it may be the only "
-                            "way to open older snapshots)") from None
+        raise SnapshotError(
+            f"{path} exists already; a key is never overwritten (it may be the only way to open older snapshots)"
+        ) from None
     with os.fdopen(fd, "w") as out:
         out.write(KEY_PREFIX + base64.b64encode(key).decode() + "\n")
     return key_id(key)
@@ -74,12 +77,13 @@ def load_key(path: Path) -> bytes:
     except FileNotFoundError:
         raise SnapshotError(f"no key file at {path}; make one with: fieldcards backup keygen {path}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SnapshotError(f"the key file {path} can be read by other users (mode {stat.S_IMODE(mode):o}); "
-                            f"run: chmod 600 {path}")
+        raise SnapshotError(
+            f"the key file {path} can be read by other users (mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}"
+        )
     if not text.startswith(KEY_PREFIX):
         raise SnapshotError(f"{path} is not a Fieldcards snapshot key (made by fieldcards backup keygen)")
     try:
-        key = base64.b64decode(text[len(KEY_PREFIX):], validate=True)
+        key = base64.b64decode(text[len(KEY_PREFIX) :], validate=True)
     except ValueError:
         key = b""
     if len(key) != 32:
@@ -112,6 +116,7 @@ def _refuse_key_beside(key_path: Path, *places: Path) -> None:
 
 # --- writing -----------------------------------------------------------------------------------
 
+
 def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
@@ -123,8 +128,11 @@ def _describe(path: Path) -> dict[str, Any]:
         if check != "ok":
             raise SnapshotError(f"the copy failed its integrity check, nothing written: {check}")
         latest = db.latest_change(conn)
-        return {"epoch": db.meta_value(conn, "epoch"), "counts": db.counts(conn),
-                "latest_change": latest["received_at"] if latest else None}
+        return {
+            "epoch": db.meta_value(conn, "epoch"),
+            "counts": db.counts(conn),
+            "latest_change": latest["received_at"] if latest else None,
+        }
     finally:
         conn.close()
 
@@ -143,11 +151,17 @@ def write_snapshot(config: Config, target_dir: Path, key_path: Path, *, keep: in
     try:
         db.copy_database(config.db_path, plain)
         source = _describe(plain)
-        header = {"format": 1, "cipher": "AES-256-GCM", "kdf": "HKDF-SHA256", "chunk": CHUNK,
-                  "salt": base64.b64encode(secrets.token_bytes(16)).decode(),
-                  "nonce_prefix": base64.b64encode(secrets.token_bytes(7)).decode(),
-                  "key_id": key_id(key), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  "source": source}
+        header = {
+            "format": 1,
+            "cipher": "AES-256-GCM",
+            "kdf": "HKDF-SHA256",
+            "chunk": CHUNK,
+            "salt": base64.b64encode(secrets.token_bytes(16)).decode(),
+            "nonce_prefix": base64.b64encode(secrets.token_bytes(7)).decode(),
+            "key_id": key_id(key),
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "source": source,
+        }
         with plain.open("rb") as src, partial.open("wb") as out:
             _seal(src, out, key, header)
             out.flush()
@@ -157,8 +171,14 @@ def write_snapshot(config: Config, target_dir: Path, key_path: Path, *, keep: in
         plain.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
     removed = _prune(target_dir, keep) if keep else []
-    return {"file": str(final), "bytes": final.stat().st_size, "key_id": header["key_id"],
-            "created_at": header["created_at"], "source": source, "pruned": removed}
+    return {
+        "file": str(final),
+        "bytes": final.stat().st_size,
+        "key_id": header["key_id"],
+        "created_at": header["created_at"],
+        "source": source,
+        "pruned": removed,
+    }
 
 
 def _seal(src: BinaryIO, out: BinaryIO, key: bytes, header: dict[str, Any]) -> None:
@@ -188,6 +208,7 @@ def _prune(target_dir: Path, keep: int) -> list[str]:
 
 
 # --- reading -----------------------------------------------------------------------------------
+
 
 def read_header(src: BinaryIO, name: str) -> tuple[dict[str, Any], bytes]:
     if src.read(len(MAGIC)) != MAGIC:
@@ -229,8 +250,9 @@ def open_snapshot(path: Path, key_path: Path, out: Path) -> dict[str, Any]:
         with src, out.open("wb") as plain:
             header, header_bytes = read_header(src, name)
             if header.get("key_id") != key_id(key):
-                raise SnapshotError(f"wrong key: {name} was sealed with key {header.get('key_id')}, "
-                                    f"{key_path} is key {key_id(key)}")
+                raise SnapshotError(
+                    f"wrong key: {name} was sealed with key {header.get('key_id')}, {key_path} is key {key_id(key)}"
+                )
             _unseal(src, plain, key, header, header_bytes, name)
         return header
     except BaseException:
@@ -257,8 +279,9 @@ def _unseal(src: BinaryIO, plain: BinaryIO, key: bytes, header: dict[str, Any], 
                 plain.write(aead.decrypt(_nonce(prefix, index, True), sealed, aad))
                 finished = True
             except InvalidTag:
-                raise SnapshotError(f"{name} has been altered or damaged (chunk {index} fails its check); "
-                                    "nothing restored") from None
+                raise SnapshotError(
+                    f"{name} has been altered or damaged (chunk {index} fails its check); nothing restored"
+                ) from None
         index += 1
     if not finished:
         raise SnapshotError(f"{name} is truncated: its last chunk is missing; nothing restored")

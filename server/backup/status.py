@@ -1,5 +1,6 @@
 """What an admin (and /readyz) needs to know about backups: is Litestream running, when did the
 replica last receive a change, how far behind is it, how did the last drill go."""
+
 from __future__ import annotations
 
 import threading
@@ -51,9 +52,12 @@ class BackupMonitor:
     def _measure(self) -> dict[str, Any]:
         warnings: list[str] = []
         found: dict[str, Any] = {
-            "enabled": self.replicator is not None, "replica": public_replica(self.config.replica),
+            "enabled": self.replicator is not None,
+            "replica": public_replica(self.config.replica),
             "running": bool(self.replicator and self.replicator.running),
-            "last_replicated_at": None, "last_change_at": None, "lag_seconds": None,
+            "last_replicated_at": None,
+            "last_change_at": None,
+            "lag_seconds": None,
             "restore_points": {"count": 0, "earliest": None, "latest": None},
         }
         with self.store.read() as conn:
@@ -70,8 +74,11 @@ class BackupMonitor:
                 points = []
                 warnings.append(str(error))
             if points:
-                found["restore_points"] = {"count": len(points), "earliest": points[0]["timestamp"],
-                                           "latest": points[-1]["timestamp"]}
+                found["restore_points"] = {
+                    "count": len(points),
+                    "earliest": points[0]["timestamp"],
+                    "latest": points[-1]["timestamp"],
+                }
                 found["last_replicated_at"] = points[-1]["timestamp"]
             if latest:
                 replicated = _seconds(found["last_replicated_at"]) if points else 0.0

@@ -12,6 +12,7 @@ so a chunk the server already has is never sent again, and an upload cut halfway
 it stopped. When the last byte arrives the SHA-256 is checked; bytes the server already holds
 under the same hash (content addressing) make an attachment uploaded at once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,13 +29,26 @@ SIZE_MAX = 10 * 1024 * 1024  # per file (default; issue 16)
 QUOTA_PER_USER = 2 * 1024 * 1024 * 1024
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 # What a phone takes or picks in the field. Never HTML, SVG or scripts: they could run in our origin.
-ALLOWED_TYPES = frozenset({
-    "image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/gif",
-    "application/pdf", "text/plain", "text/csv",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/msword", "application/vnd.ms-excel", "audio/mpeg", "audio/mp4", "audio/aac",
-})
+ALLOWED_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/heic",
+        "image/heif",
+        "image/gif",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/aac",
+    }
+)
 # Shown in the page (an <img>); everything else is downloaded.
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 _NAME_BAD = re.compile(r"[\x00-\x1f\x7f/\\\\]")
@@ -102,22 +116,27 @@ def accept_chunk(conn: sqlite3.Connection, attachment: dict[str, Any], offset: i
         return upload_state(conn, attachment)
     received = db.blob_received(conn, attachment["sha256"])
     if offset != received:
-        raise Conflict(f"the server has {received} bytes of this file: send from offset {received}",
-                       [FieldError("offset", f"expected {received}")])
+        raise Conflict(
+            f"the server has {received} bytes of this file: send from offset {received}",
+            [FieldError("offset", f"expected {received}")],
+        )
     if len(chunk) > CHUNK_MAX:
         raise TooLarge(f"a chunk is at most {CHUNK_MAX} bytes")
     if not chunk:
         raise InvalidInput("an empty chunk", [FieldError("", "send the next bytes of the file")])
     if received + len(chunk) > attachment["size"]:
-        raise InvalidInput("more bytes than the declared size",
-                           [FieldError("", f"the file was declared as {attachment['size']} bytes")])
+        raise InvalidInput(
+            "more bytes than the declared size", [FieldError("", f"the file was declared as {attachment['size']} bytes")]
+        )
     db.append_blob_chunk(conn, attachment["sha256"], received, chunk)
     if received + len(chunk) == attachment["size"]:
         data = db.blob_bytes(conn, attachment["sha256"])
         if hashlib.sha256(data).hexdigest() != attachment["sha256"]:
             db.drop_blob_chunks(conn, attachment["sha256"])
-            raise InvalidInput("the bytes do not match the declared SHA-256; upload the file again from offset 0",
-                               [FieldError("sha256", "does not match the uploaded bytes")])
+            raise InvalidInput(
+                "the bytes do not match the declared SHA-256; upload the file again from offset 0",
+                [FieldError("sha256", "does not match the uploaded bytes")],
+            )
         db.complete_blob(conn, attachment["sha256"], data)
         mark_uploaded(conn, attachment["sha256"])
         attachment = {**attachment, "uploaded": 1}

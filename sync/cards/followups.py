@@ -10,6 +10,7 @@
   across reps), the figures for the dashboard (open, overdue, median days to resolve), and the
   recent changes customers made through links to the user's cards ("李娜 updated her details").
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,7 @@ def read_settings(st: db.Store) -> dict[str, Any]:
 def save_settings(st: db.Store, user: User, body: object) -> dict[str, Any]:
     """Admins: `{"rating_at_most": 0–5, "due_days": 0–90}` (any of them; 0 opens no item for a rating)."""
     admin_only(user, "change the follow-up rules")
-    changed = whole_numbers(body, {"rating_at_most": (0, 5), "due_days": (0, 90)},
-                            '{"rating_at_most": 0–5, "due_days": 0–90}')
+    changed = whole_numbers(body, {"rating_at_most": (0, 5), "due_days": (0, 90)}, '{"rating_at_most": 0–5, "due_days": 0–90}')
     with st.write() as conn:
         saved = {**settings(conn), **changed}
         db.set_meta(conn, SETTINGS_KEY, json.dumps(saved))
@@ -60,7 +60,8 @@ def item_for_feedback(conn: Any, activity: dict[str, Any], card: dict[str, Any])
     rating = activity.get("rating")
     score = (activity.get("answers") or {}).get("nps")  # an NPS survey's 0–10: detractors (0–6) are followed up
     negative = (rating is not None and rating <= rules["rating_at_most"]) or (
-        isinstance(score, int) and not isinstance(score, bool) and score <= NPS_DETRACTOR)
+        isinstance(score, int) and not isinstance(score, bool) and score <= NPS_DETRACTOR
+    )
     if not negative and not activity.get("needs_action"):
         return None
     items = card.get("follow_ups") or []
@@ -70,8 +71,13 @@ def item_for_feedback(conn: Any, activity: dict[str, Any], card: dict[str, Any])
     day = date.fromisoformat(activity["at"][:10]) + timedelta(days=rules["due_days"])
     text = " ".join((activity.get("text") or "").split())
     title = (f"★{rating} " if rating is not None else f"NPS {score} " if negative and rating is None else "") + text
-    return {"id": item_id, "title": title.strip()[:TITLE_LIMIT] or "feedback", "due": day.isoformat(),
-            "status": "open", "note": None}
+    return {
+        "id": item_id,
+        "title": title.strip()[:TITLE_LIMIT] or "feedback",
+        "due": day.isoformat(),
+        "status": "open",
+        "note": None,
+    }
 
 
 def _brief(card: dict[str, Any], item: dict[str, Any], today: str) -> dict[str, Any]:
@@ -79,14 +85,14 @@ def _brief(card: dict[str, Any], item: dict[str, Any], today: str) -> dict[str, 
     return {"card": card["id"], "name": card.get("name"), "owner": card.get("owner"), "item": item, "overdue": overdue}
 
 
-def open_items(st: db.Store, user: User, today: date, *, only_overdue: bool = False,
-               owner: str | None = None) -> dict[str, Any]:
+def open_items(st: db.Store, user: User, today: date, *, only_overdue: bool = False, owner: str | None = None) -> dict[str, Any]:
     """Items not resolved on the cards the user may see (a rep: theirs), overdue first, then by due date."""
     iso = today.isoformat()
     with st.read() as conn:
         cards = db.live_cards(conn, owner_filter(user) or owner)
-    found = [_brief(card, item, iso) for card in cards for item in card.get("follow_ups") or []
-             if item.get("status") != "resolved"]
+    found = [
+        _brief(card, item, iso) for card in cards for item in card.get("follow_ups") or [] if item.get("status") != "resolved"
+    ]
     if only_overdue:
         found = [f for f in found if f["overdue"]]
     found.sort(key=lambda f: (not f["overdue"], f["item"].get("due") or "", f["name"] or ""))

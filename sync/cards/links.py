@@ -13,6 +13,7 @@ opens without an account to confirm or correct their own details, or to answer a
   rules as any edit (the page sends what it showed as `was`, so a field the rep changed meanwhile
   becomes a conflict), recorded in history with the link as `via`. A link is used once.
 """
+
 from __future__ import annotations
 
 import base64

@@ -1,6 +1,7 @@
 """Custom-field patterns, matched by RE2: linear time whatever the pattern, so an admin's
 `(a+)+$` cannot freeze the server inside the write transaction (issue 11). RE2 has no
 backreferences or lookaround; a pattern that needs them is refused when the admin saves it."""
+
 from __future__ import annotations
 
 from functools import lru_cache

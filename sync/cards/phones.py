@@ -8,6 +8,7 @@ leading zero, no national prefix that `parse` would strip, no non-geographic cod
 else returns None and goes through phonenumbers in full (`validate.normalize_phone`);
 tests/test_validate.py compares both paths number by number.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,7 @@ _MIN_NSN, _MAX_NSN = 2, 17  # phonenumbers' _MIN_LENGTH_FOR_NSN and _MAX_LENGTH_
 # The order in which phonenumbers' `_number_type_helper` tries the number types; a number is
 # valid when the general description and any one of these match (mobile only when its pattern
 # differs from the fixed-line one, as there).
-_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
-          "voicemail", "fixed_line")
+_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail", "fixed_line")
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,11 @@ def _region(code: str) -> _Region | None:
             types = tuple(d for d in (_desc(getattr(meta, n)) for n in names) if d is not None)
             prefix = meta.national_prefix_for_parsing
             _regions[code] = _Region(
-                general=_desc(meta.general_desc), types=types,
+                general=_desc(meta.general_desc),
+                types=types,
                 leading_digits=re.compile(meta.leading_digits) if meta.leading_digits is not None else None,
-                national_prefix=re.compile(prefix) if prefix else None, by_length={},
+                national_prefix=re.compile(prefix) if prefix else None,
+                by_length={},
             )
     return _regions[code]
 

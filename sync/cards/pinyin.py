@@ -10,6 +10,7 @@ reading a single shared list. tests/test_search.py holds the result equal to pyp
 Import pypinyin through this module (sync/cards/search.py does), before anything else imports it;
 if something did first, pypinyin has its full dictionary already and nothing is loaded twice.
 """
+
 from __future__ import annotations
 
 import os

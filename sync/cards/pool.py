@@ -11,6 +11,7 @@
   the pool, without showing the other card: offline through k-anonymous buckets of a keyed hash
   (`buckets`), and exactly at sync (`colleague_warnings`). docs/security.md has the threat model.
 """
+
 from __future__ import annotations
 
 import base64
@@ -85,11 +86,18 @@ def _check_settings(body: object) -> dict[str, Any]:
         if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
             errors.append(FieldError("fields", "a list of card field names"))
         else:
-            errors += [FieldError(f"fields[{i}]", f"must be one of {', '.join(ALLOWED_FIELDS)}")
-                       for i, f in enumerate(fields) if f not in ALLOWED_FIELDS]
+            errors += [
+                FieldError(f"fields[{i}]", f"must be one of {', '.join(ALLOWED_FIELDS)}")
+                for i, f in enumerate(fields)
+                if f not in ALLOWED_FIELDS
+            ]
             out["fields"] = list(dict.fromkeys(fields))
-    for key, low, high, nullable in (("view_limit", 1, VIEW_MAX, False), ("max_held", 0, 1_000_000, True),
-                                     ("claims_per_day", 0, 100_000, True), ("warn_days", 0, 60, False)):
+    for key, low, high, nullable in (
+        ("view_limit", 1, VIEW_MAX, False),
+        ("max_held", 0, 1_000_000, True),
+        ("claims_per_day", 0, 100_000, True),
+        ("warn_days", 0, 60, False),
+    ):
         if key in body:
             value = body[key]
             if value is None and nullable:
@@ -106,8 +114,7 @@ def _check_settings(body: object) -> dict[str, Any]:
             for segment, value in days.items():
                 if segment not in SEGMENT_KEYS:
                     errors.append(FieldError(f"reclaim_days.{str(segment)[:20]}", "must be A, B, C or none"))
-                elif value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                            or not 1 <= value <= 3650):
+                elif value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650):
                     errors.append(FieldError(f"reclaim_days.{segment}", "days from 1 to 3650, or null for never"))
             out["reclaim_days"] = {k: v for k, v in days.items() if k in SEGMENT_KEYS}
     if errors:
@@ -138,15 +145,26 @@ def view(st: db.Store, user: User, params: dict[str, str]) -> dict[str, Any]:
         rules = settings(conn)
         bound = min(int(raw_limit or rules["view_limit"]), rules["view_limit"])
         # Owner '' is the pool (sync/db/cards.py keeps a pool card's owner column empty).
-        cards = db.list_cards(conn, owner="", q=query_text(params["q"]) if params.get("q") else None,
-                                 segment=params.get("segment") or None, tag=params.get("tag") or None,
-                                 region=params.get("region") or None, due_before=None, include_deleted=False,
-                                 after=params.get("after") or None, limit=bound + 1)
+        cards = db.list_cards(
+            conn,
+            owner="",
+            q=query_text(params["q"]) if params.get("q") else None,
+            segment=params.get("segment") or None,
+            tag=params.get("tag") or None,
+            region=params.get("region") or None,
+            due_before=None,
+            include_deleted=False,
+            after=params.get("after") or None,
+            limit=bound + 1,
+        )
     shown = ALWAYS + tuple(rules["fields"])
     more = len(cards) > bound
     cards = cards[:bound]
-    return {"cards": [{k: c.get(k) for k in shown} | {"pool": True} for c in cards], "fields": list(shown),
-            "next": cards[-1]["id"] if more else None}
+    return {
+        "cards": [{k: c.get(k) for k in shown} | {"pool": True} for c in cards],
+        "fields": list(shown),
+        "next": cards[-1]["id"] if more else None,
+    }
 
 
 # --- reclaim dates ------------------------------------------------------------------------------
@@ -190,8 +208,9 @@ def returning(st: db.Store, user: User, today: date) -> list[dict[str, Any]]:
         touched = last_touch(created, owner_set, last_activity)
         when = reclaim_on(rules, segment, touched)
         if when is not None and when - today <= timedelta(days=rules["warn_days"]):
-            out.append({"card": card, "name": name, "owner": owner, "last_activity": touched,
-                        "returns_on": max(when, today).isoformat()})
+            out.append(
+                {"card": card, "name": name, "owner": owner, "last_activity": touched, "returns_on": max(when, today).isoformat()}
+            )
     return sorted(out, key=lambda r: (r["returns_on"], r["card"]))
 
 
@@ -244,9 +263,13 @@ def buckets(st: db.Store, *, now: float | None = None) -> dict[str, Any]:
     pool: set[bytes] = set()
     for text, in_pool in rows:
         (pool if in_pool else held).add(bucket_of(key, text))
-    found = {"version": version, "bits": BUCKET_BITS, "key": base64.b64encode(key).decode(),
-             "held": base64.b64encode(b"".join(sorted(held))).decode(),
-             "pool": base64.b64encode(b"".join(sorted(pool))).decode()}
+    found = {
+        "version": version,
+        "bits": BUCKET_BITS,
+        "key": base64.b64encode(key).decode(),
+        "held": base64.b64encode(b"".join(sorted(held))).decode(),
+        "pool": base64.b64encode(b"".join(sorted(pool))).decode(),
+    }
     with _buckets_lock:
         _buckets_cache[str(st.path)] = (moment, found)
     return found
@@ -265,7 +288,8 @@ def colleague_warnings(conn: Any, user: User, mutation_id: str, card_id: str, ke
     if db.colleague_hits_since(conn, user.name, now[:10]) >= COLLEAGUE_WARNINGS_PER_DAY:
         return []
     codes = (["in_pool"] if any(o == "" for _, o in others) else []) + (
-        ["held_by_colleague"] if any(o != "" for _, o in others) else [])
+        ["held_by_colleague"] if any(o != "" for _, o in others) else []
+    )
     for code in codes:
         db.record_colleague_hit(conn, card_id, code, user.name, now)
     audit.record(conn, user.name, "dedupe.colleague", card_id, {"codes": codes})

@@ -1,4 +1,5 @@
 """Read-side questions about cards, each answered only with what the asking user may see."""
+
 from __future__ import annotations
 
 import re
@@ -75,10 +76,16 @@ def list_cards(st: Store, user: User, params: dict[str, str]) -> dict[str, Any]:
     include_deleted = params.get("deleted") in ("1", "true") and user.sees_everything
     with st.read() as conn:
         cards = db.list_cards(
-            conn, owner=owner, q=query_text(params["q"]) if params.get("q") else None,
-            segment=params.get("segment") or None, tag=params.get("tag") or None,
-            region=params.get("region") or None, due_before=due_before,
-            include_deleted=include_deleted, after=params.get("after") or None, limit=limit + 1,
+            conn,
+            owner=owner,
+            q=query_text(params["q"]) if params.get("q") else None,
+            segment=params.get("segment") or None,
+            tag=params.get("tag") or None,
+            region=params.get("region") or None,
+            due_before=due_before,
+            include_deleted=include_deleted,
+            after=params.get("after") or None,
+            limit=limit + 1,
         )
     more = len(cards) > limit
     cards = cards[:limit]

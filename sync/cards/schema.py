@@ -1,5 +1,6 @@
 """`GET /schema`: the card and activity rules as JSON Schema plus the choice lists, so a browser
 validates offline with the same rules as the server."""
+
 from __future__ import annotations
 
 from typing import Any

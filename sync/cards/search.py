@@ -1,5 +1,6 @@
 """The text a card is found by: name, company, phone digits, emails, tags, notes, and the pinyin
 of Chinese names in full (`wangwei`) and as initials (`ww`), so reps can type Latin letters."""
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ It is part of `GET /api/v1/schema`, so the app validates offline with the same r
 engine validates every write against it. Removing a field hides it: stored values are kept and
 still accepted from devices that have not seen the change yet.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,14 +50,16 @@ def _check_field(n: int, spec: Any, errors: list[FieldError]) -> dict[str, Any] 
     key, label, kind = spec.get("key"), spec.get("label"), spec.get("type")
     if not isinstance(key, str) or not KEY_RE.match(key):
         errors.append(FieldError(f"{path}.key", "lower-case letters, digits and _, starting with a letter, at most 40"))
-    if not isinstance(label, dict) or not all(isinstance(label.get(lang), str) and 0 < len(label[lang].strip()) <= 80
-                                              for lang in ("en", "zh-CN")):
+    if not isinstance(label, dict) or not all(
+        isinstance(label.get(lang), str) and 0 < len(label[lang].strip()) <= 80 for lang in ("en", "zh-CN")
+    ):
         errors.append(FieldError(f"{path}.label", 'labels in both languages: {"en": "…", "zh-CN": "…"}'))
     if kind not in TYPES:
         errors.append(FieldError(f"{path}.type", f"one of {', '.join(TYPES)}"))
     choices = spec.get("choices") or []
-    if kind in ("choice", "choices") and (not isinstance(choices, list) or not choices
-                                          or not all(isinstance(c, str) and 0 < len(c) <= 80 for c in choices)):
+    if kind in ("choice", "choices") and (
+        not isinstance(choices, list) or not choices or not all(isinstance(c, str) and 0 < len(c) <= 80 for c in choices)
+    ):
         errors.append(FieldError(f"{path}.choices", "a list of 1–100 texts for a choice field"))
     pattern = spec.get("pattern")
     if pattern is not None:

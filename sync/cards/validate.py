@@ -5,6 +5,7 @@ Shared by the sync engine and (later) spreadsheet import. Plain Python on purpos
 every field of every mutation, and a push of 10,000 cards a second leaves no room for building
 a model per call.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,14 +24,37 @@ from sync.errors import FieldError, InvalidInput
 from sync.cards.patterns import matches
 from sync.cards.phones import e164_valid
 
-CARD_FIELDS = ("name", "company", "title", "phones", "emails", "address", "region", "industry",
-               "segment", "tags", "owner", "birthday", "follow_up", "notes", "custom",
-               "location", "stage", "follow_ups", "consent")  # from location on: contract 7 (version 1.1)
+CARD_FIELDS = (
+    "name",
+    "company",
+    "title",
+    "phones",
+    "emails",
+    "address",
+    "region",
+    "industry",
+    "segment",
+    "tags",
+    "owner",
+    "birthday",
+    "follow_up",
+    "notes",
+    "custom",
+    "location",
+    "stage",
+    "follow_ups",
+    "consent",
+)  # from location on: contract 7 (version 1.1)
 SET_FIELDS = ("phones", "emails", "tags")
 SCALAR_FIELDS = tuple(f for f in CARD_FIELDS if f not in SET_FIELDS and f not in ("custom", "follow_ups"))
 SERVER_FIELDS = ("id", "version", "created_at", "updated_at", "deleted")
-EMPTY_VALUES: dict[str, Any] = {f: None for f in SCALAR_FIELDS} | {"phones": [], "emails": [], "tags": [], "custom": {},
-                                                                    "follow_ups": []}
+EMPTY_VALUES: dict[str, Any] = {f: None for f in SCALAR_FIELDS} | {
+    "phones": [],
+    "emails": [],
+    "tags": [],
+    "custom": {},
+    "follow_ups": [],
+}
 STAGES = ("lead", "new", "active", "at_risk", "lost", "won_back")
 FOLLOW_UP_STATUSES = ("open", "in_progress", "resolved")
 FOLLOW_UP_FIELDS = ("title", "due", "status", "note")
@@ -45,8 +69,7 @@ CONSENT_KEYS = ("contact", "channels", "basis", "at", "source")
 MAX_FOLLOW_UPS = 50
 ITEM_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
-TEXT_LIMITS = {"name": 200, "company": 200, "title": 200, "address": 500, "region": 100,
-               "industry": 100, "notes": 10_000}
+TEXT_LIMITS = {"name": 200, "company": 200, "title": 200, "address": 500, "region": 100, "industry": 100, "notes": 10_000}
 SET_LIMITS = {"phones": 10, "emails": 10, "tags": 20}
 SEGMENTS = ("A", "B", "C")
 OWNER_RE = re.compile(r"^[a-z0-9._-]{1,64}$")
@@ -54,8 +77,20 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 AMOUNT_RE = re.compile(r"^-?\d{1,15}(\.\d{1,4})?$")
 ACTIVITY_KINDS = ("visit", "call", "email", "chat", "note", "purchase", "feedback")
-ACTIVITY_KEYS = ("id", "card", "kind", "at", "text", "amount", "currency", "rating", "location", "survey", "answers",
-                 "needs_action")  # needs_action: a rep asks for a follow-up item (issue 17)
+ACTIVITY_KEYS = (
+    "id",
+    "card",
+    "kind",
+    "at",
+    "text",
+    "amount",
+    "currency",
+    "rating",
+    "location",
+    "survey",
+    "answers",
+    "needs_action",
+)  # needs_action: a rep asks for a follow-up item (issue 17)
 CUSTOM_TYPES = ("text", "number", "date", "choice", "choices")
 
 
@@ -104,8 +139,9 @@ _SPECIAL_USE_TLDS = {"arpa", "invalid", "local", "localhost", "onion", "test", "
 def normalize_email(value: str) -> str:
     """Keep the local part as typed, lowercase the domain; ValueError if it is not an address."""
     plain = value.strip()
-    if (_PLAIN_EMAIL.match(plain) and plain.rsplit(".", 1)[1].lower() not in _SPECIAL_USE_TLDS
-            and "xn--" not in plain.lower()):  # punycode is decoded by email-validator
+    if (
+        _PLAIN_EMAIL.match(plain) and plain.rsplit(".", 1)[1].lower() not in _SPECIAL_USE_TLDS and "xn--" not in plain.lower()
+    ):  # punycode is decoded by email-validator
         local, domain = plain.rsplit("@", 1)
         return f"{local}@{domain.lower()}"
     return validated_email(value)
@@ -166,8 +202,7 @@ MAX_NUMBER = 10**15  # a custom number stays exact in JavaScript and in spreadsh
 def _no_controls(value: str, *, multiline: bool) -> None:
     found = (_CONTROLS_MULTILINE if multiline else _CONTROLS).search(value)
     if found:
-        raise ValueError(f"holds a control character (U+{ord(found.group()):04X}) at position {found.start() + 1}; "
-                         "remove it")
+        raise ValueError(f"holds a control character (U+{ord(found.group()):04X}) at position {found.start() + 1}; remove it")
 
 
 def _text(value: Any, limit: int, required: bool, *, multiline: bool = False) -> str | None:
@@ -236,6 +271,7 @@ def _text_rule(limit: int, required: bool, multiline: bool) -> _Rule:
             if text and len(text) <= limit:
                 return text
         return _text(value, limit, required, multiline=multiline)  # null, or what is wrong
+
     return rule
 
 
@@ -274,8 +310,9 @@ _RULES: dict[str, _Rule] = {
 }
 
 
-def _field(name: str, value: Any, region: str, creating: bool, errors: list[FieldError],
-           custom_fields: Sequence[dict[str, Any]]) -> Any:
+def _field(
+    name: str, value: Any, region: str, creating: bool, errors: list[FieldError], custom_fields: Sequence[dict[str, Any]]
+) -> Any:
     """One field's normalised value; problems go to `errors` with their paths."""
     try:
         return _RULES[name](value, region, creating, errors, custom_fields)
@@ -284,8 +321,9 @@ def _field(name: str, value: Any, region: str, creating: bool, errors: list[Fiel
     return None
 
 
-def validate_card_fields(fields: object, *, region: str, creating: bool,
-                         custom_fields: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+def validate_card_fields(
+    fields: object, *, region: str, creating: bool, custom_fields: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
     """The `fields` of a `card.put`, normalised; InvalidInput with every problem otherwise.
 
     Paths are relative to the fields object (`phones[0]`); the engine prefixes `fields.`.
@@ -331,7 +369,10 @@ def normalize_was(was: object, *, region: str) -> dict[str, Any]:
             for item in items:
                 try:
                     normalizers: dict[str, Callable[[str], Any]] = {
-                        "phones": lambda v: normalize_phone(v, region), "emails": normalize_email, "tags": _tag}
+                        "phones": lambda v: normalize_phone(v, region),
+                        "emails": normalize_email,
+                        "tags": _tag,
+                    }
                     item = normalizers[name](item) if isinstance(item, str) else item
                 except ValueError:
                     pass
@@ -341,8 +382,11 @@ def normalize_was(was: object, *, region: str) -> dict[str, Any]:
         elif name == "custom":
             out[name] = value if isinstance(value, dict) else {}
         elif name == "follow_ups":
-            out[name] = [item for item in value if isinstance(item, dict) and isinstance(item.get("id"), str)] \
-                if isinstance(value, list) else []
+            out[name] = (
+                [item for item in value if isinstance(item, dict) and isinstance(item.get("id"), str)]
+                if isinstance(value, list)
+                else []
+            )
         elif isinstance(value, str) and name in TEXT_LIMITS:
             out[name] = value.strip() or None
         else:
@@ -412,8 +456,10 @@ def consent(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise InvalidInput("consent must be an object or null", [FieldError("", "must be an object "
-                           '{"contact", "basis", "at", "source"} or null')])
+        raise InvalidInput(
+            "consent must be an object or null",
+            [FieldError("", 'must be an object {"contact", "basis", "at", "source"} or null')],
+        )
     errors = [FieldError(_short(str(k), 60), "unknown field") for k in value if k not in CONSENT_KEYS]
     out: dict[str, Any] = {}
     contact = value.get("contact")
@@ -460,10 +506,22 @@ def follow_up_item(item: Any) -> dict[str, Any]:
         except ValueError as error:
             errors.append(FieldError(key, str(error)))
 
-    check("id", lambda v: v if isinstance(v, str) and ITEM_ID_RE.match(v) else _raise("required: an id of 1–100 letters, digits, '.', '_', ':' or '-'"))
+    check(
+        "id",
+        lambda v: (
+            v
+            if isinstance(v, str) and ITEM_ID_RE.match(v)
+            else _raise("required: an id of 1–100 letters, digits, '.', '_', ':' or '-'")
+        ),
+    )
     check("title", lambda v: _text(v, 200, required=True))
     check("due", lambda v: check_date(v) if v is not None else _raise("required: a date as YYYY-MM-DD"))
-    check("status", lambda v: "open" if v is None else v if v in FOLLOW_UP_STATUSES else _raise(f"must be one of {', '.join(FOLLOW_UP_STATUSES)}"))
+    check(
+        "status",
+        lambda v: (
+            "open" if v is None else v if v in FOLLOW_UP_STATUSES else _raise(f"must be one of {', '.join(FOLLOW_UP_STATUSES)}")
+        ),
+    )
     check("note", lambda v: _text(v, 2000, required=False, multiline=True))
     if errors:
         raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
@@ -477,8 +535,7 @@ def _raise(message: str) -> Any:
 # --- custom fields ---------------------------------------------------------------------------
 
 
-def _custom(value: Any, custom_fields: Sequence[dict[str, Any]], creating: bool,
-            errors: list[FieldError]) -> dict[str, Any]:
+def _custom(value: Any, custom_fields: Sequence[dict[str, Any]], creating: bool, errors: list[FieldError]) -> dict[str, Any]:
     if not isinstance(value, dict):
         errors.append(FieldError("custom", "must be an object"))
         return {}
@@ -586,7 +643,10 @@ def validate_activity(obj: object, *, card_id: str) -> dict[str, Any]:
     check("currency", lambda v: _currency(v))
     check("rating", lambda v: _rating(v))
     check("location", lambda v: location(v, accuracy=True))
-    check("survey", lambda v: None if v is None else v if isinstance(v, str) and ITEM_ID_RE.match(v) else _raise("a survey id, or null"))
+    check(
+        "survey",
+        lambda v: None if v is None else v if isinstance(v, str) and ITEM_ID_RE.match(v) else _raise("a survey id, or null"),
+    )
     check("answers", _answers)
     if (out.get("survey") is not None or out.get("answers")) and out.get("kind") != "feedback":
         errors.append(FieldError("survey", "only feedback carries a survey and its answers"))
@@ -712,40 +772,76 @@ def card_json_schema() -> dict[str, Any]:
             "name": {"type": "string", "minLength": 1, "maxLength": 200},
             "company": _nullable_text(200),
             "title": _nullable_text(200),
-            "phones": {"type": "array", "maxItems": 10, "uniqueItems": True,
-                       "items": {"type": "string", "pattern": r"^\+[1-9]\d{6,14}$"}},
-            "emails": {"type": "array", "maxItems": 10, "uniqueItems": True,
-                       "items": {"type": "string", "format": "email"}},
+            "phones": {
+                "type": "array",
+                "maxItems": 10,
+                "uniqueItems": True,
+                "items": {"type": "string", "pattern": r"^\+[1-9]\d{6,14}$"},
+            },
+            "emails": {"type": "array", "maxItems": 10, "uniqueItems": True, "items": {"type": "string", "format": "email"}},
             "address": _nullable_text(500),
             "region": _nullable_text(100),
             "industry": _nullable_text(100),
             "segment": {"enum": ["A", "B", "C", None]},
-            "tags": {"type": "array", "maxItems": 20, "uniqueItems": True,
-                     "items": {"type": "string", "minLength": 1, "maxLength": 40}},
+            "tags": {
+                "type": "array",
+                "maxItems": 20,
+                "uniqueItems": True,
+                "items": {"type": "string", "minLength": 1, "maxLength": 40},
+            },
             "owner": {"type": ["string", "null"], "pattern": OWNER_RE.pattern},
             "birthday": date_rule,
             "follow_up": date_rule,
             "notes": _nullable_text(10_000),
             "custom": {"type": "object"},
-            "location": {"oneOf": [{"type": "null"}, {
-                "type": "object", "additionalProperties": False, "required": ["lat", "lng"],
-                "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
-                               "lng": {"type": "number", "minimum": -180, "maximum": 180}}}]},
+            "location": {
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["lat", "lng"],
+                        "properties": {
+                            "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                            "lng": {"type": "number", "minimum": -180, "maximum": 180},
+                        },
+                    },
+                ]
+            },
             "stage": {"enum": [*STAGES, None]},
-            "follow_ups": {"type": "array", "maxItems": MAX_FOLLOW_UPS, "items": {
-                "type": "object", "additionalProperties": False, "required": ["id", "title", "due"],
-                "properties": {"id": {"type": "string", "pattern": ITEM_ID_RE.pattern},
-                               "title": {"type": "string", "minLength": 1, "maxLength": 200},
-                               "due": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"},
-                               "status": {"enum": list(FOLLOW_UP_STATUSES)},
-                               "note": _nullable_text(2000)}}},
-            "consent": {"oneOf": [{"type": "null"}, {
-                "type": "object", "additionalProperties": False, "required": ["contact", "at", "source"],
-                "properties": {"contact": {"enum": list(CONSENT_CONTACT)},
-                               "channels": {"type": "array", "uniqueItems": True, "items": {"enum": list(CONSENT_CHANNELS)}},
-                               "basis": {"enum": [*CONSENT_BASES, None]},
-                               "at": {"type": "string", "maxLength": 40},
-                               "source": {"enum": list(CONSENT_SOURCES)}}}]},
+            "follow_ups": {
+                "type": "array",
+                "maxItems": MAX_FOLLOW_UPS,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["id", "title", "due"],
+                    "properties": {
+                        "id": {"type": "string", "pattern": ITEM_ID_RE.pattern},
+                        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "due": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"},
+                        "status": {"enum": list(FOLLOW_UP_STATUSES)},
+                        "note": _nullable_text(2000),
+                    },
+                },
+            },
+            "consent": {
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["contact", "at", "source"],
+                        "properties": {
+                            "contact": {"enum": list(CONSENT_CONTACT)},
+                            "channels": {"type": "array", "uniqueItems": True, "items": {"enum": list(CONSENT_CHANNELS)}},
+                            "basis": {"enum": [*CONSENT_BASES, None]},
+                            "at": {"type": "string", "maxLength": 40},
+                            "source": {"enum": list(CONSENT_SOURCES)},
+                        },
+                    },
+                ]
+            },
             "version": {"type": "integer", "minimum": 0},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
@@ -770,11 +866,21 @@ def activity_json_schema() -> dict[str, Any]:
             "amount": {"type": ["string", "null"], "pattern": AMOUNT_RE.pattern},
             "currency": {"type": ["string", "null"], "pattern": CURRENCY_RE.pattern},
             "rating": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
-            "location": {"oneOf": [{"type": "null"}, {
-                "type": "object", "additionalProperties": False, "required": ["lat", "lng"],
-                "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
-                               "lng": {"type": "number", "minimum": -180, "maximum": 180},
-                               "accuracy_m": {"type": "number", "minimum": 0}}}]},
+            "location": {
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["lat", "lng"],
+                        "properties": {
+                            "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                            "lng": {"type": "number", "minimum": -180, "maximum": 180},
+                            "accuracy_m": {"type": "number", "minimum": 0},
+                        },
+                    },
+                ]
+            },
             "survey": {"type": ["string", "null"]},
             "answers": {"type": ["object", "null"], "maxProperties": 20},
             "needs_action": {"type": "boolean"},

@@ -3,6 +3,7 @@
 Callers write `from sync import db` and `db.card_row(conn, id)`: this file gathers the public
 names of the modules below, so a query is found by name without knowing its module.
 """
+
 from sync.db.activities import (  # noqa: F401
     activity_exists,
     activity_author,

@@ -1,4 +1,5 @@
 """Activities (visits, calls, notes) on cards."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,5 @@ def move_activity_to_seq(conn: sqlite3.Connection, activity_id: str, seq: int) -
 
 
 def activities_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT data FROM activities WHERE card = ? ORDER BY json_extract(data, '$.at'), seq", (card_id,)
-    )
+    rows = conn.execute("SELECT data FROM activities WHERE card = ? ORDER BY json_extract(data, '$.at'), seq", (card_id,))
     return [json.loads(r[0]) for r in rows]

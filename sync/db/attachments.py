@@ -1,4 +1,5 @@
 """Attachments and the bytes of their blobs, uploaded in chunks."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -9,14 +10,18 @@ ATTACHMENT_KEYS = ("id", "card", "activity", "name", "type", "size", "sha256", "
 
 
 # The contract's attachment object, built by SQLite for the pull (uploaded as true/false).
-ATTACHMENT_JSON = ("json_object('id', a.id, 'card', a.card, 'activity', a.activity, 'name', a.name, 'type', a.type, "
-                   "'size', a.size, 'sha256', a.sha256, 'by', a.by, 'created_at', a.created_at, "
-                   "'uploaded', json(CASE WHEN a.uploaded THEN 'true' ELSE 'false' END))")
+ATTACHMENT_JSON = (
+    "json_object('id', a.id, 'card', a.card, 'activity', a.activity, 'name', a.name, 'type', a.type, "
+    "'size', a.size, 'sha256', a.sha256, 'by', a.by, 'created_at', a.created_at, "
+    "'uploaded', json(CASE WHEN a.uploaded THEN 'true' ELSE 'false' END))"
+)
 
 
 def insert_attachment(conn: sqlite3.Connection, attachment: dict[str, Any], seq: int) -> None:
-    conn.execute(f"INSERT INTO attachments({', '.join(ATTACHMENT_KEYS)}, seq) VALUES ({', '.join('?' for _ in ATTACHMENT_KEYS)}, ?)",
-                 (*(attachment.get(k) for k in ATTACHMENT_KEYS), seq))
+    conn.execute(
+        f"INSERT INTO attachments({', '.join(ATTACHMENT_KEYS)}, seq) VALUES ({', '.join('?' for _ in ATTACHMENT_KEYS)}, ?)",
+        (*(attachment.get(k) for k in ATTACHMENT_KEYS), seq),
+    )
 
 
 def attachment_row(conn: sqlite3.Connection, attachment_id: str) -> dict[str, Any] | None:
@@ -58,8 +63,9 @@ def blob_bytes(conn: sqlite3.Connection, sha256: str) -> bytes:
     done = conn.execute("SELECT data FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
     if done:
         return bytes(done[0])
-    return b"".join(bytes(r[0]) for r in conn.execute('SELECT data FROM blob_chunks WHERE sha256 = ? ORDER BY "offset"',
-                                                      (sha256,)))
+    return b"".join(
+        bytes(r[0]) for r in conn.execute('SELECT data FROM blob_chunks WHERE sha256 = ? ORDER BY "offset"', (sha256,))
+    )
 
 
 def drop_blob_chunks(conn: sqlite3.Connection, sha256: str) -> None:
@@ -72,8 +78,7 @@ def complete_blob(conn: sqlite3.Connection, sha256: str, data: bytes) -> None:
 
 
 def waiting_for_bytes(conn: sqlite3.Connection, sha256: str) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT id FROM attachments WHERE sha256 = ? AND uploaded = 0 ORDER BY seq",
-                                       (sha256,))]
+    return [r[0] for r in conn.execute("SELECT id FROM attachments WHERE sha256 = ? AND uploaded = 0 ORDER BY seq", (sha256,))]
 
 
 def mark_uploaded(conn: sqlite3.Connection, attachment_id: str, seq: int) -> None:

@@ -1,4 +1,5 @@
 """The audit log's rows (sync/audit.py chains them)."""
+
 from __future__ import annotations
 
 import sqlite3

@@ -1,4 +1,5 @@
 """Cards: the current row of each card, its search and duplicate keys, and who may see it."""
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,7 @@ LATER_FIELDS: dict[str, Any] = {"location": None, "stage": None, "follow_ups": [
 
 
 def card_row(conn: sqlite3.Connection, card_id: str) -> CardRow | None:
-    row = conn.execute(
-        "SELECT data, clocks, seq, merged_into FROM cards WHERE id = ?", (card_id,)
-    ).fetchone()
+    row = conn.execute("SELECT data, clocks, seq, merged_into FROM cards WHERE id = ?", (card_id,)).fetchone()
     if row is None:
         return None
     card = json.loads(row[0])
@@ -45,9 +44,17 @@ def save_card(conn: sqlite3.Connection, row: CardRow, search: str) -> None:
         "seq = excluded.seq, updated_at = excluded.updated_at, merged_into = excluded.merged_into, "
         "clocks = excluded.clocks, search = excluded.search, data = excluded.data",
         (
-            card["id"], card["owner"] or "", int(card["deleted"]), card["version"], row.seq,
-            card["created_at"], card["updated_at"], row.merged_into,
-            dumps(row.clocks), search, dumps(card),
+            card["id"],
+            card["owner"] or "",
+            int(card["deleted"]),
+            card["version"],
+            row.seq,
+            card["created_at"],
+            card["updated_at"],
+            row.merged_into,
+            dumps(row.clocks),
+            search,
+            dumps(card),
         ),
     )
 
@@ -77,8 +84,10 @@ def shares_a_key(conn: sqlite3.Connection, card_id: str, keys: Sequence[str]) ->
     if not keys:
         return False
     marks = ",".join("?" * len(keys))
-    return conn.execute(f"SELECT 1 FROM card_keys WHERE key IN ({marks}) AND card != ? LIMIT 1",
-                        [*keys, card_id]).fetchone() is not None
+    return (
+        conn.execute(f"SELECT 1 FROM card_keys WHERE key IN ({marks}) AND card != ? LIMIT 1", [*keys, card_id]).fetchone()
+        is not None
+    )
 
 
 def cards_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str], owner: OwnerScope) -> list[str]:
@@ -120,9 +129,17 @@ def _contains(q: str) -> str:
 
 
 def list_cards(
-    conn: sqlite3.Connection, *, owner: OwnerScope, q: str | None, segment: str | None,
-    tag: str | None, region: str | None, due_before: str | None, include_deleted: bool,
-    after: str | None, limit: int,
+    conn: sqlite3.Connection,
+    *,
+    owner: OwnerScope,
+    q: str | None,
+    segment: str | None,
+    tag: str | None,
+    region: str | None,
+    due_before: str | None,
+    include_deleted: bool,
+    after: str | None,
+    limit: int,
 ) -> list[dict[str, Any]]:
     """Cards matching the filters, in id order from `after` (keyset pagination)."""
     where, params = ["erased = 0"], []
@@ -140,10 +157,12 @@ def list_cards(
     elif segment:
         where.append("json_extract(data, '$.segment') = ?")
         params.append(segment)
-    for value, clause in ((region, "json_extract(data, '$.region') = ?"),
-                          (tag, "EXISTS (SELECT 1 FROM json_each(cards.data, '$.tags') WHERE value = ?)"),
-                          (due_before, "json_extract(data, '$.follow_up') <= ?"),
-                          (after, "id > ?")):
+    for value, clause in (
+        (region, "json_extract(data, '$.region') = ?"),
+        (tag, "EXISTS (SELECT 1 FROM json_each(cards.data, '$.tags') WHERE value = ?)"),
+        (due_before, "json_extract(data, '$.follow_up') <= ?"),
+        (after, "id > ?"),
+    ):
         if value:
             where.append(clause)
             params.append(value)
@@ -162,13 +181,17 @@ def managers_of(conn: sqlite3.Connection, owner: str | None) -> set[str]:
     """The managers who see `owner`'s cards (through the teams `owner` is a member of)."""
     if not owner:
         return set()
-    rows = conn.execute("SELECT DISTINCT boss.user FROM team_members m JOIN team_members boss ON boss.team = m.team "
-                        "WHERE m.user = ? AND m.manages = 0 AND boss.manages = 1", (owner,))
+    rows = conn.execute(
+        "SELECT DISTINCT boss.user FROM team_members m JOIN team_members boss ON boss.team = m.team "
+        "WHERE m.user = ? AND m.manages = 0 AND boss.manages = 1",
+        (owner,),
+    )
     return {r[0] for r in rows}
 
 
 def card_left_user(conn: sqlite3.Connection, card_id: str, user: str) -> bool:
     """Whether this card was once the user's and was reassigned away (their edits become conflicts)."""
-    return conn.execute(
-        "SELECT 1 FROM exits WHERE card = ? AND user = ? AND reason = 'revoked' LIMIT 1", (card_id, user)
-    ).fetchone() is not None
+    return (
+        conn.execute("SELECT 1 FROM exits WHERE card = ? AND user = ? AND reason = 'revoked' LIMIT 1", (card_id, user)).fetchone()
+        is not None
+    )

@@ -1,4 +1,5 @@
 """Conflict records: overwritten concurrent values, kept for a person to decide."""
+
 from __future__ import annotations
 
 import json
@@ -9,18 +10,27 @@ from sync.access import OwnerScope
 from sync.db.cards import owned
 
 
-CONFLICT_KEYS = ("id", "card", "field", "status", "kept", "other", "kept_by", "other_by",
-                 "kept_at", "other_at", "created_at")
+CONFLICT_KEYS = ("id", "card", "field", "status", "kept", "other", "kept_by", "other_by", "kept_at", "other_at", "created_at")
 
 
 def insert_conflict(conn: sqlite3.Connection, record: dict[str, Any], mutation: str | None) -> None:
     conn.execute(
         "INSERT INTO conflicts(id, card, field, status, kept, other, kept_by, other_by, kept_at, other_at, "
         "created_at, mutation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (record["id"], record["card"], record["field"], record["status"],
-         json.dumps(record["kept"], ensure_ascii=False), json.dumps(record["other"], ensure_ascii=False),
-         record["kept_by"], record["other_by"], record["kept_at"], record["other_at"], record["created_at"],
-         mutation),
+        (
+            record["id"],
+            record["card"],
+            record["field"],
+            record["status"],
+            json.dumps(record["kept"], ensure_ascii=False),
+            json.dumps(record["other"], ensure_ascii=False),
+            record["kept_by"],
+            record["other_by"],
+            record["kept_at"],
+            record["other_at"],
+            record["created_at"],
+            mutation,
+        ),
     )
 
 

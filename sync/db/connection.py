@@ -1,6 +1,7 @@
 """Connections with our pragmas, and the `Store`: one writer connection (serialised by a lock, one
 transaction per sync batch) and one read connection per thread. The app never checkpoints:
 Litestream owns the WAL (see docs/operations.md)."""
+
 from __future__ import annotations
 
 import sqlite3

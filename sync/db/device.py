@@ -6,6 +6,7 @@ and `local.mutations(conn, "pending")`; the names stay in this module, not in `s
 connection is in autocommit mode: every statement here is its own transaction, as the client has
 always written its file.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,6 +46,7 @@ def open_store(path: Path | str) -> sqlite3.Connection:
 
 # --- meta: the device id, epoch, cursor, last stamp, the duplicate check's lists ---------------
 
+
 def meta_value(conn: sqlite3.Connection, key: str) -> str | None:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return row[0] if row else None
@@ -55,6 +57,7 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
 
 
 # --- cards: the last server copy and the view (server copy + pending edits) --------------------
+
 
 def card_view(conn: sqlite3.Connection, card_id: str) -> dict[str, Any] | None:
     row = conn.execute("SELECT view FROM cards WHERE id = ?", (card_id,)).fetchone()
@@ -75,13 +78,16 @@ def server_cards(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
 
 
 def save_server_card(conn: sqlite3.Connection, card: dict[str, Any]) -> None:
-    conn.execute("INSERT INTO cards(id, server) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET server = excluded.server",
-                 (card["id"], _text(card)))
+    conn.execute(
+        "INSERT INTO cards(id, server) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET server = excluded.server",
+        (card["id"], _text(card)),
+    )
 
 
 def save_view(conn: sqlite3.Connection, card_id: str, view: dict[str, Any]) -> None:
-    conn.execute("INSERT INTO cards(id, view) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET view = excluded.view",
-                 (card_id, _text(view)))
+    conn.execute(
+        "INSERT INTO cards(id, view) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET view = excluded.view", (card_id, _text(view))
+    )
 
 
 def clear_view(conn: sqlite3.Connection, card_id: str) -> None:
@@ -105,9 +111,9 @@ def forget_card(conn: sqlite3.Connection, card_id: str, *, erased: bool = False)
 
 # --- activities ------------------------------------------------------------------------------
 
+
 def save_activity(conn: sqlite3.Connection, card_id: str, activity: dict[str, Any]) -> None:
-    conn.execute("INSERT OR REPLACE INTO activities(id, card, data) VALUES (?, ?, ?)",
-                 (activity["id"], card_id, _text(activity)))
+    conn.execute("INSERT OR REPLACE INTO activities(id, card, data) VALUES (?, ?, ?)", (activity["id"], card_id, _text(activity)))
 
 
 def activities(conn: sqlite3.Connection, card_id: str | None = None) -> list[dict[str, Any]]:
@@ -121,9 +127,12 @@ def activities(conn: sqlite3.Connection, card_id: str | None = None) -> list[dic
 
 # --- the journal: the outbox (pending), answered (acked, rejected) and discarded mutations ------
 
+
 def queue_mutation(conn: sqlite3.Connection, body: dict[str, Any], created_ms: int) -> None:
-    conn.execute("INSERT INTO journal(id, card, body, state, created_ms) VALUES (?, ?, ?, 'pending', ?)",
-                 (body["id"], body["card"], _text(body), created_ms))
+    conn.execute(
+        "INSERT INTO journal(id, card, body, state, created_ms) VALUES (?, ?, ?, 'pending', ?)",
+        (body["id"], body["card"], _text(body), created_ms),
+    )
 
 
 def mutations(conn: sqlite3.Connection, state: str, card_id: str | None = None) -> list[dict[str, Any]]:
@@ -148,8 +157,7 @@ def rejected_mutation(conn: sqlite3.Connection, mutation_id: str) -> dict[str, A
 
 def requeue_mutation(conn: sqlite3.Connection, mutation_id: str, body: dict[str, Any]) -> None:
     """A fixed mutation goes back to the outbox with the same id, its old answer forgotten."""
-    conn.execute("UPDATE journal SET body = ?, state = 'pending', result = NULL WHERE id = ?",
-                 (_text(body), mutation_id))
+    conn.execute("UPDATE journal SET body = ?, state = 'pending', result = NULL WHERE id = ?", (_text(body), mutation_id))
 
 
 def card_of_mutation(conn: sqlite3.Connection, mutation_id: str) -> str | None:
@@ -177,16 +185,18 @@ def start_over(conn: sqlite3.Connection, resend_since_ms: int) -> None:
 
 # --- files: attachment bytes this device added -------------------------------------------------
 
+
 def save_file(conn: sqlite3.Connection, attachment_id: str, card_id: str, sha256: str, data: bytes) -> None:
-    conn.execute("INSERT INTO files(id, card, sha256, data) VALUES (?, ?, ?, ?)",
-                 (attachment_id, card_id, sha256, data))
+    conn.execute("INSERT INTO files(id, card, sha256, data) VALUES (?, ?, ?, ?)", (attachment_id, card_id, sha256, data))
 
 
 def files_to_upload(conn: sqlite3.Connection) -> list[tuple[str, bytes]]:
     """(attachment id, bytes) of every file whose declaration the server acknowledged and which it
     does not hold yet."""
-    return conn.execute("SELECT f.id, f.data FROM files f JOIN journal j ON j.card = f.card "
-                        "WHERE f.uploaded = 0 AND j.state = 'acked' AND j.body LIKE '%' || f.id || '%'").fetchall()
+    return conn.execute(
+        "SELECT f.id, f.data FROM files f JOIN journal j ON j.card = f.card "
+        "WHERE f.uploaded = 0 AND j.state = 'acked' AND j.body LIKE '%' || f.id || '%'"
+    ).fetchall()
 
 
 def set_uploaded(conn: sqlite3.Connection, attachment_id: str, uploaded: bool = True) -> None:
@@ -194,6 +204,7 @@ def set_uploaded(conn: sqlite3.Connection, attachment_id: str, uploaded: bool = 
 
 
 # --- the pool view ---------------------------------------------------------------------------
+
 
 def replace_pool(conn: sqlite3.Connection, cards: list[dict[str, Any]]) -> None:
     conn.execute("DELETE FROM pool")
@@ -210,6 +221,7 @@ def pool_card(conn: sqlite3.Connection, card_id: str) -> dict[str, Any] | None:
 
 
 # --- a lost or revoked phone -----------------------------------------------------------------
+
 
 def wipe(conn: sqlite3.Connection) -> None:
     """Forget everything: cards, activities, the journal, photos and files (their bytes too), the

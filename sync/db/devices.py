@@ -1,4 +1,5 @@
 """Devices: what each phone last did, names, revocations."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -11,8 +12,14 @@ def device_revoked(conn: sqlite3.Connection, device: str) -> bool:
 
 
 def record_device(
-    conn: sqlite3.Connection, device: str, user: str, now: str, pending: int | None,
-    app: str | None, user_agent: str | None, credential: str | None = None,
+    conn: sqlite3.Connection,
+    device: str,
+    user: str,
+    now: str,
+    pending: int | None,
+    app: str | None,
+    user_agent: str | None,
+    credential: str | None = None,
 ) -> None:
     conn.execute(
         "INSERT INTO devices(id, user, first_sync, last_sync, pending, app, user_agent, credential) "

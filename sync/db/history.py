@@ -1,4 +1,5 @@
 """Every change to a card, with who made it and from which device."""
+
 from __future__ import annotations
 
 import json
@@ -8,21 +9,28 @@ from sync.jsontext import dumps
 
 
 def insert_history(
-    conn: sqlite3.Connection, *, card: str, version: int, at: str, authored_at: str, received_at: str,
-    user: str, device: str | None, mutation: str | None, changes: dict[str, list[Any]],
+    conn: sqlite3.Connection,
+    *,
+    card: str,
+    version: int,
+    at: str,
+    authored_at: str,
+    received_at: str,
+    user: str,
+    device: str | None,
+    mutation: str | None,
+    changes: dict[str, list[Any]],
 ) -> None:
     conn.execute(
         "INSERT INTO history(card, version, at, authored_at, received_at, user, device, mutation, changes) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (card, version, at, authored_at, received_at, user, device, mutation,
-         dumps(changes)),
+        (card, version, at, authored_at, received_at, user, device, mutation, dumps(changes)),
     )
 
 
 def history_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(
-        "SELECT version, at, authored_at, received_at, user, device, mutation, changes FROM history "
-        "WHERE card = ? ORDER BY id",
+        "SELECT version, at, authored_at, received_at, user, device, mutation, changes FROM history WHERE card = ? ORDER BY id",
         (card_id,),
     )
     keys = ("version", "at", "authored_at", "received_at", "user", "device", "mutation")
@@ -35,10 +43,13 @@ def history_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str, An
 
 def edited_by_other_device_since(conn: sqlite3.Connection, card_id: str, version: int, device: str) -> bool:
     """Whether a device other than `device` changed the card after `version` (delete-vs-edit rule)."""
-    return conn.execute(
-        "SELECT 1 FROM history WHERE card = ? AND version > ? AND (device IS NULL OR device != ?) LIMIT 1",
-        (card_id, version, device),
-    ).fetchone() is not None
+    return (
+        conn.execute(
+            "SELECT 1 FROM history WHERE card = ? AND version > ? AND (device IS NULL OR device != ?) LIMIT 1",
+            (card_id, version, device),
+        ).fetchone()
+        is not None
+    )
 
 
 def mutation_ids_in_history(conn: sqlite3.Connection) -> set[str]:

@@ -5,6 +5,7 @@ decides when to call these.
 Secrets (invite codes, session ids) are stored only as SHA-256 hashes, so a copy of the database
 (or of a backup) cannot be used to sign in. Expiries are Unix seconds.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,6 +23,7 @@ def digest(secret: str) -> str:
 
 
 # --- users -------------------------------------------------------------------------------------
+
 
 def known_webauthn_id(conn: sqlite3.Connection, user: str) -> bytes | None:
     """The user's passkey user id, if one was made (a read: safe on a reader connection)."""
@@ -77,6 +79,7 @@ def count_admins(conn: sqlite3.Connection) -> int:
 
 # --- tokens ------------------------------------------------------------------------------------
 
+
 def list_tokens(conn: sqlite3.Connection, user: str | None) -> list[dict[str, Any]]:
     """Tokens (never their secrets) of one user, or of everyone when `user` is None."""
     rows = conn.execute(
@@ -103,11 +106,14 @@ def revoke_all_tokens(conn: sqlite3.Connection, user: str, now: str) -> int:
 
 # --- invites -----------------------------------------------------------------------------------
 
+
 def insert_invite(conn: sqlite3.Connection, code: str, user: str, by: str, now: str, expires: int) -> None:
     # A new invite replaces the user's unused ones: only the newest link works.
     conn.execute("DELETE FROM invites WHERE user = ? AND used_at IS NULL", (user,))
-    conn.execute("INSERT INTO invites(id, user, created_by, created_at, expires) VALUES (?, ?, ?, ?, ?)",
-                 (digest(code), user, by, now, expires))
+    conn.execute(
+        "INSERT INTO invites(id, user, created_by, created_at, expires) VALUES (?, ?, ?, ?, ?)",
+        (digest(code), user, by, now, expires),
+    )
 
 
 def invite_user(conn: sqlite3.Connection, code: str, now_s: int) -> str | None:
@@ -121,24 +127,38 @@ def invite_user(conn: sqlite3.Connection, code: str, now_s: int) -> str | None:
 
 
 def use_invite(conn: sqlite3.Connection, invite_hash: str, now: str, now_s: int) -> bool:
-    cur = conn.execute("UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL AND expires > ?",
-                       (now, invite_hash, now_s))
+    cur = conn.execute(
+        "UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL AND expires > ?", (now, invite_hash, now_s)
+    )
     return cur.rowcount == 1
 
 
 # --- challenges --------------------------------------------------------------------------------
 
-def insert_challenge(conn: sqlite3.Connection, handle: str, purpose: str, challenge: bytes, user: str | None,
-                     invite_hash: str | None, expires: int, now_s: int) -> None:
+
+def insert_challenge(
+    conn: sqlite3.Connection,
+    handle: str,
+    purpose: str,
+    challenge: bytes,
+    user: str | None,
+    invite_hash: str | None,
+    expires: int,
+    now_s: int,
+) -> None:
     conn.execute("DELETE FROM challenges WHERE expires <= ?", (now_s,))
-    conn.execute("INSERT INTO challenges(id, purpose, challenge, user, invite, expires) VALUES (?, ?, ?, ?, ?, ?)",
-                 (digest(handle), purpose, challenge.hex(), user, invite_hash, expires))
+    conn.execute(
+        "INSERT INTO challenges(id, purpose, challenge, user, invite, expires) VALUES (?, ?, ?, ?, ?, ?)",
+        (digest(handle), purpose, challenge.hex(), user, invite_hash, expires),
+    )
 
 
 def take_challenge(conn: sqlite3.Connection, handle: str, purpose: str, now_s: int) -> dict[str, Any] | None:
     """Remove and return the challenge: it can be answered once, and only before it expires."""
-    row = conn.execute("DELETE FROM challenges WHERE id = ? AND purpose = ? RETURNING challenge, user, invite, expires",
-                       (digest(handle), purpose)).fetchone()
+    row = conn.execute(
+        "DELETE FROM challenges WHERE id = ? AND purpose = ? RETURNING challenge, user, invite, expires",
+        (digest(handle), purpose),
+    ).fetchone()
     if row is None or row[3] <= now_s:
         return None
     return {"challenge": bytes.fromhex(row[0]), "user": row[1], "invite": row[2]}
@@ -146,11 +166,19 @@ def take_challenge(conn: sqlite3.Connection, handle: str, purpose: str, now_s: i
 
 # --- credentials -------------------------------------------------------------------------------
 
-def insert_credential(conn: sqlite3.Connection, cred_id: str, user: str, public_key: bytes, sign_count: int,
-                      transports: list[str], label: str, now: str) -> None:
+
+def insert_credential(
+    conn: sqlite3.Connection,
+    cred_id: str,
+    user: str,
+    public_key: bytes,
+    sign_count: int,
+    transports: list[str],
+    label: str,
+    now: str,
+) -> None:
     conn.execute(
-        "INSERT INTO credentials(id, user, public_key, sign_count, transports, label, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO credentials(id, user, public_key, sign_count, transports, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (cred_id, user, public_key.hex(), sign_count, json.dumps(transports), label, now),
     )
 
@@ -158,12 +186,12 @@ def insert_credential(conn: sqlite3.Connection, cred_id: str, user: str, public_
 def credential(conn: sqlite3.Connection, cred_id: str) -> dict[str, Any] | None:
     row = conn.execute(
         "SELECT c.id, c.user, c.public_key, c.sign_count, u.disabled FROM credentials c "
-        "JOIN users u ON u.name = c.user WHERE c.id = ?", (cred_id,)
+        "JOIN users u ON u.name = c.user WHERE c.id = ?",
+        (cred_id,),
     ).fetchone()
     if row is None:
         return None
-    return {"id": row[0], "user": row[1], "public_key": bytes.fromhex(row[2]), "sign_count": row[3],
-            "disabled": bool(row[4])}
+    return {"id": row[0], "user": row[1], "public_key": bytes.fromhex(row[2]), "sign_count": row[3], "disabled": bool(row[4])}
 
 
 def credential_ids(conn: sqlite3.Connection, user: str) -> list[str]:
@@ -176,8 +204,8 @@ def touch_credential(conn: sqlite3.Connection, cred_id: str, sign_count: int, no
 
 def list_credentials(conn: sqlite3.Connection, user: str | None) -> list[dict[str, Any]]:
     rows = conn.execute(
-        "SELECT id, user, label, created_at, last_used_at FROM credentials "
-        "WHERE ? IS NULL OR user = ? ORDER BY created_at", (user, user)
+        "SELECT id, user, label, created_at, last_used_at FROM credentials WHERE ? IS NULL OR user = ? ORDER BY created_at",
+        (user, user),
     ).fetchall()
     return [dict(zip(("id", "user", "label", "created_at", "last_used_at"), row)) for row in rows]
 
@@ -193,8 +221,10 @@ def credential_owner(conn: sqlite3.Connection, cred_id: str) -> str | None:
 
 # --- sessions ----------------------------------------------------------------------------------
 
-def insert_session(conn: sqlite3.Connection, session: str, user: str, now: str, now_s: int, expires: int,
-                   user_agent: str) -> None:
+
+def insert_session(
+    conn: sqlite3.Connection, session: str, user: str, now: str, now_s: int, expires: int, user_agent: str
+) -> None:
     conn.execute(
         "INSERT INTO sessions(id, user, created_at, last_seen, expires, user_agent) VALUES (?, ?, ?, ?, ?, ?)",
         (digest(session), user, now, now_s, expires, user_agent[:300]),
@@ -205,7 +235,8 @@ def session_row(conn: sqlite3.Connection, session: str) -> tuple[User, int, int]
     """The live session's user, last-seen and absolute expiry (the caller checks the idle limit)."""
     row = conn.execute(
         "SELECT u.name, u.role, u.display, s.last_seen, s.expires FROM sessions s JOIN users u ON u.name = s.user "
-        "WHERE s.id = ? AND s.revoked_at IS NULL AND u.disabled = 0", (digest(session),)
+        "WHERE s.id = ? AND s.revoked_at IS NULL AND u.disabled = 0",
+        (digest(session),),
     ).fetchone()
     return (with_team(conn, User(row[0], row[1], row[2])), row[3], row[4]) if row else None
 
@@ -223,5 +254,4 @@ def end_session_by_hash(conn: sqlite3.Connection, session_hash: str, now: str) -
 
 
 def end_sessions_of(conn: sqlite3.Connection, user: str, now: str) -> int:
-    return conn.execute("UPDATE sessions SET revoked_at = ? WHERE user = ? AND revoked_at IS NULL",
-                        (now, user)).rowcount
+    return conn.execute("UPDATE sessions SET revoked_at = ? WHERE user = ? AND revoked_at IS NULL", (now, user)).rowcount

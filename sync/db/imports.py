@@ -1,5 +1,6 @@
 """Imports kept server-side: one row per import (who, when, the file, counts, its problems) and
 one per imported row (what it was before and after), for as long as undo is possible."""
+
 from __future__ import annotations
 
 import json
@@ -19,16 +20,33 @@ def import_exists(conn: sqlite3.Connection, import_id: str) -> bool:
 
 def insert_import_rows(conn: sqlite3.Connection, rows: Sequence[tuple[str, int, str, str, str, str]]) -> None:
     """(import, row, card, action, before JSON, after JSON) for each row the import applied."""
-    conn.executemany('INSERT INTO import_rows("import", row, card, action, before, after) VALUES (?, ?, ?, ?, ?, ?)',
-                     rows)
+    conn.executemany('INSERT INTO import_rows("import", row, card, action, before, after) VALUES (?, ?, ?, ?, ?, ?)', rows)
 
 
-def insert_import(conn: sqlite3.Connection, import_id: str, user: str, at: str, filename: str, mode: str,
-                  match: str, summary: dict[str, Any], problems: dict[str, Any] | None) -> None:
-    conn.execute("INSERT INTO imports(id, user, created_at, filename, mode, match, summary, problems) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                 (import_id, user, at, filename, mode, match, json.dumps(summary),
-                  json.dumps(problems, ensure_ascii=False) if problems is not None else None))
+def insert_import(
+    conn: sqlite3.Connection,
+    import_id: str,
+    user: str,
+    at: str,
+    filename: str,
+    mode: str,
+    match: str,
+    summary: dict[str, Any],
+    problems: dict[str, Any] | None,
+) -> None:
+    conn.execute(
+        "INSERT INTO imports(id, user, created_at, filename, mode, match, summary, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            import_id,
+            user,
+            at,
+            filename,
+            mode,
+            match,
+            json.dumps(summary),
+            json.dumps(problems, ensure_ascii=False) if problems is not None else None,
+        ),
+    )
 
 
 def import_problems(conn: sqlite3.Connection, import_id: str) -> tuple[str | None] | None:
@@ -42,7 +60,8 @@ def imports_newest_first(conn: sqlite3.Connection, limit: int) -> list[tuple[Any
     return conn.execute(
         "SELECT i.id, i.user, u.display, i.created_at, i.filename, i.mode, i.summary, i.undone_at, i.undone_by "
         "FROM imports i LEFT JOIN users u ON u.name = i.user ORDER BY i.created_at DESC, i.rowid DESC LIMIT ?",
-        (limit,)).fetchall()
+        (limit,),
+    ).fetchall()
 
 
 def import_undone_at(conn: sqlite3.Connection, import_id: str) -> tuple[str | None] | None:
@@ -53,14 +72,14 @@ def import_undone_at(conn: sqlite3.Connection, import_id: str) -> tuple[str | No
 
 def import_rows_of(conn: sqlite3.Connection, import_id: str) -> list[tuple[int, str, str, str, str]]:
     """(row, card, action, before JSON, after JSON), in row order."""
-    return conn.execute('SELECT row, card, action, before, after FROM import_rows WHERE "import" = ? ORDER BY row',
-                        (import_id,)).fetchall()
+    return conn.execute(
+        'SELECT row, card, action, before, after FROM import_rows WHERE "import" = ? ORDER BY row', (import_id,)
+    ).fetchall()
 
 
 def versions_left_by(conn: sqlite3.Connection, device: str) -> dict[str, int]:
     """card -> the newest version a device (an import's `import:…`) wrote: one query, not one per row."""
-    return dict(conn.execute("SELECT card, max(version) FROM history WHERE device = ? GROUP BY card",
-                             (device,)).fetchall())
+    return dict(conn.execute("SELECT card, max(version) FROM history WHERE device = ? GROUP BY card", (device,)).fetchall())
 
 
 def mark_import_undone(conn: sqlite3.Connection, import_id: str, at: str, by: str) -> None:

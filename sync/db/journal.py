@@ -1,4 +1,5 @@
 """The server's own work, journaled so that a restore does not lose it."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -8,10 +9,10 @@ from typing import Any
 JOURNAL_KEYS = ("id", "at", "user", "role", "kind", "ref", "payload", "excluded_at", "excluded_by")
 
 
-def insert_journal(conn: sqlite3.Connection, at: str, user: str, role: str, kind: str, ref: str | None,
-                   payload: str) -> int:
-    cur = conn.execute("INSERT INTO journal(at, user, role, kind, ref, payload) VALUES (?, ?, ?, ?, ?, ?)",
-                       (at, user, role, kind, ref, payload))
+def insert_journal(conn: sqlite3.Connection, at: str, user: str, role: str, kind: str, ref: str | None, payload: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO journal(at, user, role, kind, ref, payload) VALUES (?, ?, ?, ?, ?, ?)", (at, user, role, kind, ref, payload)
+    )
     return int(cur.lastrowid or 0)
 
 
@@ -27,8 +28,10 @@ def journal_after(conn: sqlite3.Connection, after: int) -> list[dict[str, Any]]:
 
 def insert_journal_entry(conn: sqlite3.Connection, entry: dict[str, Any]) -> None:
     """An entry copied as it is, id included (a restore carries the live journal forward)."""
-    conn.execute(f"INSERT INTO journal({', '.join(JOURNAL_KEYS)}) VALUES ({', '.join('?' for _ in JOURNAL_KEYS)})",
-                 tuple(entry[k] for k in JOURNAL_KEYS))
+    conn.execute(
+        f"INSERT INTO journal({', '.join(JOURNAL_KEYS)}) VALUES ({', '.join('?' for _ in JOURNAL_KEYS)})",
+        tuple(entry[k] for k in JOURNAL_KEYS),
+    )
 
 
 def exclude_journal_entry(conn: sqlite3.Connection, entry_id: int, at: str, by: str) -> None:

@@ -1,4 +1,5 @@
 """Customer links: signed, single-purpose, expiring."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -9,8 +10,10 @@ LINK_KEYS = ("id", "card", "purpose", "survey", "expires", "created_by", "create
 
 
 def insert_link(conn: sqlite3.Connection, link: dict[str, Any]) -> None:
-    conn.execute(f"INSERT INTO links({', '.join(LINK_KEYS)}) VALUES ({', '.join('?' for _ in LINK_KEYS)})",
-                 tuple(link.get(k) for k in LINK_KEYS))
+    conn.execute(
+        f"INSERT INTO links({', '.join(LINK_KEYS)}) VALUES ({', '.join('?' for _ in LINK_KEYS)})",
+        tuple(link.get(k) for k in LINK_KEYS),
+    )
 
 
 def link_row(conn: sqlite3.Connection, link_id: str) -> dict[str, Any] | None:
@@ -19,8 +22,9 @@ def link_row(conn: sqlite3.Connection, link_id: str) -> dict[str, Any] | None:
 
 
 def use_link(conn: sqlite3.Connection, link_id: str, now: str, answer: str) -> None:
-    conn.execute("UPDATE links SET used_at = coalesce(used_at, ?), answer = coalesce(answer, ?) WHERE id = ?",
-                 (now, answer, link_id))
+    conn.execute(
+        "UPDATE links SET used_at = coalesce(used_at, ?), answer = coalesce(answer, ?) WHERE id = ?", (now, answer, link_id)
+    )
 
 
 def revoke_link(conn: sqlite3.Connection, link_id: str, now: str) -> None:

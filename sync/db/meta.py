@@ -1,4 +1,5 @@
 """The `meta` table: small named values (epoch, settings, keys)."""
+
 from __future__ import annotations
 
 import secrets

@@ -1,4 +1,5 @@
 """Users, API tokens and teams."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -19,18 +20,30 @@ def teams(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     found = []
     for team_id, name, created in conn.execute("SELECT id, name, created_at FROM teams ORDER BY name, id"):
         members = conn.execute("SELECT user, manages FROM team_members WHERE team = ? ORDER BY user", (team_id,)).fetchall()
-        found.append({"id": team_id, "name": name, "created_at": created,
-                      "members": [u for u, m in members if not m], "managers": [u for u, m in members if m]})
+        found.append(
+            {
+                "id": team_id,
+                "name": name,
+                "created_at": created,
+                "members": [u for u, m in members if not m],
+                "managers": [u for u, m in members if m],
+            }
+        )
     return found
 
 
-def save_team(conn: sqlite3.Connection, team_id: str, name: str, members: Sequence[str], managers: Sequence[str],
-              now: str) -> None:
-    conn.execute("INSERT INTO teams(id, name, created_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
-                 (team_id, name, now))
+def save_team(
+    conn: sqlite3.Connection, team_id: str, name: str, members: Sequence[str], managers: Sequence[str], now: str
+) -> None:
+    conn.execute(
+        "INSERT INTO teams(id, name, created_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+        (team_id, name, now),
+    )
     conn.execute("DELETE FROM team_members WHERE team = ?", (team_id,))
-    conn.executemany("INSERT INTO team_members(team, user, manages) VALUES (?, ?, ?)",
-                     [(team_id, u, 0) for u in members] + [(team_id, u, 1) for u in managers])
+    conn.executemany(
+        "INSERT INTO team_members(team, user, manages) VALUES (?, ?, ?)",
+        [(team_id, u, 0) for u in members] + [(team_id, u, 1) for u in managers],
+    )
 
 
 def team_exists(conn: sqlite3.Connection, team_id: str) -> bool:
@@ -43,9 +56,7 @@ def delete_team(conn: sqlite3.Connection, team_id: str) -> None:
 
 
 def user_named(conn: sqlite3.Connection, name: str) -> User | None:
-    row = conn.execute(
-        "SELECT name, role, display FROM users WHERE name = ? AND disabled = 0", (name,)
-    ).fetchone()
+    row = conn.execute("SELECT name, role, display FROM users WHERE name = ? AND disabled = 0", (name,)).fetchone()
     return with_team(conn, User(*row)) if row else None
 
 
@@ -53,8 +64,11 @@ def with_team(conn: sqlite3.Connection, user: User) -> User:
     """A manager with the reps of the teams they manage; anyone else as they are."""
     if user.role != "manager":
         return user
-    rows = conn.execute("SELECT DISTINCT m.user FROM team_members m JOIN team_members me ON me.team = m.team "
-                        "WHERE me.user = ? AND me.manages = 1 AND m.manages = 0", (user.name,))
+    rows = conn.execute(
+        "SELECT DISTINCT m.user FROM team_members m JOIN team_members me ON me.team = m.team "
+        "WHERE me.user = ? AND me.manages = 1 AND m.manages = 0",
+        (user.name,),
+    )
     return replace(user, team=frozenset(r[0] for r in rows))
 
 
@@ -102,5 +116,7 @@ def set_calendar_key(conn: sqlite3.Connection, user: str, digest: str) -> None:
 def user_for_calendar_key(conn: sqlite3.Connection, digest: str) -> User | None:
     row = conn.execute(
         "SELECT u.name, u.role, u.display FROM meta m JOIN users u ON m.key = 'calendar:' || u.name "
-        "WHERE m.value = ? AND u.disabled = 0", (digest,)).fetchone()
+        "WHERE m.value = ? AND u.disabled = 0",
+        (digest,),
+    ).fetchone()
     return with_team(conn, User(*row)) if row else None

@@ -1,4 +1,5 @@
 """The shared pool (公海): pool rounds, claims, colleague checks, reclaim candidates."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,10 @@ def pool_since(conn: sqlite3.Connection, card_id: str) -> str | None:
 
 
 def set_pool_since(conn: sqlite3.Connection, card_id: str, since: str) -> None:
-    conn.execute("INSERT INTO pool_entries(card, since) VALUES (?, ?) "
-                 "ON CONFLICT(card) DO UPDATE SET since = excluded.since", (card_id, since))
+    conn.execute(
+        "INSERT INTO pool_entries(card, since) VALUES (?, ?) ON CONFLICT(card) DO UPDATE SET since = excluded.since",
+        (card_id, since),
+    )
 
 
 def end_pool_round(conn: sqlite3.Connection, card_id: str) -> None:
@@ -32,12 +35,15 @@ def end_pool_round(conn: sqlite3.Connection, card_id: str) -> None:
 def insert_claim(conn: sqlite3.Connection, claim: dict[str, Any]) -> None:
     conn.execute(
         "INSERT INTO claims(mutation, card, user, device, at, since, received_at, status, version) "
-        "VALUES (:mutation, :card, :user, :device, :at, :since, :received_at, :status, :version)", claim)
+        "VALUES (:mutation, :card, :user, :device, :at, :since, :received_at, :status, :version)",
+        claim,
+    )
 
 
 def winning_claim(conn: sqlite3.Connection, card_id: str, since: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT mutation, user, at, version FROM claims WHERE card = ? AND since = ? "
-                       "AND status = 'won'", (card_id, since)).fetchone()
+    row = conn.execute(
+        "SELECT mutation, user, at, version FROM claims WHERE card = ? AND since = ? AND status = 'won'", (card_id, since)
+    ).fetchone()
     return None if row is None else dict(zip(("mutation", "user", "at", "version"), row))
 
 
@@ -47,15 +53,20 @@ def set_claim_status(conn: sqlite3.Connection, mutation_id: str, status: str) ->
 
 def claims_won_since(conn: sqlite3.Connection, user: str, since: str) -> int:
     """Claims this user made that took a card, received at or after `since` (the per-day limit)."""
-    return conn.execute("SELECT count(*) FROM claims WHERE user = ? AND received_at >= ? "
-                        "AND status IN ('won', 'displaced')", (user, since)).fetchone()[0]
+    return conn.execute(
+        "SELECT count(*) FROM claims WHERE user = ? AND received_at >= ? AND status IN ('won', 'displaced')", (user, since)
+    ).fetchone()[0]
 
 
 def lost_claim(conn: sqlite3.Connection, card_id: str, user: str) -> bool:
     """Whether this user claimed the card and a colleague's earlier claim took it: their offline
     edits and activities on it are kept for the winner, as for a card reassigned away."""
-    return conn.execute("SELECT 1 FROM claims WHERE card = ? AND user = ? AND status IN ('lost', 'displaced') "
-                        "LIMIT 1", (card_id, user)).fetchone() is not None
+    return (
+        conn.execute(
+            "SELECT 1 FROM claims WHERE card = ? AND user = ? AND status IN ('lost', 'displaced') LIMIT 1", (card_id, user)
+        ).fetchone()
+        is not None
+    )
 
 
 def cards_held(conn: sqlite3.Connection, user: str) -> int:
@@ -64,8 +75,9 @@ def cards_held(conn: sqlite3.Connection, user: str) -> int:
 
 def card_history_after(conn: sqlite3.Connection, card_id: str, version: int) -> list[tuple[int, str, dict[str, Any]]]:
     """(version, user, changes) of the card's history after `version`, oldest first."""
-    rows = conn.execute("SELECT version, user, changes FROM history WHERE card = ? AND version > ? ORDER BY id",
-                        (card_id, version))
+    rows = conn.execute(
+        "SELECT version, user, changes FROM history WHERE card = ? AND version > ? ORDER BY id", (card_id, version)
+    )
     return [(v, u, json.loads(c)) for v, u, c in rows]
 
 
@@ -82,22 +94,22 @@ def owners_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[s
     return conn.execute(
         f"SELECT DISTINCT c.id, c.owner FROM card_keys k JOIN cards c ON c.id = k.card "
         f"WHERE k.key IN ({marks}) AND k.card != ? AND c.deleted = 0 AND c.erased = 0 ORDER BY c.id LIMIT 50",
-        [*keys, card_id]).fetchall()
+        [*keys, card_id],
+    ).fetchall()
 
 
 def owners_of(conn: sqlite3.Connection, card_ids: Sequence[str]) -> dict[str, str | None]:
     """card -> owner (None: the pool), in chunks under SQLite's variable limit."""
     found: dict[str, str | None] = {}
     for start in range(0, len(card_ids), 500):
-        chunk = card_ids[start:start + 500]
+        chunk = card_ids[start : start + 500]
         rows = conn.execute(f"SELECT id, owner FROM cards WHERE id IN ({','.join('?' * len(chunk))})", chunk)
         found.update({card: owner or None for card, owner in rows})
     return found
 
 
 def record_colleague_hit(conn: sqlite3.Connection, card_id: str, code: str, user: str, now: str) -> None:
-    conn.execute("INSERT OR IGNORE INTO colleague_hits(card, code, user, at) VALUES (?, ?, ?, ?)",
-                 (card_id, code, user, now))
+    conn.execute("INSERT OR IGNORE INTO colleague_hits(card, code, user, at) VALUES (?, ?, ?, ?)", (card_id, code, user, now))
 
 
 def colleague_hits_since(conn: sqlite3.Connection, user: str, since: str) -> int:
@@ -111,12 +123,17 @@ def colleague_hit_cards(conn: sqlite3.Connection) -> dict[str, str]:
 
 def keys_for_buckets(conn: sqlite3.Connection) -> list[tuple[str, bool]]:
     """Every live card's duplicate keys, with whether the card is in the pool."""
-    return [(k, owner == "") for k, owner in conn.execute(
-        "SELECT k.key, c.owner FROM card_keys k JOIN cards c ON c.id = k.card WHERE c.deleted = 0 AND c.erased = 0")]
+    return [
+        (k, owner == "")
+        for k, owner in conn.execute(
+            "SELECT k.key, c.owner FROM card_keys k JOIN cards c ON c.id = k.card WHERE c.deleted = 0 AND c.erased = 0"
+        )
+    ]
 
 
-def cards_to_reclaim(conn: sqlite3.Connection, owner: OwnerScope = None
-                     ) -> list[tuple[str, str, str | None, str, str | None, str | None, str]]:
+def cards_to_reclaim(
+    conn: sqlite3.Connection, owner: OwnerScope = None
+) -> list[tuple[str, str, str | None, str, str | None, str | None, str]]:
     """(id, owner, segment, created_at, when the owner was set, last activity, name) of every owned
     live card, only `owner`'s when given."""
     clause, values = owned(owner, "c.owner")
@@ -124,4 +141,6 @@ def cards_to_reclaim(conn: sqlite3.Connection, owner: OwnerScope = None
         "SELECT c.id, c.owner, json_extract(c.data, '$.segment'), c.created_at, json_extract(c.clocks, '$.owner[0]'), "
         "(SELECT max(json_extract(a.data, '$.at')) FROM activities a WHERE a.card = c.id), json_extract(c.data, '$.name') "
         f"FROM cards c WHERE c.owner != '' AND c.deleted = 0 AND c.erased = 0 AND c.merged_into IS NULL{clause} "
-        "ORDER BY c.id", values).fetchall()
+        "ORDER BY c.id",
+        values,
+    ).fetchall()

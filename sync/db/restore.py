@@ -1,5 +1,6 @@
 """What a restore reads and keeps: the newest change, what it would roll back, the access state
 that survives it (users, tokens, devices, settings), consistent copies and integrity checks."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,8 @@ def latest_change(conn: sqlite3.Connection) -> dict[str, Any] | None:
 def history_after(conn: sqlite3.Connection, history_id: int, limit: int) -> list[dict[str, Any]]:
     """History entries newer than `history_id`: the changes a restore would roll back."""
     rows = conn.execute(
-        "SELECT id, card, version, received_at, user, device, mutation, changes FROM history WHERE id > ? "
-        "ORDER BY id LIMIT ?", (history_id, limit),
+        "SELECT id, card, version, received_at, user, device, mutation, changes FROM history WHERE id > ? ORDER BY id LIMIT ?",
+        (history_id, limit),
     )
     keys = ("id", "card", "version", "received_at", "user", "device", "mutation")
     return [{**dict(zip(keys, r[:7])), "changes": json.loads(r[7])} for r in rows]
@@ -33,8 +34,7 @@ def count_history_after(conn: sqlite3.Connection, history_id: int) -> int:
 
 def history_sources_after(conn: sqlite3.Connection, history_id: int) -> list[tuple[str | None, str, int]]:
     """(device, user, changes) for the history newer than `history_id`: who would re-send what."""
-    rows = conn.execute("SELECT device, user, count(*) FROM history WHERE id > ? GROUP BY device, user",
-                        (history_id,))
+    rows = conn.execute("SELECT device, user, count(*) FROM history WHERE id > ? GROUP BY device, user", (history_id,))
     return [(r[0], r[1], r[2]) for r in rows]
 
 
@@ -70,8 +70,7 @@ def empty_wal(path: Path) -> bool:
 # Who may do what: never rolled back by a restore (issue 12). Parents before children, so that
 # deleting children first and inserting parents first keeps every foreign key whole.
 # Webhook endpoints (their settings and secrets) are access-like: a restore must not roll them back.
-ACCESS_TABLES = ("users", "tokens", "credentials", "invites", "sessions", "devices", "teams", "team_members",
-                 "webhook_endpoints")
+ACCESS_TABLES = ("users", "tokens", "credentials", "invites", "sessions", "devices", "teams", "team_members", "webhook_endpoints")
 
 
 ACCESS_META = "calendar:%"  # private calendar feed keys, one per user

@@ -1,4 +1,5 @@
 """Mutation results kept for idempotency: a retried push gets the same answer."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The rows that travel between the store and the engine."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

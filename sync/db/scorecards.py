@@ -1,4 +1,5 @@
 """What rep scorecards count."""
+
 from __future__ import annotations
 
 import json
@@ -15,16 +16,22 @@ def rep_names(conn: sqlite3.Connection) -> list[str]:
 def activities_by(conn: sqlite3.Connection, users: Sequence[str], first: str, last: str) -> list[dict[str, Any]]:
     """The activities these users logged on days first..last (by the activity's own time)."""
     marks = ",".join("?" * len(users))
-    rows = conn.execute(f"SELECT data FROM activities WHERE json_extract(data, '$.by') IN ({marks}) "
-                        "AND substr(json_extract(data, '$.at'), 1, 10) BETWEEN ? AND ?", [*users, first, last])
+    rows = conn.execute(
+        f"SELECT data FROM activities WHERE json_extract(data, '$.by') IN ({marks}) "
+        "AND substr(json_extract(data, '$.at'), 1, 10) BETWEEN ? AND ?",
+        [*users, first, last],
+    )
     return [json.loads(r[0]) for r in rows]
 
 
 def cards_created_by(conn: sqlite3.Connection, users: Sequence[str], first: str, last: str) -> dict[str, int]:
     """How many cards each of these users created on days first..last."""
     marks = ",".join("?" * len(users))
-    rows = conn.execute(f"SELECT user, count(*) FROM history WHERE version = 1 AND user IN ({marks}) "
-                        "AND substr(received_at, 1, 10) BETWEEN ? AND ? GROUP BY user", [*users, first, last])
+    rows = conn.execute(
+        f"SELECT user, count(*) FROM history WHERE version = 1 AND user IN ({marks}) "
+        "AND substr(received_at, 1, 10) BETWEEN ? AND ? GROUP BY user",
+        [*users, first, last],
+    )
     return {user: count for user, count in rows}
 
 
@@ -32,10 +39,15 @@ def ratings_on_cards(conn: sqlite3.Connection, cards: Sequence[str], first: str,
     """(card, rating) of the feedback on these cards on days first..last."""
     found: list[tuple[str, int]] = []
     for start in range(0, len(cards), 500):
-        part = cards[start:start + 500]
+        part = cards[start : start + 500]
         marks = ",".join("?" * len(part))
-        found += [tuple(r) for r in conn.execute(
-            f"SELECT card, json_extract(data, '$.rating') FROM activities WHERE card IN ({marks}) "
-            "AND json_extract(data, '$.kind') = 'feedback' AND json_extract(data, '$.rating') IS NOT NULL "
-            "AND substr(json_extract(data, '$.at'), 1, 10) BETWEEN ? AND ?", [*part, first, last])]
+        found += [
+            tuple(r)
+            for r in conn.execute(
+                f"SELECT card, json_extract(data, '$.rating') FROM activities WHERE card IN ({marks}) "
+                "AND json_extract(data, '$.kind') = 'feedback' AND json_extract(data, '$.rating') IS NOT NULL "
+                "AND substr(json_extract(data, '$.at'), 1, 10) BETWEEN ? AND ?",
+                [*part, first, last],
+            )
+        ]
     return found

@@ -1,4 +1,5 @@
 """The change stream a device pulls, after its cursor."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -27,15 +28,15 @@ def stream_after(conn: sqlite3.Connection, after: int, owner: OwnerScope, user: 
         exits: list[tuple] = []
         files = conn.execute(
             f"SELECT a.seq, a.card, {ATTACHMENT_JSON} FROM attachments a JOIN cards c ON c.id = a.card "
-            "WHERE a.seq > ? AND c.deleted = 0 ORDER BY a.seq LIMIT ?", (after, limit),
+            "WHERE a.seq > ? AND c.deleted = 0 ORDER BY a.seq LIMIT ?",
+            (after, limit),
         ).fetchall()
     else:
         # One owner (a rep) or a manager's team: `owner IN (…)` uses the same (owner, seq) index.
         mine, values = owned(owner, "owner")
         theirs, _ = owned(owner, "c.owner")
         cards = conn.execute(
-            f"SELECT seq, id, data, deleted, merged_into, erased FROM cards WHERE seq > ?{mine} "
-            "ORDER BY seq LIMIT ?",
+            f"SELECT seq, id, data, deleted, merged_into, erased FROM cards WHERE seq > ?{mine} ORDER BY seq LIMIT ?",
             (after, *values, limit),
         ).fetchall()
         acts = conn.execute(
@@ -49,10 +50,10 @@ def stream_after(conn: sqlite3.Connection, after: int, owner: OwnerScope, user: 
         ).fetchall()
         files = conn.execute(
             f"SELECT a.seq, a.card, {ATTACHMENT_JSON} FROM attachments a JOIN cards c ON c.id = a.card "
-            f"WHERE a.seq > ?{theirs} AND c.deleted = 0 ORDER BY a.seq LIMIT ?", (after, *values, limit),
+            f"WHERE a.seq > ?{theirs} AND c.deleted = 0 ORDER BY a.seq LIMIT ?",
+            (after, *values, limit),
         ).fetchall()
-    rows = [StreamRow(s, "card", i, d, bool(x), "erased" if e else "merged" if m else "deleted", m)
-            for s, i, d, x, m, e in cards]
+    rows = [StreamRow(s, "card", i, d, bool(x), "erased" if e else "merged" if m else "deleted", m) for s, i, d, x, m, e in cards]
     rows += [StreamRow(s, "activity", c, d) for s, c, d in acts]
     rows += [StreamRow(s, "exit", c, None, False, r, i) for s, c, r, i in exits]
     rows += [StreamRow(s, "attachment", c, d) for s, c, d in files]

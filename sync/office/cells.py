@@ -4,6 +4,7 @@ spaces and dashes. Lenient on purpose, and only here: the sync API keeps the car
 validate.py. Each problem an import reports has a stable code, with its text in English and
 Chinese (the screen has the same texts in its i18n files, keyed `office.import.problem.CODE`).
 """
+
 from __future__ import annotations
 
 import re
@@ -21,27 +22,35 @@ _PHONE_NOISE = re.compile(r"[\s\-()（）.·—_]")
 
 # code → (English, Chinese); {column} and {value} are always given, other names by the problem.
 PROBLEMS: dict[str, tuple[str, str]] = {
-    "name_missing": ("{column}: no name; a row needs the customer's name",
-                     "{column}：没有姓名，每行必须有客户姓名"),
-    "name_invalid": ('{column} "{value}" cannot be a name ({detail})',
-                     "{column}“{value}”不能作为姓名（{detail}）"),
+    "name_missing": ("{column}: no name; a row needs the customer's name", "{column}：没有姓名，每行必须有客户姓名"),
+    "name_invalid": ('{column} "{value}" cannot be a name ({detail})', "{column}“{value}”不能作为姓名（{detail}）"),
     "id_invalid": ('{column} "{value}" is not a card id', "{column}“{value}”不是客户卡片编号"),
-    "not_a_date": ('{column} "{value}" is not a date; imported without it',
-                   "{column}“{value}”不是日期，已导入但未包含此项"),
-    "not_a_phone": ('{column} "{value}" is not a phone number; imported without it',
-                    "{column}“{value}”不是电话号码，已导入但未包含此项"),
-    "not_an_email": ('{column} "{value}" is not an email address; imported without it',
-                     "{column}“{value}”不是邮箱地址，已导入但未包含此项"),
-    "not_a_segment": ('{column} "{value}" is not a customer tier (A, B or C); imported without it',
-                      "{column}“{value}”不是客户等级（A、B 或 C），已导入但未包含此项"),
-    "unknown_owner": ('{column} "{value}" is not a user; imported without it',
-                      "{column}“{value}”不是系统用户，已导入但未包含此项"),
-    "too_long": ('{column} "{value}" is longer than {limit} characters; imported without it',
-                 "{column}“{value}”超过 {limit} 个字符，已导入但未包含此项"),
-    "formula": ('{column} holds a formula ({value}); imported without it: paste values instead',
-                "{column}是公式（{value}），已导入但未包含此项：请粘贴为数值"),
-    "bad_value": ('{column} "{value}": {detail}; imported without it',
-                  "{column}“{value}”：{detail}，已导入但未包含此项"),
+    "not_a_date": ('{column} "{value}" is not a date; imported without it', "{column}“{value}”不是日期，已导入但未包含此项"),
+    "not_a_phone": (
+        '{column} "{value}" is not a phone number; imported without it',
+        "{column}“{value}”不是电话号码，已导入但未包含此项",
+    ),
+    "not_an_email": (
+        '{column} "{value}" is not an email address; imported without it',
+        "{column}“{value}”不是邮箱地址，已导入但未包含此项",
+    ),
+    "not_a_segment": (
+        '{column} "{value}" is not a customer tier (A, B or C); imported without it',
+        "{column}“{value}”不是客户等级（A、B 或 C），已导入但未包含此项",
+    ),
+    "unknown_owner": (
+        '{column} "{value}" is not a user; imported without it',
+        "{column}“{value}”不是系统用户，已导入但未包含此项",
+    ),
+    "too_long": (
+        '{column} "{value}" is longer than {limit} characters; imported without it',
+        "{column}“{value}”超过 {limit} 个字符，已导入但未包含此项",
+    ),
+    "formula": (
+        "{column} holds a formula ({value}); imported without it: paste values instead",
+        "{column}是公式（{value}），已导入但未包含此项：请粘贴为数值",
+    ),
+    "bad_value": ('{column} "{value}": {detail}; imported without it', "{column}“{value}”：{detail}，已导入但未包含此项"),
     "required": ("{column}: required for a new card", "{column}：新建客户卡片时必须填写"),
     "same_as_row": ("the same customer as row {other}; skipped", "与第 {other} 行是同一客户，已跳过"),
     "rejected": ("not saved: {detail}", "未保存：{detail}"),
@@ -50,8 +59,13 @@ PROBLEMS: dict[str, tuple[str, str]] = {
 
 def problem(row: int, column: str, value: str, code: str, **params: Any) -> dict[str, Any]:
     """One problem of an import as the API reports it; `message` stays English for API users."""
-    out: dict[str, Any] = {"row": row, "column": column, "value": value, "code": code,
-                           "message": message(code, "en", column, value, params)}
+    out: dict[str, Any] = {
+        "row": row,
+        "column": column,
+        "value": value,
+        "code": code,
+        "message": message(code, "en", column, value, params),
+    }
     if params:
         out["params"] = params
     return out
@@ -102,20 +116,64 @@ def clean_phone(text: str) -> str:
 # Consent cells (issue 18): the `consent` column is `granted`, `refused` or `unknown`, in English or
 # Chinese, optionally with channels after a colon (`granted:phone,email`, `同意：电话`); the basis
 # column a PIPL article 13 basis, by its code or in Chinese.
-CONSENT_WORDS = {"granted": "granted", "yes": "granted", "y": "granted", "true": "granted", "1": "granted",
-                 "同意": "granted", "是": "granted", "已同意": "granted", "允许": "granted",
-                 "refused": "refused", "no": "refused", "n": "refused", "false": "refused", "0": "refused",
-                 "拒绝": "refused", "否": "refused", "不同意": "refused", "已拒绝": "refused",
-                 "unknown": "unknown", "未知": "unknown", "不详": "unknown"}
-CHANNEL_WORDS = {"phone": "phone", "电话": "phone", "email": "email", "邮件": "email", "邮箱": "email",
-                 "message": "message", "短信": "message", "消息": "message", "visit": "visit", "拜访": "visit"}
-BASIS_WORDS = {"consent": "consent", "同意": "consent", "个人同意": "consent",
-               "contract": "contract", "合同": "contract", "订立或履行合同": "contract",
-               "legal_obligation": "legal_obligation", "法定义务": "legal_obligation", "法定职责": "legal_obligation",
-               "emergency": "emergency", "突发公共卫生事件": "emergency", "紧急情况": "emergency",
-               "public_interest": "public_interest", "公共利益": "public_interest", "新闻报道": "public_interest",
-               "public_info": "public_info", "已公开": "public_info", "已公开信息": "public_info",
-               "other": "other", "其他": "other", "法律规定的其他情形": "other"}
+CONSENT_WORDS = {
+    "granted": "granted",
+    "yes": "granted",
+    "y": "granted",
+    "true": "granted",
+    "1": "granted",
+    "同意": "granted",
+    "是": "granted",
+    "已同意": "granted",
+    "允许": "granted",
+    "refused": "refused",
+    "no": "refused",
+    "n": "refused",
+    "false": "refused",
+    "0": "refused",
+    "拒绝": "refused",
+    "否": "refused",
+    "不同意": "refused",
+    "已拒绝": "refused",
+    "unknown": "unknown",
+    "未知": "unknown",
+    "不详": "unknown",
+}
+CHANNEL_WORDS = {
+    "phone": "phone",
+    "电话": "phone",
+    "email": "email",
+    "邮件": "email",
+    "邮箱": "email",
+    "message": "message",
+    "短信": "message",
+    "消息": "message",
+    "visit": "visit",
+    "拜访": "visit",
+}
+BASIS_WORDS = {
+    "consent": "consent",
+    "同意": "consent",
+    "个人同意": "consent",
+    "contract": "contract",
+    "合同": "contract",
+    "订立或履行合同": "contract",
+    "legal_obligation": "legal_obligation",
+    "法定义务": "legal_obligation",
+    "法定职责": "legal_obligation",
+    "emergency": "emergency",
+    "突发公共卫生事件": "emergency",
+    "紧急情况": "emergency",
+    "public_interest": "public_interest",
+    "公共利益": "public_interest",
+    "新闻报道": "public_interest",
+    "public_info": "public_info",
+    "已公开": "public_info",
+    "已公开信息": "public_info",
+    "other": "other",
+    "其他": "other",
+    "法律规定的其他情形": "other",
+}
 
 
 def read_consent(text: str) -> tuple[str, list[str]] | None:

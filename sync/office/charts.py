@@ -1,6 +1,7 @@
 """Dashboard charts drawn on the server as SVG: horizontal bars for counts, columns for weeks, a
 shaded table for the segment × region pivot. No script, no external fonts: an <img> shows them
 under our CSP, on a phone as on a desktop (they scale to the width they are given)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,9 +18,11 @@ WEEK_FIGURES = ("new_cards_per_week", "activities_per_week")
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-            f'role="img" aria-label="{escape(title)}" {FONT}><title>{escape(title)}</title>'
-            f'<rect width="100%" height="100%" fill="#fff"/>{"".join(body)}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{escape(title)}" {FONT}><title>{escape(title)}</title>'
+        f'<rect width="100%" height="100%" fill="#fff"/>{"".join(body)}</svg>'
+    )
 
 
 def bars(items: list[dict[str, Any]], title: str, limit: int = 15) -> str:
@@ -30,8 +33,10 @@ def bars(items: list[dict[str, Any]], title: str, limit: int = 15) -> str:
     for n, item in enumerate(items):
         y = 8 + n * row
         length = round((width - label_w - 60) * item["count"] / top)
-        body.append(f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" font-size="13" fill="{INK}">'
-                    f'{escape(str(item["key"])[:18])}</text>')
+        body.append(
+            f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" font-size="13" fill="{INK}">'
+            f"{escape(str(item['key'])[:18])}</text>"
+        )
         body.append(f'<rect x="{label_w}" y="{y + 4}" width="{max(length, 1)}" height="{row - 10}" fill="{BAR}" rx="2"/>')
         body.append(f'<text x="{label_w + length + 6}" y="{y + 18}" font-size="13" fill="{MUTED}">{item["count"]}</text>')
     if not items:
@@ -48,10 +53,14 @@ def columns(items: list[dict[str, Any]], title: str) -> str:
         x = 20 + n * step
         h = round(140 * item["count"] / top)
         body.append(f'<rect x="{x + 4:.1f}" y="{base - h}" width="{step - 8:.1f}" height="{h}" fill="{BAR}" rx="2"/>')
-        body.append(f'<text x="{x + step / 2:.1f}" y="{base - h - 4}" text-anchor="middle" font-size="11" fill="{INK}">'
-                    f'{item["count"]}</text>')
-        body.append(f'<text x="{x + step / 2:.1f}" y="{base + 16}" text-anchor="middle" font-size="10" fill="{MUTED}">'
-                    f'{escape(str(item["key"])[-3:])}</text>')
+        body.append(
+            f'<text x="{x + step / 2:.1f}" y="{base - h - 4}" text-anchor="middle" font-size="11" fill="{INK}">'
+            f"{item['count']}</text>"
+        )
+        body.append(
+            f'<text x="{x + step / 2:.1f}" y="{base + 16}" text-anchor="middle" font-size="10" fill="{MUTED}">'
+            f"{escape(str(item['key'])[-3:])}</text>"
+        )
     return _svg(width, height, title, body)
 
 
@@ -61,8 +70,10 @@ def heat(pivot: dict[str, Any], title: str) -> str:
     cell_w, cell_h, left, head = 64, 30, 50, 30
     body = []
     for j, name in enumerate(cols):
-        body.append(f'<text x="{left + j * cell_w + cell_w / 2}" y="20" text-anchor="middle" font-size="12" fill="{INK}">'
-                    f'{escape(str(name)[:6])}</text>')
+        body.append(
+            f'<text x="{left + j * cell_w + cell_w / 2}" y="20" text-anchor="middle" font-size="12" fill="{INK}">'
+            f"{escape(str(name)[:6])}</text>"
+        )
     for i, name in enumerate(rows):
         y = head + i * cell_h
         body.append(f'<text x="{left - 8}" y="{y + 20}" text-anchor="end" font-size="13" fill="{INK}">{escape(name)}</text>')
@@ -70,10 +81,14 @@ def heat(pivot: dict[str, Any], title: str) -> str:
             value = cells[i][j]
             shade = 0.08 + 0.92 * value / top if value else 0.0
             text = "#fff" if shade > 0.55 else INK
-            body.append(f'<rect x="{left + j * cell_w}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" '
-                        f'fill="{BAR}" fill-opacity="{shade:.2f}" stroke="#d0d7de"/>')
-            body.append(f'<text x="{left + j * cell_w + cell_w / 2 - 1}" y="{y + 19}" text-anchor="middle" '
-                        f'font-size="12" fill="{text}">{value}</text>')
+            body.append(
+                f'<rect x="{left + j * cell_w}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" '
+                f'fill="{BAR}" fill-opacity="{shade:.2f}" stroke="#d0d7de"/>'
+            )
+            body.append(
+                f'<text x="{left + j * cell_w + cell_w / 2 - 1}" y="{y + 19}" text-anchor="middle" '
+                f'font-size="12" fill="{text}">{value}</text>'
+            )
     return _svg(left + max(len(cols), 1) * cell_w + 10, head + len(rows) * cell_h + 10, title, body)
 
 

@@ -5,6 +5,7 @@ per rep, the share of visits logged within 500 m of the customer's location; fol
 Every figure answers only with the cards the user may see, under the same filters, and each can
 be had as CSV rows.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -88,11 +89,15 @@ def figures(st: Store, user: User, filters: dict[str, str], today: date) -> dict
         "by_tag": _counted(Counter(t for c in cards for t in c.get("tags") or [])),
         "new_cards_per_week": [{"key": w, "count": new_cards.get(w, 0)} for w in weeks],
         "activities_per_week": [{"key": w, "count": new_activities.get(w, 0)} for w in weeks],
-        "purchases_by_segment": [{"segment": s, "currency": cur, "total": str(sum(v)), "count": len(v)}
-                                 for (s, cur), v in sorted(purchases.items())],
+        "purchases_by_segment": [
+            {"segment": s, "currency": cur, "total": str(sum(v)), "count": len(v)} for (s, cur), v in sorted(purchases.items())
+        ],
         "feedback": {"average": round(sum(ratings) / len(ratings), 2) if ratings else None, "count": len(ratings)},
-        "segment_by_region": {"rows": segments, "columns": regions,
-                              "cells": [[pivot.get((s, r), 0) for r in regions] for s in segments]},
+        "segment_by_region": {
+            "rows": segments,
+            "columns": regions,
+            "cells": [[pivot.get((s, r), 0) for r in regions] for s in segments],
+        },
         "visits_near": _visits_near(activities, {c["id"]: c.get("location") for c in cards}),
         "follow_ups": follow_ups,  # feedback followed up (issue 17): open, overdue, median days to resolve
         "surveys": answered,  # response rate, CSAT and NPS by segment, region, rep and week (issue 17)
@@ -115,8 +120,10 @@ def _visits_near(activities: list[dict[str, Any]], place_of: dict[str, Any]) -> 
             customer = place_of.get(activity["card"])
             if customer is not None and has_place(customer) and distance_m(where, customer) <= NEAR_M:
                 row[2] += 1
-    return [{"key": rep, "visits": visits, "with_position": placed, "near": near, "share": round(near / visits, 3)}
-            for rep, (visits, placed, near) in sorted(counts.items())]
+    return [
+        {"key": rep, "visits": visits, "with_position": placed, "near": near, "share": round(near / visits, 3)}
+        for rep, (visits, placed, near) in sorted(counts.items())
+    ]
 
 
 def _passes(card: dict[str, Any], filters: dict[str, str]) -> bool:
@@ -138,9 +145,11 @@ def figure_rows(found: dict[str, Any], figure: str) -> tuple[list[str], list[lis
     if figure == "feedback":
         return ["average", "count"], [[str(value["average"] if value["average"] is not None else ""), str(value["count"])]]
     if figure == "stages":
-        return (["kind", "month", "from", "to", "count"],
-                [["stage", "", "", c["key"], str(c["count"])] for c in value["counts"]]
-                + [["move", f["month"], f["from"], f["to"], str(f["count"])] for f in value["flows"]])
+        return (
+            ["kind", "month", "from", "to", "count"],
+            [["stage", "", "", c["key"], str(c["count"])] for c in value["counts"]]
+            + [["move", f["month"], f["from"], f["to"], str(f["count"])] for f in value["flows"]],
+        )
     if figure == "surveys":
         return _survey_rows(value)
     if figure == "follow_ups":
@@ -150,21 +159,32 @@ def figure_rows(found: dict[str, Any], figure: str) -> tuple[list[str], list[lis
         keys = ("key", "visits", "with_position", "near", "share")
         return ["rep", *keys[1:]], [[str(v[k]) for k in keys] for v in value]
     if figure == "purchases_by_segment":
-        return ["segment", "currency", "total", "count"], [[p["segment"], p["currency"], p["total"], str(p["count"])] for p in value]
+        return ["segment", "currency", "total", "count"], [
+            [p["segment"], p["currency"], p["total"], str(p["count"])] for p in value
+        ]
     return ["key", "count"], [[item["key"], str(item["count"])] for item in value]
 
 
 def _survey_rows(value: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """One row for all answers, then one per segment, region, rep and week: CSAT and NPS side by side."""
+
     def cells(csat: dict[str, Any] | None, nps: dict[str, Any] | None) -> list[str]:
         c, n = csat or {}, nps or {}
-        return [str(c.get("average", "")), str(c.get("count", 0)), str(c.get("satisfied", "")),
-                str(n.get("score", "")), str(n.get("count", 0))]
+        return [
+            str(c.get("average", "")),
+            str(c.get("count", 0)),
+            str(c.get("satisfied", "")),
+            str(n.get("score", "")),
+            str(n.get("count", 0)),
+        ]
+
     rate = "" if value["response_rate"] is None else str(value["response_rate"])
     rows = [["all", "", str(value["sent"]), str(value["answered"]), rate, *cells(value["csat"], value["nps"])]]
     for group in ("segment", "region", "rep", "week"):
         csat = {r["key"]: r for r in value["csat_by"][group]}
         nps = {r["key"]: r for r in value["nps_by"][group]}
         rows += [[group, key, "", "", "", *cells(csat.get(key), nps.get(key))] for key in sorted(csat.keys() | nps.keys())]
-    return (["group", "key", "sent", "answered", "response_rate", "csat_average", "csat_count", "csat_satisfied",
-             "nps", "nps_count"], rows)
+    return (
+        ["group", "key", "sent", "answered", "response_rate", "csat_average", "csat_count", "csat_satisfied", "nps", "nps_count"],
+        rows,
+    )

@@ -7,6 +7,7 @@ and an edit a phone made offline to a merged-away card is applied to the survivo
 follows the pointer). A merge can be undone: the cards and their activities come back, and a
 survivor field changed since the merge becomes a conflict record instead of being overwritten.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,6 +35,7 @@ SCORES = {"phone": 0.95, "email": 0.9, "name+company": 0.85, "pinyin": 0.6}
 
 # --- finding duplicates ------------------------------------------------------------------------
 
+
 def duplicate_groups(engine: Any, user: User, limit: int = 500) -> list[dict[str, Any]]:
     """Groups of live cards that are likely one customer, with the reason and a score."""
     office_only(user, "may look for duplicates")
@@ -45,8 +47,13 @@ def duplicate_groups(engine: Any, user: User, limit: int = 500) -> list[dict[str
             return
         known = found.get(group)
         if known is None or SCORES[reason] > known["score"]:
-            found[group] = {"cards": list(group), "reason": reason, "score": SCORES[reason], "key": key,
-                            "reasons": sorted(set((known or {}).get("reasons", [])) | {reason})}
+            found[group] = {
+                "cards": list(group),
+                "reason": reason,
+                "score": SCORES[reason],
+                "key": key,
+                "reasons": sorted(set((known or {}).get("reasons", [])) | {reason}),
+            }
         else:
             known["reasons"] = sorted(set(known["reasons"]) | {reason})
 
@@ -82,6 +89,7 @@ def duplicate_groups(engine: Any, user: User, limit: int = 500) -> list[dict[str
 
 
 # --- merging -----------------------------------------------------------------------------------
+
 
 def _ids(body: dict[str, Any]) -> tuple[str, list[str]]:
     try:
@@ -122,8 +130,9 @@ def merge_cards(engine: Any, user: User, body: object, *, merge_id: str | None =
             if row is None or row.card["deleted"] or row.merged_into or not can_see(user, row.owner):
                 raise NotFound(f"no live card {card_id}")
             rows[card_id] = row
-        snapshot = {card_id: {"card": row.card, "activities": db.activity_ids_of_card(conn, card_id)}
-                    for card_id, row in rows.items()}
+        snapshot = {
+            card_id: {"card": row.card, "activities": db.activity_ids_of_card(conn, card_id)} for card_id, row in rows.items()
+        }
         snapshot = json.loads(json.dumps(snapshot))  # a deep copy: the rows are changed below
         batch = Batch(engine, conn, user, f"merge:{merge_id[:8]}", utc_now())
         at = engine.clock.now()
@@ -161,8 +170,7 @@ def merge_cards(engine: Any, user: User, body: object, *, merge_id: str | None =
         batch.finish()
         db.insert_merge(conn, merge_id, into, from_ids, snapshot, survivor.card, user.name, batch.now)
         audit.record(conn, user.name, "merge", into, {"merge": merge_id, "from": from_ids})
-        events.emit(conn, "card.merged", into, {"id": into, "merged": from_ids, "merge": merge_id},
-                      ref=f"merge:{merge_id}")
+        events.emit(conn, "card.merged", into, {"id": into, "merged": from_ids, "merge": merge_id}, ref=f"merge:{merge_id}")
         journal.record(conn, user, "merge", {"body": body}, ref=merge_id)
         return {"merge": merge_id, "card": db.card_json(conn, into)}
 
@@ -203,8 +211,11 @@ def unmerge(engine: Any, user: User, merge_id: str) -> dict[str, Any]:
                     survivor.card[name] = before
                     survivor.clocks[name] = [at, user.name, batch.device]
                 else:  # changed since the merge: a person decides
-                    write.conflicts.append(batch.conflict(into, name, now, before, "", survivor.card.get("updated_at", ""),
-                                                           f"undo of merge by {user.name}", at))
+                    write.conflicts.append(
+                        batch.conflict(
+                            into, name, now, before, "", survivor.card.get("updated_at", ""), f"undo of merge by {user.name}", at
+                        )
+                    )
                     conflicts += 1
             batch.save(write, at, None, mutation_ref=f"unmerge:{merge_id}")
         batch.finish()

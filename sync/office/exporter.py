@@ -1,6 +1,7 @@
 """Spreadsheet export of exactly the cards a user may see under the given filters. The columns
 are those the importer reads back, so exporting and importing the same file changes nothing (the
 rules that make it so are in `spreadsheet`: quoted list items, the CSV formula guard, text cells)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -16,12 +17,44 @@ from sync.office.cells import consent_cells
 from sync.office.spreadsheet import join_list, write_csv, write_xlsx
 from sync.db import Store
 
-COLUMNS = ("id", "name", "company", "title", "phones", "emails", "address", "region", "industry", "segment",
-           "tags", "owner", "birthday", "follow_up", "notes", "created_at", "updated_at")
-HEADERS_ZH = {"id": "编号", "name": "姓名", "company": "公司", "title": "职位", "phones": "手机/电话", "emails": "邮箱",
-              "address": "地址", "region": "地区", "industry": "行业", "segment": "客户等级", "tags": "标签",
-              "owner": "负责人", "birthday": "生日", "follow_up": "下次跟进", "notes": "备注",
-              "created_at": "创建时间", "updated_at": "更新时间"}
+COLUMNS = (
+    "id",
+    "name",
+    "company",
+    "title",
+    "phones",
+    "emails",
+    "address",
+    "region",
+    "industry",
+    "segment",
+    "tags",
+    "owner",
+    "birthday",
+    "follow_up",
+    "notes",
+    "created_at",
+    "updated_at",
+)
+HEADERS_ZH = {
+    "id": "编号",
+    "name": "姓名",
+    "company": "公司",
+    "title": "职位",
+    "phones": "手机/电话",
+    "emails": "邮箱",
+    "address": "地址",
+    "region": "地区",
+    "industry": "行业",
+    "segment": "客户等级",
+    "tags": "标签",
+    "owner": "负责人",
+    "birthday": "生日",
+    "follow_up": "下次跟进",
+    "notes": "备注",
+    "created_at": "创建时间",
+    "updated_at": "更新时间",
+}
 # Consent and its basis (issue 18): three columns the importer reads back (sync/office/cells.py).
 CONSENT_COLUMNS = ("consent", "consent_basis", "consent_at")
 CONSENT_HEADERS_ZH = {"consent": "联系同意", "consent_basis": "处理依据", "consent_at": "同意日期"}
@@ -31,8 +64,7 @@ LOCATION_COLUMNS = ("latitude", "longitude")
 LOCATION_HEADERS_ZH = {"latitude": "纬度", "longitude": "经度"}
 # Links to the card's photos and files, one per line; the importer ignores this column.
 ATTACHMENTS_HEADER = {"en": "attachments", "zh-CN": "附件"}
-FORMATS = {"csv": "text/csv; charset=utf-8",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def _cell(value: Any) -> str:
@@ -58,6 +90,7 @@ def consent_filter(value: str | None) -> Any:
     def test(card: dict[str, Any]) -> bool:
         held = card.get("consent") or {"contact": "unknown", "channels": []}
         return held["contact"] == contact and (not channel or not held["channels"] or channel in held["channels"])
+
     return test
 
 
@@ -96,10 +129,13 @@ def export(st: Store, user: User, params: dict[str, str], *, base_url: str = "")
     headers += [LOCATION_HEADERS_ZH[c] if lang == "zh-CN" else c for c in LOCATION_COLUMNS]
     headers += [spec["label"]["zh-CN"] if lang == "zh-CN" else f"custom.{spec['key']}" for spec in custom]
     headers.append(ATTACHMENTS_HEADER[lang])
-    rows = [[_cell(card.get(column)) for column in COLUMNS] + list(consent_cells(card.get("consent")))
-            + _location_cells(card.get("location"))
-            + [_cell((card.get("custom") or {}).get(spec["key"])) for spec in custom]
-            for card in _cards(st, user, params)]
+    rows = [
+        [_cell(card.get(column)) for column in COLUMNS]
+        + list(consent_cells(card.get("consent")))
+        + _location_cells(card.get("location"))
+        + [_cell((card.get("custom") or {}).get(spec["key"])) for spec in custom]
+        for card in _cards(st, user, params)
+    ]
     with st.read() as conn:
         links = [db.attachment_ids_of_card(conn, row[0]) for row in rows]
     for row, ids in zip(rows, links):

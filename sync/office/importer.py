@@ -4,6 +4,7 @@ mutations, so history, merge rules and conflicts work as for any device. An impo
 created cards are deleted, updated fields go back to what they were, and a field someone changed
 after the import becomes a conflict record instead of being overwritten.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,10 +29,28 @@ from sync.protocol.merge import values_equal
 from sync.cards.validate import CARD_FIELDS, EMPTY_VALUES, TEXT_LIMITS, canonical_uuid, validate_card_fields
 
 SET_FIELDS = ("phones", "emails", "tags")
-IMPORTABLE = ("id", "name", "company", "title", "phones", "emails", "address", "region", "industry",
-              "segment", "tags", "owner", "birthday", "follow_up", "notes",
-              "consent", "consent_basis", "consent_at",  # these three make one field, `consent` (issue 18)
-              "lat", "lng")  # and these two `location` (issue 16)
+IMPORTABLE = (
+    "id",
+    "name",
+    "company",
+    "title",
+    "phones",
+    "emails",
+    "address",
+    "region",
+    "industry",
+    "segment",
+    "tags",
+    "owner",
+    "birthday",
+    "follow_up",
+    "notes",
+    "consent",
+    "consent_basis",
+    "consent_at",  # these three make one field, `consent` (issue 18)
+    "lat",
+    "lng",
+)  # and these two `location` (issue 16)
 MATCH_KEYS = ("phone", "email", "name+company")
 MODES = ("create", "update", "upsert")
 PREVIEW_ROWS = 200
@@ -42,8 +61,21 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("name", "fullname", "contact", "customer", "姓名", "客户名称", "客户姓名", "联系人", "名字", "客户"),
     "company": ("company", "organization", "organisation", "公司", "公司名称", "单位", "企业"),
     "title": ("title", "jobtitle", "position", "职位", "职务", "头衔"),
-    "phones": ("phone", "phones", "mobile", "tel", "telephone", "cell", "手机", "电话", "手机号", "手机号码",
-               "联系电话", "手机/电话", "电话/手机"),
+    "phones": (
+        "phone",
+        "phones",
+        "mobile",
+        "tel",
+        "telephone",
+        "cell",
+        "手机",
+        "电话",
+        "手机号",
+        "手机号码",
+        "联系电话",
+        "手机/电话",
+        "电话/手机",
+    ),
     "emails": ("email", "emails", "e-mail", "mail", "邮箱", "电子邮件", "电子邮箱", "邮件"),
     "address": ("address", "地址", "联系地址", "详细地址"),
     "region": ("region", "area", "province", "city", "地区", "区域", "省份", "城市"),
@@ -196,20 +228,27 @@ def check_values(values: Any, fields: Sequence[str]) -> dict[str, dict[str, str 
     return {name: {str(k).strip(): v for k, v in table.items()} for name, table in values.items()}
 
 
-_CODES = {"phones": "not_a_phone", "emails": "not_an_email", "birthday": "not_a_date", "follow_up": "not_a_date",
-          "segment": "not_a_segment"}
+_CODES = {
+    "phones": "not_a_phone",
+    "emails": "not_an_email",
+    "birthday": "not_a_date",
+    "follow_up": "not_a_date",
+    "segment": "not_a_segment",
+}
 
 
 class _Reader:
     """One row's cells as card fields. A bad optional cell is a warning and the row goes on without
     it; only the name (and the id) can cost a row."""
 
-    def __init__(self, region: str, specs: dict[str, dict[str, Any]], values: dict[str, dict[str, str | None]],
-                 users: dict[str, str]) -> None:
+    def __init__(
+        self, region: str, specs: dict[str, dict[str, Any]], values: dict[str, dict[str, str | None]], users: dict[str, str]
+    ) -> None:
         self.region, self.specs, self.values, self.users = region, specs, values, users
 
-    def read(self, number: int, cells: Sequence[tuple[str, str, str]]) -> tuple[
-            dict[str, Any], str | None, list[dict[str, Any]], list[dict[str, Any]]]:
+    def read(
+        self, number: int, cells: Sequence[tuple[str, str, str]]
+    ) -> tuple[dict[str, Any], str | None, list[dict[str, Any]], list[dict[str, Any]]]:
         """(fields, card id, warnings, errors) of the row's mapped, filled cells (field, header, text)."""
         fields: dict[str, Any] = {}
         card_id: str | None = None
@@ -266,8 +305,11 @@ class _Reader:
                 fields["location"] = place
             else:  # one of the two columns filled: no location
                 header, text = source.get("lat") or source.get("lng") or ("lat", "")
-                warnings.append(problem(number, header, text, "bad_value",
-                                        detail="a location needs both 经度 and 纬度 (longitude and latitude)"))
+                warnings.append(
+                    problem(
+                        number, header, text, "bad_value", detail="a location needs both 经度 and 纬度 (longitude and latitude)"
+                    )
+                )
         try:
             checked = self._check(fields)
         except InvalidInput:  # rare: find the cells at fault one by one, keep the rest
@@ -275,8 +317,9 @@ class _Reader:
         return checked, card_id, warnings, errors
 
     @staticmethod
-    def _consent_cell(fields: dict[str, Any], number: int, name: str, header: str, text: str, value: str,
-                      warnings: list[dict[str, Any]]) -> None:
+    def _consent_cell(
+        fields: dict[str, Any], number: int, name: str, header: str, text: str, value: str, warnings: list[dict[str, Any]]
+    ) -> None:
         """One of the consent columns into the card's `consent`, with source `import`."""
         if name == "consent":
             read = read_consent(value)
@@ -299,8 +342,9 @@ class _Reader:
         fields.setdefault("consent", {"basis": None, "source": "import"}).update(part)
 
     @staticmethod
-    def _place_cell(fields: dict[str, Any], number: int, name: str, header: str, text: str, value: str,
-                    warnings: list[dict[str, Any]]) -> None:
+    def _place_cell(
+        fields: dict[str, Any], number: int, name: str, header: str, text: str, value: str, warnings: list[dict[str, Any]]
+    ) -> None:
         """经度 (lng) or 纬度 (lat) in WGS-84 degrees into the card's `location`; full-width digits and a
         trailing ° are read."""
         cleaned = unicodedata.normalize("NFKC", value).strip().rstrip("°").strip()
@@ -310,8 +354,15 @@ class _Reader:
         except ValueError:
             degrees = float("nan")
         if not -limit <= degrees <= limit:  # NaN fails too
-            warnings.append(problem(number, header, text, "bad_value", detail=f"not a {'latitude' if name == 'lat' else 'longitude'} "
-                                    f"from -{limit} to {limit}"))
+            warnings.append(
+                problem(
+                    number,
+                    header,
+                    text,
+                    "bad_value",
+                    detail=f"not a {'latitude' if name == 'lat' else 'longitude'} from -{limit} to {limit}",
+                )
+            )
             fields.setdefault("location", {})["bad"] = True  # the other column alone makes no location either
             return
         fields.setdefault("location", {})[name] = degrees
@@ -319,8 +370,14 @@ class _Reader:
     def _check(self, fields: dict[str, Any]) -> dict[str, Any]:
         return validate_card_fields(fields, region=self.region, creating=False, custom_fields=list(self.specs.values()))
 
-    def _one_by_one(self, number: int, fields: dict[str, Any], source: dict[str, tuple[str, str]],
-                    warnings: list[dict[str, Any]], errors: list[dict[str, Any]]) -> dict[str, Any]:
+    def _one_by_one(
+        self,
+        number: int,
+        fields: dict[str, Any],
+        source: dict[str, tuple[str, str]],
+        warnings: list[dict[str, Any]],
+        errors: list[dict[str, Any]],
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
 
         def attempt(name: str, value: Any, key: str, text: str) -> Any:
@@ -358,6 +415,7 @@ class _Reader:
                     out[name] = got
         return out
 
+
 def _changes(current: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """What an update changes: non-empty cells that differ; sets gain the new elements."""
     fields: dict[str, Any] = {}
@@ -372,16 +430,30 @@ def _changes(current: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, An
             added = [v for v in value if v not in (before or [])]
             if added:
                 fields[name], was[name] = list(before or []) + added, list(before or [])
-        elif name == "consent" and before and (before.get("source") == "customer" or
-                                               all(before.get(k) == value.get(k) for k in ("contact", "channels", "basis"))):
+        elif (
+            name == "consent"
+            and before
+            and (
+                before.get("source") == "customer" or all(before.get(k) == value.get(k) for k in ("contact", "channels", "basis"))
+            )
+        ):
             continue  # the customer's own word is never replaced by a file; the same consent read back keeps its date
         elif value != before:
             fields[name], was[name] = value, before
     return fields, was
 
 
-def plan_import(engine: Engine, user: User, table: Table, *, mapping: dict[str, Any] | None,
-                match: Sequence[str], mode: str, values: Any = None, owner: str | None = None) -> Plan:
+def plan_import(
+    engine: Engine,
+    user: User,
+    table: Table,
+    *,
+    mapping: dict[str, Any] | None,
+    match: Sequence[str],
+    mode: str,
+    values: Any = None,
+    owner: str | None = None,
+) -> Plan:
     """What importing `table` would do, row by row. `values` maps values of the file to card values
     per field; `owner` is the user new cards go to when no owner column says otherwise."""
     office_only(user, "may import")
@@ -394,12 +466,14 @@ def plan_import(engine: Engine, user: User, table: Table, *, mapping: dict[str, 
         specs = {f["key"]: f for f in template.for_validation(template.load(conn))}
         known = _Known(conn, user)
         people = db.people_for_import(conn)
-    users = {name: name for name, _ in people} | {display.strip(): name for name, display in people
-                                                  if display and display.strip()}
+    users = {name: name for name, _ in people} | {
+        display.strip(): name for name, display in people if display and display.strip()
+    }
     if owner is not None and owner not in {name for name, _ in people}:
         raise invalid("owner", f"no user named {owner!r}: new cards need an owner who exists")
-    columns = check_mapping(table.headers, mapping if mapping is not None else suggest_mapping(table.headers, list(specs.values())),
-                            list(specs))
+    columns = check_mapping(
+        table.headers, mapping if mapping is not None else suggest_mapping(table.headers, list(specs.values())), list(specs)
+    )
     reader = _Reader(engine.default_region, specs, check_values(values, list(columns.values())), users)
     index = {header: n for n, header in enumerate(table.headers)}
     column_of = {name: header for header, name in columns.items()}
@@ -433,8 +507,18 @@ def plan_import(engine: Engine, user: User, table: Table, *, mapping: dict[str, 
         plans.append(plan)
     return Plan(plans, errors, columns, warnings)
 
-def _plan_row(number: int, fields: dict[str, Any], card_id: str | None, known: _Known, match: Sequence[str],
-              mode: str, seen_in_file: dict[str, int], column_of: dict[str, str], errors: list[dict[str, Any]]) -> RowPlan:
+
+def _plan_row(
+    number: int,
+    fields: dict[str, Any],
+    card_id: str | None,
+    known: _Known,
+    match: Sequence[str],
+    mode: str,
+    seen_in_file: dict[str, int],
+    column_of: dict[str, str],
+    errors: list[dict[str, Any]],
+) -> RowPlan:
     target = None
     if card_id:
         try:
@@ -467,9 +551,17 @@ def _plan_row(number: int, fields: dict[str, Any], card_id: str | None, known: _
     return RowPlan(number, "update", card=target, fields=changed, was=was)
 
 
-def run_import(engine: Engine, user: User, plan: Plan, *, filename: str, mode: str, match: Sequence[str],
-               progress: Callable[[int, int], None] = lambda done, total: None,
-               table: Table | None = None) -> dict[str, Any]:
+def run_import(
+    engine: Engine,
+    user: User,
+    plan: Plan,
+    *,
+    filename: str,
+    mode: str,
+    match: Sequence[str],
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    table: Table | None = None,
+) -> dict[str, Any]:
     """Apply a plan as one recorded batch; returns the contract's summary with the import id.
 
     All or nothing: every row, the import record and its audit entry commit in one transaction,
@@ -481,21 +573,39 @@ def run_import(engine: Engine, user: User, plan: Plan, *, filename: str, mode: s
     namespace = uuid.UUID(import_id)
     mutations = []
     for r in todo:
-        body = {"id": str(uuid.uuid5(namespace, f"row-{r.row}")), "op": "card.put", "card": r.card,
-                "at": engine.clock.now(), "fields": r.fields}
+        body = {
+            "id": str(uuid.uuid5(namespace, f"row-{r.row}")),
+            "op": "card.put",
+            "card": r.card,
+            "at": engine.clock.now(),
+            "fields": r.fields,
+        }
         if r.action == "update":
             body["was"] = r.was
         mutations.append(body)
     # Everything needed to do this import again, word for word: it is journaled with the import,
     # so that a restore to a point before it can re-apply it (sync/journal.py).
-    job = {"import": import_id, "filename": filename[:200], "mode": mode, "match": list(match),
-           "rows": len(plan.rows), "counts": plan.counts(), "plan_errors": len(plan.errors),
-           "todo": [[r.row, r.card, r.action, r.fields, r.was] for r in todo], "mutations": mutations,
-           "warnings": len(plan.warnings),
-           "problems": problem_rows(table, plan.errors + plan.warnings, {r.row: r.card for r in todo}) if table else None}
+    job = {
+        "import": import_id,
+        "filename": filename[:200],
+        "mode": mode,
+        "match": list(match),
+        "rows": len(plan.rows),
+        "counts": plan.counts(),
+        "plan_errors": len(plan.errors),
+        "todo": [[r.row, r.card, r.action, r.fields, r.was] for r in todo],
+        "mutations": mutations,
+        "warnings": len(plan.warnings),
+        "problems": problem_rows(table, plan.errors + plan.warnings, {r.row: r.card for r in todo}) if table else None,
+    }
     rejected = _apply_import(engine, user, job, progress)
-    return {"import": import_id, "rows": len(plan.rows), **plan.counts(), "errors": plan.errors + rejected,
-            "warnings": plan.warnings}
+    return {
+        "import": import_id,
+        "rows": len(plan.rows),
+        **plan.counts(),
+        "errors": plan.errors + rejected,
+        "warnings": plan.warnings,
+    }
 
 
 def replay_import(engine: Engine, user: User, job: dict[str, Any]) -> None:
@@ -506,35 +616,45 @@ def replay_import(engine: Engine, user: User, job: dict[str, Any]) -> None:
     _apply_import(engine, user, job, lambda done, total: None)
 
 
-def _apply_import(engine: Engine, user: User, job: dict[str, Any],
-                  progress: Callable[[int, int], None]) -> list[dict[str, Any]]:
+def _apply_import(engine: Engine, user: User, job: dict[str, Any], progress: Callable[[int, int], None]) -> list[dict[str, Any]]:
     import_id, todo = job["import"], job["todo"]
     device = f"import:{import_id[:8]}"
     rejected: list[dict[str, Any]] = []
     # Written while the import holds the one writer: made before it takes it.
-    undo_rows = [(import_id, row, card, action, json.dumps(was, ensure_ascii=False), json.dumps(fields, ensure_ascii=False))
-                 for row, card, action, fields, was in todo]
+    undo_rows = [
+        (import_id, row, card, action, json.dumps(was, ensure_ascii=False), json.dumps(fields, ensure_ascii=False))
+        for row, card, action, fields, was in todo
+    ]
 
     def record(conn: Any, results: list[dict[str, Any]]) -> None:
         kept = []
         for (row, *_), undo_row, result in zip(todo, undo_rows, results):
             if result["status"] == "rejected":
-                rejected.append(problem(row, "", "", "rejected",
-                                        detail="; ".join(e["message"] for e in result["errors"])))
+                rejected.append(problem(row, "", "", "rejected", detail="; ".join(e["message"] for e in result["errors"])))
                 continue
             kept.append(undo_row)
         db.insert_import_rows(conn, kept)
-        summary = {"rows": job["rows"], **job["counts"], "errors": job["plan_errors"] + len(rejected),
-                   "warnings": job.get("warnings", 0)}
+        summary = {
+            "rows": job["rows"],
+            **job["counts"],
+            "errors": job["plan_errors"] + len(rejected),
+            "warnings": job.get("warnings", 0),
+        }
         problems = job.get("problems")
         if problems is not None and rejected:
             problems = {**problems, "problems": problems["problems"] + rejected}
-        db.insert_import(conn, import_id, user.name, utc_now(), job["filename"], job["mode"], ",".join(job["match"]),
-                         summary, problems)
+        db.insert_import(
+            conn, import_id, user.name, utc_now(), job["filename"], job["mode"], ",".join(job["match"]), summary, problems
+        )
         audit.record(conn, user.name, "import", import_id, {"file": job["filename"], **summary})
         journal.record(conn, user, "import", job, ref=import_id)
-        events.emit(conn, "import.finished", f"import:{import_id}",
-                      {"id": import_id, "file": job["filename"], "mode": job["mode"], **summary}, ref=import_id)
+        events.emit(
+            conn,
+            "import.finished",
+            f"import:{import_id}",
+            {"id": import_id, "file": job["filename"], "mode": job["mode"], **summary},
+            ref=import_id,
+        )
 
     engine.apply(user, device, job["mutations"], within=record, progress=lambda done: progress(done, len(todo)))
     progress(len(todo), len(todo))
@@ -544,13 +664,15 @@ def _apply_import(engine: Engine, user: User, job: dict[str, Any],
 # --- the problems of an import, as a spreadsheet to fix and import again --------------------------
 
 
-def problem_rows(table: Table, problems: Sequence[dict[str, Any]],
-                 cards: dict[int, str | None] | None = None) -> dict[str, Any]:
+def problem_rows(table: Table, problems: Sequence[dict[str, Any]], cards: dict[int, str | None] | None = None) -> dict[str, Any]:
     """What a problems file needs: the file's headers, and each row with a problem, cells as read,
     with the card it went to (so that erasing that customer erases the row here too)."""
     numbers = sorted({p["row"] for p in problems if 2 <= p["row"] < len(table.rows) + 2})
-    return {"headers": table.headers, "rows": [[n, table.rows[n - 2], (cards or {}).get(n)] for n in numbers],
-            "problems": list(problems)}
+    return {
+        "headers": table.headers,
+        "rows": [[n, table.rows[n - 2], (cards or {}).get(n)] for n in numbers],
+        "problems": list(problems),
+    }
 
 
 PROBLEM_COLUMNS = {"en": ("Import problems", "Row in the file"), "zh-CN": ("导入问题", "原文件行号")}
@@ -567,14 +689,13 @@ def problems_file(record: dict[str, Any], *, format: str, lang: str) -> tuple[by
     by_row: dict[int, list[str]] = {}
     for p in record["problems"]:
         by_row.setdefault(p["row"], []).append(
-            message(p["code"], lang, p["column"], p["value"], p.get("params") or {}) if p.get("code") else p["message"])
+            message(p["code"], lang, p["column"], p["value"], p.get("params") or {}) if p.get("code") else p["message"]
+        )
     headers = [*record["headers"], *PROBLEM_COLUMNS[lang]]
     rows = [[*cells, "; ".join(by_row.get(number, [])), str(number)] for number, cells, *_ in record["rows"]]
     if format == "xlsx":
         return write_xlsx(headers, rows, title="Problems"), XLSX_TYPE, "import-problems.xlsx"
     return write_csv(headers, rows), "text/csv; charset=utf-8", "import-problems.csv"
-
-
 
 
 def stored_problems(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
@@ -597,11 +718,24 @@ def list_imports(engine: Engine, user: User, limit: int = 500) -> list[dict[str,
     out = []
     for import_id, who, display, at, filename, mode, summary, undone, undone_by in rows:
         counts = json.loads(summary or "{}")
-        out.append({"id": import_id, "user": who, "display": display or who, "created_at": at, "filename": filename,
-                    "mode": mode, "rows": counts.get("rows", 0), "create": counts.get("create", 0),
-                    "update": counts.get("update", 0), "skip": counts.get("skip", 0),
-                    "errors": counts.get("errors", 0), "warnings": counts.get("warnings", 0),
-                    "undone_at": undone, "undone_by": undone_by})
+        out.append(
+            {
+                "id": import_id,
+                "user": who,
+                "display": display or who,
+                "created_at": at,
+                "filename": filename,
+                "mode": mode,
+                "rows": counts.get("rows", 0),
+                "create": counts.get("create", 0),
+                "update": counts.get("update", 0),
+                "skip": counts.get("skip", 0),
+                "errors": counts.get("errors", 0),
+                "warnings": counts.get("warnings", 0),
+                "undone_at": undone,
+                "undone_by": undone_by,
+            }
+        )
     return out
 
 
@@ -632,11 +766,11 @@ def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
             # Deleting at the version the import left: if someone edited since, the delete-vs-edit
             # rule keeps the card and records a conflict for a person to decide. A card that is
             # again exactly as imported (a merge undone, say) holds nobody's work: it goes.
-            untouched = all(values_equal(now_card.get(name), after.get(name, EMPTY_VALUES[name]))
-                            for name in CARD_FIELDS if name != "owner")
+            untouched = all(
+                values_equal(now_card.get(name), after.get(name, EMPTY_VALUES[name])) for name in CARD_FIELDS if name != "owner"
+            )
             version = now_card["version"] if untouched else int(left_at.get(card) or 1)
-            mutations.append({"id": mutation_id, "op": "card.delete", "card": card, "at": engine.clock.now(),
-                              "version": version})
+            mutations.append({"id": mutation_id, "op": "card.delete", "card": card, "at": engine.clock.now(), "version": version})
             continue
         fields, was = {}, {}
         for name, written in after.items():
@@ -648,13 +782,25 @@ def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
             elif value == written:
                 fields[name], was[name] = before.get(name), written
             else:
-                conflicts.append({"id": str(uuid.uuid4()), "card": card, "field": name, "status": "open",
-                                  "kept": value, "other": before.get(name), "kept_by": None,
-                                  "other_by": f"undo of import {import_id[:8]} by {user.name}",
-                                  "kept_at": now_card.get("updated_at"), "other_at": utc_now(), "created_at": utc_now()})
+                conflicts.append(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "card": card,
+                        "field": name,
+                        "status": "open",
+                        "kept": value,
+                        "other": before.get(name),
+                        "kept_by": None,
+                        "other_by": f"undo of import {import_id[:8]} by {user.name}",
+                        "kept_at": now_card.get("updated_at"),
+                        "other_at": utc_now(),
+                        "created_at": utc_now(),
+                    }
+                )
         if fields:
-            mutations.append({"id": mutation_id, "op": "card.put", "card": card, "at": engine.clock.now(),
-                              "fields": fields, "was": was})
+            mutations.append(
+                {"id": mutation_id, "op": "card.put", "card": card, "at": engine.clock.now(), "fields": fields, "was": was}
+            )
 
     def finish(conn: Any, results: list[dict[str, Any]]) -> None:
         for record in conflicts:

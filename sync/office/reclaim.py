@@ -7,6 +7,7 @@ was given it). Owners see the date coming on Today (`pool.returning`, `warn_days
 return is a normal change: in the card's history (by `system`), in the audit log
 (`card.reclaim`), and on the devices as `remove` / `revoked` for the old owner.
 """
+
 from __future__ import annotations
 
 from datetime import date

@@ -3,6 +3,7 @@ days; per rep, or across reps for office staff. And a private calendar feed (iCa
 so follow-ups and birthdays show in the phone's own calendar. Every function takes `today`, so
 tests and the Today view agree on one clock.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,12 +42,20 @@ def _next_birthday(birthday: str, today: date) -> date | None:
 
 
 def _brief(card: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"id": card["id"], "name": card["name"], "company": card.get("company"), "owner": card["owner"],
-            "phones": card.get("phones") or [], "emails": card.get("emails") or [], **extra}
+    return {
+        "id": card["id"],
+        "name": card["name"],
+        "company": card.get("company"),
+        "owner": card["owner"],
+        "phones": card.get("phones") or [],
+        "emails": card.get("emails") or [],
+        **extra,
+    }
 
 
-def reminders(st: Store, user: User, today: date, *, owner: str | None = None,
-              stale_days: int = DEFAULT_STALE_DAYS) -> dict[str, Any]:
+def reminders(
+    st: Store, user: User, today: date, *, owner: str | None = None, stale_days: int = DEFAULT_STALE_DAYS
+) -> dict[str, Any]:
     if not 1 <= stale_days <= 3650:
         raise invalid("stale_days", "a number of days from 1 to 3650")
     with st.read() as conn:
@@ -63,8 +72,9 @@ def reminders(st: Store, user: User, today: date, *, owner: str | None = None,
         if card.get("birthday"):
             upcoming = _next_birthday(card["birthday"], today)
             if upcoming and (upcoming - today).days < BIRTHDAY_DAYS:
-                birthdays.append(_brief(card, birthday=card["birthday"], on=upcoming.isoformat(),
-                                        in_days=(upcoming - today).days))
+                birthdays.append(
+                    _brief(card, birthday=card["birthday"], on=upcoming.isoformat(), in_days=(upcoming - today).days)
+                )
         if (card.get("updated_at") or "")[:10] < stale_before:
             stale.append(_brief(card, updated_at=card.get("updated_at")))
     overdue.sort(key=lambda c: c["follow_up"])
@@ -74,11 +84,19 @@ def reminders(st: Store, user: User, today: date, *, owner: str | None = None,
     for kind, items in (("due", due), ("overdue", overdue), ("birthdays", birthdays), ("stale", stale)):
         for item in items:
             by_owner.setdefault(item["owner"], {"due": 0, "overdue": 0, "birthdays": 0, "stale": 0})[kind] += 1
-    return {"date": iso, "due": due, "overdue": overdue, "birthdays": birthdays, "stale": stale,
-            "stale_days": stale_days, "by_owner": by_owner}
+    return {
+        "date": iso,
+        "due": due,
+        "overdue": overdue,
+        "birthdays": birthdays,
+        "stale": stale,
+        "stale_days": stale_days,
+        "by_owner": by_owner,
+    }
 
 
 # --- the calendar feed -------------------------------------------------------------------------
+
 
 def new_feed_key(st: Store, user: User) -> str:
     """A new private feed key for `user` (the old one stops working); only its hash is kept."""
@@ -119,22 +137,41 @@ def calendar(st: Store, user: User, origin: str) -> str:
     """Follow-ups as all-day events, birthdays as yearly ones, for the cards `user` may see."""
     with st.read() as conn:
         cards = _cards(conn, user, None)
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Fieldcards//Reminders//EN", "CALSCALE:GREGORIAN",
-             f"X-WR-CALNAME:{_escape('Fieldcards · ' + (user.display or user.name))}"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Fieldcards//Reminders//EN",
+        "CALSCALE:GREGORIAN",
+        f"X-WR-CALNAME:{_escape('Fieldcards · ' + (user.display or user.name))}",
+    ]
     for card in sorted(cards, key=lambda c: c["id"]):
         stamp = datetime.fromisoformat(card["updated_at"].replace("Z", "+00:00")).strftime("%Y%m%dT%H%M%SZ")
         who = card["name"] + (f" ({card['company']})" if card.get("company") else "")
         link = f"{origin}/index.html#/card/{card['id']}"
         if card.get("follow_up"):
             day = date.fromisoformat(card["follow_up"])
-            lines += ["BEGIN:VEVENT", f"UID:follow-{card['id']}@fieldcards", f"DTSTAMP:{stamp}",
-                      f"DTSTART;VALUE=DATE:{day:%Y%m%d}", f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
-                      f"SUMMARY:{_escape('Follow up / 跟进: ' + who)}", f"URL:{link}", "END:VEVENT"]
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:follow-{card['id']}@fieldcards",
+                f"DTSTAMP:{stamp}",
+                f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+                f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
+                f"SUMMARY:{_escape('Follow up / 跟进: ' + who)}",
+                f"URL:{link}",
+                "END:VEVENT",
+            ]
         if card.get("birthday"):
             born = date.fromisoformat(card["birthday"])
             rule = "RRULE:FREQ=YEARLY" + (";BYMONTH=2;BYMONTHDAY=-1" if (born.month, born.day) == (2, 29) else "")
-            lines += ["BEGIN:VEVENT", f"UID:birthday-{card['id']}@fieldcards", f"DTSTAMP:{stamp}",
-                      f"DTSTART;VALUE=DATE:{born:%Y%m%d}", rule,
-                      f"SUMMARY:{_escape('Birthday / 生日: ' + who)}", f"URL:{link}", "END:VEVENT"]
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:birthday-{card['id']}@fieldcards",
+                f"DTSTAMP:{stamp}",
+                f"DTSTART;VALUE=DATE:{born:%Y%m%d}",
+                rule,
+                f"SUMMARY:{_escape('Birthday / 生日: ' + who)}",
+                f"URL:{link}",
+                "END:VEVENT",
+            ]
     lines.append("END:VCALENDAR")
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"

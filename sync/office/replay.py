@@ -5,6 +5,7 @@ Each kind is safe to apply again: sync mutations and imports are idempotent by t
 import or merge that exists already is skipped, an undo that was done is skipped. An entry that
 no longer applies (its card was erased, say) is reported, never fatal: the others still run.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,14 @@ def _erase(engine: Engine, user: User, payload: dict[str, Any], ref: str | None)
 
 
 HANDLERS: dict[str, Callable[[Engine, User, dict[str, Any], str | None], None]] = {
-    "sync": _sync, "import": _import, "import.undo": _import_undo, "merge": _merge, "unmerge": _unmerge,
-    "resolve": _resolve, "template": _template, "erase": _erase,
+    "sync": _sync,
+    "import": _import,
+    "import.undo": _import_undo,
+    "merge": _merge,
+    "unmerge": _unmerge,
+    "resolve": _resolve,
+    "template": _template,
+    "erase": _erase,
     "link.answer": _link_answer,
 }
 

@@ -8,6 +8,7 @@ resolved (items opened by feedback, `fb-…`), data completeness (the average sc
 sync/office/quality.py) and the average CSAT of their customers (1–5 ratings on the rep's cards).
 Office staff and admins see every rep; a manager their teams' reps; a rep only themselves.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,18 @@ from sync.access import User, admin_only
 from sync.errors import invalid
 
 KEY = "scorecard_targets"
-FIGURES = ("visits", "calls", "new_cards", "visits_with_position", "follow_ups_on_time", "follow_ups_late",
-           "follow_ups_overdue", "feedback_resolved", "completeness", "csat")
+FIGURES = (
+    "visits",
+    "calls",
+    "new_cards",
+    "visits_with_position",
+    "follow_ups_on_time",
+    "follow_ups_late",
+    "follow_ups_overdue",
+    "feedback_resolved",
+    "completeness",
+    "csat",
+)
 LONGEST_DAYS = 366
 
 
@@ -130,6 +141,15 @@ def figure_rows(found: dict[str, Any], figure: str) -> tuple[list[str], list[lis
     if figure not in FIGURES:
         raise invalid("figure", "one of all, " + ", ".join(FIGURES))
     goal = found["targets"].get(figure)
-    return (["rep", figure, "target", "progress"],
-            [[r["rep"], "" if r[figure] is None else str(r[figure]), "" if goal is None else str(goal),
-              str(r["progress"].get(figure, ""))] for r in found["reps"]])
+    return (
+        ["rep", figure, "target", "progress"],
+        [
+            [
+                r["rep"],
+                "" if r[figure] is None else str(r[figure]),
+                "" if goal is None else str(goal),
+                str(r["progress"].get(figure, "")),
+            ]
+            for r in found["reps"]
+        ],
+    )

@@ -4,6 +4,7 @@ person can act on, and a file over a size limit is refused while it is read, bef
 memory. Writing guards against formula injection (text cells in XLSX, an apostrophe in CSV that
 reading takes off again), so that what we write reads back exactly as it was.
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,8 +30,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" 
 CREATOR = "Fieldcards"  # the author our .xlsx files carry: their cells are read exactly as typed
 # What a damaged or unusual zip raises while it is read (a truncated part, a lying size, a method
 # or encryption zipfile does not know): each is a file to refuse, never a 500.
-_BROKEN_ZIP = (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, lzma.LZMAError, NotImplementedError,
-               RuntimeError)
+_BROKEN_ZIP = (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, lzma.LZMAError, NotImplementedError, RuntimeError)
 
 
 @dataclass
@@ -76,8 +76,11 @@ def _keep(rows: list[list[str]], cells: list[str], counted: list[int]) -> None:
     if not cells:
         return
     if len(cells) > MAX_COLUMNS:
-        raise invalid("file", f"the file has {len(cells)} columns, more than the {MAX_COLUMNS} a file may have; "
-                              "this does not look like a customer list")
+        raise invalid(
+            "file",
+            f"the file has {len(cells)} columns, more than the {MAX_COLUMNS} a file may have; "
+            "this does not look like a customer list",
+        )
     if len(rows) > MAX_ROWS:  # the header and MAX_ROWS rows are in already
         raise invalid("file", f"the file has more than {MAX_ROWS:,} rows; import at most {MAX_ROWS:,} at a time")
     counted[0] += len(cells)
@@ -140,16 +143,16 @@ def _read_xlsx(raw: bytes, rows: list[list[str]]) -> tuple[list[tuple[int, int, 
         sheet = book.worksheets[0]
         ranges = merged.get(getattr(sheet, "_worksheet_path", ""), [])
         if ranges:
-            raise invalid("file", f"the sheet has merged cells ({', '.join(ranges[:3])}); "
-                                  "unmerge them so every row stands alone")
+            raise invalid("file", f"the sheet has merged cells ({', '.join(ranges[:3])}); unmerge them so every row stands alone")
         # The size a sheet declares may be anything (A1:XFD1048576 for two cells): openpyxl would
         # pad every row to it. Read what is there instead.
         sheet.reset_dimensions()
         counted = [0]
         for number, row in enumerate(sheet.iter_rows(), start=1):
             if number > MAX_SHEET_ROWS:
-                raise invalid("file", f"the sheet goes on past row {MAX_SHEET_ROWS:,}; "
-                                      f"import at most {MAX_ROWS:,} rows at a time")
+                raise invalid(
+                    "file", f"the sheet goes on past row {MAX_SHEET_ROWS:,}; import at most {MAX_ROWS:,} rows at a time"
+                )
             cells = []
             for column, cell in enumerate(row, start=1):
                 if cell.data_type == "f":
@@ -185,8 +188,11 @@ def _scan_xlsx(raw: bytes) -> dict[str, list[str]]:
     parts = archive.infolist()
     unpacked = sum(part.file_size for part in parts)
     if unpacked > MAX_UNPACKED:
-        raise invalid("file", f"the workbook unpacks to {unpacked // 2**20:,} MiB, more than the "
-                              f"{MAX_UNPACKED // 2**20} MiB a file may have; import at most {MAX_ROWS:,} rows at a time")
+        raise invalid(
+            "file",
+            f"the workbook unpacks to {unpacked // 2**20:,} MiB, more than the "
+            f"{MAX_UNPACKED // 2**20} MiB a file may have; import at most {MAX_ROWS:,} rows at a time",
+        )
     cells = rows = texts = 0
     merged: dict[str, list[str]] = {}
     try:
@@ -205,11 +211,15 @@ def _scan_xlsx(raw: bytes) -> dict[str, list[str]]:
                         if ref.decode("ascii", "replace") not in found:
                             found.append(ref.decode("ascii", "replace"))
                     if cells > MAX_CELLS or texts > MAX_CELLS:
-                        raise invalid("file", f"the workbook holds more than {MAX_CELLS:,} cells; "
-                                              f"import at most {MAX_CELLS:,} at a time")
+                        raise invalid(
+                            "file", f"the workbook holds more than {MAX_CELLS:,} cells; import at most {MAX_CELLS:,} at a time"
+                        )
                     if rows > MAX_SHEET_ROWS:
-                        raise invalid("file", f"the workbook has more than {MAX_SHEET_ROWS:,} rows, blank ones "
-                                              f"included; import at most {MAX_ROWS:,} rows at a time")
+                        raise invalid(
+                            "file",
+                            f"the workbook has more than {MAX_SHEET_ROWS:,} rows, blank ones "
+                            f"included; import at most {MAX_ROWS:,} rows at a time",
+                        )
                     tail = joined[-200:]  # longer than any tag counted or merged range
     except _BROKEN_ZIP as error:
         raise invalid("file", f"this is not a valid Excel .xlsx file ({str(error)[:80]})") from None
@@ -261,10 +271,12 @@ def join_list(items: Iterable[str]) -> str:
     holding a separator (any of `; , ； ， 、 |` or a line break), starting with a double quote or
     with spaces at either end is put in double quotes, its own double quotes doubled, as in CSV:
     the tags `a; b` and `c` give `"a; b"; c`."""
+
     def quoted(item: str) -> str:
         if item.startswith('"') or item != item.strip() or any(c in LIST_SEPARATORS for c in item):
             return '"' + item.replace('"', '""') + '"'
         return item
+
     return "; ".join(quoted(item) for item in items)
 
 
@@ -286,7 +298,7 @@ def split_list(text: str) -> list[str]:
             while after < n and text[after].isspace() and text[after] not in LIST_SEPARATORS:
                 after += 1
             if end is not None and (after == n or text[after] in LIST_SEPARATORS):
-                items.append(text[i + 1:end].replace('""', '"'))
+                items.append(text[i + 1 : end].replace('""', '"'))
                 i = after
                 continue
         found = _SEPARATOR.search(text, i)
@@ -299,7 +311,7 @@ def split_list(text: str) -> list[str]:
 def _closing_quote(text: str, start: int) -> int | None:
     i = start
     while (i := text.find('"', i)) != -1:
-        if text[i + 1:i + 2] != '"':
+        if text[i + 1 : i + 2] != '"':
             return i
         i += 2
     return None

@@ -14,6 +14,7 @@ The rules, from the last touch (the newest visit or purchase) and the first purc
 A stage set by hand stays until the rules move it on: the job changes it only when the event behind
 the computed stage (the touch, or the day the touch became too old) came after the hand's change.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,9 @@ def rules(conn: Any) -> dict[str, int]:
 def save_rules(st: db.Store, user: User, body: object) -> dict[str, Any]:
     """Office and admins: any of `at_risk_days`, `lost_days`, `new_days` (1–3650; at risk before lost)."""
     office_only(user, "change the stage rules")
-    changed = whole_numbers(body, {name: (1, 3650) for name in DEFAULTS},
-                            '{"at_risk_days": 90, "lost_days": 180, "new_days": 30}', unit="days")
+    changed = whole_numbers(
+        body, {name: (1, 3650) for name in DEFAULTS}, '{"at_risk_days": 90, "lost_days": 180, "new_days": 30}', unit="days"
+    )
     with st.write() as conn:
         saved = {**rules(conn), **changed}
         if saved["at_risk_days"] >= saved["lost_days"]:
@@ -63,8 +65,9 @@ def _day(moment: str | None) -> date | None:
     return date.fromisoformat(moment[:10]) if moment else None
 
 
-def computed(current: str | None, first_purchase: date | None, last_touch: date | None, won_at: date | None,
-             today: date, r: dict[str, int]) -> tuple[str, date | None]:
+def computed(
+    current: str | None, first_purchase: date | None, last_touch: date | None, won_at: date | None, today: date, r: dict[str, int]
+) -> tuple[str, date | None]:
     """The stage the rules give, and the day of the event behind it (None: no event, e.g. a lead)."""
     if first_purchase is None or last_touch is None:
         return "lead", None
@@ -156,14 +159,28 @@ def figures(conn: Any, cards: list[dict[str, Any]], today: date) -> dict[str, An
         if card_id in ids:
             flows[(received_at[:7], before or "none", after or "none")] += 1
     facts = db.stage_facts(conn)
-    win_back = sorted(({"card": c["id"], "name": c.get("name"), "owner": c.get("owner"), "stage": c["stage"],
-                        "last_touch": (facts.get(c["id"], (None, None))[1] or "")[:10] or None}
-                       for c in cards if c.get("stage") in ("at_risk", "lost")),
-                      key=lambda w: (w["last_touch"] or "", w["name"] or ""))[:WIN_BACK_LIMIT]
-    return {"counts": [{"key": k, "count": counts.get(k, 0)}
-                       for k in ("lead", "new", "active", "at_risk", "lost", "won_back", "none")],
-            "flows": [{"month": m, "from": f, "to": t, "count": n} for (m, f, t), n in sorted(flows.items())],
-            "win_back": win_back, "won_back": counts.get("won_back", 0)}
+    win_back = sorted(
+        (
+            {
+                "card": c["id"],
+                "name": c.get("name"),
+                "owner": c.get("owner"),
+                "stage": c["stage"],
+                "last_touch": (facts.get(c["id"], (None, None))[1] or "")[:10] or None,
+            }
+            for c in cards
+            if c.get("stage") in ("at_risk", "lost")
+        ),
+        key=lambda w: (w["last_touch"] or "", w["name"] or ""),
+    )[:WIN_BACK_LIMIT]
+    return {
+        "counts": [
+            {"key": k, "count": counts.get(k, 0)} for k in ("lead", "new", "active", "at_risk", "lost", "won_back", "none")
+        ],
+        "flows": [{"month": m, "from": f, "to": t, "count": n} for (m, f, t), n in sorted(flows.items())],
+        "win_back": win_back,
+        "won_back": counts.get("won_back", 0),
+    }
 
 
 def win_back(st: db.Store, user: User, today: date) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Survey links for many cards at once (issue 17): the rows the desktop table shows, each given a
 link by a `link.create` of the caller's (audited and in history like one made on a phone), answered
 as a spreadsheet for bulk SMS or WeChat. Fieldcards sends no messages itself."""
+
 from __future__ import annotations
 
 import uuid
@@ -16,8 +17,10 @@ from sync.times import utc_now
 
 BULK_LIMIT = 5000
 
-SHEET_HEADERS = {"en": ["id", "name", "company", "phones", "owner", "link", "expires"],
-                 "zh-CN": ["编号", "姓名", "公司", "电话", "负责人", "链接", "有效期至"]}
+SHEET_HEADERS = {
+    "en": ["id", "name", "company", "phones", "owner", "link", "expires"],
+    "zh-CN": ["编号", "姓名", "公司", "电话", "负责人", "链接", "有效期至"],
+}
 
 
 def bulk_links(engine: Any, user: User, survey_id: str, body: object, origin: str) -> tuple[bytes, str, str, int]:
@@ -45,17 +48,33 @@ def bulk_links(engine: Any, user: User, survey_id: str, body: object, origin: st
     if not survey["active"]:
         raise invalid("survey", "this survey is switched off")
     expires = (datetime.now(timezone.utc) + timedelta(days=days)).isoformat(timespec="seconds").replace("+00:00", "Z")
-    mutations = [{"id": str(uuid.uuid4()), "op": "link.create", "card": card, "at": engine.clock.now(),
-                  "link": {"id": str(uuid.uuid4()), "purpose": "survey", "survey": survey_id, "expires": expires}}
-                 for card in dict.fromkeys(ids)]
+    mutations = [
+        {
+            "id": str(uuid.uuid4()),
+            "op": "link.create",
+            "card": card,
+            "at": engine.clock.now(),
+            "link": {"id": str(uuid.uuid4()), "purpose": "survey", "survey": survey_id, "expires": expires},
+        }
+        for card in dict.fromkeys(ids)
+    ]
     results = engine.apply(user, f"bulk:{survey_id}", mutations)
     rows = []
     for result in results:
         if result["status"] != "applied":
             continue  # a card the caller may not see, deleted or unknown: no link, no row
         card = result["card"]
-        rows.append([card["id"], card.get("name") or "", card.get("company") or "", "\n".join(card.get("phones") or []),
-                     card.get("owner") or "", f"{origin}/c/{result['link']['token']}", result["link"]["expires"]])
+        rows.append(
+            [
+                card["id"],
+                card.get("name") or "",
+                card.get("company") or "",
+                "\n".join(card.get("phones") or []),
+                card.get("owner") or "",
+                f"{origin}/c/{result['link']['token']}",
+                result["link"]["expires"],
+            ]
+        )
     with engine.store.write() as conn:
         audit.record(conn, user.name, "survey.links", survey_id, {"links": len(rows), "asked": len(mutations)})
     data = write_csv(SHEET_HEADERS[lang], rows) if fmt == "csv" else write_xlsx(SHEET_HEADERS[lang], rows)

@@ -1,5 +1,6 @@
 """The customer's side of a link (issue 17): what the public page shows, and the customer's answer
 applied as a change authored by `customer` (see sync/cards/links.py for the link itself)."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,13 @@ from sync.times import utc_now
 # link names ever reach it: owner, notes, tags, segment and other cards are out of reach.
 CUSTOMER = User("customer", "office", "customer")
 # The page's consent choice, as the card's `consent` (source "customer", basis "consent").
-CONSENT_CHOICES = {"any": ("granted", []), "phone": ("granted", ["phone"]), "email": ("granted", ["email"]),
-                   "message": ("granted", ["message"]), "none": ("refused", [])}
+CONSENT_CHOICES = {
+    "any": ("granted", []),
+    "phone": ("granted", ["phone"]),
+    "email": ("granted", ["email"]),
+    "message": ("granted", ["message"]),
+    "none": ("refused", []),
+}
 STATE_MESSAGES = {
     "pending": "this link is not active yet: it works once your contact's phone has connected to the internet",
     "expired": "this link has expired; ask your contact for a new one",
@@ -53,23 +59,29 @@ def public_view(engine: Engine, token: str, address: str) -> dict[str, Any]:
             raise Gone(STATE_MESSAGES["revoked"], [FieldError("token", "revoked")])
         audit.record(conn, "customer", "link.open", link["id"], {"address": address})
         form = surveys.public(surveys.find(conn, link["survey"])) if link["purpose"] == "survey" else None
-    return {"purpose": link["purpose"], "survey": link["survey"], "expires": link["expires"], "survey_form": form,
-            "card": {name: card.get(name, [] if name in ("phones", "emails") else None) for name in links.CUSTOMER_FIELDS}}
+    return {
+        "purpose": link["purpose"],
+        "survey": link["survey"],
+        "expires": link["expires"],
+        "survey_form": form,
+        "card": {name: card.get(name, [] if name in ("phones", "emails") else None) for name in links.CUSTOMER_FIELDS},
+    }
 
 
 def answer(engine: Engine, token: str, body: object, address: str) -> dict[str, Any]:
     """Apply the customer's answer once: corrections to their details (merged against what the page
     showed, so a rep's concurrent edit becomes a conflict) and, for a survey, their feedback."""
     if not isinstance(body, dict) or set(body) - {"fields", "was", "consent", "rating", "text", "answers"}:
-        raise InvalidInput("send fields and was (and rating, text, answers for a survey)",
-                           [FieldError("", "unknown keys")])
+        raise InvalidInput("send fields and was (and rating, text, answers for a survey)", [FieldError("", "unknown keys")])
     fields, was = body.get("fields") or {}, body.get("was") or {}
     if not isinstance(fields, dict) or not isinstance(was, dict):
         raise InvalidInput("fields and was are objects", [FieldError("fields", "must be an object")])
     outside = sorted((set(fields) | set(was)) - set(links.CUSTOMER_FIELDS))
     if outside:
-        raise InvalidInput("only your own contact details can be changed here",
-                           [FieldError(f"fields.{name}", "cannot be changed here") for name in outside])
+        raise InvalidInput(
+            "only your own contact details can be changed here",
+            [FieldError(f"fields.{name}", "cannot be changed here") for name in outside],
+        )
     consent = body.get("consent")
     if consent is not None and consent not in CONSENT_CHOICES:
         raise InvalidInput("consent: how we may contact you", [FieldError("consent", "any, phone, email, message or none")])
@@ -82,20 +94,54 @@ def answer(engine: Engine, token: str, body: object, address: str) -> dict[str, 
     namespace = uuid.UUID(link["id"])
     mutations: list[dict[str, Any]] = []
     if fields:
-        mutations.append({"id": str(uuid.uuid5(namespace, "details")), "op": "card.put", "card": link["card"],
-                          "at": engine.clock.now(), "fields": fields, "was": {k: was.get(k) for k in fields}})
+        mutations.append(
+            {
+                "id": str(uuid.uuid5(namespace, "details")),
+                "op": "card.put",
+                "card": link["card"],
+                "at": engine.clock.now(),
+                "fields": fields,
+                "was": {k: was.get(k) for k in fields},
+            }
+        )
     if consent is not None:  # the customer's own word: against what the card held, so it is taken
         contact, channels = CONSENT_CHOICES[consent]
-        given = {"contact": contact, "channels": channels, "basis": "consent",
-                 "at": utc_now().replace(".000Z", "Z"), "source": "customer"}
-        mutations.append({"id": str(uuid.uuid5(namespace, "consent")), "op": "card.put", "card": link["card"],
-                          "at": engine.clock.now(), "fields": {"consent": given}, "was": {"consent": held}})
+        given = {
+            "contact": contact,
+            "channels": channels,
+            "basis": "consent",
+            "at": utc_now().replace(".000Z", "Z"),
+            "source": "customer",
+        }
+        mutations.append(
+            {
+                "id": str(uuid.uuid5(namespace, "consent")),
+                "op": "card.put",
+                "card": link["card"],
+                "at": engine.clock.now(),
+                "fields": {"consent": given},
+                "was": {"consent": held},
+            }
+        )
     if link["purpose"] == "survey" or rating is not None or answers:
-        activity = {"id": str(uuid.uuid5(namespace, "feedback")), "kind": "feedback",
-                    "at": utc_now().replace(".000Z", "Z"), "text": body.get("text") or "",
-                    "rating": rating, "survey": link["survey"], "answers": answers}
-        mutations.append({"id": str(uuid.uuid5(namespace, "survey")), "op": "activity.add", "card": link["card"],
-                          "at": engine.clock.now(), "activity": {k: v for k, v in activity.items() if v is not None}})
+        activity = {
+            "id": str(uuid.uuid5(namespace, "feedback")),
+            "kind": "feedback",
+            "at": utc_now().replace(".000Z", "Z"),
+            "text": body.get("text") or "",
+            "rating": rating,
+            "survey": link["survey"],
+            "answers": answers,
+        }
+        mutations.append(
+            {
+                "id": str(uuid.uuid5(namespace, "survey")),
+                "op": "activity.add",
+                "card": link["card"],
+                "at": engine.clock.now(),
+                "activity": {k: v for k, v in activity.items() if v is not None},
+            }
+        )
     record = {"consent": consent, "address": address}
 
     def within(conn: sqlite3.Connection, results: list[dict[str, Any]]) -> None:
@@ -105,12 +151,17 @@ def answer(engine: Engine, token: str, body: object, address: str) -> dict[str, 
         if db.link_row(conn, link["id"])["used_at"]:  # type: ignore[index]
             raise Conflict(STATE_MESSAGES["used"], [FieldError("token", "used")])
         db.use_link(conn, link["id"], utc_now(), json.dumps(record, ensure_ascii=False))
-        audit.record(conn, "customer", "link.answer", link["id"],
-                     {"card": link["card"], "fields": sorted(fields), "consent": consent})
+        audit.record(
+            conn, "customer", "link.answer", link["id"], {"card": link["card"], "fields": sorted(fields), "consent": consent}
+        )
         _emit_survey(conn, link, mutations)
-        journal.record(conn, CUSTOMER, "link.answer",
-                       {"link": link["id"], "device": f"link:{link['id']}", "mutations": mutations, "record": record},
-                       ref=link["id"])
+        journal.record(
+            conn,
+            CUSTOMER,
+            "link.answer",
+            {"link": link["id"], "device": f"link:{link['id']}", "mutations": mutations, "record": record},
+            ref=link["id"],
+        )
 
     try:
         results = engine.apply(CUSTOMER, f"link:{link['id']}", mutations, within=within)
@@ -126,10 +177,22 @@ def _emit_survey(conn: sqlite3.Connection, link: dict[str, Any], mutations: list
     for mutation in mutations:
         if mutation["op"] == "activity.add":
             activity = mutation["activity"]
-            events.emit(conn, "survey.answered", link["card"], {
-                "card": link["card"], "link": link["id"], "survey": link["survey"], "activity": activity["id"],
-                "at": activity["at"], "rating": activity.get("rating"), "text": activity.get("text") or "",
-                "answers": activity.get("answers") or {}}, ref=link["id"])
+            events.emit(
+                conn,
+                "survey.answered",
+                link["card"],
+                {
+                    "card": link["card"],
+                    "link": link["id"],
+                    "survey": link["survey"],
+                    "activity": activity["id"],
+                    "at": activity["at"],
+                    "rating": activity.get("rating"),
+                    "text": activity.get("text") or "",
+                    "answers": activity.get("answers") or {},
+                },
+                ref=link["id"],
+            )
 
 
 class _Rejected(Exception):
@@ -142,6 +205,7 @@ class _Rejected(Exception):
 
 def replay_answer(engine: Engine, payload: dict[str, Any]) -> None:
     """A journaled answer, applied again after a restore (idempotent by its mutation ids)."""
+
     def within(conn: sqlite3.Connection, results: list[dict[str, Any]]) -> None:
         db.use_link(conn, payload["link"], utc_now(), json.dumps(payload["record"], ensure_ascii=False))
         link = db.link_row(conn, payload["link"])

@@ -9,6 +9,7 @@ it again before the server answers (`sync/office/replay.py`), so a restored repl
 re-sending its journal cannot bring the customer back. The audit log keeps only who erased which
 card id, when.
 """
+
 from __future__ import annotations
 
 import json
@@ -119,18 +120,39 @@ def customer_export(st: db.Store, user: User, card_id: str) -> dict[str, Any]:
             "card": card,
             "history": db.history_of_card(conn, card_id),
             "activities": activities,
-            "survey_answers": [{"activity": a["id"], "survey": a.get("survey"), "at": a["at"], "rating": a.get("rating"),
-                                "text": a.get("text") or "", "answers": a.get("answers") or {}}
-                               for a in activities if a.get("survey") or a.get("answers")],
+            "survey_answers": [
+                {
+                    "activity": a["id"],
+                    "survey": a.get("survey"),
+                    "at": a["at"],
+                    "rating": a.get("rating"),
+                    "text": a.get("text") or "",
+                    "answers": a.get("answers") or {},
+                }
+                for a in activities
+                if a.get("survey") or a.get("answers")
+            ],
             "attachments": [attachments.public(a) for a in db.attachments_of_card(conn, card_id)],
-            "links": [{**{k: link[k] for k in ("id", "purpose", "survey", "expires", "created_by", "created_at",
-                                                "used_at", "revoked_at")},
-                       "answer": json.loads(link["answer"]) if link["answer"] else None}
-                      for link in db.links_of_card(conn, card_id)],
+            "links": [
+                {
+                    **{
+                        k: link[k]
+                        for k in ("id", "purpose", "survey", "expires", "created_by", "created_at", "used_at", "revoked_at")
+                    },
+                    "answer": json.loads(link["answer"]) if link["answer"] else None,
+                }
+                for link in db.links_of_card(conn, card_id)
+            ],
             "conflicts": db.list_conflicts(conn, status=None, owner=None, card=card_id),
             "merged_cards": [db.card_json(conn, other) for other in merged_in],
             "imports": db.import_rows_of_card(conn, card_id),
             # about the card, and about its links (when the customer opened and answered them, from where)
-            "audit": sorted([entry for target in [card_id, *(link["id"] for link in db.links_of_card(conn, card_id))]
-                             for entry in db.audit_about(conn, target)], key=lambda entry: entry["id"]),
+            "audit": sorted(
+                [
+                    entry
+                    for target in [card_id, *(link["id"] for link in db.links_of_card(conn, card_id))]
+                    for entry in db.audit_about(conn, target)
+                ],
+                key=lambda entry: entry["id"],
+            ),
         }

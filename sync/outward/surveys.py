@@ -6,6 +6,7 @@ becomes a `feedback` activity: `rating` is the CSAT score (null for NPS), `answe
 score under `nps` and each question's answer under its id (a choice by its id). Surveys are kept in
 the database's meta table; answers always name the survey and question ids they answered.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,8 +70,11 @@ def check(body: object) -> dict[str, Any]:
     """A survey as an admin sends it, normalised; every problem with its path."""
     if not isinstance(body, dict):
         raise invalid("", "send a survey object")
-    errors = [FieldError(str(k)[:60], "unknown field") for k in body
-              if k not in ("name", "scale", "question", "questions", "active", "id", "created_at", "updated_at")]
+    errors = [
+        FieldError(str(k)[:60], "unknown field")
+        for k in body
+        if k not in ("name", "scale", "question", "questions", "active", "id", "created_at", "updated_at")
+    ]
     out: dict[str, Any] = {"name": _text(body.get("name"), "name", 100, errors)}
     if body.get("scale") not in SCALES:
         errors.append(FieldError("scale", "csat (1–5) or nps (0–10)"))
@@ -91,8 +95,11 @@ def check(body: object) -> dict[str, Any]:
         if not isinstance(q, dict):
             errors.append(FieldError(path, "must be an object"))
             continue
-        errors += [FieldError(f"{path}.{str(k)[:40]}", "unknown field") for k in q
-                   if k not in ("id", "type", "label", "choices", "required")]
+        errors += [
+            FieldError(f"{path}.{str(k)[:40]}", "unknown field")
+            for k in q
+            if k not in ("id", "type", "label", "choices", "required")
+        ]
         qid = _id(q.get("id"), f"q{n + 1}", f"{path}.id", errors)
         while qid in seen:
             qid = f"q{secrets.token_hex(3)}" if q.get("id") is None else qid
@@ -103,8 +110,12 @@ def check(body: object) -> dict[str, Any]:
         kind = q.get("type")
         if kind not in TYPES:
             errors.append(FieldError(f"{path}.type", "choice, rating or text"))
-        item: dict[str, Any] = {"id": qid, "type": kind, "label": _text(q.get("label"), f"{path}.label", 300, errors),
-                                "required": q.get("required") is True}
+        item: dict[str, Any] = {
+            "id": qid,
+            "type": kind,
+            "label": _text(q.get("label"), f"{path}.label", 300, errors),
+            "required": q.get("required") is True,
+        }
         if kind == "choice":
             choices = q.get("choices")
             if not isinstance(choices, list) or not 2 <= len(choices) <= MAX_CHOICES:
@@ -230,8 +241,12 @@ def figures(conn: Any, cards: list[dict[str, Any]], activities: list[dict[str, A
         if a["kind"] != "feedback" or a["card"] not in ids or not a.get("survey"):
             continue
         card = ids[a["card"]]
-        keys = {"segment": card.get("segment") or "—", "region": card.get("region") or "—",
-                "rep": card.get("owner") or "—", "week": week_of(a["at"])}
+        keys = {
+            "segment": card.get("segment") or "—",
+            "region": card.get("region") or "—",
+            "rep": card.get("owner") or "—",
+            "week": week_of(a["at"]),
+        }
         answers = a.get("answers") or {}
         score = answers.get("nps")
         if isinstance(score, int) and not isinstance(score, bool):
@@ -244,16 +259,22 @@ def figures(conn: Any, cards: list[dict[str, Any]], activities: list[dict[str, A
                 groups[g].setdefault(k, []).append(a["rating"])
 
     def csat(values: list[int]) -> dict[str, Any]:
-        return {"average": round(sum(values) / len(values), 2), "count": len(values),
-                "satisfied": round(sum(v >= 4 for v in values) / len(values), 3)}
+        return {
+            "average": round(sum(values) / len(values), 2),
+            "count": len(values),
+            "satisfied": round(sum(v >= 4 for v in values) / len(values), 3),
+        }
 
     def nps(values: list[int]) -> dict[str, Any]:
         promoters, detractors = sum(v >= 9 for v in values), sum(v <= DETRACTOR for v in values)
         return {"score": round(100 * (promoters - detractors) / len(values)), "count": len(values)}
 
     return {
-        "sent": sent, "answered": answered, "response_rate": round(answered / sent, 3) if sent else None,
-        "csat": csat(csat_all) if csat_all else None, "nps": nps(nps_all) if nps_all else None,
+        "sent": sent,
+        "answered": answered,
+        "response_rate": round(answered / sent, 3) if sent else None,
+        "csat": csat(csat_all) if csat_all else None,
+        "nps": nps(nps_all) if nps_all else None,
         "csat_by": {g: [{"key": k, **csat(v)} for k, v in sorted(d.items())] for g, d in groups.items()},
         "nps_by": {g: [{"key": k, **nps(v)} for k, v in sorted(d.items())] for g, d in nps_groups.items()},
     }

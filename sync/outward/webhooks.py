@@ -7,6 +7,7 @@ backoff and jitter (tenacity computes the waits; `next_attempt_at` is stored, so
 survives a restart). Outbound requests never reach loopback, private or link-local addresses
 unless the admin setting allows them, and never follow redirects. See docs/integrations.md.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,6 +55,7 @@ class Refused(Exception):
 
 # --- signing ------------------------------------------------------------------------------------
 
+
 def sign(secret: str, body: bytes, at: int) -> str:
     digest = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={at},v1={digest}"
@@ -73,6 +75,7 @@ def verify_signature(secret: str, body: bytes, header: str, *, tolerance_s: int 
 
 
 # --- endpoints ------------------------------------------------------------------------------------
+
 
 def _admin(user: User) -> None:
     admin_only(user, "manage webhooks")
@@ -129,13 +132,21 @@ def create_endpoint(st: db.Store, user: User, body: object) -> dict[str, Any]:
     if not isinstance(enabled, bool):
         raise invalid("enabled", "true or false")
     now = utc_now()
-    endpoint: dict[str, Any] = {"id": str(uuid.uuid4()), "url": check_url(body.get("url")), "events": _events(body.get("events")),
-                "secret": secret, "enabled": enabled, "failing": False, "failing_since": None,
-                "created_by": user.name, "created_at": now, "updated_at": now}
+    endpoint: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "url": check_url(body.get("url")),
+        "events": _events(body.get("events")),
+        "secret": secret,
+        "enabled": enabled,
+        "failing": False,
+        "failing_since": None,
+        "created_by": user.name,
+        "created_at": now,
+        "updated_at": now,
+    }
     with st.write() as conn:
         db.save_webhook_endpoint(conn, endpoint)
-        audit.record(conn, user.name, "webhook.create", endpoint["id"],
-                     {"url": endpoint["url"], "events": endpoint["events"]})
+        audit.record(conn, user.name, "webhook.create", endpoint["id"], {"url": endpoint["url"], "events": endpoint["events"]})
     return {**public(endpoint), "secret": secret}
 
 
@@ -213,6 +224,7 @@ def send_test(st: db.Store, user: User, endpoint_id: str, settings: Settings) ->
 
 # --- sending ------------------------------------------------------------------------------------
 
+
 def _allowed(address: str, allow_private: bool) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -230,8 +242,10 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     addresses = [str(info[4][0]) for info in answers]
     refused = [a for a in addresses if not _allowed(a, allow_private)]
     if refused or not addresses:
-        raise Refused(f"{host} resolves to a non-public address ({', '.join(refused) or 'none'}); "
-                      "set FIELDCARDS_WEBHOOKS_ALLOW_PRIVATE=1 to allow it")
+        raise Refused(
+            f"{host} resolves to a non-public address ({', '.join(refused) or 'none'}); "
+            "set FIELDCARDS_WEBHOOKS_ALLOW_PRIVATE=1 to allow it"
+        )
     return addresses[0]
 
 
@@ -243,13 +257,17 @@ def post(url: str, secret: str, body: bytes, settings: Settings) -> tuple[int | 
         target = httpx.URL(url)
         port = target.port or (443 if target.scheme == "https" else 80)
         address = resolve(target.host, port, settings.allow_private)
-        headers = {"content-type": "application/json", "user-agent": "Fieldcards-Webhooks/1",
-                   "host": target.netloc.decode("ascii"),
-                   "x-fieldcards-signature": sign(secret, body, int(time.time()))}
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "Fieldcards-Webhooks/1",
+            "host": target.netloc.decode("ascii"),
+            "x-fieldcards-signature": sign(secret, body, int(time.time())),
+        }
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
         with httpx.Client(trust_env=False, follow_redirects=False, timeout=settings.timeout_s) as client:
-            request = client.build_request("POST", target.copy_with(host=address), content=body, headers=headers,
-                                           extensions=extensions)
+            request = client.build_request(
+                "POST", target.copy_with(host=address), content=body, headers=headers, extensions=extensions
+            )
             response = client.send(request, stream=True)
             try:
                 read = 0
@@ -317,15 +335,16 @@ class Deliverer:
         now = utc_now()
         ok = error is None
         attempts = item["attempts"] + 1
-        give_up = not ok and item["first_attempt_at"] is not None and _since(item["first_attempt_at"]) >= self.settings.retry_for_s
+        give_up = (
+            not ok and item["first_attempt_at"] is not None and _since(item["first_attempt_at"]) >= self.settings.retry_for_s
+        )
         outcome = "delivered" if ok else "failed" if give_up else "pending"
         next_at = 0.0 if ok or give_up else time.time() + retry_wait(attempts, self.settings)
         with self.store.write() as conn:
             db.record_attempt(conn, item, now, status, error, duration, outcome, next_at)
             if give_up and not endpoint["failing"]:
                 db.set_endpoint_failing(conn, endpoint["id"], True, now)
-                audit.record(conn, "system", "webhook.failing", endpoint["id"],
-                             {"event": item["event"], "error": error})
+                audit.record(conn, "system", "webhook.failing", endpoint["id"], {"event": item["event"], "error": error})
                 endpoint["failing"] = True
             elif ok and endpoint["failing"]:
                 db.set_endpoint_failing(conn, endpoint["id"], False, now)

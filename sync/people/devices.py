@@ -1,5 +1,6 @@
 """Devices as people see them: the name a user gives their phone ("王伟的华为"), so that a lost
 one is recognised in the admin's list next to its model, last sync and unsent count."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -16,7 +17,7 @@ MAX_NAME = 60
 def clean_name(value: Any) -> str | None:
     """A device name: text of at most 60 characters without control characters; "" clears it."""
     if not isinstance(value, str):
-        raise invalid("name", "a text of at most 60 characters, or \"\" to clear it")
+        raise invalid("name", 'a text of at most 60 characters, or "" to clear it')
     name = " ".join(value.split())
     if len(name) > MAX_NAME:
         raise invalid("name", f"at most {MAX_NAME} characters (this has {len(name)})")

@@ -5,6 +5,7 @@ the lost-phone lock (days without a sync after which the app locks its local dat
 The notice is plain text in English and Chinese, shown escaped, paragraphs split at blank lines:
 no markup from an admin ever reaches a page (issue 18).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,20 +25,20 @@ LOCK_DAYS = (1, 365)
 # Shown until an admin writes the company's own notice.
 DEFAULT_NOTICE = {
     "en": "How we handle your personal information\n\n"
-          "Our sales and service staff keep a customer card with your contact details (name, company, "
-          "job title, phone numbers, email addresses, address), the visits, calls and purchases they "
-          "recorded, and any feedback you gave. We use it to serve you and to keep in touch in the ways "
-          "you agreed to.\n\n"
-          "You may ask to see everything we hold about you, to correct it, or to have it erased. You may "
-          "also withdraw your consent to be contacted at any time. Ask your contact person, or use the "
-          "link they sent you.\n\n"
-          "The company has not yet published its own notice; this is the standard text of the system.",
+    "Our sales and service staff keep a customer card with your contact details (name, company, "
+    "job title, phone numbers, email addresses, address), the visits, calls and purchases they "
+    "recorded, and any feedback you gave. We use it to serve you and to keep in touch in the ways "
+    "you agreed to.\n\n"
+    "You may ask to see everything we hold about you, to correct it, or to have it erased. You may "
+    "also withdraw your consent to be contacted at any time. Ask your contact person, or use the "
+    "link they sent you.\n\n"
+    "The company has not yet published its own notice; this is the standard text of the system.",
     "zh-CN": "我们如何处理您的个人信息\n\n"
-             "我们的销售和服务人员为您建立客户卡片，记录您的联系信息（姓名、公司、职位、电话、邮箱、地址），"
-             "以及拜访、通话、购买记录和您提供的反馈。我们使用这些信息为您提供服务，并按您同意的方式与您联系。\n\n"
-             "您有权查阅我们持有的关于您的全部信息，要求更正或删除。您也可以随时撤回联系同意。"
-             "请联系您的对接人员，或使用对方发给您的链接。\n\n"
-             "本公司尚未发布自己的隐私声明；以上为系统的标准文本。",
+    "我们的销售和服务人员为您建立客户卡片，记录您的联系信息（姓名、公司、职位、电话、邮箱、地址），"
+    "以及拜访、通话、购买记录和您提供的反馈。我们使用这些信息为您提供服务，并按您同意的方式与您联系。\n\n"
+    "您有权查阅我们持有的关于您的全部信息，要求更正或删除。您也可以随时撤回联系同意。"
+    "请联系您的对接人员，或使用对方发给您的链接。\n\n"
+    "本公司尚未发布自己的隐私声明；以上为系统的标准文本。",
 }
 
 
@@ -46,8 +47,12 @@ def notice(conn: Any) -> dict[str, Any]:
     raw = db.meta_value(conn, NOTICE_KEY)
     if raw:
         saved = json.loads(raw)
-        return {**{lang: saved.get(lang) or DEFAULT_NOTICE[lang] for lang in LANGUAGES},
-                "updated_at": saved.get("updated_at"), "updated_by": saved.get("updated_by"), "custom": True}
+        return {
+            **{lang: saved.get(lang) or DEFAULT_NOTICE[lang] for lang in LANGUAGES},
+            "updated_at": saved.get("updated_at"),
+            "updated_by": saved.get("updated_by"),
+            "custom": True,
+        }
     return {**DEFAULT_NOTICE, "updated_at": None, "updated_by": None, "custom": False}
 
 

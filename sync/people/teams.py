@@ -3,6 +3,7 @@ the cards of their team's reps, reassigns within the team, resolves their confli
 their figures; their phone syncs the team's cards. Changing a team moves that visibility: cards
 that leave a manager's view reach their devices as `remove` / `revoked`, cards that enter it are
 streamed to them again, whole, with their activities and attachments."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Users and API tokens: creation, lookup by bearer token. Tokens are stored only as SHA-256 hashes."""
+
 from __future__ import annotations
 
 import hashlib

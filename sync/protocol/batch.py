@@ -2,6 +2,7 @@
 API. The engine runs a device's push through it; the server's own writers that are not a list of
 mutations (merges and unmerges in sync/office/dedupe.py, reclaim, stages) build a `CardWrite` and
 `save` it, so versions, stream positions, history and conflicts are kept one way."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -20,10 +21,27 @@ from sync import events
 from sync.access import User, can_reassign, can_see, owner_filter
 from sync.errors import FieldcardsError, FieldError, InvalidInput, NotAllowed, NotFound, invalid
 from sync.protocol.merge import FieldOutcome, merge_notes, merge_scalar, merge_set, values_equal
-from sync.protocol.model import ActivityAdd, AttachmentAdd, CardClaim, CardDelete, CardPut, LinkCreate, mutation_id_of, parse_mutation
+from sync.protocol.model import (
+    ActivityAdd,
+    AttachmentAdd,
+    CardClaim,
+    CardDelete,
+    CardPut,
+    LinkCreate,
+    mutation_id_of,
+    parse_mutation,
+)
 from sync.cards.search import search_text
 from sync.db import CardRow
-from sync.cards.validate import CARD_FIELDS, EMPTY_VALUES, FOLLOW_UP_FIELDS, SET_FIELDS, normalize_was, validate_activity, validate_card_fields
+from sync.cards.validate import (
+    CARD_FIELDS,
+    EMPTY_VALUES,
+    FOLLOW_UP_FIELDS,
+    SET_FIELDS,
+    normalize_was,
+    validate_activity,
+    validate_card_fields,
+)
 
 if TYPE_CHECKING:  # the engine makes batches; a batch only calls back into it
     from sync.protocol.engine import Engine
@@ -33,8 +51,10 @@ class Erased(NotFound):
     """A mutation for a customer whose data was erased: refused as `not_found` (contract 7)."""
 
     def __init__(self) -> None:
-        super().__init__("this customer's data was erased at their request; the change cannot be applied",
-                         [FieldError("card", "this customer's data was erased; the change cannot be applied")])
+        super().__init__(
+            "this customer's data was erased at their request; the change cannot be applied",
+            [FieldError("card", "this customer's data was erased; the change cannot be applied")],
+        )
 
 
 # Limits that a merge of concurrent set edits could push past (contract section 3).
@@ -89,6 +109,7 @@ def value_or_raise(value: Any) -> Any:
 
 def check_one(raw: dict[str, Any], region: str, custom_fields: list[dict[str, Any]]) -> CheckedMutation:
     """The same calls `Batch.apply` and `Batch._put` make, in the same order, made early."""
+
     def attempt(call: Callable[[], Any]) -> Any:
         try:
             return call()
@@ -98,14 +119,18 @@ def check_one(raw: dict[str, Any], region: str, custom_fields: list[dict[str, An
     mutation = attempt(lambda: parse_mutation(raw))
     if not isinstance(mutation, CardPut):
         return CheckedMutation(mutation)
-    creating = attempt(lambda: validate_card_fields(mutation.fields, region=region, creating=True,
-                                                    custom_fields=custom_fields))
+    creating = attempt(lambda: validate_card_fields(mutation.fields, region=region, creating=True, custom_fields=custom_fields))
     # `creating` only adds errors (a name, required custom fields): values it accepts read the
     # same for an existing card (tests/test_batch.py holds validate.py to that).
-    editing = creating if not isinstance(creating, FieldcardsError) else attempt(
-        lambda: validate_card_fields(mutation.fields, region=region, creating=False, custom_fields=custom_fields))
+    editing = (
+        creating
+        if not isinstance(creating, FieldcardsError)
+        else attempt(lambda: validate_card_fields(mutation.fields, region=region, creating=False, custom_fields=custom_fields))
+    )
     return CheckedMutation(
-        mutation, creating=creating, editing=editing,
+        mutation,
+        creating=creating,
+        editing=editing,
         was=attempt(lambda: normalize_was(mutation.was, region=region) if mutation.was is not None else {}),
     )
 
@@ -119,8 +144,17 @@ class Batch:
     that are not a list of mutations (merges, unmerges: sync/office/dedupe.py): they build a `CardWrite`
     and `save` it, so versions, stream positions, history and conflicts are kept one way."""
 
-    def __init__(self, engine: Engine, conn: sqlite3.Connection, user: User, device: str | None, now: str,
-                 *, careful: bool = True, warnings: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        conn: sqlite3.Connection,
+        user: User,
+        device: str | None,
+        now: str,
+        *,
+        careful: bool = True,
+        warnings: bool = True,
+    ) -> None:
         self.engine = engine
         self.conn = conn
         self.careful = careful
@@ -147,8 +181,7 @@ class Batch:
         """Checks made before this transaction hold in it: the same template and region."""
         return checked.custom_fields == self.custom_fields and checked.region == self.engine.default_region
 
-    def apply(self, raw: dict[str, Any], checked: CheckedMutation | None = None
-              ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def apply(self, raw: dict[str, Any], checked: CheckedMutation | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """One mutation, all of it or (rejected) none of it. `checked`: its checks, made before the
         transaction by `Engine.apply` (see `may_use`); the merge rules and rights run here as always.
 
@@ -163,7 +196,9 @@ class Batch:
         if seen is not None:
             seen_user, result = seen
             if seen_user != self.user.name:
-                return rejected(mutation_id, "invalid", [FieldError("id", "this mutation id was already used by another user")]), []
+                return rejected(
+                    mutation_id, "invalid", [FieldError("id", "this mutation id was already used by another user")]
+                ), []
             return result, []
         if self.careful:
             db.savepoint(self.conn, "mutation")
@@ -178,16 +213,18 @@ class Batch:
                 db.rollback_to(self.conn, "mutation")
             elif self.conn.total_changes != written:
                 raise NeedsSavepoints() from error
-            code = {"forbidden": "forbidden", "device_revoked": "forbidden", "not_found": "not_found",
-                    "claimed": "claimed"}.get(error.code, "invalid")
+            code = {"forbidden": "forbidden", "device_revoked": "forbidden", "not_found": "not_found", "claimed": "claimed"}.get(
+                error.code, "invalid"
+            )
             errors = error.fields or [FieldError("", error.message)]
             return rejected(mutation_id, code, errors), []
         if self.careful:
             db.release(self.conn, "mutation")
         return result, warnings
 
-    def _apply(self, m: CardPut | CardDelete | ActivityAdd | AttachmentAdd | LinkCreate | CardClaim
-               ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _apply(
+        self, m: CardPut | CardDelete | ActivityAdd | AttachmentAdd | LinkCreate | CardClaim
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         at = self.engine.clock.receive(m.at)
         if isinstance(m, CardPut):
             return self._put(m, at)
@@ -222,8 +259,9 @@ class Batch:
             if checked is not None:
                 fields = checked.fields(creating=row is None)
             else:
-                fields = validate_card_fields(m.fields, region=self.engine.default_region, creating=row is None,
-                                              custom_fields=self.custom_fields)
+                fields = validate_card_fields(
+                    m.fields, region=self.engine.default_region, creating=row is None, custom_fields=self.custom_fields
+                )
         except InvalidInput as error:
             raise error.under("fields") from None
         if row is None:
@@ -312,8 +350,9 @@ class Batch:
             write.changes["custom"] = [write.before.get("custom"), custom]
             write.row.card["custom"] = custom
 
-    def _merge_follow_ups(self, write: CardWrite, was: list[dict[str, Any]], new: list[dict[str, Any]], at: str,
-                          mutation: str) -> None:
+    def _merge_follow_ups(
+        self, write: CardWrite, was: list[dict[str, Any]], new: list[dict[str, Any]], at: str, mutation: str
+    ) -> None:
         """Follow-up items merge per item by `id` (contract 7): an item the device removed goes, one it
         added comes, and within an item each field merges like a scalar (`follow_ups.<id>.<field>`)."""
         current = [dict(item) for item in write.row.card.get("follow_ups") or []]
@@ -332,8 +371,7 @@ class Batch:
             for field_name in FOLLOW_UP_FIELDS:
                 clock_key = f"follow_ups.{item_id}.{field_name}"
                 clock = (write.row.clocks.get(clock_key) or [""])[0]
-                out = merge_scalar(now.get(field_name), seen.get(field_name), item.get(field_name),
-                                   current_at=clock, new_at=at)
+                out = merge_scalar(now.get(field_name), seen.get(field_name), item.get(field_name), current_at=clock, new_at=at)
                 current_value = now.get(field_name)
                 now[field_name] = out.value
                 self._note_outcome(write, clock_key, out, at, mutation, current_value, item.get(field_name))
@@ -348,8 +386,9 @@ class Batch:
             write.row.card[name] = out.value
         self._note_outcome(write, clock_key, out, at, mutation, current, new)
 
-    def _note_outcome(self, write: CardWrite, clock_key: str, out: FieldOutcome, at: str, mutation: str,
-                      current: Any, new: Any) -> None:
+    def _note_outcome(
+        self, write: CardWrite, clock_key: str, out: FieldOutcome, at: str, mutation: str, current: Any, new: Any
+    ) -> None:
         clocks = write.row.clocks
         if out.status == "merged":
             write.merged = True
@@ -357,11 +396,11 @@ class Batch:
             previous = clocks.get(clock_key) or ["", "", ""]
             mine = [at, self.user.name]
             kept_by, kept_at, other_by, other_at = (
-                (mine[1], mine[0], previous[1], previous[0]) if out.incoming_won
-                else (previous[1], previous[0], mine[1], mine[0])
+                (mine[1], mine[0], previous[1], previous[0]) if out.incoming_won else (previous[1], previous[0], mine[1], mine[0])
             )
-            write.conflicts.append(self.conflict(write.row.id, clock_key, out.value, out.loser,
-                                                  kept_by, kept_at, other_by, other_at))
+            write.conflicts.append(
+                self.conflict(write.row.id, clock_key, out.value, out.loser, kept_by, kept_at, other_by, other_at)
+            )
         if out.status in ("applied", "merged") or (out.status == "conflict" and out.incoming_won):
             clocks[clock_key] = [at, self.user.name, self.device or ""]
 
@@ -371,16 +410,26 @@ class Batch:
         write.row.card["deleted"] = False
         write.row.merged_into = None
         write.changes["deleted"] = [True, False]
-        write.conflicts.append(self.conflict(write.row.id, "deleted", False, True,
-                                              self.user.name, at, deleted_by[1], deleted_by[0]))
+        write.conflicts.append(
+            self.conflict(write.row.id, "deleted", False, True, self.user.name, at, deleted_by[1], deleted_by[0])
+        )
         write.row.clocks["deleted"] = [at, self.user.name, self.device or ""]
 
-    def conflict(self, card: str, field_name: str, kept: Any, other: Any, kept_by: str, kept_at: str,
-                  other_by: str, other_at: str) -> dict[str, Any]:
+    def conflict(
+        self, card: str, field_name: str, kept: Any, other: Any, kept_by: str, kept_at: str, other_by: str, other_at: str
+    ) -> dict[str, Any]:
         return {
-            "id": str(uuid.uuid4()), "card": card, "field": field_name, "status": "open",
-            "kept": kept, "other": other, "kept_by": kept_by or None, "other_by": other_by or None,
-            "kept_at": kept_at or None, "other_at": other_at or None, "created_at": self.now,
+            "id": str(uuid.uuid4()),
+            "card": card,
+            "field": field_name,
+            "status": "open",
+            "kept": kept,
+            "other": other,
+            "kept_by": kept_by or None,
+            "other_by": other_by or None,
+            "kept_at": kept_at or None,
+            "other_at": other_at or None,
+            "created_at": self.now,
         }
 
     def _check_owner_change(self, fields: dict[str, Any], current_owner: str | None) -> None:
@@ -389,22 +438,35 @@ class Batch:
         owner = fields["owner"]
         if owner is None:
             if not self.user.sees_everything:
-                raise NotAllowed("only office staff and admins may return a card to the pool",
-                                 [FieldError("fields.owner", "only office staff and admins may return a card to the "
-                                                             "pool; a rep claims pool cards with card.claim")])
+                raise NotAllowed(
+                    "only office staff and admins may return a card to the pool",
+                    [
+                        FieldError(
+                            "fields.owner",
+                            "only office staff and admins may return a card to the pool; a rep claims pool cards with card.claim",
+                        )
+                    ],
+                )
             return
         if not can_reassign(self.user, owner):
-            raise NotAllowed("only office staff, admins and (within their team) managers may change a card's owner",
-                             [FieldError("fields.owner", "only office staff and admins may change the owner; "
-                                                         "a manager, to someone in their team")])
+            raise NotAllowed(
+                "only office staff, admins and (within their team) managers may change a card's owner",
+                [
+                    FieldError(
+                        "fields.owner", "only office staff and admins may change the owner; a manager, to someone in their team"
+                    )
+                ],
+            )
         if not db.user_exists(self.conn, owner):
             raise invalid("fields.owner", f"there is no user named {owner!r}")
 
     def _check_set_limits(self, card: dict[str, Any]) -> None:
         errors = [
-            FieldError(f"fields.{name}", f"merged with concurrent edits this card would hold {len(card[name])} "
-                                         f"{name}; at most {limit}")
-            for name, limit in SET_LIMITS.items() if len(card[name]) > limit
+            FieldError(
+                f"fields.{name}", f"merged with concurrent edits this card would hold {len(card[name])} {name}; at most {limit}"
+            )
+            for name, limit in SET_LIMITS.items()
+            if len(card[name]) > limit
         ]
         if errors:
             raise InvalidInput("too many values after merging", errors)
@@ -445,16 +507,43 @@ class Batch:
             self.save(write, at, m)  # type: ignore[arg-type]
         finally:
             self.owner_via = "hand"
-        db.insert_claim(self.conn, {"mutation": m.id, "card": row.id, "user": self.user.name,
-                                       "device": self.device or "", "at": bounded, "since": since,
-                                       "received_at": self.now, "status": "won", "version": row.version})
-        return {"id": m.id, "status": "conflict" if write.conflicts else "applied", "version": row.version,
-                "card": row.card, **({"conflicts": [c["id"] for c in write.conflicts]} if write.conflicts else {})}
+        db.insert_claim(
+            self.conn,
+            {
+                "mutation": m.id,
+                "card": row.id,
+                "user": self.user.name,
+                "device": self.device or "",
+                "at": bounded,
+                "since": since,
+                "received_at": self.now,
+                "status": "won",
+                "version": row.version,
+            },
+        )
+        return {
+            "id": m.id,
+            "status": "conflict" if write.conflicts else "applied",
+            "version": row.version,
+            "card": row.card,
+            **({"conflicts": [c["id"] for c in write.conflicts]} if write.conflicts else {}),
+        }
 
     def _claim_lost(self, m: CardClaim, row: CardRow, bounded: str, since: str) -> dict[str, Any]:
-        db.insert_claim(self.conn, {"mutation": m.id, "card": row.id, "user": self.user.name,
-                                       "device": self.device or "", "at": bounded, "since": since,
-                                       "received_at": self.now, "status": "lost", "version": row.version})
+        db.insert_claim(
+            self.conn,
+            {
+                "mutation": m.id,
+                "card": row.id,
+                "user": self.user.name,
+                "device": self.device or "",
+                "at": bounded,
+                "since": since,
+                "received_at": self.now,
+                "status": "lost",
+                "version": row.version,
+            },
+        )
         audit.record(self.conn, self.user.name, "card.claim.lost", row.id, {"mutation": m.id})
         return claimed(m.id)
 
@@ -462,12 +551,15 @@ class Batch:
         rules = pool.settings(self.conn)
         held, per_day = rules["max_held"], rules["claims_per_day"]
         if held is not None and db.cards_held(self.conn, self.user.name) >= held:
-            raise NotAllowed(f"you hold {held:,} cards, the most an administrator allows",
-                             [FieldError("card", f"you already hold {held:,} cards, the most allowed; "
-                                                 "hand one back or ask an administrator")])
+            raise NotAllowed(
+                f"you hold {held:,} cards, the most an administrator allows",
+                [FieldError("card", f"you already hold {held:,} cards, the most allowed; hand one back or ask an administrator")],
+            )
         if per_day is not None and db.claims_won_since(self.conn, self.user.name, self.now[:10]) >= per_day:
-            raise NotAllowed(f"you have claimed {per_day:,} cards today, the most an administrator allows",
-                             [FieldError("card", f"at most {per_day:,} claims a day; try again tomorrow")])
+            raise NotAllowed(
+                f"you have claimed {per_day:,} cards today, the most an administrator allows",
+                [FieldError("card", f"at most {per_day:,} claims a day; try again tomorrow")],
+            )
 
     def _back_out_edits_of(self, write: CardWrite, holder: dict[str, Any]) -> None:
         """The displaced claimer's edits since their claim leave the card and wait, as conflict
@@ -485,8 +577,9 @@ class Batch:
             if last_by.get(name) != holder["user"] or values_equal(old, card[name]):
                 continue
             clock = write.row.clocks.get(name) or ["", "", ""]
-            write.conflicts.append(self.conflict(write.row.id, name, old, card[name], self.user.name, self.now,
-                                                 holder["user"], clock[0]))
+            write.conflicts.append(
+                self.conflict(write.row.id, name, old, card[name], self.user.name, self.now, holder["user"], clock[0])
+            )
             write.changes[name] = [card[name], old]
             card[name] = old
 
@@ -498,19 +591,18 @@ class Batch:
         elif self.owner_via != "claim":
             db.end_pool_round(self.conn, card_id)  # handed out by a person: no claim takes it back
         if not write.new:
-            audit.record(self.conn, self.user.name, f"card.{self.owner_via}", card_id,
-                         {"from": old_owner, "to": new_owner})
+            audit.record(self.conn, self.user.name, f"card.{self.owner_via}", card_id, {"from": old_owner, "to": new_owner})
 
     def _was_theirs(self, card_id: str) -> bool:
         """The card left this user (reassigned, or a colleague's earlier claim won it): their
         offline work on it is kept for whoever holds it now."""
-        return db.card_left_user(self.conn, card_id, self.user.name) or db.lost_claim(
-            self.conn, card_id, self.user.name)
+        return db.card_left_user(self.conn, card_id, self.user.name) or db.lost_claim(self.conn, card_id, self.user.name)
 
     # --- saving ----------------------------------------------------------------------
 
-    def save(self, write: CardWrite, at: str, m: CardPut | CardDelete | ActivityAdd | None,
-              *, mutation_ref: str | None = None) -> None:
+    def save(
+        self, write: CardWrite, at: str, m: CardPut | CardDelete | ActivityAdd | None, *, mutation_ref: str | None = None
+    ) -> None:
         """Stamp a new version and stream position if anything changed; record history and conflicts."""
         row, card = write.row, write.row.card
         mutation_id = m.id if m else mutation_ref
@@ -544,15 +636,22 @@ class Batch:
             for attachment_id in db.attachment_ids_of_card(self.conn, row.id):
                 db.move_attachment(self.conn, attachment_id, row.id, self.next_seq())
         db.insert_history(
-            self.conn, card=row.id, version=card["version"], at=at,
-            authored_at=m.at if m else at, received_at=self.now, user=self.user.name,
-            device=self.device, mutation=mutation_id, changes=write.changes,
+            self.conn,
+            card=row.id,
+            version=card["version"],
+            at=at,
+            authored_at=m.at if m else at,
+            received_at=self.now,
+            user=self.user.name,
+            device=self.device,
+            mutation=mutation_id,
+            changes=write.changes,
         )
         # The webhook outbox, in this transaction: the event exists exactly when the change does.
-        kind = ("card.deleted" if write.changes.get("deleted") == [False, True]
-                else "card.created" if write.new else "card.updated")
-        events.emit(self.conn, kind, row.id, card,
-                      ref=mutation_id or f"{row.id}@{card['version']}")
+        kind = (
+            "card.deleted" if write.changes.get("deleted") == [False, True] else "card.created" if write.new else "card.updated"
+        )
+        events.emit(self.conn, kind, row.id, card, ref=mutation_id or f"{row.id}@{card['version']}")
 
     def _result(self, mutation_id: str, write: CardWrite, *, warn_keys: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         card = write.row.card
@@ -632,12 +731,21 @@ class Batch:
         if existing is not None and (existing["card"] != row.id or existing["purpose"] != declared["purpose"]):
             raise invalid("link.id", "this link id is already used")
         if existing is None:
-            db.insert_link(self.conn, {**declared, "card": row.id, "created_by": self.user.name,
-                                          "created_at": self.now})
+            db.insert_link(self.conn, {**declared, "card": row.id, "created_by": self.user.name, "created_at": self.now})
         token = links.token_for(links.signing_key(self.conn), declared["id"])
-        return {"id": m.id, "status": "applied", "version": row.version, "card": row.card,
-                "link": {"id": declared["id"], "purpose": declared["purpose"], "survey": declared["survey"],
-                         "expires": (existing or declared)["expires"], "token": token}}
+        return {
+            "id": m.id,
+            "status": "applied",
+            "version": row.version,
+            "card": row.card,
+            "link": {
+                "id": declared["id"],
+                "purpose": declared["purpose"],
+                "survey": declared["survey"],
+                "expires": (existing or declared)["expires"],
+                "token": token,
+            },
+        }
 
     # --- attachments ---------------------------------------------------------------------
 
@@ -656,15 +764,26 @@ class Batch:
         if existing is not None:
             if not attachments.same_declaration(existing, declared):
                 raise invalid("attachment.id", "this attachment id is already used for another file")
-            return {"id": m.id, "status": "applied", "version": row.version, "card": row.card,
-                    "attachment": attachments.public(existing)}
+            return {
+                "id": m.id,
+                "status": "applied",
+                "version": row.version,
+                "card": row.card,
+                "attachment": attachments.public(existing),
+            }
         if db.bytes_declared_by(self.conn, self.user.name) + declared["size"] > attachments.QUOTA_PER_USER:
             raise invalid("attachment.size", f"over the quota of {attachments.QUOTA_PER_USER // 2**20:,} MiB per user")
-        declared.update(by=self.user.name, created_at=self.now,
-                        uploaded=1 if db.blob_complete(self.conn, declared["sha256"]) else 0)
+        declared.update(
+            by=self.user.name, created_at=self.now, uploaded=1 if db.blob_complete(self.conn, declared["sha256"]) else 0
+        )
         db.insert_attachment(self.conn, declared, self.next_seq())
-        return {"id": m.id, "status": "applied", "version": row.version, "card": row.card,
-                "attachment": attachments.public(declared)}
+        return {
+            "id": m.id,
+            "status": "applied",
+            "version": row.version,
+            "card": row.card,
+            "attachment": attachments.public(declared),
+        }
 
     # --- activities ------------------------------------------------------------------
 
@@ -685,8 +804,10 @@ class Batch:
         if author is not None and author != self.user.name:
             # Someone else's activity id: answering `applied` would tell this device its entry was
             # kept when nothing was stored (issue 11).
-            raise InvalidInput("this activity id is already used", [
-                FieldError("activity.id", "an activity with this id already exists; give the new one a new id")])
+            raise InvalidInput(
+                "this activity id is already used",
+                [FieldError("activity.id", "an activity with this id already exists; give the new one a new id")],
+            )
         if author is None:
             if visible and row.deleted:
                 self._resurrect(write, at, m.id)
@@ -718,13 +839,18 @@ class Batch:
             top, _, key = field_name.partition(".")
             if top == "follow_ups":  # one field of one item: the whole list, with that field decided
                 item_id, _, item_field = key.partition(".")
-                value = [{**item, item_field: value} if item.get("id") == item_id else item
-                         for item in row.card.get("follow_ups") or []]
+                value = [
+                    {**item, item_field: value} if item.get("id") == item_id else item
+                    for item in row.card.get("follow_ups") or []
+                ]
                 key = ""
             try:
-                checked = validate_card_fields({top: {key: value} if key else value},
-                                               region=self.engine.default_region, creating=False,
-                                               custom_fields=self.custom_fields)
+                checked = validate_card_fields(
+                    {top: {key: value} if key else value},
+                    region=self.engine.default_region,
+                    creating=False,
+                    custom_fields=self.custom_fields,
+                )
             except InvalidInput as error:
                 raise error.under("value") from None
             if top == "owner":

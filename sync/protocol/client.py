@@ -7,6 +7,7 @@ days: after a server restore (a new epoch) the device re-sends them with the sam
 so work the restore rolled back comes back. Rejected mutations stay, visible and fixable.
 Tests, benchmarks and scripts use this class; the PWA's `sync.js` mirrors it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -55,9 +57,17 @@ class SyncReport:
 class Device:
     """One install of Fieldcards: a local store at `path`, talking to `base_url` with `token`."""
 
-    def __init__(self, base_url: str, token: str, path: Path | str, *, device_id: str | None = None,
-                 transport: httpx.BaseTransport | None = None, app_version: str = "ref-0.1",
-                 timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        path: Path | str,
+        *,
+        device_id: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        app_version: str = "ref-0.1",
+        timeout: float = 60.0,
+    ) -> None:
         self.db = local.open_store(path)
         self.device_id = self._meta("device") or device_id or str(uuid.uuid4())
         self._set_meta("device", self.device_id)
@@ -65,8 +75,9 @@ class Device:
         last_at = self._meta("last_at")
         if last_at:
             self.clock.receive(last_at)  # never stamp behind what we stamped before
-        self.http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout,
-                                 headers={"authorization": f"Bearer {token}"})
+        self.http = httpx.Client(
+            base_url=base_url, transport=transport, timeout=timeout, headers={"authorization": f"Bearer {token}"}
+        )
         self.app_version = app_version
 
     def close(self) -> None:
@@ -107,8 +118,20 @@ class Device:
         attachment_id = str(uuid.uuid4())
         digest = hashlib.sha256(data).hexdigest()
         local.save_file(self.db, attachment_id, card_id, digest, data)
-        self._record({"op": "attachment.add", "card": card_id, "attachment": {
-            "id": attachment_id, "activity": activity, "name": name, "type": kind, "size": len(data), "sha256": digest}})
+        self._record(
+            {
+                "op": "attachment.add",
+                "card": card_id,
+                "attachment": {
+                    "id": attachment_id,
+                    "activity": activity,
+                    "name": name,
+                    "type": kind,
+                    "size": len(data),
+                    "sha256": digest,
+                },
+            }
+        )
         return attachment_id
 
     def claim(self, card_id: str) -> str:
@@ -149,8 +172,14 @@ class Device:
             raise SyncFailed(response.status_code, _body_of(response))
         self._set_meta("buckets", response.text)
 
-    def colleague_check(self, *, phones: list[str] = (), emails: list[str] = (),  # type: ignore[assignment]
-                        name: str | None = None, company: str | None = None) -> str | None:
+    def colleague_check(
+        self,
+        *,
+        phones: Sequence[str] = (),
+        emails: Sequence[str] = (),
+        name: str | None = None,
+        company: str | None = None,
+    ) -> str | None:
         """Offline: "held_by_colleague", "in_pool" or None for a customer being typed in (phones in
         E.164). A bucket hit means *maybe*: the server confirms at sync. The device's own cards
         are set aside first: they are duplicates of its own, not a colleague's."""
@@ -187,9 +216,13 @@ class Device:
             while offset < len(data):
                 if stop_after is not None and sent >= stop_after:
                     return sent
-                piece = bytes(data[offset:offset + chunk])
-                answer = self.http.put(f"/api/v1/attachments/{attachment_id}/upload", params={"offset": offset},
-                                       content=piece, headers={"content-type": "application/octet-stream"})
+                piece = bytes(data[offset : offset + chunk])
+                answer = self.http.put(
+                    f"/api/v1/attachments/{attachment_id}/upload",
+                    params={"offset": offset},
+                    content=piece,
+                    headers={"content-type": "application/octet-stream"},
+                )
                 if answer.status_code == 409:  # the server holds a different amount: continue from there
                     offset = self.http.get(f"/api/v1/attachments/{attachment_id}/upload").json()["offset"]
                     continue
@@ -262,15 +295,22 @@ class Device:
             outbox = local.mutations(self.db, "pending")
             batch = outbox[:BATCH]
             body = {
-                "device": self.device_id, "epoch": self._meta("epoch"), "cursor": self._meta("cursor"),
-                "limit": limit, "pending": len(outbox), "app": self.app_version,
+                "device": self.device_id,
+                "epoch": self._meta("epoch"),
+                "cursor": self._meta("cursor"),
+                "limit": limit,
+                "pending": len(outbox),
+                "app": self.app_version,
                 "mutations": batch,
             }
             response = self.http.post("/api/v1/sync", json=body)
             if response.status_code != 200:
                 refusal = _body_of(response)
-                if response.status_code == 403 and isinstance(refusal, dict) and \
-                        refusal.get("error", {}).get("code") == "device_revoked":
+                if (
+                    response.status_code == 403
+                    and isinstance(refusal, dict)
+                    and refusal.get("error", {}).get("code") == "device_revoked"
+                ):
                     self.wipe()
                     raise DeviceRevoked(response.status_code, refusal)
                 raise SyncFailed(response.status_code, refusal)
@@ -371,8 +411,11 @@ def _apply_locally(view: dict[str, Any] | None, body: dict[str, Any]) -> dict[st
         return view
     if view is None and body.get("was") is not None:
         return None  # an edit of a card this device no longer holds creates nothing
-    card = dict(view) if view else {"id": body["card"], "phones": [], "emails": [], "tags": [], "custom": {},
-                                    "version": 0, "deleted": False}
+    card = (
+        dict(view)
+        if view
+        else {"id": body["card"], "phones": [], "emails": [], "tags": [], "custom": {}, "version": 0, "deleted": False}
+    )
     was = body.get("was") or {}
     for name, value in body["fields"].items():
         if name in SET_FIELDS and isinstance(value, list):
@@ -398,12 +441,12 @@ def _holds(sorted_prefixes: bytes, prefix: bytes) -> bool:
     low, high = 0, len(sorted_prefixes) // width
     while low < high:
         middle = (low + high) // 2
-        found = sorted_prefixes[middle * width:(middle + 1) * width]
+        found = sorted_prefixes[middle * width : (middle + 1) * width]
         if found < prefix:
             low = middle + 1
         else:
             high = middle
-    return sorted_prefixes[low * width:(low + 1) * width] == prefix
+    return sorted_prefixes[low * width : (low + 1) * width] == prefix
 
 
 def _body_of(response: httpx.Response) -> Any:

@@ -3,6 +3,7 @@
 A cursor from another epoch (the database was restored since) is not an error: the engine answers
 with `reset`, and the device pulls from the start.
 """
+
 from __future__ import annotations
 
 import base64

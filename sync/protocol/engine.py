@@ -5,6 +5,7 @@ checks rights, stamps versions and stream positions, writes history and conflict
 remembers every accepted result so a retried push applies nothing twice. A whole batch is one
 transaction: `sync()` returns only after SQLite committed it.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,6 +29,7 @@ from sync.protocol.model import SyncRequest, mutation_id_of
 from sync.recent import RecentTable
 from sync.db import Store
 from sync.times import utc_now
+
 RESULTS_KEPT = timedelta(days=120)  # the contract promises at least 90 days
 # A phone polls every 30 s: refreshing its record (last sync) on each poll made every poll a write
 # and an fsync, which is what saturated one server first (bench/fleet.py, docs/scaling.md).
@@ -85,8 +87,9 @@ class Engine:
 
     # --- the sync round trip ---------------------------------------------------------
 
-    def sync(self, user: User, request: SyncRequest, *, user_agent: str | None = None,
-             credential: str | None = None) -> SyncResponse:
+    def sync(
+        self, user: User, request: SyncRequest, *, user_agent: str | None = None, credential: str | None = None
+    ) -> SyncResponse:
         """`credential` names what the caller signed in with (`token:<id>`, `session:<hash>`): kept
         on the device record so that revoking a lost phone can revoke it too."""
         _check_mutation_ids(request.mutations)
@@ -113,19 +116,20 @@ class Engine:
             changes, last, more = self.pull_page(conn, user, after, request.limit)
         return SyncResponse(epoch, reset, results, warnings, changes, cursors.encode(epoch, last), more)
 
-    def _push(self, user: User, request: SyncRequest, seen: tuple[int | None, str | None, str | None], *,
-              careful: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _push(
+        self, user: User, request: SyncRequest, seen: tuple[int | None, str | None, str | None], *, careful: bool
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The write half of a sync: the device record and the batch, in one transaction."""
         left, user_agent, credential = seen
         results: list[dict[str, Any]] = []
         warnings: list[dict[str, Any]] = []
         with self.store.write() as conn:
             now = utc_now()
-            if (not db.device_known(conn, request.device)
-                    and db.active_devices_of_user(conn, user.name) >= MAX_DEVICES_PER_USER):
+            if not db.device_known(conn, request.device) and db.active_devices_of_user(conn, user.name) >= MAX_DEVICES_PER_USER:
                 raise TooManyDevices(
                     f"{user.name} already has {MAX_DEVICES_PER_USER} devices; an admin can revoke the ones "
-                    "no longer used (People → Devices)")
+                    "no longer used (People → Devices)"
+                )
             db.record_device(conn, request.device, user.name, now, left, request.app, user_agent, credential)
             if request.mutations:
                 batch = Batch(self, conn, user, request.device, now, careful=careful)
@@ -140,9 +144,14 @@ class Engine:
                     journal.record(conn, user, "sync", {"device": request.device, "mutations": request.mutations})
         return results, warnings
 
-    def apply(self, user: User, device: str, mutations: list[dict[str, Any]],
-              within: Callable[[sqlite3.Connection, list[dict[str, Any]]], None] | None = None,
-              progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+    def apply(
+        self,
+        user: User,
+        device: str,
+        mutations: list[dict[str, Any]],
+        within: Callable[[sqlite3.Connection, list[dict[str, Any]]], None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[dict[str, Any]]:
         """Apply mutations in one transaction without a pull (imports, undo): one result each.
         `within(conn, results)` runs in the same transaction, so what it records commits with them.
         `progress(done)` is told every PROGRESS_EVERY mutations; nothing is committed before the end."""
@@ -160,13 +169,21 @@ class Engine:
         with the template as it is now; the batch uses them only if its own template is the same."""
         with self.store.read() as conn:
             custom_fields = template.for_validation(template.load(conn))
-        return Checked(custom_fields, self.default_region,
-                       [check_one(raw, self.default_region, custom_fields) for raw in mutations])
+        return Checked(
+            custom_fields, self.default_region, [check_one(raw, self.default_region, custom_fields) for raw in mutations]
+        )
 
-    def _apply_all(self, user: User, device: str, mutations: list[dict[str, Any]],
-                   within: Callable[[sqlite3.Connection, list[dict[str, Any]]], None] | None,
-                   progress: Callable[[int], None] | None, *, careful: bool,
-                   checked: Checked | None) -> list[dict[str, Any]]:
+    def _apply_all(
+        self,
+        user: User,
+        device: str,
+        mutations: list[dict[str, Any]],
+        within: Callable[[sqlite3.Connection, list[dict[str, Any]]], None] | None,
+        progress: Callable[[int], None] | None,
+        *,
+        careful: bool,
+        checked: Checked | None,
+    ) -> list[dict[str, Any]]:
         with self.store.write() as conn:
             batch = Batch(self, conn, user, device, utc_now(), careful=careful, warnings=False)
             ahead = checked.items if checked is not None and batch.may_use(checked) else None
@@ -215,8 +232,13 @@ class Engine:
                 raise NotFound("no such conflict")
             if record["status"] == "resolved" or choice == ("keep", "current"):
                 if record["status"] != "resolved":
-                    journal.record(conn, user, "resolve", {"conflict": conflict_id, "card": row.id,
-                                                           "field": record["field"]}, ref=conflict_id)
+                    journal.record(
+                        conn,
+                        user,
+                        "resolve",
+                        {"conflict": conflict_id, "card": row.id, "field": record["field"]},
+                        ref=conflict_id,
+                    )
                 db.resolve_conflict_row(conn, conflict_id, user.name, utc_now())
                 return row.card
             value = record["other"] if choice[0] == "keep" else choice[1]
@@ -224,8 +246,13 @@ class Engine:
             batch.write_decision(row, record["field"], value, f"conflict:{conflict_id}")
             db.resolve_conflict_row(conn, conflict_id, user.name, batch.now)
             batch.finish()
-            journal.record(conn, user, "resolve", {"conflict": conflict_id, "card": row.id, "field": record["field"],
-                                                   "value": value}, ref=conflict_id)
+            journal.record(
+                conn,
+                user,
+                "resolve",
+                {"conflict": conflict_id, "card": row.id, "field": record["field"], "value": value},
+                ref=conflict_id,
+            )
             return db.card_json(conn, row.id) or row.card
 
     def replay_decision(self, user: User, decision: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 Devices stamp every mutation with one; the server orders concurrent scalar writes by them and
 bounds how far a device's clock may run ahead (contract section 4).
 """
+
 from __future__ import annotations
 
 import re
@@ -81,4 +82,3 @@ class Clock:
         else:
             # Counter exhausted within one millisecond: borrow the next millisecond.
             self._ms, self._counter = self._ms + 1, 0
-

@@ -4,6 +4,7 @@ Pure functions over plain JSON values: the engine hands in the stored value, the
 saw (`was`) and the value it wants (`new`), and gets back a `FieldOutcome`. Nothing here reads a
 clock, a file or a database, so every rule can be tested in three lines.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -25,7 +26,7 @@ Status = Literal["unchanged", "applied", "merged", "conflict"]
 
 @dataclass(frozen=True)
 class FieldOutcome:
-    value: Any                 # the field's value after the merge
+    value: Any  # the field's value after the merge
     status: Status
     # Only for status == "conflict": the value that lost (kept in a conflict record for a person) and
     # whether the incoming value won (True) or the current stored value stayed (False).
@@ -115,9 +116,7 @@ def merge_scalar(current: Any, was: Any, new: Any, *, current_at: str, new_at: s
     return _later_wins(current, new, current_at, new_at)
 
 
-def merge_notes(
-    current: str | None, was: str | None, new: str | None, *, current_at: str, new_at: str
-) -> FieldOutcome:
+def merge_notes(current: str | None, was: str | None, new: str | None, *, current_at: str, new_at: str) -> FieldOutcome:
     """Like `merge_scalar`, but concurrent edits to different lines of the notes both survive."""
     if values_equal(current, new):
         return FieldOutcome(current, "unchanged")
@@ -150,11 +149,7 @@ def _hunks(base: list[str], other: list[str]) -> list[_Hunk]:
     # autojunk off: with it, lines repeated in long notes (blank lines) are ignored as anchors,
     # which makes hunks needlessly wide and turns mergeable edits into conflicts.
     matcher = difflib.SequenceMatcher(None, base, other, autojunk=False)
-    return [
-        (i1, i2, tuple(other[j1:j2]))
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-        if tag != "equal"
-    ]
+    return [(i1, i2, tuple(other[j1:j2])) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
 def _collide(a: _Hunk, b: _Hunk) -> bool:

@@ -3,6 +3,7 @@
 The envelope of each mutation is checked here; the card values inside `fields` are checked by the
 engine with `validate.py`, so that one bad value rejects one mutation, not the whole request.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -112,8 +113,10 @@ ENVELOPE_KEYS = {
     "card.claim": {"id", "op", "card", "at"},
 }
 OBJECT_PAYLOADS: dict[str, tuple[str, type[ActivityAdd] | type[AttachmentAdd] | type[LinkCreate]]] = {
-    "activity.add": ("activity", ActivityAdd), "attachment.add": ("attachment", AttachmentAdd),
-    "link.create": ("link", LinkCreate)}
+    "activity.add": ("activity", ActivityAdd),
+    "attachment.add": ("attachment", AttachmentAdd),
+    "link.create": ("link", LinkCreate),
+}
 
 
 def mutation_id_of(raw: object) -> str | None:
@@ -129,7 +132,10 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
     errors: list[FieldError] = []
     op = raw.get("op")
     if not isinstance(op, str) or op not in ENVELOPE_KEYS:  # a list or an object as `op` is no key
-        raise InvalidInput("unknown op", [FieldError("op", "must be card.put, card.delete, activity.add, attachment.add, link.create or card.claim")])
+        raise InvalidInput(
+            "unknown op",
+            [FieldError("op", "must be card.put, card.delete, activity.add, attachment.add, link.create or card.claim")],
+        )
     allowed = ENVELOPE_KEYS[op]
     if not raw.keys() <= allowed:
         errors += [FieldError(str(k)[:60], "unknown field") for k in raw if k not in allowed]
