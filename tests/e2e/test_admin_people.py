@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from sync.people import identity
+from sync.db import identity
 from sync.protocol.client import DeviceRevoked
 from sync.protocol.engine import utc_now
 from sync.db import Store
