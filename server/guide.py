@@ -85,7 +85,7 @@ def render(markdown: str) -> str:
 
 PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · Fieldcards</title><link rel="stylesheet" href="/css/app.css"></head>
+<title>{title} · Fieldcards</title><link rel="stylesheet" href="/css/app.css"><link rel="icon" href="/icons/icon-192.png" type="image/png"></head>
 <body><header class="bar"><h1><a href="/guide/index">Fieldcards</a> · {title}</h1>
 <div class="bar-tools"><a href="/index.html">App</a></div></header><main class="guide">{body}</main></body></html>"""
 

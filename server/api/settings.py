@@ -50,7 +50,7 @@ async def page(request: Request) -> HTMLResponse:
     body = (
         f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<title>{title} · Fieldcards</title><link rel="stylesheet" href="/css/app.css"></head>'
+        f'<title>{title} · Fieldcards</title><link rel="stylesheet" href="/css/app.css"><link rel="icon" href="/icons/icon-192.png" type="image/png"></head>'
         f'<body><main class="customer privacy-notice" id="privacy"><header class="bar"><h1>{title}</h1>'
         f'<a href="/privacy?lang={other_lang}" lang="{other_lang}" id="privacy-lang">{other_name}</a></header>'
         f"{paragraphs}{stamp}</main></body></html>\n"

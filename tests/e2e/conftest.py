@@ -1,4 +1,5 @@
 """A real browser: Debian's chromium driven by Playwright."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,15 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response, expect, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 # Tests wait for a state the app reports (a selector, a text), never for a wall-clock budget: on a
@@ -78,8 +86,12 @@ def allow_problems(target: Page | BrowserContext, pattern: str, why: str) -> Non
 def allow_refused(target: Page | BrowserContext, status: int, path: str, why: str) -> None:
     """The server refuses calls to /api/v1/<path> (a regular expression) with `status` on purpose, and
     the browser logs each refusal as "Failed to load resource: … status of <status>"."""
-    allow_problems(target, rf"^console error: Failed to load resource: the server responded with a status of {status} "
-                   rf"\([^)]*\) \[https?://[^/\]]+/api/v1/(?:{path})(?:[?#][^\]]*)?\]", why)
+    allow_problems(
+        target,
+        rf"^console error: Failed to load resource: the server responded with a status of {status} "
+        rf"\([^)]*\) \[https?://[^/\]]+/api/v1/(?:{path})(?:[?#][^\]]*)?\]",
+        why,
+    )
 
 
 def allow_signed_out(target: Page | BrowserContext) -> None:
@@ -92,13 +104,6 @@ def allow_offline(context: BrowserContext) -> None:
     """The test takes this device offline: what its pages fetch meanwhile (a sync, the day's
     updates, a module not cached yet) fails with ERR_INTERNET_DISCONNECTED, and the app waits."""
     allow_problems(context, r"net::ERR_INTERNET_DISCONNECTED", "the test takes the device offline")
-
-
-def allow_no_icon(target: Page | BrowserContext) -> None:
-    """The server's own pages (the guide, the privacy notice) name no icon, so the browser asks for
-    /favicon.ico, which does not exist."""
-    allow_problems(target, r"^console error: Failed to load resource: the server responded with a status of 404 "
-                   r"\(Not Found\) \[https?://[^/\]]+/favicon\.ico\]", "a server page without an icon link")
 
 
 def _console(page: Page, message: ConsoleMessage) -> None:

@@ -2,6 +2,7 @@
 English and Chinese: a serious or critical finding fails the test, with the rule and the elements.
 The pages' CSP forbids inline scripts, so the context bypasses it to inject axe (the app's own
 scripts are unchanged)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,8 +36,16 @@ def seeded(server: Server, tmp_path):
     server.user("admin", "admin")
     server.user("wang.wei")
     phone = server.device("wang.wei", tmp_path)
-    card = phone.create_card(name="王伟", company="上海贸易", phones=["13812345678"], emails=["wang@example.cn"],
-                             tags=["重点客户"], segment="A", follow_up="2026-01-05", notes="喜欢喝茶")
+    card = phone.create_card(
+        name="王伟",
+        company="上海贸易",
+        phones=["13812345678"],
+        emails=["wang@example.cn"],
+        tags=["重点客户"],
+        segment="A",
+        follow_up="2026-01-05",
+        notes="喜欢喝茶",
+    )
     phone.add_activity(card, "visit", "第一次拜访")
     phone.add_activity(card, "purchase", "订单", amount="12500", currency="CNY")
     phone.create_card(name="王伟", company="上海贸易", phones=["+86 138 1234 5678"])  # a duplicate for the merge screen
@@ -71,9 +80,15 @@ def test_the_field_app_has_no_serious_accessibility_findings(browser, server, se
         context.close()
 
 
-OFFICE_SCREENS = [("office.html#/import", ".office-nav"), ("office.html#/duplicates", "section.dup-group"),
-                  ("office.html#/dashboard", "#dash-cards"), ("office.html#/quality", ".office-nav"),
-                  ("office.html#/template", ".office-nav"), ("people.html", "#users"), ("admin.html", "main h2")]
+OFFICE_SCREENS = [
+    ("office.html#/import", ".office-nav"),
+    ("office.html#/duplicates", "section.dup-group"),
+    ("office.html#/dashboard", "#dash-cards"),
+    ("office.html#/quality", ".office-nav"),
+    ("office.html#/template", ".office-nav"),
+    ("people.html", "#users"),
+    ("admin.html", "main h2"),
+]
 
 
 @pytest.mark.parametrize("lang", ["en-US", "zh-CN"])

@@ -1,5 +1,6 @@
 """The admin's backup screen in a real browser: status, a drill, a previewed restore, the devices
 still to sync, in English and Chinese. Screenshots go to docs/screenshots/."""
+
 from __future__ import annotations
 
 import time
@@ -94,7 +95,9 @@ def test_non_admin_token_is_told_it_cannot_see_backups(browser, tmp_path):
         server.user("rep1")
         page = browser.new_page(locale="en-US")
         allow_signed_out(page)  # the token form first
-        allow_refused(page, 403, "admin/(?:backup|restore-points)", "a rep's token is refused the backup screen: what this test checks")
+        allow_refused(
+            page, 403, "admin/(?:backup|restore-points)", "a rep's token is refused the backup screen: what this test checks"
+        )
         page.goto(url + "/admin.html")
         page.fill("#token", server.tokens["rep1"])
         page.click("button[type=submit]")

@@ -1,6 +1,7 @@
 """The admin's people screen in a real browser: add a user and get their invite link, change a
 role, create a token that is shown once, revoke it and a device, read the audit log, in English
 and Chinese, wide and narrow. Screenshots go to docs/screenshots/."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ import pytest
 
 from sync.db import identity
 from sync.protocol.client import DeviceRevoked
-from sync.protocol.engine import utc_now
+from sync.times import utc_now
 from sync.db import Store
 from sync.people.users import add_user, create_token
 from tests.conftest import Server, start_server, stop_server

@@ -1,5 +1,6 @@
 """The webhooks card of the people screen in a real browser: add an endpoint (its secret shown
 once), send a test to a real receiver, read the delivery log, send again, turn it off."""
+
 from __future__ import annotations
 
 from sync.db import Store

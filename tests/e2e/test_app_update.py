@@ -1,5 +1,6 @@
 """The update rule of the PWA in a real browser: a new version of the app installs in the
 background but takes over only once the outbox has drained; then the page reloads on it."""
+
 from __future__ import annotations
 
 import shutil
@@ -48,16 +49,20 @@ def test_a_new_version_waits_for_the_outbox_then_takes_over(browser, tmp_path):
         server.user("rep1")
         local = url.replace("127.0.0.1", "localhost")
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
-        context.add_cookies([{"name": sessions.COOKIE, "value": session_cookie(server, "rep1"),
-                              "domain": "localhost", "path": "/"}])
+        context.add_cookies(
+            [{"name": sessions.COOKIE, "value": session_cookie(server, "rep1"), "domain": "localhost", "path": "/"}]
+        )
         page = context.new_page()
         page.goto(local + "/index.html")
         poll(page, "() => navigator.serviceWorker.controller !== null")
         first = page.evaluate(VERSION)
 
         page.route("**/api/v1/sync", lambda route: route.abort())  # the network fails: edits wait
-        allow_problems(page, r"(?:/api/v1/sync net::ERR_FAILED|net::ERR_FAILED \[[^\]]*/api/v1/sync\])",
-                       "the test makes the sync fail, so that the edit waits in the outbox")
+        allow_problems(
+            page,
+            r"(?:/api/v1/sync net::ERR_FAILED|net::ERR_FAILED \[[^\]]*/api/v1/sync\])",
+            "the test makes the sync fail, so that the edit waits in the outbox",
+        )
         assert page.evaluate(EDIT_THROUGH_THE_APP_STORE) == 1
         page.evaluate("() => { window.stillTheSamePage = true; }")
         with (app / "css" / "app.css").open("a") as css:
@@ -70,8 +75,9 @@ def test_a_new_version_waits_for_the_outbox_then_takes_over(browser, tmp_path):
         assert page.evaluate(VERSION) == first
 
         page.unroute("**/api/v1/sync")
-        poll(page, "() => window.stillTheSamePage === undefined && navigator.serviceWorker.controller !== null",
-             timeout=180)  # the app syncs (backoff), the outbox drains, the new version takes over, reload
+        poll(
+            page, "() => window.stillTheSamePage === undefined && navigator.serviceWorker.controller !== null", timeout=180
+        )  # the app syncs (backoff), the outbox drains, the new version takes over, reload
         assert poll(page, VERSION) != first
         with server.client("rep1") as rep:
             names = [c["name"] for c in rep.get("/api/v1/cards").json()["cards"]]

@@ -1,5 +1,6 @@
 """The customer's page, in a real browser with no session (issue 17): their own details only,
 corrected and sent once, in Chinese or English; the state of a used link in words."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,11 +21,28 @@ def test_a_customer_corrects_a_phone_and_answers_a_survey_from_the_link(browser,
         server.user("rep1")
         card, link_id = str(uuid.uuid4()), str(uuid.uuid4())
         with server.client("rep1") as rep:
-            answer = rep.post("/api/v1/sync", json={"device": "phone", "mutations": [
-                {"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": CLOCK.now(),
-                 "fields": {"name": "李娜", "company": "北京科技", "phones": ["13900001111"], "notes": "内部备注"}},
-                {"id": str(uuid.uuid4()), "op": "link.create", "card": card, "at": CLOCK.now(),
-                 "link": {"id": link_id, "purpose": "survey", "survey": "csat-1"}}]}).json()
+            answer = rep.post(
+                "/api/v1/sync",
+                json={
+                    "device": "phone",
+                    "mutations": [
+                        {
+                            "id": str(uuid.uuid4()),
+                            "op": "card.put",
+                            "card": card,
+                            "at": CLOCK.now(),
+                            "fields": {"name": "李娜", "company": "北京科技", "phones": ["13900001111"], "notes": "内部备注"},
+                        },
+                        {
+                            "id": str(uuid.uuid4()),
+                            "op": "link.create",
+                            "card": card,
+                            "at": CLOCK.now(),
+                            "link": {"id": link_id, "purpose": "survey", "survey": "csat-1"},
+                        },
+                    ],
+                },
+            ).json()
         token = answer["results"][1]["link"]["token"]
         context = browser.new_context(viewport=PHONE, locale="zh-CN")  # no session, no token: a customer
         allow_refused(context, 410, r"public/links/[^?\]]+", "the link opened again after it was used: the page says so")

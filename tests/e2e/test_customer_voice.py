@@ -4,14 +4,24 @@ opens it (not active until the phone syncs), corrects a phone and a job title th
 meanwhile, and gives a bad rating; the rep syncs and sees "李娜 updated their details", the feedback
 and the conflict; the bad rating opened a follow-up item, which the rep resolves offline; Undo puts
 the customer's phone back through an ordinary edit."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import allow_offline, allow_refused, allow_signed_out, shots_dir
 from tests.e2e.test_accessibility import findings
-from tests.e2e.test_field_app import (PHONE, WAIT_MS, app_url, eventually, open_app, open_conflicts, server_card,
-                                      session_cookie, up_to_date)
+from tests.e2e.test_field_app import (
+    PHONE,
+    WAIT_MS,
+    app_url,
+    eventually,
+    open_app,
+    open_conflicts,
+    server_card,
+    session_cookie,
+    up_to_date,
+)
 
 TOKENS_KEPT = """() => new Promise((resolve) => {
   const open = indexedDB.open("fieldcards");
@@ -28,11 +38,22 @@ def test_a_customer_answers_a_link_made_offline_and_the_rep_follows_it_up(browse
     server.user("rep1")
     server.user("admin", "admin")
     with server.client("admin") as admin:
-        survey = admin.post("/api/v1/surveys", json={
-            "name": {"en": "After the visit", "zh-CN": "拜访后回访"}, "scale": "csat",
-            "question": {"en": "How satisfied are you with our service?", "zh-CN": "您对我们的服务满意吗？"},
-            "questions": [{"type": "choice", "required": True, "label": {"en": "What should we improve?", "zh-CN": "我们最该改进什么？"},
-                           "choices": [{"en": "Delivery", "zh-CN": "送货"}, {"en": "Price", "zh-CN": "价格"}]}]}).json()["survey"]
+        survey = admin.post(
+            "/api/v1/surveys",
+            json={
+                "name": {"en": "After the visit", "zh-CN": "拜访后回访"},
+                "scale": "csat",
+                "question": {"en": "How satisfied are you with our service?", "zh-CN": "您对我们的服务满意吗？"},
+                "questions": [
+                    {
+                        "type": "choice",
+                        "required": True,
+                        "label": {"en": "What should we improve?", "zh-CN": "我们最该改进什么？"},
+                        "choices": [{"en": "Delivery", "zh-CN": "送货"}, {"en": "Price", "zh-CN": "价格"}],
+                    }
+                ],
+            },
+        ).json()["survey"]
     seed = server.device("rep1", tmp_path)
     card = seed.create_card(name="李娜", company="北京科技", title="经理", phones=["13900001111"])
     seed.sync()
@@ -135,6 +156,7 @@ def test_a_customer_answers_a_link_made_offline_and_the_rep_follows_it_up(browse
         def settled():
             now = server_card(server, "rep1", card)["card"]
             return now if now["phones"] == ["+8613900001111"] and now["follow_ups"][0]["status"] == "resolved" else None
+
         now = eventually(settled, "the resolved item and the undone phone on the server", timeout=60)
         assert now["follow_ups"][0]["note"] == "已补发货物，客户满意"
         assert rep.errors == []  # type: ignore[attr-defined]
@@ -202,7 +224,9 @@ def test_office_sees_overdue_follow_up_items_on_the_dashboard_and_an_admin_sets_
         with server.client("rep1") as client:
             [survey] = client.get("/api/v1/surveys").json()["surveys"]
         assert survey["scale"] == "nps" and survey["questions"][0]["choices"] == [
-            {"id": "c1", "en": "Price", "zh-CN": "价格"}, {"id": "c2", "en": "Delivery", "zh-CN": "送货"}]
+            {"id": "c1", "en": "Price", "zh-CN": "价格"},
+            {"id": "c2", "en": "Delivery", "zh-CN": "送货"},
+        ]
         assert survey["questions"][0]["required"] is True and survey["name"]["zh-CN"] == "季度回访"
 
         admin.fill("#target-visits", "4")
@@ -222,9 +246,14 @@ def test_office_downloads_survey_links_for_the_cards_selected_in_the_desktop_tab
     server.user("admin", "admin")
     server.user("rep1")
     with server.client("admin") as admin:
-        survey = admin.post("/api/v1/surveys", json={
-            "name": {"en": "After the visit", "zh-CN": "拜访后回访"}, "scale": "csat",
-            "question": {"en": "How satisfied are you?", "zh-CN": "您满意吗？"}}).json()["survey"]
+        survey = admin.post(
+            "/api/v1/surveys",
+            json={
+                "name": {"en": "After the visit", "zh-CN": "拜访后回访"},
+                "scale": "csat",
+                "question": {"en": "How satisfied are you?", "zh-CN": "您满意吗？"},
+            },
+        ).json()["survey"]
     seed = server.device("rep1", tmp_path)
     first = seed.create_card(name="李娜", phones=["13900001111"])
     second = seed.create_card(name="王伟")

@@ -4,6 +4,7 @@ moves between rows (arrows), opens a card (Enter) and closes it (Escape); the se
 whether all, some or none of the shown rows are selected; a filter that hides selected cards
 unselects them and says so.
 """
+
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
@@ -28,8 +29,12 @@ def test_the_desk_table_is_dense_works_from_the_keyboard_and_keeps_the_selection
     server.user("office", "office")
     seed = server.device("office", tmp_path)
     for n in range(40):
-        seed.create_card(name=f"客户{n:02d}", company=f"上海浦东新区国际贸易有限责任公司第{n}分公司",
-                         tags=["重点客户", "展会", "2024年新客户", "华东区"], segment="A" if n % 2 else "B")
+        seed.create_card(
+            name=f"客户{n:02d}",
+            company=f"上海浦东新区国际贸易有限责任公司第{n}分公司",
+            tags=["重点客户", "展会", "2024年新客户", "华东区"],
+            segment="A" if n % 2 else "B",
+        )
     seed.sync()
     context = signed_in(browser, server, "office", DESK)
     try:
@@ -118,7 +123,9 @@ def test_people_are_shown_by_their_display_names_and_give_to_takes_one(browser, 
         page.fill("#bulk-owner", "李娜")
         page.click("#bulk-owner-set")
         expect(page.locator("#flash")).to_contain_text("李娜", timeout=WAIT_MS)
-        eventually(lambda: server_card(server, "office", card)["card"]["owner"] == "li.na", "the card given to li.na on the server")
+        eventually(
+            lambda: server_card(server, "office", card)["card"]["owner"] == "li.na", "the card given to li.na on the server"
+        )
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
         context.close()

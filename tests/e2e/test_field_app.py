@@ -7,6 +7,7 @@ screenshots of every screen (docs/screenshots/field-*.png), phone and desktop, E
 The app is opened at http://localhost:PORT/ (not 127.0.0.1): service workers need a secure origin.
 Waiting is done with Playwright's `expect` (selectors), since our CSP forbids `wait_for_function`.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,7 +23,7 @@ from server.auth import sessions
 from server.config import Config
 from sync.db import Store
 from tests.conftest import Server
-from tests.e2e.conftest import CHROMIUM, FLAGS, allow_no_icon, allow_offline, allow_problems, allow_refused, shots_dir, watch
+from tests.e2e.conftest import CHROMIUM, FLAGS, allow_offline, allow_problems, allow_refused, shots_dir, watch
 
 SHOTS = shots_dir()
 PHONE = {"width": 390, "height": 844}
@@ -42,8 +43,15 @@ def session_cookie(server: Server, user: str) -> dict[str, Any]:
     finally:
         st.close()
     # An expiry, like the server's Max-Age, so that the cookie survives a browser restart.
-    return {"name": sessions.COOKIE, "value": raw, "domain": "localhost", "path": "/", "httpOnly": True,
-            "sameSite": "Lax", "expires": int(time.time()) + 86400}
+    return {
+        "name": sessions.COOKIE,
+        "value": raw,
+        "domain": "localhost",
+        "path": "/",
+        "httpOnly": True,
+        "sameSite": "Lax",
+        "expires": int(time.time()) + 86400,
+    }
 
 
 def app_url(server: Server, route: str = "") -> str:
@@ -116,7 +124,8 @@ def test_rep_edits_offline_through_a_reload_and_a_restart_and_the_server_gets_ex
     server.user("rep1")
     profile = tmp_path / "profile"
     context = browser.browser_type.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, args=FLAGS, headless=True, viewport=PHONE, locale="en-US")
+        str(profile), executable_path=CHROMIUM, args=FLAGS, headless=True, viewport=PHONE, locale="en-US"
+    )
     try:
         context.add_cookies([session_cookie(server, "rep1")])
         page = open_app(context, server)
@@ -185,7 +194,8 @@ def test_rep_edits_offline_through_a_reload_and_a_restart_and_the_server_gets_ex
 
         # The browser is closed and opened again, still offline: the work is still there.
         context = browser.browser_type.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=FLAGS, headless=True, viewport=PHONE, locale="en-US", offline=True)
+            str(profile), executable_path=CHROMIUM, args=FLAGS, headless=True, viewport=PHONE, locale="en-US", offline=True
+        )
         allow_offline(context)
         page = open_app(context, server)
         expect(page.locator("#card-list [data-card-id]")).to_have_count(2)
@@ -196,11 +206,22 @@ def test_rep_edits_offline_through_a_reload_and_a_restart_and_the_server_gets_ex
         cards = eventually(lambda: (c := server_cards(server, "rep1")) and len(c) == 2 and c, "both cards on the server")
         assert set(cards) == {wang, li}
         assert {k: cards[wang][k] for k in ("name", "company", "phones", "tags", "follow_up", "owner", "version")} == {
-            "name": "王伟", "company": "上海贸易有限公司", "phones": ["+8613812345678"], "tags": ["vip", "重点客户"],
-            "follow_up": "2030-01-15", "owner": "rep1", "version": 2}
+            "name": "王伟",
+            "company": "上海贸易有限公司",
+            "phones": ["+8613812345678"],
+            "tags": ["vip", "重点客户"],
+            "follow_up": "2030-01-15",
+            "owner": "rep1",
+            "version": 2,
+        }
         assert {k: cards[li][k] for k in ("name", "phones", "emails", "segment", "company", "version")} == {
-            "name": "Li Na", "phones": ["+442079460958"], "emails": ["li.na@example.com"], "segment": "B",
-            "company": None, "version": 1}
+            "name": "Li Na",
+            "phones": ["+442079460958"],
+            "emails": ["li.na@example.com"],
+            "segment": "B",
+            "company": None,
+            "version": 1,
+        }
         activities = server_card(server, "rep1", wang)["activities"]
         assert [(a["kind"], a["text"], a["by"]) for a in activities] == [("visit", "第一次拜访", "rep1")]
         with server.client("rep1") as client:
@@ -248,7 +269,8 @@ def test_two_devices_edit_the_same_field_offline_and_the_conflict_is_resolved_on
         desk.set_offline(False)
         conflicts = eventually(lambda: open_conflicts(server, "office"), "the conflict record")
         assert [(c["field"], c["kept"], c["other"], c["kept_by"], c["other_by"]) for c in conflicts] == [
-            ("company", "Beta", "Alpha", "office", "rep1")]
+            ("company", "Beta", "Alpha", "office", "rep1")
+        ]
 
         a.click("#sync-now")
         a.goto(app_url(server, "#/conflicts"))
@@ -309,7 +331,9 @@ def test_a_change_the_server_rejects_shows_on_pending_with_its_message_and_is_fi
         entry.locator("textarea").fill("139 0000 1111")
         entry.locator("button[type='submit']").click()
         expect(page.locator("#pending-summary")).to_contain_text("Nothing is waiting", timeout=WAIT_MS)
-        eventually(lambda: server_card(server, "rep1", card)["card"]["phones"] == ["+8613900001111"], "the fixed phone on the server")
+        eventually(
+            lambda: server_card(server, "rep1", card)["card"]["phones"] == ["+8613900001111"], "the fixed phone on the server"
+        )
         up_to_date(page)
         page.goto(app_url(server, f"#/card/{card}"))
         expect(page.locator("#contacts a[href='tel:+8613900001111']")).to_be_visible()
@@ -450,7 +474,6 @@ def test_help_opens_the_guide_for_the_role_in_the_apps_language(browser, server,
         choose_language(page, "zh-CN")
         expect(page.locator("#help")).to_have_attribute("href", "/guide/rep.zh-CN")
         guide = context.new_page()
-        allow_no_icon(guide)  # the guide is the server's page
         guide.goto(app_url(server).split("/index.html")[0].rstrip("/") + "/guide/rep.zh-CN")
         expect(guide.locator("h1").first).to_contain_text("Fieldcards")
         assert guide.locator("main.guide h2").count() >= 3
@@ -478,6 +501,7 @@ def test_purchases_and_feedback_are_logged_and_totalled_on_the_card(browser, ser
         page.click("#activity-save")
         expect(page.locator("#card-totals")).to_have_text("Purchases ¥1,200.50 · Feedback 4.0/5 (1)", timeout=WAIT_MS)
         up_to_date(page)
+
         def on_server() -> dict | None:
             with server.client("rep1") as rep:
                 found = rep.get(f"/api/v1/cards/{card}").json()["activities"]
@@ -503,9 +527,14 @@ def test_today_offers_a_birthday_greeting_and_a_private_calendar_link(browser, s
         expect(page.locator("#birthday-list .greet a")).to_have_count(3)
         # The greeting is written out, and the message carries it.
         expect(page.locator("#birthday-list .greeting-text")).to_contain_text("Happy birthday, Gu Yan!")
-        expect(page.locator("#birthday-list a.sms")).to_have_attribute("href", re.compile(r"^sms:\+8613812345678\?body=Happy%20birthday%2C%20Gu%20Yan!"))
+        expect(page.locator("#birthday-list a.sms")).to_have_attribute(
+            "href", re.compile(r"^sms:\+8613812345678\?body=Happy%20birthday%2C%20Gu%20Yan!")
+        )
         # Birthdays come first; a follow-up due can be called or messaged from the list.
-        assert page.evaluate("document.querySelector('#bd-title').compareDocumentPosition(document.querySelector('#due-title')) & 4") == 4
+        assert (
+            page.evaluate("document.querySelector('#bd-title').compareDocumentPosition(document.querySelector('#due-title')) & 4")
+            == 4
+        )
         expect(page.locator("#due-list a.call")).to_have_attribute("href", "tel:+8613900001111")
         expect(page.locator("#due-list a.sms")).to_have_attribute("href", "sms:+8613900001111")
         page.click("#calendar-link")
@@ -589,10 +618,22 @@ def test_another_user_on_the_same_browser_never_sends_or_sees_the_first_users_wo
 
 TEMPLATE = {
     "custom_fields": [
-        {"key": "level", "type": "choice", "label": {"en": "Customer level", "zh-CN": "客户级别"}, "choices": ["金牌", "银牌", "铜牌"]},
-        {"key": "wechat", "type": "text", "label": {"en": "WeChat ID", "zh-CN": "微信号"}, "pattern": "[A-Za-z][A-Za-z0-9_-]{5,19}"},
+        {
+            "key": "level",
+            "type": "choice",
+            "label": {"en": "Customer level", "zh-CN": "客户级别"},
+            "choices": ["金牌", "银牌", "铜牌"],
+        },
+        {
+            "key": "wechat",
+            "type": "text",
+            "label": {"en": "WeChat ID", "zh-CN": "微信号"},
+            "pattern": "[A-Za-z][A-Za-z0-9_-]{5,19}",
+        },
     ],
-    "industries": ["贸易", "制造", "零售"], "regions": ["上海", "北京", "广东"], "tags": ["vip", "经销商", "展会"],
+    "industries": ["贸易", "制造", "零售"],
+    "regions": ["上海", "北京", "广东"],
+    "tags": ["vip", "经销商", "展会"],
 }
 
 
@@ -606,20 +647,49 @@ def seed_book(server: Server, tmp: Path) -> dict[str, str]:
     soon = today + timedelta(days=3)
     phone = server.device("rep1", tmp)
     ids = {
-        "wang": phone.create_card(name="王伟", company="上海贸易", title="采购经理", phones=["13812345678"],
-                                  emails=["wang.wei@shanghai-trade.cn"], address="上海市浦东新区世纪大道100号", region="上海",
-                                  industry="贸易", segment="A", tags=["vip", "重点客户"], follow_up=today.isoformat(),
-                                  birthday=f"1985-{soon:%m-%d}", notes="喜欢喝绿茶。\n下次带新产品目录。",
-                                  custom={"level": "金牌", "wechat": "wangwei_sh"}),
-        "li": phone.create_card(name="李娜", company="北京科技", phones=["13900001111"], segment="B", tags=["新客户"],
-                                follow_up=(today - timedelta(days=5)).isoformat()),
-        "zhang": phone.create_card(name="张敏", company="广州食品", phones=["020 8888 6666"], segment="C",
-                                   birthday=f"1990-{today:%m-%d}"),
+        "wang": phone.create_card(
+            name="王伟",
+            company="上海贸易",
+            title="采购经理",
+            phones=["13812345678"],
+            emails=["wang.wei@shanghai-trade.cn"],
+            address="上海市浦东新区世纪大道100号",
+            region="上海",
+            industry="贸易",
+            segment="A",
+            tags=["vip", "重点客户"],
+            follow_up=today.isoformat(),
+            birthday=f"1985-{soon:%m-%d}",
+            notes="喜欢喝绿茶。\n下次带新产品目录。",
+            custom={"level": "金牌", "wechat": "wangwei_sh"},
+        ),
+        "li": phone.create_card(
+            name="李娜",
+            company="北京科技",
+            phones=["13900001111"],
+            segment="B",
+            tags=["新客户"],
+            follow_up=(today - timedelta(days=5)).isoformat(),
+        ),
+        "zhang": phone.create_card(
+            name="张敏", company="广州食品", phones=["020 8888 6666"], segment="C", birthday=f"1990-{today:%m-%d}"
+        ),
         "liu": phone.create_card(name="刘强", company="深圳电子", phones=["13700002222"], tags=["经销商"]),
-        "anna": phone.create_card(name="Anna Schmidt", company="Globex GmbH", phones=["+49 30 901820"],
-                                  emails=["anna.schmidt@globex.example.com"], segment="A", tags=["export"]),
-        "tom": phone.create_card(name="Tom Baker", company="Acme Ltd", phones=["+1 212 736 5000"], segment="B",
-                                 follow_up=(today + timedelta(days=10)).isoformat()),
+        "anna": phone.create_card(
+            name="Anna Schmidt",
+            company="Globex GmbH",
+            phones=["+49 30 901820"],
+            emails=["anna.schmidt@globex.example.com"],
+            segment="A",
+            tags=["export"],
+        ),
+        "tom": phone.create_card(
+            name="Tom Baker",
+            company="Acme Ltd",
+            phones=["+1 212 736 5000"],
+            segment="B",
+            follow_up=(today + timedelta(days=10)).isoformat(),
+        ),
     }
     phone.add_activity(ids["wang"], "visit", "介绍了新产品，客户对价格有兴趣。")
     phone.add_activity(ids["wang"], "call", "确认下周二再次拜访。")

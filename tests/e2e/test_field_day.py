@@ -6,6 +6,7 @@ and office at a desk (1366×768) sees it in the side panel with the visit's dist
 customer. The position is Playwright's geolocation override; nothing here depends on the date
 except the follow-ups, which are set relative to today as the app reads them.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,25 +30,33 @@ NORTH_300_M = {"latitude": 31.2331, "longitude": 121.4737, "accuracy": 25}  # 30
 
 def png(path: Path, width: int, height: int) -> Path:
     """A real PNG (a colour gradient) with an eXIf chunk, as a camera's photo would carry one."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     row = bytes(b for x in range(width) for b in (x * 255 // width, 120, 200 - x * 200 // width))
     raw = b"".join(b"\x00" + row for _ in range(height))
     exif = b"MM\x00\x2a\x00\x00\x00\x08\x00\x00GPS-secret-place"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-                     + chunk(b"eXIf", exif) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"eXIf", exif)
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
 def in_chinese(page, ready: str, then) -> None:  # type: ignore[no-untyped-def]
     """The same screen in Chinese (for the zh-CN guide's screenshots), then back in English."""
+
     def choose(lang: str) -> None:
         if page.locator("#menu-button").is_visible():  # on a phone the language is in the menu
             page.click("#menu-button")
         page.select_option("#lang", lang)
         expect(page.locator("html")).to_have_attribute("lang", lang)
         page.keyboard.press("Escape")  # the menu closes
+
     choose("zh-CN")
     expect(page.locator(ready)).to_be_visible()
     then()
@@ -58,15 +67,17 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
     """(width, height) from a JPEG's start-of-frame marker."""
     at = 2
     while at < len(data):
-        marker, length = data[at + 1], struct.unpack(">H", data[at + 2:at + 4])[0]
+        marker, length = data[at + 1], struct.unpack(">H", data[at + 2 : at + 4])[0]
         if marker in (0xC0, 0xC1, 0xC2):
-            height, width = struct.unpack(">HH", data[at + 5:at + 9])
+            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
             return width, height
         at += 2 + length
     raise AssertionError("no start-of-frame in the JPEG")
 
 
-def test_a_rep_sets_a_location_finds_it_nearby_logs_a_visit_and_a_photo_offline_and_office_sees_both(browser, server: Server, tmp_path):
+def test_a_rep_sets_a_location_finds_it_nearby_logs_a_visit_and_a_photo_offline_and_office_sees_both(
+    browser, server: Server, tmp_path
+):
     server.user("rep1")
     server.user("office1", "office")
     today = date.today().isoformat()  # My day lists the follow-ups due on the phone's today
@@ -87,9 +98,13 @@ def test_a_rep_sets_a_location_finds_it_nearby_logs_a_visit_and_a_photo_offline_
         expect(page.locator("#place-none")).to_be_visible()
         page.click("#set-here")
         expect(page.locator("#place-value")).to_contain_text("31.230400, 121.473700")
-        expect(page.locator("#place-map-google")).to_have_attribute("href", "https://www.google.com/maps/dir/?api=1&destination=31.230400%2C121.473700")
-        eventually(lambda: server_card(server, "rep1", shop)["card"]["location"] == {"lat": 31.2304, "lng": 121.4737},
-                   "the location on the server")
+        expect(page.locator("#place-map-google")).to_have_attribute(
+            "href", "https://www.google.com/maps/dir/?api=1&destination=31.230400%2C121.473700"
+        )
+        eventually(
+            lambda: server_card(server, "rep1", shop)["card"]["location"] == {"lat": 31.2304, "lng": 121.4737},
+            "the location on the server",
+        )
 
         # Nearby: nearest first, the card without a location after, with the prompt.
         page.click("#nav-nearby")
@@ -106,10 +121,14 @@ def test_a_rep_sets_a_location_finds_it_nearby_logs_a_visit_and_a_photo_offline_
         page.click("#nav-today")
         page.click("#plan-day")
         expect(page.locator("#day-route > li")).to_have_count(2)
-        assert [li.locator("[data-card-id]").get_attribute("data-card-id") for li in page.locator("#day-route > li").all()] == [shop, near]
+        assert [li.locator("[data-card-id]").get_attribute("data-card-id") for li in page.locator("#day-route > li").all()] == [
+            shop,
+            near,
+        ]
         expect(page.locator("#day-route > li").nth(1)).to_contain_text("2.7 km from the previous stop")
         expect(page.locator("#day-route > li").nth(1).locator("[data-map='google']")).to_have_attribute(
-            "href", "https://www.google.com/maps/dir/?api=1&destination=31.239700%2C121.499800&origin=31.230400%2C121.473700")
+            "href", "https://www.google.com/maps/dir/?api=1&destination=31.239700%2C121.499800&origin=31.230400%2C121.473700"
+        )
 
         # Offline, 300 m away: a visit in two taps records the position; a photo is kept on the phone.
         allow_offline(context)
@@ -153,7 +172,9 @@ def test_a_rep_sets_a_location_finds_it_nearby_logs_a_visit_and_a_photo_offline_
         context.set_offline(False)
         up_to_date(page)
         with server.client("rep1") as rep:
-            eventually(lambda: rep.get(f"/api/v1/attachments/{attachment_id}/upload").json().get("uploaded"), "the photo uploaded", 60)
+            eventually(
+                lambda: rep.get(f"/api/v1/attachments/{attachment_id}/upload").json().get("uploaded"), "the photo uploaded", 60
+            )
             got = rep.get(f"/api/v1/attachments/{attachment_id}")
         assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
         assert got.content[:2] == b"\xff\xd8" and b"Exif" not in got.content and b"GPS-secret-place" not in got.content
@@ -208,8 +229,10 @@ def test_office_types_a_location_and_a_bad_one_is_explained_not_sent(browser, se
         amap = page.locator("#place-map-amap").get_attribute("href")
         assert httpx.URL(amap).host == "uri.amap.com" and "121.478" in amap  # WGS-84 121.4737 is 121.478… in GCJ-02
         expect(page.locator("#place-map-baidu")).to_be_visible()
-        eventually(lambda: server_card(server, "office1", card)["card"]["location"] == {"lat": 31.2304, "lng": 121.4737},
-                   "the typed location on the server")
+        eventually(
+            lambda: server_card(server, "office1", card)["card"]["location"] == {"lat": 31.2304, "lng": 121.4737},
+            "the typed location on the server",
+        )
     finally:
         desk.close()
 
@@ -225,7 +248,9 @@ def test_the_field_screens_have_no_serious_accessibility_findings(browser, serve
     phone.add_attachment(card, png(tmp_path / "x.png", 8, 8).read_bytes(), "门头.png", "image/png", activity=visit)
     phone.sync()
     phone.upload_files()
-    context = browser.new_context(viewport=PHONE, locale=lang, bypass_csp=True, geolocation=PEOPLE_SQUARE, permissions=["geolocation"])
+    context = browser.new_context(
+        viewport=PHONE, locale=lang, bypass_csp=True, geolocation=PEOPLE_SQUARE, permissions=["geolocation"]
+    )
     context.add_cookies([session_cookie(server, "rep1")])
     try:
         page = open_app(context, server, "#/nearby")
@@ -281,11 +306,13 @@ def test_a_rep_who_chooses_to_keep_the_place_keeps_exif_in_photos_turned_upright
         expect(page.locator("#attachment-list img")).to_be_visible()
         attachment_id = page.locator("#attachment-list [data-attachment-id]").get_attribute("data-attachment-id")
         with server.client("rep1") as rep:
-            eventually(lambda: rep.get(f"/api/v1/attachments/{attachment_id}/upload").json().get("uploaded"), "the photo uploaded", 60)
+            eventually(
+                lambda: rep.get(f"/api/v1/attachments/{attachment_id}/upload").json().get("uploaded"), "the photo uploaded", 60
+            )
             got = rep.get(f"/api/v1/attachments/{attachment_id}").content
-        kept = got[2:2 + len(exif_block(b"GPS-secret-place"))]
+        kept = got[2 : 2 + len(exif_block(b"GPS-secret-place"))]
         assert kept[:4] == b"\xff\xe1" + struct.pack(">H", len(kept) - 2) and b"GPS-secret-place" in kept
-        assert struct.unpack(">H", kept[4 + 6 + 8 + 2 + 8:4 + 6 + 8 + 2 + 10])[0] == 1  # orientation: upright now
+        assert struct.unpack(">H", kept[4 + 6 + 8 + 2 + 8 : 4 + 6 + 8 + 2 + 10])[0] == 1  # orientation: upright now
         assert jpeg_size(got) == (48, 64)  # orientation 6 (turned 90°) was applied when redrawing
     finally:
         context.close()

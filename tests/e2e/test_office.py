@@ -6,6 +6,7 @@ required choice field to the card template. Screenshots: docs/screenshots/office
 
 Waiting is done with Playwright's `expect` (selectors): our CSP forbids `wait_for_function`.
 """
+
 from __future__ import annotations
 
 import io
@@ -283,8 +284,9 @@ def test_two_cards_with_one_phone_merge_with_a_value_from_the_second_and_unmerge
         client = api(server, "office")
         phone = server.device("office", tmp_path)
         first = phone.create_card(name="王伟", phones=["13812345678"], company="上海贸易", tags=["vip"])
-        second = phone.create_card(name="王伟", phones=["+86 138 1234 5678"], company="上海贸易集团", emails=["wang.wei@example.cn"],
-                                   title="经理")
+        second = phone.create_card(
+            name="王伟", phones=["+86 138 1234 5678"], company="上海贸易集团", emails=["wang.wei@example.cn"], title="经理"
+        )
         phone.add_activity(second, "visit", "第一次拜访")
         phone.sync()
 
@@ -395,9 +397,12 @@ def test_dashboard_draws_figures_under_filters_and_downloads_csv(browser, tmp_pa
         server.user("office", "office")
         server.user("rep1")
         phone = server.device("rep1", tmp_path)
-        for n, (segment, region, industry) in enumerate([("A", "华东", "制造"), ("A", "华东", "零售"), ("B", "华南", "制造"),
-                                                         ("C", None, None), (None, "华北", "零售")]):
-            card = phone.create_card(name=f"客户{n}", segment=segment, region=region, industry=industry, tags=["vip"] if n < 2 else [])
+        for n, (segment, region, industry) in enumerate(
+            [("A", "华东", "制造"), ("A", "华东", "零售"), ("B", "华南", "制造"), ("C", None, None), (None, "华北", "零售")]
+        ):
+            card = phone.create_card(
+                name=f"客户{n}", segment=segment, region=region, industry=industry, tags=["vip"] if n < 2 else []
+            )
             phone.add_activity(card, "visit", "拜访")
         phone.add_activity(card, "purchase", "订单", amount="1200.50", currency="CNY")
         phone.sync()
@@ -466,8 +471,15 @@ def test_quality_lists_problems_and_a_bad_phone_is_fixed_through_sync(browser, t
         server.user("rep1")
         client = api(server, "office")
         phone = server.device("rep1", tmp_path)
-        bad = phone.create_card(name="赵敏", phones=["13812345678", "13900001111"], company="杭州茶业", segment="B", region="华东",
-                                industry="零售", follow_up="2026-12-01")
+        bad = phone.create_card(
+            name="赵敏",
+            phones=["13812345678", "13900001111"],
+            company="杭州茶业",
+            segment="B",
+            region="华东",
+            industry="零售",
+            follow_up="2026-12-01",
+        )
         phone.create_card(name="周杰")
         phone.sync()
         # A phone stored under older rules (as if written before validation was strict).
@@ -501,8 +513,9 @@ def test_quality_lists_problems_and_a_bad_phone_is_fixed_through_sync(browser, t
         row.locator("input").fill("13812341234")
         row.locator("button").click()
         expect(page.locator("#notice")).to_contain_text("Saved Phones of 赵敏: applied", timeout=WAIT_MS)
-        assert client.get(f"/cards/{bad}").json()["card"]["phones"] == ["+8613900001111", "+8613812341234"] or \
-            sorted(client.get(f"/cards/{bad}").json()["card"]["phones"]) == ["+8613812341234", "+8613900001111"]
+        assert client.get(f"/cards/{bad}").json()["card"]["phones"] == ["+8613900001111", "+8613812341234"] or sorted(
+            client.get(f"/cards/{bad}").json()["card"]["phones"]
+        ) == ["+8613812341234", "+8613900001111"]
         expect(page.locator("#invalid-values")).to_have_text(re.compile("passes the checks"))
         history = client.get(f"/cards/{bad}/history").json()["history"]
         assert history[-1]["device"] == "office-web-office" and history[-1]["user"] == "office"
@@ -567,8 +580,15 @@ def test_an_admin_adds_a_required_choice_field_that_reaches_the_schema(browser, 
         page.click("#template-save")
         expect(page.locator("#notice")).to_contain_text("The template is saved", timeout=WAIT_MS)
         options = client.get("/schema").json()["options"]
-        assert options["custom_fields"] == [{"key": "level", "label": {"en": "Customer level", "zh-CN": "客户级别"}, "type": "choice",
-                                             "required": True, "choices": ["金牌", "银牌", "铜牌"]}]
+        assert options["custom_fields"] == [
+            {
+                "key": "level",
+                "label": {"en": "Customer level", "zh-CN": "客户级别"},
+                "type": "choice",
+                "required": True,
+                "choices": ["金牌", "银牌", "铜牌"],
+            }
+        ]
         assert options["regions"] == ["华东", "华南"]
         expect(page.locator("#cf-0-key")).to_have_attribute("readonly", "")  # a saved key cannot change
         page.click("#add-field")
@@ -585,8 +605,9 @@ def test_an_admin_adds_a_required_choice_field_that_reaches_the_schema(browser, 
         # The new field can be a column of an import.
         page.click("#tab-import")
         page.set_input_files("#import-file", str(spreadsheet(tmp_path / "cards.xlsx")))
-        expect(page.locator("select[data-header='客户等级'] option[value='custom.level']")).to_have_text("Customer level (custom.level)",
-                                                                                                     timeout=WAIT_MS)
+        expect(page.locator("select[data-header='客户等级'] option[value='custom.level']")).to_have_text(
+            "Customer level (custom.level)", timeout=WAIT_MS
+        )
         page.click("#tab-template")
         to_chinese(page)
         expect(page.locator("#template-title")).to_have_text("客户卡片模板", timeout=WAIT_MS)

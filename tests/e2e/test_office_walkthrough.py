@@ -3,6 +3,7 @@ Excel (Chinese headers, phones typed every which way, a number-typed phone, lowe
 mixed tag separators, impossible dates, a formula, the same customer twice) is checked, imported
 with a progress bar, its duplicates are cleaned by a merge, the dashboard shows the book, and
 every step is undone again."""
+
 from __future__ import annotations
 
 import random
@@ -28,9 +29,19 @@ def messy_book(path) -> dict[str, int]:
         phone = rng.choice([digits, f"{digits[:3]} {digits[3:7]} {digits[7:]}", f"+86-{digits}", int(digits)])
         birthday = "1985-02-30" if n % 997 == 0 else rng.choice(["", "1980-05-06", "1990/12/31"])
         bad_dates += birthday == "1985-02-30"
-        sheet.append([rng.choice(SURNAMES) + rng.choice(GIVEN) + str(n), f"公司{n % 50}", phone,
-                      f"Customer{n}@Example.CN" if n % 3 == 0 else None, rng.choice(["上海", "北京", "广州", None]),
-                      rng.choice(["a", "B", "c", ""]), rng.choice(["vip、新", "vip,老", "", "展会"]), birthday, "备注"])
+        sheet.append(
+            [
+                rng.choice(SURNAMES) + rng.choice(GIVEN) + str(n),
+                f"公司{n % 50}",
+                phone,
+                f"Customer{n}@Example.CN" if n % 3 == 0 else None,
+                rng.choice(["上海", "北京", "广州", None]),
+                rng.choice(["a", "B", "c", ""]),
+                rng.choice(["vip、新", "vip,老", "", "展会"]),
+                birthday,
+                "备注",
+            ]
+        )
     # The same customer twice, once with a second phone: a duplicate to clean after the import.
     sheet.append(["重复客户", "双胞胎公司", "13600000001", "twin@example.cn", "上海", "A", "vip", None, None])
     sheet.append(["重复客户", "双胞胎公司", "13600000002", None, "上海", "A", None, None, None])

@@ -1,6 +1,7 @@
 """Passkeys end to end: an invite link, registration in Debian's chromium with a CDP virtual
 authenticator, discoverable sign-in, all verified by py_webauthn on the server; a used invite,
 a replayed answer and an expired challenge are refused."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -31,9 +32,19 @@ SEND = """async (body) => {
 def authenticator(page) -> None:
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
-    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}})
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
 
 
 def test_invite_register_and_discoverable_sign_in(browser, tmp_path):
@@ -108,8 +119,14 @@ def test_invite_register_and_discoverable_sign_in(browser, tmp_path):
             assert users["wang.wei"]["passkeys"] == 1 and users["wang.wei"]["last_sign_in"]
             # Lost phone: the admin re-invites; the new link works once more.
             again = admin.post("/api/v1/users/wang.wei/invite").json()["invite"]["url"]
-        assert httpx.post(url + "/api/v1/auth/register/options", json={"invite": again.split("invite=")[1]},
-                          headers={"x-fieldcards": "1", "origin": local}).status_code == 200
+        assert (
+            httpx.post(
+                url + "/api/v1/auth/register/options",
+                json={"invite": again.split("invite=")[1]},
+                headers={"x-fieldcards": "1", "origin": local},
+            ).status_code
+            == 200
+        )
         context.close()
         other.context.close()
     finally:

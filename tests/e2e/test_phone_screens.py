@@ -6,6 +6,7 @@ screen to the content and covers no list item.
 
 The app is opened at http://localhost:PORT/ (service workers need a secure origin).
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,19 @@ from urllib.parse import quote
 from playwright.sync_api import Page, expect
 
 from tests.conftest import Server
-from tests.e2e.test_field_app import (app_url, choose_language, open_app, rejected_edit, screens, seed_book, server_card,
-                                       session_cookie, shot, signed_in, up_to_date)
+from tests.e2e.test_field_app import (
+    app_url,
+    choose_language,
+    open_app,
+    rejected_edit,
+    screens,
+    seed_book,
+    server_card,
+    session_cookie,
+    shot,
+    signed_in,
+    up_to_date,
+)
 
 SMALL = {"width": 360, "height": 640}
 PHONE = {"width": 390, "height": 844}
@@ -251,7 +263,9 @@ def test_an_address_opens_amap_in_chinese_and_the_map_app_can_be_chosen(browser,
         page = open_app(context, server, f"#/card/{card}")
         up_to_date(page)
         link = page.locator("#address-link")
-        expect(link).to_have_attribute("href", "https://www.google.com/maps/search/?api=1&query=" + quote("上海市浦东新区世纪大道100号"))
+        expect(link).to_have_attribute(
+            "href", "https://www.google.com/maps/search/?api=1&query=" + quote("上海市浦东新区世纪大道100号")
+        )
         choose_language(page, "zh-CN")
         expect(link).to_have_attribute("href", re.compile(r"^https://uri\.amap\.com/search\?keyword="))
         page.click("#menu-button")

@@ -2,6 +2,7 @@
 chromium against a real server: a rep offline types a colleague's customer's phone number and is
 told a colleague is responsible, while nothing of the colleague's card is anywhere in the phone's
 IndexedDB; the rep then claims a pool customer offline and owns it after the next sync."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,9 @@ def indexeddb_text(page: Page) -> str:
     return page.evaluate(DUMP_INDEXEDDB)
 
 
-def test_a_rep_offline_is_told_a_colleague_holds_the_customer_and_sees_nothing_of_that_card(browser, server: Server,
-                                                                                            tmp_path: Path):
+def test_a_rep_offline_is_told_a_colleague_holds_the_customer_and_sees_nothing_of_that_card(
+    browser, server: Server, tmp_path: Path
+):
     server.user("li.na")
     server.user("wang.wei")
     server.user("office", "office")

@@ -2,6 +2,7 @@
 app locks its cards after the admin's number of days without a sync (the page's clock moved on
 with an init script) until a fresh sign-in; the admin edits the privacy notice and the lock on the
 people screen; the notice is linked from the app, the sign-in page and the customer's link page."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,9 +13,16 @@ from playwright.sync_api import expect
 
 from sync.protocol.hlc import Clock
 from tests.conftest import Server
-from tests.e2e.conftest import allow_no_icon, allow_offline, allow_refused, allow_signed_out, watch
-from tests.e2e.test_field_app import (app_url, controlled_by_service_worker, eventually, open_app, session_cookie,
-                                      signed_in, up_to_date)
+from tests.e2e.conftest import allow_offline, allow_refused, allow_signed_out, watch
+from tests.e2e.test_field_app import (
+    app_url,
+    controlled_by_service_worker,
+    eventually,
+    open_app,
+    session_cookie,
+    signed_in,
+    up_to_date,
+)
 
 DAY_MS = 86_400_000
 CLOCK = Clock("e2e")
@@ -45,8 +53,15 @@ def _iso_days_ahead(days: int) -> str:
 def _card(server: Server, name: str) -> str:
     card = str(uuid.uuid4())
     with server.client("rep1") as rep:
-        answer = rep.post("/api/v1/sync", json={"device": "setup", "mutations": [
-            {"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": CLOCK.now(), "fields": {"name": name}}]})
+        answer = rep.post(
+            "/api/v1/sync",
+            json={
+                "device": "setup",
+                "mutations": [
+                    {"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": CLOCK.now(), "fields": {"name": name}}
+                ],
+            },
+        )
         assert answer.json()["results"][0]["status"] == "applied"
     return card
 
@@ -70,9 +85,14 @@ def test_a_rep_records_consent_on_the_card_form(browser, server: Server, tmp_pat
     def consent() -> dict | None:
         with server.client("rep1") as rep:
             return rep.get(f"/api/v1/cards/{card}").json()["card"]["consent"]
+
     held = eventually(consent, "the consent on the server")
-    assert {k: held[k] for k in ("contact", "channels", "basis", "source")} == \
-        {"contact": "granted", "channels": ["email"], "basis": "contract", "source": "rep"}
+    assert {k: held[k] for k in ("contact", "channels", "basis", "source")} == {
+        "contact": "granted",
+        "channels": ["email"],
+        "basis": "contract",
+        "source": "rep",
+    }
     assert held["at"][:4].isdigit() and "T" in held["at"]
     assert page.errors == []  # type: ignore[attr-defined]
     context.close()
@@ -100,8 +120,7 @@ def test_the_app_locks_its_cards_after_the_admins_days_without_a_sync_until_a_fr
     two_days.goto(app_url(server))
     expect(two_days.locator("text=锁定测试客户").first).to_be_visible()
     up_to_date(two_days)
-    eventually(lambda: (two_days.evaluate(META, "last_sync") or "") > _iso_days_ahead(1),
-               "the sync of day 2 recorded")
+    eventually(lambda: (two_days.evaluate(META, "last_sync") or "") > _iso_days_ahead(1), "the sync of day 2 recorded")
     two_days.close()
 
     later = context.new_page()  # day 6: four days after the last sync
@@ -152,7 +171,6 @@ def test_the_admin_edits_the_notice_and_the_lock_and_every_page_links_the_notice
 
     signin = browser.new_page(locale="zh-CN")
     allow_signed_out(signin)  # the sign-in page, then the privacy notice, ask whether a session exists
-    allow_no_icon(signin)  # the privacy notice is the server's page
     signin.goto(server.url.replace("127.0.0.1", "localhost") + "/signin.html")
     signin.wait_for_selector("#privacy-link")
     signin.click("#privacy-link")
@@ -165,9 +183,21 @@ def test_the_admin_edits_the_notice_and_the_lock_and_every_page_links_the_notice
     server.user("rep1")
     card, link_id = _card(server, "王伟"), str(uuid.uuid4())
     with server.client("rep1") as rep:
-        made = rep.post("/api/v1/sync", json={"device": "setup", "mutations": [
-            {"id": str(uuid.uuid4()), "op": "link.create", "card": card, "at": CLOCK.now(),
-             "link": {"id": link_id, "purpose": "update", "survey": None}}]}).json()["results"][0]
+        made = rep.post(
+            "/api/v1/sync",
+            json={
+                "device": "setup",
+                "mutations": [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "op": "link.create",
+                        "card": card,
+                        "at": CLOCK.now(),
+                        "link": {"id": link_id, "purpose": "update", "survey": None},
+                    }
+                ],
+            },
+        ).json()["results"][0]
     customer = browser.new_page(locale="en-US")
     problems = watch(customer)
     customer.goto(server.url + f"/c/{made['link']['token']}")
