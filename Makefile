@@ -36,6 +36,7 @@ chromium:
 
 lint: install
 	$(VENV)/bin/ruff check sync server tests bench
+	$(VENV)/bin/ruff format --check sync server tests bench
 	$(VENV)/bin/mypy
 
 test: install chromium lint
