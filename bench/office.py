@@ -105,6 +105,31 @@ class Probe:
         return round(max(self.waits, default=0.0), 2)
 
 
+class PeakRSS:
+    """The server's largest resident set while the block runs, sampled every 50 ms (issue 14's
+    memory target holds during a 50,000-row import too)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_mb = pid, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "PeakRSS":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
+            self._stop.wait(0.05)
+
+
 class TimedStore(Store):
     """A store that remembers how long each write transaction held the writer."""
 
@@ -163,9 +188,10 @@ def main() -> None:
         with httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}, timeout=600) as client:
             for label, form in (("dry_run", {"dry_run": "true"}), ("import", {})):
                 started = time.perf_counter()
-                with Probe(url, rep_token) as probe:
+                with Probe(url, rep_token) as probe, PeakRSS(proc.pid) as rss:
                     answer = client.post("/api/v1/imports", files={"file": ("big.csv", data)}, data={"mode": "upsert", **form})
                 figures[f"{label}_s"] = round(time.perf_counter() - started, 1)
+                figures[f"{label}_server_peak_rss_mb"] = round(rss.peak_mb)
                 figures[f"{label}_status"] = answer.status_code
                 if label == "import":
                     figures["import_longest_sync_wait_s"] = probe.longest()
@@ -173,9 +199,10 @@ def main() -> None:
                     figures[f"{label}_created"] = answer.json()["create"]
                     import_id = answer.json()["import"]
             started = time.perf_counter()
-            with Probe(url, rep_token) as probe:
+            with Probe(url, rep_token) as probe, PeakRSS(proc.pid) as rss:
                 undone = client.post(f"/api/v1/imports/{import_id}/undo")
             figures["undo_s"] = round(time.perf_counter() - started, 1)
+            figures["undo_server_peak_rss_mb"] = round(rss.peak_mb)
             figures["undo_status"] = undone.status_code
             figures["undo_longest_sync_wait_s"] = probe.longest()
         print(f"machine: {platform.platform()}, 2 cores, Python {platform.python_version()}")
