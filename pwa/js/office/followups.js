@@ -63,7 +63,9 @@ export function surveySection(figures, csvLink) {
 
 // Lifecycle stages (issue 17): cards per stage, moves per month, the win-back list, and the rules
 // (office and admins change them here; the server applies them hourly).
-const stageRules = { rules: null, error: null, said: null, busy: false };
+// `draft`: what the person typed, kept across redraws (the dashboard redraws when its figures or
+// these rules arrive, and a redraw must not put back the stored value over what was typed).
+const stageRules = { rules: null, error: null, said: null, busy: false, draft: {} };
 const STAGE_KEYS = ["lead", "new", "active", "at_risk", "lost", "won_back", "none"];
 const stageName = (key) => (key === "none" ? t("field.stage.none") : t(`field.stage.${key}`));
 
@@ -79,7 +81,8 @@ function rulesForm(redraw) {
   if (!stageRules.rules && !stageRules.error) return h("p", { class: "busy", role: "status" }, t("office.loading"));
   const r = stageRules.rules || {};
   const number = (name) => h("div", { class: "field" }, h("label", { for: `stage-${name}` }, t(`office.stages.rule.${name}`)),
-    h("input", { id: `stage-${name}`, type: "number", min: "1", max: "3650", step: "1", inputmode: "numeric", value: String(r[name] ?? "") }));
+    h("input", { id: `stage-${name}`, type: "number", min: "1", max: "3650", step: "1", inputmode: "numeric",
+      value: stageRules.draft[name] ?? String(r[name] ?? ""), oninput: (e) => { stageRules.draft[name] = e.target.value; } }));
   return h("form", { id: "stage-rules", class: "inline", "aria-labelledby": "stage-rules-title", onsubmit: async (e) => {
     e.preventDefault();
     const read = (name) => Number(document.getElementById(`stage-${name}`).value);
@@ -88,6 +91,7 @@ function rulesForm(redraw) {
     try {
       stageRules.rules = (await api("/stages/rules", { method: "PUT", body })).rules;
       stageRules.said = t("office.stages.saved");
+      stageRules.draft = {};
     } catch (error) {
       stageRules.error = error.fields?.length ? error.fields.map((f) => `${f.path}: ${f.message}`).join("; ") : error.message;
     }
