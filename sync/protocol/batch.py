@@ -507,20 +507,7 @@ class Batch:
             self.save(write, at, m)  # type: ignore[arg-type]
         finally:
             self.owner_via = "hand"
-        db.insert_claim(
-            self.conn,
-            {
-                "mutation": m.id,
-                "card": row.id,
-                "user": self.user.name,
-                "device": self.device or "",
-                "at": bounded,
-                "since": since,
-                "received_at": self.now,
-                "status": "won",
-                "version": row.version,
-            },
-        )
+        self._record_claim(m, row, bounded, since, "won")
         return {
             "id": m.id,
             "status": "conflict" if write.conflicts else "applied",
@@ -530,6 +517,12 @@ class Batch:
         }
 
     def _claim_lost(self, m: CardClaim, row: CardRow, bounded: str, since: str) -> dict[str, Any]:
+        self._record_claim(m, row, bounded, since, "lost")
+        audit.record(self.conn, self.user.name, "card.claim.lost", row.id, {"mutation": m.id})
+        return claimed(m.id)
+
+    def _record_claim(self, m: CardClaim, row: CardRow, bounded: str, since: str, status: str) -> None:
+        """A claim as decided (`won` or `lost`), so a later-arriving earlier claim can be weighed."""
         db.insert_claim(
             self.conn,
             {
@@ -540,12 +533,10 @@ class Batch:
                 "at": bounded,
                 "since": since,
                 "received_at": self.now,
-                "status": "lost",
+                "status": status,
                 "version": row.version,
             },
         )
-        audit.record(self.conn, self.user.name, "card.claim.lost", row.id, {"mutation": m.id})
-        return claimed(m.id)
 
     def _check_claim_limits(self) -> None:
         rules = pool.settings(self.conn)
