@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,40 +17,26 @@ from .body import read_json
 from .params import day, only
 
 
-def _period(request: Request) -> tuple[date, date]:
-    """`from`..`to`; by default the 30 days up to `to` (itself today in UTC by default)."""
+async def _scorecards(request: Request) -> dict[str, Any]:
+    """The scorecards of `from`..`to` (by default the 30 days up to `to`, itself today in UTC by
+    default), of one `rep` or all the caller may see, computed in the heavy lane."""
     params = request.query_params
     end = day(params, "to")
     start = day(params, "from") if params.get("from") else end - timedelta(days=29)
-    return start, end
+    return await request.app.state.heavy.run(
+        scorecards.scorecards, request.app.state.store, request.state.user, start, end, rep=params.get("rep") or None
+    )
 
 
 async def figures(request: Request) -> JSONResponse:
     only(request.query_params, {"from", "to", "rep"})
-    start, end = _period(request)
-    found = await request.app.state.heavy.run(
-        scorecards.scorecards,
-        request.app.state.store,
-        request.state.user,
-        start,
-        end,
-        rep=request.query_params.get("rep") or None,
-    )
-    return JSONResponse(found)
+    return JSONResponse(await _scorecards(request))
 
 
 async def figure_csv(request: Request) -> Response:
     only(request.query_params, {"from", "to", "rep", "figure"})
-    start, end = _period(request)
     figure = request.query_params.get("figure") or "all"
-    found = await request.app.state.heavy.run(
-        scorecards.scorecards,
-        request.app.state.store,
-        request.state.user,
-        start,
-        end,
-        rep=request.query_params.get("rep") or None,
-    )
+    found = await _scorecards(request)
     headers, rows = scorecards.figure_rows(found, figure)
     name = f"fieldcards-scorecard-{figure}-{found['from']}-{found['to']}.csv"
     return Response(
