@@ -755,6 +755,21 @@ def _rating(value: Any) -> int | None:
 # --- JSON Schema, for the browser ----------------------------------------------------------------
 
 
+def _location_schema(**extra: dict[str, Any]) -> dict[str, Any]:
+    """A WGS-84 `{"lat", "lng"}` or null; an activity's may also say how accurate it was."""
+    position = {
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "lng": {"type": "number", "minimum": -180, "maximum": 180},
+        **extra,
+    }
+    return {
+        "oneOf": [
+            {"type": "null"},
+            {"type": "object", "additionalProperties": False, "required": ["lat", "lng"], "properties": position},
+        ]
+    }
+
+
 def _nullable_text(limit: int) -> dict[str, Any]:
     return {"type": ["string", "null"], "maxLength": limit}
 
@@ -794,20 +809,7 @@ def card_json_schema() -> dict[str, Any]:
             "follow_up": date_rule,
             "notes": _nullable_text(10_000),
             "custom": {"type": "object"},
-            "location": {
-                "oneOf": [
-                    {"type": "null"},
-                    {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["lat", "lng"],
-                        "properties": {
-                            "lat": {"type": "number", "minimum": -90, "maximum": 90},
-                            "lng": {"type": "number", "minimum": -180, "maximum": 180},
-                        },
-                    },
-                ]
-            },
+            "location": _location_schema(),
             "stage": {"enum": [*STAGES, None]},
             "follow_ups": {
                 "type": "array",
@@ -866,21 +868,7 @@ def activity_json_schema() -> dict[str, Any]:
             "amount": {"type": ["string", "null"], "pattern": AMOUNT_RE.pattern},
             "currency": {"type": ["string", "null"], "pattern": CURRENCY_RE.pattern},
             "rating": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
-            "location": {
-                "oneOf": [
-                    {"type": "null"},
-                    {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["lat", "lng"],
-                        "properties": {
-                            "lat": {"type": "number", "minimum": -90, "maximum": 90},
-                            "lng": {"type": "number", "minimum": -180, "maximum": 180},
-                            "accuracy_m": {"type": "number", "minimum": 0},
-                        },
-                    },
-                ]
-            },
+            "location": _location_schema(accuracy_m={"type": "number", "minimum": 0}),
             "survey": {"type": ["string", "null"]},
             "answers": {"type": ["object", "null"], "maxProperties": 20},
             "needs_action": {"type": "boolean"},
