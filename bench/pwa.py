@@ -15,7 +15,6 @@ import argparse
 import json
 import platform
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -32,19 +31,8 @@ from server.config import Config  # noqa: E402
 from sync.protocol.client import Device  # noqa: E402
 from sync.db import Store  # noqa: E402
 from sync.people.users import add_user, create_token  # noqa: E402
-from server.process import start_server, stop_server  # noqa: E402
+from server.process import CHROMIUM, CHROMIUM_FLAGS, start_server, stop_server  # noqa: E402
 
-# As the browser tests launch it (tests/e2e/conftest.py): Debian's chromium, no background traffic.
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
@@ -127,7 +115,7 @@ def main() -> None:
         local = url.replace("127.0.0.1", "localhost")
         figures: dict[str, object] = {"cards": args.cards}
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
             context = browser.new_context(viewport={"width": 390, "height": 844})
             context.add_cookies([{"name": sessions.COOKIE, "value": session, "domain": "localhost", "path": "/"}])
             page = context.new_page()

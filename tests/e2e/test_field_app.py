@@ -23,7 +23,7 @@ from server.auth import sessions
 from server.config import Config
 from sync.db import Store
 from tests.conftest import Server
-from tests.e2e.conftest import CHROMIUM, FLAGS, allow_offline, allow_problems, allow_refused, shots_dir, watch
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, allow_offline, allow_problems, allow_refused, shots_dir, watch
 
 SHOTS = shots_dir()
 PHONE = {"width": 390, "height": 844}
@@ -124,7 +124,7 @@ def test_rep_edits_offline_through_a_reload_and_a_restart_and_the_server_gets_ex
     server.user("rep1")
     profile = tmp_path / "profile"
     context = browser.browser_type.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, args=FLAGS, headless=True, viewport=PHONE, locale="en-US"
+        str(profile), executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True, viewport=PHONE, locale="en-US"
     )
     try:
         context.add_cookies([session_cookie(server, "rep1")])
@@ -194,7 +194,13 @@ def test_rep_edits_offline_through_a_reload_and_a_restart_and_the_server_gets_ex
 
         # The browser is closed and opened again, still offline: the work is still there.
         context = browser.browser_type.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=FLAGS, headless=True, viewport=PHONE, locale="en-US", offline=True
+            str(profile),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_FLAGS,
+            headless=True,
+            viewport=PHONE,
+            locale="en-US",
+            offline=True,
         )
         allow_offline(context)
         page = open_app(context, server)
