@@ -27,6 +27,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -67,22 +68,32 @@ def sheet(rows: int) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-class Probe:
-    """A rep's phone pushing one small edit every `period` s, recording how long each sync took."""
+class Beside:
+    """Work that runs in a thread of its own while the `with` block runs: `_run` until `_stop`."""
 
-    def __init__(self, url: str, token: str, period: float = 0.02) -> None:
-        self.url, self.token, self.period = url, token, period
-        self.waits: list[float] = []
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> "Probe":
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Probe(Beside):
+    """A rep's phone pushing one small edit every `period` s, recording how long each sync took."""
+
+    def __init__(self, url: str, token: str, period: float = 0.02) -> None:
+        self.url, self.token, self.period = url, token, period
+        self.waits: list[float] = []
+        super().__init__()
 
     def _run(self) -> None:
         clock = Clock("probe")
@@ -105,22 +116,13 @@ class Probe:
         return round(max(self.waits, default=0.0), 2)
 
 
-class PeakRSS:
+class PeakRSS(Beside):
     """The server's largest resident set while the block runs, sampled every 50 ms (issue 14's
     memory target holds during a 50,000-row import too)."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak_mb = pid, 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> "PeakRSS":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        super().__init__()
 
     def _run(self) -> None:
         while not self._stop.is_set():
