@@ -10,7 +10,8 @@ import json
 import shutil
 import sqlite3
 import subprocess
-from pathlib import Path
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -125,18 +126,6 @@ def assert_converged(server: Server | App, devices: list[tuple[str, dict, int, l
                 assert m["activity"]["id"] in activities
 
 
-def fresh_server(tmp: Path) -> Server:
-    proc, url = start_server(tmp / "data", "--no-backup", env=QUICK_STOP)
-    server = Server(url, tmp / "data", proc)
-    try:
-        for name, role in USERS:
-            server.user(name, role)
-    except BaseException:
-        stop_server(proc)
-        raise
-    return server
-
-
 histories = st.lists(step, min_size=5, max_size=40)
 
 # Always played as well: a lost answer and its retry, a colleague's phone pulling the card, the
@@ -194,9 +183,12 @@ def test_devices_converge_and_keep_every_acknowledged_mutation(tmp_path_factory,
     assert not logged_exceptions(caplog)
 
 
-def drive_pwa_devices(server: Server, steps: list[tuple]) -> list[dict[str, Any]]:
-    """Play a history with device.js in node (tests/js/drive_device.mjs); each device's end state."""
-    history = {"url": server.url, "tokens": [server.tokens[o] for o in OWNERS], "steps": steps}
+def drive_pwa_devices(server: Server, steps: list[tuple], names: dict[str, str]) -> list[dict[str, Any]]:
+    """Play a history with device.js in node (tests/js/drive_device.mjs); each device's end state.
+    `names` gives this history's own user for each of USERS (the server is shared)."""
+    steps = [(a, who, target, names[value] if a == "reassign" else value) for a, who, target, value in steps]
+    prefix = f"js-{names['rep1']}"
+    history = {"url": server.url, "tokens": [server.tokens[names[o]] for o in OWNERS], "steps": steps, "prefix": prefix}
     run = subprocess.run(
         [NODE, str(DRIVER)], input=json.dumps(history), capture_output=True, text=True, cwd=ROOT, timeout=600
     )  # a guard against a hang, not a speed limit
@@ -204,15 +196,29 @@ def drive_pwa_devices(server: Server, steps: list[tuple]) -> list[dict[str, Any]
     return json.loads(run.stdout)["devices"]
 
 
+@pytest.fixture(scope="module")
+def pwa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One real server for every history of the test below, each history with users of its own:
+    a server start costs about a CPU second, and the histories cannot see each other's cards
+    (the office user of one history sees the cards of earlier ones too, as office users do)."""
+    data = tmp_path_factory.mktemp("conv-js") / "data"
+    proc, url = start_server(data, "--no-backup", env=QUICK_STOP)
+    server = Server(url, data, proc)
+    yield server
+    output = stop_server(server.proc)
+    assert "Traceback" not in output, output
+
+
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
 @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 @given(steps=histories)
 @example(steps=KNOWN_HISTORY)
-def test_pwa_devices_converge_and_keep_every_acknowledged_mutation(tmp_path_factory, steps):
-    server = fresh_server(tmp_path_factory.mktemp("conv-js"))
-    try:
-        devices = drive_pwa_devices(server, steps)
-        assert_converged(server, [(owner, d["cards"], d["pending"], d["acknowledged"]) for owner, d in zip(OWNERS, devices)])
-    finally:
-        output = stop_server(server.proc)
-    assert "Traceback" not in output, output
+def test_pwa_devices_converge_and_keep_every_acknowledged_mutation(pwa_server, steps):
+    suffix = uuid.uuid4().hex[:8]
+    names = {name: f"{name}-{suffix}" for name, _ in USERS}
+    for name, role in USERS:
+        pwa_server.user(names[name], role)
+    devices = drive_pwa_devices(pwa_server, steps, names)
+    assert_converged(
+        pwa_server, [(names[owner], d["cards"], d["pending"], d["acknowledged"]) for owner, d in zip(OWNERS, devices)]
+    )

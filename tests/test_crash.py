@@ -31,7 +31,9 @@ from tests.conftest import Server, start_server, stop_server
 from tests.test_restore import fieldcards, now_rfc3339, replica_txid, wait_replicated
 
 SEED = 11
-KILLS = 10
+# Six kills in `make test` (the cycles are alike; each costs ~3 s of two busy cores); a longer run
+# with FIELDCARDS_KILLS=22, say.
+KILLS = int(os.environ.get("FIELDCARDS_KILLS", "6"))
 DEVICES = 8
 REPS = 4  # two devices each, so the same cards are edited from two places at once
 PHONES = [f"+861391234567{n}" for n in range(6)]  # small pools: merged sets stay under the limits
@@ -208,7 +210,7 @@ def test_kill_9_under_load_loses_no_acknowledged_mutation_and_devices_converge(c
     kills = 0
     try:
         for n in range(KILLS):
-            time.sleep(rng.uniform(1.0, 3.5))
+            time.sleep(rng.uniform(0.6, 2.0))
             outputs.append(kill_hard(srv.proc))
             kills += 1
             if n == KILLS - 1:
@@ -257,7 +259,7 @@ def test_kill_9_under_load_loses_no_acknowledged_mutation_and_devices_converge(c
     finally:
         conn.close()
     assert rejected == 0, [m["result"] for device in devices for m in device.rejected()][:3]
-    # Litestream was killed with the server ten times: it replicates still, and the replica restores.
+    # Litestream was killed with the server every time: it replicates still, and the replica restores.
     wait_replicated(srv.data, mark)
     drill = fieldcards(srv.data, "drill", "--json")
     assert drill.returncode == 0, drill.stdout + drill.stderr
@@ -276,7 +278,7 @@ def test_kill_9_under_load_loses_no_acknowledged_mutation_and_devices_converge(c
 
 # --- kill -9 in the middle of an import -------------------------------------------------------
 
-IMPORT_ROWS = 20_000
+IMPORT_ROWS = 8_000  # killed after the first 1,000 are applied, then imported whole and undone
 
 
 def import_csv(prefix: str, rows: int, first: int = 0) -> bytes:

@@ -33,7 +33,7 @@ globalThis.fetch = async (path, init) => {
 
 const devices = [];
 for (const [n, token] of history.tokens.entries()) {
-  const device = await Device.open(await openDb(`drive-${n}`), { deviceId: `js-phone-${n}`, appVersion: "drive" });
+  const device = await Device.open(await openDb(`drive-${n}`), { deviceId: `${history.prefix ?? "js-phone"}-${n}`, appVersion: "drive" });
   devices.push({ device, send: httpSend(() => token) });
 }
 
