@@ -23,7 +23,7 @@ from typing import Any
 
 from sync import db
 from sync.access import User
-from sync.jsontext import dumps
+from sync.jsontext import dumps_utf8
 from sync.times import utc_now
 
 # Entries older than every restore point are of no use: restore points go back 30 days.
@@ -39,7 +39,7 @@ def record(conn: sqlite3.Connection, user: User, kind: str, payload: dict[str, A
     """Journal one operation inside the caller's transaction (not while a restore replays it)."""
     if _replaying.get():
         return
-    text = dumps(payload)  # an office user's push journals every mutation: the fast encoder
+    text = dumps_utf8(payload)  # an office user's push journals every mutation: the fast encoder
     db.insert_journal(conn, utc_now(), user.name, user.role, kind, ref, text)
 
 
@@ -70,7 +70,7 @@ def describe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         item = {"id": entry["id"], "kind": entry["kind"], "user": entry["user"], "at": entry["at"], "ref": entry["ref"]}
         if entry["kind"] == "import":
             item["file"] = payload.get("filename")
-            item["rows"] = len(payload.get("mutations") or [])
+            item["rows"] = len(payload.get("mutations") or payload.get("todo") or [])
         elif entry["kind"] == "sync":
             item["mutations"] = len(payload.get("mutations") or [])
         out.append(item)

@@ -21,15 +21,21 @@ _EXPONENT = re.compile(rb"e-[0-9]+[,\]}]")
 
 def dumps(value: Any) -> str:
     """`json.dumps(value, ensure_ascii=False, separators=(",", ":"))`, byte for byte."""
+    return dumps_utf8(value).decode()
+
+
+def dumps_utf8(value: Any) -> bytes:
+    """`dumps` as UTF-8 bytes: a large text (an import's journal entry) is never held as a Python
+    string as well, which for Chinese text is twice its UTF-8 size."""
     if type(value) is float:
-        return _standard(value)
+        return _standard(value).encode()
     try:
         out = orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError: what only the standard encoder writes
-        return _standard(value)
+        return _standard(value).encode()
     if b"0.0000" in out or _EXPONENT.search(out):
-        return _standard(value)
-    return out.decode()
+        return _standard(value).encode()
+    return out
 
 
 def _standard(value: Any) -> str:

@@ -8,9 +8,18 @@ from __future__ import annotations
 import csv
 import io
 import os
+import uuid
 
 import httpx
+import pytest
 from openpyxl import Workbook
+
+from sync import db
+from sync.access import User
+from sync.db import Store
+from sync.office import importer
+from sync.protocol.engine import Engine
+from sync.protocol.hlc import Clock
 
 from tests.conftest import App, Caller
 
@@ -230,3 +239,41 @@ def test_bad_files_get_clear_errors_and_change_nothing(app: App):
         bad_mode = upload(office, "a.csv", "姓名\n王伟\n".encode(), mode="replace")
         assert bad_mode.status_code == 400 and bad_mode.json()["error"]["fields"][0]["path"] == "mode"
         assert office.get("/api/v1/cards").json()["cards"] == []
+
+
+@pytest.mark.parametrize("journaled", ["mutations beside the todo", "the clock in each todo entry"])
+def test_a_journaled_import_is_replayed_whole_in_either_form_and_undone(tmp_path, journaled):
+    """A restore re-applies an import from its journal entry. Entries written before the todo
+    entries held their clock carry the mutations beside them: both forms replay the same."""
+    store = Store(tmp_path / "fieldcards.db")
+    engine, office = Engine(store), User("office", "office")
+    import_id, card, at = str(uuid.uuid4()), str(uuid.uuid4()), Clock("old").now()
+    fields = {"name": "旧日志", "phones": ["+8613800001111"]}
+    mutation_id = str(uuid.uuid5(uuid.UUID(import_id), "row-2"))
+    job = {
+        "import": import_id,
+        "filename": "old.csv",
+        "mode": "create",
+        "match": ["phone"],
+        "rows": 1,
+        "counts": {"create": 1, "update": 0, "skip": 0},
+        "plan_errors": 0,
+        "warnings": 0,
+        "problems": None,
+    }
+    if journaled == "mutations beside the todo":
+        job["todo"] = [[2, card, "create", fields, None]]
+        job["mutations"] = [{"id": mutation_id, "op": "card.put", "card": card, "at": at, "fields": fields}]
+    else:
+        job["todo"] = [[2, card, "create", fields, None, at]]
+    try:
+        importer.replay_import(engine, office, job)
+        importer.replay_import(engine, office, job)  # already there: nothing happens
+        with store.read() as conn:
+            assert db.card_json(conn, card)["name"] == "旧日志"
+            assert mutation_id in db.mutation_ids_in_history(conn)
+        assert importer.undo_import(engine, office, import_id)["statuses"] == {"applied": 1}
+        with store.read() as conn:
+            assert db.card_json(conn, card)["deleted"] is True
+    finally:
+        store.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import struct
 
-from sync.jsontext import dumps
+from sync import db
+from sync.jsontext import dumps, dumps_utf8
 
 
 def standard(value) -> str:
@@ -28,6 +30,7 @@ def test_text_of_every_kind_is_written_as_the_standard_encoder_writes_it():
     ]
     for value in values:
         assert dumps(value) == standard(value), value
+        assert dumps_utf8(value) == standard(value).encode(), value
 
 
 def test_floats_of_every_magnitude_are_written_as_the_standard_encoder_writes_them():
@@ -55,3 +58,12 @@ def test_ids_and_text_that_look_like_exponents_take_the_fast_encoder():
     assert _EXPONENT.search(orjson.dumps(value)) is None and dumps(value) == standard(value)
     for tiny in (1.5e-5, -1e-7, [0.00001], {"lat": 1e-05}):
         assert dumps(tiny) == standard(tiny)
+
+
+def test_a_journal_entry_written_as_utf8_bytes_reads_back_as_the_same_text(tmp_path):
+    payload = {"todo": [[2, "c", "create", {"name": "王伟 😀", "notes": "a\u2028b"}, None, "t"]], "n": 1.5e-5}
+    with contextlib.closing(db.Store(tmp_path / "fieldcards.db")) as store, store.write() as conn:
+        entry = db.insert_journal(conn, "2026-01-02T00:00:00.000Z", "office", "office", "import", "x", dumps_utf8(payload))
+        kind, text = conn.execute("SELECT typeof(payload), payload FROM journal WHERE id = ?", (entry,)).fetchone()
+    assert kind == "text"
+    assert text == standard(payload) and json.loads(text) == payload

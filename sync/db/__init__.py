@@ -50,6 +50,7 @@ from sync.db.cards import (  # noqa: F401
     live_cards,
     live_activities,
     card_json,
+    cards_json,
     list_cards,
     mark_exit,
     managers_of,
@@ -108,7 +109,7 @@ from sync.db.imports import (  # noqa: F401
     import_problems,
     imports_newest_first,
     import_undone_at,
-    import_rows_of,
+    import_rows_pages,
     versions_left_by,
     mark_import_undone,
 )

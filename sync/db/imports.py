@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 
@@ -70,11 +70,21 @@ def import_undone_at(conn: sqlite3.Connection, import_id: str) -> tuple[str | No
     return (row[0],) if row else None
 
 
-def import_rows_of(conn: sqlite3.Connection, import_id: str) -> list[tuple[int, str, str, str, str]]:
-    """(row, card, action, before JSON, after JSON), in row order."""
-    return conn.execute(
-        'SELECT row, card, action, before, after FROM import_rows WHERE "import" = ? ORDER BY row', (import_id,)
-    ).fetchall()
+def import_rows_pages(
+    conn: sqlite3.Connection, import_id: str, size: int = 1000
+) -> Iterator[list[tuple[int, str, str, str, str]]]:
+    """(row, card, action, before JSON, after JSON) of an import, in row order, a page at a time
+    (keyed on the row number): an undo of 50,000 rows holds one page of rows and their cards."""
+    after = -1
+    while True:
+        page = conn.execute(
+            'SELECT row, card, action, before, after FROM import_rows WHERE "import" = ? AND row > ? ORDER BY row LIMIT ?',
+            (import_id, after, size),
+        ).fetchall()
+        if not page:
+            return
+        yield page
+        after = page[-1][0]
 
 
 def versions_left_by(conn: sqlite3.Connection, device: str) -> dict[str, int]:

@@ -9,9 +9,14 @@ from typing import Any
 JOURNAL_KEYS = ("id", "at", "user", "role", "kind", "ref", "payload", "excluded_at", "excluded_by")
 
 
-def insert_journal(conn: sqlite3.Connection, at: str, user: str, role: str, kind: str, ref: str | None, payload: str) -> int:
+def insert_journal(
+    conn: sqlite3.Connection, at: str, user: str, role: str, kind: str, ref: str | None, payload: str | bytes
+) -> int:
+    """`payload` may be UTF-8 bytes: stored as the same text (SQLite reads a BLOB cast to TEXT in
+    the database's encoding, UTF-8), without a Python string of it."""
     cur = conn.execute(
-        "INSERT INTO journal(at, user, role, kind, ref, payload) VALUES (?, ?, ?, ?, ?, ?)", (at, user, role, kind, ref, payload)
+        "INSERT INTO journal(at, user, role, kind, ref, payload) VALUES (?, ?, ?, ?, ?, CAST(? AS TEXT))",
+        (at, user, role, kind, ref, payload),
     )
     return int(cur.lastrowid or 0)
 
