@@ -6,6 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint bench clean chromium
 
+# Python may keep compiled modules (__pycache__/, ignored by git). Machines that forbid it
+# (PYTHONDONTWRITEBYTECODE=1, as this one does) compile every module again in every process:
+# about half a CPU second per server start and per CLI call, and pytest's assertion rewriting of
+# every test module in every worker, more than a fifth of the test suite's CPU.
+unexport PYTHONDONTWRITEBYTECODE
+
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
@@ -41,9 +47,11 @@ lint: install
 
 test: install chromium lint
 	node --test tests/js/
-	# Most tests wait on real servers, Litestream and kill -9 restarts: two workers keep both
-	# cores busy. The browser tests run after, alone, so that two Chromiums never share 2 cores.
-	$(VENV)/bin/pytest -q -n 2 --ignore=tests/e2e
+	# Many tests wait on real servers, Litestream and kill -9 restarts: three workers keep two
+	# cores busy (two left them idle a fifth of the run). The browser tests run after, alone, so
+	# that two Chromiums never share 2 cores.
+	$(PY) -m compileall -q sync server tests bench
+	$(VENV)/bin/pytest -q -n 3 --ignore=tests/e2e
 	$(VENV)/bin/pytest -q tests/e2e
 
 bench: install
