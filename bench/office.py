@@ -122,13 +122,18 @@ class PeakRSS(Beside):
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak_mb = pid, 0.0
+        self.before_mb = self.now_mb()
         super().__init__()
+
+    def now_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
+            self.peak_mb = max(self.peak_mb, self.now_mb())
             self._stop.wait(0.05)
 
 
@@ -193,7 +198,11 @@ def main() -> None:
                 with Probe(url, rep_token) as probe, PeakRSS(proc.pid) as rss:
                     answer = client.post("/api/v1/imports", files={"file": ("big.csv", data)}, data={"mode": "upsert", **form})
                 figures[f"{label}_s"] = round(time.perf_counter() - started, 1)
-                figures[f"{label}_server_peak_rss_mb"] = round(rss.peak_mb)
+                figures[f"{label}_server_rss_mb_before_peak_after"] = [
+                    round(rss.before_mb),
+                    round(rss.peak_mb),
+                    round(rss.now_mb()),
+                ]
                 figures[f"{label}_status"] = answer.status_code
                 if label == "import":
                     figures["import_longest_sync_wait_s"] = probe.longest()
@@ -204,7 +213,7 @@ def main() -> None:
             with Probe(url, rep_token) as probe, PeakRSS(proc.pid) as rss:
                 undone = client.post(f"/api/v1/imports/{import_id}/undo")
             figures["undo_s"] = round(time.perf_counter() - started, 1)
-            figures["undo_server_peak_rss_mb"] = round(rss.peak_mb)
+            figures["undo_server_rss_mb_before_peak_after"] = [round(rss.before_mb), round(rss.peak_mb), round(rss.now_mb())]
             figures["undo_status"] = undone.status_code
             figures["undo_longest_sync_wait_s"] = probe.longest()
         print(f"machine: {platform.platform()}, 2 cores, Python {platform.python_version()}")

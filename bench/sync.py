@@ -112,15 +112,25 @@ def push(client: httpx.Client, clock: Clock, cards: list[dict]) -> tuple[float, 
     return time.perf_counter() - started, ids
 
 
-def full_pull(client: httpx.Client, device: str) -> tuple[float, int, str]:
-    cursor, count = None, 0
+def full_pull(client: httpx.Client, device: str) -> tuple[float, int, str, float]:
+    """A fresh device's pull of everything, pages of 5,000, each answer read with orjson; also
+    how long the bare `orjson.loads` of the same bytes takes (issue 14: the pull should cost at
+    most twice what the client's own decoding does)."""
+    cursor, count, pages = None, 0, []
     started = time.perf_counter()
     while True:
-        body = client.post("/api/v1/sync", json={"device": device, "cursor": cursor, "limit": 5000}).json()
+        answer = client.post("/api/v1/sync", json={"device": device, "cursor": cursor, "limit": 5000})
+        body = orjson.loads(answer.content)
+        pages.append(answer.content)
         count += sum(1 for c in body["changes"] if c["type"] == "card")
         cursor = body["cursor"]
         if not body["more"]:
-            return time.perf_counter() - started, count, cursor
+            break
+    took = time.perf_counter() - started
+    decoding = time.perf_counter()
+    for page in pages:
+        orjson.loads(page)
+    return took, count, cursor, time.perf_counter() - decoding
 
 
 def concurrent(
@@ -137,7 +147,7 @@ def concurrent(
     def device(n: int) -> None:
         clock = Clock(f"load-{n}")
         with httpx.Client(base_url=url, headers={"authorization": f"Bearer {tokens[n % len(tokens)]}"}, timeout=60) as c:
-            _, _, cursor = full_pull(c, f"load-{n}")
+            _, _, cursor, _ = full_pull(c, f"load-{n}")
             ready.wait()
             mine: list[float] = []
             i = 0
@@ -198,7 +208,7 @@ def run(size: int, tmp: Path, *, push_only: bool = False) -> dict:
             }
             if push_only:
                 return {"cards": size, "card_json_bytes": round(avg_bytes), **pushed, "rss_mb_after_push": rss_after_push}
-            pull_s, pulled, cursor = full_pull(client, "bench-fresh")
+            pull_s, pulled, cursor, bare_s = full_pull(client, "bench-fresh")
             noop = []
             for _ in range(500):
                 t0 = time.perf_counter()
@@ -213,6 +223,8 @@ def run(size: int, tmp: Path, *, push_only: bool = False) -> dict:
             **pushed,
             "pull_cards_per_s": round(pulled / pull_s),
             "pull_seconds": round(pull_s, 2),
+            "pull_bare_orjson_loads_s": round(bare_s, 2),
+            "pull_vs_orjson": round(pull_s / bare_s, 1),
             "pulled": pulled,
             "noop_p50_ms": round(percentile(noop, 0.5) * 1000, 1),
             "noop_p99_ms": round(percentile(noop, 0.99) * 1000, 1),

@@ -6,9 +6,7 @@ Exit codes: 0 ok, 1 failed, 2 usage. Errors go to stderr on one line; data to st
 from __future__ import annotations
 
 import argparse
-import ctypes
 import dataclasses
-import ctypes.util
 import gc
 import json
 import os
@@ -30,6 +28,7 @@ from .backup.drill import run_drill
 from .backup.litestream import restore_points
 from .backup.restore import Restorer
 from .backup.snapshot import create_key, write_snapshot
+from . import memory
 from .config import Config
 
 
@@ -42,18 +41,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _few_malloc_arenas() -> None:
-    """glibc gives each thread its own malloc arena; with big pull pages built on several threads
-    the freed memory stays mapped in every arena. Two arenas keep the server's memory near what
-    it uses. Must run before the worker threads start; harmless where it is not glibc."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(M_ARENA_MAX, 2)
-    except (OSError, AttributeError):
-        pass
-
-
-M_ARENA_MAX = -8
 ORIGIN_FILE = "fieldcards.origin"  # the origin `serve` answers on, while it runs
 LIMIT_CONNECTIONS = 2000
 
@@ -61,7 +48,7 @@ LIMIT_CONNECTIONS = 2000
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     import uvicorn
 
-    _few_malloc_arenas()
+    memory.few_arenas()
     # Heavy work (an export) runs in a thread; a sync waits for the GIL at every switch. 1 ms
     # switches instead of 5 keep a rep's sync quick while exports run (bench/stall.py).
     sys.setswitchinterval(0.001)
@@ -447,7 +434,9 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
                 )
             )
             return 0
-        outcome = importer.run_import(engine, user, plan, filename=path.name, mode=args.mode, match=match, table=table)
+        problems = importer.plan_problems(table, plan)
+        del table
+        outcome = importer.run_import(engine, user, plan, filename=path.name, mode=args.mode, match=match, problems=problems)
     finally:
         st.close()
     print(json.dumps(outcome, indent=2, ensure_ascii=False))

@@ -16,6 +16,8 @@ import anyio.to_thread
 
 from sync.errors import Busy
 
+from . import memory
+
 T = TypeVar("T")
 
 HEAVY_WORKERS = 2
@@ -40,4 +42,12 @@ class HeavyLane:
         stats = self.limiter.statistics()
         if stats.tasks_waiting >= self.queue:
             raise Busy("the server is busy with other exports, imports and reports; try again in a minute", retry_after=30)
-        return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs), limiter=self.limiter)
+        return await anyio.to_thread.run_sync(functools.partial(_then_give_back, func, *args, **kwargs), limiter=self.limiter)
+
+
+def _then_give_back(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Heavy work, then the memory it freed goes back to the system (`memory.give_back`)."""
+    try:
+        return func(*args, **kwargs)
+    finally:
+        memory.give_back()

@@ -132,7 +132,11 @@ async def import_file(request: Request) -> JSONResponse:
                 with _progress_lock:
                     _progress[progress_id] = {"done": done, "total": total}
 
-        outcome = importer.run_import(engine, user, plan, filename=filename, mode=mode, match=match, progress=report, table=table)
+        problems = importer.plan_problems(table, plan)
+        del table  # 50,000 parsed rows are ~40 MB the import no longer needs
+        outcome = importer.run_import(
+            engine, user, plan, filename=filename, mode=mode, match=match, progress=report, problems=problems
+        )
         return {**outcome, **preview}
 
     try:

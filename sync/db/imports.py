@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 
@@ -18,7 +18,7 @@ def import_exists(conn: sqlite3.Connection, import_id: str) -> bool:
     return conn.execute("SELECT 1 FROM imports WHERE id = ?", (import_id,)).fetchone() is not None
 
 
-def insert_import_rows(conn: sqlite3.Connection, rows: Sequence[tuple[str, int, str, str, str, str]]) -> None:
+def insert_import_rows(conn: sqlite3.Connection, rows: Iterable[tuple[str, int, str, str, str, str]]) -> None:
     """(import, row, card, action, before JSON, after JSON) for each row the import applied."""
     conn.executemany('INSERT INTO import_rows("import", row, card, action, before, after) VALUES (?, ?, ?, ?, ?, ?)', rows)
 
