@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sync import db
@@ -31,10 +32,20 @@ def event_id(ref: str, key: str, event_type: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{ref}\x1f{key}\x1f{event_type}"))
 
 
-def emit(conn: sqlite3.Connection, event_type: str, key: str, data: dict[str, Any], *, ref: str) -> None:
+def emit(
+    conn: sqlite3.Connection,
+    event_type: str,
+    key: str,
+    data: dict[str, Any],
+    *,
+    ref: str,
+    endpoints: Sequence[str] | None = None,
+) -> None:
     """Queue one event for every enabled endpoint subscribed to it, inside the caller's transaction.
-    `key` orders delivery (the card id); `ref` is what caused it (the mutation id)."""
-    endpoints = db.endpoints_listening_to(conn, event_type)
+    `key` orders delivery (the card id); `ref` is what caused it (the mutation id). `endpoints`:
+    those subscribed, when the caller already knows them (a batch reads them once per type)."""
+    if endpoints is None:
+        endpoints = db.endpoints_listening_to(conn, event_type)
     if not endpoints:
         return
     identity = event_id(ref, key, event_type)

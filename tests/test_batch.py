@@ -15,6 +15,7 @@ from sync.protocol.batch import Batch, NeedsSavepoints
 from sync.protocol.engine import Engine
 from sync.errors import FieldError, InvalidInput
 from sync.protocol.hlc import Clock
+from sync.protocol.model import parse_sync_request
 from sync.db import Store
 
 CLOCK = Clock("test-device")
@@ -166,3 +167,21 @@ def test_values_accepted_for_a_new_card_read_the_same_for_an_existing_one(fields
     except InvalidInput:
         return
     assert validate_card_fields(fields, region="CN", creating=False, custom_fields=custom) == creating
+
+
+def test_a_mutation_id_sent_twice_in_one_push_gets_the_first_answer_and_applies_once(engine: Engine):
+    """A push looks its ids up once before it applies them: an id applied earlier in the same push
+    must still be found, answered as before and not applied again (and a retried push the same)."""
+    card = str(uuid.uuid4())
+    first, other = put(card, name="A"), put(card, notes="later")
+    again = {**first, "fields": {"name": "changed on the way"}}
+    rep = User("rep1", "rep")
+    request = parse_sync_request({"device": "d", "mutations": [first, other, again]})
+    answered = engine.sync(rep, request).results
+    assert [r["status"] for r in answered] == ["applied", "applied", "applied"]
+    assert answered[2] == answered[0] and answered[0]["version"] == 1
+    retried = engine.sync(rep, request).results
+    assert retried == answered
+    with engine.store.read() as conn:
+        name, version = conn.execute("SELECT json_extract(data, '$.name'), version FROM cards WHERE id = ?", (card,)).fetchone()
+    assert (name, version) == ("A", 2)

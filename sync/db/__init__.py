@@ -208,6 +208,7 @@ from sync.db.restore import (  # noqa: F401
 )
 from sync.db.results import (  # noqa: F401
     stored_result,
+    stored_results,
     store_result,
     forget_results_before,
 )

@@ -165,8 +165,31 @@ class Batch:
         self.seq = db.last_seq(conn)
         self.custom_fields = template.for_validation(template.load(conn))
         self._checked: CheckedMutation | None = None
+        # Idempotency records looked up once for a whole push (`expect`), and the ids this batch
+        # stored since; webhook endpoints per event type, read once (only this transaction writes).
+        self._expected: dict[str, tuple[str, dict[str, Any]]] | None = None
+        self._stored_here: set[str] = set()
+        self._listeners: dict[str, list[str]] = {}
         # How a change of owner came about, for the audit log: "hand", "claim" or "reclaim".
         self.owner_via = "hand"
+
+    def expect(self, raws: list[Any]) -> None:
+        """The mutations about to be applied: their idempotency records in one look-up, not one
+        per mutation (a push of 1,000 new mutations asked 1,000 times, ~6 µs each)."""
+        ids = [i for i in (mutation_id_of(raw) for raw in raws) if i]
+        self._expected = db.stored_results(self.conn, ids)
+
+    def _stored_result(self, mutation_id: str) -> tuple[str, dict[str, Any]] | None:
+        if self._expected is None or mutation_id in self._stored_here:  # the same id twice in one push
+            return db.stored_result(self.conn, mutation_id)
+        return self._expected.get(mutation_id)
+
+    def emit(self, event_type: str, key: str, data: dict[str, Any], *, ref: str) -> None:
+        """`events.emit`, with the endpoints of each event type read once per batch."""
+        endpoints = self._listeners.get(event_type)
+        if endpoints is None:
+            endpoints = self._listeners[event_type] = db.endpoints_listening_to(self.conn, event_type)
+        events.emit(self.conn, event_type, key, data, ref=ref, endpoints=endpoints)
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -192,7 +215,7 @@ class Batch:
         rejected after writing, `NeedsSavepoints` rolls the whole transaction back and the
         caller applies the batch again carefully."""
         mutation_id = mutation_id_of(raw) or ""
-        seen = db.stored_result(self.conn, mutation_id)
+        seen = self._stored_result(mutation_id)
         if seen is not None:
             seen_user, result = seen
             if seen_user != self.user.name:
@@ -208,6 +231,7 @@ class Batch:
             mutation = checked.envelope() if checked is not None else parse_mutation(raw)
             result, warnings = self._apply(mutation)
             db.store_result(self.conn, mutation_id, self.user.name, self.device or "", self.now, result)
+            self._stored_here.add(mutation_id)
         except FieldcardsError as error:
             if self.careful:
                 db.rollback_to(self.conn, "mutation")
@@ -642,7 +666,7 @@ class Batch:
         kind = (
             "card.deleted" if write.changes.get("deleted") == [False, True] else "card.created" if write.new else "card.updated"
         )
-        events.emit(self.conn, kind, row.id, card, ref=mutation_id or f"{row.id}@{card['version']}")
+        self.emit(kind, row.id, card, ref=mutation_id or f"{row.id}@{card['version']}")
 
     def _result(self, mutation_id: str, write: CardWrite, *, warn_keys: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         card = write.row.card
@@ -810,7 +834,7 @@ class Batch:
                 self.save(write, at, m)
             activity.update(by=self.user.name, created_at=self.now)
             db.insert_activity(self.conn, activity, self.next_seq())
-            events.emit(self.conn, "activity.added", row.id, activity, ref=m.id)
+            self.emit("activity.added", row.id, activity, ref=m.id)
         if not visible:
             # Logged offline before the card was reassigned: the record is kept, the card stays hidden.
             return {"id": m.id, "status": "applied", "version": row.version}

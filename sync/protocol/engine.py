@@ -133,6 +133,7 @@ class Engine:
             db.record_device(conn, request.device, user.name, now, left, request.app, user_agent, credential)
             if request.mutations:
                 batch = Batch(self, conn, user, request.device, now, careful=careful)
+                batch.expect(request.mutations)
                 for raw in request.mutations:
                     result, found = batch.apply(raw)
                     results.append(result)
@@ -193,6 +194,7 @@ class Engine:
     ) -> list[dict[str, Any]]:
         with self.store.write() as conn:
             batch = Batch(self, conn, user, device, utc_now(), careful=careful, warnings=False)
+            batch.expect(mutations)
             ahead = checked.items if checked is not None and batch.may_use(checked) else None
             results = []
             for n, raw in enumerate(mutations):
