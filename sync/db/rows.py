@@ -39,7 +39,7 @@ class StreamRow:
     seq: int
     kind: str
     ref: str  # card id
-    data: str | None
+    data: bytes | None  # the stored JSON as UTF-8
     deleted: bool = False
     reason: str | None = None
     into: str | None = None

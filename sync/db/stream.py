@@ -10,24 +10,26 @@ from sync.db.rows import StreamRow
 
 
 def stream_after(conn: sqlite3.Connection, after: int, owner: OwnerScope, user: str, limit: int) -> list[StreamRow]:
-    """Up to `limit` stream entries after `after`, oldest first, that `user` may see.
+    """Up to `limit` stream entries after `after`, oldest first, that `user` may see. Each entry's
+    JSON comes as SQLite holds it, UTF-8 bytes (`CAST(... AS BLOB)`): a pull page is joined from
+    them and sent, never decoded into Python text and encoded again.
 
     Three indexed range scans merged in Python: a single UNION ... ORDER BY would sort every
     row past the cursor on each page of a full pull.
     """
     if owner is None:
         cards = conn.execute(
-            "SELECT seq, id, data, deleted, merged_into, erased FROM cards WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, id, CAST(data AS BLOB), deleted, merged_into, erased FROM cards WHERE seq > ? ORDER BY seq LIMIT ?",
             (after, limit),
         ).fetchall()
         acts = conn.execute(
-            "SELECT a.seq, a.card, a.data FROM activities a JOIN cards c ON c.id = a.card "
+            "SELECT a.seq, a.card, CAST(a.data AS BLOB) FROM activities a JOIN cards c ON c.id = a.card "
             "WHERE a.seq > ? AND c.deleted = 0 ORDER BY a.seq LIMIT ?",
             (after, limit),
         ).fetchall()
         exits: list[tuple] = []
         files = conn.execute(
-            f"SELECT a.seq, a.card, {ATTACHMENT_JSON} FROM attachments a JOIN cards c ON c.id = a.card "
+            f"SELECT a.seq, a.card, CAST({ATTACHMENT_JSON} AS BLOB) FROM attachments a JOIN cards c ON c.id = a.card "
             "WHERE a.seq > ? AND c.deleted = 0 ORDER BY a.seq LIMIT ?",
             (after, limit),
         ).fetchall()
@@ -36,11 +38,11 @@ def stream_after(conn: sqlite3.Connection, after: int, owner: OwnerScope, user: 
         mine, values = owned(owner, "owner")
         theirs, _ = owned(owner, "c.owner")
         cards = conn.execute(
-            f"SELECT seq, id, data, deleted, merged_into, erased FROM cards WHERE seq > ?{mine} ORDER BY seq LIMIT ?",
+            f"SELECT seq, id, CAST(data AS BLOB), deleted, merged_into, erased FROM cards WHERE seq > ?{mine} ORDER BY seq LIMIT ?",
             (after, *values, limit),
         ).fetchall()
         acts = conn.execute(
-            "SELECT a.seq, a.card, a.data FROM activities a JOIN cards c ON c.id = a.card "
+            "SELECT a.seq, a.card, CAST(a.data AS BLOB) FROM activities a JOIN cards c ON c.id = a.card "
             f"WHERE a.seq > ?{theirs} AND c.deleted = 0 ORDER BY a.seq LIMIT ?",
             (after, *values, limit),
         ).fetchall()
@@ -49,7 +51,7 @@ def stream_after(conn: sqlite3.Connection, after: int, owner: OwnerScope, user: 
             (user, after, limit),
         ).fetchall()
         files = conn.execute(
-            f"SELECT a.seq, a.card, {ATTACHMENT_JSON} FROM attachments a JOIN cards c ON c.id = a.card "
+            f"SELECT a.seq, a.card, CAST({ATTACHMENT_JSON} AS BLOB) FROM attachments a JOIN cards c ON c.id = a.card "
             f"WHERE a.seq > ?{theirs} AND c.deleted = 0 ORDER BY a.seq LIMIT ?",
             (after, *values, limit),
         ).fetchall()

@@ -21,7 +21,7 @@ from sync.protocol import hlc
 from sync import journal
 from sync import db
 from sync.cards import template
-from sync.jsontext import dumps
+from sync.jsontext import dumps, dumps_utf8
 from sync.access import User, can_see, owner_filter
 from sync.errors import FieldError, InvalidInput, NotAllowed, NotFound, invalid
 from sync.protocol.batch import Batch, Checked, NeedsSavepoints, check_one
@@ -59,7 +59,7 @@ class SyncResponse:
     reset: bool
     results: list[dict[str, Any]]
     warnings: list[dict[str, Any]]
-    changes: list[str]
+    changes: list[bytes]  # each change's JSON, UTF-8
     cursor: str
     more: bool
 
@@ -69,7 +69,7 @@ class SyncResponse:
             f'"results":{dumps(self.results)},"warnings":{dumps(self.warnings)},"changes":['
         )
         tail = f'],"cursor":{dumps(self.cursor)},"more":{dumps(self.more)}}}'
-        return (head + ",".join(self.changes) + tail).encode()
+        return b"".join((head.encode(), b",".join(self.changes), tail.encode()))
 
     def to_json(self) -> dict[str, Any]:
         return json.loads(self.render())
@@ -227,7 +227,7 @@ class Engine:
             return 0, True
         return seq, False
 
-    def pull_page(self, conn: sqlite3.Connection, user: User, after: int, limit: int) -> tuple[list[str], int, bool]:
+    def pull_page(self, conn: sqlite3.Connection, user: User, after: int, limit: int) -> tuple[list[bytes], int, bool]:
         rows = db.stream_after(conn, after, owner_filter(user), user.name, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
@@ -303,16 +303,16 @@ def _check_mutation_ids(mutations: list[dict[str, Any]]) -> None:
         raise InvalidInput("every mutation needs an id", errors)
 
 
-def _change_json(row: db.StreamRow) -> str:
+def _change_json(row: db.StreamRow) -> bytes:
     if row.kind == "card":
         if row.deleted:
-            return dumps({"type": "remove", "card": row.ref, "reason": row.reason, "into": row.into})
-        return f'{{"type":"card","card":{row.data}}}'
+            return dumps_utf8({"type": "remove", "card": row.ref, "reason": row.reason, "into": row.into})
+        return b'{"type":"card","card":' + row.data + b"}"  # type: ignore[operator]
     if row.kind == "activity":
-        return f'{{"type":"activity","activity":{row.data}}}'
+        return b'{"type":"activity","activity":' + row.data + b"}"  # type: ignore[operator]
     if row.kind == "attachment":
-        return f'{{"type":"attachment","attachment":{row.data}}}'
-    return dumps({"type": "remove", "card": row.ref, "reason": row.reason, "into": row.into})
+        return b'{"type":"attachment","attachment":' + row.data + b"}"  # type: ignore[operator]
+    return dumps_utf8({"type": "remove", "card": row.ref, "reason": row.reason, "into": row.into})
 
 
 def _parse_resolution(body: object) -> tuple[str, Any]:
