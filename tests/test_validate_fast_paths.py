@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from sync.cards.phones import e164_valid
+from sync.cards.phones import e164_valid, national_e164
 from sync.cards.validate import MULTILINE_FIELDS, TEXT_LIMITS, _text, normalize_phone, parsed_phone, validate_card_fields
 from sync.errors import InvalidInput
 from sync.protocol import hlc
@@ -53,6 +53,50 @@ def test_a_phone_is_kept_or_refused_as_phonenumbers_says(code: str, start: str, 
         assert str(error) == f"{text!r} is not a valid phone number for region CN"
         got = None
     assert got == by_phonenumbers(text), text
+
+
+# Regions of the codes above, national prefixes (CN's 179xx carrier codes, RU's 8, US's 1) and
+# international ones (RU's 810) included.
+REGIONS = ("CN", "HK", "MO", "TW", "US", "CA", "RU", "KZ", "GB", "DE", "FR", "JP", "KR", "IN", "SG", "AU", "BR", "ID", "VN")
+
+
+def by_phonenumbers_in(text: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@settings(max_examples=3000, derandomize=True, deadline=None)
+@given(
+    region=hs.sampled_from(REGIONS),
+    start=hs.sampled_from(STARTS + ("86", "179", "17951", "8", "810", "7", "44")),
+    rest=hs.text("0123456789", max_size=14),
+    cut=hs.sampled_from(("", " ", "-")),
+)
+def test_national_shortcut_answers_as_phonenumbers(region: str, start: str, rest: str, cut: str) -> None:
+    digits = f"{start}{rest}"
+    text = cut.join((digits[:3], digits[3:7], digits[7:])) if cut and len(digits) > 7 else digits
+    fast = national_e164(text, region)
+    if fast is not None:  # None: only the full parse can tell, and it does
+        candidate, valid = fast
+        assert (candidate if valid else None) == by_phonenumbers_in(text, region), (text, region)
+
+
+def test_national_numbers_from_a_sheet_take_the_shortcut() -> None:
+    assert national_e164("13812345678", "CN") == ("+8613812345678", True)
+    assert national_e164("138-1234-5678", "CN") == ("+8613812345678", True)
+    assert national_e164("138 1234 5678", "CN") == ("+8613812345678", True)
+    assert national_e164("1381234567", "CN") == ("+861381234567", False)
+    assert national_e164("6502530000", "US") == ("+16502530000", True)
+    for text, region in (("013812345678", "CN"), ("17951 13812345678", "CN"), ("8613812345678", "CN"), ("89161234567", "RU")):
+        assert national_e164(text, region) is None, text  # a prefix `parse` may read: the full parse
+    parsed_phone.cache_clear()
+    assert normalize_phone("138-1234-5678", "CN") == "+8613812345678"
+    assert parsed_phone.cache_info().currsize == 0  # answered without phonenumbers' parse
 
 
 def test_the_e164_shortcut_answers_the_numbers_a_push_carries() -> None:

@@ -22,7 +22,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from sync.errors import FieldError, InvalidInput
 from sync.cards.patterns import matches
-from sync.cards.phones import e164_valid
+from sync.cards.phones import e164_valid, national_e164
 
 CARD_FIELDS = (
     "name",
@@ -106,6 +106,11 @@ def normalize_phone(value: str, region: str) -> str:
         if not fast:
             raise ValueError(f"{_short(value)!r} is not a valid phone number for region {region}")
         return text
+    national = national_e164(text, region)  # a sheet's `13812345678`, by the same rules
+    if national is not None:
+        if not national[1]:
+            raise ValueError(f"{_short(value)!r} is not a valid phone number for region {region}")
+        return national[0]
     return parsed_phone(value, region)
 
 
