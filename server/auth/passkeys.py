@@ -12,20 +12,8 @@ import secrets
 import time
 from typing import Any
 
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
+# webauthn (with cryptography's X.509 and pyasn1) is imported inside the functions that use it: it
+# is about a tenth of a second of every server start and CLI call, and only passkeys need it.
 
 from sync import audit, db
 from sync.db import identity
@@ -68,6 +56,15 @@ def create_invite(st: Store, config: Config, user: str, by: str) -> dict[str, An
 
 def registration_options(st: Store, config: Config, *, invite: str | None, signed_in: User | None) -> dict[str, Any]:
     """Options for a new passkey: for the user an invite names, or for the signed-in user."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     now_s = int(time.time())
     with st.write() as conn:
         if invite is not None:
@@ -102,6 +99,9 @@ def registration_options(st: Store, config: Config, *, invite: str | None, signe
 
 
 def finish_registration(st: Store, config: Config, handle: Any, credential: Any, label: Any) -> User:
+    from webauthn import verify_registration_response
+    from webauthn.helpers import bytes_to_base64url
+
     if not isinstance(handle, str) or not isinstance(credential, dict):
         raise invalid("credential", "send the handle from the options and the credential as JSON")
     label = label.strip()[:80] if isinstance(label, str) else ""
@@ -155,6 +155,9 @@ def finish_registration(st: Store, config: Config, handle: Any, credential: Any,
 
 def login_options(st: Store, config: Config) -> dict[str, Any]:
     """Discoverable sign-in: no user name, the authenticator offers the passkeys it holds for us."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     options = generate_authentication_options(rp_id=config.rp_id, user_verification=UserVerificationRequirement.REQUIRED)
     handle, now_s = _handle(), int(time.time())
     with st.write() as conn:
@@ -172,6 +175,8 @@ class SignInFailed(Unauthenticated):
 
 def finish_login(st: Store, config: Config, handle: Any, credential: Any) -> tuple[User, str]:
     """The user a passkey answer proves; returns it with the credential id."""
+    from webauthn import verify_authentication_response
+
     if not isinstance(handle, str) or not isinstance(credential, dict):
         raise invalid("credential", "send the handle from the options and the credential as JSON")
     now_s = int(time.time())
@@ -211,6 +216,8 @@ def finish_login(st: Store, config: Config, handle: Any, credential: Any) -> tup
 
 
 def _bytes_or_none(text: str) -> bytes | None:
+    from webauthn.helpers import base64url_to_bytes
+
     try:
         return base64url_to_bytes(text)
     except ValueError:

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-import httpx
 import tenacity
 
 from sync import audit, db
@@ -83,6 +82,8 @@ def _admin(user: User) -> None:
 
 def check_url(value: object) -> str:
     """http or https, a host, no credentials in the URL."""
+    import httpx  # here, not at the top: ~60 ms of every server start and CLI call otherwise
+
     if not isinstance(value, str) or not value.strip() or len(value) > 2000:
         raise invalid("url", "an http or https URL of at most 2000 characters")
     try:
@@ -252,6 +253,8 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
 def post(url: str, secret: str, body: bytes, settings: Settings) -> tuple[int | None, str | None, int]:
     """POST one signed body: (status code or None, error or None, duration in ms). No redirects,
     no proxies from the environment, a timeout, and at most RESPONSE_CAP bytes of answer read."""
+    import httpx  # see check_url
+
     started = time.monotonic()
     try:
         target = httpx.URL(url)
