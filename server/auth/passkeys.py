@@ -111,13 +111,7 @@ def finish_registration(st: Store, config: Config, handle: Any, credential: Any,
     if challenge is None:
         raise Unauthenticated("this registration has expired or was used already; start again")
     try:
-        verified = verify_registration_response(
-            credential=credential,
-            expected_challenge=challenge["challenge"],
-            expected_rp_id=config.rp_id,
-            expected_origin=config.public_origin,
-            require_user_verification=True,
-        )
+        verified = verify_registration_response(credential=credential, **_expected(config, challenge))
     except Exception as error:  # py_webauthn raises many types for hostile or broken input: all are 400
         raise invalid("credential", f"the passkey could not be verified: {str(error)[:160]}") from None
     cred_id = bytes_to_base64url(verified.credential_id)
@@ -198,12 +192,9 @@ def finish_login(st: Store, config: Config, handle: Any, credential: Any) -> tup
     try:
         verified = verify_authentication_response(
             credential=credential,
-            expected_challenge=challenge["challenge"],
-            expected_rp_id=config.rp_id,
-            expected_origin=config.public_origin,
             credential_public_key=stored["public_key"],
             credential_current_sign_count=stored["sign_count"],
-            require_user_verification=True,
+            **_expected(config, challenge),
         )
     except Exception as error:  # every verification failure is a refused sign-in, never a 500
         raise SignInFailed("the passkey could not be verified", str(error)[:160]) from None
@@ -213,6 +204,17 @@ def finish_login(st: Store, config: Config, handle: Any, credential: Any) -> tup
     if user is None:
         raise SignInFailed("this user is disabled", "disabled user")
     return user, stored["id"]
+
+
+def _expected(config: Config, challenge: dict[str, Any]) -> dict[str, Any]:
+    """What a registration and a sign-in are both verified against: our challenge, our relying
+    party and origin, and the person's own verification (PIN or biometrics) on the device."""
+    return {
+        "expected_challenge": challenge["challenge"],
+        "expected_rp_id": config.rp_id,
+        "expected_origin": config.public_origin,
+        "require_user_verification": True,
+    }
 
 
 def _bytes_or_none(text: str) -> bytes | None:

@@ -24,7 +24,9 @@ from sync.errors import FieldError, InvalidInput
 from sync.cards.patterns import matches
 from sync.cards.phones import e164_valid, national_e164
 
-CARD_FIELDS = (
+# The contract's card fields of version 1.0 that a spreadsheet holds as one column each (the
+# export's and the import's columns are made from these).
+SHEET_FIELDS = (
     "name",
     "company",
     "title",
@@ -39,6 +41,9 @@ CARD_FIELDS = (
     "birthday",
     "follow_up",
     "notes",
+)
+CARD_FIELDS = (
+    *SHEET_FIELDS,
     "custom",
     "location",
     "stage",

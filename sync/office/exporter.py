@@ -12,30 +12,12 @@ from sync.cards import queries, template
 from sync.access import User
 from sync.times import utc_now
 from sync.errors import invalid
-from sync.cards.validate import CONSENT_CHANNELS
+from sync.cards.validate import CONSENT_CHANNELS, SHEET_FIELDS
 from sync.office.cells import consent_cells
 from sync.office.spreadsheet import join_list, write_csv, write_xlsx
 from sync.db import Store
 
-COLUMNS = (
-    "id",
-    "name",
-    "company",
-    "title",
-    "phones",
-    "emails",
-    "address",
-    "region",
-    "industry",
-    "segment",
-    "tags",
-    "owner",
-    "birthday",
-    "follow_up",
-    "notes",
-    "created_at",
-    "updated_at",
-)
+COLUMNS = ("id", *SHEET_FIELDS, "created_at", "updated_at")
 HEADERS_ZH = {
     "id": "编号",
     "name": "姓名",

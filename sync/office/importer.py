@@ -27,25 +27,12 @@ from sync.errors import InvalidInput, NotFound, invalid, still_undoable
 from sync.office.cells import clean_phone, message, plain, problem, read_basis, read_consent, read_date, read_segment
 from sync.office.spreadsheet import XLSX_TYPE, Table, split_list, write_csv, write_xlsx
 from sync.protocol.merge import values_equal
-from sync.cards.validate import CARD_FIELDS, EMPTY_VALUES, TEXT_LIMITS, canonical_uuid, validate_card_fields
+from sync.cards.validate import CARD_FIELDS, EMPTY_VALUES, SHEET_FIELDS, TEXT_LIMITS, canonical_uuid, validate_card_fields
 
 SET_FIELDS = ("phones", "emails", "tags")
 IMPORTABLE = (
     "id",
-    "name",
-    "company",
-    "title",
-    "phones",
-    "emails",
-    "address",
-    "region",
-    "industry",
-    "segment",
-    "tags",
-    "owner",
-    "birthday",
-    "follow_up",
-    "notes",
+    *SHEET_FIELDS,
     "consent",
     "consent_basis",
     "consent_at",  # these three make one field, `consent` (issue 18)
