@@ -76,11 +76,5 @@ def stage_history(conn: sqlite3.Connection) -> list[tuple[str, str, str | None, 
 
 def touches_of(conn: sqlite3.Connection, card_id: str) -> list[str]:
     """The times of a card's visits and purchases."""
-    return [
-        r[0]
-        for r in conn.execute(
-            "SELECT json_extract(data, '$.at') FROM activities WHERE card = ? "
-            "AND json_extract(data, '$.kind') IN ('visit', 'purchase')",
-            (card_id,),
-        )
-    ]
+    sql = "SELECT json_extract(data, '$.at') FROM activities WHERE card = ? AND json_extract(data, '$.kind') IN ('visit', 'purchase')"
+    return [r[0] for r in conn.execute(sql, (card_id,))]

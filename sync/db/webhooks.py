@@ -54,14 +54,8 @@ def save_webhook_endpoint(conn: sqlite3.Connection, endpoint: dict[str, Any]) ->
 
 def endpoints_listening_to(conn: sqlite3.Connection, event_type: str) -> list[str]:
     """Enabled endpoints subscribed to this event type."""
-    return [
-        r[0]
-        for r in conn.execute(
-            "SELECT id FROM webhook_endpoints WHERE enabled = 1 AND EXISTS "
-            "(SELECT 1 FROM json_each(webhook_endpoints.events) WHERE value = ?)",
-            (event_type,),
-        )
-    ]
+    sql = "SELECT id FROM webhook_endpoints WHERE enabled = 1 AND EXISTS (SELECT 1 FROM json_each(events) WHERE value = ?)"
+    return [r[0] for r in conn.execute(sql, (event_type,))]
 
 
 def insert_outbox(conn: sqlite3.Connection, endpoint: str, event: str, event_type: str, key: str, body: str, now: str) -> None:
