@@ -277,3 +277,12 @@ def test_a_journaled_import_is_replayed_whole_in_either_form_and_undone(tmp_path
             assert db.card_json(conn, card)["deleted"] is True
     finally:
         store.close()
+
+
+def test_undoing_an_import_that_does_not_exist_is_a_404_whatever_the_id(app: App):
+    app.user("office", "office")
+    with app.client("office") as office:
+        for import_id in ("0", "not-a-uuid", "00000000-0000-0000-0000-000000000000"):
+            answer = office.post(f"/api/v1/imports/{import_id}/undo")
+            assert answer.status_code == 404, (import_id, answer.text)
+            assert answer.json()["error"]["code"] == "not_found"
