@@ -486,6 +486,11 @@ def _daily_rule(commands: Any, name: str, run: Callable[[Config, argparse.Namesp
     command.set_defaults(run=run)
 
 
+def _group(commands: Any, name: str, help: str) -> Any:
+    """A command whose work is done by subcommands of its own (`fieldcards user add`)."""
+    return commands.add_parser(name, help=help).add_subparsers(dest=f"{name}_command", parser_class=_Parser)
+
+
 def _command(
     commands: Any, name: str, about: str, run: Callable[[Config, argparse.Namespace], int], example: str
 ) -> argparse.ArgumentParser:
@@ -510,8 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-backup", action="store_true", help="run without Litestream replication")
 
-    user = commands.add_parser("user", help="manage users")
-    user_commands = user.add_subparsers(dest="user_command", parser_class=_Parser)
+    user_commands = _group(commands, "user", "manage users")
     user_add = _command(
         user_commands, "add", "add a user", cmd_user_add, 'fieldcards user add wang.wei --role rep --display "王伟"'
     )
@@ -519,8 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("--role", required=True, choices=["rep", "manager", "office", "admin"])
     user_add.add_argument("--display")
 
-    token = commands.add_parser("token", help="manage API tokens")
-    token_commands = token.add_subparsers(dest="token_command", parser_class=_Parser)
+    token_commands = _group(commands, "token", "manage API tokens")
     token_create = _command(
         token_commands,
         "create",
@@ -592,8 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands, "drill", "restore the latest replica to a scratch file and check it", cmd_drill, "fieldcards drill --json"
     )
     drill.add_argument("--json", action="store_true")
-    backup = commands.add_parser("backup", help="encrypted snapshots, a second backup location")
-    backup_commands = backup.add_subparsers(dest="backup_command", parser_class=_Parser)
+    backup_commands = _group(commands, "backup", "encrypted snapshots, a second backup location")
     keygen = _command(
         backup_commands,
         "keygen",
@@ -645,8 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.add_argument("--as", dest="as_user", help="whose view to export (default: the first admin)")
     export_cmd.add_argument("--lang", default="en", choices=["en", "zh-CN"], help="column headers in English or Chinese")
 
-    audit_cmd = commands.add_parser("audit", help="the audit log")
-    audit_commands = audit_cmd.add_subparsers(dest="audit_command", parser_class=_Parser)
+    audit_commands = _group(commands, "audit", "the audit log")
     _command(audit_commands, "verify", "check the audit log's hash chain", cmd_audit_verify, "fieldcards audit verify")
     return parser
 

@@ -111,6 +111,13 @@ PROBLEM_FILE = (
     Param("format", {"enum": ["xlsx", "csv"]}, "xlsx when absent"),
     Param("lang", {"enum": ["en", "zh-CN"]}, "the language of the problems column; en when absent"),
 )
+
+
+def _problems_file(summary: str, **more: Any) -> Op:
+    """An operation answering an import's rows with problems as a spreadsheet (xlsx or CSV)."""
+    return Op(summary, {"type": "string", "format": "binary"}, media=("text/csv", XLSX), query=PROBLEM_FILE, **more)
+
+
 DAY = Param("date", DAY_1900_2999, "the person's own date (YYYY-MM-DD, 1900–2999); today in UTC when absent")
 STALE = Param("stale_days", {"type": "integer", "minimum": 1, "maximum": 3650}, "days without an update")
 DASHBOARD_FILTERS = (
@@ -625,21 +632,15 @@ def _operations() -> dict[tuple[str, str], Op]:
             "The imports, newest first: who, when, the file, counts, undone or not",
             _obj({"imports": _list(_ref("ImportRecord"))}),
         ),
-        ("POST", "/imports/problems"): Op(
+        ("POST", "/imports/problems"): _problems_file(
             "Check a file as a dry run does and answer the rows with problems as a spreadsheet, a problems "
             "column appended (nothing is stored)",
-            {"type": "string", "format": "binary"},
-            media=("text/csv", XLSX),
-            query=PROBLEM_FILE,
             body=_ref("ImportForm"),
             body_media="multipart/form-data",
         ),
-        ("GET", "/imports/{import_id}/problems"): Op(
+        ("GET", "/imports/{import_id}/problems"): _problems_file(
             "The rows of an import that were rejected or had warnings, as a spreadsheet with a problems column, "
-            "to fix and import again",
-            {"type": "string", "format": "binary"},
-            media=("text/csv", XLSX),
-            query=PROBLEM_FILE,
+            "to fix and import again"
         ),
         ("GET", "/imports/progress/{progress_id}"): Op("Progress of a running import", _obj({"done": INT, "total": INT})),
         ("POST", "/imports/{import_id}/undo"): Op("Undo an import", ANY_OBJECT, conflict=True),
