@@ -15,6 +15,7 @@ from sync.cards.validate import (
     validate_activity,
     validate_card_fields,
 )
+from tests.test_validate_fast_paths import by_phonenumbers
 
 CARD = "0b7e2d8a-3c1f-4e5a-9b6d-2f8c1a4e7d90"
 
@@ -257,19 +258,6 @@ def test_fast_email_path_agrees_with_email_validator():
         assert got == expected, sample
 
 
-def _phone_by_phonenumbers(text: str, region: str) -> str | None:
-    """What phonenumbers alone makes of a number: its E.164 form, or None when it is refused."""
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def _e164_samples() -> list[str]:
     """Every region's example numbers of every type, each a digit off, longer and shorter, with
     a leading zero, plus random digits after every country code (seeded: the same list each run)."""
@@ -309,7 +297,7 @@ def test_fast_e164_path_agrees_with_phonenumbers():
         if fast is None:
             continue
         answered += 1
-        assert (text if fast else None) == _phone_by_phonenumbers(text, "CN"), text
+        assert (text if fast else None) == by_phonenumbers(text), text
     assert answered > 2000  # the fast path does answer most of them
     assert e164_valid("+8613812345678") is True and e164_valid("+16502530000") is True
     assert e164_valid("+8613812") is False
@@ -323,7 +311,7 @@ def test_phones_in_e164_are_refused_or_kept_as_phonenumbers_says():
         except ValueError as error:
             assert "is not a valid phone number for region CN" in str(error)
             got = None
-        assert got == _phone_by_phonenumbers(text, "CN"), text
+        assert got == by_phonenumbers(text), text
 
 
 def test_purchase_amounts_are_read_as_people_write_them():

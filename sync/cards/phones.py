@@ -36,10 +36,12 @@ class _Desc:
 
 @dataclass(frozen=True)
 class _Region:
+    code: str  # the country calling code, as written after the `+`
     general: _Desc | None
     types: tuple[_Desc, ...]
     leading_digits: re.Pattern[str] | None
     national_prefix: re.Pattern[str] | None
+    international_prefix: re.Pattern[str] | None
     by_length: dict[int, re.Pattern[str] | None]
 
     def valid(self, nsn: str) -> bool:
@@ -86,10 +88,12 @@ def _region(code: str) -> _Region | None:
             types = tuple(d for d in (_desc(getattr(meta, n)) for n in names) if d is not None)
             prefix = meta.national_prefix_for_parsing
             _regions[code] = _Region(
+                code=str(meta.country_code),
                 general=_desc(meta.general_desc),
                 types=types,
                 leading_digits=re.compile(meta.leading_digits) if meta.leading_digits is not None else None,
                 national_prefix=re.compile(prefix) if prefix else None,
+                international_prefix=re.compile(meta.international_prefix) if meta.international_prefix else None,
                 by_length={},
             )
     return _regions[code]
@@ -132,20 +136,6 @@ def e164_valid(text: str) -> bool | None:
 # National digits as typed in a sheet: a first digit that is not 0 (no trunk or international
 # prefix), then digits, spaces and hyphens, which `parse` drops.
 _NATIONAL = re.compile(r"[1-9][0-9 -]{1,30}")
-_national_rules: dict[str, tuple[str, re.Pattern[str] | None, re.Pattern[str] | None] | None] = {}
-
-
-def _national(region: str) -> tuple[str, re.Pattern[str] | None, re.Pattern[str] | None] | None:
-    """A region's country code, international (IDD) prefix and national prefix for parsing."""
-    if region not in _national_rules:
-        meta = PhoneMetadata.metadata_for_region(region, None)
-        if meta is None or not meta.country_code:
-            _national_rules[region] = None
-        else:
-            idd = re.compile(meta.international_prefix) if meta.international_prefix else None
-            prefix = re.compile(meta.national_prefix_for_parsing) if meta.national_prefix_for_parsing else None
-            _national_rules[region] = (str(meta.country_code), idd, prefix)
-    return _national_rules[region]
 
 
 def national_e164(text: str, region: str) -> tuple[str, bool] | None:
@@ -154,13 +144,13 @@ def national_e164(text: str, region: str) -> tuple[str, bool] | None:
     can tell (anything that may start with a prefix `parse` strips or reads as a country code)."""
     if _NATIONAL.fullmatch(text) is None:
         return None
-    rules = _national(region)
+    rules = _region(region)
     if rules is None:
         return None
-    code, idd, prefix = rules
     digits = text.replace(" ", "").replace("-", "")
-    if digits.startswith(code) or (idd is not None and idd.match(digits)) or (prefix is not None and prefix.match(digits)):
+    idd, prefix = rules.international_prefix, rules.national_prefix
+    if digits.startswith(rules.code) or (idd is not None and idd.match(digits)) or (prefix is not None and prefix.match(digits)):
         return None
-    candidate = f"+{code}{digits}"
+    candidate = f"+{rules.code}{digits}"
     valid = e164_valid(candidate)
     return None if valid is None else (candidate, valid)
