@@ -59,6 +59,11 @@ class FieldcardsError(Exception):
 class InvalidInput(FieldcardsError, code="invalid_request", status=400):
     """The input breaks a rule; `fields` says which value and why."""
 
+    @classmethod
+    def listing(cls, errors: list[FieldError]) -> "InvalidInput":
+        """The error for every problem found in one object; its message names the first five."""
+        return cls("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
+
     def under(self, prefix: str) -> "InvalidInput":
         return InvalidInput(self.message, [f.under(prefix) for f in self.fields])
 

@@ -95,7 +95,7 @@ def validate_declaration(value: Any, *, card_id: str) -> dict[str, Any]:
     else:
         out["sha256"] = digest
     if errors:
-        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
+        raise InvalidInput.listing(errors)
     out["card"] = card_id
     return out
 

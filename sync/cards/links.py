@@ -102,7 +102,7 @@ def validate_declaration(value: Any, *, now: datetime) -> dict[str, Any]:
         except ValueError:
             errors.append(FieldError("expires", "an RFC 3339 time with a zone, in the next 90 days"))
     if errors:
-        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
+        raise InvalidInput.listing(errors)
     return out
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from sync import audit, db
 from sync.access import User, admin_only, can_see, owner_filter
 from sync.errors import FieldError, InvalidInput, invalid
-from sync.cards.search import query_text
+from sync.cards.queries import matching_cards
 from sync.times import utc_now
 
 SETTINGS_KEY = "pool_settings"
@@ -118,7 +118,7 @@ def _check_settings(body: object) -> dict[str, Any]:
                     errors.append(FieldError(f"reclaim_days.{segment}", "days from 1 to 3650, or null for never"))
             out["reclaim_days"] = {k: v for k, v in days.items() if k in SEGMENT_KEYS}
     if errors:
-        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
+        raise InvalidInput.listing(errors)
     return out
 
 
@@ -145,18 +145,7 @@ def view(st: db.Store, user: User, params: dict[str, str]) -> dict[str, Any]:
         rules = settings(conn)
         bound = min(int(raw_limit or rules["view_limit"]), rules["view_limit"])
         # Owner '' is the pool (sync/db/cards.py keeps a pool card's owner column empty).
-        cards = db.list_cards(
-            conn,
-            owner="",
-            q=query_text(params["q"]) if params.get("q") else None,
-            segment=params.get("segment") or None,
-            tag=params.get("tag") or None,
-            region=params.get("region") or None,
-            due_before=None,
-            include_deleted=False,
-            after=params.get("after") or None,
-            limit=bound + 1,
-        )
+        cards = matching_cards(conn, params, owner="", limit=bound + 1)
     shown = ALWAYS + tuple(rules["fields"])
     more = len(cards) > bound
     cards = cards[:bound]

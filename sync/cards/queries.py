@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from typing import Any
 
 from sync import db
-from sync.access import User, can_see, owner_filter
+from sync.access import OwnerScope, User, can_see, owner_filter
 from sync.errors import NotFound, invalid
 from sync.cards.search import query_text
 from sync.db import Store
@@ -75,21 +76,35 @@ def list_cards(st: Store, user: User, params: dict[str, str]) -> dict[str, Any]:
         return {"cards": [], "next": None}
     include_deleted = params.get("deleted") in ("1", "true") and user.sees_everything
     with st.read() as conn:
-        cards = db.list_cards(
-            conn,
-            owner=owner,
-            q=query_text(params["q"]) if params.get("q") else None,
-            segment=params.get("segment") or None,
-            tag=params.get("tag") or None,
-            region=params.get("region") or None,
-            due_before=due_before,
-            include_deleted=include_deleted,
-            after=params.get("after") or None,
-            limit=limit + 1,
-        )
+        cards = matching_cards(conn, params, owner=owner, limit=limit + 1, due_before=due_before, include_deleted=include_deleted)
     more = len(cards) > limit
     cards = cards[:limit]
     return {"cards": cards, "next": cards[-1]["id"] if more else None}
+
+
+def matching_cards(
+    conn: sqlite3.Connection,
+    params: dict[str, str],
+    *,
+    owner: OwnerScope,
+    limit: int,
+    due_before: str | None = None,
+    include_deleted: bool = False,
+) -> list[dict[str, Any]]:
+    """The cards a list's checked filter parameters (`q`, `segment`, `tag`, `region`, `after`) match,
+    for the card list and the pool's list alike."""
+    return db.list_cards(
+        conn,
+        owner=owner,
+        q=query_text(params["q"]) if params.get("q") else None,
+        segment=params.get("segment") or None,
+        tag=params.get("tag") or None,
+        region=params.get("region") or None,
+        due_before=due_before,
+        include_deleted=include_deleted,
+        after=params.get("after") or None,
+        limit=limit,
+    )
 
 
 def conflicts(st: Store, user: User, params: dict[str, str]) -> dict[str, Any]:

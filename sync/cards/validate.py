@@ -359,7 +359,7 @@ def validate_card_fields(
     if creating and "custom" not in fields:
         _missing_required(custom_fields, {}, errors)
     if errors:
-        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
+        raise InvalidInput.listing(errors)
     return out
 
 
@@ -499,7 +499,7 @@ def consent(value: Any) -> dict[str, Any] | None:
         errors.append(FieldError("source", f"must be one of {', '.join(CONSENT_SOURCES)}"))
     out["source"] = source
     if errors:
-        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
+        raise InvalidInput.listing(errors)
     return out
 
 
@@ -507,15 +507,8 @@ def follow_up_item(item: Any) -> dict[str, Any]:
     """One follow-up item: `{"id", "title", "due", "status", "note"}`."""
     if not isinstance(item, dict):
         raise InvalidInput("a follow-up item must be an object", [FieldError("", "must be an object")])
-    errors = [FieldError(_short(str(k), 60), "unknown field") for k in item if k not in ("id", *FOLLOW_UP_FIELDS)]
-    out: dict[str, Any] = {}
-
-    def check(key: str, rule) -> None:  # type: ignore[no-untyped-def]
-        try:
-            out[key] = rule(item.get(key))
-        except ValueError as error:
-            errors.append(FieldError(key, str(error)))
-
+    checks = _Checks(item, allowed=("id", *FOLLOW_UP_FIELDS))
+    check = checks.check
     check(
         "id",
         lambda v: (
@@ -533,9 +526,28 @@ def follow_up_item(item: Any) -> dict[str, Any]:
         ),
     )
     check("note", lambda v: _text(v, 2000, required=False, multiline=True))
-    if errors:
-        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
-    return out
+    return checks.result()
+
+
+class _Checks:
+    """One object checked key by key: each key's rule gives its normal form or raises ValueError,
+    and every problem is collected (with the unknown keys) so that a person sees them all at once."""
+
+    def __init__(self, obj: dict[str, Any], *, allowed: Sequence[str]) -> None:
+        self.obj = obj
+        self.out: dict[str, Any] = {}
+        self.errors = [FieldError(_short(str(k), 60), "unknown field") for k in obj if k not in allowed]
+
+    def check(self, key: str, rule: Callable[[Any], Any]) -> None:
+        try:
+            self.out[key] = rule(self.obj.get(key))
+        except ValueError as error:
+            self.errors.append(FieldError(key, str(error)))
+
+    def result(self) -> dict[str, Any]:
+        if self.errors:
+            raise InvalidInput.listing(self.errors)
+        return self.out
 
 
 def _raise(message: str) -> Any:
@@ -632,18 +644,8 @@ def validate_activity(obj: object, *, card_id: str) -> dict[str, Any]:
     """An activity of a card's timeline, normalised; `by` and `created_at` are the server's to set."""
     if not isinstance(obj, dict):
         raise InvalidInput("activity must be an object", [FieldError("", "must be an object")])
-    errors: list[FieldError] = []
-    for key in obj:
-        if key not in ACTIVITY_KEYS and key not in ("by", "created_at"):
-            errors.append(FieldError(_short(str(key), 60), "unknown field"))
-    out: dict[str, Any] = {}
-
-    def check(key: str, rule) -> None:  # type: ignore[no-untyped-def]
-        try:
-            out[key] = rule(obj.get(key))
-        except ValueError as error:
-            errors.append(FieldError(key, str(error)))
-
+    checks = _Checks(obj, allowed=(*ACTIVITY_KEYS, "by", "created_at"))
+    check, out, errors = checks.check, checks.out, checks.errors
     check("id", canonical_uuid)
     check("card", lambda v: card_id if v is None else _same_card(v, card_id))
     check("kind", lambda v: _one_of(v, ACTIVITY_KINDS))
@@ -671,9 +673,7 @@ def validate_activity(obj: object, *, card_id: str) -> dict[str, Any]:
         errors.append(FieldError("rating", "only feedback has a rating"))
     if (out.get("amount") is not None or out.get("currency") is not None) and out.get("kind") != "purchase":
         errors.append(FieldError("amount", "only purchases have an amount and currency"))
-    if errors:
-        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
-    return out
+    return checks.result()
 
 
 def _same_card(value: Any, card_id: str) -> str:

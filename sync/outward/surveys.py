@@ -135,7 +135,7 @@ def check(body: object) -> dict[str, Any]:
             errors.append(FieldError(f"{path}.choices", "only a choice question has choices"))
         out["questions"].append(item)
     if errors:
-        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
+        raise InvalidInput.listing(errors)
     return out
 
 
@@ -215,7 +215,7 @@ def check_answer(survey: dict[str, Any] | None, rating: Any, answers: Any) -> tu
         if q["required"] and answers.get(q["id"]) in (None, ""):
             errors.append(FieldError(f"answers.{q['id']}", "required"))
     if errors:
-        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
+        raise InvalidInput.listing(errors)
     answers = {k: v.strip() if isinstance(v, str) else v for k, v in answers.items() if v not in (None, "")}
     return rating, answers or None
 

@@ -173,5 +173,5 @@ def parse_mutation(raw: dict[str, Any]) -> Mutation:
             errors.append(FieldError(key, "required: an object"))
         mutation = kind(mutation_id, card, raw.get("at"), payload) if not errors else None  # type: ignore[arg-type]
     if errors or mutation is None:
-        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors[:5]), errors)
+        raise InvalidInput.listing(errors)
     return mutation
