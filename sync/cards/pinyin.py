@@ -7,6 +7,10 @@ pypinyin reads its phrase dictionary (47,111 words, 重庆 chóng qìng, 银行 
 copies are not needed) and the same file is read once into the same dictionary, with each distinct
 reading a single shared list. tests/test_search.py holds the result equal to pypinyin's own load.
 
+The phrases are read the first time a Chinese name needs them (`with_phrases`), not at import:
+reading them is ~0.3 CPU-s, nearly half of a `fieldcards serve` start, and a process that never
+meets a Chinese name (a CLI command, most test servers) need not pay it.
+
 Import pypinyin through this module (sync/cards/search.py does), before anything else imports it;
 if something did first, pypinyin has its full dictionary already and nothing is loaded twice.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from pathlib import Path
 
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
@@ -24,7 +29,7 @@ import pypinyin  # noqa: E402  (after the two settings it reads when imported)
 from pypinyin import Style, lazy_pinyin  # noqa: E402
 from pypinyin.constants import PHRASES_DICT, PINYIN_DICT, RE_HANS  # noqa: E402
 
-__all__ = ["PHRASES_DICT", "PINYIN_DICT", "RE_HANS", "Style", "lazy_pinyin", "phrases_from_file"]
+__all__ = ["PHRASES_DICT", "PINYIN_DICT", "RE_HANS", "Style", "lazy_pinyin", "phrases_from_file", "with_phrases"]
 
 PHRASES_FILE = Path(pypinyin.__file__).parent / "phrases_dict.json"
 # The file is one JSON object of `"词语": [["cí"], ["yǔ"]]`, one reading list per character.
@@ -48,5 +53,17 @@ def phrases_from_file(path: Path = PHRASES_FILE) -> dict[str, list[list[str]]]:
     return found
 
 
-if not PHRASES_DICT:  # pypinyin started without its phrases: load them, and retrain its segmenter
-    pypinyin.load_phrases_dict(phrases_from_file())
+_loading = threading.Lock()
+_loaded = False
+
+
+def with_phrases() -> None:
+    """Make sure pypinyin has its phrases, read once per process: before a reading that a phrase
+    could change (重庆 is chóng qìng, 银行 is yín háng)."""
+    global _loaded
+    if _loaded:
+        return
+    with _loading:
+        if not _loaded and not PHRASES_DICT:  # started without them: load, and retrain its segmenter
+            pypinyin.load_phrases_dict(phrases_from_file())
+        _loaded = True

@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from sync.cards.pinyin import PHRASES_DICT, PINYIN_DICT, RE_HANS, Style, lazy_pinyin
+from sync.cards.pinyin import PHRASES_DICT, PINYIN_DICT, RE_HANS, Style, lazy_pinyin, with_phrases
 
 HAN = re.compile(r"[\u3400-\u9fff]")
 
@@ -17,6 +17,7 @@ def pinyin_keys(name: str) -> str:
     """`王伟` -> `wangwei ww`; empty for names without Chinese characters."""
     if not HAN.search(name):
         return ""
+    with_phrases()
     syllables = _by_character(name)
     if syllables is None:
         syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s]
@@ -28,6 +29,7 @@ def _by_character(name: str) -> list[str] | None:
     word of its phrase dictionary: then each character reads as it reads alone, and a cache per
     character replaces ~30 µs of segmenting per name (tests/test_search.py compares both).
     None when a phrase could change a reading: pypinyin itself decides."""
+    with_phrases()
     if len(name) > 8 or not RE_HANS.match(name):
         return None
     syllables: list[str] = []
