@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 import uuid
 
 from sync.protocol.hlc import Clock
 from tests.conftest import Server
 from tests.test_hostile import Office, app, put  # noqa: F401
-from tests.test_restore import backed_up, now_rfc3339, replica_txid, wait_replicated  # noqa: F401
+from tests.test_restore import backed_up, moment_between, replica_txid, wait_replicated  # noqa: F401
 
 CLOCK = Clock("dev")
 PHOTO = os.urandom(700_000)  # a downscaled shop-front photo, roughly
@@ -111,9 +110,7 @@ def test_a_photo_uploaded_after_the_restore_point_comes_back_from_the_phone(back
     mark = replica_txid(srv.data)
     phone.sync()
     wait_replicated(srv.data, mark)
-    time.sleep(1.2)
-    moment = now_rfc3339()
-    time.sleep(1.2)
+    moment = moment_between()
     attachment_id = phone.add_attachment(card, PHOTO, "门头.jpg", "image/jpeg")
     phone.sync()
     assert phone.upload_files() == len(PHOTO)

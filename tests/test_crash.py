@@ -28,7 +28,7 @@ import pytest
 
 from sync.protocol.client import Device, SyncFailed
 from tests.conftest import Server, start_server, stop_server
-from tests.test_restore import fieldcards, now_rfc3339, replica_txid, wait_replicated
+from tests.test_restore import fieldcards, moment_between, replica_txid, wait_replicated
 
 SEED = 11
 # Six kills in `make test` (the cycles are alike; each costs ~3 s of two busy cores); a longer run
@@ -422,9 +422,7 @@ def test_kill_9_in_the_middle_of_a_restore_starts_on_the_old_or_the_restored_dat
             == 200
         )
     wait_replicated(srv.data, mark)
-    time.sleep(1.2)
-    moment = now_rfc3339()
-    time.sleep(1.2)
+    moment = moment_between()
     mark = replica_txid(srv.data)
     with srv.client("admin") as admin:
         assert (

@@ -4,13 +4,12 @@ purges, reaches every device, refuses later mutations and survives a restore."""
 from __future__ import annotations
 
 import sqlite3
-import time
 import uuid
 
 from sync.protocol.hlc import Clock
 from tests.conftest import Server
 from tests.test_hostile import Office, app, put  # noqa: F401
-from tests.test_restore import backed_up, now_rfc3339, replica_txid, wait_replicated  # noqa: F401
+from tests.test_restore import backed_up, moment_between, replica_txid, wait_replicated  # noqa: F401
 
 CLOCK = Clock("dev")
 
@@ -92,9 +91,7 @@ def test_an_erasure_survives_a_restore_and_a_phone_re_sending_its_journal(backed
     phone.edit_card(customer, notes="有效的备注")
     phone.sync()
     wait_replicated(srv.data, mark)
-    time.sleep(1.2)
-    moment = now_rfc3339()
-    time.sleep(1.2)
+    moment = moment_between()
     with srv.client("admin") as admin:
         assert admin.post(f"/api/v1/cards/{customer}/erase").status_code == 200
     phone.edit_card(customer, title="离线时的修改")  # a change the phone still holds (offline)

@@ -26,6 +26,19 @@ def now_rfc3339() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def moment_between() -> str:
+    """A restore moment after every write made so far and before any write that comes next;
+    called after `wait_replicated`. Before the moment: one sync interval (1 s), because the replica's
+    newest point may hold only part of what the database has committed (a session touch, say, landed
+    first), and Litestream takes the rest at its next sync. After it: a few milliseconds, because
+    Litestream stamps each restore point to the millisecond when it writes it, later than any write
+    that comes after the moment."""
+    time.sleep(1.2)
+    moment = now_rfc3339()
+    time.sleep(0.02)
+    return moment
+
+
 def replica_txid(data: Path) -> str:
     points = restore_points(Config.load(str(data)))
     return max((p["max_txid"] for p in points), default="0")
@@ -75,9 +88,7 @@ def test_restore_to_a_time_between_two_writes_holds_exactly_the_first(backed_up,
     phone.create_card(name="First")
     phone.sync()
     wait_replicated(backed_up.data, mark)
-    time.sleep(1.2)
-    moment = now_rfc3339()
-    time.sleep(1.2)
+    moment = moment_between()
     mark = replica_txid(backed_up.data)
     phone.create_card(name="Second")
     phone.sync()
@@ -128,9 +139,7 @@ def test_running_server_restores_and_devices_bring_back_the_rolled_back_work(bac
     for device in (phone, laptop, other):
         device.sync()
     wait_replicated(backed_up.data, mark)
-    time.sleep(1.2)
-    moment = now_rfc3339()
-    time.sleep(1.2)
+    moment = moment_between()
 
     mark = replica_txid(backed_up.data)
     late = phone.create_card(name="After T", tags=["late"])

@@ -4,7 +4,6 @@ except what the admin excludes."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import httpx
@@ -14,7 +13,7 @@ from server.config import Config
 from sync.protocol.hlc import Clock
 from sync.db import Store
 from tests.conftest import Server
-from tests.test_restore import backed_up, now_rfc3339, replica_txid, wait_replicated  # noqa: F401
+from tests.test_restore import backed_up, moment_between, replica_txid, wait_replicated  # noqa: F401
 
 CLOCK = Clock("script")
 
@@ -50,9 +49,7 @@ def test_a_restore_never_brings_revoked_access_back(backed_up: Server, tmp_path)
     with srv.client("admin") as admin:
         admin.post("/api/v1/sync", json={"device": "admin-desk", "mutations": [put(str(uuid.uuid4()), {"name": "mark"})]})
     wait_replicated(srv.data, mark)
-    time.sleep(1.2)
-    moment = now_rfc3339()
-    time.sleep(1.2)
+    moment = moment_between()
 
     with srv.client("admin") as admin:
         tokens = admin.get("/api/v1/tokens", params={"user": "*"}).json()["tokens"]
@@ -111,9 +108,7 @@ def test_the_servers_own_work_after_the_point_comes_back_unless_excluded(backed_
     with srv.client("admin") as admin:
         sync(admin, "admin-desk", put(str(uuid.uuid4()), {"name": "mark"}))
     wait_replicated(srv.data, mark)
-    time.sleep(1.2)
-    moment = now_rfc3339()
-    time.sleep(1.2)
+    moment = moment_between()
 
     with srv.client("office") as office:
         good = office.post("/api/v1/imports", files={"file": ("good.csv", "姓名,公司\n李娜,北京科技\n".encode(), "text/csv")})
