@@ -4,6 +4,8 @@ once against the full text rule, error messages included."""
 
 from __future__ import annotations
 
+import os
+
 import phonenumbers
 import pytest
 from hypothesis import given, settings
@@ -34,7 +36,12 @@ def by_phonenumbers(text: str, region: str = "CN") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@settings(max_examples=3000, derandomize=True, deadline=None)
+# Generated numbers per shortcut in `make test` (a fixed set: derandomized); a deeper comparison
+# with FIELDCARDS_PHONE_EXAMPLES=20000, say (docs/architecture.md, "The tests").
+EXAMPLES = int(os.environ.get("FIELDCARDS_PHONE_EXAMPLES", "1000"))
+
+
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None)
 @given(code=hs.sampled_from(CODES), start=hs.sampled_from(STARTS), rest=hs.text("0123456789", max_size=14))
 def test_e164_shortcut_answers_as_phonenumbers(code: str, start: str, rest: str) -> None:
     text = f"+{code}{start}{rest}"
@@ -61,7 +68,7 @@ def test_a_phone_is_kept_or_refused_as_phonenumbers_says(code: str, start: str, 
 REGIONS = ("CN", "HK", "MO", "TW", "US", "CA", "RU", "KZ", "GB", "DE", "FR", "JP", "KR", "IN", "SG", "AU", "BR", "ID", "VN")
 
 
-@settings(max_examples=3000, derandomize=True, deadline=None)
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None)
 @given(
     region=hs.sampled_from(REGIONS),
     start=hs.sampled_from(STARTS + ("86", "179", "17951", "8", "810", "7", "44")),
