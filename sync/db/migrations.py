@@ -3,248 +3,112 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
+
 import sqlite_utils
+
+
+def _create(db: sqlite_utils.Database, name: str, columns: str, *, pk: Any = "id", not_null: str = "", **options: Any) -> None:
+    """`CREATE TABLE IF NOT EXISTS` through sqlite-utils: the columns in order as `"id card seq:int
+    data:bytes"` (TEXT unless a type is named), the key `id` unless `pk` says otherwise, `not_null`
+    as the names of the columns that are. Applied migrations are history: this shorthand gives
+    sqlite-utils what their dicts gave it, and tests/test_schema.py holds the schema they make."""
+    types = {"int": int, "bytes": bytes}
+    spec = {column: types[kind] if kind else str for column, _, kind in (word.partition(":") for word in columns.split())}
+    db.table(name).create(spec, pk=pk, if_not_exists=True, not_null=set(not_null.split()) or None, **options)
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
     """The first schema: users, tokens, devices, cards, change streams, history, conflicts."""
-    db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
-    db.table("users").create(
-        {"name": str, "role": str, "display": str, "created_at": str, "disabled": int},
-        pk="name",
-        not_null={"role", "created_at"},
-        defaults={"disabled": 0},
-        if_not_exists=True,
+    _create(db, "meta", "key value", pk="key")
+    _create(
+        db, "users", "name role display created_at disabled:int", pk="name", not_null="role created_at", defaults={"disabled": 0}
     )
-    db.table("tokens").create(
-        {"id": str, "user": str, "hash": str, "label": str, "created_at": str, "last_used_at": str, "revoked_at": str},
-        pk="id",
-        not_null={"user", "hash"},
+    _create(
+        db,
+        "tokens",
+        "id user hash label created_at last_used_at revoked_at",
+        not_null="user hash",
         foreign_keys=[("user", "users", "name")],
-        if_not_exists=True,
     )
     db.table("tokens").create_index(["hash"], unique=True, if_not_exists=True)
-    db.table("devices").create(
-        {
-            "id": str,
-            "user": str,
-            "first_sync": str,
-            "last_sync": str,
-            "pending": int,
-            "app": str,
-            "user_agent": str,
-            "revoked_at": str,
-        },
-        pk="id",
-        if_not_exists=True,
-    )
+    _create(db, "devices", "id user first_sync last_sync pending:int app user_agent revoked_at")
     # `data` is the full card as the contract's JSON, so a pull streams it without re-encoding.
     # `seq` is the card's position in the change stream: bumped on every change.
-    db.table("cards").create(
-        {
-            "id": str,
-            "owner": str,
-            "deleted": int,
-            "version": int,
-            "seq": int,
-            "created_at": str,
-            "updated_at": str,
-            "merged_into": str,
-            "clocks": str,
-            "search": str,
-            "data": str,
-        },
-        pk="id",
-        not_null={"owner", "version", "seq", "data"},
-        if_not_exists=True,
+    _create(
+        db,
+        "cards",
+        "id owner deleted:int version:int seq:int created_at updated_at merged_into clocks search data",
+        not_null="owner version seq data",
     )
     db.table("cards").create_index(["seq"], unique=True, if_not_exists=True)
     db.table("cards").create_index(["owner", "seq"], if_not_exists=True)
     # Normalised phones (`p:+86…`) and emails (`e:…`) of live cards, for duplicate warnings.
-    db.table("card_keys").create({"key": str, "card": str}, pk=("key", "card"), if_not_exists=True)
+    _create(db, "card_keys", "key card", pk=("key", "card"))
     db.table("card_keys").create_index(["card"], if_not_exists=True)
-    db.table("activities").create(
-        {"id": str, "card": str, "seq": int, "data": str},
-        pk="id",
-        not_null={"card", "seq", "data"},
-        if_not_exists=True,
-    )
+    _create(db, "activities", "id card seq:int data", not_null="card seq data")
     db.table("activities").create_index(["seq"], unique=True, if_not_exists=True)
     db.table("activities").create_index(["card"], if_not_exists=True)
     # A card leaving one user's view while it stays alive (reassigned away from a rep).
-    db.table("exits").create(
-        {"seq": int, "card": str, "user": str, "reason": str, "into_card": str},
-        pk="seq",
-        if_not_exists=True,
-    )
+    _create(db, "exits", "seq:int card user reason into_card", pk="seq")
     db.table("exits").create_index(["user", "seq"], if_not_exists=True)
     db.table("exits").create_index(["card", "user"], if_not_exists=True)
-    db.table("history").create(
-        {
-            "id": int,
-            "card": str,
-            "version": int,
-            "at": str,
-            "authored_at": str,
-            "received_at": str,
-            "user": str,
-            "device": str,
-            "mutation": str,
-            "changes": str,
-        },
-        pk="id",
-        if_not_exists=True,
-    )
+    _create(db, "history", "id:int card version:int at authored_at received_at user device mutation changes")
     db.table("history").create_index(["card", "version"], if_not_exists=True)
-    db.table("conflicts").create(
-        {
-            "id": str,
-            "card": str,
-            "field": str,
-            "status": str,
-            "kept": str,
-            "other": str,
-            "kept_by": str,
-            "other_by": str,
-            "kept_at": str,
-            "other_at": str,
-            "created_at": str,
-            "mutation": str,
-            "resolved_at": str,
-            "resolved_by": str,
-        },
-        pk="id",
-        if_not_exists=True,
+    _create(
+        db,
+        "conflicts",
+        "id card field status kept other kept_by other_by kept_at other_at created_at mutation resolved_at resolved_by",
     )
     db.table("conflicts").create_index(["card", "status"], if_not_exists=True)
     db.table("conflicts").create_index(["status"], if_not_exists=True)
     # Results of accepted mutations, so a retried push returns the same answer and applies nothing.
-    db.table("mutations").create(
-        {"id": str, "user": str, "device": str, "received_at": str, "result": str},
-        pk="id",
-        if_not_exists=True,
-    )
+    _create(db, "mutations", "id user device received_at result")
     db.table("mutations").create_index(["received_at"], if_not_exists=True)
 
 
 def _migration_2(db: sqlite_utils.Database) -> None:
     """The audit log: append-only, each entry carrying the hash of the one before it."""
-    db.table("audit").create(
-        {"id": int, "at": str, "actor": str, "action": str, "target": str, "detail": str, "prev_hash": str, "hash": str},
-        pk="id",
-        not_null={"at", "actor", "action", "hash"},
-        if_not_exists=True,
-    )
+    _create(db, "audit", "id:int at actor action target detail prev_hash hash", not_null="at actor action hash")
 
 
 def _migration_3(db: sqlite_utils.Database) -> None:
     """Identity: passkeys, one-time invites and challenges, browser sessions (see sync/db/identity.py)."""
     if "webauthn_id" not in db.table("users").columns_dict:
         db.table("users").add_column("webauthn_id", str)
-    db.table("credentials").create(
-        {
-            "id": str,
-            "user": str,
-            "public_key": str,
-            "sign_count": int,
-            "transports": str,
-            "label": str,
-            "created_at": str,
-            "last_used_at": str,
-        },
-        pk="id",
-        not_null={"user", "public_key"},
+    _create(
+        db,
+        "credentials",
+        "id user public_key sign_count:int transports label created_at last_used_at",
+        not_null="user public_key",
         foreign_keys=[("user", "users", "name")],
-        if_not_exists=True,
     )
     db.table("credentials").create_index(["user"], if_not_exists=True)
     # Invites and sessions are stored by the SHA-256 of their secret, like tokens. Expiries are Unix seconds.
-    db.table("invites").create(
-        {"id": str, "user": str, "created_by": str, "created_at": str, "expires": int, "used_at": str},
-        pk="id",
-        not_null={"user", "expires"},
-        if_not_exists=True,
-    )
-    db.table("challenges").create(
-        {"id": str, "purpose": str, "challenge": str, "user": str, "invite": str, "expires": int},
-        pk="id",
-        not_null={"purpose", "challenge", "expires"},
-        if_not_exists=True,
-    )
-    db.table("sessions").create(
-        {"id": str, "user": str, "created_at": str, "last_seen": int, "expires": int, "user_agent": str, "revoked_at": str},
-        pk="id",
-        not_null={"user", "last_seen", "expires"},
-        if_not_exists=True,
+    _create(db, "invites", "id user created_by created_at expires:int used_at", not_null="user expires")
+    _create(db, "challenges", "id purpose challenge user invite expires:int", not_null="purpose challenge expires")
+    _create(
+        db, "sessions", "id user created_at last_seen:int expires:int user_agent revoked_at", not_null="user last_seen expires"
     )
     db.table("sessions").create_index(["user"], if_not_exists=True)
 
 
 def _migration_4(db: sqlite_utils.Database) -> None:
     """Spreadsheet imports, each one batch that can be undone row by row."""
-    db.table("imports").create(
-        {
-            "id": str,
-            "user": str,
-            "created_at": str,
-            "filename": str,
-            "mode": str,
-            "match": str,
-            "summary": str,
-            "undone_at": str,
-            "undone_by": str,
-        },
-        pk="id",
-        not_null={"user", "created_at"},
-        if_not_exists=True,
-    )
+    _create(db, "imports", "id user created_at filename mode match summary undone_at undone_by", not_null="user created_at")
     # before/after: the fields the import changed, as they were and as it wrote them.
-    db.table("import_rows").create(
-        {"import": str, "row": int, "card": str, "action": str, "before": str, "after": str},
-        pk=("import", "row"),
-        if_not_exists=True,
-    )
+    _create(db, "import_rows", "import row:int card action before after", pk=("import", "row"))
 
 
 def _migration_5(db: sqlite_utils.Database) -> None:
     """Merges: what each card looked like before, so a merge can be undone."""
-    db.table("merges").create(
-        {
-            "id": str,
-            "into": str,
-            "from": str,
-            "snapshot": str,
-            "result": str,
-            "by": str,
-            "at": str,
-            "undone_at": str,
-            "undone_by": str,
-        },
-        pk="id",
-        not_null={"into", "from", "snapshot"},
-        if_not_exists=True,
-    )
+    _create(db, "merges", "id into from snapshot result by at undone_at undone_by", not_null="into from snapshot")
 
 
 def _migration_6(db: sqlite_utils.Database) -> None:
     """The server's own work (imports, merges, resolutions, office edits), journaled so that a
     restore re-applies what it rolled back, as phones re-send theirs (sync/journal.py)."""
-    db.table("journal").create(
-        {
-            "id": int,
-            "at": str,
-            "user": str,
-            "role": str,
-            "kind": str,
-            "ref": str,
-            "payload": str,
-            "excluded_at": str,
-            "excluded_by": str,
-        },
-        pk="id",
-        not_null={"at", "user", "role", "kind", "payload"},
-        if_not_exists=True,
-    )
+    _create(db, "journal", "id:int at user role kind ref payload excluded_at excluded_by", not_null="at user role kind payload")
     db.table("journal").create_index(["at"], if_not_exists=True)
 
 
@@ -273,31 +137,18 @@ def _migration_9(db: sqlite_utils.Database) -> None:
 
 def _migration_teams(db: sqlite_utils.Database) -> None:
     """Teams: reps grouped under managers, who see and change their team's cards (sync/people/teams.py)."""
-    db.table("teams").create({"id": str, "name": str, "created_at": str}, pk="id", not_null={"name"}, if_not_exists=True)
-    db.table("team_members").create(
-        {"team": str, "user": str, "manages": int}, pk=("team", "user"), defaults={"manages": 0}, if_not_exists=True
-    )
+    _create(db, "teams", "id name created_at", not_null="name")
+    _create(db, "team_members", "team user manages:int", pk=("team", "user"), defaults={"manages": 0})
     db.table("team_members").create_index(["user"], if_not_exists=True)
 
 
 def _migration_links(db: sqlite_utils.Database) -> None:
     """Customer links (sync/cards/links.py): declared by a device, opened and answered by a customer."""
-    db.table("links").create(
-        {
-            "id": str,
-            "card": str,
-            "purpose": str,
-            "survey": str,
-            "expires": str,
-            "created_by": str,
-            "created_at": str,
-            "used_at": str,
-            "revoked_at": str,
-            "answer": str,
-        },
-        pk="id",
-        not_null={"card", "purpose", "expires"},
-        if_not_exists=True,
+    _create(
+        db,
+        "links",
+        "id card purpose survey expires created_by created_at used_at revoked_at answer",
+        not_null="card purpose expires",
     )
     db.table("links").create_index(["card"], if_not_exists=True)
 
@@ -305,30 +156,18 @@ def _migration_links(db: sqlite_utils.Database) -> None:
 def _migration_attachments(db: sqlite_utils.Database) -> None:
     """Attachments (photos, files) and their bytes, content-addressed by SHA-256, in the database so
     that Litestream replicates them with the cards (sync/cards/attachments.py)."""
-    db.table("attachments").create(
-        {
-            "id": str,
-            "card": str,
-            "activity": str,
-            "name": str,
-            "type": str,
-            "size": int,
-            "sha256": str,
-            "by": str,
-            "created_at": str,
-            "uploaded": int,
-            "seq": int,
-        },
-        pk="id",
-        not_null={"card", "name", "type", "size", "sha256", "seq"},
+    _create(
+        db,
+        "attachments",
+        "id card activity name type size:int sha256 by created_at uploaded:int seq:int",
+        not_null="card name type size sha256 seq",
         defaults={"uploaded": 0},
-        if_not_exists=True,
     )
     db.table("attachments").create_index(["seq"], unique=True, if_not_exists=True)
     db.table("attachments").create_index(["card"], if_not_exists=True)
     db.table("attachments").create_index(["sha256"], if_not_exists=True)
-    db.table("blob_chunks").create({"sha256": str, "offset": int, "data": bytes}, pk=("sha256", "offset"), if_not_exists=True)
-    db.table("blobs").create({"sha256": str, "size": int, "data": bytes}, pk="sha256", if_not_exists=True)
+    _create(db, "blob_chunks", "sha256 offset:int data:bytes", pk=("sha256", "offset"))
+    _create(db, "blobs", "sha256 size:int data:bytes", pk="sha256")
 
 
 def _migration_import_problems(db: sqlite_utils.Database) -> None:
@@ -340,23 +179,12 @@ def _migration_import_problems(db: sqlite_utils.Database) -> None:
 def _migration_webhooks(db: sqlite_utils.Database) -> None:
     """Webhooks (sync/outward/webhooks.py): endpoints, the outbox (one row per event per endpoint, written in
     the transaction of the change it reports) and the log of every delivery attempt."""
-    db.table("webhook_endpoints").create(
-        {
-            "id": str,
-            "url": str,
-            "events": str,
-            "secret": str,
-            "enabled": int,
-            "failing": int,
-            "failing_since": str,
-            "created_by": str,
-            "created_at": str,
-            "updated_at": str,
-        },
-        pk="id",
-        not_null={"url", "events", "secret"},
+    _create(
+        db,
+        "webhook_endpoints",
+        "id url events secret enabled:int failing:int failing_since created_by created_at updated_at",
+        not_null="url events secret",
         defaults={"enabled": 1, "failing": 0},
-        if_not_exists=True,
     )
     db.execute(
         "CREATE TABLE IF NOT EXISTS webhook_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, "
@@ -366,20 +194,11 @@ def _migration_webhooks(db: sqlite_utils.Database) -> None:
         "delivered_at TEXT, UNIQUE(endpoint, event))"
     )
     db.execute("CREATE INDEX IF NOT EXISTS webhook_outbox_due ON webhook_outbox(endpoint, status, key, id)")
-    db.table("webhook_attempts").create(
-        {
-            "id": int,
-            "delivery": int,
-            "endpoint": str,
-            "event": str,
-            "at": str,
-            "status_code": int,
-            "error": str,
-            "duration_ms": int,
-        },
-        pk="id",
-        not_null={"delivery", "endpoint", "at"},
-        if_not_exists=True,
+    _create(
+        db,
+        "webhook_attempts",
+        "id:int delivery:int endpoint event at status_code:int error duration_ms:int",
+        not_null="delivery endpoint at",
     )
     db.table("webhook_attempts").create_index(["delivery"], if_not_exists=True)
 
@@ -395,26 +214,17 @@ def _migration_consent(db: sqlite_utils.Database) -> None:
 def _migration_pool(db: sqlite_utils.Database) -> None:
     """The shared pool (issue 19): claims of pool cards, the round each pool card is in, and
     name + company keys beside the phone and email keys (the company-wide duplicate check)."""
-    db.table("pool_entries").create({"card": str, "since": str}, pk="card", if_not_exists=True)
-    db.table("claims").create(
-        {
-            "mutation": str,
-            "card": str,
-            "user": str,
-            "device": str,
-            "at": str,
-            "since": str,
-            "received_at": str,
-            "status": str,
-            "version": int,
-        },
+    _create(db, "pool_entries", "card since", pk="card")
+    _create(
+        db,
+        "claims",
+        "mutation card user device at since received_at status version:int",
         pk="mutation",
-        not_null={"card", "user", "at", "received_at", "status"},
-        if_not_exists=True,
+        not_null="card user at received_at status",
     )
     db.table("claims").create_index(["card"], if_not_exists=True)
     db.table("claims").create_index(["user", "received_at"], if_not_exists=True)
-    db.table("colleague_hits").create({"card": str, "code": str, "user": str, "at": str}, pk=("card", "code"), if_not_exists=True)
+    _create(db, "colleague_hits", "card code user at", pk=("card", "code"))
     rows = db.execute(
         "SELECT id, json_extract(data, '$.name'), json_extract(data, '$.company') FROM cards WHERE deleted = 0 AND erased = 0"
     ).fetchall()
