@@ -286,3 +286,39 @@ def test_undoing_an_import_that_does_not_exist_is_a_404_whatever_the_id(app: App
             answer = office.post(f"/api/v1/imports/{import_id}/undo")
             assert answer.status_code == 404, (import_id, answer.text)
             assert answer.json()["error"]["code"] == "not_found"
+
+
+def test_an_import_validates_again_when_the_template_changed_after_its_plan(tmp_path):
+    """A plan's values were validated once, under the template of that moment, and the import does
+    not validate them a second time; a template changed in between (here: a new required field)
+    makes the import check every row again, under the template it writes with."""
+    from sync.cards import template
+    from sync.office.spreadsheet import read_table
+
+    store = Store(tmp_path / "fieldcards.db")
+    engine, office, admin = Engine(store), User("office", "office"), User("admin", "admin")
+    sheet = "姓名,手机\n张三,13800001111\n李四,13800002222\n".encode()
+    try:
+        quiet = importer.plan_import(engine, office, read_table("a.csv", sheet), mapping=None, match=["phone"], mode="create")
+        done = importer.run_import(engine, office, quiet, filename="a.csv", mode="create", match=["phone"])
+        assert done["create"] == 2 and done["errors"] == []
+
+        other = "姓名,手机\n王五,13800003333\n".encode()
+        plan = importer.plan_import(engine, office, read_table("b.csv", other), mapping=None, match=["phone"], mode="create")
+        template.save(
+            store,
+            admin,
+            {
+                "custom_fields": [
+                    {"key": "contract", "label": {"en": "Contract", "zh-CN": "合同号"}, "type": "text", "required": True}
+                ]
+            },
+        )
+        late = importer.run_import(engine, office, plan, filename="b.csv", mode="create", match=["phone"])
+        assert [e["code"] for e in late["errors"]] == ["rejected"]
+        assert late["errors"][0]["row"] == 2 and "required" in late["errors"][0]["message"]
+        with store.read() as conn:
+            names = {card["name"] for card in db.live_cards(conn, None)}
+        assert names == {"张三", "李四"}
+    finally:
+        store.close()

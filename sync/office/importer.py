@@ -144,6 +144,9 @@ class Plan:
     errors: list[dict[str, Any]]  # problems that cost a row: no name, a bad id, the same customer twice
     mapping: dict[str, str]
     warnings: list[dict[str, Any]] = field(default_factory=list)  # bad optional cells, left out of their rows
+    # What the rows' values were validated under (the template's custom fields, the region): the
+    # import does not validate them again unless either has changed by then.
+    validated_under: tuple[list[dict[str, Any]], str] | None = None
 
     def counts(self) -> dict[str, int]:
         return {action: sum(1 for r in self.rows if r.action == action) for action in ("create", "update", "skip")}
@@ -493,7 +496,7 @@ def plan_import(
         if plan.action == "create" and owner and "owner" not in plan.fields:
             plan.fields["owner"] = owner
         plans.append(plan)
-    return Plan(plans, errors, columns, warnings)
+    return Plan(plans, errors, columns, warnings, validated_under=(list(specs.values()), engine.default_region))
 
 
 def _plan_row(
@@ -577,7 +580,7 @@ def run_import(
         "warnings": len(plan.warnings),
         "problems": problems,
     }
-    rejected = _apply_import(engine, user, job, progress)
+    rejected = _apply_import(engine, user, job, progress, normal_under=plan.validated_under)
     return {
         "import": import_id,
         "rows": len(plan.rows),
@@ -610,7 +613,14 @@ def _mutations(job: dict[str, Any]) -> list[dict[str, Any]]:
     return mutations
 
 
-def _apply_import(engine: Engine, user: User, job: dict[str, Any], progress: Callable[[int, int], None]) -> list[dict[str, Any]]:
+def _apply_import(
+    engine: Engine,
+    user: User,
+    job: dict[str, Any],
+    progress: Callable[[int, int], None],
+    *,
+    normal_under: tuple[list[dict[str, Any]], str] | None = None,
+) -> list[dict[str, Any]]:
     import_id, todo = job["import"], job["todo"]
     device = f"import:{import_id[:8]}"
     rejected: list[dict[str, Any]] = []
@@ -648,7 +658,15 @@ def _apply_import(engine: Engine, user: User, job: dict[str, Any], progress: Cal
             ref=import_id,
         )
 
-    engine.apply(user, device, _mutations(job), within=record, progress=lambda done: progress(done, len(todo)), with_cards=False)
+    engine.apply(
+        user,
+        device,
+        _mutations(job),
+        within=record,
+        progress=lambda done: progress(done, len(todo)),
+        with_cards=False,
+        normal_under=normal_under,
+    )
     progress(len(todo), len(todo))
     return rejected
 

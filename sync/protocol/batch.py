@@ -107,6 +107,19 @@ def value_or_raise(value: Any) -> Any:
     return value
 
 
+def checked_as_normal(raw: dict[str, Any]) -> CheckedMutation:
+    """A mutation whose card values are already in their normal form under the template and region
+    its caller names (`Engine.apply(normal_under=…)`): its envelope is parsed, its values kept as
+    they are, the caller's own objects (the batch never changes a value it is given in place)."""
+    try:
+        mutation = parse_mutation(raw)
+    except FieldcardsError as error:
+        return CheckedMutation(error)
+    if not isinstance(mutation, CardPut):
+        return CheckedMutation(mutation)
+    return CheckedMutation(mutation, creating=mutation.fields, editing=mutation.fields, was=mutation.was or {})
+
+
 def check_one(raw: dict[str, Any], region: str, custom_fields: list[dict[str, Any]]) -> CheckedMutation:
     """The same calls `Batch.apply` and `Batch._put` make, in the same order, made early."""
 

@@ -24,7 +24,7 @@ from sync.cards import template
 from sync.jsontext import dumps, dumps_utf8
 from sync.access import User, can_see, owner_filter
 from sync.errors import FieldError, InvalidInput, NotAllowed, NotFound, invalid
-from sync.protocol.batch import Batch, Checked, NeedsSavepoints, check_one
+from sync.protocol.batch import Batch, Checked, NeedsSavepoints, check_one, checked_as_normal
 from sync.protocol.model import SyncRequest, mutation_id_of
 from sync.recent import RecentTable
 from sync.db import Store
@@ -154,16 +154,20 @@ class Engine:
         progress: Callable[[int], None] | None = None,
         *,
         with_cards: bool = True,
+        normal_under: tuple[list[dict[str, Any]], str] | None = None,
     ) -> list[dict[str, Any]]:
         """Apply mutations in one transaction without a pull (imports, undo): one result each.
         `within(conn, results)` runs in the same transaction, so what it records commits with them.
         `progress(done)` is told every PROGRESS_EVERY mutations; nothing is committed before the end.
         `with_cards=False` leaves each result's card out: an import of 50,000 rows reads only the
-        statuses, and holding every card it wrote until the commit cost ~1 KB a row."""
+        statuses, and holding every card it wrote until the commit cost ~1 KB a row.
+        `normal_under=(custom fields, region)`: every card's fields and `was` are already what
+        validation made of them under that template and region (an import's plan): they are not
+        checked a second time, unless the template or the region has changed by the transaction."""
         _check_mutation_ids(mutations)
         # An import of 20,000 rows holds the one writer while it applies (all or nothing): what
         # can be checked before the transaction is, so phones wait for the merge and the writes only.
-        checked = self._check_before(mutations)
+        checked = self._check_before(mutations) if normal_under is None else self._already_normal(mutations, *normal_under)
         try:
             return self._apply_all(
                 user, device, mutations, within, progress, careful=False, checked=checked, with_cards=with_cards
@@ -179,6 +183,11 @@ class Engine:
         return Checked(
             custom_fields, self.default_region, [check_one(raw, self.default_region, custom_fields) for raw in mutations]
         )
+
+    def _already_normal(self, mutations: list[dict[str, Any]], custom_fields: list[dict[str, Any]], region: str) -> Checked:
+        """Checks of mutations whose values validation has made already (see `apply`): each
+        envelope is parsed, and the values stand as they are, for a new card and an existing one."""
+        return Checked(custom_fields, region, [checked_as_normal(raw) for raw in mutations])
 
     def _apply_all(
         self,
