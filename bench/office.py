@@ -34,6 +34,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sync.cards.pinyin import with_phrases  # noqa: E402
 from sync.office import importer  # noqa: E402
 from sync.access import User  # noqa: E402
 from sync.protocol.engine import Engine  # noqa: E402
@@ -157,6 +158,7 @@ def in_process(rows: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         st = TimedStore(Path(tmp) / "fieldcards.db", autocheckpoint=True)
         engine, user = Engine(st), User("office", "office")
+        with_phrases()  # as `fieldcards serve` does at start
         table = read_table("big.csv", sheet(rows))
         started = time.perf_counter()
         plan = importer.plan_import(engine, user, table, mapping=None, match=["phone", "email"], mode="upsert")

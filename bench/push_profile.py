@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.sync import fake_card  # noqa: E402
+from sync.cards.pinyin import with_phrases  # noqa: E402
 from sync.access import User  # noqa: E402
 from sync.protocol.engine import Engine  # noqa: E402
 from sync.protocol.hlc import Clock  # noqa: E402
@@ -138,6 +139,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         st = Store(Path(tmp) / "fieldcards.db", autocheckpoint=True)  # as `fieldcards serve --no-backup`
         engine, user = Engine(st), User("office", "office")
+        with_phrases()  # as `fieldcards serve` does at start: not a cost of the first push
         profiler = cProfile.Profile() if args.profile else None
         started, cpu, thread_cpu = time.perf_counter(), time.process_time(), time.thread_time()
         if profiler:

@@ -53,12 +53,15 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     # switches instead of 5 keep a rep's sync quick while exports run (bench/stall.py).
     sys.setswitchinterval(0.001)
 
+    from sync.cards.pinyin import with_phrases
+
     from .app import create_app
     from .deadlines import DeadlineH11Protocol
 
     DeadlineH11Protocol.header_deadline_s = config.header_deadline_s
 
     app = create_app(config)
+    with_phrases()  # pypinyin's phrases, read now so that the freeze below takes them too
     # What start-up made (about 260,000 objects, most of them pypinyin's dictionaries) lives as
     # long as the process: moved out of the collector's sight, a full collection during a push no
     # longer walks them all (77-83 ms a time; 20 -> 6 us per pushed card, docs/performance.md).

@@ -66,3 +66,30 @@ def test_the_lean_phrase_dictionary_is_pypinyins_own():
     assert found["phrases"] == json.loads(PHRASES_FILE.read_text(encoding="utf-8"))
     assert found["keys"] == [pinyin_keys(n) for n in names]  # this process loaded pypinyin the usual way
     assert found["keys"][0] == "chongqingyinhang cqyh" and found["keys"][1] == "changchun cc"
+
+
+def test_the_phrase_cache_is_used_only_when_it_was_made_from_the_same_file(tmp_path):
+    """The marshal cache of the parsed phrases: written on the first read, read back equal (shared
+    reading lists too), and ignored (parsed again, then rewritten) when it is not ours or was
+    made from another file."""
+    import marshal
+    import shutil
+
+    from sync.cards.pinyin import PHRASES_FILE, phrases_cached, phrases_from_file
+
+    source = tmp_path / "phrases_dict.json"
+    shutil.copy(PHRASES_FILE, source)
+    cache = tmp_path / "cache" / "phrases.marshal"
+    parsed = phrases_from_file(source)
+
+    assert phrases_cached(cache, source) == parsed and cache.exists()
+    again = phrases_cached(cache, source)
+    assert again == parsed
+    assert again["重庆"][0] is again["重叠"][0]  # 重 reads chóng in both: one list, as parsed
+
+    cache.write_bytes(b"not marshal at all")
+    assert phrases_cached(cache, source) == parsed
+    assert marshal.loads(cache.read_bytes())[1] == parsed  # made again
+
+    source.write_text('{"重庆": [["zhòng"], ["qìng"]]}', encoding="utf-8")  # another file now
+    assert phrases_cached(cache, source) == {"重庆": [["zhòng"], ["qìng"]]}
