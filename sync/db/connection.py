@@ -26,9 +26,9 @@ PRAGMAS = (
 
 # The writer's page cache (SQLite's default is 2 MiB). Every write lands in random places of the
 # card, key, idempotency and history B-trees; with 2 MiB the writer re-reads their pages from the
-# OS again and again. 16 MiB: a 50,000-row import holds the writer 5.5–6.1 s instead of 4.9–5.0
+# OS again and again. 16 MiB: a 50,000-row import holds the writer 4.6–5.2 s instead of 5.5–6.1
 # (64 MiB gave 4.3–4.5, but it stays resident, and memory has its own target). Readers keep the
-# default: there is one per thread.
+# default: there is one per thread (docs/performance.md, the import's fifth pass).
 WRITER_CACHE_KIB = 16384
 
 
