@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 from sync.access import OwnerScope
 from sync.jsontext import dumps
+from sync.db.many import rows_for_ids
 from sync.db.rows import CardRow
 
 
@@ -123,9 +124,8 @@ def card_json(conn: sqlite3.Connection, card_id: str) -> dict[str, Any] | None:
 
 
 def cards_json(conn: sqlite3.Connection, card_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """`card_json` of many cards in one query (ids beyond SQLite's 32,766 parameters: call in pages)."""
-    marks = ", ".join("?" * len(card_ids))
-    return {r[0]: json.loads(r[1]) for r in conn.execute(f"SELECT id, data FROM cards WHERE id IN ({marks})", list(card_ids))}
+    """`card_json` of many cards, a query per chunk of ids."""
+    return {r[0]: json.loads(r[1]) for r in rows_for_ids(conn, "SELECT id, data FROM cards WHERE id IN ({})", card_ids)}
 
 
 def _contains(q: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from sync.access import OwnerScope
 from sync.jsontext import dumps
 from sync.db.cards import owned
+from sync.db.many import rows_for_ids
 
 
 # A card without an owner is in the pool; the `owner` column holds '' for it (the card's JSON, null).
@@ -99,13 +100,8 @@ def owners_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[s
 
 
 def owners_of(conn: sqlite3.Connection, card_ids: Sequence[str]) -> dict[str, str | None]:
-    """card -> owner (None: the pool), in chunks under SQLite's variable limit."""
-    found: dict[str, str | None] = {}
-    for start in range(0, len(card_ids), 500):
-        chunk = card_ids[start : start + 500]
-        rows = conn.execute(f"SELECT id, owner FROM cards WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-        found.update({card: owner or None for card, owner in rows})
-    return found
+    """card -> owner (None: the pool)."""
+    return {card: owner or None for card, owner in rows_for_ids(conn, "SELECT id, owner FROM cards WHERE id IN ({})", card_ids)}
 
 
 def record_colleague_hit(conn: sqlite3.Connection, card_id: str, code: str, user: str, now: str) -> None:

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
+from sync.db.many import rows_for_ids
 from sync.jsontext import dumps
 
 
@@ -15,14 +16,9 @@ def stored_result(conn: sqlite3.Connection, mutation_id: str) -> tuple[str, dict
 
 
 def stored_results(conn: sqlite3.Connection, mutation_ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-    """`stored_result` of many ids, a query per 1,000: a push looks its batch up once."""
-    found: dict[str, tuple[str, dict[str, Any]]] = {}
-    for start in range(0, len(mutation_ids), 1000):
-        chunk = mutation_ids[start : start + 1000]
-        marks = ", ".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT id, user, result FROM mutations WHERE id IN ({marks})", chunk):
-            found[row[0]] = (row[1], json.loads(row[2]))
-    return found
+    """`stored_result` of many ids, a query per chunk of ids: a push looks its batch up once."""
+    rows = rows_for_ids(conn, "SELECT id, user, result FROM mutations WHERE id IN ({})", mutation_ids)
+    return {mutation_id: (user, json.loads(result)) for mutation_id, user, result in rows}
 
 
 def store_result(conn: sqlite3.Connection, mutation_id: str, user: str, device: str, now: str, result: dict[str, Any]) -> None:

@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from sync.db.many import rows_for_ids
+
 
 def rep_names(conn: sqlite3.Connection) -> list[str]:
     """Every rep who is not disabled, by name."""
@@ -37,17 +39,9 @@ def cards_created_by(conn: sqlite3.Connection, users: Sequence[str], first: str,
 
 def ratings_on_cards(conn: sqlite3.Connection, cards: Sequence[str], first: str, last: str) -> list[tuple[str, int]]:
     """(card, rating) of the feedback on these cards on days first..last."""
-    found: list[tuple[str, int]] = []
-    for start in range(0, len(cards), 500):
-        part = cards[start : start + 500]
-        marks = ",".join("?" * len(part))
-        found += [
-            tuple(r)
-            for r in conn.execute(
-                f"SELECT card, json_extract(data, '$.rating') FROM activities WHERE card IN ({marks}) "
-                "AND json_extract(data, '$.kind') = 'feedback' AND json_extract(data, '$.rating') IS NOT NULL "
-                "AND substr(json_extract(data, '$.at'), 1, 10) BETWEEN ? AND ?",
-                [*part, first, last],
-            )
-        ]
-    return found
+    select = (
+        "SELECT card, json_extract(data, '$.rating') FROM activities WHERE card IN ({}) "
+        "AND json_extract(data, '$.kind') = 'feedback' AND json_extract(data, '$.rating') IS NOT NULL "
+        "AND substr(json_extract(data, '$.at'), 1, 10) BETWEEN ? AND ?"
+    )
+    return [tuple(r) for r in rows_for_ids(conn, select, cards, first, last)]
