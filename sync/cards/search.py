@@ -17,8 +17,7 @@ def pinyin_keys(name: str) -> str:
     """`王伟` -> `wangwei ww`; empty for names without Chinese characters."""
     if not HAN.search(name):
         return ""
-    with_phrases()
-    syllables = _by_character(name)
+    syllables = _by_character(name)  # reads pypinyin's phrases first (`with_phrases`), as lazy_pinyin needs them
     if syllables is None:
         syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s]
     return " ".join(("".join(syllables), "".join(s[0] for s in syllables))) if syllables else ""
