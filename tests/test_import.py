@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import sqlite3
 import uuid
 
 import httpx
@@ -131,6 +132,7 @@ def test_gb18030_upsert_by_phone_then_undo_with_a_conflict(app: App, tmp_path):
     known = phone.create_card(name="张三", phones=["13811112222"], company="旧公司", tags=["a"])
     untouched = phone.create_card(name="赵六", phones=["13833334444"])
     phone.sync()
+    remembered = idempotency_records(app)
     with app.client("office") as office:
         before = {c["id"]: c for c in office.get("/api/v1/cards").json()["cards"]}
         data = gb18030_csv(
@@ -164,6 +166,19 @@ def test_gb18030_upsert_by_phone_then_undo_with_a_conflict(app: App, tmp_path):
         assert names == {"张三", "赵六"}  # the created card is gone again
         again = office.post(f"/api/v1/imports/{import_id}/undo")
         assert again.status_code == 400
+    # The import's and the undo's own mutations keep no idempotency record (their import record
+    # keeps them from running twice); the phone's two later syncs keep theirs.
+    now = idempotency_records(app)
+    assert "office" not in now and now["rep1"] == remembered["rep1"] + 1, (remembered, now)
+
+
+def idempotency_records(app: App) -> dict[str, int]:
+    """How many idempotency records each user has."""
+    conn = sqlite3.connect(app.data / "fieldcards.db")
+    try:
+        return dict(conn.execute("SELECT user, count(*) FROM mutations GROUP BY user").fetchall())
+    finally:
+        conn.close()
 
 
 def test_undo_restores_exactly_the_previous_state(app: App):

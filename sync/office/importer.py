@@ -666,6 +666,7 @@ def _apply_import(
         progress=lambda done: progress(done, len(todo)),
         with_cards=False,
         normal_under=normal_under,
+        remember=False,  # the import record keeps it from being applied twice
     )
     progress(len(todo), len(todo))
     return rejected
@@ -794,7 +795,7 @@ def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
         audit.record(conn, user.name, "import.undo", import_id, {"changes": len(mutations), "conflicts": len(conflicts)})
         journal.record(conn, user, "import.undo", {}, ref=import_id)
 
-    results = engine.apply(user, f"undo:{import_id[:8]}", mutations, within=finish, with_cards=False)
+    results = engine.apply(user, f"undo:{import_id[:8]}", mutations, within=finish, with_cards=False, remember=False)
     statuses: dict[str, int] = {}
     for result in results:
         statuses[result["status"]] = statuses.get(result["status"], 0) + 1

@@ -167,11 +167,13 @@ class Batch:
         *,
         careful: bool = True,
         warnings: bool = True,
+        remember: bool = True,
     ) -> None:
         self.engine = engine
         self.conn = conn
         self.careful = careful
         self.warnings = warnings  # look for possible duplicates: only a sync answer carries them
+        self.remember = remember  # keep each mutation's result for a retry (see `Engine.apply`)
         self.user = user
         self.device = device
         self.now = now
@@ -189,7 +191,7 @@ class Batch:
     def expect(self, raws: list[Any]) -> None:
         """The mutations about to be applied: their idempotency records in one look-up, not one
         per mutation (a push of 1,000 new mutations asked 1,000 times, ~6 µs each)."""
-        ids = [i for i in (mutation_id_of(raw) for raw in raws) if i]
+        ids = [i for i in (mutation_id_of(raw) for raw in raws) if i] if self.remember else []
         self._expected = db.stored_results(self.conn, ids)
 
     def _stored_result(self, mutation_id: str) -> tuple[str, dict[str, Any]] | None:
@@ -228,7 +230,7 @@ class Batch:
         rejected after writing, `NeedsSavepoints` rolls the whole transaction back and the
         caller applies the batch again carefully."""
         mutation_id = mutation_id_of(raw) or ""
-        seen = self._stored_result(mutation_id)
+        seen = self._stored_result(mutation_id) if self.remember else None
         if seen is not None:
             seen_user, result = seen
             if seen_user != self.user.name:
@@ -243,8 +245,9 @@ class Batch:
         try:
             mutation = checked.envelope() if checked is not None else parse_mutation(raw)
             result, warnings = self._apply(mutation)
-            db.store_result(self.conn, mutation_id, self.user.name, self.device or "", self.now, result)
-            self._stored_here.add(mutation_id)
+            if self.remember:
+                db.store_result(self.conn, mutation_id, self.user.name, self.device or "", self.now, result)
+                self._stored_here.add(mutation_id)
         except FieldcardsError as error:
             if self.careful:
                 db.rollback_to(self.conn, "mutation")

@@ -155,6 +155,7 @@ class Engine:
         *,
         with_cards: bool = True,
         normal_under: tuple[list[dict[str, Any]], str] | None = None,
+        remember: bool = True,
     ) -> list[dict[str, Any]]:
         """Apply mutations in one transaction without a pull (imports, undo): one result each.
         `within(conn, results)` runs in the same transaction, so what it records commits with them.
@@ -163,17 +164,31 @@ class Engine:
         statuses, and holding every card it wrote until the commit cost ~1 KB a row.
         `normal_under=(custom fields, region)`: every card's fields and `was` are already what
         validation made of them under that template and region (an import's plan): they are not
-        checked a second time, unless the template or the region has changed by the transaction."""
+        checked a second time, unless the template or the region has changed by the transaction.
+        `remember=False` keeps no idempotency record of the mutations: for the server's own batches
+        (an import, its undo), whose ids it makes from the import's id and which no client sends;
+        what keeps them from being applied twice is the import's own record, written in the same
+        transaction. A 50,000-row import wrote 50,000 records, each repeating its card."""
         _check_mutation_ids(mutations)
         # An import of 20,000 rows holds the one writer while it applies (all or nothing): what
         # can be checked before the transaction is, so phones wait for the merge and the writes only.
         checked = self._check_before(mutations) if normal_under is None else self._already_normal(mutations, *normal_under)
         try:
             return self._apply_all(
-                user, device, mutations, within, progress, careful=False, checked=checked, with_cards=with_cards
+                user,
+                device,
+                mutations,
+                within,
+                progress,
+                careful=False,
+                checked=checked,
+                with_cards=with_cards,
+                remember=remember,
             )
         except NeedsSavepoints:  # rolled back whole; applied again, one savepoint per mutation, all checks inside
-            return self._apply_all(user, device, mutations, within, progress, careful=True, checked=None, with_cards=with_cards)
+            return self._apply_all(
+                user, device, mutations, within, progress, careful=True, checked=None, with_cards=with_cards, remember=remember
+            )
 
     def _check_before(self, mutations: list[dict[str, Any]]) -> Checked:
         """Envelopes, card values and `was` of every mutation, checked outside the write transaction
@@ -200,9 +215,10 @@ class Engine:
         careful: bool,
         checked: Checked | None,
         with_cards: bool = True,
+        remember: bool = True,
     ) -> list[dict[str, Any]]:
         with self.store.write() as conn:
-            batch = Batch(self, conn, user, device, utc_now(), careful=careful, warnings=False)
+            batch = Batch(self, conn, user, device, utc_now(), careful=careful, warnings=False, remember=remember)
             batch.expect(mutations)
             ahead = checked.items if checked is not None and batch.may_use(checked) else None
             results = []
