@@ -17,6 +17,7 @@ from sync.access import User
 from sync.errors import InvalidInput, TooLarge, TooSlow, invalid
 from sync.office.spreadsheet import read_table
 
+from .. import memory
 from .body import parse_json_text, read_json
 
 # Progress of running imports by the id the client chose, for the progress bar (`progress` field).
@@ -140,7 +141,7 @@ async def import_file(request: Request) -> JSONResponse:
         return {**outcome, **preview}
 
     try:
-        return JSONResponse(await request.app.state.heavy.run(work))
+        return JSONResponse(await request.app.state.heavy.run(memory.without_collector(work)))
     finally:
         with _progress_lock:
             _progress.pop(progress_id, None)
@@ -200,7 +201,10 @@ async def check_problems(request: Request) -> Response:
 
 async def undo_import(request: Request) -> JSONResponse:
     result = await request.app.state.heavy.run(
-        importer.undo_import, request.app.state.engine, request.state.user, request.path_params["import_id"]
+        memory.without_collector(importer.undo_import),
+        request.app.state.engine,
+        request.state.user,
+        request.path_params["import_id"],
     )
     return JSONResponse(result)
 
