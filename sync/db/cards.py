@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 from sync.access import OwnerScope
-from sync.jsontext import dumps
+from sync.jsontext import dumps, loads_card_text
 from sync.db.many import rows_for_ids
 from sync.db.rows import CardRow
 
@@ -28,11 +27,11 @@ def card_row(conn: sqlite3.Connection, card_id: str) -> CardRow | None:
     row = conn.execute("SELECT data, clocks, seq, merged_into FROM cards WHERE id = ?", (card_id,)).fetchone()
     if row is None:
         return None
-    card = json.loads(row[0])
+    card = loads_card_text(row[0])
     if not card.get("erased"):
         for name, empty in LATER_FIELDS.items():
             card.setdefault(name, list(empty) if isinstance(empty, list) else empty)
-    return CardRow(card, json.loads(row[1] or "{}"), row[2], row[3])
+    return CardRow(card, loads_card_text(row[1] or "{}"), row[2], row[3])
 
 
 def save_card(conn: sqlite3.Connection, row: CardRow, search: str) -> None:
@@ -108,24 +107,24 @@ def cards_sharing_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[st
 def live_cards(conn: sqlite3.Connection, owner: OwnerScope) -> list[dict[str, Any]]:
     """Every card that is not deleted, only `owner`'s when given, as the contract's JSON."""
     clause, values = owned(owner or None, "owner")
-    return [json.loads(r[0]) for r in conn.execute("SELECT data FROM cards WHERE deleted = 0" + clause, values)]
+    return [loads_card_text(r[0]) for r in conn.execute("SELECT data FROM cards WHERE deleted = 0" + clause, values)]
 
 
 def live_activities(conn: sqlite3.Connection, owner: OwnerScope) -> list[dict[str, Any]]:
     """The activities of those cards."""
     clause, values = owned(owner or None, "c.owner")
     sql = "SELECT a.data FROM activities a JOIN cards c ON c.id = a.card WHERE c.deleted = 0" + clause
-    return [json.loads(r[0]) for r in conn.execute(sql, values)]
+    return [loads_card_text(r[0]) for r in conn.execute(sql, values)]
 
 
 def card_json(conn: sqlite3.Connection, card_id: str) -> dict[str, Any] | None:
     row = conn.execute("SELECT data FROM cards WHERE id = ?", (card_id,)).fetchone()
-    return json.loads(row[0]) if row else None
+    return loads_card_text(row[0]) if row else None
 
 
 def cards_json(conn: sqlite3.Connection, card_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """`card_json` of many cards, a query per chunk of ids."""
-    return {r[0]: json.loads(r[1]) for r in rows_for_ids(conn, "SELECT id, data FROM cards WHERE id IN ({})", card_ids)}
+    return {r[0]: loads_card_text(r[1]) for r in rows_for_ids(conn, "SELECT id, data FROM cards WHERE id IN ({})", card_ids)}
 
 
 def _contains(q: str) -> str:
@@ -173,7 +172,7 @@ def list_cards(
             where.append(clause)
             params.append(value)
     sql = f"SELECT data FROM cards WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
-    return [json.loads(r[0]) for r in conn.execute(sql, [*params, limit])]
+    return [loads_card_text(r[0]) for r in conn.execute(sql, [*params, limit])]
 
 
 def mark_exit(conn: sqlite3.Connection, seq: int, card_id: str, user: str, reason: str, into: str | None) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
-from sync.jsontext import dumps
+from sync.jsontext import dumps, loads_card_text
 
 
 def insert_history(
@@ -34,7 +33,7 @@ def history_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str, An
         (card_id,),
     )
     keys = ("version", "at", "authored_at", "received_at", "user", "device", "mutation")
-    found = [{**dict(zip(keys, r[:7])), "changes": json.loads(r[7])} for r in rows]
+    found = [{**dict(zip(keys, r[:7])), "changes": loads_card_text(r[7])} for r in rows]
     for entry in found:  # a change a customer made through a link names the link (contract 7)
         if (entry["device"] or "").startswith("link:"):
             entry["via"] = entry["device"].removeprefix("link:")

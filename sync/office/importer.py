@@ -21,7 +21,7 @@ from sync.cards import template
 from sync import events
 from sync.access import User, office_only, owner_filter
 from sync.protocol.engine import Engine
-from sync.jsontext import dumps
+from sync.jsontext import dumps, loads_card_text
 from sync.times import utc_now
 from sync.errors import InvalidInput, NotFound, invalid, still_undoable
 from sync.office.cells import clean_phone, message, plain, problem, read_basis, read_consent, read_date, read_segment
@@ -780,7 +780,7 @@ def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
                 if now_card is None or now_card.get("deleted"):
                     continue
                 mutation_id = str(uuid.uuid5(namespace, f"undo-{number}"))
-                before, after = json.loads(before_json), json.loads(after_json)
+                before, after = loads_card_text(before_json), loads_card_text(after_json)
                 if action == "create":
                     mutations.append(_undo_create(engine, mutation_id, card, now_card, after, left_at))
                     continue
@@ -808,10 +808,11 @@ def _undo_create(
     """Deleting at the version the import left: if someone edited since, the delete-vs-edit rule
     keeps the card and records a conflict for a person to decide. A card that is again exactly
     as imported (a merge undone, say) holds nobody's work: it goes."""
-    untouched = all(
+    left = int(left_at.get(card) or 1)
+    untouched = now_card["version"] == left or all(  # still the version the import left: nothing to compare
         values_equal(now_card.get(name), after.get(name, EMPTY_VALUES[name])) for name in CARD_FIELDS if name != "owner"
     )
-    version = now_card["version"] if untouched else int(left_at.get(card) or 1)
+    version = now_card["version"] if untouched else left
     return {"id": mutation_id, "op": "card.delete", "card": card, "at": engine.clock.now(), "version": version}
 
 
