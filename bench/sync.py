@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -34,6 +35,9 @@ from sync.protocol.hlc import Clock  # noqa: E402
 from sync.db import Store  # noqa: E402
 from sync.people.users import add_user, create_token  # noqa: E402
 from server.process import start_server, stop_server  # noqa: E402
+from sync.ids import time_ordered_uuid  # noqa: E402
+
+ID_KINDS: dict[str, Callable[[], str]] = {"ordered": time_ordered_uuid, "random": lambda: str(uuid.uuid4())}
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚"
@@ -90,7 +94,7 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def push(client: httpx.Client, clock: Clock, cards: list[dict]) -> tuple[float, list[str]]:
+def push(client: httpx.Client, clock: Clock, cards: list[dict], new_id: Callable[[], str]) -> tuple[float, list[str]]:
     """The clock times the server: the bodies are encoded before it starts, as a phone's outbox
     already holds its mutations, in UTF-8 as the app's `JSON.stringify` sends them (httpx's
     `json=` escapes every Chinese character and took ~6 ms of client time per batch), and the
@@ -99,9 +103,9 @@ def push(client: httpx.Client, clock: Clock, cards: list[dict]) -> tuple[float, 
     for start in range(0, len(cards), 1000):
         mutations = []
         for fields in cards[start : start + 1000]:
-            card_id = str(uuid.uuid4())
+            card_id = new_id()
             ids.append(card_id)
-            mutations.append({"id": str(uuid.uuid4()), "op": "card.put", "card": card_id, "at": clock.now(), "fields": fields})
+            mutations.append({"id": new_id(), "op": "card.put", "card": card_id, "at": clock.now(), "fields": fields})
         bodies.append(orjson.dumps({"device": "bench-pusher", "mutations": mutations, "limit": 1}))
     headers = {"content-type": "application/json"}
     started = time.perf_counter()
@@ -185,7 +189,7 @@ def concurrent(
     return len(latencies), latencies
 
 
-def run(size: int, tmp: Path, *, push_only: bool = False) -> dict:
+def run(size: int, tmp: Path, *, push_only: bool = False, ids_kind: str = "ordered") -> dict:
     data = tmp / f"data-{size}"
     proc, url = start_server(data, "--no-backup")
     try:
@@ -199,10 +203,11 @@ def run(size: int, tmp: Path, *, push_only: bool = False) -> dict:
         headers = {"authorization": f"Bearer {token}"}
         with httpx.Client(base_url=url, headers=headers, timeout=600) as client:
             cpu_before = cpu_s(proc.pid)
-            push_s, ids = push(client, Clock("bench"), cards)
+            push_s, ids = push(client, Clock("bench"), cards, ID_KINDS[ids_kind])
             push_cpu_s = cpu_s(proc.pid) - cpu_before
             rss_after_push = round(rss_mb(proc.pid))
             pushed = {
+                "push_ids": ids_kind,
                 "push_cards_per_s": round(size / push_s),
                 "push_cards_per_server_cpu_s": round(size / push_cpu_s) if push_cpu_s else None,
             }
@@ -246,11 +251,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5000,100000")
     parser.add_argument("--push-only", action="store_true", help="only the initial push (a quick check)")
+    parser.add_argument(
+        "--ids",
+        choices=sorted(ID_KINDS),
+        default="ordered",
+        help="the ids of the pushed cards and mutations: time-ordered as the PWA and the reference client make them "
+        "(the default), or random (UUIDv4) as other clients may",
+    )
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
-            figures = run(size, Path(tmp), push_only=args.push_only)
+            figures = run(size, Path(tmp), push_only=args.push_only, ids_kind=args.ids)
             print(json.dumps(figures, ensure_ascii=False))
 
 

@@ -19,7 +19,7 @@ layers below it (tests/test_architecture.py keeps this true):
     db/        the only package that runs SQL: connections and pragmas, migrations, one module per
                table family
     leaves     errors.py (the one exception hierarchy), times.py, access.py (who may see what),
-               jsontext.py, recent.py (throttles), places.py (distances)
+               jsontext.py, recent.py (throttles), places.py (distances), ids.py (time-ordered UUIDs)
 
 Rules: `sync/` never imports `server/`; no private name (`_x`) is imported across modules; SQL only
 in `db/`. docs/architecture.md follows one mutation from a phone's outbox to another phone.

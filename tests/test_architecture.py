@@ -73,7 +73,7 @@ def test_server_handlers_hold_no_sql():
 # The layers of sync/, highest first: a module imports only from its own layer or those below it.
 # The leaves import nothing of sync/; the records (audit log, journal, outbox events) write through db.
 LAYERS = ("office", "outward", "protocol", "cards", "people", "records", "db", "leaves")
-LEAVES = {"errors", "times", "access", "jsontext", "recent", "places", "inputs"}
+LEAVES = {"errors", "times", "access", "jsontext", "recent", "places", "inputs", "ids"}
 RECORDS = {"audit", "journal", "events"}
 PEERS = {("cards", "people"), ("people", "cards")}  # side by side: neither needs the other today
 

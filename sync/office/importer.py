@@ -23,6 +23,7 @@ from sync.access import User, office_only, owner_filter
 from sync.protocol.engine import Engine
 from sync.jsontext import dumps, loads_card_text
 from sync.times import utc_now
+from sync.ids import time_ordered_uuid
 from sync.errors import InvalidInput, NotFound, invalid, still_undoable
 from sync.office.cells import clean_phone, message, plain, problem, read_basis, read_consent, read_date, read_segment
 from sync.office.spreadsheet import XLSX_TYPE, Table, split_list, write_csv, write_xlsx
@@ -533,7 +534,7 @@ def _plan_row(
         if "name" not in fields:
             errors.append(problem(number, column_of.get("name", "name"), "", "name_missing"))
             return RowPlan(number, "skip", reason="no name")
-        return RowPlan(number, "create", card=str(uuid.uuid4()), fields=fields)
+        return RowPlan(number, "create", card=time_ordered_uuid(), fields=fields)
     if mode == "create":
         return RowPlan(number, "skip", card=target, reason="matches an existing card")
     changed, was = _changes(known.cards[target], fields)

@@ -25,6 +25,7 @@ import httpx
 
 from sync.db import device as local
 from sync.protocol.hlc import Clock
+from sync.ids import time_ordered_uuid
 
 JOURNAL_DAYS = 90
 BATCH = 1000
@@ -87,7 +88,7 @@ class Device:
     # --- local edits ---------------------------------------------------------------------
 
     def create_card(self, **fields: Any) -> str:
-        card_id = str(uuid.uuid4())
+        card_id = time_ordered_uuid()
         self._record({"op": "card.put", "card": card_id, "fields": fields})
         return card_id
 
@@ -106,7 +107,7 @@ class Device:
         return self._record({"op": "card.delete", "card": card_id, "version": view.get("version", 0)})
 
     def add_activity(self, card_id: str, kind: str, text: str = "", **extra: Any) -> str:
-        activity_id = str(uuid.uuid4())
+        activity_id = time_ordered_uuid()
         at = extra.pop("at", None) or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         activity = {"id": activity_id, "card": card_id, "kind": kind, "at": at, "text": text, **extra}
         self._record({"op": "activity.add", "card": card_id, "activity": activity})
@@ -115,7 +116,7 @@ class Device:
     def add_attachment(self, card_id: str, data: bytes, name: str, kind: str, *, activity: str | None = None) -> str:
         """A photo or file on a card: declared in the outbox now, its bytes uploaded after the sync
         that declares it (resumably, see `upload_files`). Returns the attachment id."""
-        attachment_id = str(uuid.uuid4())
+        attachment_id = time_ordered_uuid()
         digest = hashlib.sha256(data).hexdigest()
         local.save_file(self.db, attachment_id, card_id, digest, data)
         self._record(
@@ -234,7 +235,7 @@ class Device:
         return sent
 
     def _record(self, body: dict[str, Any]) -> str:
-        body = {"id": str(uuid.uuid4()), **body, "at": self.clock.now()}
+        body = {"id": time_ordered_uuid(), **body, "at": self.clock.now()}
         self._set_meta("last_at", body["at"])
         local.queue_mutation(self.db, body, int(time.time() * 1000))
         self._refresh_view(body["card"])

@@ -10,6 +10,7 @@
 //     server's copy ends (docs/protocol.md), so a cut upload or a reload never sends a chunk twice
 import { Clock } from "./hlc.js";
 import { searchText } from "./search.js";
+import { timeOrderedUuid } from "./ids.js";
 
 export const JOURNAL_DAYS = 90;
 export const BATCH = 1000;
@@ -89,7 +90,7 @@ export class Device {
   // --- local edits ---------------------------------------------------------------------------
 
   async createCard(fields) {
-    const card = crypto.randomUUID();
+    const card = timeOrderedUuid(this.now());
     await this.record({ op: "card.put", card, fields });
     return card;
   }
@@ -112,7 +113,7 @@ export class Device {
   }
 
   async addActivity(cardId, kind, text = "", extra = {}) {
-    const activity = { id: crypto.randomUUID(), card: cardId, kind, at: new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, "Z"), text, ...extra };
+    const activity = { id: timeOrderedUuid(this.now()), card: cardId, kind, at: new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, "Z"), text, ...extra };
     await this.record({ op: "activity.add", card: cardId, activity });
     return activity.id;
   }
@@ -121,7 +122,7 @@ export class Device {
   // its activities: the declaration goes to the outbox, the bytes stay here until uploaded.
   async addAttachment(cardId, { bytes, name, type, activity = null }) {
     const sha256 = await sha256Hex(bytes);
-    const attachment = { id: crypto.randomUUID(), activity, name, type, size: bytes.byteLength, sha256 };
+    const attachment = { id: timeOrderedUuid(this.now()), activity, name, type, size: bytes.byteLength, sha256 };
     await this.record({ op: "attachment.add", card: cardId, attachment }, (s, body) => {
       s.files.put({ id: attachment.id, card: cardId, mutation: body.id, name, type, size: bytes.byteLength, uploaded: false, created_ms: this.now() });
       s.blobs.put({ id: attachment.id, bytes });
@@ -169,7 +170,7 @@ export class Device {
   }
 
   async record(partial, alsoWrite = null) {
-    const body = { id: crypto.randomUUID(), ...partial, at: this.clock.now() };
+    const body = { id: timeOrderedUuid(this.now()), ...partial, at: this.clock.now() };
     const [row, pending] = [await this.store.card(body.card), await this.store.journal("pending", body.card)];
     const bodies = [...pending.sort(bySeq).map((e) => e.body), body];
     const view = viewOf(baseOf(row, bodies), bodies);

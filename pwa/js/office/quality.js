@@ -9,6 +9,7 @@ import { personLabel, personName } from "../shared/people.js";
 import { cell, errorText, fieldName, loading, table, today } from "./common.js";
 import { shownTime } from "../shared/ui.js";
 import { Clock } from "../app/hlc.js";
+import { timeOrderedUuid } from "../app/ids.js";
 
 // One device id per signed-in user: revoking one person's browser must not stop everyone's fixes.
 let DEVICE = "office-web";
@@ -55,7 +56,7 @@ async function fix(ctx, item) {
     const value = f.value.trim();
     if (value) next[at] = value;
     else next.splice(at, 1);
-    const mutation = { id: crypto.randomUUID(), op: "card.put", card: card.id, at: clock.now(), fields: { [name]: next }, was: { [name]: old } };
+    const mutation = { id: timeOrderedUuid(), op: "card.put", card: card.id, at: clock.now(), fields: { [name]: next }, was: { [name]: old } };
     const answer = await api("/sync", { method: "POST", body: { device: DEVICE, limit: 1, mutations: [mutation] } });
     const result = answer.results[0];
     if (result.status === "rejected") {
