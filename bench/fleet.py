@@ -40,6 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.measure import cpu_seconds, rss_mb  # noqa: E402
 from bench.sync import fake_card  # noqa: E402
 from server.process import start_server, stop_server  # noqa: E402
 from sync.protocol import cursor as cursors  # noqa: E402
@@ -258,18 +259,6 @@ def restore_drill(data: Path) -> dict:
         "drill_exit": done.returncode,
         "db_mb": round((data / "fieldcards.db").stat().st_size / 2**20),
     }
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def run_size(url: str, reps: list[Rep], seconds: float, server_pid: int) -> tuple[dict, list[float]]:

@@ -22,12 +22,10 @@ import random
 import sqlite3
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Self
 
 import httpx
 
@@ -43,6 +41,7 @@ from sync.office.spreadsheet import read_table  # noqa: E402
 from sync.db import Store  # noqa: E402
 from sync.people.users import add_user, create_token  # noqa: E402
 from server.process import start_server, stop_server  # noqa: E402
+from bench.measure import Beside, PeakRSS  # noqa: E402
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
@@ -67,25 +66,6 @@ def sheet(rows: int) -> bytes:
             ]
         )
     return out.getvalue().encode("utf-8-sig")
-
-
-class Beside:
-    """Work that runs in a thread of its own while the `with` block runs: `_run` until `_stop`."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        raise NotImplementedError
 
 
 class Probe(Beside):
@@ -117,35 +97,14 @@ class Probe(Beside):
         return round(max(self.waits, default=0.0), 2)
 
 
-class PeakRSS(Beside):
-    """The server's largest resident set while the block runs, sampled every 50 ms (issue 14's
-    memory target holds during a 50,000-row import too)."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid, self.peak_mb = pid, 0.0
-        self.before_mb = self.now_mb()
-        super().__init__()
-
-    def now_mb(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, self.now_mb())
-            self._stop.wait(0.05)
-
-
 class TimedStore(Store):
     """A store that remembers how long each write transaction held the writer."""
 
     holds: list[float]
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        with super().write() as conn:
+    def write(self, *, large: bool = False) -> Iterator[sqlite3.Connection]:
+        with super().write(large=large) as conn:
             started = time.perf_counter()
             try:
                 yield conn

@@ -36,6 +36,7 @@ from sync.db import Store  # noqa: E402
 from sync.people.users import add_user, create_token  # noqa: E402
 from server.process import start_server, stop_server  # noqa: E402
 from sync.ids import time_ordered_uuid  # noqa: E402
+from bench.measure import PeakRSS, cpu_seconds, rss_mb  # noqa: E402
 
 ID_KINDS: dict[str, Callable[[], str]] = {"ordered": time_ordered_uuid, "random": lambda: str(uuid.uuid4())}
 
@@ -78,20 +79,6 @@ def fake_card(rng: random.Random) -> dict:
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process so far, all its threads: on a machine shared with
-    other work, cards per server CPU second moves far less than cards per wall second."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def push(client: httpx.Client, clock: Clock, cards: list[dict], new_id: Callable[[], str]) -> tuple[float, list[str]]:
@@ -202,9 +189,9 @@ def run(size: int, tmp: Path, *, push_only: bool = False, ids_kind: str = "order
         avg_bytes = statistics.mean(len(json.dumps(c, ensure_ascii=False).encode()) for c in cards[:500])
         headers = {"authorization": f"Bearer {token}"}
         with httpx.Client(base_url=url, headers=headers, timeout=600) as client:
-            cpu_before = cpu_s(proc.pid)
+            cpu_before = cpu_seconds(proc.pid)
             push_s, ids = push(client, Clock("bench"), cards, ID_KINDS[ids_kind])
-            push_cpu_s = cpu_s(proc.pid) - cpu_before
+            push_cpu_s = cpu_seconds(proc.pid) - cpu_before
             rss_after_push = round(rss_mb(proc.pid))
             pushed = {
                 "push_ids": ids_kind,
@@ -220,8 +207,9 @@ def run(size: int, tmp: Path, *, push_only: bool = False, ids_kind: str = "order
                 client.post("/api/v1/sync", json={"device": "bench-fresh", "cursor": cursor}).raise_for_status()
                 noop.append(time.perf_counter() - t0)
         rss_after_pull = rss_mb(proc.pid)
-        paced_requests, paced = concurrent(url, [token], ids, 10.0, interval=0.1)
-        requests, latencies = concurrent(url, [token], ids, 10.0, interval=None)
+        with PeakRSS(proc.pid) as under_load:  # each load starts with 32 concurrent full pulls
+            paced_requests, paced = concurrent(url, [token], ids, 10.0, interval=0.1)
+            requests, latencies = concurrent(url, [token], ids, 10.0, interval=None)
         return {
             "cards": size,
             "card_json_bytes": round(avg_bytes),
@@ -241,6 +229,7 @@ def run(size: int, tmp: Path, *, push_only: bool = False, ids_kind: str = "order
             "closed_32_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
             "rss_mb_after_push": rss_after_push,
             "rss_mb_after_pull": round(rss_after_pull),
+            "rss_mb_peak_during_load": round(under_load.peak_mb),
             "rss_mb_after_load": round(rss_mb(proc.pid)),
         }
     finally:

@@ -8,6 +8,7 @@ import ctypes.util
 import functools
 import gc
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -40,6 +41,26 @@ def give_back() -> None:
     libc = _libc()
     if libc is not None and hasattr(libc, "malloc_trim"):
         libc.malloc_trim(0)
+
+
+LARGE_ANSWER_BYTES = 1 << 20  # a sync answer this large has just freed its page's changes
+_GIVE_BACK_EVERY_S = 1.0
+_given_back_at = [0.0]
+_given_back_lock = threading.Lock()
+
+
+def give_back_after_large(size: int) -> None:
+    """`give_back` after a large sync answer was built, at most once a second: the 5,000 changes of
+    a full page are ~600-byte objects that glibc (not Python's small-object allocator) holds, and
+    32 phones pulling 100,000 cards at once left ~30 MB of them mapped after the burst."""
+    if size < LARGE_ANSWER_BYTES:
+        return
+    now = time.monotonic()
+    with _given_back_lock:
+        if now - _given_back_at[0] < _GIVE_BACK_EVERY_S:
+            return
+        _given_back_at[0] = now
+    give_back()
 
 
 _pausing = 0  # heavy jobs running with the cycle collector off (`without_collector`)

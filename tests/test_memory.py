@@ -1,5 +1,6 @@
 """The server's memory helpers (server/memory.py): the cycle collector paused for heavy jobs is
-switched back on when the last of them ends, whatever they return or raise."""
+switched back on when the last of them ends, whatever they return or raise; and a large write's
+page cache (sync/db/connection.py) is given back when it ends."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import threading
 import pytest
 
 from server import memory
+from sync.db import Store
+from sync.db.connection import DEFAULT_CACHE_KIB, LARGE_WRITE_CACHE_KIB
 
 
 def test_the_collector_is_off_while_a_job_runs_and_on_after_it_returns_or_raises():
@@ -54,3 +57,23 @@ def test_two_overlapping_jobs_switch_it_back_on_only_when_both_are_done():
     two.join(10)
     assert during == {"second": False, "between: the first still runs": False, "first, at its end": False}
     assert gc.isenabled()
+
+
+def test_a_large_write_has_a_larger_page_cache_only_while_it_runs(tmp_path):
+    store = Store(tmp_path / "fieldcards.db")
+    try:
+
+        def cache_kib(conn) -> int:
+            return -conn.execute("PRAGMA cache_size").fetchone()[0]
+
+        with store.write() as conn:
+            assert cache_kib(conn) == DEFAULT_CACHE_KIB
+        with store.write(large=True) as conn:
+            assert cache_kib(conn) == LARGE_WRITE_CACHE_KIB
+        with pytest.raises(RuntimeError):
+            with store.write(large=True) as conn:
+                raise RuntimeError("a large write that fails")
+        with store.write() as conn:
+            assert cache_kib(conn) == DEFAULT_CACHE_KIB  # back after a commit and after a rollback
+    finally:
+        store.close()

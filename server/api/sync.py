@@ -10,6 +10,7 @@ from sync.people import users
 from sync.protocol.engine import DeviceRevoked
 from sync.protocol.model import parse_sync_request
 
+from .. import memory
 from .body import read_json
 
 
@@ -27,4 +28,9 @@ async def sync(request: Request) -> Response:
             users.end_revoked_session(engine.store, user, getattr(request.state, "session", None))
             raise
 
-    return Response(await run_in_threadpool(sync_and_render), media_type="application/json")
+    def answer() -> bytes:
+        body = sync_and_render()
+        memory.give_back_after_large(len(body))
+        return body
+
+    return Response(await run_in_threadpool(answer), media_type="application/json")

@@ -24,18 +24,14 @@ PRAGMAS = (
 )
 
 
-# The writer's page cache (SQLite's default is 2 MiB). Every write lands in random places of the
-# card, key, idempotency and history B-trees; with 2 MiB the writer re-reads their pages from the
-# OS again and again. 16 MiB: a 50,000-row import holds the writer 4.6–5.2 s instead of 5.5–6.1
-# (64 MiB gave 4.3–4.5, but it stays resident, and memory has its own target). Readers keep the
-# default: there is one per thread (docs/performance.md, the import's fifth pass).
-WRITER_CACHE_KIB = 16384
-
-
-def writer_connection(path: Path | str, *, autocheckpoint: bool = False) -> sqlite3.Connection:
-    conn = connect(path, autocheckpoint=autocheckpoint)
-    conn.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
-    return conn
+# The page cache of a large write transaction (an import, its undo, a replay: `Store.write(large=
+# True)`; SQLite's default is 2 MiB). Every write lands in random places of the card, key and
+# history B-trees; with 2 MiB the writer re-read their pages from the OS again and again. 16 MiB: a
+# 50,000-row import held the writer 4.6–5.2 s instead of 5.5–6.1 (64 MiB gave 4.3–4.5). The cache
+# is given back when the transaction ends: kept for good, it was 16 MiB of the server's resident
+# memory after the first import (docs/performance.md, the import's fifth and sixth passes).
+LARGE_WRITE_CACHE_KIB = 16384
+DEFAULT_CACHE_KIB = 2000  # SQLite's own default, for every other transaction and the readers
 
 
 def connect(path: Path | str, *, autocheckpoint: bool = False) -> sqlite3.Connection:
@@ -59,7 +55,7 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.autocheckpoint = autocheckpoint
-        self._writer = writer_connection(self.path, autocheckpoint=autocheckpoint)
+        self._writer = connect(self.path, autocheckpoint=autocheckpoint)
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -72,17 +68,26 @@ class Store:
                 set_meta(tx, "seq", "0")
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """The one writer, inside BEGIN IMMEDIATE … COMMIT. Returning means SQLite committed."""
+    def write(self, *, large: bool = False) -> Iterator[sqlite3.Connection]:
+        """The one writer, inside BEGIN IMMEDIATE … COMMIT. Returning means SQLite committed.
+        `large`: a transaction of thousands of rows gets a larger page cache while it runs
+        (`LARGE_WRITE_CACHE_KIB`), given back to the system when it ends."""
         with self._write_lock:
             conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
+            if large:
+                conn.execute(f"PRAGMA cache_size=-{LARGE_WRITE_CACHE_KIB}")
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                if large:
+                    conn.execute(f"PRAGMA cache_size=-{DEFAULT_CACHE_KIB}")
+                    conn.execute("PRAGMA shrink_memory")
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -116,7 +121,7 @@ class Store:
             try:
                 yield
             finally:
-                self._writer = writer_connection(self.path, autocheckpoint=self.autocheckpoint)
+                self._writer = connect(self.path, autocheckpoint=self.autocheckpoint)
                 migrate(self._writer)
 
     @property

@@ -37,6 +37,7 @@ DEVICE_RECORD_EVERY_S = 300.0
 PULLS_AT_ONCE = 4
 MAX_DEVICES_PER_USER = 50
 PROGRESS_EVERY = 1000  # mutations between two progress reports of a long `apply`
+LARGE_BATCH = 2000  # an `apply` of more mutations than a push may carry: a larger page cache while it runs
 
 
 class DeviceRevoked(NotAllowed):
@@ -217,7 +218,7 @@ class Engine:
         with_cards: bool = True,
         remember: bool = True,
     ) -> list[dict[str, Any]]:
-        with self.store.write() as conn:
+        with self.store.write(large=len(mutations) > LARGE_BATCH) as conn:
             batch = Batch(self, conn, user, device, utc_now(), careful=careful, warnings=False, remember=remember)
             batch.expect(mutations)
             ahead = checked.items if checked is not None and batch.may_use(checked) else None
