@@ -337,3 +337,25 @@ def test_an_import_validates_again_when_the_template_changed_after_its_plan(tmp_
         assert names == {"张三", "李四"}
     finally:
         store.close()
+
+
+def test_a_plan_holds_one_object_for_each_repeated_text_and_imports_the_same_values(tmp_path):
+    """What a file repeats (a region, a segment, a tag, a company) is one string object in the
+    plan, not one per row; the cards get the same values as ever, and a card's lists are its own."""
+    from sync.office.spreadsheet import read_table
+
+    store = Store(tmp_path / "fieldcards.db")
+    engine, office = Engine(store), User("office", "office")
+    sheet = "姓名,公司,手机,地区,客户等级,标签\n张三,星河贸易,13800001111,上海,A,vip;新\n李四,星河贸易,13800002222,上海,A,vip\n".encode()
+    try:
+        plan = importer.plan_import(engine, office, read_table("a.csv", sheet), mapping=None, match=["phone"], mode="create")
+        first, second = (row.fields for row in plan.rows)
+        assert first["region"] is second["region"] and first["company"] is second["company"]
+        assert first["tags"][0] is second["tags"][0] and first["tags"] is not second["tags"]
+        importer.run_import(engine, office, plan, filename="a.csv", mode="create", match=["phone"])
+        with store.read() as conn:
+            cards = {card["name"]: card for card in db.live_cards(conn, None)}
+        assert (cards["张三"]["region"], cards["张三"]["company"], cards["张三"]["tags"]) == ("上海", "星河贸易", ["vip", "新"])
+        assert (cards["李四"]["segment"], cards["李四"]["tags"]) == ("A", ["vip"])
+    finally:
+        store.close()
