@@ -20,13 +20,13 @@ import random
 import sys
 import tempfile
 import time
-import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sync import fake_card  # noqa: E402
+from bench.sync import ID_KINDS, fake_card  # noqa: E402
 from sync.cards.pinyin import with_phrases  # noqa: E402
 from sync.access import User  # noqa: E402
 from sync.protocol.engine import Engine  # noqa: E402
@@ -35,12 +35,12 @@ from sync.protocol.model import parse_sync_request  # noqa: E402
 from sync.db import Store  # noqa: E402
 
 
-def batches(cards: list[dict], clock: Clock) -> list[bytes]:
+def batches(cards: list[dict], clock: Clock, new_id: Callable[[], str]) -> list[bytes]:
     """The request bodies as the wire carries them, so the profile can include decoding."""
     out = []
     for start in range(0, len(cards), 1000):
         mutations = [
-            {"id": str(uuid.uuid4()), "op": "card.put", "card": str(uuid.uuid4()), "at": clock.now(), "fields": fields}
+            {"id": new_id(), "op": "card.put", "card": new_id(), "at": clock.now(), "fields": fields}
             for fields in cards[start : start + 1000]
         ]
         out.append(json.dumps({"device": "bench-pusher", "mutations": mutations, "limit": 1}, ensure_ascii=False).encode())
@@ -130,12 +130,13 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=5000)
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N costliest functions")
     parser.add_argument("--parts", action="store_true", help="print the CPU per card of each part of a push")
+    parser.add_argument("--ids", choices=sorted(ID_KINDS), default="ordered", help="as in bench/sync.py")
     args = parser.parse_args()
     parts = Parts() if args.parts else None
     if parts:
         parts.install()
     rng = random.Random(args.cards)
-    bodies = batches([fake_card(rng) for _ in range(args.cards)], Clock("bench"))
+    bodies = batches([fake_card(rng) for _ in range(args.cards)], Clock("bench"), ID_KINDS[args.ids])
     with tempfile.TemporaryDirectory() as tmp:
         st = Store(Path(tmp) / "fieldcards.db", autocheckpoint=True)  # as `fieldcards serve --no-backup`
         engine, user = Engine(st), User("office", "office")
