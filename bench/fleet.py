@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.measure import cpu_seconds, rss_mb  # noqa: E402
+from sync.ids import time_ordered_uuid  # noqa: E402
 from bench.sync import fake_card  # noqa: E402
 from server.process import start_server, stop_server  # noqa: E402
 from sync.protocol import cursor as cursors  # noqa: E402
@@ -80,7 +81,7 @@ class Rep:
         new = f"2027-{random.randint(1, 12):02d}-{random.randint(1, 28):02d}"
         self.follow_ups[card] = new
         return {
-            "id": str(uuid.uuid4()),
+            "id": time_ordered_uuid(),
             "op": "card.put",
             "card": card,
             "at": self.clock.now(),
@@ -91,12 +92,12 @@ class Rep:
     def activity(self) -> dict:
         card = random.choice(self.cards)
         return {
-            "id": str(uuid.uuid4()),
+            "id": time_ordered_uuid(),
             "op": "activity.add",
             "card": card,
             "at": self.clock.now(),
             "activity": {
-                "id": str(uuid.uuid4()),
+                "id": time_ordered_uuid(),
                 "card": card,
                 "kind": random.choice(["visit", "call"]),
                 "at": "2026-12-04T09:30:00Z",
@@ -119,12 +120,12 @@ def seed(data: Path, reps: list[Rep], count: int) -> None:
             name = f"rep{n:05d}"
             add_user(st, name, "rep")
             token = create_token(st, name)
-            cards = [str(uuid.uuid4()) for _ in range(CARDS_PER_REP)]
+            cards = [time_ordered_uuid() for _ in range(CARDS_PER_REP)]
             engine.apply(
                 User(name, "rep"),
                 "seed",
                 [
-                    {"id": str(uuid.uuid4()), "op": "card.put", "card": c, "at": clock.now(), "fields": fake_card(rng)}
+                    {"id": time_ordered_uuid(), "op": "card.put", "card": c, "at": clock.now(), "fields": fake_card(rng)}
                     for c in cards
                 ],
             )
