@@ -45,7 +45,7 @@ def give_back() -> None:
 
 LARGE_ANSWER_BYTES = 1 << 20  # a sync answer this large has just freed its page's changes
 _GIVE_BACK_EVERY_S = 1.0
-_given_back_at = [0.0]
+_given_back_at = 0.0  # `time.monotonic()` of the last give-back after a large answer
 _given_back_lock = threading.Lock()
 
 
@@ -53,13 +53,14 @@ def give_back_after_large(size: int) -> None:
     """`give_back` after a large sync answer was built, at most once a second: the 5,000 changes of
     a full page are ~600-byte objects that glibc (not Python's small-object allocator) holds, and
     32 phones pulling 100,000 cards at once left ~30 MB of them mapped after the burst."""
+    global _given_back_at
     if size < LARGE_ANSWER_BYTES:
         return
     now = time.monotonic()
     with _given_back_lock:
-        if now - _given_back_at[0] < _GIVE_BACK_EVERY_S:
+        if now - _given_back_at < _GIVE_BACK_EVERY_S:
             return
-        _given_back_at[0] = now
+        _given_back_at = now
     give_back()
 
 

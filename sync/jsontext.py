@@ -40,10 +40,11 @@ def dumps_utf8(value: Any) -> bytes:
 
 def loads_card_text(text: str | bytes) -> Any:
     """`json.loads` of text the store wrote from a card's validated values (the card, its clocks,
-    its history, an import's undo records), by orjson: about three times faster, and an undo of
-    50,000 rows reads 250,000 such texts. Only there: orjson reads an integer past 64 bits as a
-    float, and validation keeps every number of a card far below that (`MAX_NUMBER`, coordinates,
-    versions). A lone surrogate escape, which orjson refuses, is read by the standard decoder."""
+    its history, its activities as the dashboard reads them, an import's undo records), by orjson:
+    about three times faster, and an undo of 50,000 rows reads 250,000 such texts. Only there:
+    orjson reads an integer past 64 bits as a float, and validation keeps every number of a card
+    and an activity far below that (`MAX_NUMBER`, coordinates, versions, ratings; amounts are
+    text). A lone surrogate escape, which orjson refuses, is read by the standard decoder."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
