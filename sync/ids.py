@@ -12,6 +12,7 @@ mutation's `at` tell whoever sees them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -38,3 +39,13 @@ def time_ordered_uuid() -> str:
         _last = (ms, bits)
     value = (ms << 80) | (7 << 76) | ((bits >> 62) << 64) | (0b10 << 62) | (bits & ((1 << 62) - 1))
     return str(uuid.UUID(int=value))
+
+
+def name_based_uuid(namespace: uuid.UUID, name: str) -> str:
+    """`str(uuid.uuid5(namespace, name))`, made without the two UUID objects: an import names a
+    mutation per row this way (50,000 rows spent 0.25 s in `uuid5`)."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"

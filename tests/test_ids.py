@@ -8,7 +8,7 @@ import time
 import uuid
 
 from sync.cards.validate import canonical_uuid
-from sync.ids import time_ordered_uuid
+from sync.ids import name_based_uuid, time_ordered_uuid
 
 
 def test_ids_are_canonical_version_7_and_grow_within_a_millisecond_and_across_threads():
@@ -38,3 +38,11 @@ def test_an_ids_first_48_bits_are_when_it_was_made():
     value = time_ordered_uuid()
     after = time.time_ns() // 1_000_000
     assert before <= int(value.replace("-", "")[:12], 16) <= after + 1
+
+
+def test_a_name_based_id_is_the_standard_libraries_uuid5():
+    """An import names each row's mutation with `name_based_uuid`; a replay after a restore, and
+    imports journaled before it, name them with `uuid.uuid5`: the ids must be the same."""
+    for namespace in (uuid.UUID("5b1d4a6e-0000-4000-8000-000000000000"), uuid.NAMESPACE_URL, uuid.UUID(int=0)):
+        for name in ("row-2", "row-50001", "undo-7", "", "汉字 😀", "x" * 500):
+            assert name_based_uuid(namespace, name) == str(uuid.uuid5(namespace, name))

@@ -6,10 +6,11 @@ import contextlib
 import json
 import random
 import struct
+import tracemalloc
 
 from sync import db
 from sync.cards.validate import MAX_NUMBER
-from sync.jsontext import dumps, dumps_utf8, loads_card_text
+from sync.jsontext import dumps, dumps_kept, dumps_utf8, loads_card_text
 
 
 def standard(value) -> str:
@@ -88,3 +89,19 @@ def test_a_journal_entry_written_as_utf8_bytes_reads_back_as_the_same_text(tmp_p
         kind, text = conn.execute("SELECT typeof(payload), payload FROM journal WHERE id = ?", (entry,)).fetchone()
     assert kind == "text"
     assert text == standard(payload) and json.loads(text) == payload
+
+
+def test_a_kept_text_is_the_same_text_and_holds_only_its_own_size():
+    """orjson's bytes keep the ~4 KB buffer they were written into: an import's plan keeps one text
+    per row (`RowPlan`), so those are copied out at their size."""
+    for value in ({"name": "王伟", "phones": ["+8613800001111"], "tags": ["vip"]}, {"lat": 1e-05}, {}):
+        assert dumps_kept(value) == dumps_utf8(value) and json.loads(dumps_kept(value)) == value
+    value = {"name": "王伟", "phones": ["+8613800001111"], "tags": ["vip"]}  # written by orjson
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = [dumps_kept(value) for _ in range(1000)]
+        per_text = (tracemalloc.get_traced_memory()[0] - before) / len(kept)
+    finally:
+        tracemalloc.stop()
+    assert per_text < 4 * len(kept[0]) + 100

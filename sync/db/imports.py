@@ -18,9 +18,14 @@ def import_exists(conn: sqlite3.Connection, import_id: str) -> bool:
     return conn.execute("SELECT 1 FROM imports WHERE id = ?", (import_id,)).fetchone() is not None
 
 
-def insert_import_rows(conn: sqlite3.Connection, rows: Iterable[tuple[str, int, str, str, str, str]]) -> None:
-    """(import, row, card, action, before JSON, after JSON) for each row the import applied."""
-    conn.executemany('INSERT INTO import_rows("import", row, card, action, before, after) VALUES (?, ?, ?, ?, ?, ?)', rows)
+def insert_import_rows(conn: sqlite3.Connection, rows: Iterable[tuple[str, int, str, str, bytes, bytes]]) -> None:
+    """(import, row, card, action, before JSON, after JSON) for each row the import applied; the
+    JSON as UTF-8 bytes, stored as text (see `insert_journal`)."""
+    conn.executemany(
+        'INSERT INTO import_rows("import", row, card, action, before, after) '
+        "VALUES (?, ?, ?, ?, CAST(? AS TEXT), CAST(? AS TEXT))",
+        rows,
+    )
 
 
 def insert_import(

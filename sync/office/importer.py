@@ -7,13 +7,14 @@ after the import becomes a conflict record instead of being overwritten.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from sync import audit, db
 from sync import journal
@@ -21,9 +22,9 @@ from sync.cards import template
 from sync import events
 from sync.access import User, office_only, owner_filter
 from sync.protocol.engine import Engine
-from sync.jsontext import dumps, loads_card_text
+from sync.jsontext import dumps_kept, dumps_utf8, loads_card_text
 from sync.times import utc_now
-from sync.ids import time_ordered_uuid
+from sync.ids import name_based_uuid, time_ordered_uuid
 from sync.errors import InvalidInput, NotFound, invalid, still_undoable
 from sync.office.cells import clean_phone, message, plain, problem, read_basis, read_consent, read_date, read_segment
 from sync.office.spreadsheet import XLSX_TYPE, Table, split_list, write_csv, write_xlsx
@@ -119,20 +120,39 @@ def check_mapping(headers: Sequence[str], mapping: dict[str, Any], custom_keys: 
     return clean
 
 
-@dataclass(slots=True)  # 50,000 of them live until the import commits
 class RowPlan:
-    row: int  # as the person sees it in Excel: the header is row 1
-    action: str  # create | update | skip
-    card: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
-    was: dict[str, Any] = field(default_factory=dict)
-    reason: str = ""
+    """What the import does with one row. The values it writes are kept as their JSON text (UTF-8,
+    as the journal and the undo records store them): 50,000 rows of dicts, lists and strings held
+    ~50 MB until the import committed, their text ~12 MB. `fields` and `was` read it back."""
+
+    __slots__ = ("row", "action", "card", "reason", "fields_json", "was_json")
+
+    def __init__(
+        self,
+        row: int,  # as the person sees it in Excel: the header is row 1
+        action: str,  # create | update | skip
+        card: str | None = None,
+        fields: dict[str, Any] | None = None,
+        was: dict[str, Any] | None = None,
+        reason: str = "",
+    ) -> None:
+        self.row, self.action, self.card, self.reason = row, action, card, reason
+        self.fields_json = dumps_kept(fields) if fields else b"{}"
+        self.was_json = dumps_kept(was) if was else b"{}"
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return loads_card_text(self.fields_json)  # type: ignore[no-any-return]
+
+    @property
+    def was(self) -> dict[str, Any]:
+        return loads_card_text(self.was_json)  # type: ignore[no-any-return]
 
     def public(self) -> dict[str, Any]:
         out: dict[str, Any] = {"row": self.row, "action": self.action}
         if self.card:
             out["card"] = self.card
-        if self.fields:
+        if self.fields_json != b"{}":
             out["fields"] = self.fields
         if self.reason:
             out["reason"] = self.reason
@@ -229,9 +249,6 @@ _CODES = {
 }
 
 
-_UNIQUE_MOSTLY = frozenset({"name", "phones", "emails"})
-
-
 class _Reader:
     """One row's cells as card fields. A bad optional cell is a warning and the row goes on without
     it; only the name (and the id) can cost a row."""
@@ -240,9 +257,6 @@ class _Reader:
         self, region: str, specs: dict[str, dict[str, Any]], values: dict[str, dict[str, str | None]], users: dict[str, str]
     ) -> None:
         self.region, self.specs, self.values, self.users = region, specs, values, users
-        # One string object for each text the file repeats (a region, a segment, a tag, a
-        # company, an owner): 50,000 rows held ~20 MB of copies until the import committed.
-        self._same: dict[str, str] = {}
 
     def read(
         self, number: int, cells: Sequence[tuple[str, str, str]]
@@ -312,20 +326,7 @@ class _Reader:
             checked = self._check(fields)
         except InvalidInput:  # rare: find the cells at fault one by one, keep the rest
             checked = self._one_by_one(number, fields, source, warnings, errors)
-        return self._shared(checked), card_id, warnings, errors
-
-    def _shared(self, fields: dict[str, Any]) -> dict[str, Any]:
-        """`fields` with each text, and each text of a list, the one object of its value (names,
-        phones and emails are left as they are: they seldom repeat, and would fill `_same`)."""
-        same = self._same
-        for name, value in fields.items():
-            if name in _UNIQUE_MOSTLY:
-                continue
-            if type(value) is str:
-                fields[name] = same.setdefault(value, value)
-            elif type(value) is list:
-                fields[name] = [same.setdefault(v, v) if type(v) is str else v for v in value]
-        return fields
+        return checked, card_id, warnings, errors
 
     @staticmethod
     def _consent_cell(
@@ -513,8 +514,8 @@ def plan_import(
             for key in missing:
                 errors.append(problem(number, column_of.get(f"custom.{key}", f"custom.{key}"), "", "required"))
             plan = RowPlan(number, "skip", reason="required fields missing: " + ", ".join(missing))
-        if plan.action == "create" and owner and "owner" not in plan.fields:
-            plan.fields["owner"] = owner
+        if plan.action == "create" and owner and "owner" not in fields:
+            plan = RowPlan(number, "create", card=plan.card, fields={**fields, "owner": owner})
         plans.append(plan)
     return Plan(plans, errors, columns, warnings, validated_under=(list(specs.values()), engine.default_region))
 
@@ -546,7 +547,8 @@ def _plan_row(
             errors.append(problem(number, column, value.replace("\x00", " "), "same_as_row", other=seen_in_file[key]))
             return RowPlan(number, "skip", reason=f"the same customer as row {seen_in_file[key]} of this file")
     for key in known.keys_of(fields):
-        seen_in_file.setdefault(key, number)
+        if key.split(":", 1)[0] in match:  # only these are looked for: the others would only take room
+            seen_in_file.setdefault(key, number)
     if target is None:
         if mode == "update":
             return RowPlan(number, "skip", reason="no matching card")
@@ -560,6 +562,10 @@ def _plan_row(
     if not changed:
         return RowPlan(number, "skip", card=target, reason="unchanged")
     return RowPlan(number, "update", card=target, fields=changed, was=was)
+
+
+# What an import applies, row by row: (row, card, action, fields JSON, was JSON, clock).
+TodoRow = tuple[int, str, str, bytes, bytes, str]
 
 
 def run_import(
@@ -580,14 +586,16 @@ def run_import(
     All or nothing: every row, the import record and its audit entry commit in one transaction,
     so a server killed midway leaves no trace of the import rather than half of it under a
     record that claims all of it. The price is that other writers wait while it commits (about
-    5 s per 20,000 rows on a small machine)."""
+    3 s per 50,000 rows on a small machine)."""
     import_id = str(uuid.uuid4())
-    todo = [r for r in plan.rows if r.action in ("create", "update")]
-    # Everything needed to do this import again, word for word: it is journaled with the import,
-    # so that a restore to a point before it can re-apply it (sync/journal.py). A row's mutation
-    # is made from its todo entry (the last item is its clock) and an id from the import's id and
-    # the row, so the fields are journaled once (with the mutations beside them, a 50,000-row
-    # import's entry was twice as large).
+    # Everything needed to do this import again, word for word, is journaled with it, so that a
+    # restore to a point before it can re-apply it (sync/journal.py): the job below and a todo
+    # entry per row, whose last item is the clock its mutation carries.
+    todo: list[TodoRow] = [
+        (r.row, r.card or "", r.action, r.fields_json, r.was_json, engine.clock.now())
+        for r in plan.rows
+        if r.action in ("create", "update")
+    ]
     job = {
         "import": import_id,
         "filename": filename[:200],
@@ -596,11 +604,10 @@ def run_import(
         "rows": len(plan.rows),
         "counts": plan.counts(),
         "plan_errors": len(plan.errors),
-        "todo": [[r.row, r.card, r.action, r.fields, r.was, engine.clock.now()] for r in todo],
         "warnings": len(plan.warnings),
         "problems": problems,
     }
-    rejected = _apply_import(engine, user, job, progress, normal_under=plan.validated_under)
+    rejected = _apply_import(engine, user, job, todo, _Mutations(import_id, todo), progress, normal_under=plan.validated_under)
     return {
         "import": import_id,
         "rows": len(plan.rows),
@@ -615,46 +622,96 @@ def replay_import(engine: Engine, user: User, job: dict[str, Any]) -> None:
     with engine.store.read() as conn:
         if db.import_exists(conn, job["import"]):
             return
-    _apply_import(engine, user, job, lambda done, total: None)
+    todo: list[TodoRow]
+    if "mutations" in job:  # journaled before todo entries held their clock: the mutations were beside them
+        mutations: Sequence[dict[str, Any]] = job["mutations"]
+        todo = [
+            (row, card, action, dumps_utf8(fields), dumps_utf8(was), m["at"])
+            for (row, card, action, fields, was, *_), m in zip(job["todo"], mutations)
+        ]
+    else:
+        todo = [
+            (row, card, action, dumps_utf8(fields), dumps_utf8(was), at) for row, card, action, fields, was, at in job["todo"]
+        ]
+        mutations = _Mutations(job["import"], todo)
+    _apply_import(
+        engine, user, {k: v for k, v in job.items() if k not in ("todo", "mutations")}, todo, mutations, lambda d, t: None
+    )
 
 
-def _mutations(job: dict[str, Any]) -> list[dict[str, Any]]:
-    """The import's mutations, made from its job (jobs journaled before todo entries held their
-    clock carry the mutations themselves)."""
-    if "mutations" in job:
-        return job["mutations"]
-    namespace = uuid.UUID(job["import"])
-    mutations = []
-    for row, card, action, fields, was, at in job["todo"]:
-        body = {"id": str(uuid.uuid5(namespace, f"row-{row}")), "op": "card.put", "card": card, "at": at, "fields": fields}
+class _Mutations(Sequence[dict[str, Any]]):
+    """An import's mutations, each made when the engine reaches it: made all at once, 50,000 of
+    them held ~20 MB until the commit. A row's mutation id comes from the import's id and the
+    row, so a replay after a restore writes the same ids (and its webhook events the same ids)."""
+
+    def __init__(self, import_id: str, todo: Sequence[TodoRow]) -> None:
+        self.namespace = uuid.UUID(import_id)
+        self.todo = todo
+
+    def __len__(self) -> int:
+        return len(self.todo)
+
+    @overload
+    def __getitem__(self, n: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, n: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, n: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(n, slice):
+            return [self[i] for i in range(*n.indices(len(self)))]
+        row, card, action, fields, was, at = self.todo[n]
+        body = {
+            "id": name_based_uuid(self.namespace, f"row-{row}"),
+            "op": "card.put",
+            "card": card,
+            "at": at,
+            "fields": loads_card_text(fields),
+        }
         if action == "update":
-            body["was"] = was
-        mutations.append(body)
-    return mutations
+            body["was"] = loads_card_text(was)
+        return body
+
+
+def _journal_text(job: dict[str, Any], todo: Sequence[TodoRow]) -> bytes:
+    """The journal entry of an import: its job with a todo entry per row, [row, card, action,
+    fields, was, clock]. Written from each row's JSON as it is kept, into one buffer: the entry
+    as Python objects held twice its size (~40 MB for 50,000 rows) beside the text."""
+    out = io.BytesIO()
+    out.write(dumps_utf8(job)[:-1])
+    out.write(b',"todo":[' if job else b'"todo":[')
+    for n, (row, card, action, fields, was, at) in enumerate(todo):
+        out.write(
+            b"%s[%d,%s,%s,%s,%s,%s]"
+            % (b"," if n else b"", row, dumps_utf8(card), dumps_utf8(action), fields, was, dumps_utf8(at))
+        )
+    out.write(b"]}")
+    return out.getvalue()
 
 
 def _apply_import(
     engine: Engine,
     user: User,
     job: dict[str, Any],
+    todo: Sequence[TodoRow],
+    mutations: Sequence[dict[str, Any]],
     progress: Callable[[int, int], None],
     *,
     normal_under: tuple[list[dict[str, Any]], str] | None = None,
 ) -> list[dict[str, Any]]:
-    import_id, todo = job["import"], job["todo"]
+    import_id = job["import"]
     device = f"import:{import_id[:8]}"
     rejected: list[dict[str, Any]] = []
 
-    def undo_rows(results: list[dict[str, Any]]) -> Iterator[tuple[str, int, str, str, str, str]]:
-        """Each applied row as it was and as the import wrote it, made as SQLite takes them: made
-        all at once before the transaction, they held ~0.8 KB a row until the commit."""
-        for (row, card, action, fields, was, *_), result in zip(todo, results):
-            if result["status"] == "rejected":
+    def undo_rows(results: list[dict[str, Any] | None]) -> Iterator[tuple[str, int, str, str, bytes, bytes]]:
+        """Each applied row as it was and as the import wrote it, made as SQLite takes them."""
+        for (row, card, action, fields, was, _at), result in zip(todo, results):
+            if result is not None and result["status"] == "rejected":
                 rejected.append(problem(row, "", "", "rejected", detail="; ".join(e["message"] for e in result["errors"])))
                 continue
-            yield import_id, row, card, action, dumps(was), dumps(fields)
+            yield import_id, row, card, action, was, fields
 
-    def record(conn: Any, results: list[dict[str, Any]]) -> None:
+    def record(conn: Any, results: list[dict[str, Any] | None]) -> None:
         db.insert_import_rows(conn, undo_rows(results))
         summary = {
             "rows": job["rows"],
@@ -669,7 +726,8 @@ def _apply_import(
             conn, import_id, user.name, utc_now(), job["filename"], job["mode"], ",".join(job["match"]), summary, problems
         )
         audit.record(conn, user.name, "import", import_id, {"file": job["filename"], **summary})
-        journal.record(conn, user, "import", job, ref=import_id)
+        if not journal.replaying_now():
+            journal.record(conn, user, "import", _journal_text(job, todo), ref=import_id)
         events.emit(
             conn,
             "import.finished",
@@ -681,10 +739,10 @@ def _apply_import(
     engine.apply(
         user,
         device,
-        _mutations(job),
+        mutations,
         within=record,
         progress=lambda done: progress(done, len(todo)),
-        with_cards=False,
+        brief=True,
         normal_under=normal_under,
         remember=False,  # the import record keeps it from being applied twice
     )
@@ -815,10 +873,11 @@ def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
         audit.record(conn, user.name, "import.undo", import_id, {"changes": len(mutations), "conflicts": len(conflicts)})
         journal.record(conn, user, "import.undo", {}, ref=import_id)
 
-    results = engine.apply(user, f"undo:{import_id[:8]}", mutations, within=finish, with_cards=False, remember=False)
+    results = engine.apply(user, f"undo:{import_id[:8]}", mutations, within=finish, brief=True, remember=False)
     statuses: dict[str, int] = {}
     for result in results:
-        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+        status = "applied" if result is None else result["status"]
+        statuses[status] = statuses.get(status, 0) + 1
     return {"import": import_id, "undone": len(mutations), "statuses": statuses, "conflicts": len(conflicts)}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -98,7 +98,7 @@ class CheckedMutation:
 class Checked:
     custom_fields: list[dict[str, Any]]
     region: str
-    items: list[CheckedMutation]
+    items: list[CheckedMutation] | None  # None: values already normal (`Engine.apply(normal_under=…)`)
 
 
 def value_or_raise(value: Any) -> Any:
@@ -188,7 +188,7 @@ class Batch:
         # How a change of owner came about, for the audit log: "hand", "claim" or "reclaim".
         self.owner_via = "hand"
 
-    def expect(self, raws: list[Any]) -> None:
+    def expect(self, raws: Sequence[Any]) -> None:
         """The mutations about to be applied: their idempotency records in one look-up, not one
         per mutation (a push of 1,000 new mutations asked 1,000 times, ~6 µs each)."""
         ids = [i for i in (mutation_id_of(raw) for raw in raws) if i] if self.remember else []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -24,7 +24,7 @@ from sync.cards import template
 from sync.jsontext import dumps, dumps_utf8
 from sync.access import User, can_see, owner_filter
 from sync.errors import FieldError, InvalidInput, NotAllowed, NotFound, invalid
-from sync.protocol.batch import Batch, Checked, NeedsSavepoints, check_one, checked_as_normal
+from sync.protocol.batch import Batch, Checked, CheckedMutation, NeedsSavepoints, check_one, checked_as_normal
 from sync.protocol.model import SyncRequest, mutation_id_of
 from sync.recent import RecentTable
 from sync.db import Store
@@ -150,19 +150,23 @@ class Engine:
         self,
         user: User,
         device: str,
-        mutations: list[dict[str, Any]],
-        within: Callable[[sqlite3.Connection, list[dict[str, Any]]], None] | None = None,
+        mutations: Sequence[dict[str, Any]],
+        within: Callable[[sqlite3.Connection, list[Any]], None] | None = None,
         progress: Callable[[int], None] | None = None,
         *,
-        with_cards: bool = True,
+        brief: bool = False,
         normal_under: tuple[list[dict[str, Any]], str] | None = None,
         remember: bool = True,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Any]:
         """Apply mutations in one transaction without a pull (imports, undo): one result each.
         `within(conn, results)` runs in the same transaction, so what it records commits with them.
         `progress(done)` is told every PROGRESS_EVERY mutations; nothing is committed before the end.
-        `with_cards=False` leaves each result's card out: an import of 50,000 rows reads only the
-        statuses, and holding every card it wrote until the commit cost ~1 KB a row.
+        `mutations` may make each one as it is asked for (an import's, `importer._Mutations`): each
+        is read once, in order, inside the transaction, and let go after.
+        `brief=True`: a mutation applied as it was asked (`applied`) gets None instead of its
+        result, and the others theirs without the card. An import of 50,000 rows reads only the
+        ones that were not; holding every card it wrote until the commit cost ~1 KB a row, and
+        every result ~300 bytes.
         `normal_under=(custom fields, region)`: every card's fields and `was` are already what
         validation made of them under that template and region (an import's plan): they are not
         checked a second time, unless the template or the region has changed by the transaction.
@@ -170,10 +174,13 @@ class Engine:
         (an import, its undo), whose ids it makes from the import's id and which no client sends;
         what keeps them from being applied twice is the import's own record, written in the same
         transaction. A 50,000-row import wrote 50,000 records, each repeating its card."""
-        _check_mutation_ids(mutations)
-        # An import of 20,000 rows holds the one writer while it applies (all or nothing): what
-        # can be checked before the transaction is, so phones wait for the merge and the writes only.
-        checked = self._check_before(mutations) if normal_under is None else self._already_normal(mutations, *normal_under)
+        if normal_under is None:
+            _check_mutation_ids(mutations)
+            # An import holds the one writer while it applies (all or nothing): what can be
+            # checked before the transaction is, so phones wait for the merge and the writes only.
+            checked = self._check_before(mutations)
+        else:  # an import's: values already normal, ids its own; each envelope is parsed as it comes
+            checked = Checked(normal_under[0], normal_under[1], None)
         try:
             return self._apply_all(
                 user,
@@ -183,15 +190,15 @@ class Engine:
                 progress,
                 careful=False,
                 checked=checked,
-                with_cards=with_cards,
+                brief=brief,
                 remember=remember,
             )
         except NeedsSavepoints:  # rolled back whole; applied again, one savepoint per mutation, all checks inside
             return self._apply_all(
-                user, device, mutations, within, progress, careful=True, checked=None, with_cards=with_cards, remember=remember
+                user, device, mutations, within, progress, careful=True, checked=None, brief=brief, remember=remember
             )
 
-    def _check_before(self, mutations: list[dict[str, Any]]) -> Checked:
+    def _check_before(self, mutations: Sequence[dict[str, Any]]) -> Checked:
         """Envelopes, card values and `was` of every mutation, checked outside the write transaction
         with the template as it is now; the batch uses them only if its own template is the same."""
         with self.store.read() as conn:
@@ -200,36 +207,41 @@ class Engine:
             custom_fields, self.default_region, [check_one(raw, self.default_region, custom_fields) for raw in mutations]
         )
 
-    def _already_normal(self, mutations: list[dict[str, Any]], custom_fields: list[dict[str, Any]], region: str) -> Checked:
-        """Checks of mutations whose values validation has made already (see `apply`): each
-        envelope is parsed, and the values stand as they are, for a new card and an existing one."""
-        return Checked(custom_fields, region, [checked_as_normal(raw) for raw in mutations])
-
     def _apply_all(
         self,
         user: User,
         device: str,
-        mutations: list[dict[str, Any]],
-        within: Callable[[sqlite3.Connection, list[dict[str, Any]]], None] | None,
+        mutations: Sequence[dict[str, Any]],
+        within: Callable[[sqlite3.Connection, list[Any]], None] | None,
         progress: Callable[[int], None] | None,
         *,
         careful: bool,
         checked: Checked | None,
-        with_cards: bool = True,
+        brief: bool = False,
         remember: bool = True,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Any]:
         with self.store.write(large=len(mutations) > LARGE_BATCH) as conn:
             batch = Batch(self, conn, user, device, utc_now(), careful=careful, warnings=False, remember=remember)
             batch.expect(mutations)
-            ahead = checked.items if checked is not None and batch.may_use(checked) else None
-            results = []
-            for n, raw in enumerate(mutations):
-                result = batch.apply(raw, ahead[n] if ahead is not None else None)[0]
+            usable = checked is not None and batch.may_use(checked)
+            ahead = checked.items if usable and checked is not None else None
+            results: list[Any] = []
+            for n in range(len(mutations)):
+                raw = mutations[n]
                 if ahead is not None:
+                    early: CheckedMutation | None = ahead[n]
                     ahead[n] = None  # type: ignore[call-overload]  # its checks are spent: let them go
-                if not with_cards and "card" in result:
-                    result = {key: value for key, value in result.items() if key != "card"}
-                results.append(result)
+                elif usable:  # `normal_under`: the values stand as they are
+                    early = checked_as_normal(raw)
+                else:
+                    early = None
+                result = batch.apply(raw, early)[0]
+                if not brief:
+                    results.append(result)
+                elif result["status"] == "applied":
+                    results.append(None)
+                else:
+                    results.append({key: value for key, value in result.items() if key != "card"})
                 if progress is not None and len(results) % PROGRESS_EVERY == 0:
                     progress(len(results))
             batch.finish()
@@ -318,7 +330,7 @@ class Engine:
             return db.forget_results_before(conn, cutoff)
 
 
-def _check_mutation_ids(mutations: list[dict[str, Any]]) -> None:
+def _check_mutation_ids(mutations: Sequence[dict[str, Any]]) -> None:
     """A mutation without a usable id cannot get a result of its own: the request is malformed."""
     errors = [
         FieldError(f"mutations[{i}].id", "required: a string of 1–100 characters")
