@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 from sync.access import OwnerScope
-from sync.jsontext import dumps, loads_card_text
+from sync.jsontext import dumps_utf8, loads_card_text
 from sync.db.many import rows_for_ids
 from sync.db.rows import CardRow
 
@@ -34,28 +34,36 @@ def card_row(conn: sqlite3.Connection, card_id: str) -> CardRow | None:
     return CardRow(card, loads_card_text(row[1] or "{}"), row[2], row[3])
 
 
+_SAVE_CARD = (
+    "INSERT INTO cards(id, owner, deleted, version, seq, created_at, updated_at, merged_into, "
+    "clocks, search, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?, CAST(? AS TEXT)) "
+    "ON CONFLICT(id) DO UPDATE SET "
+    "owner = excluded.owner, deleted = excluded.deleted, version = excluded.version, "
+    "seq = excluded.seq, updated_at = excluded.updated_at, merged_into = excluded.merged_into, "
+    "clocks = excluded.clocks, search = excluded.search, data = excluded.data"
+)
+
+
 def save_card(conn: sqlite3.Connection, row: CardRow, search: str) -> None:
     """Insert or replace the stored card; `row.seq` must already be the new stream position."""
+    conn.execute(_SAVE_CARD, _card_values(row, search))
+
+
+def _card_values(row: CardRow, search: str) -> tuple[Any, ...]:
+    """The JSON as UTF-8 bytes, stored as text (`CAST`): no Python string of it is made."""
     card = row.card
-    conn.execute(
-        "INSERT INTO cards(id, owner, deleted, version, seq, created_at, updated_at, merged_into, "
-        "clocks, search, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-        "owner = excluded.owner, deleted = excluded.deleted, version = excluded.version, "
-        "seq = excluded.seq, updated_at = excluded.updated_at, merged_into = excluded.merged_into, "
-        "clocks = excluded.clocks, search = excluded.search, data = excluded.data",
-        (
-            card["id"],
-            card["owner"] or "",
-            int(card["deleted"]),
-            card["version"],
-            row.seq,
-            card["created_at"],
-            card["updated_at"],
-            row.merged_into,
-            dumps(row.clocks),
-            search,
-            dumps(card),
-        ),
+    return (
+        card["id"],
+        card["owner"] or "",
+        int(card["deleted"]),
+        card["version"],
+        row.seq,
+        card["created_at"],
+        card["updated_at"],
+        row.merged_into,
+        dumps_utf8(row.clocks),
+        search,
+        dumps_utf8(card),
     )
 
 

@@ -59,6 +59,8 @@ class Erased(NotFound):
 
 # Limits that a merge of concurrent set edits could push past (contract section 3).
 SET_LIMITS = {"phones": 10, "emails": 10, "tags": 20}
+# Each card field with the value a new card has without it (lists and objects are copied per card).
+_EMPTY_FIELDS = tuple((name, EMPTY_VALUES[name]) for name in CARD_FIELDS)
 
 
 @dataclass
@@ -253,11 +255,7 @@ class Batch:
                 db.rollback_to(self.conn, "mutation")
             elif self.conn.total_changes != written:
                 raise NeedsSavepoints() from error
-            code = {"forbidden": "forbidden", "device_revoked": "forbidden", "not_found": "not_found", "claimed": "claimed"}.get(
-                error.code, "invalid"
-            )
-            errors = error.fields or [FieldError("", error.message)]
-            return rejected(mutation_id, code, errors), []
+            return rejection(mutation_id, error), []
         if self.careful:
             db.release(self.conn, "mutation")
         return result, warnings
@@ -326,17 +324,23 @@ class Batch:
         return self._result(m.id, write, warn_keys=bool({"phones", "emails", "name", "company"} & write.changes.keys()))
 
     def _create(self, m: CardPut, fields: dict[str, Any], at: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        write = self._new_card(m, fields, at)
+        self.save(write, at, m)
+        return self._result(m.id, write, warn_keys=True)
+
+    def _new_card(self, m: CardPut, fields: dict[str, Any], at: str) -> CardWrite:
+        """The write that creates card `m.card` with `fields` (validated), not yet saved."""
         owner = fields["owner"] if "owner" in fields else self.user.name  # null: into the pool (office)
         if owner != self.user.name:
             self._check_owner_change({"owner": owner}, self.user.name)
         card: dict[str, Any] = {"id": m.card}
         before: dict[str, Any] = {"id": m.card}
         given: list[str] = []
-        for name in CARD_FIELDS:  # one pass: this runs for every new card of a push
-            empty = EMPTY_VALUES[name]
+        for name, empty in _EMPTY_FIELDS:  # one pass: this runs for every new card of a push
             if name in fields:
-                card[name] = fields[name]
-                if name == "owner" or not values_equal(fields[name], empty):
+                value = card[name] = fields[name]
+                # What `values_equal(value, empty)` says, without the call for the usual values.
+                if name == "owner" or (value is not None if empty is None else not values_equal(value, empty)):
                     given.append(name)
             else:
                 card[name] = empty if empty is None else empty.copy()
@@ -346,12 +350,11 @@ class Batch:
         card.update(owner=owner, version=0, created_at=self.now, updated_at=self.now, deleted=False)
         row = CardRow(card, {}, 0, None)
         write = CardWrite(row, before, new=True)
-        device = self.device or ""
+        stamp = [at, self.user.name, self.device or ""]
         for name in given:
             write.changes[name] = [before[name], card[name]]
-            row.clocks[name] = [at, self.user.name, device]
-        self.save(write, at, m)
-        return self._result(m.id, write, warn_keys=True)
+            row.clocks[name] = list(stamp)
+        return write
 
     def _merge_field(self, write: CardWrite, name: str, was: Any, new: Any, at: str, mutation: str) -> None:
         card, clocks = write.row.card, write.row.clocks
@@ -642,16 +645,7 @@ class Batch:
         if not write.changes:
             return
         old_owner = write.before.get("owner")
-        card["version"] = row.version + 1
-        card["updated_at"] = self.now
-        if old_owner and old_owner != card["owner"] and not card["deleted"]:
-            # The old owner's devices must drop it; a rep who cannot see it any more gets `remove`,
-            # and so does a manager whose team held the old owner but not the new one.
-            db.mark_exit(self.conn, self.next_seq(), row.id, old_owner, "revoked", None)
-            for manager in db.managers_of(self.conn, old_owner) - db.managers_of(self.conn, card["owner"]):
-                if manager != card["owner"]:
-                    db.mark_exit(self.conn, self.next_seq(), row.id, manager, "revoked", None)
-        row.seq = self.next_seq()
+        self._stamp(write)
         db.save_card(self.conn, row, search_text(card))
         if write.new:
             db.add_card_keys(self.conn, row.id, [] if card["deleted"] else stored_keys(card))
@@ -666,23 +660,47 @@ class Batch:
                 db.move_activity_to_seq(self.conn, activity_id, self.next_seq())
             for attachment_id in db.attachment_ids_of_card(self.conn, row.id):
                 db.move_attachment(self.conn, attachment_id, row.id, self.next_seq())
-        db.insert_history(
-            self.conn,
-            card=row.id,
-            version=card["version"],
-            at=at,
-            authored_at=m.at if m else at,
-            received_at=self.now,
-            user=self.user.name,
-            device=self.device,
-            mutation=mutation_id,
-            changes=write.changes,
+        db.insert_history(self.conn, self._history_row(write, at, m, mutation_id))
+        self._emit_change(write, mutation_id)
+
+    def _stamp(self, write: CardWrite) -> None:
+        """The card's next version and stream position; whoever can no longer see it gets `remove`."""
+        row, card = write.row, write.row.card
+        old_owner = write.before.get("owner")
+        card["version"] = row.version + 1
+        card["updated_at"] = self.now
+        if old_owner and old_owner != card["owner"] and not card["deleted"]:
+            # The old owner's devices must drop it; a rep who cannot see it any more gets `remove`,
+            # and so does a manager whose team held the old owner but not the new one.
+            db.mark_exit(self.conn, self.next_seq(), row.id, old_owner, "revoked", None)
+            for manager in db.managers_of(self.conn, old_owner) - db.managers_of(self.conn, card["owner"]):
+                if manager != card["owner"]:
+                    db.mark_exit(self.conn, self.next_seq(), row.id, manager, "revoked", None)
+        row.seq = self.next_seq()
+
+    def _history_row(
+        self, write: CardWrite, at: str, m: CardPut | CardDelete | ActivityAdd | None, mutation_id: str | None
+    ) -> db.HistoryRow:
+        card = write.row.card
+        return (
+            write.row.id,
+            card["version"],
+            at,
+            m.at if m else at,
+            self.now,
+            self.user.name,
+            self.device,
+            mutation_id,
+            write.changes,
         )
-        # The webhook outbox, in this transaction: the event exists exactly when the change does.
-        kind = (
-            "card.deleted" if write.changes.get("deleted") == [False, True] else "card.created" if write.new else "card.updated"
-        )
-        self.emit(kind, row.id, card, ref=mutation_id or f"{row.id}@{card['version']}")
+
+    def _emit_change(self, write: CardWrite, mutation_id: str | None) -> None:
+        """The webhook outbox, in this transaction: the event exists exactly when the change does."""
+        card, changes = write.row.card, write.changes
+        kind = "card.deleted" if changes.get("deleted") == [False, True] else "card.created" if write.new else "card.updated"
+        self.emit(kind, write.row.id, card, ref=mutation_id or f"{write.row.id}@{card['version']}")
+
+    # --- new cards, many at once -------------------------------------------------------
 
     def _result(self, mutation_id: str, write: CardWrite, *, warn_keys: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         card = write.row.card
@@ -910,6 +928,14 @@ def stored_keys(card: dict[str, Any]) -> list[str]:
 
 def claimed(mutation_id: str) -> dict[str, Any]:
     return rejected(mutation_id, "claimed", [FieldError("card", "already claimed by a colleague")])
+
+
+def rejection(mutation_id: str, error: FieldcardsError) -> dict[str, Any]:
+    """The result of a mutation refused by `error`, with the contract's code."""
+    code = {"forbidden": "forbidden", "device_revoked": "forbidden", "not_found": "not_found", "claimed": "claimed"}.get(
+        error.code, "invalid"
+    )
+    return rejected(mutation_id, code, error.fields or [FieldError("", error.message)])
 
 
 def rejected(mutation_id: str, code: str, errors: list[FieldError]) -> dict[str, Any]:

@@ -226,8 +226,17 @@ class Engine:
             usable = checked is not None and batch.may_use(checked)
             ahead = checked.items if usable and checked is not None else None
             results: list[Any] = []
+
+            def answer(result: dict[str, Any]) -> None:
+                if not brief:
+                    results.append(result)
+                elif result["status"] == "applied":
+                    results.append(None)
+                else:
+                    results.append({key: value for key, value in result.items() if key != "card"})
+
             for n in range(len(mutations)):
-                raw = mutations[n]
+                raw = mutations[n]  # made now, if `mutations` makes them
                 if ahead is not None:
                     early: CheckedMutation | None = ahead[n]
                     ahead[n] = None  # type: ignore[call-overload]  # its checks are spent: let them go
@@ -235,13 +244,7 @@ class Engine:
                     early = checked_as_normal(raw)
                 else:
                     early = None
-                result = batch.apply(raw, early)[0]
-                if not brief:
-                    results.append(result)
-                elif result["status"] == "applied":
-                    results.append(None)
-                else:
-                    results.append({key: value for key, value in result.items() if key != "card"})
+                answer(batch.apply(raw, early)[0])
                 if progress is not None and len(results) % PROGRESS_EVERY == 0:
                     progress(len(results))
             batch.finish()
