@@ -35,13 +35,15 @@ NEVER_EXCLUDED = frozenset({"erase"})
 _replaying: contextvars.ContextVar[bool] = contextvars.ContextVar("fieldcards_replaying", default=False)
 
 
-def record(conn: sqlite3.Connection, user: User, kind: str, payload: dict[str, Any] | bytes, ref: str | None = None) -> None:
+def record(
+    conn: sqlite3.Connection, user: User, kind: str, payload: dict[str, Any] | bytes | memoryview, ref: str | None = None
+) -> None:
     """Journal one operation inside the caller's transaction (not while a restore replays it).
     `payload` may be its JSON already, as UTF-8 bytes (an import writes its own: `replaying_now`)."""
     if _replaying.get():
         return
     # An office user's push journals every mutation: the fast encoder.
-    text = payload if isinstance(payload, bytes) else dumps_utf8(payload)
+    text = payload if isinstance(payload, (bytes, memoryview)) else dumps_utf8(payload)
     db.insert_journal(conn, utc_now(), user.name, user.role, kind, ref, text)
 
 

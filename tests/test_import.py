@@ -409,3 +409,33 @@ def test_an_imports_journal_entry_replays_into_the_same_cards_on_another_databas
     finally:
         first.close()
         second.close()
+
+
+def test_what_apply_writes_first_commits_with_the_batch_or_not_at_all(tmp_path):
+    """An import writes its journal entry before its rows (`Engine.apply(first=…)`), so its text
+    is not held on top of everything else: it is in the same transaction, and goes if the batch fails."""
+    from sync import journal
+
+    store = Store(tmp_path / "fieldcards.db")
+    engine, office = Engine(store), User("office", "office")
+    card = str(uuid.uuid4())
+    put = {"id": str(uuid.uuid4()), "op": "card.put", "card": card, "at": Clock("t").now(), "fields": {"name": "先写"}}
+
+    def first(conn: sqlite3.Connection) -> None:
+        journal.record(conn, office, "import", {"import": "x", "todo": []}, ref="x")
+
+    def fail(conn: sqlite3.Connection, results: list[object]) -> None:
+        raise RuntimeError("the import record could not be written")
+
+    try:
+        with pytest.raises(RuntimeError):
+            engine.apply(office, "import:x", [put], first=first, within=fail, remember=False)
+        with store.read() as conn:
+            assert conn.execute("SELECT count(*) FROM journal").fetchone()[0] == 0
+            assert db.card_json(conn, card) is None
+        engine.apply(office, "import:x", [put], first=first, remember=False)
+        with store.read() as conn:
+            assert conn.execute("SELECT kind, ref FROM journal").fetchall() == [("import", "x")]
+            assert db.card_json(conn, card)["name"] == "先写"
+    finally:
+        store.close()

@@ -25,12 +25,14 @@ PRAGMAS = (
 
 
 # The page cache of a large write transaction (an import, its undo, a replay: `Store.write(large=
-# True)`; SQLite's default is 2 MiB). Every write lands in random places of the card, key and
-# history B-trees; with 2 MiB the writer re-read their pages from the OS again and again. 16 MiB: a
-# 50,000-row import held the writer 4.6–5.2 s instead of 5.5–6.1 (64 MiB gave 4.3–4.5). The cache
-# is given back when the transaction ends: kept for good, it was 16 MiB of the server's resident
-# memory after the first import (docs/performance.md, the import's fifth and sixth passes).
-LARGE_WRITE_CACHE_KIB = 16384
+# True)`; SQLite's default is 2 MiB). With random ids every write landed in random places of the
+# card, key and history B-trees, and with 2 MiB the writer re-read their pages from the OS again
+# and again: 16 MiB held a 50,000-row import's writer 4.6–5.2 s instead of 5.5–6.1. Since our
+# clients and imports make time-ordered ids, new keys land at the end of the trees: 4 MiB and
+# 16 MiB then give the same times (4.19–4.29 s and 4.24–4.80 s in-process), and 12 MiB less is
+# held at the import's peak. The cache is given back when the transaction ends (docs/performance.md,
+# the import's fifth to seventh passes).
+LARGE_WRITE_CACHE_KIB = 4096
 DEFAULT_CACHE_KIB = 2000  # SQLite's own default, for every other transaction and the readers
 
 

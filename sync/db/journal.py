@@ -10,7 +10,7 @@ JOURNAL_KEYS = ("id", "at", "user", "role", "kind", "ref", "payload", "excluded_
 
 
 def insert_journal(
-    conn: sqlite3.Connection, at: str, user: str, role: str, kind: str, ref: str | None, payload: str | bytes
+    conn: sqlite3.Connection, at: str, user: str, role: str, kind: str, ref: str | None, payload: str | bytes | memoryview
 ) -> int:
     """`payload` may be UTF-8 bytes: stored as the same text (SQLite reads a BLOB cast to TEXT in
     the database's encoding, UTF-8), without a Python string of it."""

@@ -154,12 +154,15 @@ class Engine:
         within: Callable[[sqlite3.Connection, list[Any]], None] | None = None,
         progress: Callable[[int], None] | None = None,
         *,
+        first: Callable[[sqlite3.Connection], None] | None = None,
         brief: bool = False,
         normal_under: tuple[list[dict[str, Any]], str] | None = None,
         remember: bool = True,
     ) -> list[Any]:
         """Apply mutations in one transaction without a pull (imports, undo): one result each.
-        `within(conn, results)` runs in the same transaction, so what it records commits with them.
+        `within(conn, results)` runs in the same transaction, so what it records commits with them;
+        `first(conn)` too, before the first mutation (what does not depend on their results, and
+        is large: an import's journal entry, written while least else is held).
         `progress(done)` is told every PROGRESS_EVERY mutations; nothing is committed before the end.
         `mutations` may make each one as it is asked for (an import's, `importer._Mutations`): each
         is read once, in order, inside the transaction, and let go after.
@@ -190,12 +193,22 @@ class Engine:
                 progress,
                 careful=False,
                 checked=checked,
+                first=first,
                 brief=brief,
                 remember=remember,
             )
         except NeedsSavepoints:  # rolled back whole; applied again, one savepoint per mutation, all checks inside
             return self._apply_all(
-                user, device, mutations, within, progress, careful=True, checked=None, brief=brief, remember=remember
+                user,
+                device,
+                mutations,
+                within,
+                progress,
+                careful=True,
+                checked=None,
+                first=first,
+                brief=brief,
+                remember=remember,
             )
 
     def _check_before(self, mutations: Sequence[dict[str, Any]]) -> Checked:
@@ -217,10 +230,13 @@ class Engine:
         *,
         careful: bool,
         checked: Checked | None,
+        first: Callable[[sqlite3.Connection], None] | None = None,
         brief: bool = False,
         remember: bool = True,
     ) -> list[Any]:
         with self.store.write(large=len(mutations) > LARGE_BATCH) as conn:
+            if first is not None:
+                first(conn)
             batch = Batch(self, conn, user, device, utc_now(), careful=careful, warnings=False, remember=remember)
             batch.expect(mutations)
             usable = checked is not None and batch.may_use(checked)
