@@ -38,7 +38,12 @@ def time_ordered_uuid() -> str:
                 ms, bits = last_ms + 1, 0
         _last = (ms, bits)
     value = (ms << 80) | (7 << 76) | ((bits >> 62) << 64) | (0b10 << 62) | (bits & ((1 << 62) - 1))
-    return str(uuid.UUID(int=value))
+    return _canonical(f"{value:032x}")
+
+
+def _canonical(x: str) -> str:
+    """32 hex digits as a UUID's canonical text (what `str(uuid.UUID(hex=x))` gives, ~1 µs sooner)."""
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def name_based_uuid(namespace: uuid.UUID, name: str) -> str:
@@ -47,5 +52,4 @@ def name_based_uuid(namespace: uuid.UUID, name: str) -> str:
     digest = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    x = digest.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    return _canonical(digest.hex())

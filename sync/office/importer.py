@@ -170,7 +170,10 @@ class Plan:
     validated_under: tuple[list[dict[str, Any]], str] | None = None
 
     def counts(self) -> dict[str, int]:
-        return {action: sum(1 for r in self.rows if r.action == action) for action in ("create", "update", "skip")}
+        counted = {"create": 0, "update": 0, "skip": 0}
+        for r in self.rows:
+            counted[r.action] += 1
+        return counted
 
 
 class _Known:
@@ -194,8 +197,9 @@ class _Known:
             keys.append(f"name+company:{card['name'].strip().lower()}\x00{card['company'].strip().lower()}")
         return keys
 
-    def match(self, fields: dict[str, Any], match: Sequence[str]) -> str | None:
-        for key in self.keys_of(fields):
+    def match(self, keys: Sequence[str], match: Sequence[str]) -> str | None:
+        """The card one of these keys (`keys_of` a row) names, looking only at the kinds in `match`."""
+        for key in keys:
             if key.split(":", 1)[0] in match and key in self.by_key:
                 return self.by_key[key]
         return None
@@ -539,16 +543,16 @@ def _plan_row(
             errors.append(problem(number, column_of["id"], card_id, "id_invalid"))
             return RowPlan(number, "skip", reason="not a card id")
         target = target if target in known.cards else None
-    target = target or known.match(fields, match)
-    for key in known.keys_of(fields):
-        kind, value = key.split(":", 1)
-        if kind in match and key in seen_in_file:
+    keys = [key for key in known.keys_of(fields) if key.split(":", 1)[0] in match]  # only these are looked for
+    target = target or known.match(keys, match)
+    for key in keys:
+        if key in seen_in_file:
+            kind, value = key.split(":", 1)
             column = column_of.get({"phone": "phones", "email": "emails"}.get(kind, "name"), "")
             errors.append(problem(number, column, value.replace("\x00", " "), "same_as_row", other=seen_in_file[key]))
             return RowPlan(number, "skip", reason=f"the same customer as row {seen_in_file[key]} of this file")
-    for key in known.keys_of(fields):
-        if key.split(":", 1)[0] in match:  # only these are looked for: the others would only take room
-            seen_in_file.setdefault(key, number)
+    for key in keys:
+        seen_in_file.setdefault(key, number)
     if target is None:
         if mode == "update":
             return RowPlan(number, "skip", reason="no matching card")
@@ -596,13 +600,14 @@ def run_import(
         for r in plan.rows
         if r.action in ("create", "update")
     ]
+    counts = plan.counts()
     job = {
         "import": import_id,
         "filename": filename[:200],
         "mode": mode,
         "match": list(match),
         "rows": len(plan.rows),
-        "counts": plan.counts(),
+        "counts": counts,
         "plan_errors": len(plan.errors),
         "warnings": len(plan.warnings),
         "problems": problems,
@@ -611,7 +616,7 @@ def run_import(
     return {
         "import": import_id,
         "rows": len(plan.rows),
-        **plan.counts(),
+        **counts,
         "errors": plan.errors + rejected,
         "warnings": plan.warnings,
     }
