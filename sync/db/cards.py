@@ -73,8 +73,11 @@ def replace_card_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str
 
 
 def add_card_keys(conn: sqlite3.Connection, card_id: str, keys: Sequence[str]) -> None:
-    """The keys of a card that has none stored yet (a new card)."""
-    conn.executemany("INSERT OR IGNORE INTO card_keys(key, card) VALUES (?, ?)", [(k, card_id) for k in keys])
+    """The keys of a card that has none stored yet (a new card), in one statement: a card has a
+    few, and `executemany` cost ~2 µs more per card (at most 21 keys: a statement for each count)."""
+    if keys:
+        values = ", ".join(["(?, ?)"] * len(keys))
+        conn.execute(f"INSERT OR IGNORE INTO card_keys(key, card) VALUES {values}", [v for k in keys for v in (k, card_id)])
 
 
 def owned(owner: OwnerScope, column: str) -> tuple[str, list[Any]]:
