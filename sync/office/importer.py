@@ -868,7 +868,7 @@ def undo_import(engine: Engine, user: User, import_id: str) -> dict[str, Any]:
                 now_card = current.get(card)
                 if now_card is None or now_card.get("deleted"):
                     continue
-                mutation_id = str(uuid.uuid5(namespace, f"undo-{number}"))
+                mutation_id = name_based_uuid(namespace, f"undo-{number}")
                 before, after = loads_card_text(before_json), loads_card_text(after_json)
                 if action == "create":
                     mutations.append(_undo_create(engine, mutation_id, card, now_card, after, left_at))
