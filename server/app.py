@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from sync.office.previews import Previews
 from sync.outward import privacy, webhooks as webhook_outbox
 from sync.office import reclaim, stages
 from sync.protocol.engine import Engine
@@ -329,5 +330,6 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
     app.state.restore_lock = threading.Lock()
     app.state.heavy = HeavyLane()
     app.state.throttles = Throttles()
+    app.state.previews = Previews()  # the last import preview's plan, for the import that follows it
 
     return app

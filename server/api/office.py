@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from sync.office import exporter, importer, dedupe
 from sync.access import User
 from sync.errors import InvalidInput, TooLarge, TooSlow, invalid
+from sync.office.previews import Kept, Previews, request_key
 from sync.office.spreadsheet import read_table
 
 from .. import memory
@@ -91,7 +92,14 @@ async def import_file(request: Request) -> JSONResponse:
     engine = request.app.state.engine
     filename = got["filename"]
 
+    previews: Previews = request.app.state.previews
+    choices = {"mapping": mapping, "match": match, "mode": mode, "values": got["values"], "owner": got["owner"]}
+    key = request_key(user, raw, filename, choices)
+
     def work() -> dict[str, Any]:
+        kept = None if dry_run else previews.take(key, engine)
+        if kept is not None:  # the preview of this very file and these choices, and it still holds
+            return run(kept.plan, kept.problems, kept.headers)
         table = read_table(filename, raw)
         try:
             plan = importer.plan_import(
@@ -113,38 +121,41 @@ async def import_file(request: Request) -> JSONResponse:
                 "mapping": importer.suggest_mapping(table.headers),
                 "preview": [],
             }
-        preview = {
-            "headers": table.headers,
-            "mapping": plan.mapping,
-            "preview": [r.public() for r in plan.rows[: importer.PREVIEW_ROWS]],
-        }
+        problems = importer.plan_problems(table, plan)
+        headers = table.headers
+        del table  # 50,000 parsed rows are ~15 MB the import no longer needs
         if dry_run:
+            previews.keep(key, Kept(plan, problems, headers))
             return {
                 "import": None,
                 "rows": len(plan.rows),
                 **plan.counts(),
                 "errors": plan.errors,
                 "warnings": plan.warnings,
-                **preview,
+                **_preview(plan, headers),
             }
+        return run(plan, problems, headers)
 
+    def run(plan: importer.Plan, problems: dict[str, Any], headers: list[str]) -> dict[str, Any]:
         def report(done: int, total: int) -> None:
             if progress_id:
                 with _progress_lock:
                     _progress[progress_id] = {"done": done, "total": total}
 
-        problems = importer.plan_problems(table, plan)
-        del table  # 50,000 parsed rows are ~40 MB the import no longer needs
         outcome = importer.run_import(
             engine, user, plan, filename=filename, mode=mode, match=match, progress=report, problems=problems
         )
-        return {**outcome, **preview}
+        return {**outcome, **_preview(plan, headers)}
 
     try:
         return JSONResponse(await request.app.state.heavy.run(memory.without_collector(work)))
     finally:
         with _progress_lock:
             _progress.pop(progress_id, None)
+
+
+def _preview(plan: importer.Plan, headers: list[str]) -> dict[str, Any]:
+    return {"headers": headers, "mapping": plan.mapping, "preview": [r.public() for r in plan.rows[: importer.PREVIEW_ROWS]]}
 
 
 async def import_progress(request: Request) -> JSONResponse:

@@ -38,6 +38,7 @@ from sync.db.audit import (  # noqa: F401
     audit_entries,
 )
 from sync.db.cards import (  # noqa: F401
+    cards_changed_after,
     live_card_ids_of,
     move_card_to_seq,
     card_row,

@@ -11,6 +11,11 @@ from sync.db.many import rows_for_ids
 from sync.db.rows import CardRow
 
 
+def cards_changed_after(conn: sqlite3.Connection, seq: int) -> list[tuple[str, str]]:
+    """(id, JSON) of every card written after stream position `seq`, deleted ones included."""
+    return [(r[0], r[1]) for r in conn.execute("SELECT id, data FROM cards WHERE seq > ?", (seq,))]
+
+
 def live_card_ids_of(conn: sqlite3.Connection, owner: str) -> list[str]:
     return [r[0] for r in conn.execute("SELECT id FROM cards WHERE owner = ? AND deleted = 0 ORDER BY seq", (owner,))]
 

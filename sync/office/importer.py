@@ -159,6 +159,15 @@ class RowPlan:
         return out
 
 
+@dataclass(frozen=True)
+class PlanBasis:
+    epoch: str
+    seq: int
+    people: list[tuple[str, str | None]]
+    match: tuple[str, ...]
+    key_hashes: frozenset[int]
+
+
 @dataclass
 class Plan:
     rows: list[RowPlan]
@@ -168,12 +177,24 @@ class Plan:
     # What the rows' values were validated under (the template's custom fields, the region): the
     # import does not validate them again unless either has changed by then.
     validated_under: tuple[list[dict[str, Any]], str] | None = None
+    # What else the plan was made from, for a preview's plan kept until its import (previews.py):
+    # the store's epoch and stream position when the cards were read, the people an owner column
+    # could name, and the hash of every match key a row holds.
+    basis: PlanBasis | None = None
 
     def counts(self) -> dict[str, int]:
         counted = {"create": 0, "update": 0, "skip": 0}
         for r in self.rows:
             counted[r.action] += 1
         return counted
+
+
+def match_keys(card: dict[str, Any]) -> list[str]:
+    """What a row is matched to a card by: `phone:…`, `email:…` and `name+company:…`."""
+    keys = [f"phone:{p}" for p in card.get("phones") or []] + [f"email:{e}" for e in card.get("emails") or []]
+    if card.get("name") and card.get("company"):
+        keys.append(f"name+company:{card['name'].strip().lower()}\x00{card['company'].strip().lower()}")
+    return keys
 
 
 class _Known:
@@ -192,10 +213,7 @@ class _Known:
 
     @staticmethod
     def keys_of(card: dict[str, Any]) -> list[str]:
-        keys = [f"phone:{p}" for p in card.get("phones") or []] + [f"email:{e}" for e in card.get("emails") or []]
-        if card.get("name") and card.get("company"):
-            keys.append(f"name+company:{card['name'].strip().lower()}\x00{card['company'].strip().lower()}")
-        return keys
+        return match_keys(card)
 
     def match(self, keys: Sequence[str], match: Sequence[str]) -> str | None:
         """The card one of these keys (`keys_of` a row) names, looking only at the kinds in `match`."""
@@ -482,6 +500,7 @@ def plan_import(
         specs = {f["key"]: f for f in template.for_validation(template.load(conn))}
         known = _Known(conn, user)
         people = db.people_for_import(conn)
+        epoch, seq = db.meta_value(conn, "epoch") or "", db.last_seq(conn)
     users = {name: name for name, _ in people} | {
         display.strip(): name for name, display in people if display and display.strip()
     }
@@ -502,10 +521,13 @@ def plan_import(
     warnings: list[dict[str, Any]] = []
     plans: list[RowPlan] = []
     seen_in_file: dict[str, int] = {}
+    named: set[str] = set()  # card ids the id column names
     for offset, cells in enumerate(table.rows):
         number = offset + 2
         filled = [(name, header, cells[index[header]]) for header, name in columns.items() if cells[index[header]]]
         fields, card_id, row_warnings, row_errors = reader.read(number, filled)
+        if card_id:
+            named.add(card_id)
         warnings.extend(formulas.get(number, ()))
         warnings.extend(row_warnings)
         if row_errors:
@@ -521,7 +543,16 @@ def plan_import(
         if plan.action == "create" and owner and "owner" not in fields:
             plan = RowPlan(number, "create", card=plan.card, fields={**fields, "owner": owner})
         plans.append(plan)
-    return Plan(plans, errors, columns, warnings, validated_under=(list(specs.values()), engine.default_region))
+    keys = [*seen_in_file, *(f"id:{_canonical_or_none(card_id)}" for card_id in named)]
+    basis = PlanBasis(epoch, seq, people, tuple(match), frozenset(hash(key) for key in keys))
+    return Plan(plans, errors, columns, warnings, validated_under=(list(specs.values()), engine.default_region), basis=basis)
+
+
+def _canonical_or_none(card_id: str) -> str | None:
+    try:
+        return canonical_uuid(card_id)
+    except ValueError:
+        return None
 
 
 def _plan_row(
