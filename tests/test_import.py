@@ -439,3 +439,22 @@ def test_what_apply_writes_first_commits_with_the_batch_or_not_at_all(tmp_path):
             assert db.card_json(conn, card)["name"] == "先写"
     finally:
         store.close()
+
+
+def test_a_plan_may_let_the_files_rows_go_and_keep_those_with_problems(tmp_path):
+    """`release_rows`: the parsed rows are not held beside the whole plan (the server's import asks
+    it); the problems file still shows each row with a problem as it was."""
+    from sync.office.spreadsheet import read_table
+
+    store = Store(tmp_path / "fieldcards.db")
+    engine, office = Engine(store), User("office", "office")
+    sheet = "姓名,手机,生日\n张三,13800001111,1990-01-01\n,13800002222,\n李四,13800003333,not a date\n".encode()
+    try:
+        kept_table, released = read_table("a.csv", sheet), read_table("a.csv", sheet)
+        whole = importer.plan_import(engine, office, kept_table, mapping=None, match=["phone"], mode="create")
+        plan = importer.plan_import(engine, office, released, mapping=None, match=["phone"], mode="create", release_rows=True)
+        assert released.rows == [[], [], []] and plan.problem_cells == {3: ["", "13800002222", ""], 4: kept_table.rows[2]}
+        as_read = [row[:2] for row in importer.plan_problems(released, plan)["rows"]]  # the card ids differ
+        assert as_read == [row[:2] for row in importer.plan_problems(kept_table, whole)["rows"]] and len(as_read) == 2
+    finally:
+        store.close()

@@ -181,6 +181,9 @@ class Plan:
     # the store's epoch and stream position when the cards were read, the people an owner column
     # could name, and the hash of every match key a row holds.
     basis: PlanBasis | None = None
+    # The cells of each row with a problem, by row number, when the table's rows were let go as
+    # they were planned (`plan_import(release_rows=True)`).
+    problem_cells: dict[int, list[str]] | None = None
 
     def counts(self) -> dict[str, int]:
         counted = {"create": 0, "update": 0, "skip": 0}
@@ -487,9 +490,13 @@ def plan_import(
     mode: str,
     values: Any = None,
     owner: str | None = None,
+    release_rows: bool = False,
 ) -> Plan:
     """What importing `table` would do, row by row. `values` maps values of the file to card values
-    per field; `owner` is the user new cards go to when no owner column says otherwise."""
+    per field; `owner` is the user new cards go to when no owner column says otherwise.
+    `release_rows`: each row of `table` is emptied once planned, and the plan keeps the rows with
+    a problem for the problems file (`plan_problems`): the parsed rows of a 50,000-row file, ~16 MB,
+    are not held beside the whole plan. For a caller that needs no more of the table."""
     office_only(user, "may import")
     if mode not in MODES:
         raise invalid("mode", "must be create, update or upsert")
@@ -522,8 +529,8 @@ def plan_import(
     plans: list[RowPlan] = []
     seen_in_file: dict[str, int] = {}
     named: set[str] = set()  # card ids the id column names
-    for offset, cells in enumerate(table.rows):
-        number = offset + 2
+
+    def plan_row(number: int, cells: list[str]) -> RowPlan:
         filled = [(name, header, cells[index[header]]) for header, name in columns.items() if cells[index[header]]]
         fields, card_id, row_warnings, row_errors = reader.read(number, filled)
         if card_id:
@@ -532,20 +539,37 @@ def plan_import(
         warnings.extend(row_warnings)
         if row_errors:
             errors.extend(row_errors)
-            plans.append(RowPlan(number, "skip", reason="; ".join(e["message"] for e in row_errors)))
-            continue
+            return RowPlan(number, "skip", reason="; ".join(e["message"] for e in row_errors))
         plan = _plan_row(number, fields, card_id, known, match, mode, seen_in_file, column_of, errors)
         missing = [k for k, spec in specs.items() if spec.get("required") and not (fields.get("custom") or {}).get(k)]
         if plan.action == "create" and missing:
             for key in missing:
                 errors.append(problem(number, column_of.get(f"custom.{key}", f"custom.{key}"), "", "required"))
-            plan = RowPlan(number, "skip", reason="required fields missing: " + ", ".join(missing))
+            return RowPlan(number, "skip", reason="required fields missing: " + ", ".join(missing))
         if plan.action == "create" and owner and "owner" not in fields:
-            plan = RowPlan(number, "create", card=plan.card, fields={**fields, "owner": owner})
-        plans.append(plan)
+            return RowPlan(number, "create", card=plan.card, fields={**fields, "owner": owner})
+        return plan
+
+    kept: dict[int, list[str]] | None = {} if release_rows else None
+    for offset in range(len(table.rows)):
+        number, cells = offset + 2, table.rows[offset]
+        counted = len(errors) + len(warnings)
+        plans.append(plan_row(number, cells))
+        if kept is not None:
+            table.rows[offset] = []
+            if len(errors) + len(warnings) > counted:
+                kept[number] = cells
     keys = [*seen_in_file, *(f"id:{_canonical_or_none(card_id)}" for card_id in named)]
     basis = PlanBasis(epoch, seq, people, tuple(match), frozenset(hash(key) for key in keys))
-    return Plan(plans, errors, columns, warnings, validated_under=(list(specs.values()), engine.default_region), basis=basis)
+    return Plan(
+        plans,
+        errors,
+        columns,
+        warnings,
+        validated_under=(list(specs.values()), engine.default_region),
+        basis=basis,
+        problem_cells=kept,
+    )
 
 
 def _canonical_or_none(card_id: str) -> str | None:
@@ -798,16 +822,23 @@ def _apply_import(
 def plan_problems(table: Table, plan: Plan) -> dict[str, Any]:
     """The rows of `table` with an error or a warning of the plan, with the card each row went to."""
     cards = {r.row: r.card for r in plan.rows if r.action in ("create", "update")}
-    return problem_rows(table, plan.errors + plan.warnings, cards)
+    return problem_rows(table, plan.errors + plan.warnings, cards, plan.problem_cells)
 
 
-def problem_rows(table: Table, problems: Sequence[dict[str, Any]], cards: dict[int, str | None] | None = None) -> dict[str, Any]:
-    """What a problems file needs: the file's headers, and each row with a problem, cells as read,
-    with the card it went to (so that erasing that customer erases the row here too)."""
+def problem_rows(
+    table: Table,
+    problems: Sequence[dict[str, Any]],
+    cards: dict[int, str | None] | None = None,
+    cells: dict[int, list[str]] | None = None,
+) -> dict[str, Any]:
+    """What a problems file needs: the file's headers, and each row with a problem, cells as read
+    (from `cells` when the table's rows were let go), with the card it went to (so that erasing
+    that customer erases the row here too)."""
     numbers = sorted({p["row"] for p in problems if 2 <= p["row"] < len(table.rows) + 2})
+    row_of = (lambda n: cells.get(n, [])) if cells is not None else (lambda n: table.rows[n - 2])
     return {
         "headers": table.headers,
-        "rows": [[n, table.rows[n - 2], (cards or {}).get(n)] for n in numbers],
+        "rows": [[n, row_of(n), (cards or {}).get(n)] for n in numbers],
         "problems": list(problems),
     }
 
