@@ -129,3 +129,35 @@ def test_a_plan_holds_until_a_card_it_updates_or_could_match_changes(tmp_path: P
         assert not previews.still_holds(engine, made)  # a new card with row 3's phone
     finally:
         store.close()
+
+
+def test_a_kept_plan_is_taken_once_by_its_own_key_and_not_after_it_expires(tmp_path: Path):
+    from sync.access import User
+    from sync.db import Store
+    from sync.office import importer, previews
+    from sync.office.spreadsheet import read_table
+    from sync.protocol.engine import Engine
+
+    store = Store(tmp_path / "fieldcards.db")
+    engine, office = Engine(store), User("office", "office")
+    try:
+        plan = importer.plan_import(engine, office, read_table("a.csv", SHEET), mapping=None, match=["phone"], mode="upsert")
+        kept = previews.Kept(plan, {"headers": [], "rows": [], "problems": []}, ["姓名", "公司", "手机"])
+        waiting = previews.Previews()
+        waiting.keep("mine", kept)
+        assert waiting.take("someone else's", engine) is None  # another import leaves it waiting
+        assert waiting.take("mine", engine) is kept
+        assert waiting.take("mine", engine) is None  # once
+
+        expired = previews.Previews(keep_for_s=-1.0)  # already past, whatever the clock's resolution
+        expired.keep(
+            "mine",
+            previews.Kept(
+                importer.plan_import(engine, office, read_table("a.csv", SHEET), mapping=None, match=["phone"], mode="upsert"),
+                {},
+                [],
+            ),
+        )
+        assert expired.take("mine", engine) is None
+    finally:
+        store.close()

@@ -161,6 +161,8 @@ class RowPlan:
 
 @dataclass(frozen=True)
 class PlanBasis:
+    """What a plan was made from besides the file and the choices (see `Plan.basis`)."""
+
     epoch: str
     seq: int
     people: list[tuple[str, str | None]]
@@ -211,17 +213,13 @@ class _Known:
 
     def add(self, card: dict[str, Any]) -> None:
         self.cards[card["id"]] = card
-        for key in self.keys_of(card):
+        for key in match_keys(card):
             self.by_key.setdefault(key, card["id"])
 
-    @staticmethod
-    def keys_of(card: dict[str, Any]) -> list[str]:
-        return match_keys(card)
-
-    def match(self, keys: Sequence[str], match: Sequence[str]) -> str | None:
-        """The card one of these keys (`keys_of` a row) names, looking only at the kinds in `match`."""
+    def match(self, keys: Sequence[str]) -> str | None:
+        """The card the first of these keys that a card holds names."""
         for key in keys:
-            if key.split(":", 1)[0] in match and key in self.by_key:
+            if key in self.by_key:
                 return self.by_key[key]
         return None
 
@@ -598,8 +596,8 @@ def _plan_row(
             errors.append(problem(number, column_of["id"], card_id, "id_invalid"))
             return RowPlan(number, "skip", reason="not a card id")
         target = target if target in known.cards else None
-    keys = [key for key in known.keys_of(fields) if key.split(":", 1)[0] in match]  # only these are looked for
-    target = target or known.match(keys, match)
+    keys = [key for key in match_keys(fields) if key.split(":", 1)[0] in match]  # only these are looked for
+    target = target or known.match(keys)
     for key in keys:
         if key in seen_in_file:
             kind, value = key.split(":", 1)

@@ -59,11 +59,14 @@ class Previews:
             self._kept = (key, time.monotonic(), kept)
 
     def take(self, key: str, engine: Engine) -> Kept | None:
-        """The plan kept for `key` (which names the user), if it still holds; it is taken either
-        way (an import uses a preview once)."""
+        """The plan kept for `key` (which names the user), if it still holds. A plan is taken once
+        (an import uses its preview once); another key leaves it for the import it waits for."""
         with self._lock:
-            found, self._kept = self._kept, None
-        if found is None or found[0] != key or time.monotonic() - found[1] > self.keep_for_s:
+            found = self._kept
+            if found is None or found[0] != key:
+                return None
+            self._kept = None
+        if time.monotonic() - found[1] > self.keep_for_s:
             return None
         kept = found[2]
         if not still_holds(engine, kept.plan):

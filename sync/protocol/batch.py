@@ -700,8 +700,6 @@ class Batch:
         kind = "card.deleted" if changes.get("deleted") == [False, True] else "card.created" if write.new else "card.updated"
         self.emit(kind, write.row.id, card, ref=mutation_id or f"{write.row.id}@{card['version']}")
 
-    # --- new cards, many at once -------------------------------------------------------
-
     def _result(self, mutation_id: str, write: CardWrite, *, warn_keys: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         card = write.row.card
         status = "conflict" if write.conflicts else "merged" if write.merged else "applied"

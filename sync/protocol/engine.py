@@ -242,15 +242,6 @@ class Engine:
             usable = checked is not None and batch.may_use(checked)
             ahead = checked.items if usable and checked is not None else None
             results: list[Any] = []
-
-            def answer(result: dict[str, Any]) -> None:
-                if not brief:
-                    results.append(result)
-                elif result["status"] == "applied":
-                    results.append(None)
-                else:
-                    results.append({key: value for key, value in result.items() if key != "card"})
-
             for n in range(len(mutations)):
                 raw = mutations[n]  # made now, if `mutations` makes them
                 if ahead is not None:
@@ -260,7 +251,8 @@ class Engine:
                     early = checked_as_normal(raw)
                 else:
                     early = None
-                answer(batch.apply(raw, early)[0])
+                result = batch.apply(raw, early)[0]
+                results.append(_brief(result) if brief else result)
                 if progress is not None and len(results) % PROGRESS_EVERY == 0:
                     progress(len(results))
             batch.finish()
@@ -347,6 +339,13 @@ class Engine:
         with self.store.write() as conn:
             journal.forget_old(conn)
             return db.forget_results_before(conn, cutoff)
+
+
+def _brief(result: dict[str, Any]) -> dict[str, Any] | None:
+    """A result as `Engine.apply(brief=True)` gives it: None when applied as asked, else without the card."""
+    if result["status"] == "applied":
+        return None
+    return {key: value for key, value in result.items() if key != "card"}
 
 
 def _check_mutation_ids(mutations: Sequence[dict[str, Any]]) -> None:
