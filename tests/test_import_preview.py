@@ -114,11 +114,13 @@ def test_a_plan_holds_until_a_card_it_updates_or_could_match_changes(tmp_path: P
     table = read_table("a.csv", SHEET)
 
     def plan() -> importer.Plan:
-        return importer.plan_import(engine, office, table, mapping=None, match=["phone"], mode="upsert")
+        return importer.plan_import(engine, office, table, mapping=None, match=["phone"], mode="upsert", with_basis=True)
 
     try:
         made = plan()
         assert [r.action for r in made.rows] == ["update", "create"] and previews.still_holds(engine, made)
+        without = importer.plan_import(engine, office, table, mapping=None, match=["phone"], mode="upsert")
+        assert without.basis is None and not previews.still_holds(engine, without)  # an import's own: never kept
         put(other, notes="与文件无关")
         assert previews.still_holds(engine, made)  # a card the file neither updates nor matches
         put(known, notes="代表刚改过")
@@ -141,7 +143,9 @@ def test_a_kept_plan_is_taken_once_by_its_own_key_and_not_after_it_expires(tmp_p
     store = Store(tmp_path / "fieldcards.db")
     engine, office = Engine(store), User("office", "office")
     try:
-        plan = importer.plan_import(engine, office, read_table("a.csv", SHEET), mapping=None, match=["phone"], mode="upsert")
+        plan = importer.plan_import(
+            engine, office, read_table("a.csv", SHEET), mapping=None, match=["phone"], mode="upsert", with_basis=True
+        )
         kept = previews.Kept(plan, {"headers": [], "rows": [], "problems": []}, ["姓名", "公司", "手机"])
         waiting = previews.Previews()
         waiting.keep("mine", kept)
@@ -153,7 +157,9 @@ def test_a_kept_plan_is_taken_once_by_its_own_key_and_not_after_it_expires(tmp_p
         expired.keep(
             "mine",
             previews.Kept(
-                importer.plan_import(engine, office, read_table("a.csv", SHEET), mapping=None, match=["phone"], mode="upsert"),
+                importer.plan_import(
+                    engine, office, read_table("a.csv", SHEET), mapping=None, match=["phone"], mode="upsert", with_basis=True
+                ),
                 {},
                 [],
             ),

@@ -112,6 +112,7 @@ async def import_file(request: Request) -> JSONResponse:
                 values=got["values"],
                 owner=got["owner"],
                 release_rows=True,  # the answer needs the headers and the rows with problems only
+                with_basis=dry_run,  # a preview's plan is kept for its import
             )
         except InvalidInput as error:
             if not dry_run or not error.fields or error.fields[0].path != "mapping":

@@ -489,12 +489,15 @@ def plan_import(
     values: Any = None,
     owner: str | None = None,
     release_rows: bool = False,
+    with_basis: bool = False,
 ) -> Plan:
     """What importing `table` would do, row by row. `values` maps values of the file to card values
     per field; `owner` is the user new cards go to when no owner column says otherwise.
     `release_rows`: each row of `table` is emptied once planned, and the plan keeps the rows with
     a problem for the problems file (`plan_problems`): the parsed rows of a 50,000-row file, ~16 MB,
-    are not held beside the whole plan. For a caller that needs no more of the table."""
+    are not held beside the whole plan. For a caller that needs no more of the table.
+    `with_basis`: the plan notes what else it was made from (`Plan.basis`), for a preview's plan
+    kept for its import (sync/office/previews.py); ~7 MB at 50,000 rows, so only when asked."""
     office_only(user, "may import")
     if mode not in MODES:
         raise invalid("mode", "must be create, update or upsert")
@@ -557,8 +560,10 @@ def plan_import(
             table.rows[offset] = []
             if len(errors) + len(warnings) > counted:
                 kept[number] = cells
-    keys = [*seen_in_file, *(f"id:{_canonical_or_none(card_id)}" for card_id in named)]
-    basis = PlanBasis(epoch, seq, people, tuple(match), frozenset(hash(key) for key in keys))
+    basis = None
+    if with_basis:
+        keys = [*seen_in_file, *(f"id:{_canonical_or_none(card_id)}" for card_id in named)]
+        basis = PlanBasis(epoch, seq, people, tuple(match), frozenset(hash(key) for key in keys))
     return Plan(
         plans,
         errors,
