@@ -417,7 +417,8 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
         engine = Engine(st, default_region=config.default_region)
         match = [m.strip() for m in args.match.split(",") if m.strip()]
         table = read_table(path.name, path.read_bytes())
-        plan = importer.plan_import(engine, user, table, mapping=None, match=match, mode=args.mode)
+        # The rows go once planned (the problems file keeps those with a problem), as in the server.
+        plan = importer.plan_import(engine, user, table, mapping=None, match=match, mode=args.mode, release_rows=True)
         for problem in plan.errors + plan.warnings:  # every one: a person fixes them all, not the first 50
             print(f"row {problem['row']}: {problem['message']}", file=sys.stderr)
         counts = plan.counts()

@@ -95,3 +95,34 @@ def test_invite_prints_a_link_on_the_port_the_server_actually_serves(tmp_path):
     finally:
         stop_server(proc)
     assert not (data / "fieldcards.origin").exists()  # a stopped server leaves no origin behind
+
+
+def test_import_prints_each_problem_and_keeps_the_rows_with_problems_for_their_file(tmp_path):
+    """`fieldcards import`: every problem on stderr, the summary on stdout, and the rows with a
+    problem kept with the import as they were (the parsed rows are let go as they are planned)."""
+    from sync.db import Store
+    from sync.office import importer
+    from sync.protocol.engine import Engine
+    from sync.access import User
+
+    data = str(tmp_path / "data")
+    assert fieldcards("--data", data, "user", "add", "boss", "--role", "admin").returncode == 0
+    sheet = tmp_path / "客户.csv"
+    sheet.write_text(
+        "姓名,手机,生日\n张三,13800001111,1990-01-01\n,13800002222,\n李四,13800003333,not a date\n", encoding="utf-8"
+    )
+    checked = fieldcards("--data", data, "import", str(sheet), "--dry-run")
+    assert checked.returncode == 0, checked.stderr
+    assert '"create": 2' in checked.stdout and "row 3:" in checked.stderr and "row 4:" in checked.stderr
+    done = fieldcards("--data", data, "import", str(sheet))
+    assert done.returncode == 0, done.stderr
+    import_id = next(line.split()[1].rstrip(":") for line in done.stderr.splitlines() if line.startswith("import "))
+    store = Store(tmp_path / "data" / "fieldcards.db")
+    try:
+        kept = importer.stored_problems(Engine(store), User("boss", "admin"), import_id)
+    finally:
+        store.close()
+    assert [(number, cells) for number, cells, _card in kept["rows"]] == [
+        (3, ["", "13800002222", ""]),
+        (4, ["李四", "13800003333", "not a date"]),
+    ]
