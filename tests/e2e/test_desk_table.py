@@ -66,6 +66,18 @@ def test_the_desk_table_is_dense_works_from_the_keyboard_and_keeps_the_selection
         assert page.evaluate("location.hash") == "#/cards"
         assert focused_card(page) == third
 
+        # A sync that lands while someone is on a row re-draws the table: the row keeps the focus,
+        # and the next key press still acts on it (it used to fall to the page, now and then).
+        fifth = rows.nth(4).get_attribute("data-card-id")
+        seed.edit_card(fifth, company="刚刚同步的公司")
+        seed.sync()
+        page.evaluate("window.dispatchEvent(new Event('online'))")  # the app syncs now
+        expect(page.locator(f'tr[data-card-id="{fifth}"]')).to_contain_text("刚刚同步的公司", timeout=WAIT_MS)
+        assert focused_card(page) == third
+        page.keyboard.press("ArrowDown")
+        assert focused_card(page) == rows.nth(3).get_attribute("data-card-id")
+        page.keyboard.press("ArrowUp")
+
         # Select-all tells the truth: some → indeterminate, all → checked.
         select_all = page.locator("#select-all")
         page.check(f"#sel-{first}")

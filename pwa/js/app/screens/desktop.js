@@ -70,12 +70,15 @@ export function desktopScreen(app, name, id) {
     const shown = rows.slice(0, ui.limit);
     const selectedId = current.id;
     count.textContent = app.rows.length ? t("field.cards.count", { shown: rows.length, total: app.rows.length }) : t("field.cards.empty");
-    // One row takes part in Tab (roving tabindex): the open card's, else the last opened, else the first.
-    const focusId = shown.some((r) => r.id === selectedId) ? selectedId : shown.some((r) => r.id === lastOpened) ? lastOpened : shown[0]?.id;
+    // One row takes part in Tab (roving tabindex): the row someone is on with the keyboard, else the
+    // open card's, else the last opened, else the first. A sync that lands between two key presses
+    // re-draws the table, and the row keeps the focus (`swap` gives it back by its id).
+    const onRow = tableBox.contains(document.activeElement) ? document.activeElement.closest("tr[data-card-id]")?.dataset.cardId : null;
+    const focusId = [onRow, selectedId, lastOpened].find((id) => id && shown.some((r) => r.id === id)) || shown[0]?.id;
     const body = shown.map((row) => {
       const v = row.view;
       const cell = (text, cls = null) => h("td", { class: cls, title: text && text.length > 24 ? text : null }, text);
-      return h("tr", { "data-card-id": row.id, class: row.id === selectedId ? "current" : null, tabindex: row.id === focusId ? "0" : "-1",
+      return h("tr", { "data-card-id": row.id, id: `row-${row.id}`, class: row.id === selectedId ? "current" : null, tabindex: row.id === focusId ? "0" : "-1",
         "aria-selected": row.id === selectedId ? "true" : null },
         h("td", { class: "select" }, h("input", { type: "checkbox", id: `sel-${row.id}`, checked: ui.selected.has(row.id),
           "aria-label": t("field.desk.select", { name: v.name }), onchange: (e) => {
