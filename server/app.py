@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
@@ -98,6 +98,16 @@ async def on_http_error(request: Request, error: Exception) -> Response:
     codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
     body = {"error": {"code": codes.get(error.status_code, "invalid_request"), "message": str(error.detail), "fields": []}}
     return JSONResponse(body, status_code=error.status_code, headers=getattr(error, "headers", None))
+
+
+async def on_client_gone(request: Request, error: Exception) -> Response:
+    """The client closed its connection before its request body had arrived (a phone that lost its
+    signal, a page closed in the middle of a sync): nothing was read or applied, and nobody waits
+    for the answer. Not a bug, so no traceback: a line in the log says it."""
+    log.info("the client went away during %s %s, before its request had arrived", request.method, request.url.path)
+    return JSONResponse(
+        {"error": {"code": "invalid_request", "message": "the request did not arrive whole", "fields": []}}, status_code=400
+    )
 
 
 async def on_bug(request: Request, error: Exception) -> Response:
@@ -316,7 +326,12 @@ def create_app(config: Config, *, replicate: bool | None = None) -> Starlette:
         routes=routes(config.pwa_dir),
         middleware=[Middleware(HeadersAndMaintenance)],
         lifespan=lifespan,
-        exception_handlers={FieldcardsError: on_fieldcards_error, HTTPException: on_http_error, Exception: on_bug},
+        exception_handlers={
+            FieldcardsError: on_fieldcards_error,
+            HTTPException: on_http_error,
+            ClientDisconnect: on_client_gone,
+            Exception: on_bug,
+        },
     )
     app.state.config = config
     app.state.store = store

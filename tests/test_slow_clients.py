@@ -4,6 +4,7 @@ hold a connection and a worker for ever. A real `fieldcards serve`, with the dea
 from __future__ import annotations
 
 import socket
+import sqlite3
 from urllib.parse import urlparse
 
 from tests.conftest import Server, start_server, stop_server
@@ -35,3 +36,29 @@ def test_a_half_sent_head_is_cut_off_and_a_trickled_body_gets_408(tmp_path):
             assert fine.recv(1024).startswith(b"HTTP/1.1 200")
     finally:
         assert "Traceback" not in stop_server(srv.proc)
+
+
+def test_a_client_that_goes_away_in_the_middle_of_its_body_leaves_no_traceback(tmp_path):
+    """A phone that loses its signal while it sends a sync (the connection closes before the body
+    has arrived): nothing is applied, the server logs a line, not an unhandled error, and serves on."""
+    data = tmp_path / "data"
+    proc, url = start_server(data, "--no-backup")
+    srv = Server(url, data, proc)
+    try:
+        token = srv.user("rep1")
+        address = (urlparse(url).hostname, urlparse(url).port)
+        for _ in range(3):
+            with socket.create_connection(address, timeout=10) as gone:
+                gone.sendall(
+                    b"POST /api/v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + token.encode()
+                    + b'\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"device": "d1", "mutations": ['
+                )
+        with socket.create_connection(address, timeout=10) as fine:
+            fine.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert fine.recv(1024).startswith(b"HTTP/1.1 200")
+    finally:
+        output = stop_server(srv.proc)
+    assert "Traceback" not in output and "unhandled error" not in output, output
+    with sqlite3.connect(data / "fieldcards.db") as conn:  # nothing of the half-sent syncs was applied
+        assert conn.execute("SELECT count(*) FROM devices WHERE id = 'd1'").fetchone()[0] == 0
