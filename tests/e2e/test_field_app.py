@@ -594,6 +594,7 @@ def test_another_user_on_the_same_browser_never_sends_or_sees_the_first_users_wo
     try:
         page = open_app(context, server)
         up_to_date(page)
+        eventually(lambda: controlled_by_service_worker(page), "the service worker to control the page")  # installed
         allow_offline(context)
         context.set_offline(True)
         page.goto(app_url(server, "#/new"))
