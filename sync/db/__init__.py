@@ -97,7 +97,6 @@ from sync.db.erasure import (  # noqa: F401
     audit_about,
 )
 from sync.db.history import (  # noqa: F401
-    HistoryRow,
     insert_history,
     history_of_card,
     edited_by_other_device_since,

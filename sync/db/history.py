@@ -7,16 +7,25 @@ from typing import Any
 from sync.jsontext import dumps_utf8, loads_card_text
 
 
-# card, version, at, authored_at, received_at, user, device, mutation, changes
-HistoryRow = tuple[str, int, str, str, str, str, str | None, str | None, dict[str, list[Any]]]
-_INSERT_HISTORY = (
-    "INSERT INTO history(card, version, at, authored_at, received_at, user, device, mutation, changes) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))"
-)
-
-
-def insert_history(conn: sqlite3.Connection, row: HistoryRow) -> None:
-    conn.execute(_INSERT_HISTORY, (*row[:8], dumps_utf8(row[8])))
+def insert_history(
+    conn: sqlite3.Connection,
+    *,
+    card: str,
+    version: int,
+    at: str,
+    authored_at: str,
+    received_at: str,
+    user: str,
+    device: str | None,
+    mutation: str | None,
+    changes: dict[str, list[Any]],
+) -> None:
+    """The changes go as UTF-8 JSON bytes, stored as text (`CAST`): no Python string of them is made."""
+    conn.execute(
+        "INSERT INTO history(card, version, at, authored_at, received_at, user, device, mutation, changes) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))",
+        (card, version, at, authored_at, received_at, user, device, mutation, dumps_utf8(changes)),
+    )
 
 
 def history_of_card(conn: sqlite3.Connection, card_id: str) -> list[dict[str, Any]]:

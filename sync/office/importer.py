@@ -194,12 +194,13 @@ class Plan:
         return counted
 
 
-def match_keys(card: dict[str, Any]) -> list[str]:
-    """What a row is matched to a card by: `phone:…`, `email:…` and `name+company:…`."""
+def match_keys(card: dict[str, Any], kinds: Sequence[str] | None = None) -> list[str]:
+    """What a row is matched to a card by: `phone:…`, `email:…` and `name+company:…`; only the
+    `kinds` of key (`MATCH_KEYS`) an import matches on, when given."""
     keys = [f"phone:{p}" for p in card.get("phones") or []] + [f"email:{e}" for e in card.get("emails") or []]
     if card.get("name") and card.get("company"):
         keys.append(f"name+company:{card['name'].strip().lower()}\x00{card['company'].strip().lower()}")
-    return keys
+    return keys if kinds is None else [key for key in keys if key.split(":", 1)[0] in kinds]
 
 
 class _Known:
@@ -601,7 +602,7 @@ def _plan_row(
             errors.append(problem(number, column_of["id"], card_id, "id_invalid"))
             return RowPlan(number, "skip", reason="not a card id")
         target = target if target in known.cards else None
-    keys = [key for key in match_keys(fields) if key.split(":", 1)[0] in match]  # only these are looked for
+    keys = match_keys(fields, match)  # only these are looked for
     target = target or known.match(keys)
     for key in keys:
         if key in seen_in_file:

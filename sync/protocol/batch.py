@@ -255,7 +255,11 @@ class Batch:
                 db.rollback_to(self.conn, "mutation")
             elif self.conn.total_changes != written:
                 raise NeedsSavepoints() from error
-            return rejection(mutation_id, error), []
+            code = {"forbidden": "forbidden", "device_revoked": "forbidden", "not_found": "not_found", "claimed": "claimed"}.get(
+                error.code, "invalid"
+            )
+            errors = error.fields or [FieldError("", error.message)]
+            return rejected(mutation_id, code, errors), []
         if self.careful:
             db.release(self.conn, "mutation")
         return result, warnings
@@ -645,7 +649,16 @@ class Batch:
         if not write.changes:
             return
         old_owner = write.before.get("owner")
-        self._stamp(write)
+        card["version"] = row.version + 1
+        card["updated_at"] = self.now
+        if old_owner and old_owner != card["owner"] and not card["deleted"]:
+            # The old owner's devices must drop it; a rep who cannot see it any more gets `remove`,
+            # and so does a manager whose team held the old owner but not the new one.
+            db.mark_exit(self.conn, self.next_seq(), row.id, old_owner, "revoked", None)
+            for manager in db.managers_of(self.conn, old_owner) - db.managers_of(self.conn, card["owner"]):
+                if manager != card["owner"]:
+                    db.mark_exit(self.conn, self.next_seq(), row.id, manager, "revoked", None)
+        row.seq = self.next_seq()
         db.save_card(self.conn, row, search_text(card))
         if write.new:
             db.add_card_keys(self.conn, row.id, [] if card["deleted"] else stored_keys(card))
@@ -660,45 +673,23 @@ class Batch:
                 db.move_activity_to_seq(self.conn, activity_id, self.next_seq())
             for attachment_id in db.attachment_ids_of_card(self.conn, row.id):
                 db.move_attachment(self.conn, attachment_id, row.id, self.next_seq())
-        db.insert_history(self.conn, self._history_row(write, at, m, mutation_id))
-        self._emit_change(write, mutation_id)
-
-    def _stamp(self, write: CardWrite) -> None:
-        """The card's next version and stream position; whoever can no longer see it gets `remove`."""
-        row, card = write.row, write.row.card
-        old_owner = write.before.get("owner")
-        card["version"] = row.version + 1
-        card["updated_at"] = self.now
-        if old_owner and old_owner != card["owner"] and not card["deleted"]:
-            # The old owner's devices must drop it; a rep who cannot see it any more gets `remove`,
-            # and so does a manager whose team held the old owner but not the new one.
-            db.mark_exit(self.conn, self.next_seq(), row.id, old_owner, "revoked", None)
-            for manager in db.managers_of(self.conn, old_owner) - db.managers_of(self.conn, card["owner"]):
-                if manager != card["owner"]:
-                    db.mark_exit(self.conn, self.next_seq(), row.id, manager, "revoked", None)
-        row.seq = self.next_seq()
-
-    def _history_row(
-        self, write: CardWrite, at: str, m: CardPut | CardDelete | ActivityAdd | None, mutation_id: str | None
-    ) -> db.HistoryRow:
-        card = write.row.card
-        return (
-            write.row.id,
-            card["version"],
-            at,
-            m.at if m else at,
-            self.now,
-            self.user.name,
-            self.device,
-            mutation_id,
-            write.changes,
+        db.insert_history(
+            self.conn,
+            card=row.id,
+            version=card["version"],
+            at=at,
+            authored_at=m.at if m else at,
+            received_at=self.now,
+            user=self.user.name,
+            device=self.device,
+            mutation=mutation_id,
+            changes=write.changes,
         )
-
-    def _emit_change(self, write: CardWrite, mutation_id: str | None) -> None:
-        """The webhook outbox, in this transaction: the event exists exactly when the change does."""
-        card, changes = write.row.card, write.changes
-        kind = "card.deleted" if changes.get("deleted") == [False, True] else "card.created" if write.new else "card.updated"
-        self.emit(kind, write.row.id, card, ref=mutation_id or f"{write.row.id}@{card['version']}")
+        # The webhook outbox, in this transaction: the event exists exactly when the change does.
+        kind = (
+            "card.deleted" if write.changes.get("deleted") == [False, True] else "card.created" if write.new else "card.updated"
+        )
+        self.emit(kind, row.id, card, ref=mutation_id or f"{row.id}@{card['version']}")
 
     def _result(self, mutation_id: str, write: CardWrite, *, warn_keys: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         card = write.row.card
@@ -926,14 +917,6 @@ def stored_keys(card: dict[str, Any]) -> list[str]:
 
 def claimed(mutation_id: str) -> dict[str, Any]:
     return rejected(mutation_id, "claimed", [FieldError("card", "already claimed by a colleague")])
-
-
-def rejection(mutation_id: str, error: FieldcardsError) -> dict[str, Any]:
-    """The result of a mutation refused by `error`, with the contract's code."""
-    code = {"forbidden": "forbidden", "device_revoked": "forbidden", "not_found": "not_found", "claimed": "claimed"}.get(
-        error.code, "invalid"
-    )
-    return rejected(mutation_id, code, error.fields or [FieldError("", error.message)])
 
 
 def rejected(mutation_id: str, code: str, errors: list[FieldError]) -> dict[str, Any]:

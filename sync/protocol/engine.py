@@ -184,32 +184,25 @@ class Engine:
             checked = self._check_before(mutations)
         else:  # an import's: values already normal, ids its own; each envelope is parsed as it comes
             checked = Checked(normal_under[0], normal_under[1], None)
+
+        def attempt(careful: bool, ahead: Checked | None) -> list[Any]:
+            return self._apply_all(
+                user,
+                device,
+                mutations,
+                within,
+                progress,
+                careful=careful,
+                checked=ahead,
+                first=first,
+                brief=brief,
+                remember=remember,
+            )
+
         try:
-            return self._apply_all(
-                user,
-                device,
-                mutations,
-                within,
-                progress,
-                careful=False,
-                checked=checked,
-                first=first,
-                brief=brief,
-                remember=remember,
-            )
+            return attempt(False, checked)
         except NeedsSavepoints:  # rolled back whole; applied again, one savepoint per mutation, all checks inside
-            return self._apply_all(
-                user,
-                device,
-                mutations,
-                within,
-                progress,
-                careful=True,
-                checked=None,
-                first=first,
-                brief=brief,
-                remember=remember,
-            )
+            return attempt(True, None)
 
     def _check_before(self, mutations: Sequence[dict[str, Any]]) -> Checked:
         """Envelopes, card values and `was` of every mutation, checked outside the write transaction
