@@ -109,8 +109,11 @@ def test_non_admin_token_is_told_it_cannot_see_backups_even_if_typed_while_the_s
         )
         page.goto(url + "/admin.html")
         page.fill("#token", server.tokens["rep1"])
-        while len(held) < 2:  # both of the first look's requests wait at the route
+        for _ in range(2400):  # both of the first look's requests wait at the route (a bound, not a budget)
+            if len(held) >= 2:
+                break
             page.wait_for_timeout(50)
+        assert len(held) == 2, held
         page.evaluate("document.querySelector('#token').dataset.first = 'yes'")
         for route in held:
             route.continue_()  # the first look answers now: 401, and the screen is drawn again
